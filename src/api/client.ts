@@ -1,0 +1,208 @@
+import got, { type Got, RequestError } from "got";
+import pRetry from "p-retry";
+import { ApiRequestError, ApiResponseError, SyncError } from "../errors.js";
+import { type SpentCredits, type TransactionsPage, parseSpentCredits, parseTransactionsPage } from "./schema.js";
+import { isRetryableNetworkCode, isRetryableStatus, parseRetryAfter } from "./retry-policy.js";
+import { type Micros, formatApiTimestamp } from "./time.js";
+
+export const transactionsPath = "api/auth/transactions/";
+export const spentCreditsPath = "api/auth/transactions/spent_credits/";
+
+/** The documented page size ceiling, used until the server tells its own `max_limit`. */
+export const documentedMaxLimit = 100;
+
+export interface ClientOptions {
+  baseUrl: string;
+  token: string;
+  timeoutMs: number;
+  /** Retries per request; p-retry owns them (got's own retry is off so the two never stack). */
+  retries: number;
+  /** First backoff delay; doubles each retry, with jitter. @default 500 */
+  minRetryDelayMs?: number;
+  /** @default 30_000 */
+  maxRetryDelayMs?: number;
+  /** Longest `Retry-After` honoured. @default 60_000 */
+  maxRetryAfterMs?: number;
+  signal?: AbortSignal;
+  onRetry?: (info: { attempt: number; reason: string; delayMs: number }) => void;
+}
+
+export interface TransactionsQuery {
+  gte: Micros;
+  lt: Micros;
+  limit: number;
+  offset: number;
+}
+
+export interface SpentCreditsQuery {
+  timezone: string;
+  period: "day" | "week" | "month" | "quarter" | "year";
+  startDate: string;
+  endDate: string;
+}
+
+export interface ClientStats {
+  requests: number;
+  retries: number;
+}
+
+/** One failed attempt, with what the retry policy needs to know. Never carries got's options (headers). */
+class AttemptFailure extends Error {
+  constructor(
+    readonly final: SyncError,
+    readonly retryable: boolean,
+    readonly retryAfterMs?: number,
+  ) {
+    super(final.message);
+  }
+}
+
+function detailOf(body: string): string {
+  try {
+    const detail = (JSON.parse(body) as { detail?: unknown }).detail;
+    if (typeof detail === "string") return detail;
+  } catch {
+    // not JSON: fall through to a short excerpt
+  }
+  return body.slice(0, 120);
+}
+
+function statusFailure(status: number, body: string, where: string, retryAfterMs: number | undefined): AttemptFailure {
+  const detail = detailOf(body);
+  switch (status) {
+    case 401:
+      return new AttemptFailure(new ApiRequestError("API_AUTH", `API token rejected (401 ${detail}): check GENERECT_API_TOKEN`, status), false);
+    case 403:
+      return new AttemptFailure(new ApiRequestError("API_FORBIDDEN", `API token rejected (403 ${detail}): the key has no access to the transactions of this account`, status), false);
+    case 400:
+      return new AttemptFailure(new ApiRequestError("API_BAD_REQUEST", `API rejected the request ${where} (400 ${detail})`, status), false);
+    case 404:
+      return new AttemptFailure(new ApiRequestError("API_NOT_FOUND", `API answered 404 for ${where}: check GENERECT_API_URL`, status), false);
+    case 429:
+      return new AttemptFailure(new ApiRequestError("API_THROTTLED", `API kept throttling ${where} (429 ${detail})`, status), true, retryAfterMs);
+    default:
+      return new AttemptFailure(
+        new ApiRequestError(isRetryableStatus(status) ? "API_UNAVAILABLE" : "API_HTTP_ERROR", `API answered ${status} for ${where}: ${detail}`, status),
+        isRetryableStatus(status),
+        retryAfterMs,
+      );
+  }
+}
+
+function networkFailure(error: unknown, where: string, host: string, timeoutMs: number): AttemptFailure {
+  const code = (error as { code?: string }).code;
+  if (error instanceof RequestError && (error.name === "TimeoutError" || code === "ETIMEDOUT")) {
+    return new AttemptFailure(new ApiRequestError("API_TIMEOUT", `API request ${where} timed out after ${timeoutMs} ms`), true);
+  }
+  const reason = code ?? (error as Error).message;
+  return new AttemptFailure(
+    new ApiRequestError("API_UNREACHABLE", `could not reach the API at ${host} for ${where}: ${reason}`),
+    isRetryableNetworkCode(code) || error instanceof RequestError,
+  );
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (ms <= 0) return resolve();
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => (clearTimeout(timer), reject(signal.reason)), { once: true });
+  });
+
+/** The Generect API: typed calls, validated answers, one retry policy. */
+export class GenerectClient {
+  readonly stats: ClientStats = { requests: 0, retries: 0 };
+  private readonly http: Got;
+  private readonly host: string;
+
+  constructor(private readonly options: ClientOptions) {
+    this.host = new URL(options.baseUrl).host;
+    this.http = got.extend({
+      prefixUrl: options.baseUrl,
+      headers: { authorization: `Token ${options.token}`, accept: "application/json", "user-agent": "generect-sync" },
+      timeout: { request: options.timeoutMs },
+      retry: { limit: 0 },
+      throwHttpErrors: false,
+      responseType: "text",
+    });
+  }
+
+  /** One page of `GET /api/auth/transactions/` for the half-open window [gte, lt). */
+  async listTransactions(query: TransactionsQuery): Promise<TransactionsPage> {
+    const params = new URLSearchParams({
+      created_at__gte: formatApiTimestamp(query.gte),
+      created_at__lt: formatApiTimestamp(query.lt),
+      limit: String(query.limit),
+      offset: String(query.offset),
+    });
+    return this.get(transactionsPath, params, parseTransactionsPage);
+  }
+
+  /** A page of the whole ledger, unfiltered (used to find the oldest transaction). */
+  async listAllTransactions(limit: number, offset: number): Promise<TransactionsPage> {
+    const params = new URLSearchParams({ limit: String(limit), offset: String(offset) });
+    return this.get(transactionsPath, params, parseTransactionsPage);
+  }
+
+  async spentCredits(query: SpentCreditsQuery): Promise<SpentCredits> {
+    const params = new URLSearchParams({
+      timezone: query.timezone,
+      period: query.period,
+      start_date: query.startDate,
+      end_date: query.endDate,
+    });
+    return this.get(spentCreditsPath, params, parseSpentCredits);
+  }
+
+  private async get<T>(path: string, params: URLSearchParams, parse: (body: string, where: string) => T): Promise<T> {
+    const where = `GET /${path}?${params.toString()}`;
+    const { retries, signal } = this.options;
+    const minTimeout = this.options.minRetryDelayMs ?? 500;
+    const maxRetryAfterMs = this.options.maxRetryAfterMs ?? 60_000;
+
+    const attempt = async (): Promise<T> => {
+      this.stats.requests += 1;
+      let response;
+      try {
+        response = await this.http.get(path, { searchParams: params, signal });
+      } catch (error) {
+        if (signal?.aborted) throw signal.reason;
+        throw networkFailure(error, where, this.host, this.options.timeoutMs);
+      }
+      if (response.statusCode !== 200) {
+        const header = response.headers["retry-after"];
+        throw statusFailure(response.statusCode, response.body, where, parseRetryAfter(header, maxRetryAfterMs));
+      }
+      try {
+        return parse(response.body, where);
+      } catch (error) {
+        // A body that fails validation may be a one-off (a proxy cutting the body short): retry it
+        // within the budget, and report the validation error itself if it persists.
+        if (error instanceof ApiResponseError) throw new AttemptFailure(error, true);
+        throw error;
+      }
+    };
+
+    try {
+      return await pRetry(attempt, {
+        retries,
+        factor: 2,
+        minTimeout,
+        maxTimeout: this.options.maxRetryDelayMs ?? 30_000,
+        randomize: true,
+        signal,
+        shouldRetry: ({ error }) => error instanceof AttemptFailure && error.retryable,
+        onFailedAttempt: async ({ error, attemptNumber, retriesLeft, retryDelay }) => {
+          if (!(error instanceof AttemptFailure) || !error.retryable || retriesLeft === 0) return;
+          this.stats.retries += 1;
+          // Honour Retry-After: wait whatever it asks beyond p-retry's own backoff.
+          const extra = Math.max(0, (error.retryAfterMs ?? 0) - retryDelay);
+          this.options.onRetry?.({ attempt: attemptNumber, reason: error.final.message, delayMs: retryDelay + extra });
+          await sleep(extra, signal);
+        },
+      });
+    } catch (error) {
+      if (error instanceof AttemptFailure) throw error.final;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,151 @@
+import { z } from "zod";
+import { ApiResponseError } from "../errors.js";
+import { isRawNumber, parseJsonKeepingNumbers, type RawJSON } from "./json.js";
+import { type Micros, parseTimestamp } from "./time.js";
+
+// The documented shapes of the two endpoints. Numbers arrive as RawJSON (see json.ts).
+
+const rawNumber = z.custom<RawJSON>(isRawNumber, { message: "expected a JSON number" });
+const wholeNumber = rawNumber
+  .transform((n) => Number(n.rawJSON))
+  .refine((n) => Number.isSafeInteger(n) && n >= 0, { message: "expected a whole number >= 0" });
+const apiTimestamp = z.string().refine((s) => parseTimestamp(s) !== undefined, {
+  message: "expected a datetime like 2025-01-07T13:01:15.397996",
+});
+
+export const transactionStatuses = ["pending", "success", "error"] as const;
+
+export const transactionRowSchema = z.looseObject({
+  id: z.uuid({ message: "expected a uuid" }),
+  created_at: apiTimestamp,
+  updated_at: apiTimestamp,
+  status: z.enum(transactionStatuses, { message: `expected one of ${transactionStatuses.join(", ")}` }),
+  balance_type: z.string().min(1, { message: "expected a non-empty string" }),
+  amount: rawNumber,
+  description: z.string({ message: "expected a string" }),
+  after_balance: rawNumber,
+});
+
+const envelopeSchema = z.looseObject({
+  count: wholeNumber,
+  next: z.string().nullable().optional(),
+  previous: z.string().nullable().optional(),
+  limit: wholeNumber.optional(),
+  max_limit: wholeNumber.optional(),
+  offset: wholeNumber.optional(),
+  results: z.array(z.unknown(), { message: "expected an array of transactions" }),
+});
+
+/** One transaction as the loader writes it: exact money as decimal text, times in microseconds. */
+export interface Transaction {
+  id: string;
+  createdAt: Micros;
+  updatedAt: Micros;
+  status: (typeof transactionStatuses)[number];
+  balanceType: string;
+  amount: string;
+  description: string;
+  afterBalance: string;
+  /** The row exactly as the API sent it (number literals verbatim). */
+  raw: string;
+}
+
+export interface TransactionsPage {
+  count: number;
+  limit: number | undefined;
+  maxLimit: number | undefined;
+  offset: number | undefined;
+  rows: Transaction[];
+}
+
+function describe(value: unknown): string {
+  if (isRawNumber(value)) return `number ${value.rawJSON}`;
+  const text = JSON.stringify(value);
+  if (text === undefined) return String(value);
+  return text.length > 60 ? `${typeof value} ${text.slice(0, 57)}...` : `${typeof value === "object" && value !== null ? "" : typeof value + " "}${text}`;
+}
+
+function firstIssue(error: z.ZodError, value: unknown): { field: string; detail: string } {
+  const issue = error.issues[0]!;
+  const field = issue.path.map(String).join(".") || "(row)";
+  let actual: unknown = value;
+  for (const key of issue.path) actual = (actual as Record<PropertyKey, unknown> | undefined)?.[key as PropertyKey];
+  const got = issue.code === "invalid_type" && actual === undefined ? "it is missing" : `got ${describe(actual)}`;
+  return { field, detail: `${issue.message}, ${got}` };
+}
+
+function parseJsonBody(text: string, where: string): unknown {
+  try {
+    return parseJsonKeepingNumbers(text);
+  } catch (error) {
+    const preview = text.length > 80 ? `${text.slice(0, 80)}...` : text;
+    throw new ApiResponseError(`${where}: the body is not valid JSON (${(error as Error).message}); it begins ${JSON.stringify(preview)}`, { cause: error });
+  }
+}
+
+/** Validates one row; the error names the row id (when readable), its position and the field. */
+export function parseTransactionRow(value: unknown, where: string): Transaction {
+  const result = transactionRowSchema.safeParse(value);
+  if (!result.success) {
+    const id = (value as { id?: unknown } | null)?.id;
+    const who = typeof id === "string" && id.length <= 64 ? `transaction ${id}` : "a transaction without a readable id";
+    const { field, detail } = firstIssue(result.error, value);
+    throw new ApiResponseError(`${where}: ${who} has an invalid field "${field}": ${detail}`);
+  }
+  const row = result.data;
+  return {
+    id: row.id.toLowerCase(),
+    createdAt: parseTimestamp(row.created_at)!,
+    updatedAt: parseTimestamp(row.updated_at)!,
+    status: row.status,
+    balanceType: row.balance_type,
+    amount: row.amount.rawJSON,
+    description: row.description,
+    afterBalance: row.after_balance.rawJSON,
+    raw: JSON.stringify(value),
+  };
+}
+
+/** Parses and validates a `GET /api/auth/transactions/` body. */
+export function parseTransactionsPage(text: string, where: string): TransactionsPage {
+  const body = parseJsonBody(text, where);
+  const envelope = envelopeSchema.safeParse(body);
+  if (!envelope.success) {
+    const { field, detail } = firstIssue(envelope.error, body);
+    throw new ApiResponseError(`${where}: the response envelope has an invalid field "${field}": ${detail}`);
+  }
+  const { count, limit, max_limit, offset, results } = envelope.data;
+  return {
+    count,
+    limit,
+    maxLimit: max_limit,
+    offset,
+    rows: results.map((row, index) => parseTransactionRow(row, `${where}, row ${index + 1}`)),
+  };
+}
+
+const spentCreditsSchema = z.looseObject({
+  spent_credits: z.record(z.string(), z.record(z.string(), rawNumber)),
+  total_spent_credits: rawNumber,
+});
+
+export interface SpentCredits {
+  /** bucket key as sent (local start of the bucket) → endpoint label → credits as exact decimal text */
+  buckets: Map<string, Map<string, string>>;
+  total: string;
+}
+
+/** Parses and validates a `GET /api/auth/transactions/spent_credits/` body. */
+export function parseSpentCredits(text: string, where: string): SpentCredits {
+  const body = parseJsonBody(text, where);
+  const result = spentCreditsSchema.safeParse(body);
+  if (!result.success) {
+    const { field, detail } = firstIssue(result.error, body);
+    throw new ApiResponseError(`${where}: the response has an invalid field "${field}": ${detail}`);
+  }
+  const buckets = new Map<string, Map<string, string>>();
+  for (const [bucket, labels] of Object.entries(result.data.spent_credits)) {
+    buckets.set(bucket, new Map(Object.entries(labels).map(([label, value]) => [label, value.rawJSON])));
+  }
+  return { buckets, total: result.data.total_spent_credits.rawJSON };
+}

@@ -1,0 +1,53 @@
+/**
+ * Instants as whole microseconds since the Unix epoch. The API and Postgres both keep microseconds;
+ * a JS Date keeps milliseconds, so a Date would silently move rows across window edges.
+ * (A double holds these integers exactly until the year 2255.)
+ */
+export type Micros = number;
+
+const timestampPattern =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?(Z|[+-]\d{2}:?\d{2})?$/;
+
+/** Parses the API's naive datetimes (UTC by contract), date-only values, or ISO strings with an offset. */
+export function parseTimestamp(text: string): Micros | undefined {
+  const m = timestampPattern.exec(text);
+  if (!m) return undefined;
+  const [, y, mo, d, h = "0", mi = "0", s = "0", frac = "", zone] = m;
+  const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
+  const check = new Date(ms);
+  if (check.getUTCDate() !== Number(d) || check.getUTCHours() !== Number(h) || check.getUTCMinutes() !== Number(mi)) {
+    return undefined; // 2025-02-30, 25:00 and friends
+  }
+  if (Number(s) > 59) return undefined;
+  let micros = ms * 1000 + Number(frac.padEnd(6, "0"));
+  if (zone && zone !== "Z") {
+    const sign = zone.startsWith("-") ? -1 : 1;
+    const digits = zone.slice(1).replace(":", "");
+    micros -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000_000;
+  }
+  return micros;
+}
+
+/** The API's own datetime format, `yyyy-mm-ddTHH:MM:SS.ssssss`, in UTC. */
+export function formatApiTimestamp(micros: Micros): string {
+  const ms = Math.floor(micros / 1000);
+  const iso = new Date(ms).toISOString(); // 2025-01-07T13:01:15.397Z
+  const fraction = String(micros - Math.floor(micros / 1_000_000) * 1_000_000).padStart(6, "0");
+  return `${iso.slice(0, 19)}.${fraction}`;
+}
+
+/** A value Postgres reads as timestamptz without losing the microseconds. */
+export function toPgTimestamp(micros: Micros): string {
+  return `${formatApiTimestamp(micros)}Z`;
+}
+
+export function fromDate(date: Date): Micros {
+  return date.getTime() * 1000;
+}
+
+export function toDate(micros: Micros): Date {
+  return new Date(Math.floor(micros / 1000));
+}
+
+/** Human display: ISO 8601 with microseconds and `Z`. */
+export const formatInstant = toPgTimestamp;

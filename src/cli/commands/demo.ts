@@ -1,0 +1,69 @@
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { loadConfig } from "../../config/index.js";
+import { resolveDatabase } from "../../db/resolve.js";
+import { migrate } from "../../db/migrate.js";
+import { createLogger } from "../../log.js";
+import { startSimulator } from "../../simulator/index.js";
+import { compareWithLedger, describeDifference, isEqual } from "../../simulator/verify.js";
+import { formatUnits, parseUnits } from "../../simulator/decimal.js";
+import { runSync } from "../../sync/run.js";
+import { type Command, parseOptions } from "../command.js";
+import { createProgress } from "../progress.js";
+import { passwordOf } from "../../db/url.js";
+
+/** The demo owns its account label; its rows are cleared at the start so every demo is a first sync. */
+const demoAccount = "demo";
+
+const clearDemoSql = [
+  `DELETE FROM transaction_versions WHERE account = $1`,
+  `DELETE FROM transactions WHERE account = $1`,
+  `DELETE FROM sync_state WHERE account = $1`,
+  `DELETE FROM sync_runs WHERE account = $1`,
+];
+
+export const demoCommand: Command = {
+  name: "demo",
+  summary: "simulator + embedded Postgres: a full sync and a summary",
+  help: `Usage: generect-sync demo [--rows 5000] [--seed 42]
+
+Starts the Generect simulator with a seeded ledger, an embedded Postgres (or DATABASE_URL),
+migrates it, runs a full sync into account "${demoAccount}" (cleared first), then checks the
+database against the simulator row by row and prints a summary and how to connect.`,
+  async run(argv, io) {
+    const { values } = parseOptions("demo", argv, { rows: { type: "string", default: "5000" }, seed: { type: "string", default: "42" } });
+    const config = { ...loadConfig(io.env), account: demoAccount };
+    const token = randomBytes(16).toString("hex");
+    const sim = await startSimulator({ token, rows: Number(values.rows), seed: Number(values.seed) });
+    const db = await resolveDatabase(config, io.note);
+    const log = createLogger({ secrets: [token, passwordOf(db.url)], level: io.env.LOG_LEVEL ?? "warn" });
+    try {
+      await migrate(db.url);
+      const admin = new pg.Client({ connectionString: db.url });
+      await admin.connect();
+      for (const sql of clearDemoSql) await admin.query(sql, [demoAccount]);
+      io.out(`simulator: ${sim.url} with ${sim.ledger.size} transactions over 3 years`);
+      const progress = createProgress();
+      const summary = await runSync({ config: { ...config, apiToken: token, apiUrl: sim.url }, databaseUrl: db.url, log, progress });
+      progress?.finish();
+      const diff = await compareWithLedger(db.url, demoAccount, sim.ledger);
+      const totals = await admin.query<{ rows: string; spent: string; versions: string }>(
+        `SELECT count(*)::text AS rows, COALESCE(sum(amount) FILTER (WHERE amount < 0 AND status = 'success'), 0)::text AS spent,
+                (SELECT count(*)::text FROM transaction_versions WHERE account = $1) AS versions
+         FROM transactions WHERE account = $1 AND deleted_at IS NULL`,
+        [demoAccount],
+      );
+      await admin.end();
+      const t = totals.rows[0]!;
+      const truthSpent = sim.ledger.all().filter((r) => r.status === "success" && r.amount.startsWith("-")).reduce((sum, r) => sum + parseUnits(r.amount), 0n);
+      io.out(`run #${summary.runId}: ${summary.windows} windows, ${summary.pages} pages, ${summary.apiRequests} API requests, ${summary.retries} retries`);
+      io.out(`transactions: ${t.rows} rows, ${t.versions} versions; spent (success charges): ${t.spent} in Postgres, ${formatUnits(truthSpent)} in the simulator`);
+      io.out(isEqual(diff) ? `database equals the simulator's ledger: ${diff.compared} rows, every field` : `MISMATCH: ${describeDifference(diff)}`);
+      io.out(`next: SYNC_ACCOUNT=${demoAccount} generect-sync status${db.embedded ? "   (the embedded Postgres keeps its data in .generect-sync/pg)" : ""}`);
+      return isEqual(diff) ? 0 : 1;
+    } finally {
+      await sim.close();
+      await db.close();
+    }
+  },
+};

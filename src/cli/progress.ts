@@ -1,0 +1,43 @@
+import type { Micros } from "../api/time.js";
+import type { WindowStats } from "../sync/window.js";
+
+/**
+ * A one-line progress display for a TTY: windows, pages, rows, rate and ETA (by span of created_at
+ * covered, which is what a backfill walks). Off a TTY the JSON logs say the same per window.
+ */
+export function createProgress(stream: NodeJS.WriteStream = process.stderr) {
+  if (!stream.isTTY) return undefined;
+  const started = Date.now();
+  let windows = 0, done = 0, pages = 0, rows = 0, from = 0, until = 0, covered = 0;
+  let last = 0;
+  const render = (force = false) => {
+    const now = Date.now();
+    if (!force && now - last < 100) return;
+    last = now;
+    const seconds = (now - started) / 1000;
+    const rate = seconds > 0 ? Math.round(rows / seconds) : 0;
+    const fraction = until > from ? covered / (until - from) : 1;
+    const eta = fraction > 0 && fraction < 1 ? `${Math.round((seconds / fraction) * (1 - fraction))}s` : "-";
+    const width = 24;
+    const filled = Math.round(fraction * width);
+    const bar = "█".repeat(filled) + "░".repeat(width - filled);
+    stream.write(`\r${bar} ${Math.round(fraction * 100)}% windows ${done}/${windows} pages ${pages} rows ${rows} ${rate}/s ETA ${eta}\x1b[K`);
+  };
+  return {
+    planned(count: number, start: Micros, end: Micros) {
+      windows = count; from = start; until = end;
+      render(true);
+    },
+    page(n: number) {
+      pages += 1; rows += n;
+      render();
+    },
+    window(stats: WindowStats) {
+      done += 1; covered = stats.window.to - from;
+      render(true);
+    },
+    finish() {
+      if (windows > 0) stream.write("\n");
+    },
+  };
+}

@@ -1,0 +1,162 @@
+import { ConfigError } from "../errors.js";
+import { parseDuration } from "./duration.js";
+import { type Micros, parseTimestamp } from "../api/time.js";
+import { redactUrl } from "../db/url.js";
+
+/** Everything the job reads from its environment, validated. */
+export interface Config {
+  /** `GENERECT_API_TOKEN`: the API key, sent as `Authorization: Token <key>`. Required for `run`. */
+  apiToken: string | undefined;
+  /** `GENERECT_API_URL`. @default "https://api.generect.com" */
+  apiUrl: string;
+  /** `DATABASE_URL`; absent: an embedded Postgres with a persistent data directory. */
+  databaseUrl: string | undefined;
+  /** `SYNC_ACCOUNT`: label stored in every row, so several accounts can share a database. @default "default" */
+  account: string;
+  /** `SYNC_START`: earliest `created_at` to fetch. @default the account's oldest transaction */
+  start: Micros | undefined;
+  /** `SYNC_LOOKBACK`: how far behind the watermark each run re-reads, to catch late changes. @default 24h */
+  lookbackMs: number;
+  /** `SYNC_WINDOW`: the span of one checkpointed window during a backfill. @default 7d */
+  windowMs: number;
+  /** `SYNC_CONCURRENCY`: transaction pages in flight. @default 4 */
+  concurrency: number;
+  /** `GENERECT_TIMEOUT`: per-request timeout. @default 30s */
+  requestTimeoutMs: number;
+  /** `GENERECT_RETRIES`: retries per request on network errors, 429 and 5xx. @default 6 */
+  retries: number;
+  /** `GENERECT_SYNC_HOME`: where the embedded Postgres keeps its data. @default ./.generect-sync */
+  home: string | undefined;
+}
+
+export const defaults = {
+  apiUrl: "https://api.generect.com",
+  account: "default",
+  lookbackMs: 24 * 3_600_000,
+  windowMs: 7 * 86_400_000,
+  concurrency: 4,
+  requestTimeoutMs: 30_000,
+  retries: 6,
+} satisfies Partial<Config>;
+
+type Env = Record<string, string | undefined>;
+
+/** The variables `--help` and the README document, in the order they are listed. */
+export const configVariables = [
+  ["GENERECT_API_TOKEN", "API key (required for run); never logged"],
+  ["GENERECT_API_URL", `API base URL (default ${defaults.apiUrl})`],
+  ["DATABASE_URL", "Postgres URL (default: embedded Postgres under GENERECT_SYNC_HOME)"],
+  ["SYNC_ACCOUNT", `account label stored with every row (default ${defaults.account})`],
+  ["SYNC_START", "earliest created_at to fetch, e.g. 2024-01-01 (default: whole history)"],
+  ["SYNC_LOOKBACK", "re-read this far behind the watermark (default 24h)"],
+  ["SYNC_WINDOW", "backfill window, checkpointed one by one (default 7d)"],
+  ["SYNC_CONCURRENCY", `pages in flight (default ${defaults.concurrency})`],
+  ["GENERECT_TIMEOUT", "per-request timeout (default 30s)"],
+  ["GENERECT_RETRIES", `retries per request (default ${defaults.retries})`],
+  ["GENERECT_SYNC_HOME", "data directory of the embedded Postgres (default ./.generect-sync)"],
+] as const;
+
+function read(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === "" ? undefined : value.trim();
+}
+
+function duration(env: Env, name: string, fallback: number, { allowZero = false } = {}): number {
+  const text = read(env, name);
+  if (text === undefined) return fallback;
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new ConfigError(`${name}=${JSON.stringify(text)} is not a duration: use forms like 15m, 24h, 7d`);
+  if (ms === 0 && !allowZero) throw new ConfigError(`${name}=${JSON.stringify(text)} must be longer than zero`);
+  return ms;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const text = read(env, name);
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < min || value > max) {
+    throw new ConfigError(`${name}=${JSON.stringify(text)} must be a whole number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function httpUrl(env: Env, name: string, fallback: string): string {
+  const text = read(env, name) ?? fallback;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(`${name}=${JSON.stringify(text)} is not a URL (expected e.g. ${fallback})`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new ConfigError(`${name} must be an http(s) URL, got ${url.protocol}`);
+  }
+  if (url.username || url.password) throw new ConfigError(`${name} must not carry credentials; use GENERECT_API_TOKEN`);
+  return url.toString().replace(/\/+$/, "");
+}
+
+function databaseUrl(env: Env): string | undefined {
+  const text = read(env, "DATABASE_URL");
+  if (text === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    // The value may hold a password: never echo it.
+    throw new ConfigError("DATABASE_URL is not a URL (expected postgres://user:password@host:5432/database)");
+  }
+  if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
+    throw new ConfigError(`DATABASE_URL must start with postgres:// or postgresql://, got ${redactUrl(text)}`);
+  }
+  return text;
+}
+
+function token(env: Env): string | undefined {
+  const text = read(env, "GENERECT_API_TOKEN");
+  if (text === undefined) return undefined;
+  // The value is secret: describe the problem, never the value.
+  if (/\s/.test(text)) throw new ConfigError("GENERECT_API_TOKEN contains whitespace; set the bare key without the `Token ` prefix");
+  if (!/^[\x21-\x7e]+$/.test(text)) throw new ConfigError("GENERECT_API_TOKEN contains characters that cannot go in an HTTP header");
+  return text;
+}
+
+function start(env: Env): Micros | undefined {
+  const text = read(env, "SYNC_START");
+  if (text === undefined) return undefined;
+  const micros = parseTimestamp(text);
+  if (micros === undefined) {
+    throw new ConfigError(`SYNC_START=${JSON.stringify(text)} is not a date: use 2024-01-01 or 2024-01-01T00:00:00 (UTC)`);
+  }
+  return micros;
+}
+
+function account(env: Env): string {
+  const text = read(env, "SYNC_ACCOUNT") ?? defaults.account;
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(text)) {
+    throw new ConfigError(`SYNC_ACCOUNT=${JSON.stringify(text)} must be 1-64 letters, digits, '.', '_' or '-'`);
+  }
+  return text;
+}
+
+/** Reads and validates the environment; throws ConfigError naming the first bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  return {
+    apiToken: token(env),
+    apiUrl: httpUrl(env, "GENERECT_API_URL", defaults.apiUrl),
+    databaseUrl: databaseUrl(env),
+    account: account(env),
+    start: start(env),
+    lookbackMs: duration(env, "SYNC_LOOKBACK", defaults.lookbackMs, { allowZero: true }),
+    windowMs: duration(env, "SYNC_WINDOW", defaults.windowMs),
+    concurrency: integer(env, "SYNC_CONCURRENCY", defaults.concurrency, 1, 64),
+    requestTimeoutMs: duration(env, "GENERECT_TIMEOUT", defaults.requestTimeoutMs),
+    retries: integer(env, "GENERECT_RETRIES", defaults.retries, 0, 100),
+    home: read(env, "GENERECT_SYNC_HOME"),
+  };
+}
+
+/** `run` cannot work without a token; other commands can. */
+export function requireToken(config: Config): string {
+  if (!config.apiToken) throw new ConfigError("GENERECT_API_TOKEN is not set: the run needs the account's API key");
+  return config.apiToken;
+}

@@ -1,0 +1,69 @@
+/**
+ * Every failure the job reports is a SyncError: a stable `code` (recorded in sync_runs.error_code
+ * and in logs), a message written for the operator, and the process exit code it maps to.
+ */
+export class SyncError extends Error {
+  readonly code: string;
+  readonly exitCode: number;
+
+  constructor(code: string, message: string, options: { cause?: unknown; exitCode?: number } = {}) {
+    super(message, { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.exitCode = options.exitCode ?? ExitCode.Failure;
+  }
+}
+
+/** Process exit codes; the README documents the same table. */
+export const ExitCode = {
+  Success: 0,
+  /** The run failed: API, database, guard or bad data. The message says which. */
+  Failure: 1,
+  /** Bad configuration or command-line usage; nothing was touched. */
+  Usage: 2,
+  /** Another run holds the lock for this account; nothing was touched (EX_TEMPFAIL). */
+  Locked: 75,
+  /** Stopped by SIGINT / SIGTERM; the run is marked `interrupted`. */
+  Interrupted: 130,
+  Terminated: 143,
+} as const;
+
+export class ConfigError extends SyncError {
+  constructor(message: string) {
+    super("CONFIG_INVALID", message, { exitCode: ExitCode.Usage });
+  }
+}
+
+export class LockedError extends SyncError {
+  constructor(message: string) {
+    super("LOCKED", message, { exitCode: ExitCode.Locked });
+  }
+}
+
+export class InterruptedError extends SyncError {
+  constructor(signal: string) {
+    super("INTERRUPTED", `stopped by ${signal}`, {
+      exitCode: signal === "SIGTERM" ? ExitCode.Terminated : ExitCode.Interrupted,
+    });
+  }
+}
+
+/** The API answered something the contract does not allow (a malformed row, a broken envelope). */
+export class ApiResponseError extends SyncError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super("API_RESPONSE_INVALID", message, options);
+  }
+}
+
+/** The API refused or failed the request after retries; `status` is the HTTP status, if any. */
+export class ApiRequestError extends SyncError {
+  readonly status: number | undefined;
+
+  constructor(code: string, message: string, status?: number, options: { cause?: unknown } = {}) {
+    super(code, message, options);
+    this.status = status;
+  }
+}
+
+/** The data broke an invariant the sync relies on (rows outside the window, counts that never settle). */
+export class GuardError extends SyncError {}

@@ -1,0 +1,30 @@
+import pino, { type Logger } from "pino";
+
+export type { Logger };
+
+/**
+ * JSON lines off a TTY (for log collectors), readable lines on one. Secrets are scrubbed from the
+ * finished line, whatever field or message they hid in: redaction by path alone misses a token
+ * quoted inside an error message.
+ */
+export function createLogger(options: { secrets?: (string | undefined)[]; level?: string; pretty?: boolean; destination?: NodeJS.WritableStream } = {}): Logger {
+  const secrets = (options.secrets ?? []).filter((s): s is string => typeof s === "string" && s.length >= 4);
+  const scrub = (line: string) => secrets.reduce((text, secret) => text.split(secret).join("[REDACTED]"), line);
+  const pretty = options.pretty ?? Boolean(process.stderr.isTTY);
+  const level = options.level ?? process.env.LOG_LEVEL ?? "info";
+  const base = {
+    level,
+    base: undefined,
+    redact: { paths: ["token", "apiToken", "headers.authorization", "*.headers.authorization", "password", "databaseUrl"], censor: "[REDACTED]" },
+    hooks: { streamWrite: scrub },
+  };
+  if (pretty && !options.destination) {
+    return pino(base, pino.transport({ target: "pino-pretty", options: { destination: 2, colorize: true, ignore: "pid,hostname", translateTime: "SYS:HH:MM:ss" } }));
+  }
+  return pino(base, (options.destination as pino.DestinationStream | undefined) ?? pino.destination({ dest: 2, sync: true }));
+}
+
+/** Removes every secret from a text meant for a terminal or a table. */
+export function scrubSecrets(text: string, secrets: (string | undefined)[]): string {
+  return secrets.filter((s): s is string => typeof s === "string" && s.length >= 4).reduce((t, s) => t.split(s).join("[REDACTED]"), text);
+}

@@ -1,0 +1,19 @@
+// Public surface of the Generect API simulator.
+export type { SimTransaction, TxStatus, SpentPeriod } from "./types.js";
+export { BadRequestError, SPENT_PERIODS, TX_STATUSES } from "./types.js";
+export { Ledger, type QueryResult, type TransactionInput } from "./ledger.js";
+export { seedTransactions, type SeedOptions } from "./seed.js";
+export {
+  startSimulator,
+  SPENT_CREDITS_PATH,
+  TRANSACTIONS_PATH,
+  type InterceptResponse,
+  type SimulatorFaults,
+  type SimulatorHandle,
+  type SimulatorOptions,
+} from "./server.js";
+export { JsonNumber } from "./json.js";
+export { LINK_ORIGIN } from "./links.js";
+export { ENDPOINT_LABELS, type SpentCreditsParams, type SpentCreditsResult } from "./spent-credits.js";
+export { addDecimals, formatUnits, normalizeDecimal, parseUnits, tryParseUnits } from "./decimal.js";
+export { formatMicros, parseNaive } from "./time.js";

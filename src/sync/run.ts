@@ -1,0 +1,153 @@
+import type pg from "pg";
+import { type ClientOptions, GenerectClient, documentedMaxLimit } from "../api/client.js";
+import { type Micros, formatInstant, fromDate } from "../api/time.js";
+import type { Config } from "../config/index.js";
+import { requireToken } from "../config/index.js";
+import { createPool } from "../db/pool.js";
+import { InterruptedError, SyncError } from "../errors.js";
+import type { Logger } from "../log.js";
+import { scrubSecrets } from "../log.js";
+import { acquireAccountLock } from "./lock.js";
+import { findOldestTransaction } from "./oldest.js";
+import { type Window, planStart, planWindows } from "./plan.js";
+import { finishRun, markAbandonedRuns, startRun } from "./runs.js";
+import { readWatermarkSql } from "./sql.js";
+import { type WindowStats, syncWindow, transactionsStream } from "./window.js";
+
+export interface SyncOptions {
+  config: Config;
+  databaseUrl: string;
+  log: Logger;
+  signal?: AbortSignal;
+  /** Recorded in sync_runs.command. @default "run" */
+  command?: string;
+  /** For tests and benchmarks: faster retries and the like. */
+  clientOptions?: Partial<ClientOptions>;
+  maxRowsPerWindow?: number;
+  maxWalks?: number;
+  /** Progress callbacks for a TTY display. */
+  progress?: {
+    planned(windows: number, from: Micros, until: Micros): void;
+    page(rows: number): void;
+    window(stats: WindowStats): void;
+  };
+}
+
+export interface SyncSummary {
+  runId: string;
+  windows: number;
+  pages: number;
+  rowsSeen: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  deleted: number;
+  apiRequests: number;
+  retries: number;
+  watermark: Micros | undefined;
+}
+
+async function readWatermark(pool: pg.Pool, account: string): Promise<Micros | undefined> {
+  const { rows } = await pool.query<{ watermark: string }>(readWatermarkSql, [account, transactionsStream]);
+  return rows[0] ? Number(rows[0].watermark) : undefined;
+}
+
+function abortReason(signal: AbortSignal | undefined): InterruptedError | undefined {
+  if (!signal?.aborted) return undefined;
+  return signal.reason instanceof InterruptedError ? signal.reason : new InterruptedError(String(signal.reason ?? "abort"));
+}
+
+/** One sync pass: lock, plan, walk and commit window after window, record the run. */
+export async function runSync(options: SyncOptions): Promise<SyncSummary> {
+  const { config, log, signal } = options;
+  const token = requireToken(config);
+  const lock = await acquireAccountLock(options.databaseUrl, config.account);
+  const pool = createPool(options.databaseUrl);
+  let runId: string | undefined;
+  const client = new GenerectClient({
+    baseUrl: config.apiUrl,
+    token,
+    timeoutMs: config.requestTimeoutMs,
+    retries: config.retries,
+    signal,
+    onRetry: ({ attempt, reason, delayMs }) => log.warn({ runId, attempt, delayMs }, `retrying: ${reason}`),
+    ...options.clientOptions,
+  });
+  const summary: SyncSummary = {
+    runId: "",
+    windows: 0, pages: 0, rowsSeen: 0, inserted: 0, updated: 0, unchanged: 0, deleted: 0,
+    apiRequests: 0, retries: 0, watermark: undefined,
+  };
+
+  try {
+    const abandoned = await markAbandonedRuns(pool, config.account);
+    if (abandoned.length) log.warn({ runs: abandoned }, "marked runs left running by a killed process as interrupted");
+
+    const runStart = fromDate(new Date());
+    const watermark = await readWatermark(pool, config.account);
+    runId = await startRun(pool, config.account, options.command ?? "run", watermark);
+    summary.runId = runId;
+    const runLog = log.child({ runId });
+
+    const oldest = watermark === undefined && config.start === undefined ? await findOldestTransaction(client) : undefined;
+    const from = planStart({ watermark, lookbackMs: config.lookbackMs, start: config.start, oldest });
+    const queue: Window[] = from === undefined ? [] : planWindows(from, runStart, config.windowMs);
+    runLog.info(
+      { from: from === undefined ? null : formatInstant(from), until: formatInstant(runStart), windows: queue.length },
+      from === undefined ? "the account has no transactions yet" : "planned",
+    );
+    if (from !== undefined) options.progress?.planned(queue.length, from, runStart);
+
+    const context = {
+      pool, client, account: config.account, runId, seenAt: new Date(), concurrency: config.concurrency, signal,
+      pageSize: { value: documentedMaxLimit }, maxRowsPerWindow: options.maxRowsPerWindow, maxWalks: options.maxWalks,
+      onPage: (rows: number) => options.progress?.page(rows),
+    };
+    while (queue.length > 0) {
+      const interrupted = abortReason(signal);
+      if (interrupted) throw interrupted;
+      const window = queue.shift()!;
+      const outcome = await syncWindow(context, window);
+      if (outcome.kind === "split") {
+        runLog.debug({ count: outcome.count }, "window too large for one transaction: halved");
+        queue.unshift(...outcome.halves);
+        continue;
+      }
+      const s = outcome.stats;
+      summary.windows += 1;
+      summary.pages += s.pages;
+      summary.rowsSeen += s.rows;
+      summary.inserted += s.inserted;
+      summary.updated += s.updated;
+      summary.unchanged += s.unchanged;
+      summary.deleted += s.deleted;
+      summary.watermark = window.to;
+      options.progress?.window(s);
+      runLog.info(
+        { window: [formatInstant(window.from), formatInstant(window.to)], count: s.count, pages: s.pages, walks: s.walks,
+          inserted: s.inserted, updated: s.updated, unchanged: s.unchanged, deleted: s.deleted },
+        "window committed",
+      );
+    }
+    summary.apiRequests = client.stats.requests;
+    summary.retries = client.stats.retries;
+    await finishRun(pool, runId, { status: "succeeded", apiRequests: summary.apiRequests, retries: summary.retries });
+    return summary;
+  } catch (caught) {
+    const error = abortReason(signal) ?? caught;
+    if (runId !== undefined) {
+      const message = scrubSecrets(error instanceof Error ? error.message : String(error), [token]);
+      await finishRun(pool, runId, {
+        status: error instanceof InterruptedError ? "interrupted" : "failed",
+        apiRequests: client.stats.requests,
+        retries: client.stats.retries,
+        errorCode: error instanceof SyncError ? error.code : ((error as { code?: string }).code ?? "UNEXPECTED"),
+        errorMessage: message,
+      }).catch((finishError: unknown) => log.error({ err: finishError, runId }, "could not record the run's failure"));
+    }
+    throw error;
+  } finally {
+    await pool.end().catch(() => {});
+    await lock.release();
+  }
+}

@@ -1,0 +1,120 @@
+// The SQL the sync runs, in one place. Every value is a parameter; arrays travel as typed Postgres
+// arrays and are unnested, so a page is one statement whatever its size.
+
+/** Columns of a transaction version, in the order the loader's arrays are passed. */
+const versionColumns = "created_at, updated_at, status, balance_type, amount, description, after_balance, raw";
+
+/**
+ * Upsert one page. A row is rewritten only when its payload (`raw`, compared as jsonb) changed,
+ * it was marked deleted, or it moved account; every row written also lands in
+ * transaction_versions, in the same statement and so in the same transaction.
+ * $1..$9 arrays, $10 account, $11 seen_at, $12 run id.
+ */
+export const upsertPageSql = `
+WITH incoming AS (
+  SELECT *
+  FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::text[], $5::text[],
+              $6::numeric[], $7::text[], $8::numeric[], $9::jsonb[])
+    AS t(id, ${versionColumns})
+),
+written AS (
+  INSERT INTO transactions AS t (id, account, ${versionColumns}, first_seen_at, last_seen_at, last_run_id)
+  SELECT id, $10, ${versionColumns}, $11, $11, $12 FROM incoming
+  ON CONFLICT (id) DO UPDATE SET
+    account = excluded.account,
+    created_at = excluded.created_at,
+    updated_at = excluded.updated_at,
+    status = excluded.status,
+    balance_type = excluded.balance_type,
+    amount = excluded.amount,
+    description = excluded.description,
+    after_balance = excluded.after_balance,
+    raw = excluded.raw,
+    last_seen_at = excluded.last_seen_at,
+    last_run_id = excluded.last_run_id,
+    deleted_at = NULL
+  WHERE t.raw IS DISTINCT FROM excluded.raw
+     OR t.deleted_at IS NOT NULL
+     OR t.account IS DISTINCT FROM excluded.account
+  RETURNING t.id, (xmax = 0) AS inserted
+),
+versions AS (
+  INSERT INTO transaction_versions (id, account, seen_at, run_id, ${versionColumns}, change)
+  SELECT i.id, $10, $11, $12, ${versionColumns.split(", ").map((c) => `i.${c}`).join(", ")},
+         CASE WHEN w.inserted THEN 'insert' ELSE 'update' END
+  FROM written w JOIN incoming i USING (id)
+)
+SELECT count(*) FILTER (WHERE inserted)::int AS inserted,
+       count(*) FILTER (WHERE NOT inserted)::int AS updated
+FROM written`;
+
+/**
+ * After a window was walked consistently, rows we hold in it that the API no longer lists are gone
+ * from the ledger: mark them (never delete: auditors keep history) and record a version.
+ * $1 account, $2 from, $3 to, $4 ids seen, $5 seen_at, $6 run id.
+ */
+export const markDeletedSql = `
+WITH gone AS (
+  UPDATE transactions t SET deleted_at = $5, last_seen_at = $5, last_run_id = $6
+  WHERE t.account = $1 AND t.created_at >= $2 AND t.created_at < $3
+    AND t.deleted_at IS NULL AND NOT (t.id = ANY($4::uuid[]))
+  RETURNING t.*
+),
+versions AS (
+  INSERT INTO transaction_versions (id, account, seen_at, run_id, ${versionColumns}, change)
+  SELECT id, account, $5, $6, ${versionColumns}, 'delete' FROM gone
+)
+SELECT count(*)::int AS deleted FROM gone`;
+
+/** The watermark never moves backwards, even if the job's clock does. $1 account, $2 stream, $3 watermark, $4 run id. */
+export const advanceWatermarkSql = `
+INSERT INTO sync_state (account, stream, watermark, updated_at, run_id)
+VALUES ($1, $2, $3, now(), $4)
+ON CONFLICT (account, stream) DO UPDATE SET
+  watermark = GREATEST(sync_state.watermark, excluded.watermark),
+  updated_at = now(),
+  run_id = excluded.run_id`;
+
+/** The watermark as whole microseconds since the epoch (a JS Date would drop the microseconds). */
+export const readWatermarkSql = `
+SELECT (extract(epoch FROM watermark) * 1000000)::bigint::text AS watermark
+FROM sync_state WHERE account = $1 AND stream = $2`;
+
+/** Counters of a committed window, added in the window's own transaction so sync_runs never over-reports. */
+export const addWindowCountsSql = `
+UPDATE sync_runs SET
+  windows_walked = windows_walked + 1,
+  pages = pages + $2,
+  rows_seen = rows_seen + $3,
+  rows_inserted = rows_inserted + $4,
+  rows_updated = rows_updated + $5,
+  rows_unchanged = rows_unchanged + $6,
+  rows_deleted = rows_deleted + $7,
+  watermark_to = $8
+WHERE id = $1`;
+
+export const startRunSql = `
+INSERT INTO sync_runs (account, command, status, started_at, host, pid, watermark_from)
+VALUES ($1, $2, 'running', now(), $3, $4, $5)
+RETURNING id::text`;
+
+export const finishRunSql = `
+UPDATE sync_runs SET status = $2, finished_at = now(), api_requests = $3, retries = $4,
+  error_code = $5, error_message = $6
+WHERE id = $1`;
+
+/** Runs left `running` by a killed process; only called while holding the account's lock. */
+export const markInterruptedSql = `
+UPDATE sync_runs SET status = 'interrupted', finished_at = now(),
+  error_code = COALESCE(error_code, 'ABANDONED'),
+  error_message = COALESCE(error_message, 'the process ended before finishing the run (killed or crashed)')
+WHERE account = $1 AND status = 'running'
+RETURNING id::text`;
+
+/** Session-level advisory lock per account: two int4 keys, a constant for this program and the account's hash. */
+export const lockKey = 0x47_53_59_4e; // "GSYN"
+export const tryLockSql = `SELECT pg_try_advisory_lock(${lockKey}, hashtext($1)) AS locked`;
+export const unlockSql = `SELECT pg_advisory_unlock(${lockKey}, hashtext($1))`;
+export const runningRunSql = `
+SELECT id::text, started_at, host, pid FROM sync_runs
+WHERE account = $1 AND status = 'running' ORDER BY id DESC LIMIT 1`;

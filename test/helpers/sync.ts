@@ -1,0 +1,84 @@
+// Builds a sync against a simulator and a test database, the way the CLI does, minus the process.
+import { Writable } from "node:stream";
+import { type Config, defaults } from "../../src/config/index.js";
+import { createLogger } from "../../src/log.js";
+import { type SimulatorHandle, type SimulatorOptions, startSimulator } from "../../src/simulator/index.js";
+import { compareWithLedger, describeDifference } from "../../src/simulator/verify.js";
+import { type SyncOptions, type SyncSummary, runSync } from "../../src/sync/run.js";
+import { query } from "./database.js";
+
+export const testToken = "tok_test_3f9c2b7a51e84d06";
+
+export function startTestSimulator(options: Partial<SimulatorOptions> = {}): Promise<SimulatorHandle> {
+  return startSimulator({ token: testToken, rows: 0, ...options });
+}
+
+export function testConfig(sim: SimulatorHandle, overrides: Partial<Config> = {}): Config {
+  return {
+    ...defaults,
+    apiToken: testToken,
+    apiUrl: sim.url,
+    databaseUrl: undefined,
+    account: "acct",
+    start: undefined,
+    home: undefined,
+    ...overrides,
+  };
+}
+
+/** Everything the sync logged, as text, so tests can look for secrets in it. */
+export class LogCapture {
+  lines: string[] = [];
+  stream = new Writable({
+    write: (chunk, _enc, done) => {
+      this.lines.push(String(chunk));
+      done();
+    },
+  });
+  logger = createLogger({ secrets: [testToken], pretty: false, destination: this.stream, level: "debug" });
+  get text() {
+    return this.lines.join("");
+  }
+}
+
+export async function syncOnce(
+  databaseUrl: string,
+  sim: SimulatorHandle,
+  overrides: Partial<Config> = {},
+  options: Partial<SyncOptions> = {},
+): Promise<SyncSummary> {
+  const capture = new LogCapture();
+  return runSync({
+    config: testConfig(sim, overrides),
+    databaseUrl,
+    log: capture.logger,
+    clientOptions: { minRetryDelayMs: 5, maxRetryDelayMs: 50 },
+    ...options,
+  });
+}
+
+/** Fails with a readable account of what differs when the database is not the simulator's ledger. */
+export async function expectDatabaseEqualsLedger(databaseUrl: string, sim: SimulatorHandle, account = "acct"): Promise<void> {
+  const diff = await compareWithLedger(databaseUrl, account, sim.ledger);
+  if (diff.missing.length || diff.unexpected.length || diff.different.size) {
+    throw new Error(`database differs from the simulator: ${describeDifference(diff)}`);
+  }
+  if (diff.compared !== sim.ledger.size) throw new Error(`compared ${diff.compared} rows, ledger has ${sim.ledger.size}`);
+}
+
+export async function syncRuns(databaseUrl: string) {
+  return query<{
+    id: string; status: string; windows_walked: number; pages: number; rows_seen: number; rows_inserted: number;
+    rows_updated: number; rows_unchanged: number; rows_deleted: number; api_requests: number; retries: number;
+    error_code: string | null; error_message: string | null; finished_at: Date | null;
+  }>(databaseUrl, "SELECT r.*, r.id::text AS id FROM sync_runs r ORDER BY r.id");
+}
+
+export async function watermark(databaseUrl: string, account = "acct"): Promise<string | undefined> {
+  const rows = await query<{ w: string }>(
+    databaseUrl,
+    `SELECT to_char(watermark AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS w FROM sync_state WHERE account = $1`,
+    [account],
+  );
+  return rows[0]?.w;
+}

@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
+import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
+import { expectDatabaseEqualsLedger, startTestSimulator, syncOnce, syncRuns, watermark } from "../helpers/sync.js";
+
+const day = 86_400_000;
+
+describe("first backfill over several windows", () => {
+  let db: TestDatabase;
+  let sim: SimulatorHandle;
+  const to = new Date(Date.now() - 60_000);
+  const from = new Date(to.getTime() - 120 * day);
+
+  beforeAll(async () => {
+    db = await createMigratedDatabase("backfill");
+    const ledger = new Ledger(seedTransactions({ seed: 7, rows: 1500, from, to }));
+    // 3,000 one-cent charges on one day: their sum must come out as exactly -30, not -29.99999999.
+    const centDay = new Date(to.getTime() - 40 * day);
+    for (let i = 0; i < 3000; i++) ledger.add({ created_at: new Date(centDay.getTime() + i * 1000), amount: "-0.01", balance_type: "platform", status: "success" });
+    sim = await startTestSimulator({ ledger });
+  });
+  afterAll(async () => {
+    await sim?.close();
+    await db?.drop();
+  });
+
+  test("the database equals the simulator's ledger, every field, every amount", async () => {
+    const summary = await syncOnce(db.url, sim, { windowMs: 30 * day });
+    expect(summary.windows).toBeGreaterThanOrEqual(4);
+    expect(summary.inserted).toBe(sim.ledger.size);
+    expect(summary.updated).toBe(0);
+    expect(summary.unchanged).toBe(0);
+    await expectDatabaseEqualsLedger(db.url, sim);
+
+    const [cents] = await query<{ total: string; n: string }>(db.url, `SELECT sum(amount)::text AS total, count(*)::text AS n FROM transactions WHERE amount = -0.01`);
+    const expectedCents = sim.ledger.all().filter((r) => r.amount === "-0.01").length;
+    expect(cents!.n).toBe(String(expectedCents));
+    expect(cents!.total).toBe(`-${(expectedCents / 100).toFixed(2)}`);
+
+    const [types] = await query<{ amount: string; after_balance: string; created_at: string }>(
+      db.url,
+      `SELECT format_type(atttypid, atttypmod) AS amount FROM pg_attribute WHERE attrelid = 'transactions'::regclass AND attname = 'amount'`,
+    );
+    expect(types!.amount).toBe("numeric");
+  });
+
+  test("raw holds the row exactly as sent and every row has one insert version", async () => {
+    const [counts] = await query<{ versions: string; rows: string; inserts: string }>(
+      db.url,
+      `SELECT (SELECT count(*) FROM transaction_versions)::text AS versions,
+              (SELECT count(*) FROM transactions)::text AS rows,
+              (SELECT count(*) FROM transaction_versions WHERE change = 'insert')::text AS inserts`,
+    );
+    expect(counts!.versions).toBe(String(sim.ledger.size));
+    expect(counts!.inserts).toBe(String(sim.ledger.size));
+    const sample = sim.ledger.all()[17]!;
+    const [row] = await query<{ raw: Record<string, unknown> }>(db.url, `SELECT raw FROM transactions WHERE id = $1`, [sample.id]);
+    expect(Object.keys(row!.raw).sort()).toEqual(["after_balance", "amount", "balance_type", "created_at", "description", "id", "status", "updated_at"]);
+    expect(row!.raw.created_at).toBe(sample.created_at);
+  });
+
+  test("sync_runs and the watermark tell the truth", async () => {
+    const [run] = await syncRuns(db.url);
+    expect(run).toMatchObject({ status: "succeeded", rows_inserted: sim.ledger.size, rows_updated: 0, rows_unchanged: 0, error_message: null });
+    expect(run!.windows_walked).toBeGreaterThanOrEqual(4);
+    expect(run!.api_requests).toBeGreaterThan(run!.pages);
+    expect(run!.rows_seen).toBe(sim.ledger.size);
+    const mark = await watermark(db.url);
+    expect(mark).toBeDefined();
+    expect(new Date(`${mark}Z`).getTime()).toBeGreaterThan(to.getTime());
+  });
+
+  test("the pages walked were full max_limit pages and offsets were computed", async () => {
+    const [run] = await syncRuns(db.url);
+    // Each window: its pages, plus the count re-read at the end; plus two requests to find the oldest row.
+    expect(run!.api_requests).toBe(run!.pages + run!.windows_walked + 2);
+    expect(run!.pages).toBeLessThanOrEqual(Math.ceil(sim.ledger.size / 100) + run!.windows_walked);
+  });
+});
