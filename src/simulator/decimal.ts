@@ -1,6 +1,8 @@
 // Exact money arithmetic. Amounts such as -0.01 must sum to exactly -100 over 10,000 rows, which
 // IEEE doubles cannot promise, so money is fixed-point BigInt with 6 fraction digits (micro-credits).
 
+import { isNaNNumber, toBigInt, toNumber } from "./intrinsics.js";
+
 export const SCALE_DIGITS = 6;
 const SCALE = 10n ** BigInt(SCALE_DIGITS);
 
@@ -16,7 +18,7 @@ export function tryParseUnits(text: string): bigint | undefined {
   if (int === "" && rawFrac === "") return undefined;
   const frac = rawFrac.replace(/0+$/, "");
   if (frac.length > SCALE_DIGITS) return undefined;
-  const units = BigInt(int || "0") * SCALE + BigInt(frac.padEnd(SCALE_DIGITS, "0") || "0");
+  const units = toBigInt(int || "0") * SCALE + toBigInt(frac.padEnd(SCALE_DIGITS, "0") || "0");
   return sign === "-" ? -units : units;
 }
 
@@ -57,9 +59,9 @@ export function unitsOf(text: string): number | bigint {
   const fracDigits = dot < 0 ? 0 : text.length - dot - 1;
   // 9 integer digits keep int * 1e6 + frac below 2^53, where every integer is exact.
   if (intDigits < 1 || intDigits > 9 || fracDigits > SCALE_DIGITS) return tryParseUnits(text) ?? 0n;
-  const int = Number(text.slice(negative ? 1 : 0, dot < 0 ? text.length : dot));
-  const frac = fracDigits === 0 ? 0 : Number(text.slice(dot + 1)) * 10 ** (SCALE_DIGITS - fracDigits);
-  if (Number.isNaN(int) || Number.isNaN(frac)) return tryParseUnits(text) ?? 0n;
+  const int = toNumber(text.slice(negative ? 1 : 0, dot < 0 ? text.length : dot));
+  const frac = fracDigits === 0 ? 0 : toNumber(text.slice(dot + 1)) * 10 ** (SCALE_DIGITS - fracDigits);
+  if (isNaNNumber(int) || isNaNNumber(frac)) return tryParseUnits(text) ?? 0n;
   const abs = int * 1_000_000 + frac;
   return negative ? -abs : abs;
 }

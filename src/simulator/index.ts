@@ -1,4 +1,7 @@
-// Public surface of the Generect API simulator.
+// Public surface of the Generect API simulator: an in-memory Ledger, a deterministic seed generator,
+// and startSimulator(), a node:http server answering GET /api/auth/transactions/ and
+// /api/auth/transactions/spent_credits/ the way the real API does (quirks included), with faults
+// that tests switch on to make it misbehave. Money is exact decimal text end to end.
 export type { SimTransaction, TxStatus, SpentPeriod } from "./types.js";
 export { BadRequestError, SPENT_PERIODS, TX_STATUSES } from "./types.js";
 export { Ledger, type QueryResult, type TransactionInput } from "./ledger.js";

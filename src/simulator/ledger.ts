@@ -9,6 +9,7 @@
 
 import { defaultDescription } from "./catalog.js";
 import { addDecimals, normalizeDecimal } from "./decimal.js";
+import { freeze, keys } from "./intrinsics.js";
 import { parseFilters, type CreatedAtWindow, type ParsedFilters } from "./filters.js";
 import { mulberry32, uuidFrom, type Rng } from "./prng.js";
 import { computeSpentCredits, type SpentCreditsParams, type SpentCreditsResult } from "./spent-credits.js";
@@ -58,7 +59,7 @@ const ROW_KEYS = ["id", "created_at", "updated_at", "status", "balance_type", "a
 /** Validated, canonical, frozen copy of a complete row. */
 function canonicalRow(row: SimTransaction): SimTransaction {
   checkStatus(row.status);
-  return Object.freeze({
+  return freeze({
     id: row.id,
     created_at: naive(row.created_at, "created_at"),
     updated_at: naive(row.updated_at, "updated_at"),
@@ -85,8 +86,8 @@ function adoptRow(row: SimTransaction): SimTransaction {
     typeof row.amount === "string" && CANONICAL_DECIMAL.test(row.amount) &&
     typeof row.after_balance === "string" && CANONICAL_DECIMAL.test(row.after_balance) &&
     (TX_STATUSES as readonly string[]).includes(row.status) &&
-    Object.keys(row).length === ROW_KEYS.length;
-  return canonical ? Object.freeze(row) : canonicalRow(row);
+    keys(row).length === ROW_KEYS.length;
+  return canonical ? freeze(row) : canonicalRow(row);
 }
 
 export class Ledger {

@@ -1,5 +1,7 @@
 // Seeded randomness, so a seed reproduces a ledger byte for byte (ids included) across runs.
 
+import { floor, imul } from "./intrinsics.js";
+
 export type Rng = () => number; // uniform in [0, 1)
 
 /** mulberry32: tiny, fast and good enough for test data (not for anything secret). */
@@ -8,8 +10,8 @@ export function mulberry32(seed: number): Rng {
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    t = imul(t ^ (t >>> 15), t | 1);
+    t ^= t + imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
@@ -24,7 +26,7 @@ const NIBBLE_POSITIONS = [0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 14, 15, 16, 17,
  */
 export function uuidFrom(rng: Rng): string {
   for (let w = 0; w < 4; w++) {
-    let word = Math.floor(rng() * 4294967296);
+    let word = floor(rng() * 4294967296);
     for (let k = 7; k >= 0; k--) {
       uuidScratch[NIBBLE_POSITIONS[w * 8 + k]!] = HEX_CODES[word & 0xf]!;
       word >>>= 4;
@@ -37,7 +39,7 @@ export function uuidFrom(rng: Rng): string {
 
 /** Integer in [min, max]. */
 export function intBetween(rng: Rng, min: number, max: number): number {
-  return min + Math.floor(rng() * (max - min + 1));
+  return min + floor(rng() * (max - min + 1));
 }
 
 /** Picks from [value, weight] pairs. */

@@ -17,6 +17,7 @@ import { formatUnits, parseUnits } from "./decimal.js";
 import { intBetween, mulberry32, uuidFrom, weighted, type Rng } from "./prng.js";
 import { formatMicros } from "./time.js";
 import type { SimTransaction, TxStatus } from "./types.js";
+import { floor, log, min } from "./intrinsics.js";
 
 export interface SeedOptions {
   seed?: number;
@@ -51,7 +52,7 @@ const ERROR_RATE = 0.015;
 
 export function seedTransactions(opts: SeedOptions): SimTransaction[] {
   const rng = mulberry32(opts.seed ?? 1);
-  const n = Math.max(0, Math.floor(opts.rows));
+  const n = Math.max(0, floor(opts.rows));
   const fromUs = opts.from.getTime() * 1000;
   const toUs = opts.to.getTime() * 1000;
   if (!(toUs > fromUs) || n > toUs - fromUs) throw new Error("seedTransactions: need from < to and room for one row per microsecond");
@@ -89,7 +90,7 @@ export function seedTransactions(opts: SeedOptions): SimTransaction[] {
 
     const pending = t >= toUs - PENDING_WINDOW_US;
     const status: TxStatus = pending ? "pending" : kind === "charge" && rng() < ERROR_RATE ? "error" : "success";
-    const after = balance + unitsOf(amount);
+    const after = balance + amountUnits(amount);
     balances.set(type, after);
     const createdAt = formatMicros(t);
     const row: SimTransaction = {
@@ -110,7 +111,7 @@ export function seedTransactions(opts: SeedOptions): SimTransaction[] {
 
 // Amount texts repeat (they come from small tables), so parse each once.
 const unitsCache = new Map<string, bigint>();
-function unitsOf(amount: string): bigint {
+function amountUnits(amount: string): bigint {
   let units = unitsCache.get(amount);
   if (units === undefined) unitsCache.set(amount, (units = parseUnits(amount)));
   return units;
@@ -126,11 +127,11 @@ function burstyTimes(rng: Rng, n: number, fromUs: number, toUs: number): Float64
   const span = toUs - fromUs;
   const times = new Float64Array(n);
   for (let i = 0; i < n; ) {
-    let t = fromUs + Math.floor(rng() * span);
-    const size = Math.min(n - i, 1 + Math.floor(-Math.log(1 - rng()) * 4)); // geometric-ish, mean ~4
+    let t = fromUs + floor(rng() * span);
+    const size = min(n - i, 1 + floor(-log(1 - rng()) * 4)); // geometric-ish, mean ~4
     for (let k = 0; k < size; k++, i++) {
-      times[i] = Math.min(t, toUs - 1);
-      t += Math.floor(rng() * 3_000_000) + 1; // up to 3 s apart
+      times[i] = min(t, toUs - 1);
+      t += floor(rng() * 3_000_000) + 1; // up to 3 s apart
     }
   }
   times.sort();

@@ -11,6 +11,7 @@
 import { formatUnits, unitsOf } from "./decimal.js";
 import { naiveToMs, parseDateOnly } from "./time.js";
 import { BadRequestError, SPENT_PERIODS, type SimTransaction, type SpentPeriod } from "./types.js";
+import { floor, toBigInt } from "./intrinsics.js";
 
 export interface SpentCreditsParams {
   timezone: string;
@@ -59,7 +60,7 @@ function zone(timezone: string) {
 /** Offset (ms) of the zone at a UTC instant: local wall clock minus UTC. */
 function offsetMs(timezone: string, utcMs: number): number {
   const z = zone(timezone);
-  const slot = Math.floor(utcMs / SLOT_MS);
+  const slot = floor(utcMs / SLOT_MS);
   let off = z.offsets.get(slot);
   if (off === undefined) {
     const at = slot * SLOT_MS;
@@ -76,7 +77,7 @@ const DAY_MS = 86_400_000;
 /** Local calendar day of a naive-UTC timestamp in the zone, as days since 1970-01-01. */
 function localDayNumber(timezone: string, naive: string): number {
   const utc = naiveToMs(naive);
-  return Math.floor((utc + offsetMs(timezone, utc)) / DAY_MS);
+  return floor((utc + offsetMs(timezone, utc)) / DAY_MS);
 }
 
 function bucketStart(day: Date, period: SpentPeriod): Date {
@@ -146,7 +147,7 @@ export function computeSpentCredits(
     const label = ENDPOINT_LABELS[row.balance_type] ?? row.balance_type;
     let bucket = buckets.get(key);
     if (!bucket) buckets.set(key, (bucket = new Map()));
-    const amount = BigInt(units);
+    const amount = toBigInt(units);
     bucket.set(label, (bucket.get(label) ?? 0n) + amount);
     total += amount;
   }

@@ -2,6 +2,8 @@
 // this fixed 26-character form, so comparing the strings compares the instants: the ledger sorts and
 // binary-searches on them without ever building a Date.
 
+import { dateUTC, floor, toNumber } from "./intrinsics.js";
+
 // Formatting writes digits into a scratch buffer and decodes it once: that yields one flat 26-byte
 // string per timestamp, where Date#toISOString + slice + concat leaves a chain of string pieces
 // (several times the memory, which matters for a million-row ledger) and runs slower.
@@ -11,23 +13,23 @@ const ZERO = 48;
 function writeDigits(pos: number, value: number, width: number): void {
   for (let i = pos + width - 1; i >= pos; i--) {
     scratch[i] = ZERO + (value % 10);
-    value = Math.floor(value / 10);
+    value = floor(value / 10);
   }
 }
 
 /** Microseconds since the epoch → naive UTC text with exactly 6 fraction digits. */
 export function formatMicros(epochMicros: number): string {
-  const ms = Math.floor(epochMicros / 1000);
-  const days = Math.floor(ms / 86_400_000);
+  const ms = floor(epochMicros / 1000);
+  const days = floor(ms / 86_400_000);
   const msOfDay = ms - days * 86_400_000;
   // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
   const z = days + 719_468;
-  const era = Math.floor(z / 146_097);
+  const era = floor(z / 146_097);
   const doe = z - era * 146_097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const yoe = floor((doe - floor(doe / 1460) + floor(doe / 36_524) - floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + floor(yoe / 4) - floor(yoe / 100));
+  const mp = floor((5 * doy + 2) / 153);
+  const day = doy - floor((153 * mp + 2) / 5) + 1;
   const month = mp < 10 ? mp + 3 : mp - 9;
   const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
   if (year < 0 || year > 9999) throw new RangeError(`year ${year} cannot be written as naive datetime text`);
@@ -37,11 +39,11 @@ export function formatMicros(epochMicros: number): string {
   scratch[7] = 45;
   writeDigits(8, day, 2);
   scratch[10] = 84; // T
-  writeDigits(11, Math.floor(msOfDay / 3_600_000), 2);
+  writeDigits(11, floor(msOfDay / 3_600_000), 2);
   scratch[13] = 58; // :
-  writeDigits(14, Math.floor(msOfDay / 60_000) % 60, 2);
+  writeDigits(14, floor(msOfDay / 60_000) % 60, 2);
   scratch[16] = 58;
-  writeDigits(17, Math.floor(msOfDay / 1000) % 60, 2);
+  writeDigits(17, floor(msOfDay / 1000) % 60, 2);
   scratch[19] = 46; // .
   writeDigits(20, (msOfDay % 1000) * 1000 + (epochMicros - ms * 1000), 6);
   return scratch.toString("latin1", 0, 26);
@@ -54,7 +56,7 @@ export function formatDate(date: Date): string {
 
 /** Current time with microseconds, so rows added in one millisecond still order by creation. */
 export function nowNaive(): string {
-  return formatMicros(Math.floor((performance.timeOrigin + performance.now()) * 1000));
+  return formatMicros(floor((performance.timeOrigin + performance.now()) * 1000));
 }
 
 const DATETIME_RE =
@@ -97,18 +99,18 @@ export function parseDateOnly(text: string): string | undefined {
 
 /** Milliseconds since the epoch of a canonical naive-UTC string (sub-millisecond part dropped). */
 export function naiveToMs(naive: string): number {
-  return Date.UTC(
-    Number(naive.slice(0, 4)),
-    Number(naive.slice(5, 7)) - 1,
-    Number(naive.slice(8, 10)),
-    Number(naive.slice(11, 13)),
-    Number(naive.slice(14, 16)),
-    Number(naive.slice(17, 19)),
-    Number(naive.slice(20, 23)),
+  return dateUTC(
+    toNumber(naive.slice(0, 4)),
+    toNumber(naive.slice(5, 7)) - 1,
+    toNumber(naive.slice(8, 10)),
+    toNumber(naive.slice(11, 13)),
+    toNumber(naive.slice(14, 16)),
+    toNumber(naive.slice(17, 19)),
+    toNumber(naive.slice(20, 23)),
   );
 }
 
 /** Microseconds since the epoch of a canonical naive-UTC string. */
 export function naiveToMicros(naive: string): number {
-  return naiveToMs(naive) * 1000 + Number(naive.slice(23, 26));
+  return naiveToMs(naive) * 1000 + toNumber(naive.slice(23, 26));
 }

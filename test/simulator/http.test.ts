@@ -59,7 +59,7 @@ describe("routing", () => {
   test("following the redirect works", async () => {
     const res = await fetch(`${sim.url}/api/auth/transactions?limit=2`, { headers: { Authorization: `Token ${TOKEN}` } });
     expect(res.status).toBe(200);
-    expect((await res.json()).results).toHaveLength(2);
+    expect(((await res.json()) as { results: unknown[] }).results).toHaveLength(2);
   });
 
   test("missingSlash: 404 answers 404 instead", async () => {

@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from "@jest/globals";
+import { JsonNumber, Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
+import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
+import { runCli } from "../helpers/cli.js";
+import { LogCapture, startTestSimulator, syncRuns, syncOnce, testToken, watermark } from "../helpers/sync.js";
+import { runSync } from "../../src/sync/run.js";
+import { testConfig } from "../helpers/sync.js";
+
+const day = 86_400_000;
+
+describe("guards", () => {
+  let sim: SimulatorHandle;
+  let db: TestDatabase;
+
+  beforeAll(async () => {
+    const to = new Date(Date.now() - 60_000);
+    sim = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 3, rows: 900, from: new Date(to.getTime() - 40 * day), to })) });
+  });
+  beforeEach(async () => {
+    db = await createMigratedDatabase("guards");
+    sim.faults.ignoreFilters = false;
+    sim.faults.transformRow = undefined;
+  });
+  afterAll(async () => {
+    await sim?.close();
+    await db?.drop();
+  });
+
+  test("a server that ignores the created_at filter fails the run and advances nothing", async () => {
+    sim.faults.ignoreFilters = true;
+    const env = { DATABASE_URL: db.url, GENERECT_API_URL: sim.url, GENERECT_API_TOKEN: testToken, SYNC_ACCOUNT: "acct", SYNC_START: "2020-01-01" };
+    const result = await runCli(["run"], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/\[API_FILTER_IGNORED\].*outside the requested window .*the server ignored the created_at filter/);
+    expect(await watermark(db.url)).toBeUndefined();
+    expect(await query(db.url, "SELECT 1 FROM transactions")).toEqual([]);
+    const [run] = await syncRuns(db.url);
+    expect(run).toMatchObject({ status: "failed", error_code: "API_FILTER_IGNORED", windows_walked: 0, rows_inserted: 0 });
+  });
+
+  test("a malformed row fails its window with the row id and field, commits nothing of it, and keeps the token out", async () => {
+    // Break one row in the second half of the history: the earlier windows commit, its window does not.
+    const victim = sim.ledger.all()[150]!;
+    sim.faults.transformRow = (row) => (row.id === victim.id ? { ...row, amount: String(row.amount) } : row);
+    const capture = new LogCapture();
+    const error = await runSync({ config: testConfig(sim, { windowMs: 5 * day }), databaseUrl: db.url, log: capture.logger, clientOptions: { minRetryDelayMs: 1, maxRetryDelayMs: 2 } }).catch((e: Error) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toContain(`transaction ${victim.id} has an invalid field "amount": expected a JSON number, got string "${victim.amount}"`);
+
+    const victimAt = Date.parse(`${victim.created_at}Z`);
+    const rows = await query<{ created_at: Date }>(db.url, "SELECT max(created_at) AS created_at FROM transactions");
+    const committedUpTo = new Date(`${await watermark(db.url)}Z`).getTime();
+    expect(committedUpTo).toBeLessThanOrEqual(victimAt);
+    expect(rows[0]!.created_at.getTime()).toBeLessThan(committedUpTo);
+    const inWindow = await query(db.url, "SELECT 1 FROM transactions WHERE created_at >= $1", [new Date(committedUpTo)]);
+    expect(inWindow).toEqual([]);
+    const [run] = await syncRuns(db.url);
+    expect(run).toMatchObject({ status: "failed", error_code: "API_RESPONSE_INVALID" });
+    expect(run!.error_message).toContain(victim.id);
+    expect(capture.text).not.toContain(testToken);
+    expect(JSON.stringify(run)).not.toContain(testToken);
+
+    // Once the API sends the row properly, the next run converges.
+    sim.faults.transformRow = undefined;
+    await syncOnce(db.url, sim, { windowMs: 5 * day });
+    const [count] = await query<{ n: string }>(db.url, "SELECT count(*)::text AS n FROM transactions");
+    expect(Number(count!.n)).toBe(sim.ledger.size);
+  });
+
+  test("a wrong token is reported in plain words and not retried", async () => {
+    const env = { DATABASE_URL: db.url, GENERECT_API_URL: sim.url, GENERECT_API_TOKEN: "wrong-token-123456", SYNC_ACCOUNT: "acct" };
+    const before = sim.stats.requests;
+    const result = await runCli(["run"], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("API token rejected (403");
+    expect(result.stderr).not.toContain("wrong-token-123456");
+    expect(sim.stats.requests - before).toBe(1);
+  });
+});
+
+void JsonNumber;

@@ -1,0 +1,102 @@
+import { describe, expect, test } from "@jest/globals";
+import { parseSpentCredits, parseTransactionsPage } from "../../src/api/schema.js";
+import { formatApiTimestamp, parseTimestamp, toPgTimestamp } from "../../src/api/time.js";
+import { isRetryableNetworkCode, isRetryableStatus, parseRetryAfter } from "../../src/api/retry-policy.js";
+
+const row = {
+  id: "51a800b8-5c0c-4f0b-9c3c-459ea2a3fad6",
+  created_at: "2025-01-07T13:01:15.397996",
+  updated_at: "2025-01-07T13:01:58.195959",
+  status: "success",
+  balance_type: "leads_by_icp",
+  amount: -10,
+  description: "leads info by ICP",
+  after_balance: -2400,
+};
+const page = (rows: unknown[], extra = "") =>
+  `{"count": ${rows.length}, "next": null, "previous": null, "limit": 100, "max_limit": 100, "offset": 0${extra}, "results": ${JSON.stringify(rows)}}`;
+
+describe("API timestamps", () => {
+  test("naive times are UTC, to the microsecond", () => {
+    const micros = parseTimestamp("2025-01-07T13:01:15.397996")!;
+    expect(micros).toBe(Date.UTC(2025, 0, 7, 13, 1, 15, 397) * 1000 + 996);
+    expect(formatApiTimestamp(micros)).toBe("2025-01-07T13:01:15.397996");
+    expect(toPgTimestamp(micros)).toBe("2025-01-07T13:01:15.397996Z");
+    expect(parseTimestamp("2025-01-07")).toBe(Date.UTC(2025, 0, 7) * 1000);
+    expect(parseTimestamp("2025-01-07T13:01:15+02:00")).toBe(Date.UTC(2025, 0, 7, 11, 1, 15) * 1000);
+    expect(formatApiTimestamp(parseTimestamp("1969-12-31T23:59:59.000001")!)).toBe("1969-12-31T23:59:59.000001");
+  });
+  test.each(["2025-02-30", "2025-01-07T25:00:00", "07/01/2025", "2025-01-07T13:01:15.1234567", ""])("rejects %j", (text) => {
+    expect(parseTimestamp(text)).toBeUndefined();
+  });
+});
+
+describe("transactions page", () => {
+  test("keeps money literals exact and raw verbatim", () => {
+    const body = page([row]).replace('"amount":-10', '"amount":-0.1000000000000000055511151231257827');
+    const parsed = parseTransactionsPage(body, "GET x");
+    expect(parsed.rows[0]!.amount).toBe("-0.1000000000000000055511151231257827");
+    expect(parsed.rows[0]!.afterBalance).toBe("-2400");
+    expect(parsed.rows[0]!.raw).toContain('"amount":-0.1000000000000000055511151231257827');
+    expect(JSON.parse(parsed.rows[0]!.raw).id).toBe(row.id);
+    expect(parsed).toMatchObject({ count: 1, limit: 100, maxLimit: 100, offset: 0 });
+  });
+
+  test.each([
+    [{ amount: "-10" }, 'invalid field "amount": expected a JSON number, got string "-10"'],
+    [{ amount: null }, 'invalid field "amount": expected a JSON number, got null'],
+    [{ status: "done" }, 'invalid field "status": expected one of pending, success, error, got string "done"'],
+    [{ created_at: "yesterday" }, 'invalid field "created_at": expected a datetime like 2025-01-07T13:01:15.397996, got string "yesterday"'],
+    [{ after_balance: undefined }, 'invalid field "after_balance": expected a JSON number, it is missing'],
+  ])("a malformed row %j names the row id and the field", (patch, message) => {
+    const bad = { ...row, ...patch };
+    expect(() => parseTransactionsPage(page([row, bad].map((r, i) => (i === 0 ? { ...r, id: "9f57c8e5-43c6-4baf-9777-7754fe481362" } : r))), "GET /api/auth/transactions/?offset=200")).toThrow(
+      `GET /api/auth/transactions/?offset=200, row 2: transaction ${row.id} has an ${message}`,
+    );
+  });
+
+  test("a row without a readable id says so", () => {
+    expect(() => parseTransactionsPage(page([{ ...row, id: 42 }]), "GET x")).toThrow('row 1: a transaction without a readable id has an invalid field "id"');
+  });
+
+  test("broken envelopes and bodies", () => {
+    expect(() => parseTransactionsPage('{"count": "many", "results": []}', "GET x")).toThrow('the response envelope has an invalid field "count"');
+    expect(() => parseTransactionsPage('{"count": 1, "results": [', "GET x")).toThrow("GET x: the body is not valid JSON");
+    expect(() => parseTransactionsPage("<html>502</html>", "GET x")).toThrow('it begins "<html>502</html>"');
+  });
+});
+
+describe("spent credits", () => {
+  test("values and total stay exact", () => {
+    const parsed = parseSpentCredits('{"spent_credits": {"2025-01-01T00:00:00": {"platform": -0.30, "/api/linkedin/leads/by_icp/": -4428}}, "total_spent_credits": -4428.30}', "GET y");
+    expect(parsed.total).toBe("-4428.30");
+    expect(parsed.buckets.get("2025-01-01T00:00:00")!.get("platform")).toBe("-0.30");
+  });
+  test("a string value is refused with its path", () => {
+    expect(() => parseSpentCredits('{"spent_credits": {"2025-01-01T00:00:00": {"platform": "-1"}}, "total_spent_credits": -1}', "GET y")).toThrow(
+      'invalid field "spent_credits.2025-01-01T00:00:00.platform"',
+    );
+  });
+});
+
+describe("retry policy", () => {
+  test("statuses", () => {
+    for (const status of [429, 500, 502, 503, 504, 408]) expect(isRetryableStatus(status)).toBe(true);
+    for (const status of [400, 401, 403, 404, 422]) expect(isRetryableStatus(status)).toBe(false);
+  });
+  test("network codes", () => {
+    expect(isRetryableNetworkCode("ECONNRESET")).toBe(true);
+    expect(isRetryableNetworkCode("ERR_TLS_CERT_ALTNAME_INVALID")).toBe(false);
+    expect(isRetryableNetworkCode(undefined)).toBe(false);
+  });
+  test("Retry-After in seconds or as a date, bounded", () => {
+    expect(parseRetryAfter("3", 60_000)).toBe(3000);
+    expect(parseRetryAfter("0", 60_000)).toBe(0);
+    expect(parseRetryAfter("3600", 60_000)).toBe(60_000);
+    const now = Date.parse("2026-01-01T00:00:00Z");
+    expect(parseRetryAfter("Thu, 01 Jan 2026 00:00:05 GMT", 60_000, now)).toBe(5000);
+    expect(parseRetryAfter("Wed, 31 Dec 2025 00:00:00 GMT", 60_000, now)).toBe(0);
+    expect(parseRetryAfter("soon", 60_000)).toBeUndefined();
+    expect(parseRetryAfter(undefined, 60_000)).toBeUndefined();
+  });
+});

@@ -1,0 +1,74 @@
+import { describe, expect, test } from "@jest/globals";
+import { defaults, loadConfig } from "../../src/config/index.js";
+import { formatDuration, parseDuration } from "../../src/config/duration.js";
+import { ConfigError } from "../../src/errors.js";
+import { parseTimestamp } from "../../src/api/time.js";
+
+describe("durations", () => {
+  test.each([
+    ["15m", 900_000], ["24h", 86_400_000], ["7d", 604_800_000], ["1h30m", 5_400_000], ["500ms", 500], ["2w", 1_209_600_000], ["0s", 0],
+  ])("%s", (text, ms) => {
+    expect(parseDuration(text)).toBe(ms);
+  });
+  test.each(["", "7", "7x", "-1h", "1.5h", "h", "7 d"])("rejects %j", (text) => {
+    expect(parseDuration(text)).toBeUndefined();
+  });
+  test("formats back", () => {
+    expect(formatDuration(86_400_000)).toBe("1d");
+    expect(formatDuration(5_400_000)).toBe("90m");
+  });
+});
+
+describe("configuration from the environment", () => {
+  test("defaults", () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ apiUrl: "https://api.generect.com", account: "default", lookbackMs: defaults.lookbackMs, windowMs: defaults.windowMs, concurrency: 4 });
+    expect(config.apiToken).toBeUndefined();
+    expect(config.databaseUrl).toBeUndefined();
+  });
+
+  test("values are parsed", () => {
+    const config = loadConfig({
+      GENERECT_API_TOKEN: "abc123", GENERECT_API_URL: "http://127.0.0.1:9/", DATABASE_URL: "postgres://u:p@h/db",
+      SYNC_ACCOUNT: "acme-eu", SYNC_START: "2024-02-01", SYNC_LOOKBACK: "2h", SYNC_WINDOW: "1d", SYNC_CONCURRENCY: "8",
+    });
+    expect(config).toMatchObject({ apiToken: "abc123", apiUrl: "http://127.0.0.1:9", account: "acme-eu", lookbackMs: 7_200_000, windowMs: 86_400_000, concurrency: 8 });
+    expect(config.start).toBe(parseTimestamp("2024-02-01T00:00:00"));
+  });
+
+  test.each([
+    [{ SYNC_WINDOW: "7x" }, /SYNC_WINDOW="7x" is not a duration/],
+    [{ SYNC_WINDOW: "0h" }, /SYNC_WINDOW="0h" must be longer than zero/],
+    [{ SYNC_LOOKBACK: "yesterday" }, /SYNC_LOOKBACK="yesterday" is not a duration/],
+    [{ SYNC_CONCURRENCY: "0" }, /SYNC_CONCURRENCY="0" must be a whole number from 1 to 64/],
+    [{ SYNC_CONCURRENCY: "2.5" }, /SYNC_CONCURRENCY/],
+    [{ SYNC_START: "2024-13-01" }, /SYNC_START="2024-13-01" is not a date/],
+    [{ SYNC_ACCOUNT: "a b" }, /SYNC_ACCOUNT="a b" must be/],
+    [{ GENERECT_API_URL: "ftp://x" }, /GENERECT_API_URL must be an http\(s\) URL/],
+    [{ GENERECT_API_URL: "not a url" }, /GENERECT_API_URL="not a url" is not a URL/],
+    [{ DATABASE_URL: "mysql://u:pw@h/db" }, /DATABASE_URL must start with postgres/],
+  ])("%j is refused with a message naming the variable", (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  test("secrets are never echoed back", () => {
+    const messages = [
+      { DATABASE_URL: "postgres://user:hunter2secret@/db?%%%" },
+      { DATABASE_URL: "mysql://user:hunter2secret@h/db" },
+      { GENERECT_API_TOKEN: "Token hunter2secret" },
+      { GENERECT_API_TOKEN: "hunter2secret\u00e9" },
+    ].map((env) => {
+      try {
+        loadConfig(env);
+        return "no error";
+      } catch (error) {
+        return (error as Error).message;
+      }
+    });
+    for (const message of messages) {
+      expect(message).not.toBe("no error");
+      expect(message).not.toContain("hunter2secret");
+    }
+  });
+});
