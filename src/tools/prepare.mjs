@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
 const steps = [
-  ["scripts/prisma-generate.mjs"],
+  ["src/tools/prisma-generate.mjs"],
   [require.resolve("typescript/bin/tsc"), "-p", "tsconfig.build.json"],
 ];
 for (const args of steps) {
