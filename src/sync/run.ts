@@ -4,6 +4,7 @@ import { type Micros, formatInstant, fromDate } from "../api/time.js";
 import type { Config } from "../config/index.js";
 import { requireToken } from "../config/index.js";
 import { createPool } from "../db/pool.js";
+import { withConnectionRetry } from "../db/retry.js";
 import { InterruptedError, SyncError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { scrubSecrets } from "../log.js";
@@ -107,7 +108,13 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
       const interrupted = abortReason(signal);
       if (interrupted) throw interrupted;
       const window = queue.shift()!;
-      const outcome = await syncWindow(context, window);
+      const outcome = await withConnectionRetry(
+        async () => {
+          await lock.reassert();
+          return syncWindow(context, window);
+        },
+        { signal, onRetry: (error, attempt) => runLog.warn({ attempt, err: error.message }, "lost the database connection: retrying the window") },
+      );
       if (outcome.kind === "split") {
         runLog.debug({ count: outcome.count }, "window too large for one transaction: halved");
         queue.unshift(...outcome.halves);
@@ -131,19 +138,19 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
     }
     summary.apiRequests = client.stats.requests;
     summary.retries = client.stats.retries;
-    await finishRun(pool, runId, { status: "succeeded", apiRequests: summary.apiRequests, retries: summary.retries });
+    await withConnectionRetry(() => finishRun(pool, runId!, { status: "succeeded", apiRequests: summary.apiRequests, retries: summary.retries }), { signal });
     return summary;
   } catch (caught) {
     const error = abortReason(signal) ?? caught;
     if (runId !== undefined) {
       const message = scrubSecrets(error instanceof Error ? error.message : String(error), [token]);
-      await finishRun(pool, runId, {
+      await withConnectionRetry(() => finishRun(pool, runId!, {
         status: error instanceof InterruptedError ? "interrupted" : "failed",
         apiRequests: client.stats.requests,
         retries: client.stats.retries,
         errorCode: error instanceof SyncError ? error.code : ((error as { code?: string }).code ?? "UNEXPECTED"),
         errorMessage: message,
-      }).catch((finishError: unknown) => log.error({ err: finishError, runId }, "could not record the run's failure"));
+      }), { retries: 3 }).catch((finishError: unknown) => log.error({ err: finishError, runId }, "could not record the run's failure"));
     }
     throw error;
   } finally {
