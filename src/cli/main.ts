@@ -7,8 +7,13 @@ import { migrateCommand } from "./commands/migrate.js";
 import { runCommand } from "./commands/run.js";
 import { simulateCommand } from "./commands/simulate.js";
 import { statusCommand } from "./commands/status.js";
+import { snapshotCommand } from "./commands/snapshot.js";
+import { reconcileCommand } from "./commands/reconcile.js";
+import { grantReaderCommand } from "./commands/grant-reader.js";
 
-export const commands: Command[] = [migrateCommand, runCommand, statusCommand, simulateCommand, demoCommand];
+export const commands: Command[] = [
+  migrateCommand, runCommand, snapshotCommand, reconcileCommand, statusCommand, grantReaderCommand, simulateCommand, demoCommand,
+];
 
 function usage(): string {
   return `generect-sync: mirror a Generect account's credit ledger into PostgreSQL

@@ -27,6 +27,10 @@ export interface Config {
   retries: number;
   /** `GENERECT_SYNC_HOME`: where the embedded Postgres keeps its data. @default ./.generect-sync */
   home: string | undefined;
+  /** `SYNC_TIMEZONE`: IANA timezone of the daily spent-credit snapshots (and of the worker's schedules). @default "UTC" */
+  timezone: string;
+  /** `SNAPSHOT_RESTATE_DAYS`: each capture re-reads this many days before the last captured day. @default 35 */
+  restateDays: number;
 }
 
 export const defaults = {
@@ -37,6 +41,8 @@ export const defaults = {
   concurrency: 4,
   requestTimeoutMs: 30_000,
   retries: 6,
+  timezone: "UTC",
+  restateDays: 35,
 } satisfies Partial<Config>;
 
 type Env = Record<string, string | undefined>;
@@ -54,6 +60,8 @@ export const configVariables = [
   ["GENERECT_TIMEOUT", "per-request timeout (default 30s)"],
   ["GENERECT_RETRIES", `retries per request (default ${defaults.retries})`],
   ["GENERECT_SYNC_HOME", "data directory of the embedded Postgres (default ./.generect-sync)"],
+  ["SYNC_TIMEZONE", "IANA timezone of the daily snapshots and schedules (default UTC)"],
+  ["SNAPSHOT_RESTATE_DAYS", `days re-read before the last captured day (default ${defaults.restateDays})`],
 ] as const;
 
 function read(env: Env, name: string): string | undefined {
@@ -130,6 +138,18 @@ function start(env: Env): Micros | undefined {
   return micros;
 }
 
+function timezone(env: Env): string {
+  const text = read(env, "SYNC_TIMEZONE") ?? defaults.timezone;
+  try {
+    // Intl knows the IANA database; a fixed offset such as +05:30 is not a timezone name.
+    if (/^[+-]/.test(text)) throw new RangeError();
+    new Intl.DateTimeFormat("en-US", { timeZone: text });
+  } catch {
+    throw new ConfigError(`SYNC_TIMEZONE=${JSON.stringify(text)} is not an IANA timezone name (e.g. UTC, Europe/Berlin, Asia/Kolkata)`);
+  }
+  return text;
+}
+
 function account(env: Env): string {
   const text = read(env, "SYNC_ACCOUNT") ?? defaults.account;
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(text)) {
@@ -152,6 +172,8 @@ export function loadConfig(env: Env = process.env): Config {
     requestTimeoutMs: duration(env, "GENERECT_TIMEOUT", defaults.requestTimeoutMs),
     retries: integer(env, "GENERECT_RETRIES", defaults.retries, 0, 100),
     home: read(env, "GENERECT_SYNC_HOME"),
+    timezone: timezone(env),
+    restateDays: integer(env, "SNAPSHOT_RESTATE_DAYS", defaults.restateDays, 0, 3660),
   };
 }
 

@@ -8,7 +8,8 @@ import { withConnectionRetry } from "../db/retry.js";
 import { InterruptedError, SyncError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { scrubSecrets } from "../log.js";
-import { acquireAccountLock } from "./lock.js";
+import { type SnapshotStats, captureSnapshots } from "../snapshots/capture.js";
+import { type AccountLock, acquireAccountLock } from "./lock.js";
 import { findOldestTransaction } from "./oldest.js";
 import { type Window, planStart, planWindows } from "./plan.js";
 import { finishRun, markAbandonedRuns, startRun } from "./runs.js";
@@ -22,6 +23,8 @@ export interface SyncOptions {
   signal?: AbortSignal;
   /** Recorded in sync_runs.command. @default "run" */
   command?: string;
+  /** Capture spent-credit snapshots after the transactions pass. @default true */
+  snapshots?: boolean;
   /** For tests and benchmarks: faster retries and the like. */
   clientOptions?: Partial<ClientOptions>;
   maxRowsPerWindow?: number;
@@ -46,6 +49,17 @@ export interface SyncSummary {
   apiRequests: number;
   retries: number;
   watermark: Micros | undefined;
+  snapshots: SnapshotStats | undefined;
+}
+
+/** What a pass of a run works with: the run's row, its lock, its pool and its API client. */
+interface RunContext {
+  options: SyncOptions;
+  pool: pg.Pool;
+  lock: AccountLock;
+  client: GenerectClient;
+  runId: string;
+  log: Logger;
 }
 
 async function readWatermark(pool: pg.Pool, account: string): Promise<Micros | undefined> {
@@ -58,8 +72,11 @@ function abortReason(signal: AbortSignal | undefined): InterruptedError | undefi
   return signal.reason instanceof InterruptedError ? signal.reason : new InterruptedError(String(signal.reason ?? "abort"));
 }
 
-/** One sync pass: lock, plan, walk and commit window after window, record the run. */
-export async function runSync(options: SyncOptions): Promise<SyncSummary> {
+/**
+ * The frame of every run: take the account's lock, mark runs a killed process left `running`,
+ * open a sync_runs row, run the passes, and record how it ended (with no secret in the message).
+ */
+async function withRun<T>(options: SyncOptions, command: string, body: (run: RunContext) => Promise<T>): Promise<T> {
   const { config, log, signal } = options;
   const token = requireToken(config);
   const lock = await acquireAccountLock(options.databaseUrl, config.account);
@@ -74,87 +91,120 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
     onRetry: ({ attempt, reason, delayMs }) => log.warn({ runId, attempt, delayMs }, `retrying: ${reason}`),
     ...options.clientOptions,
   });
-  const summary: SyncSummary = {
-    runId: "",
-    windows: 0, pages: 0, rowsSeen: 0, inserted: 0, updated: 0, unchanged: 0, deleted: 0,
-    apiRequests: 0, retries: 0, watermark: undefined,
-  };
-
   try {
     const abandoned = await markAbandonedRuns(pool, config.account);
     if (abandoned.length) log.warn({ runs: abandoned }, "marked runs left running by a killed process as interrupted");
-
-    const runStart = fromDate(new Date());
-    const watermark = await readWatermark(pool, config.account);
-    runId = await startRun(pool, config.account, options.command ?? "run", watermark);
-    summary.runId = runId;
-    const runLog = log.child({ runId });
-
-    const oldest = watermark === undefined && config.start === undefined ? await findOldestTransaction(client) : undefined;
-    const from = planStart({ watermark, lookbackMs: config.lookbackMs, start: config.start, oldest });
-    const queue: Window[] = from === undefined ? [] : planWindows(from, runStart, config.windowMs);
-    runLog.info(
-      { from: from === undefined ? null : formatInstant(from), until: formatInstant(runStart), windows: queue.length },
-      from === undefined ? "the account has no transactions yet" : "planned",
-    );
-    if (from !== undefined) options.progress?.planned(queue.length, from, runStart);
-
-    const context = {
-      pool, client, account: config.account, runId, seenAt: new Date(), concurrency: config.concurrency, signal,
-      pageSize: { value: documentedMaxLimit }, maxRowsPerWindow: options.maxRowsPerWindow, maxWalks: options.maxWalks,
-      onPage: (rows: number) => options.progress?.page(rows),
-    };
-    while (queue.length > 0) {
-      const interrupted = abortReason(signal);
-      if (interrupted) throw interrupted;
-      const window = queue.shift()!;
-      const outcome = await withConnectionRetry(
-        async () => {
-          await lock.reassert();
-          return syncWindow(context, window);
-        },
-        { signal, onRetry: (error, attempt) => runLog.warn({ attempt, err: error.message }, "lost the database connection: retrying the window") },
-      );
-      if (outcome.kind === "split") {
-        runLog.debug({ count: outcome.count }, "window too large for one transaction: halved");
-        queue.unshift(...outcome.halves);
-        continue;
-      }
-      const s = outcome.stats;
-      summary.windows += 1;
-      summary.pages += s.pages;
-      summary.rowsSeen += s.rows;
-      summary.inserted += s.inserted;
-      summary.updated += s.updated;
-      summary.unchanged += s.unchanged;
-      summary.deleted += s.deleted;
-      summary.watermark = window.to;
-      options.progress?.window(s);
-      runLog.info(
-        { window: [formatInstant(window.from), formatInstant(window.to)], count: s.count, pages: s.pages, walks: s.walks,
-          inserted: s.inserted, updated: s.updated, unchanged: s.unchanged, deleted: s.deleted },
-        "window committed",
-      );
-    }
-    summary.apiRequests = client.stats.requests;
-    summary.retries = client.stats.retries;
-    await withConnectionRetry(() => finishRun(pool, runId!, { status: "succeeded", apiRequests: summary.apiRequests, retries: summary.retries }), { signal });
-    return summary;
+    runId = await startRun(pool, config.account, command, await readWatermark(pool, config.account));
+    const result = await body({ options, pool, lock, client, runId, log: log.child({ runId }) });
+    const id = runId;
+    await withConnectionRetry(() => finishRun(pool, id, { status: "succeeded", apiRequests: client.stats.requests, retries: client.stats.retries }), { signal });
+    return result;
   } catch (caught) {
     const error = abortReason(signal) ?? caught;
     if (runId !== undefined) {
+      const id = runId;
       const message = scrubSecrets(error instanceof Error ? error.message : String(error), [token]);
-      await withConnectionRetry(() => finishRun(pool, runId!, {
-        status: error instanceof InterruptedError ? "interrupted" : "failed",
-        apiRequests: client.stats.requests,
-        retries: client.stats.retries,
-        errorCode: error instanceof SyncError ? error.code : ((error as { code?: string }).code ?? "UNEXPECTED"),
-        errorMessage: message,
-      }), { retries: 3 }).catch((finishError: unknown) => log.error({ err: finishError, runId }, "could not record the run's failure"));
+      await withConnectionRetry(
+        () =>
+          finishRun(pool, id, {
+            status: error instanceof InterruptedError ? "interrupted" : "failed",
+            apiRequests: client.stats.requests,
+            retries: client.stats.retries,
+            errorCode: error instanceof SyncError ? error.code : ((error as { code?: string }).code ?? "UNEXPECTED"),
+            errorMessage: message,
+          }),
+        { retries: 3 },
+      ).catch((finishError: unknown) => log.error({ err: finishError, runId }, "could not record the run's failure"));
     }
     throw error;
   } finally {
     await pool.end().catch(() => {});
     await lock.release();
   }
+}
+
+/** The transactions pass: plan windows from the watermark, walk and commit them one by one. */
+async function syncTransactions(run: RunContext, summary: SyncSummary): Promise<void> {
+  const { options, pool, lock, client, runId, log } = run;
+  const { config, signal } = options;
+  const runStart = fromDate(new Date());
+  const watermark = await readWatermark(pool, config.account);
+  const oldest = watermark === undefined && config.start === undefined ? await findOldestTransaction(client) : undefined;
+  const from = planStart({ watermark, lookbackMs: config.lookbackMs, start: config.start, oldest });
+  const queue: Window[] = from === undefined ? [] : planWindows(from, runStart, config.windowMs);
+  log.info(
+    { from: from === undefined ? null : formatInstant(from), until: formatInstant(runStart), windows: queue.length },
+    from === undefined ? "the account has no transactions yet" : "planned",
+  );
+  if (from !== undefined) options.progress?.planned(queue.length, from, runStart);
+
+  const context = {
+    pool, client, account: config.account, runId, seenAt: new Date(), concurrency: config.concurrency, signal,
+    pageSize: { value: documentedMaxLimit }, maxRowsPerWindow: options.maxRowsPerWindow, maxWalks: options.maxWalks,
+    onPage: (rows: number) => options.progress?.page(rows),
+  };
+  while (queue.length > 0) {
+    const interrupted = abortReason(signal);
+    if (interrupted) throw interrupted;
+    const window = queue.shift()!;
+    const outcome = await withConnectionRetry(
+      async () => {
+        await lock.reassert();
+        return syncWindow(context, window);
+      },
+      { signal, onRetry: (error, attempt) => log.warn({ attempt, err: error.message }, "lost the database connection: retrying the window") },
+    );
+    if (outcome.kind === "split") {
+      log.debug({ count: outcome.count }, "window too large for one transaction: halved");
+      queue.unshift(...outcome.halves);
+      continue;
+    }
+    const s = outcome.stats;
+    summary.windows += 1;
+    summary.pages += s.pages;
+    summary.rowsSeen += s.rows;
+    summary.inserted += s.inserted;
+    summary.updated += s.updated;
+    summary.unchanged += s.unchanged;
+    summary.deleted += s.deleted;
+    summary.watermark = window.to;
+    options.progress?.window(s);
+    log.info(
+      { window: [formatInstant(window.from), formatInstant(window.to)], count: s.count, pages: s.pages, walks: s.walks,
+        inserted: s.inserted, updated: s.updated, unchanged: s.unchanged, deleted: s.deleted },
+      "window committed",
+    );
+  }
+}
+
+function snapshotPass(run: RunContext): Promise<SnapshotStats> {
+  const { config, signal } = run.options;
+  return captureSnapshots({
+    pool: run.pool, client: run.client, account: config.account, timezone: config.timezone, restateDays: config.restateDays,
+    start: config.start, runId: run.runId, capturedAt: new Date(), log: run.log, signal,
+  });
+}
+
+/** One sync pass: transactions, then (by default) the spent-credit snapshots, in one recorded run. */
+export async function runSync(options: SyncOptions): Promise<SyncSummary> {
+  return withRun(options, options.command ?? "run", async (run) => {
+    const summary: SyncSummary = {
+      runId: run.runId, windows: 0, pages: 0, rowsSeen: 0, inserted: 0, updated: 0, unchanged: 0, deleted: 0,
+      apiRequests: 0, retries: 0, watermark: undefined, snapshots: undefined,
+    };
+    await syncTransactions(run, summary);
+    if (options.snapshots !== false) {
+      const interrupted = abortReason(options.signal);
+      if (interrupted) throw interrupted;
+      summary.snapshots = await snapshotPass(run);
+    }
+    summary.apiRequests = run.client.stats.requests;
+    summary.retries = run.client.stats.retries;
+    return summary;
+  });
+}
+
+/** Only the spent-credit snapshots (`generect-sync snapshot`), recorded as a run of its own. */
+export async function runSnapshot(options: SyncOptions): Promise<SnapshotStats & { runId: string; apiRequests: number }> {
+  return withRun(options, "snapshot", async (run) => ({ ...(await snapshotPass(run)), runId: run.runId, apiRequests: run.client.stats.requests }));
 }

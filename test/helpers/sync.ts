@@ -53,6 +53,7 @@ export async function syncOnce(
     databaseUrl,
     log: capture.logger,
     clientOptions: { minRetryDelayMs: 5, maxRetryDelayMs: 50 },
+    snapshots: false,
     ...options,
   });
 }

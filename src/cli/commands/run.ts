@@ -6,6 +6,7 @@ import { createLogger } from "../../log.js";
 import { runSync } from "../../sync/run.js";
 import { type Command, parseOptions } from "../command.js";
 import { createProgress } from "../progress.js";
+import { describeSnapshots } from "./snapshot.js";
 import { onShutdownSignal } from "../signals.js";
 
 export const runCommand: Command = {
@@ -14,7 +15,8 @@ export const runCommand: Command = {
   help: `Usage: generect-sync run
 
 Walks GET /api/auth/transactions/ from the stored watermark minus SYNC_LOOKBACK up to now, in
-checkpointed windows of SYNC_WINDOW, and upserts every row into the transactions table.
+checkpointed windows of SYNC_WINDOW, and upserts every row into the transactions table; then
+captures the daily spent-credit snapshots (as \`generect-sync snapshot\`).
 
 Exit codes: 0 success; 1 the run failed (the message says why; sync_runs has the details);
 2 bad configuration; 75 another run holds the lock for this account (nothing was done);
@@ -42,6 +44,7 @@ Example:
           `(${summary.inserted} inserted, ${summary.updated} updated, ${summary.unchanged} unchanged, ${summary.deleted} deleted), ` +
           `${summary.apiRequests} API requests, ${summary.retries} retries`,
       );
+      if (summary.snapshots) io.out(describeSnapshots(summary.snapshots));
       return 0;
     } catch (error) {
       progress?.finish();

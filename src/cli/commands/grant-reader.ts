@@ -1,0 +1,39 @@
+import { loadConfig } from "../../config/index.js";
+import { grantReader, readableRelations } from "../../db/grant-reader.js";
+import { resolveDatabase } from "../../db/resolve.js";
+import { ConfigError } from "../../errors.js";
+import { type Command, parseOptions } from "../command.js";
+
+export const grantReaderCommand: Command = {
+  name: "grant-reader",
+  summary: "create or update a read-only role for BI tools",
+  help: `Usage: generect-sync grant-reader ROLE [--password-env VAR]
+
+Creates (or updates) ROLE with SELECT on the BI tables and views and nothing else: no writes, no
+CREATE, no access to _prisma_migrations, read-only transactions by default. With --password-env,
+the role can log in with the password held in that environment variable (never pass a password
+on the command line); without it, ROLE is a group role to grant to your BI users.
+
+Readable: ${readableRelations.join(", ")}
+
+Environment: DATABASE_URL (a role allowed to create roles and grant on these tables)`,
+  async run(argv, io) {
+    const { values, positionals } = parseOptions("grant-reader", argv, { "password-env": { type: "string" } });
+    if (positionals.length !== 1) throw new ConfigError("grant-reader: give exactly one ROLE name (see generect-sync grant-reader --help)");
+    const variable = values["password-env"];
+    const password = variable === undefined ? undefined : io.env[variable];
+    if (variable !== undefined && !password) throw new ConfigError(`grant-reader: --password-env ${variable}, but ${variable} is not set`);
+    const config = loadConfig(io.env);
+    const db = await resolveDatabase(config, io.note);
+    try {
+      const { created, serverVersion } = await grantReader(db.url, positionals[0]!, password);
+      io.out(`${created ? "created" : "updated"} read-only role ${positionals[0]} (${password ? "can log in" : "NOLOGIN: grant it to users"})`);
+      if (serverVersion < 150000) {
+        io.note("note: before PostgreSQL 15 every role may CREATE in schema public through PUBLIC: run `REVOKE CREATE ON SCHEMA public FROM PUBLIC` if readers must not create tables");
+      }
+      return 0;
+    } finally {
+      await db.close();
+    }
+  },
+};

@@ -1,0 +1,45 @@
+import { loadConfig, requireToken } from "../../config/index.js";
+import { resolveDatabase } from "../../db/resolve.js";
+import { assertMigrated } from "../../db/schema-check.js";
+import { passwordOf } from "../../db/url.js";
+import { createLogger } from "../../log.js";
+import type { SnapshotStats } from "../../snapshots/capture.js";
+import { runSnapshot } from "../../sync/run.js";
+import { type Command, parseOptions } from "../command.js";
+import { onShutdownSignal } from "../signals.js";
+
+export function describeSnapshots(s: SnapshotStats): string {
+  if (s.from === undefined) return "no spent credits to capture yet";
+  const mismatch = s.totalMismatches ? `; WARNING: ${s.totalMismatches} answer(s) whose total_spent_credits differs from the sum of its values` : "";
+  return `spent credits ${s.from}..${s.to}: ${s.days} day(s), ${s.rows} value(s) written (${s.restated} restated)${mismatch}`;
+}
+
+export const snapshotCommand: Command = {
+  name: "snapshot",
+  summary: "capture daily spent credits (also part of every run)",
+  help: `Usage: generect-sync snapshot
+
+Calls GET /api/auth/transactions/spent_credits/ with period=day in SYNC_TIMEZONE, from the last
+captured day minus SNAPSHOT_RESTATE_DAYS to today (the first capture reaches back to SYNC_START or
+the oldest transaction), and appends new or restated values to spent_credit_snapshots.
+
+Environment: GENERECT_API_TOKEN, GENERECT_API_URL, DATABASE_URL, SYNC_ACCOUNT, SYNC_TIMEZONE,
+SNAPSHOT_RESTATE_DAYS, SYNC_START`,
+  async run(argv, io) {
+    parseOptions("snapshot", argv, {});
+    const config = loadConfig(io.env);
+    const token = requireToken(config);
+    const db = await resolveDatabase(config, io.note);
+    const log = createLogger({ secrets: [token, passwordOf(db.url)] });
+    const signals = onShutdownSignal();
+    try {
+      if (!db.embedded) await assertMigrated(db.url);
+      const result = await runSnapshot({ config, databaseUrl: db.url, log, signal: signals.signal });
+      io.out(`run #${result.runId} succeeded: ${describeSnapshots(result)}, ${result.apiRequests} API requests`);
+      return 0;
+    } finally {
+      signals.dispose();
+      await db.close();
+    }
+  },
+};

@@ -1,0 +1,94 @@
+import type pg from "pg";
+import type { GenerectClient } from "../api/client.js";
+import type { Micros } from "../api/time.js";
+import { inTransaction } from "../db/pool.js";
+import type { Logger } from "../log.js";
+import { findOldestTransaction } from "../sync/oldest.js";
+import { dayValues } from "./buckets.js";
+import { addDays, dayChunks, daysBetween, localDate } from "./days.js";
+import { addSnapshotCountsSql, appendSnapshotsSql, lastCapturedDaySql, oldestTransactionSql, recordCaptureSql } from "./sql.js";
+
+/** Days per spent_credits request on a first capture: a year of history is a handful of requests. */
+const chunkDays = 92;
+
+export interface SnapshotContext {
+  pool: pg.Pool;
+  client: GenerectClient;
+  account: string;
+  timezone: string;
+  restateDays: number;
+  /** SYNC_START: the first capture reaches back to it, or else to the oldest transaction. */
+  start: Micros | undefined;
+  runId: string;
+  capturedAt: Date;
+  log: Logger;
+  signal?: AbortSignal;
+}
+
+export interface SnapshotStats {
+  from: string | undefined;
+  to: string | undefined;
+  days: number;
+  rows: number;
+  restated: number;
+  totalMismatches: number;
+}
+
+async function firstDay(context: SnapshotContext): Promise<string | undefined> {
+  const { pool, account, timezone } = context;
+  const last = (await pool.query<{ day: string | null }>(lastCapturedDaySql, [account, timezone])).rows[0]?.day;
+  if (last) return addDays(last, -context.restateDays);
+  if (context.start !== undefined) return localDate(context.start / 1000, timezone);
+  const stored = (await pool.query<{ ms: string | null }>(oldestTransactionSql, [account])).rows[0]?.ms;
+  if (stored) return localDate(Number(stored), timezone);
+  const oldest = await findOldestTransaction(context.client);
+  return oldest === undefined ? undefined : localDate(oldest / 1000, timezone);
+}
+
+/**
+ * Captures daily spent credits from the first day to capture up to today (local to the timezone),
+ * chunk by chunk; each chunk is one request and one database transaction.
+ */
+export async function captureSnapshots(context: SnapshotContext): Promise<SnapshotStats> {
+  const { pool, client, account, timezone, runId, capturedAt, log } = context;
+  const today = localDate(capturedAt.getTime(), timezone);
+  const from = await firstDay(context);
+  const stats: SnapshotStats = { from, to: today, days: 0, rows: 0, restated: 0, totalMismatches: 0 };
+  if (from === undefined) {
+    log.info({ timezone }, "no transactions yet: no spent credits to capture");
+    return { ...stats, to: undefined };
+  }
+
+  for (const [startDate, endDate] of dayChunks(from > today ? today : from, today, chunkDays)) {
+    context.signal?.throwIfAborted();
+    const answer = await client.spentCredits({ timezone, period: "day", startDate, endDate });
+    const values = dayValues(answer, { timezone, startDate, endDate });
+    const chunk = await inTransaction(pool, async (db) => {
+      const written = await db.query<{ written: number; restated: number }>(appendSnapshotsSql, [
+        account, timezone, capturedAt,
+        values.map((v) => v.day), values.map((v) => v.endpoint), values.map((v) => v.credits),
+        startDate, endDate, runId,
+      ]);
+      const capture = await db.query<{ total_matches: boolean; values_total: string }>(recordCaptureSql, [
+        account, timezone, startDate, endDate, capturedAt, runId, answer.total, values.map((v) => v.credits), answer.buckets.size,
+      ]);
+      const { written: rows, restated } = written.rows[0]!;
+      const mismatch = capture.rows[0]!.total_matches ? 0 : 1;
+      const days = daysBetween(startDate, endDate) + 1;
+      await db.query(addSnapshotCountsSql, [runId, days, rows, restated, mismatch]);
+      if (mismatch) {
+        log.warn(
+          { timezone, startDate, endDate, apiTotal: answer.total, valuesTotal: capture.rows[0]!.values_total },
+          "spent_credits total_spent_credits differs from the sum of its values",
+        );
+      }
+      return { days, rows, restated, mismatch };
+    });
+    stats.days += chunk.days;
+    stats.rows += chunk.rows;
+    stats.restated += chunk.restated;
+    stats.totalMismatches += chunk.mismatch;
+  }
+  log.info({ timezone, from, to: today, rows: stats.rows, restated: stats.restated, totalMismatches: stats.totalMismatches }, "spent credits captured");
+  return stats;
+}

@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import pg from "pg";
+import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
+import { withDatabase } from "../../src/db/url.js";
+import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
+import { runCli } from "../helpers/cli.js";
+import { startTestSimulator, syncOnce, testToken } from "../helpers/sync.js";
+
+const biRelations = [
+  "transactions", "transaction_versions", "spent_credit_snapshots", "spent_credit_captures", "sync_runs", "sync_state",
+  "spent_credits_daily", "credit_reconciliation_daily", "daily_spend_by_balance_type", "running_balance", "daily_closing_balance", "top_ups_and_refunds",
+];
+
+describe("BI-ready schema", () => {
+  let db: TestDatabase;
+  let sim: SimulatorHandle;
+
+  beforeAll(async () => {
+    db = await createMigratedDatabase("bi");
+    const to = new Date(Date.now() - 60_000);
+    sim = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 51, rows: 1200, from: new Date(to.getTime() - 200 * 86_400_000), to })) });
+    await syncOnce(db.url, sim, { windowMs: 30 * 86_400_000 }, { snapshots: true });
+  });
+  afterAll(async () => {
+    await sim?.close();
+    await db?.drop();
+    await query(db.url.replace(/\/[^/?]+(\?|$)/, "/postgres$1"), "DROP ROLE IF EXISTS gs_bi_reader").catch(() => {});
+  });
+
+  test("every BI-facing table, view and column has a comment", async () => {
+    const missing = await query<{ relation: string; column: string | null }>(
+      db.url,
+      `SELECT c.relname AS relation, NULL AS column FROM pg_class c
+        WHERE c.relname = ANY($1) AND c.relnamespace = 'public'::regnamespace AND obj_description(c.oid, 'pg_class') IS NULL
+       UNION ALL
+       SELECT c.relname, a.attname FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+        WHERE c.relname = ANY($1) AND c.relnamespace = 'public'::regnamespace AND col_description(c.oid, a.attnum) IS NULL
+       ORDER BY 1, 2`,
+      [biRelations],
+    );
+    expect(missing).toEqual([]);
+  });
+
+  test("the finance views answer from the ledger", async () => {
+    const [spend] = await query<{ view: string; ledger: string }>(
+      db.url,
+      `SELECT (SELECT sum(credits_spent) FROM daily_spend_by_balance_type)::text AS view,
+              (SELECT -sum(amount) FROM transactions WHERE amount < 0 AND status = 'success')::text AS ledger`,
+    );
+    expect(spend!.view).toBe(spend!.ledger);
+    const newest = sim.ledger.all()[0]!;
+    const [closing] = await query<{ closing: string }>(
+      db.url,
+      `SELECT closing_balance::text AS closing FROM daily_closing_balance WHERE balance_type = $1 ORDER BY day DESC LIMIT 1`,
+      [newest.balance_type],
+    );
+    expect(Number(closing!.closing)).toBe(Number(newest.after_balance));
+    const money = await query<{ kind: string; n: string }>(db.url, "SELECT kind, count(*)::text AS n FROM top_ups_and_refunds GROUP BY kind ORDER BY kind");
+    const positive = sim.ledger.all().filter((r) => !r.amount.startsWith("-") && r.amount !== "0");
+    expect(money.reduce((sum, m) => sum + Number(m.n), 0)).toBe(positive.length);
+    expect(money.map((m) => m.kind)).toContain("top_up");
+    const [running] = await query<{ n: string }>(db.url, "SELECT count(*)::text AS n FROM running_balance");
+    expect(Number(running!.n)).toBe(sim.ledger.size);
+  });
+
+  test("grant-reader makes a role that reads the BI relations and cannot write", async () => {
+    const env = { DATABASE_URL: db.url, READER_PW: "reader-pass-7731" };
+    const first = await runCli(["grant-reader", "gs_bi_reader", "--password-env", "READER_PW"], env);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/(created|updated) read-only role gs_bi_reader \(can log in\)/);
+    expect(first.stdout + first.stderr).not.toContain("reader-pass-7731");
+    const again = await runCli(["grant-reader", "gs_bi_reader", "--password-env", "READER_PW"], env);
+    expect(again.stdout).toContain("updated read-only role gs_bi_reader");
+
+    const reader = new URL(db.url);
+    reader.username = "gs_bi_reader";
+    reader.password = "reader-pass-7731";
+    const client = new pg.Client({ connectionString: withDatabase(reader.toString(), new URL(db.url).pathname.slice(1)) });
+    await client.connect();
+    try {
+      for (const relation of biRelations) {
+        await expect(client.query(`SELECT count(*) FROM ${relation}`)).resolves.toBeDefined();
+      }
+      const denied = async (sql: string) => {
+        const error = await client.query(sql).then(() => undefined, (e: Error) => e);
+        expect(error?.message).toMatch(/permission denied|read-only transaction/);
+      };
+      await denied("INSERT INTO transactions (id, account, created_at, updated_at, status, balance_type, amount, description, after_balance, raw) VALUES (gen_random_uuid(), 'x', now(), now(), 'success', 'p', 1, '', 1, '{}')");
+      await denied("UPDATE sync_state SET watermark = now()");
+      await denied("DELETE FROM transaction_versions");
+      await denied("CREATE TABLE mine (x int)");
+      await denied("SELECT * FROM _prisma_migrations");
+      await client.query("SET default_transaction_read_only = off"); // even when it lifts read-only, grants hold
+      await denied("INSERT INTO sync_runs (account, command, status) VALUES ('x', 'y', 'z')");
+    } finally {
+      await client.end();
+    }
+    expect((await runCli(["grant-reader", "Bad Name"], env)).code).toBe(2);
+    void testToken;
+  });
+});
