@@ -10,9 +10,10 @@ import { statusCommand } from "./commands/status.js";
 import { snapshotCommand } from "./commands/snapshot.js";
 import { reconcileCommand } from "./commands/reconcile.js";
 import { grantReaderCommand } from "./commands/grant-reader.js";
+import { workerCommand } from "./commands/worker.js";
 
 export const commands: Command[] = [
-  migrateCommand, runCommand, snapshotCommand, reconcileCommand, statusCommand, grantReaderCommand, simulateCommand, demoCommand,
+  migrateCommand, runCommand, snapshotCommand, workerCommand, reconcileCommand, statusCommand, grantReaderCommand, simulateCommand, demoCommand,
 ];
 
 function usage(): string {

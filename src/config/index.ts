@@ -1,3 +1,4 @@
+import { validateDetailed } from "node-cron";
 import { ConfigError } from "../errors.js";
 import { parseDuration } from "./duration.js";
 import { type Micros, parseTimestamp } from "../api/time.js";
@@ -31,6 +32,12 @@ export interface Config {
   timezone: string;
   /** `SNAPSHOT_RESTATE_DAYS`: each capture re-reads this many days before the last captured day. @default 35 */
   restateDays: number;
+  /** `SYNC_CRON`: when the worker runs a sync pass, in SYNC_TIMEZONE. @default "*\/15 * * * *" */
+  syncCron: string;
+  /** `SNAPSHOT_CRON`: when the worker captures spent credits, in SYNC_TIMEZONE. @default "15 0 * * *" */
+  snapshotCron: string;
+  /** `PUSHGATEWAY_URL`: Prometheus Pushgateway to push each run's metrics to. @default none */
+  pushgatewayUrl: string | undefined;
 }
 
 export const defaults = {
@@ -43,6 +50,8 @@ export const defaults = {
   retries: 6,
   timezone: "UTC",
   restateDays: 35,
+  syncCron: "*/15 * * * *",
+  snapshotCron: "15 0 * * *",
 } satisfies Partial<Config>;
 
 type Env = Record<string, string | undefined>;
@@ -62,6 +71,10 @@ export const configVariables = [
   ["GENERECT_SYNC_HOME", "data directory of the embedded Postgres (default ./.generect-sync)"],
   ["SYNC_TIMEZONE", "IANA timezone of the daily snapshots and schedules (default UTC)"],
   ["SNAPSHOT_RESTATE_DAYS", `days re-read before the last captured day (default ${defaults.restateDays})`],
+  ["SYNC_CRON", `worker: sync schedule in SYNC_TIMEZONE (default "${defaults.syncCron}")`],
+  ["SNAPSHOT_CRON", `worker: snapshot schedule in SYNC_TIMEZONE (default "${defaults.snapshotCron}")`],
+  ["PUSHGATEWAY_URL", "push each run's metrics to this Prometheus Pushgateway (default: off)"],
+  ["LOG_LEVEL", "pino log level (default info)"],
 ] as const;
 
 function read(env: Env, name: string): string | undefined {
@@ -150,6 +163,16 @@ function timezone(env: Env): string {
   return text;
 }
 
+function cron(env: Env, name: string, fallback: string): string {
+  const text = read(env, name) ?? fallback;
+  const result = validateDetailed(text);
+  if (!result.valid) {
+    const why = result.errors.map((e) => `${e.field}: ${e.message}`).join("; ");
+    throw new ConfigError(`${name}=${JSON.stringify(text)} is not a cron expression (${why || "expected 5 or 6 fields, e.g. */15 * * * *"})`);
+  }
+  return text;
+}
+
 function account(env: Env): string {
   const text = read(env, "SYNC_ACCOUNT") ?? defaults.account;
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(text)) {
@@ -174,6 +197,9 @@ export function loadConfig(env: Env = process.env): Config {
     home: read(env, "GENERECT_SYNC_HOME"),
     timezone: timezone(env),
     restateDays: integer(env, "SNAPSHOT_RESTATE_DAYS", defaults.restateDays, 0, 3660),
+    syncCron: cron(env, "SYNC_CRON", defaults.syncCron),
+    snapshotCron: cron(env, "SNAPSHOT_CRON", defaults.snapshotCron),
+    pushgatewayUrl: read(env, "PUSHGATEWAY_URL") === undefined ? undefined : httpUrl(env, "PUSHGATEWAY_URL", ""),
   };
 }
 

@@ -92,10 +92,11 @@ async function withRun<T>(options: SyncOptions, command: string, body: (run: Run
     ...options.clientOptions,
   });
   try {
-    const abandoned = await markAbandonedRuns(pool, config.account);
-    if (abandoned.length) log.warn({ runs: abandoned }, "marked runs left running by a killed process as interrupted");
     runId = await startRun(pool, config.account, command, await readWatermark(pool, config.account));
-    const result = await body({ options, pool, lock, client, runId, log: log.child({ runId }) });
+    const runLog = log.child({ runId });
+    const abandoned = await markAbandonedRuns(pool, config.account, runId);
+    if (abandoned.length) runLog.warn({ runs: abandoned }, "marked runs left running by a killed process as interrupted");
+    const result = await body({ options, pool, lock, client, runId, log: runLog });
     const id = runId;
     await withConnectionRetry(() => finishRun(pool, id, { status: "succeeded", apiRequests: client.stats.requests, retries: client.stats.retries }), { signal });
     return result;
@@ -114,7 +115,7 @@ async function withRun<T>(options: SyncOptions, command: string, body: (run: Run
             errorMessage: message,
           }),
         { retries: 3 },
-      ).catch((finishError: unknown) => log.error({ err: finishError, runId }, "could not record the run's failure"));
+      ).catch((finishError: unknown) => log.error({ runId, err: (finishError as Error).message }, "could not record the run's failure"));
     }
     throw error;
   } finally {

@@ -6,8 +6,8 @@ import { finishRunSql, markInterruptedSql, startRunSql } from "./sql.js";
 export type RunStatus = "running" | "succeeded" | "failed" | "interrupted";
 
 /** Marks runs a killed process left `running`; safe only while holding the account's lock. */
-export async function markAbandonedRuns(db: pg.Pool, account: string): Promise<string[]> {
-  const { rows } = await db.query<{ id: string }>(markInterruptedSql, [account]);
+export async function markAbandonedRuns(db: pg.Pool, account: string, currentRunId: string): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(markInterruptedSql, [account, currentRunId]);
   return rows.map((r) => r.id);
 }
 

@@ -108,7 +108,7 @@ export const markInterruptedSql = `
 UPDATE sync_runs SET status = 'interrupted', finished_at = now(),
   error_code = COALESCE(error_code, 'ABANDONED'),
   error_message = COALESCE(error_message, 'the process ended before finishing the run (killed or crashed)')
-WHERE account = $1 AND status = 'running'
+WHERE account = $1 AND status = 'running' AND id <> $2
 RETURNING id::text`;
 
 /** Session-level advisory lock per account: two int4 keys, a constant for this program and the account's hash. */

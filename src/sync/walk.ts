@@ -22,6 +22,12 @@ export type WalkResult =
       /** `count` on the first page and re-read after the last one. */
       countAtStart: number;
       countAtEnd: number;
+      /**
+       * Every page answered the first page's count. An insert and a delete during one walk leave
+       * the counts before and after equal while shifting offsets (a row skipped, a deleted one
+       * received); the pages read in between see the count move.
+       */
+      pageCountsAgree: boolean;
       /** Distinct ids received; equal to both counts when nothing moved during the walk. */
       ids: Set<string>;
       pages: number;
@@ -77,6 +83,7 @@ export async function walkWindow(client: GenerectClient, window: Window, options
   const ids = new Set<string>();
   let rows = 0;
   let pages = 0;
+  let pageCountsAgree = true;
   let writing: Promise<void> = Promise.resolve();
   const write = (page: TransactionsPage) => {
     writing = writing.then(async () => {
@@ -100,6 +107,7 @@ export async function walkWindow(client: GenerectClient, window: Window, options
       const page = await client.listTransactions({ gte: window.from, lt: window.to, limit: pageSize, offset });
       guardOffset(page, offset, window);
       guardInside(page, window, offset);
+      if (page.count !== first.count) pageCountsAgree = false;
       await write(page);
     }
   };
@@ -117,5 +125,5 @@ export async function walkWindow(client: GenerectClient, window: Window, options
   await writing;
 
   const end = await client.listTransactions({ gte: window.from, lt: window.to, limit: 1, offset: 0 });
-  return { kind: "walked", countAtStart: first.count, countAtEnd: end.count, ids, pages, rows, maxLimit: first.maxLimit };
+  return { kind: "walked", countAtStart: first.count, countAtEnd: end.count, pageCountsAgree, ids, pages, rows, maxLimit: first.maxLimit };
 }

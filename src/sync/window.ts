@@ -71,7 +71,7 @@ export async function syncWindow(context: WindowContext, window: Window): Promis
       if (result.maxLimit) context.pageSize.value = result.maxLimit;
       totals.pages += result.pages;
       totals.rows += result.rows;
-      const settled = result.countAtStart === result.countAtEnd && result.ids.size === result.countAtEnd;
+      const settled = result.countAtStart === result.countAtEnd && result.pageCountsAgree && result.ids.size === result.countAtEnd;
       if (!settled) {
         if (walk === maxWalks) {
           throw new GuardError(

@@ -72,7 +72,14 @@ describe("generect-sync CLI", () => {
     expect(status.stdout).toContain("transactions 300");
     expect(status.stdout).toMatch(/#\d+ succeeded/);
     const json = JSON.parse((await runCli(["status", "--json"], env)).stdout);
-    expect(json).toMatchObject({ account: "acct", transactions: 300, runs: [{ status: "succeeded", inserted: 300 }] });
+    expect(json).toMatchObject({
+      account: "acct", transactions: 300, runs: [{ status: "succeeded", inserted: 300 }],
+      snapshots: { timezone: "UTC", lastCapturedDay: new Date().toISOString().slice(0, 10) },
+      reconciliation: { daysDiffering: 0 },
+    });
+    expect(json.reconciliation.daysCompared).toBeGreaterThanOrEqual(19);
+    expect(json.lastSuccessAt).not.toBeNull();
+    expect(status.stdout).toMatch(/reconciliation: ledger agrees with Generect on \d+ days/);
   });
 
   test("run refuses an unmigrated database with a hint", async () => {
@@ -103,7 +110,7 @@ describe("generect-sync CLI", () => {
   });
 
   test("help for every command, and usage errors", async () => {
-    for (const command of ["migrate", "run", "snapshot", "reconcile", "status", "grant-reader", "simulate", "demo"]) {
+    for (const command of ["migrate", "run", "snapshot", "worker", "reconcile", "status", "grant-reader", "simulate", "demo"]) {
       const help = await runCli([command, "--help"], {});
       expect(help.code).toBe(0);
       expect(help.stdout).toContain(`Usage: generect-sync ${command}`);

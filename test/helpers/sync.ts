@@ -22,6 +22,7 @@ export function testConfig(sim: SimulatorHandle, overrides: Partial<Config> = {}
     account: "acct",
     start: undefined,
     home: undefined,
+    pushgatewayUrl: undefined,
     ...overrides,
   };
 }

@@ -30,7 +30,7 @@ describe("the account lock", () => {
     };
     const first = spawnCli(["run"], env);
     const deadline = Date.now() + 20_000;
-    while ((await syncRuns(db.url)).length === 0) {
+    while ((await syncRuns(db.url)).length === 0 || !parked) {
       if (Date.now() > deadline) throw new Error(`first run did not start: ${first.output()}`);
       await new Promise((r) => setTimeout(r, 50));
     }

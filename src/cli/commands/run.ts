@@ -4,6 +4,7 @@ import { passwordOf } from "../../db/url.js";
 import { assertMigrated } from "../../db/schema-check.js";
 import { createLogger } from "../../log.js";
 import { runSync } from "../../sync/run.js";
+import { withRunMetrics } from "../../metrics/report.js";
 import { type Command, parseOptions } from "../command.js";
 import { createProgress } from "../progress.js";
 import { describeSnapshots } from "./snapshot.js";
@@ -37,7 +38,7 @@ Example:
     const progress = createProgress();
     try {
       if (!db.embedded) await assertMigrated(db.url);
-      const summary = await runSync({ config, databaseUrl: db.url, log, signal: signals.signal, progress });
+      const summary = await withRunMetrics(config, "run", log, () => runSync({ config, databaseUrl: db.url, log, signal: signals.signal, progress }));
       progress?.finish();
       io.out(
         `run #${summary.runId} succeeded: ${summary.windows} window(s), ${summary.pages} page(s), ${summary.rowsSeen} rows seen ` +

@@ -5,6 +5,7 @@ import { passwordOf } from "../../db/url.js";
 import { createLogger } from "../../log.js";
 import type { SnapshotStats } from "../../snapshots/capture.js";
 import { runSnapshot } from "../../sync/run.js";
+import { withRunMetrics } from "../../metrics/report.js";
 import { type Command, parseOptions } from "../command.js";
 import { onShutdownSignal } from "../signals.js";
 
@@ -34,7 +35,7 @@ SNAPSHOT_RESTATE_DAYS, SYNC_START`,
     const signals = onShutdownSignal();
     try {
       if (!db.embedded) await assertMigrated(db.url);
-      const result = await runSnapshot({ config, databaseUrl: db.url, log, signal: signals.signal });
+      const result = await withRunMetrics(config, "snapshot", log, () => runSnapshot({ config, databaseUrl: db.url, log, signal: signals.signal }));
       io.out(`run #${result.runId} succeeded: ${describeSnapshots(result)}, ${result.apiRequests} API requests`);
       return 0;
     } finally {

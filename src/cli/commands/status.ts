@@ -2,16 +2,29 @@ import { loadConfig } from "../../config/index.js";
 import { createPrisma } from "../../db/prisma.js";
 import { resolveDatabase } from "../../db/resolve.js";
 import { type Command, parseOptions } from "../command.js";
+import { reconcile } from "../../snapshots/reconcile.js";
+import pg from "pg";
+
+async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
 
 export const statusCommand: Command = {
   name: "status",
-  summary: "watermark and its lag, last runs, row counts",
+  summary: "watermark and its lag, last runs, rows, snapshots, reconciliation",
   help: `Usage: generect-sync status [--json] [--runs N]
 
 Shows, for SYNC_ACCOUNT: the watermark and how far it lags behind now, the last runs with their
-counts, and the rows held. --json prints the same as one JSON object.
+counts, the rows held, the last captured spent-credit day and the reconciliation state in
+SYNC_TIMEZONE. --json prints the same as one JSON object.
 
-Environment: DATABASE_URL, SYNC_ACCOUNT, GENERECT_SYNC_HOME`,
+Environment: DATABASE_URL, SYNC_ACCOUNT, SYNC_TIMEZONE, GENERECT_SYNC_HOME`,
   async run(argv, io) {
     const { values } = parseOptions("status", argv, { json: { type: "boolean" }, runs: { type: "string", default: "5" } });
     const config = loadConfig(io.env);
@@ -20,12 +33,15 @@ Environment: DATABASE_URL, SYNC_ACCOUNT, GENERECT_SYNC_HOME`,
     const prisma = createPrisma(db.url);
     try {
       const account = config.account;
-      const [state, runs, live, deleted] = await Promise.all([
+      const [state, runs, live, deleted, captures, reconciliation] = await Promise.all([
         prisma.syncState.findUnique({ where: { account_stream: { account, stream: "transactions" } } }),
         prisma.syncRun.findMany({ where: { account }, orderBy: { id: "desc" }, take: Number.isInteger(take) && take > 0 ? take : 5 }),
         prisma.transaction.count({ where: { account, deletedAt: null } }),
         prisma.transaction.count({ where: { account, deletedAt: { not: null } } }),
+        prisma.spentCreditCapture.aggregate({ where: { account, timezone: config.timezone }, _max: { endDay: true } }),
+        withClient(db.url, (client) => reconcile(client, { account, timezone: config.timezone, tolerance: "0.000001" })),
       ]);
+      const lastSuccess = await prisma.syncRun.findFirst({ where: { account, status: "succeeded" }, orderBy: { id: "desc" } });
       const now = Date.now();
       const report = {
         account,
@@ -33,6 +49,13 @@ Environment: DATABASE_URL, SYNC_ACCOUNT, GENERECT_SYNC_HOME`,
         lagSeconds: state ? Math.round((now - state.watermark.getTime()) / 1000) : null,
         transactions: live,
         deletedTransactions: deleted,
+        lastSuccessAt: lastSuccess?.finishedAt?.toISOString() ?? null,
+        snapshots: { timezone: config.timezone, lastCapturedDay: captures._max.endDay?.toISOString().slice(0, 10) ?? null },
+        reconciliation: {
+          daysCompared: reconciliation.daysCompared,
+          daysDiffering: reconciliation.differing.length,
+          firstDifferingDay: reconciliation.differing[0]?.day ?? null,
+        },
         runs: runs.map((r) => ({
           id: r.id.toString(),
           status: r.status,
@@ -57,6 +80,10 @@ Environment: DATABASE_URL, SYNC_ACCOUNT, GENERECT_SYNC_HOME`,
       io.out(`account ${account}`);
       io.out(report.watermark ? `watermark ${report.watermark} (${formatLag(report.lagSeconds!)} behind now)` : "watermark: none yet (no run has committed a window)");
       io.out(`transactions ${live}${deleted ? ` (+${deleted} deleted upstream)` : ""}`);
+      io.out(`last success ${report.lastSuccessAt ?? "never"}`);
+      io.out(report.snapshots.lastCapturedDay ? `spent credits captured up to ${report.snapshots.lastCapturedDay} (${config.timezone})` : `no spent credits captured yet (${config.timezone})`);
+      const r = report.reconciliation;
+      io.out(r.daysCompared === 0 ? "reconciliation: no complete captured day yet" : r.daysDiffering ? `reconciliation: ${r.daysDiffering} of ${r.daysCompared} days differ (first ${r.firstDifferingDay}): run generect-sync reconcile` : `reconciliation: ledger agrees with Generect on ${r.daysCompared} days`);
       io.out(runs.length ? "last runs:" : "no runs yet");
       for (const r of report.runs) {
         io.out(

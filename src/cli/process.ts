@@ -1,0 +1,13 @@
+import { main } from "./main.js";
+
+/** Runs the CLI for this process and leaves with its exit code, even if a stray handle lingers. */
+export async function runAsProcess(argv: string[]): Promise<void> {
+  const code = await main(argv, {
+    env: process.env,
+    out: (line) => process.stdout.write(`${line}\n`),
+    note: (line) => process.stderr.write(`${line}\n`),
+  });
+  process.exitCode = code;
+  // Let stdout drain first.
+  setTimeout(() => process.exit(code), 200).unref();
+}

@@ -1,0 +1,72 @@
+import cron, { type ScheduledTask } from "node-cron";
+import type { Config } from "../config/index.js";
+import { LockedError } from "../errors.js";
+import type { Logger } from "../log.js";
+import { withRunMetrics } from "../metrics/report.js";
+import { runSnapshot, runSync } from "../sync/run.js";
+
+export interface WorkerOptions {
+  config: Config;
+  databaseUrl: string;
+  log: Logger;
+  /** Aborted on SIGTERM/SIGINT: no new pass starts, the pass in hand stops and rolls back. */
+  signal: AbortSignal;
+}
+
+type Pass = "run" | "snapshot";
+
+/**
+ * The long-running worker: node-cron fires sync and snapshot passes in SYNC_TIMEZONE. A pass never
+ * overlaps the previous one of this worker (node-cron's noOverlap, and one pass at a time across
+ * both schedules), nor a pass of another worker or CronJob (the account's advisory lock: the
+ * loser skips). Resolves once the signal is aborted and the pass in hand has ended.
+ */
+export async function runWorker({ config, databaseUrl, log, signal }: WorkerOptions): Promise<void> {
+  cron.setLogger({
+    info: (m) => log.debug({ component: "node-cron" }, m),
+    warn: (m) => log.warn({ component: "node-cron" }, m),
+    error: (m) => log.error({ component: "node-cron" }, String(m)),
+    debug: (m) => log.debug({ component: "node-cron" }, String(m)),
+  });
+  let current: Promise<void> | undefined;
+
+  const pass = (kind: Pass) => async () => {
+    if (signal.aborted) return;
+    if (current) {
+      log.info({ pass: kind }, "skipped: the previous pass is still running");
+      return;
+    }
+    const work = (async () => {
+      try {
+        if (kind === "run") {
+          const s = await withRunMetrics(config, "run", log, () => runSync({ config, databaseUrl, log, signal, command: "run" }));
+          log.info({ runId: s.runId, inserted: s.inserted, updated: s.updated, unchanged: s.unchanged, deleted: s.deleted }, "sync pass succeeded");
+        } else {
+          const s = await withRunMetrics(config, "snapshot", log, () => runSnapshot({ config, databaseUrl, log, signal }));
+          log.info({ runId: s.runId, rows: s.rows, restated: s.restated }, "snapshot pass succeeded");
+        }
+      } catch (error) {
+        if (error instanceof LockedError) log.info({ pass: kind }, `skipped: ${error.message}`);
+        else if (!signal.aborted) log.error({ pass: kind, code: (error as { code?: string }).code }, `pass failed: ${(error as Error).message}`);
+      }
+    })();
+    current = work;
+    await work;
+    current = undefined;
+  };
+
+  const options = { timezone: config.timezone, noOverlap: true };
+  const tasks: ScheduledTask[] = [
+    cron.schedule(config.syncCron, pass("run"), { ...options, name: "sync" }),
+    cron.schedule(config.snapshotCron, pass("snapshot"), { ...options, name: "snapshot" }),
+  ];
+  log.info(
+    { syncCron: config.syncCron, snapshotCron: config.snapshotCron, timezone: config.timezone, nextSync: tasks[0]!.getNextRun()?.toISOString(), nextSnapshot: tasks[1]!.getNextRun()?.toISOString() },
+    "worker started",
+  );
+
+  await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+  await Promise.all(tasks.map((task) => task.destroy()));
+  await current;
+  log.info("worker stopped");
+}

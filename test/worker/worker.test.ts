@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
+import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
+import { runCli, spawnCli } from "../helpers/cli.js";
+import { expectDatabaseEqualsLedger, startTestSimulator, testToken } from "../helpers/sync.js";
+
+const day = 86_400_000;
+
+async function until(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+interface RunRow { id: string; command: string; status: string; started_at: Date; finished_at: Date | null }
+
+describe("generect-sync worker", () => {
+  let db: TestDatabase;
+  let sim: SimulatorHandle;
+  let env: Record<string, string>;
+  const runs = () => query<RunRow>(db.url, "SELECT id::text, command, status, started_at, finished_at FROM sync_runs ORDER BY id");
+
+  beforeAll(async () => {
+    db = await createMigratedDatabase("worker");
+    const to = new Date(Date.now() - 60_000);
+    sim = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 61, rows: 800, from: new Date(to.getTime() - 40 * day), to })) });
+    env = {
+      DATABASE_URL: db.url, GENERECT_API_URL: sim.url, GENERECT_API_TOKEN: testToken, SYNC_ACCOUNT: "acct",
+      SYNC_CRON: "* * * * * *", SNAPSHOT_CRON: "*/3 * * * * *", SYNC_TIMEZONE: "Europe/Berlin",
+    };
+  });
+  afterAll(async () => {
+    await sim?.close();
+    await db?.drop();
+  });
+
+  test("runs both schedules, never overlapping, two workers serialised by the lock, and stops on SIGTERM", async () => {
+    // Slow pages so passes last longer than the one-second schedule.
+    sim.faults.beforePage = () => new Promise((resolve) => setTimeout(resolve, 150));
+    const workers = [spawnCli(["worker"], env), spawnCli(["worker"], env)];
+    await until(async () => {
+      const rows = await runs();
+      return rows.filter((r) => r.command === "run" && r.status === "succeeded").length >= 2 && rows.some((r) => r.command === "snapshot" && r.status === "succeeded");
+    }, 40_000, "two sync passes and a snapshot pass");
+
+    const stopped = Date.now();
+    for (const w of workers) w.child.kill("SIGTERM");
+    const results = await Promise.all(workers.map((w) => w.done));
+    expect(Date.now() - stopped).toBeLessThan(10_000);
+    for (const r of results) {
+      expect(r.code).toBe(143);
+      expect(r.stdout + r.stderr).not.toContain(testToken);
+    }
+    sim.faults.beforePage = undefined;
+
+    const all = await runs();
+    expect(all.every((r) => r.status !== "running")).toBe(true);
+    // No two passes of the account overlap in time: the lock serialised both workers.
+    const done = all.filter((r) => r.finished_at).sort((a, b) => a.started_at.getTime() - b.started_at.getTime());
+    for (let i = 1; i < done.length; i++) expect(done[i]!.started_at.getTime()).toBeGreaterThanOrEqual(done[i - 1]!.finished_at!.getTime());
+    const output = results.map((r) => r.stderr).join("");
+    expect(output).toMatch(/"msg":"worker started"/);
+    expect(output).toMatch(/skipped: (another generect-sync run holds the lock|the previous pass is still running)/);
+    expect(output).toMatch(/"runId":"\d+"/);
+
+    const final = await runCli(["run"], { ...env });
+    expect(final.code).toBe(0);
+    await expectDatabaseEqualsLedger(db.url, sim);
+  }, 90_000);
+
+  test("SIGTERM in the middle of a pass rolls the window back and marks the run interrupted", async () => {
+    let parked = false;
+    sim.faults.beforePage = ({ query: q }) => {
+      if (!q.has("created_at__gte") || parked) return;
+      parked = true;
+      return new Promise<void>((resolve) => void setTimeout(resolve, 60_000).unref()); // the pass hangs on a page
+    };
+    const worker = spawnCli(["worker"], { ...env, SYNC_LOOKBACK: "60d", SNAPSHOT_CRON: "0 0 1 1 *" });
+    await until(async () => (await runs()).some((r) => r.status === "running"), 20_000, "a pass to start");
+    await until(async () => parked, 10_000, "the pass to reach a page");
+    const stopped = Date.now();
+    worker.child.kill("SIGTERM");
+    const result = await worker.done;
+    expect(result.code).toBe(143);
+    expect(Date.now() - stopped).toBeLessThan(5_000);
+    const last = (await runs()).at(-1)!;
+    expect(last).toMatchObject({ status: "interrupted" });
+    expect(last.finished_at).not.toBeNull();
+    sim.faults.beforePage = undefined;
+  }, 60_000);
+
+  test("a bad cron expression is refused at start, naming the variable", async () => {
+    const result = await runCli(["worker"], { ...env, SYNC_CRON: "61 * * * *" });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('SYNC_CRON="61 * * * *" is not a cron expression (minute: 61 is a invalid expression for minute)');
+    const other = await runCli(["worker"], { ...env, SNAPSHOT_CRON: "daily" });
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain("SNAPSHOT_CRON");
+  });
+});
