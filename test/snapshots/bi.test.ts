@@ -3,7 +3,9 @@ import pg from "pg";
 import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
 import { withDatabase } from "../../src/db/url.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
-import { runCli } from "../helpers/cli.js";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { repoRoot, runCli } from "../helpers/cli.js";
 import { startTestSimulator, syncOnce, testToken } from "../helpers/sync.js";
 
 const biRelations = [
@@ -61,6 +63,13 @@ describe("BI-ready schema", () => {
     expect(money.map((m) => m.kind)).toContain("top_up");
     const [running] = await query<{ n: string }>(db.url, "SELECT count(*)::text AS n FROM running_balance");
     expect(Number(running!.n)).toBe(sim.ledger.size);
+  });
+
+  test("the README's example queries run", async () => {
+    const readme = await readFile(path.join(repoRoot, "README.md"), "utf8");
+    const statements = [...readme.matchAll(/```sql\n([\s\S]*?)```/g)].flatMap((m) => m[1]!.split(";")).map((s) => s.trim()).filter((s) => s.replace(/--.*$/gm, "").trim());
+    expect(statements.length).toBeGreaterThanOrEqual(6);
+    for (const sql of statements) await expect(query(db.url, sql)).resolves.toBeDefined();
   });
 
   test("grant-reader makes a role that reads the BI relations and cannot write", async () => {
