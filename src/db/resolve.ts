@@ -28,6 +28,7 @@ export async function resolveDatabase(config: Config, say: (line: string) => voi
   const urlFile = path.join(home, "database-url");
   await writeFile(urlFile, `${server.url}\n`, { mode: 0o600 });
   say(`embedded Postgres at ${redactUrl(server.url)} (data in ${path.join(home, "pg")}${applied.applied.length ? `, applied ${applied.applied.length} migration(s)` : ""})`);
-  say(`connect with: psql "$(cat ${path.relative(process.cwd(), urlFile) || urlFile})"`);
+  const shown = path.relative(process.cwd(), urlFile);
+  say(`connect with: psql "$(cat ${shown.startsWith("..") ? urlFile : shown})"`);
   return { url: server.url, embedded: true, close: () => server.stop() };
 }

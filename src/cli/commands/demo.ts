@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { loadConfig } from "../../config/index.js";
-import { resolveDatabase } from "../../db/resolve.js";
+import path from "node:path";
+import { homeDir, resolveDatabase } from "../../db/resolve.js";
 import { migrate } from "../../db/migrate.js";
 import { createLogger } from "../../log.js";
 import { startSimulator } from "../../simulator/index.js";
@@ -11,12 +12,25 @@ import { runSync } from "../../sync/run.js";
 import { type Command, parseOptions } from "../command.js";
 import { createProgress } from "../progress.js";
 import { passwordOf } from "../../db/url.js";
+import { reconcile } from "../../snapshots/reconcile.js";
+import { describeSnapshots } from "./snapshot.js";
+
+async function withPool<T>(url: string, work: (pool: pg.Pool) => Promise<T>): Promise<T> {
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  try {
+    return await work(pool);
+  } finally {
+    await pool.end();
+  }
+}
 
 /** The demo owns its account label; its rows are cleared at the start so every demo is a first sync. */
 const demoAccount = "demo";
 
 const clearDemoSql = [
   `DELETE FROM transaction_versions WHERE account = $1`,
+  `DELETE FROM spent_credit_snapshots WHERE account = $1`,
+  `DELETE FROM spent_credit_captures WHERE account = $1`,
   `DELETE FROM transactions WHERE account = $1`,
   `DELETE FROM sync_state WHERE account = $1`,
   `DELETE FROM sync_runs WHERE account = $1`,
@@ -29,7 +43,8 @@ export const demoCommand: Command = {
 
 Starts the Generect simulator with a seeded ledger, an embedded Postgres (or DATABASE_URL),
 migrates it, runs a full sync into account "${demoAccount}" (cleared first), then checks the
-database against the simulator row by row and prints a summary and how to connect.`,
+database against the simulator row by row, reconciles the daily spend, and prints a summary and
+how to connect.`,
   async run(argv, io) {
     const { values } = parseOptions("demo", argv, { rows: { type: "string", default: "5000" }, seed: { type: "string", default: "42" } });
     const config = { ...loadConfig(io.env), account: demoAccount };
@@ -59,7 +74,10 @@ database against the simulator row by row and prints a summary and how to connec
       io.out(`run #${summary.runId}: ${summary.windows} windows, ${summary.pages} pages, ${summary.apiRequests} API requests, ${summary.retries} retries`);
       io.out(`transactions: ${t.rows} rows, ${t.versions} versions; spent (success charges): ${t.spent} in Postgres, ${formatUnits(truthSpent)} in the simulator`);
       io.out(isEqual(diff) ? `database equals the simulator's ledger: ${diff.compared} rows, every field` : `MISMATCH: ${describeDifference(diff)}`);
-      io.out(`next: SYNC_ACCOUNT=${demoAccount} generect-sync status${db.embedded ? "   (the embedded Postgres keeps its data in .generect-sync/pg)" : ""}`);
+      if (summary.snapshots) io.out(describeSnapshots(summary.snapshots));
+      const check = await withPool(db.url, (pool) => reconcile(pool, { account: demoAccount, timezone: config.timezone, tolerance: "0" }));
+      io.out(check.differing.length ? `reconciliation: ${check.differing.length} day(s) differ` : `reconciliation: ledger agrees with Generect on ${check.daysCompared} days (${config.timezone})`);
+      io.out(`next: SYNC_ACCOUNT=${demoAccount} npx generect-sync status${db.embedded ? `   (the embedded Postgres keeps its data in ${path.join(homeDir(config), "pg")})` : ""}`);
       return isEqual(diff) ? 0 : 1;
     } finally {
       await sim.close();
