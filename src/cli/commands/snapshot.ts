@@ -1,13 +1,8 @@
-import { loadConfig, requireToken } from "../../config/index.js";
-import { resolveDatabase } from "../../db/resolve.js";
-import { assertMigrated } from "../../db/schema-check.js";
-import { passwordOf } from "../../db/url.js";
-import { createLogger } from "../../log.js";
 import type { SnapshotStats } from "../../snapshots/capture.js";
 import { runSnapshot } from "../../sync/run.js";
 import { withRunMetrics } from "../../metrics/report.js";
 import { type Command, parseOptions } from "../command.js";
-import { onShutdownSignal } from "../signals.js";
+import { withSyncSession } from "../session.js";
 
 export function describeSnapshots(s: SnapshotStats): string {
   if (s.from === undefined) return "no spent credits to capture yet";
@@ -28,19 +23,10 @@ Environment: GENERECT_API_TOKEN, GENERECT_API_URL, DATABASE_URL, SYNC_ACCOUNT, S
 SNAPSHOT_RESTATE_DAYS, SYNC_START`,
   async run(argv, io) {
     parseOptions("snapshot", argv, {});
-    const config = loadConfig(io.env);
-    const token = requireToken(config);
-    const db = await resolveDatabase(config, io.note);
-    const log = createLogger({ secrets: [token, passwordOf(db.url)] });
-    const signals = onShutdownSignal();
-    try {
-      if (!db.embedded) await assertMigrated(db.url);
-      const result = await withRunMetrics(config, "snapshot", log, () => runSnapshot({ config, databaseUrl: db.url, log, signal: signals.signal }));
+    return withSyncSession(io, async ({ config, databaseUrl, log, signal }) => {
+      const result = await withRunMetrics(config, "snapshot", log, () => runSnapshot({ config, databaseUrl, log, signal }));
       io.out(`run #${result.runId} succeeded: ${describeSnapshots(result)}, ${result.apiRequests} API requests`);
       return 0;
-    } finally {
-      signals.dispose();
-      await db.close();
-    }
+    });
   },
 };

@@ -1,12 +1,8 @@
-import { configVariables, loadConfig, requireToken } from "../../config/index.js";
-import { resolveDatabase } from "../../db/resolve.js";
-import { assertMigrated } from "../../db/schema-check.js";
-import { passwordOf } from "../../db/url.js";
+import { configVariables } from "../../config/index.js";
 import { InterruptedError } from "../../errors.js";
-import { createLogger } from "../../log.js";
 import { runWorker } from "../../worker/worker.js";
 import { type Command, parseOptions } from "../command.js";
-import { onShutdownSignal } from "../signals.js";
+import { withSyncSession } from "../session.js";
 
 export const workerCommand: Command = {
   name: "worker",
@@ -22,19 +18,9 @@ Environment:
 ${configVariables.map(([name, text]) => `  ${name.padEnd(22)} ${text}`).join("\n")}`,
   async run(argv, io) {
     parseOptions("worker", argv, {});
-    const config = loadConfig(io.env);
-    const token = requireToken(config);
-    const db = await resolveDatabase(config, io.note);
-    const log = createLogger({ secrets: [token, passwordOf(db.url)] });
-    const signals = onShutdownSignal();
-    try {
-      if (!db.embedded) await assertMigrated(db.url);
-      await runWorker({ config, databaseUrl: db.url, log, signal: signals.signal });
-      const reason = signals.signal.reason;
-      return reason instanceof InterruptedError ? reason.exitCode : 0;
-    } finally {
-      signals.dispose();
-      await db.close();
-    }
+    return withSyncSession(io, async ({ config, databaseUrl, log, signal }) => {
+      await runWorker({ config, databaseUrl, log, signal });
+      return signal.reason instanceof InterruptedError ? signal.reason.exitCode : 0;
+    });
   },
 };
