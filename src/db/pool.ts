@@ -14,6 +14,13 @@ export function createPool(databaseUrl: string, max = 4): pg.Pool {
 /** Runs `work` inside BEGIN/COMMIT on one connection; rolls back on any error. */
 export async function inTransaction<T>(pool: pg.Pool, work: (db: pg.PoolClient) => Promise<T>): Promise<T> {
   const db = await pool.connect();
+  // A checked-out client whose server goes away between two queries (a restart: the window waits
+  // on the API between pages) emits 'error'; with no listener that is an uncaught exception that
+  // kills the process. Note it instead: the next query fails with the connection loss, which is
+  // what the caller retries on, and the broken client is discarded rather than pooled.
+  let lost: Error | undefined;
+  const onError = (error: Error) => void (lost ??= error);
+  db.on("error", onError);
   try {
     await db.query("BEGIN");
     const result = await work(db);
@@ -23,6 +30,7 @@ export async function inTransaction<T>(pool: pg.Pool, work: (db: pg.PoolClient) 
     await db.query("ROLLBACK").catch(() => {});
     throw error;
   } finally {
-    db.release();
+    db.off("error", onError);
+    db.release(lost);
   }
 }

@@ -16,6 +16,16 @@ export {
   type SimulatorOptions,
 } from "./server.js";
 export { JsonNumber } from "./json.js";
+export {
+  BAD_ROW_KINDS,
+  CHURN_KINDS,
+  FAULT_KINDS,
+  validateFaultSettings,
+  type BadRowKind,
+  type ChurnKind,
+  type FaultKind,
+  type FaultSettings,
+} from "./faults.js";
 export { LINK_ORIGIN } from "./links.js";
 export { ENDPOINT_LABELS, type SpentCreditsParams, type SpentCreditsResult } from "./spent-credits.js";
 export { addDecimals, formatUnits, normalizeDecimal, parseUnits, tryParseUnits } from "./decimal.js";

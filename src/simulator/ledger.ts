@@ -97,6 +97,12 @@ export class Ledger {
   #rng: Rng;
   #version = 0;
   #scans = new Map<string, { version: number; rows: SimTransaction[] }>();
+  /**
+   * The ledger's clock, relative to the real one: rows add() creates without a created_at get
+   * real now + clockOffsetMs, and update() stamps updated_at the same way. A positive value is an
+   * API whose clock runs ahead of the job's. (The simulator's `faults.clockOffsetMs` sets it.)
+   */
+  clockOffsetMs = 0;
 
   /**
    * Takes the rows over: rows already in canonical form are frozen in place rather than copied, so
@@ -136,7 +142,7 @@ export class Ledger {
    * Later rows' after_balance is not rewritten (the real ledger never rewrites history either).
    */
   add(input: TransactionInput = {}): SimTransaction {
-    const created_at = input.created_at === undefined ? nowNaive() : naive(input.created_at, "created_at");
+    const created_at = input.created_at === undefined ? nowNaive(this.clockOffsetMs) : naive(input.created_at, "created_at");
     const balance_type = input.balance_type ?? "platform";
     const amount = input.amount === undefined ? "-1" : decimal(input.amount);
     let id = input.id;
@@ -168,7 +174,7 @@ export class Ledger {
     const old = this.#byId.get(id);
     if (!old) throw new Error(`unknown transaction id ${id}`);
     const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
-    const row = canonicalRow({ ...old, updated_at: nowNaive(), ...defined, id } as SimTransaction);
+    const row = canonicalRow({ ...old, updated_at: nowNaive(this.clockOffsetMs), ...defined, id } as SimTransaction);
     this.#detach(old);
     this.#insert(row);
     return row;

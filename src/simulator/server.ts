@@ -3,11 +3,17 @@
 
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import {
+  BAD_ROW_KINDS, CHURN_KINDS, FaultDice, type FaultKind, type FaultSettings, HTML_ERROR_PAGE, breakRow, requestKey, takeNext,
+  validateFaultSettings,
+} from "./faults.js";
+import { parseFilters } from "./filters.js";
 import { objectJson, pageJson, rowForTamper, rowJson, spentCreditsJson } from "./json.js";
 import { Ledger } from "./ledger.js";
 import { pageLinks } from "./links.js";
 import { seedTransactions } from "./seed.js";
 import { validateSpentParams } from "./spent-credits.js";
+import { formatMicros, naiveToMicros } from "./time.js";
 import { BadRequestError } from "./types.js";
 
 export interface InterceptResponse {
@@ -16,7 +22,20 @@ export interface InterceptResponse {
   headers?: Record<string, string>;
 }
 
-export interface SimulatorFaults {
+/**
+ * What the simulator does wrong, switched at run time by assigning fields of `sim.faults`. Besides
+ * the hooks below, the rate-based and counted faults of FaultSettings (latency, 429 bursts, 5xx,
+ * hangs, resets mid-body, truncated or non-JSON bodies, schema-violating rows, ignored filters,
+ * drifting counts, rows changing mid-walk, arrivals) are seeded: see faults.ts. They apply to
+ * authenticated API requests only: a request without a valid token is always refused (401/403).
+ */
+export interface SimulatorFaults extends FaultSettings {
+  /**
+   * The simulator's clock relative to the real one, in ms: rows it creates (arrivals, churn
+   * inserts, `ledger.add()` without created_at) get created_at = real now + clockOffsetMs, updates
+   * get that updated_at. Reads and writes `ledger.clockOffsetMs`. @default 0
+   */
+  clockOffsetMs?: number;
   /** Serve every row as if no filter was given (what the real API does with unreadable filters). */
   ignoreFilters: boolean;
   /**
@@ -56,14 +75,25 @@ export interface SimulatorOptions {
   maxLimit?: number; // 100
   limitOverMax?: "clamp" | "reject";
   missingSlash?: "redirect" | "404";
+  /** Faults switched on from the start (validated); `sim.faults` can change them later. */
+  faults?: Partial<SimulatorFaults>;
 }
 
 export interface SimulatorHandle {
   url: string; // e.g. http://127.0.0.1:41234, no trailing slash
   ledger: Ledger;
   faults: SimulatorFaults;
-  stats: { requests: number; byPath: Record<string, number> };
+  /** `injected` counts the faults the simulator injected, by kind. */
+  stats: { requests: number; byPath: Record<string, number>; injected: Partial<Record<FaultKind, number>> };
+  /** Switches every fault off (clock offset 0, counters and seeded draws reset; stats are kept). */
+  resetFaults(): void;
   close(): Promise<void>;
+}
+
+interface Reply {
+  status: number;
+  body: string;
+  headers?: Record<string, string>;
 }
 
 export const TRANSACTIONS_PATH = "/api/auth/transactions/";
@@ -74,6 +104,7 @@ const detail = (text: string) => JSON.stringify({ detail: text });
 const badRequest = (text: string) => JSON.stringify({ status: "error", status_code: 400, detail: text });
 
 function send(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+  if (res.destroyed || res.writableEnded) return; // the client left while we were stalling
   res.writeHead(status, {
     "Content-Type": "application/json",
     "Content-Length": String(Buffer.byteLength(body)),
@@ -95,35 +126,111 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorH
     opts.ledger ?? new Ledger(seedTransactions({ seed: opts.seed, rows: opts.rows ?? 2000, from, to }), { seed: opts.seed });
   const maxLimit = opts.maxLimit ?? 100;
   const faults: SimulatorFaults = { ignoreFilters: false };
-  const stats: SimulatorHandle["stats"] = { requests: 0, byPath: {} };
+  Object.defineProperty(faults, "clockOffsetMs", {
+    enumerable: true,
+    get: () => ledger.clockOffsetMs,
+    set: (value: number | undefined) => {
+      validateFaultSettings({ clockOffsetMs: value });
+      ledger.clockOffsetMs = value ?? 0;
+    },
+  });
+  if (opts.faults) {
+    validateFaultSettings(opts.faults);
+    Object.assign(faults, opts.faults);
+  }
+  const stats: SimulatorHandle["stats"] = { requests: 0, byPath: {}, injected: {} };
+  const dice = new FaultDice();
+  const inject = (kind: FaultKind) => void (stats.injected[kind] = (stats.injected[kind] ?? 0) + 1);
+  const chance = (draw: number, rate: number | undefined) => rate !== undefined && rate > 0 && draw < rate;
 
-  async function transactions(res: ServerResponse, pathname: string, query: URLSearchParams): Promise<void> {
+  /** Waits `ms`; false when the client went away meanwhile (nothing left to answer). */
+  function stall(req: IncomingMessage, ms: number): Promise<boolean> {
+    if (req.socket.destroyed) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        req.socket.off("close", gone);
+        resolve(true);
+      }, ms);
+      const gone = () => {
+        clearTimeout(timer);
+        resolve(false);
+      };
+      req.socket.once("close", gone);
+    });
+  }
+
+  /** Rows moving inside the requested created_at window while it is walked (churnRate). */
+  function churn(query: URLSearchParams, draw: (kind: string) => number): void {
+    const window = parseFilters(query).createdAt;
+    if (window.min === undefined || window.max === undefined) return;
+    const kinds = faults.churnKinds?.length ? faults.churnKinds : CHURN_KINDS;
+    const kind = kinds[Math.floor(draw("churnKind") * kinds.length)]!;
+    if (kind === "insert") {
+      const lo = naiveToMicros(window.min) + (window.minInclusive ? 0 : 1);
+      const hi = Math.min(naiveToMicros(window.max) + (window.maxInclusive ? 1 : 0), Math.floor((Date.now() + ledger.clockOffsetMs) * 1000));
+      if (hi <= lo) return;
+      ledger.add({ created_at: formatMicros(lo + Math.floor(draw("churnPick") * (hi - lo))), amount: "-0.5" });
+      return inject("churnInsert");
+    }
+    const inWindow = ledger.query(query);
+    if (inWindow.count === 0) return;
+    const victim = inWindow.slice(Math.floor(draw("churnPick") * inWindow.count), 1)[0]!;
+    if (kind === "delete") {
+      ledger.remove(victim.id);
+      return inject("churnDelete");
+    }
+    ledger.update(victim.id, victim.status === "pending" ? { status: "success" } : {});
+    inject("churnUpdate");
+  }
+
+  async function transactions(pathname: string, query: URLSearchParams, draw: (kind: string) => number): Promise<Reply> {
     // DRF semantics: a limit that is not a positive integer means the default; above max is capped.
     let limit = parseIntParam(query.get("limit")) || DEFAULT_LIMIT;
     if (limit > maxLimit) {
       if (opts.limitOverMax === "reject") {
-        return send(res, 400, badRequest(`limit: Ensure this value is less than or equal to ${maxLimit}.`));
+        return { status: 400, body: badRequest(`limit: Ensure this value is less than or equal to ${maxLimit}.`) };
       }
       limit = maxLimit;
     }
     const offset = parseIntParam(query.get("offset")) ?? 0;
     await faults.beforePage?.({ offset, limit, query });
-    const result = ledger.query(query, { ignoreFilters: faults.ignoreFilters });
+    if (chance(draw("churn"), faults.churnRate)) churn(query, draw);
+    if (chance(draw("arrival"), faults.arrivalRate)) {
+      ledger.add({ amount: "-0.01" });
+      inject("arrival");
+    }
+    const unfiltered = faults.ignoreFilters || chance(draw("ignoreFilters"), faults.ignoreFiltersRate);
+    if (unfiltered && !faults.ignoreFilters) inject("ignoreFilters");
+    const result = ledger.query(query, { ignoreFilters: unfiltered });
     const rows = result.count === 0 || offset > result.count ? [] : result.slice(offset, limit);
     const transform = faults.transformRow;
     const rowsJson = transform ? rows.map((r) => objectJson(transform(rowForTamper(r)))) : rows.map(rowJson);
+    if (rows.length > 0 && (takeNext(faults, "badRowNext") || chance(draw("badRow"), faults.badRowRate))) {
+      const index = Math.floor(draw("badRowIndex") * rows.length);
+      const kinds = faults.badRowKinds?.length ? faults.badRowKinds : BAD_ROW_KINDS;
+      const kind = kinds[Math.floor(draw("badRowKind") * kinds.length)]!;
+      const row = rows[index]!;
+      rowsJson[index] = objectJson(breakRow(transform ? transform(rowForTamper(row)) : rowForTamper(row), kind));
+      inject("badRow");
+    }
+    let count = result.count;
+    if (chance(draw("countDrift"), faults.countDriftRate)) {
+      const by = 1 + Math.floor(draw("countDriftBy") * 3);
+      count = draw("countDriftSign") < 0.5 && count >= by ? count - by : count + by;
+      inject("countDrift");
+    }
     const links = pageLinks(pathname, query, { offset, limit, count: result.count });
-    send(res, 200, pageJson({ count: result.count, ...links, limit, max_limit: maxLimit, offset }, rowsJson));
+    return { status: 200, body: pageJson({ count, ...links, limit, max_limit: maxLimit, offset }, rowsJson) };
   }
 
-  function spentCredits(res: ServerResponse, query: URLSearchParams): void {
+  function spentCredits(query: URLSearchParams): Reply {
     const params = validateSpentParams({
       timezone: query.get("timezone"),
       period: query.get("period"),
       start_date: query.get("start_date"),
       end_date: query.get("end_date"),
     });
-    send(res, 200, spentCreditsJson(ledger.spentCredits(params)));
+    return { status: 200, body: spentCreditsJson(ledger.spentCredits(params)) };
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -157,15 +264,64 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorH
     if (method !== "GET" && method !== "HEAD") {
       return send(res, 405, detail(`Method "${method}" not allowed.`), { Allow: "GET, HEAD" });
     }
+
+    // Faults, in a fixed order; each draw is a function of the seed and the request (faults.ts).
+    const { draw } = dice.next(faults.seed ?? 1, requestKey(url.pathname, url.searchParams));
+    const delay = (faults.latencyMs ?? 0) + (faults.jitterMs ? Math.floor(draw("jitter") * faults.jitterMs) : 0);
+    if (delay > 0) {
+      inject("latency");
+      if (!(await stall(req, delay))) return;
+    }
+    if (takeNext(faults, "hangNext") || chance(draw("hang"), faults.hangRate)) {
+      inject("hang");
+      if (!(await stall(req, faults.hangMs ?? 120_000))) return;
+    }
+    const throttledByRate = (faults.throttleNext ?? 0) === 0 && chance(draw("throttle"), faults.throttleRate);
+    if (throttledByRate) faults.throttleNext = (faults.throttleNext ?? 0) + Math.max(1, faults.throttleBurst ?? 1);
     if ((faults.throttleNext ?? 0) > 0) {
       faults.throttleNext!--;
+      inject("throttle");
       const headers: Record<string, string> =
         faults.retryAfterSeconds === undefined ? {} : { "Retry-After": String(faults.retryAfterSeconds) };
       return send(res, 429, detail("Request was throttled."), headers);
     }
+    if (takeNext(faults, "failNext") || chance(draw("fail"), faults.failRate)) {
+      const statuses = faults.failStatuses?.length ? faults.failStatuses : [500, 502, 503];
+      const status = statuses[Math.floor(draw("failStatus") * statuses.length)]!;
+      inject("fail");
+      if (status === 502) return send(res, 502, HTML_ERROR_PAGE, { "Content-Type": "text/html" });
+      return send(res, status, detail(status === 503 ? "Service temporarily unavailable, try again later." : "A server error occurred."));
+    }
+    if (takeNext(faults, "invalidJsonNext") || chance(draw("invalidJson"), faults.invalidJsonRate)) {
+      inject("invalidJson");
+      return send(res, 200, HTML_ERROR_PAGE, { "Content-Type": "text/html" });
+    }
 
-    if (url.pathname === TRANSACTIONS_PATH) return transactions(res, url.pathname, url.searchParams);
-    return spentCredits(res, url.searchParams);
+    const reply = url.pathname === TRANSACTIONS_PATH ? await transactions(url.pathname, url.searchParams, draw) : spentCredits(url.searchParams);
+    if (reply.status === 200 && (takeNext(faults, "truncateNext") || chance(draw("truncate"), faults.truncateRate))) {
+      inject("truncate");
+      const cut = Math.max(1, Math.floor(reply.body.length * (0.1 + 0.8 * draw("truncateAt"))));
+      return send(res, 200, reply.body.slice(0, Math.min(cut, reply.body.length - 1)), reply.headers);
+    }
+    if (reply.status === 200 && (takeNext(faults, "resetNext") || chance(draw("reset"), faults.resetRate))) {
+      inject("reset");
+      // Headers promise the whole body; part of it is sent, then the connection is cut.
+      const body = Buffer.from(reply.body);
+      res.writeHead(200, { "Content-Type": "application/json", "Content-Length": String(body.length), ...reply.headers });
+      const part = Math.max(1, Math.floor(body.length * (0.1 + 0.8 * draw("resetAt"))));
+      res.write(body.subarray(0, Math.min(part, body.length - 1)), () => req.socket.destroy());
+      return;
+    }
+    send(res, reply.status, reply.body, reply.headers);
+  }
+
+  function resetFaults(): void {
+    for (const key of Object.keys(faults) as (keyof SimulatorFaults)[]) {
+      if (key !== "clockOffsetMs") delete faults[key];
+    }
+    faults.ignoreFilters = false;
+    faults.clockOffsetMs = 0;
+    dice.reset();
   }
 
   const server = http.createServer((req, res) => {
@@ -193,6 +349,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorH
     ledger,
     faults,
     stats,
+    resetFaults,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));

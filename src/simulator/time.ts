@@ -54,9 +54,12 @@ export function formatDate(date: Date): string {
   return formatMicros(date.getTime() * 1000);
 }
 
-/** Current time with microseconds, so rows added in one millisecond still order by creation. */
-export function nowNaive(): string {
-  return formatMicros(floor((performance.timeOrigin + performance.now()) * 1000));
+/**
+ * Current time with microseconds, so rows added in one millisecond still order by creation.
+ * `offsetMs` shifts it: a simulator whose clock runs ahead of (or behind) the job's.
+ */
+export function nowNaive(offsetMs = 0): string {
+  return formatMicros(floor((performance.timeOrigin + performance.now() + offsetMs) * 1000));
 }
 
 const DATETIME_RE =

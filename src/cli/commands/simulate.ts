@@ -23,7 +23,7 @@ const faultFlags = [
   ["count-drift-rate", "countDriftRate", "rate", "probability that a page's count is off by 1-3"],
   ["churn-rate", "churnRate", "rate", "probability that a row inside the requested window is inserted/updated/deleted before the page"],
   ["arrival-rate", "arrivalRate", "rate", "probability that a request comes with a new row created now"],
-  ["clock-offset", "clockOffsetMs", "duration", "the simulator's clock minus the real one, e.g. 5m or -90s (rows it creates get now + offset)"],
+  ["clock-offset", "clockOffsetMs", "duration", "the simulator's clock minus the real one, e.g. 5m or =-90s (rows it creates get now + offset)"],
   ["fault-seed", "seed", "integer", "seed of the rate-based faults (default 1): same seed, same faults on the same requests"],
 ] as const;
 
@@ -58,7 +58,7 @@ function parseFaultFlag(flag: string, kind: (typeof faultFlags)[number][2], text
     case "duration": {
       const match = /^([+-]?)(.*)$/.exec(trimmed)!;
       const ms = match[2] === "0" ? 0 : parseDuration(match[2]!);
-      if (ms === undefined) throw bad("a duration such as 5m, -90s or 1h30m");
+      if (ms === undefined) throw bad("a duration such as 5m, -90s or 1h30m (write a negative one as --clock-offset=-90s)");
       return match[1] === "-" ? -ms : ms;
     }
   }
@@ -94,7 +94,8 @@ Example:
   generect-sync simulate --port 8080 &
   GENERECT_API_URL=http://127.0.0.1:8080 GENERECT_API_TOKEN=<printed> generect-sync run
 
-  generect-sync simulate --latency-ms 50 --jitter-ms 20 --fail-rate 0.05 --throttle-rate 0.05 --retry-after 1`,
+  generect-sync simulate --latency-ms 50 --jitter-ms 20 --fail-rate 0.05 --throttle-rate 0.05 --retry-after 1
+  generect-sync simulate --clock-offset=-10m --arrival-rate 0.2     (an API clock 10 minutes behind)`,
   async run(argv, io) {
     const { values } = parseOptions("simulate", argv, {
       port: { type: "string", default: "8080" },

@@ -1,0 +1,244 @@
+// Shared by the test/faults scenarios: seeded ledgers, a sync that keeps its logs, the window
+// tracker that arms a fault from the N-th window on, invariants over the database, and the only way
+// these tests start the CLI (`cli()`), which checks every child's output for secrets.
+import { afterAll, expect } from "@jest/globals";
+import type { Config } from "../../src/config/index.js";
+import {
+  Ledger,
+  type SimulatorHandle,
+  type SimulatorOptions,
+  TRANSACTIONS_PATH,
+  type InterceptResponse,
+  seedTransactions,
+} from "../../src/simulator/index.js";
+import { type SyncOptions, type SyncSummary, runSync } from "../../src/sync/run.js";
+import { type CliProcess, type CliResult, spawnCli } from "../helpers/cli.js";
+import { query } from "../helpers/database.js";
+import { LogCapture, startTestSimulator, testConfig, testToken } from "../helpers/sync.js";
+
+export const day = 86_400_000;
+export const hour = 3_600_000;
+
+/** Long soak variants run only with GENERECT_SOAK=1 (see the README's Reliability section). */
+export const soak = process.env.GENERECT_SOAK === "1";
+
+/** A simulator over a seeded ledger of `rows` rows spread over `days` days, ending a minute ago. */
+export function seededSimulator(seed: number, rows: number, days: number, options: Partial<SimulatorOptions> = {}): Promise<SimulatorHandle> {
+  const to = new Date(Date.now() - 60_000);
+  const ledger = new Ledger(seedTransactions({ seed, rows, from: new Date(to.getTime() - days * day), to }), { seed });
+  return startTestSimulator({ ledger, ...options });
+}
+
+// ---------------------------------------------------------------------------------------------
+// CLI children: every byte they print is kept and checked for secrets.
+
+const secrets = new Set<string>([testToken]);
+const transcripts: { args: string[]; output: string }[] = [];
+
+/** Another value that must never appear in CLI output (e.g. a database password). */
+export function registerSecret(secret: string): void {
+  secrets.add(secret);
+}
+
+function leaks(output: string): string[] {
+  return [...secrets].filter((secret) => output.includes(secret));
+}
+
+/**
+ * spawnCli, recorded: when the child ends, its stdout and stderr are checked for every registered
+ * secret (the test token always), and `done` rejects if one is found. All transcripts are checked
+ * again after the file's tests (see guardCliOutput).
+ */
+export function cli(args: string[], env: Record<string, string | undefined>): CliProcess {
+  const child = spawnCli(args, env);
+  const done = child.done.then((result: CliResult) => {
+    const output = result.stdout + result.stderr;
+    transcripts.push({ args, output });
+    const found = leaks(output);
+    if (found.length) throw new Error(`generect-sync ${args.join(" ")} printed a secret (${found.length} of them) in:\n${output}`);
+    return result;
+  });
+  return { ...child, done };
+}
+
+export function runCliChecked(args: string[], env: Record<string, string | undefined>): Promise<CliResult> {
+  return cli(args, env).done;
+}
+
+/** Registers an afterAll that scans every CLI transcript of this test file for secrets. */
+export function guardCliOutput(): void {
+  afterAll(() => {
+    const leaking = transcripts.filter((t) => leaks(t.output).length > 0);
+    expect(leaking.map((t) => t.args.join(" "))).toEqual([]);
+  });
+}
+
+/** How many CLI children this file ran (for the scan's own sanity check). */
+export function cliTranscripts(): readonly { args: string[]; output: string }[] {
+  return transcripts;
+}
+
+// ---------------------------------------------------------------------------------------------
+// In-process syncs with their logs.
+
+export interface SyncOutcome {
+  summary?: SyncSummary;
+  error?: Error & { code?: string };
+  log: string;
+  ms: number;
+}
+
+/** A sync the way test/helpers syncOnce runs it (fast client retries, no snapshots), keeping the log and the error. */
+export async function syncLogged(
+  databaseUrl: string,
+  sim: SimulatorHandle,
+  overrides: Partial<Config> = {},
+  options: Partial<SyncOptions> = {},
+): Promise<SyncOutcome> {
+  const capture = new LogCapture();
+  const started = Date.now();
+  try {
+    const summary = await runSync({
+      config: testConfig(sim, overrides),
+      databaseUrl,
+      log: capture.logger,
+      clientOptions: { minRetryDelayMs: 5, maxRetryDelayMs: 50 },
+      snapshots: false,
+      ...options,
+    });
+    return { summary, log: capture.text, ms: Date.now() - started };
+  } catch (error) {
+    return { error: error as Error, log: capture.text, ms: Date.now() - started };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Arming a fault from the N-th window of a run on.
+
+export interface WindowWatch {
+  /** created_at__gte of every window requested so far, in order (API format). */
+  windows: string[];
+  /** The window from which the fault is armed, once reached. */
+  armed(): string | undefined;
+}
+
+/**
+ * Tracks the windows the sync asks for (through faults.intercept) and calls `arm` when the
+ * `armAt`-th distinct window is first requested, before that request is answered: windows before
+ * it are served cleanly, it and everything after it meet the fault. `respond`, if given, answers
+ * the transactions requests from then on instead of the simulator.
+ */
+export function armAtWindow(
+  sim: SimulatorHandle,
+  armAt: number,
+  arm: () => void,
+  respond?: () => InterceptResponse | "destroy",
+): WindowWatch {
+  const windows: string[] = [];
+  sim.faults.intercept = ({ path, query }) => {
+    const gte = query.get("created_at__gte");
+    if (gte !== null && !windows.includes(gte)) {
+      windows.push(gte);
+      if (windows.length === armAt) arm();
+    }
+    if (respond && windows.length >= armAt && path === TRANSACTIONS_PATH) return respond();
+    return undefined;
+  };
+  return { windows, armed: () => windows[armAt - 1] };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Invariants.
+
+export interface RunRow {
+  id: string;
+  status: string;
+  command: string;
+  windows_walked: number;
+  pages: number;
+  rows_seen: number;
+  rows_inserted: number;
+  rows_updated: number;
+  rows_unchanged: number;
+  rows_deleted: number;
+  api_requests: number;
+  retries: number;
+  error_code: string | null;
+  error_message: string | null;
+  started_at: Date;
+  finished_at: Date | null;
+  pid: number | null;
+}
+
+export function runs(databaseUrl: string): Promise<RunRow[]> {
+  return query<RunRow>(databaseUrl, "SELECT r.*, r.id::text AS id FROM sync_runs r ORDER BY r.id");
+}
+
+export async function countRows(databaseUrl: string, where = "TRUE", params: unknown[] = []): Promise<number> {
+  const [row] = await query<{ n: string }>(databaseUrl, `SELECT count(*)::text AS n FROM transactions WHERE ${where}`, params);
+  return Number(row!.n);
+}
+
+/**
+ * transaction_versions is consistent with transactions: exactly one 'insert' per id, no two
+ * consecutive versions of an id alike (same raw and both live or both deleted), every row has
+ * versions, and each row's latest version is the row as held.
+ */
+export async function expectVersionsConsistent(databaseUrl: string): Promise<void> {
+  const inserts = await query(databaseUrl, `
+    SELECT id::text, count(*) FILTER (WHERE change = 'insert')::int AS inserts
+    FROM transaction_versions GROUP BY id HAVING count(*) FILTER (WHERE change = 'insert') <> 1`);
+  expect(inserts).toEqual([]);
+  const repeated = await query(databaseUrl, `
+    SELECT id::text, version_id::text FROM (
+      SELECT id, version_id, raw, change, lag(raw) OVER w AS prev_raw, lag(change) OVER w AS prev_change
+      FROM transaction_versions WINDOW w AS (PARTITION BY id ORDER BY version_id)
+    ) v
+    WHERE prev_raw IS NOT NULL AND raw = prev_raw AND (change = 'delete') = (prev_change = 'delete')`);
+  expect(repeated).toEqual([]);
+  const orphans = await query(databaseUrl, `
+    SELECT t.id::text FROM transactions t
+    WHERE NOT EXISTS (SELECT 1 FROM transaction_versions v WHERE v.id = t.id)
+       OR (SELECT v.raw FROM transaction_versions v WHERE v.id = t.id ORDER BY version_id DESC LIMIT 1) IS DISTINCT FROM t.raw
+       OR ((SELECT v.change FROM transaction_versions v WHERE v.id = t.id ORDER BY version_id DESC LIMIT 1) = 'delete') <> (t.deleted_at IS NOT NULL)`);
+  expect(orphans).toEqual([]);
+}
+
+/** A successful run's counters agree with what the database holds (one run from an empty database). */
+export async function expectFirstRunTruthful(databaseUrl: string, run: RunRow, summary?: SyncSummary): Promise<void> {
+  const held = await countRows(databaseUrl);
+  expect(run).toMatchObject({ status: "succeeded", error_code: null, error_message: null, rows_inserted: held });
+  expect(run.finished_at).not.toBeNull();
+  expect(run.rows_seen).toBeGreaterThanOrEqual(held);
+  if (summary) {
+    expect(run).toMatchObject({
+      windows_walked: summary.windows, pages: summary.pages, rows_seen: summary.rowsSeen, rows_inserted: summary.inserted,
+      rows_updated: summary.updated, rows_unchanged: summary.unchanged, rows_deleted: summary.deleted,
+      api_requests: summary.apiRequests, retries: summary.retries,
+    });
+  }
+}
+
+/** The watermark in the API's format, or undefined. */
+export async function watermarkOf(databaseUrl: string, account = "acct"): Promise<string | undefined> {
+  const rows = await query<{ w: string }>(
+    databaseUrl,
+    `SELECT to_char(watermark AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS w FROM sync_state WHERE account = $1`,
+    [account],
+  );
+  return rows[0]?.w;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+export { testToken };
