@@ -2,7 +2,7 @@ import got, { type Got, RequestError } from "got";
 import pRetry from "p-retry";
 import { ApiRequestError, ApiResponseError, SyncError } from "../errors.js";
 import { type SpentCredits, type TransactionsPage, parseSpentCredits, parseTransactionsPage } from "./schema.js";
-import { isRetryableNetworkCode, isRetryableStatus, parseRetryAfter } from "./retry-policy.js";
+import { isRetryableNetworkCode, isRetryableStatus, isTlsCertificateCode, parseRetryAfter } from "./retry-policy.js";
 import { type Micros, formatApiTimestamp } from "./time.js";
 
 export const transactionsPath = "api/auth/transactions/";
@@ -95,6 +95,9 @@ function networkFailure(error: unknown, where: string, host: string, timeoutMs: 
     return new AttemptFailure(new ApiRequestError("API_TIMEOUT", `API request ${where} timed out after ${timeoutMs} ms`), true);
   }
   const reason = code ?? (error as Error).message;
+  if (isTlsCertificateCode(code)) {
+    return new AttemptFailure(new ApiRequestError("API_TLS", `TLS certificate of the API at ${host} rejected (${code}) for ${where}: check GENERECT_API_URL`), false);
+  }
   return new AttemptFailure(
     new ApiRequestError("API_UNREACHABLE", `could not reach the API at ${host} for ${where}: ${reason}`),
     isRetryableNetworkCode(code) || error instanceof RequestError,

@@ -18,6 +18,27 @@ const retryableNetworkCodes = new Set([
   "ERR_STREAM_PREMATURE_CLOSE",
 ]);
 
+/**
+ * Certificate failures: retrying cannot fix them, and they must never be worked around by turning
+ * verification off. Reported at once.
+ */
+const tlsCertificateCodes = new Set([
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "CERT_REVOKED",
+  "CERT_UNTRUSTED",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
+export function isTlsCertificateCode(code: string | undefined): boolean {
+  return code !== undefined && tlsCertificateCodes.has(code);
+}
+
 export function isRetryableStatus(status: number): boolean {
   return retryableStatuses.has(status) || (status >= 500 && status <= 599);
 }

@@ -123,11 +123,12 @@ describe("TLS", () => {
       await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
       const { port } = server.address() as { port: number };
       try {
-        const client = new GenerectClient({ baseUrl: `https://127.0.0.1:${port}`, token: testToken, timeoutMs: 2000, retries: 1, minRetryDelayMs: 1, maxRetryDelayMs: 2 });
+        const client = new GenerectClient({ baseUrl: `https://127.0.0.1:${port}`, token: testToken, timeoutMs: 2000, retries: 3, minRetryDelayMs: 1, maxRetryDelayMs: 2 });
         const window = { gte: parseTimestamp("2025-01-01")!, lt: parseTimestamp("2025-02-01")!, limit: 100, offset: 0 };
         const error = (await client.listTransactions(window).catch((e: unknown) => e)) as Error & { code?: string };
         expect(error).toBeInstanceOf(Error);
-        expect(error.message).toMatch(new RegExp(`could not reach the API at 127\\.0\\.0\\.1:${port} for GET .*: (DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE)`));
+        expect(error.message).toMatch(new RegExp(`TLS certificate of the API at 127\\.0\\.0\\.1:${port} rejected \\((DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE)\\)`));
+        expect(client.stats).toEqual({ requests: 1, retries: 0 }); // not retried: retrying cannot fix a certificate
         expect(served).toBe(0); // no request (and so no token) ever reached it
         expect(`${error.message}${error.stack}${JSON.stringify(error)}`).not.toContain(testToken);
       } finally {
