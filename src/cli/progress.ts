@@ -28,8 +28,8 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr) {
       windows = count; from = start; until = end;
       render(true);
     },
-    page(n: number) {
-      pages += 1; rows += n;
+    page(n: number, pageCount = 1) {
+      pages += pageCount; rows += n;
       render();
     },
     window(stats: WindowStats) {

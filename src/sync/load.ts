@@ -16,7 +16,7 @@ export interface LoadCounts {
   unchanged: number;
 }
 
-/** Writes one page with one statement; the counts are what Postgres reports, not estimates. */
+/** Writes a batch of rows (one or more pages) with one statement; the counts are what Postgres reports, not estimates. */
 export async function loadPage(db: pg.ClientBase, rows: Transaction[], context: LoadContext): Promise<LoadCounts> {
   // The same id twice in one INSERT ... ON CONFLICT is an error; the later copy is the fresher one.
   const unique = [...new Map(rows.map((row) => [row.id, row])).values()];

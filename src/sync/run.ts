@@ -32,7 +32,7 @@ export interface SyncOptions {
   /** Progress callbacks for a TTY display. */
   progress?: {
     planned(windows: number, from: Micros, until: Micros): void;
-    page(rows: number): void;
+    page(rows: number, pages?: number): void;
     window(stats: WindowStats): void;
   };
 }
@@ -142,7 +142,7 @@ async function syncTransactions(run: RunContext, summary: SyncSummary): Promise<
   const context = {
     pool, client, account: config.account, runId, seenAt: new Date(), concurrency: config.concurrency, signal,
     pageSize: { value: documentedMaxLimit }, maxRowsPerWindow: options.maxRowsPerWindow, maxWalks: options.maxWalks,
-    onPage: (rows: number) => options.progress?.page(rows),
+    onPage: (rows: number, pages: number) => options.progress?.page(rows, pages),
   };
   while (queue.length > 0) {
     const interrupted = abortReason(signal);

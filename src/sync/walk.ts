@@ -3,14 +3,15 @@ import type { Transaction, TransactionsPage } from "../api/schema.js";
 import { formatInstant } from "../api/time.js";
 import { ApiResponseError, GuardError } from "../errors.js";
 import type { Window } from "./plan.js";
+import { WriteBehind } from "./write-behind.js";
 
 export interface WalkOptions {
   /** Page size to ask for; the server's answer (`limit`, `max_limit`) can lower or raise it. */
   pageSize: number;
   concurrency: number;
   signal?: AbortSignal;
-  /** Called with each page, one at a time, in the order pages arrive. */
-  sink: (rows: Transaction[]) => Promise<void>;
+  /** Called with the rows of one or more pages, one call at a time, in the order pages arrive. */
+  sink: (rows: Transaction[], pages: number) => Promise<void>;
   /** Asked once the window's count is known; true stops the walk before anything is written. */
   tooLarge?: (count: number) => boolean;
 }
@@ -63,11 +64,15 @@ function guardOffset(page: TransactionsPage, offset: number, window: Window): vo
   }
 }
 
+/** Rows per write: a few pages in one statement; bigger batches gain little and hold more memory. */
+const maxBatchRows = 1000;
+
 /**
  * Reads every page of one window: the first page alone (it tells the count and the page size),
  * then the remaining offsets with up to `concurrency` requests in flight. Offsets are computed,
- * never taken from `next`: the API's links point at another host. Memory holds at most one page
- * per request in flight, because each waits for its turn to be written before fetching the next.
+ * never taken from `next`: the API's links point at another host. Pages are written behind the
+ * fetches (see WriteBehind), so memory holds at most the pages in flight plus `concurrency` pages
+ * waiting for the database, whatever the size of the window.
  */
 export async function walkWindow(client: GenerectClient, window: Window, options: WalkOptions): Promise<WalkResult> {
   const first = await client.listTransactions({ gte: window.from, lt: window.to, limit: options.pageSize, offset: 0 });
@@ -84,20 +89,15 @@ export async function walkWindow(client: GenerectClient, window: Window, options
   let rows = 0;
   let pages = 0;
   let pageCountsAgree = true;
-  let writing: Promise<void> = Promise.resolve();
-  const write = (page: TransactionsPage) => {
-    writing = writing.then(async () => {
-      for (const row of page.rows) ids.add(row.id);
-      rows += page.rows.length;
-      pages += 1;
-      await options.sink(page.rows);
-    });
-    return writing;
+  const writer = new WriteBehind(options.sink, Math.max(2, options.concurrency), maxBatchRows);
+  const received = (page: TransactionsPage) => {
+    for (const row of page.rows) ids.add(row.id);
+    rows += page.rows.length;
+    pages += 1;
+    return writer.push(page.rows);
   };
 
-  await write(first);
-
-  // A failed page stops the others: in-flight requests are aborted and no new page is started.
+  // A failed page or write stops the others: in-flight requests are aborted and no new page starts.
   const stop = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
   let next = 0;
@@ -108,22 +108,31 @@ export async function walkWindow(client: GenerectClient, window: Window, options
       guardOffset(page, offset, window);
       guardInside(page, window, offset);
       if (page.count !== first.count) pageCountsAgree = false;
-      await write(page);
+      await received(page);
     }
   };
-  const workers = Array.from({ length: Math.min(options.concurrency, offsets.length) }, () =>
-    worker().catch((error: unknown) => {
-      stop.abort(error);
-      throw error;
-    }),
-  );
-  const settled = await Promise.allSettled(workers);
-  await writing.catch(() => {});
+  const stopOnError = (error: unknown) => {
+    stop.abort(error);
+    throw error;
+  };
+  const settled = await Promise.allSettled([
+    received(first).catch(stopOnError),
+    ...Array.from({ length: Math.min(options.concurrency, offsets.length) }, () => worker().catch(stopOnError)),
+  ]);
   const failure = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
-  if (failure) throw failure.reason;
+  if (failure) {
+    await writer.settle(); // no write may still be running when the caller rolls back
+    throw failure.reason;
+  }
   options.signal?.throwIfAborted();
-  await writing;
 
-  const end = await client.listTransactions({ gte: window.from, lt: window.to, limit: 1, offset: 0 });
+  // The count is read again while the last pages are still being written.
+  const [end] = await Promise.all([
+    client.listTransactions({ gte: window.from, lt: window.to, limit: 1, offset: 0 }),
+    writer.flush(),
+  ]).catch(async (error: unknown) => {
+    await writer.settle();
+    throw error;
+  });
   return { kind: "walked", countAtStart: first.count, countAtEnd: end.count, pageCountsAgree, ids, pages, rows, maxLimit: first.maxLimit };
 }

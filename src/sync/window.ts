@@ -24,7 +24,7 @@ export interface WindowContext {
   maxWalks?: number;
   /** A window counting more rows than this is halved first, so one transaction stays bounded. @default 50_000 */
   maxRowsPerWindow?: number;
-  onPage?: (rows: number) => void;
+  onPage?: (rows: number, pages: number) => void;
 }
 
 export interface WindowStats extends LoadCounts {
@@ -51,12 +51,12 @@ export async function syncWindow(context: WindowContext, window: Window): Promis
 
   return inTransaction(context.pool, async (db) => {
     const totals = { inserted: 0, updated: 0, unchanged: 0, pages: 0, rows: 0 };
-    const sink = async (rows: Parameters<typeof loadPage>[1]) => {
+    const sink = async (rows: Parameters<typeof loadPage>[1], pages: number) => {
       const counts = await loadPage(db, rows, context);
       totals.inserted += counts.inserted;
       totals.updated += counts.updated;
       totals.unchanged += counts.unchanged;
-      context.onPage?.(rows.length);
+      context.onPage?.(rows.length, pages);
     };
 
     for (let walk = 1; walk <= maxWalks; walk++) {
