@@ -1,0 +1,272 @@
+// One benchmark run: the phases in order, side by side on the same ledger, then ratios, targets and
+// the checks that every phase did what it claims (row counts).
+import { readFile, writeFile } from "node:fs/promises";
+import os from "node:os";
+import type { BenchArgs } from "./args.js";
+import { type BenchServer, checkpoint, createScratchDatabase } from "./database.js";
+import { type MeasureContext, measure } from "./measure.js";
+import { type PhaseContext, apiCeiling, benchConfig, dbCeiling, heldCounts, naive, prepareDbCeiling, rowsInLastLookback, syncOnce } from "./phases.js";
+import { type BenchReport, type PhaseReport, type SweepPoint, type TargetCheck, phaseReport } from "./report.js";
+import type { BenchSimulator } from "./sim-host.js";
+import { lineChart } from "./svg.js";
+import { profiled, summarizeProfile } from "./profile.js";
+import { TRANSACTIONS_PATH } from "../simulator/index.js";
+import { codeVersion } from "./version.js";
+
+const rate = (p: PhaseReport) => `${p.rows.toLocaleString("en-US")} rows in ${(p.wallMs / 1000).toFixed(2)} s, ${p.rowsPerSec.toLocaleString("en-US")} rows/s, peak RSS ${p.peakRssMB.toFixed(0)} MB`;
+
+export async function runBench(args: BenchArgs, sim: BenchSimulator, server: BenchServer, say: (line: string) => void): Promise<BenchReport> {
+  const loadAtStart = os.loadavg()[0]!;
+  const context: PhaseContext = { server, sim, say, env: args.window === undefined ? {} : { SYNC_WINDOW: args.window } };
+  const measured: MeasureContext = { requests: () => sim.requests(), simulatorPid: () => sim.pid, postmasterPid: () => server.postmasterPid };
+  const phases: BenchReport["phases"] = {};
+  const checks: BenchReport["verification"]["checks"] = [];
+  const n = sim.size;
+  const C = args.concurrency;
+
+  // 1. API ceiling
+  await checkpoint(server);
+  say(`API ceiling: fetching every page of the backfill, concurrency ${C}, writing nothing`);
+  const api = await measure(measured, () => apiCeiling(context, C));
+  const pageSize = api.result.pageSize;
+  phases.apiCeiling = phaseReport("API ceiling (fetch all pages, no writes)", api.result.rows, api.measurement, {
+    pages: api.result.pages, windows: api.result.windows, pageSize,
+  });
+  say(`  ${rate(phases.apiCeiling)}, ${api.measurement.apiRequests} requests`);
+  checks.push({ what: "API ceiling rows", expected: n, actual: api.result.rows });
+
+  // 2. DB ceiling
+  say("DB ceiling: writing the ledger as COPY text (not measured)");
+  const prepared = await prepareDbCeiling(context);
+  try {
+    await checkpoint(server);
+    say(`DB ceiling: COPY of ${n} rows (${(prepared.bytes / 1048576).toFixed(0)} MB of text) into a table shaped like transactions`);
+    const db = await measure(measured, () => dbCeiling(prepared));
+    phases.dbCeiling = phaseReport("DB ceiling (COPY FROM STDIN)", db.result.rows, db.measurement, { method: db.result.method, bytes: db.result.bytes });
+    say(`  ${rate(phases.dbCeiling)}`);
+    checks.push({ what: "DB ceiling rows", expected: n, actual: db.result.rows });
+
+    await checkpoint(server);
+    say("DB, for information: the same COPY into a table with all 5 indexes of transactions");
+    const indexed = await measure(measured, () => dbCeiling(prepared, "bench_copy_indexed"));
+    phases.dbCopyIndexed = phaseReport("DB info: COPY with transactions' 5 indexes", indexed.result.rows, indexed.measurement, { method: indexed.result.method });
+    say(`  ${rate(phases.dbCopyIndexed)}`);
+    checks.push({ what: "DB (indexed) rows", expected: n, actual: indexed.result.rows });
+  } finally {
+    await prepared.cleanup();
+  }
+
+  // 3. generect-sync: backfill, then incremental runs
+  const syncDb = await createScratchDatabase(server, "sync");
+  let sweep: BenchReport["sweep"];
+  try {
+    await checkpoint(server);
+    say(`sync: full backfill into an empty schema, concurrency ${C}`);
+    const backfill = await measure(measured, () =>
+      profiled(args.cpuProfile, () => syncOnce(context, syncDb.url, { concurrency: C, snapshots: args.snapshots })),
+    );
+    if (args.cpuProfile) await reportProfile(args.cpuProfile, say);
+    const b = backfill.result;
+    phases.syncBackfill = phaseReport("sync: full backfill", b.rowsSeen, backfill.measurement, {
+      windows: b.windows, pages: b.pages, inserted: b.inserted, updated: b.updated, unchanged: b.unchanged,
+    });
+    say(`  ${rate(phases.syncBackfill)}`);
+    checks.push({ what: "backfill rows held", expected: n, actual: (await heldCounts(syncDb.url)).rows });
+    checks.push({ what: "backfill inserted", expected: n, actual: b.inserted });
+
+    await checkpoint(server);
+    const lookbackMs = benchConfig(context, syncDb.url, C).lookbackMs;
+    say(`sync: incremental run, nothing new (lookback ${lookbackMs / 3_600_000}h)`);
+    const none = await measure(measured, () => syncOnce(context, syncDb.url, { concurrency: C, snapshots: args.snapshots }));
+    const s0 = none.result;
+    const lookbackRows = await rowsInLastLookback(syncDb.url, lookbackMs);
+    phases.syncIncrementalNothingNew = phaseReport("sync: incremental, nothing new", s0.rowsSeen, none.measurement, {
+      lookbackHours: lookbackMs / 3_600_000, rowsInLookback: lookbackRows, windows: s0.windows, pages: s0.pages,
+      inserted: s0.inserted, updated: s0.updated, unchanged: s0.unchanged,
+    });
+    say(`  ${rate(phases.syncIncrementalNothingNew)}, ${none.measurement.apiRequests} requests`);
+    checks.push({ what: "nothing-new inserted+updated", expected: 0, actual: s0.inserted + s0.updated });
+
+    if (args.chart) sweep = await concurrencySweep(args, context, measured, phases.apiCeiling, phases.syncBackfill, pageSize);
+
+    const onePercent = Math.max(1, Math.round(n / 100));
+    say(`simulator: adding ${onePercent} rows (last 23 h) and changing the ${onePercent} newest (not measured)`);
+    const mutation = await sim.mutate({ added: onePercent, changed: onePercent });
+    await checkpoint(server);
+    say(`sync: incremental run, ${mutation.added} new and ${mutation.changed} changed rows (lookback ${mutation.lookbackMs / 3_600_000}h, to reach the changed rows)`);
+    const changes = await measure(measured, () => syncOnce(context, syncDb.url, { concurrency: C, snapshots: args.snapshots, config: { lookbackMs: mutation.lookbackMs } }));
+    const s1 = changes.result;
+    phases.syncIncrementalChanges = phaseReport("sync: incremental, 1% new + 1% changed", s1.rowsSeen, changes.measurement, {
+      lookbackHours: mutation.lookbackMs / 3_600_000, added: mutation.added, changed: mutation.changed, windows: s1.windows, pages: s1.pages,
+      inserted: s1.inserted, updated: s1.updated, unchanged: s1.unchanged,
+    });
+    say(`  ${rate(phases.syncIncrementalChanges)}, ${changes.measurement.apiRequests} requests`);
+    checks.push({ what: "changes-run inserted", expected: mutation.added, actual: s1.inserted });
+    checks.push({ what: "changes-run updated", expected: mutation.changed, actual: s1.updated });
+    const held = await heldCounts(syncDb.url);
+    checks.push({ what: "rows held after changes", expected: n + mutation.added, actual: held.rows });
+    checks.push({ what: "versions held after changes", expected: n + mutation.added + mutation.changed, actual: held.versions });
+  } finally {
+    await syncDb.drop().catch(() => {});
+  }
+
+  // 4. naive baseline
+  const naiveDb = await createScratchDatabase(server, "naive");
+  try {
+    await checkpoint(server);
+    say(`naive: ${args.naiveRows} rows, sequential pages, one Prisma upsert per row`);
+    const result = await measure(measured, () => naive(context, naiveDb.url, args.naiveRows));
+    phases.naive = phaseReport("naive: 1 page at a time, Prisma upsert per row", result.result.rows, result.measurement, { pages: result.result.pages });
+    say(`  ${rate(phases.naive)}`);
+    checks.push({ what: "naive rows", expected: args.naiveRows, actual: result.result.rows });
+  } finally {
+    await naiveDb.drop().catch(() => {});
+  }
+
+  const windowMs = benchConfig(context, undefined, C).windowMs;
+  return assemble(args, server, n, pageSize, windowMs, phases, checks, sweep, { start: loadAtStart, end: os.loadavg()[0]! });
+}
+
+async function reportProfile(file: string, say: (line: string) => void): Promise<void> {
+  const top = summarizeProfile(JSON.parse(await readFile(file, "utf8")), 20);
+  say(`CPU profile of the sync backfill written to ${file}; top self time:`);
+  for (const e of top) say(`  ${e.selfPercent.toFixed(1).padStart(5)}%  ${e.selfMs.toFixed(0).padStart(7)} ms  ${e.functionName}  ${e.url.replace(/^file:\/\//, "")}:${e.line}`);
+}
+
+function latencyBound(concurrency: number, pageSize: number, latencyMs: number): number | null {
+  return latencyMs > 0 ? Math.round((concurrency * pageSize) / (latencyMs / 1000)) : null;
+}
+
+async function concurrencySweep(
+  args: BenchArgs,
+  context: PhaseContext,
+  measured: MeasureContext,
+  mainApi: PhaseReport,
+  mainSync: PhaseReport,
+  pageSize: number,
+): Promise<NonNullable<BenchReport["sweep"]>> {
+  const points: SweepPoint[] = [];
+  for (const c of args.concurrencies) {
+    let apiRate = mainApi.rowsPerSec;
+    let syncRate = mainSync.rowsPerSec;
+    if (c !== args.concurrency) {
+      await checkpoint(context.server);
+      context.say(`sweep: API ceiling at concurrency ${c}`);
+      const api = await measure(measured, () => apiCeiling(context, c));
+      apiRate = phaseReport("", api.result.rows, api.measurement).rowsPerSec;
+      const db = await createScratchDatabase(context.server, `sweep${c}`);
+      try {
+        await checkpoint(context.server);
+        context.say(`sweep: sync backfill at concurrency ${c}`);
+        const sync = await measure(measured, () => syncOnce(context, db.url, { concurrency: c, snapshots: args.snapshots }));
+        syncRate = phaseReport("", sync.result.rowsSeen, sync.measurement).rowsPerSec;
+      } finally {
+        await db.drop().catch(() => {});
+      }
+    }
+    context.say(`  concurrency ${c}: API ceiling ${apiRate} rows/s, sync ${syncRate} rows/s`);
+    points.push({ concurrency: c, apiRowsPerSec: apiRate, syncRowsPerSec: syncRate, latencyBoundRowsPerSec: latencyBound(c, pageSize, args.latencyMs) });
+  }
+  return { chart: args.chart!, points };
+}
+
+function assemble(
+  args: BenchArgs,
+  server: BenchServer,
+  n: number,
+  pageSize: number,
+  windowMs: number,
+  phases: BenchReport["phases"],
+  checks: BenchReport["verification"]["checks"],
+  sweep: BenchReport["sweep"],
+  loadAverage: BenchReport["settings"]["loadAverage"],
+): BenchReport {
+  const api = phases.apiCeiling!;
+  const db = phases.dbCeiling!;
+  const sync = phases.syncBackfill!;
+  const none = phases.syncIncrementalNothingNew!;
+  const naivePhase = phases.naive!;
+  const ceilingIs = api.rowsPerSec <= db.rowsPerSec ? "API" : "DB";
+  const ceiling = Math.min(api.rowsPerSec, db.rowsPerSec);
+  const bound = latencyBound(args.concurrency, pageSize, args.latencyMs);
+  const ratios: BenchReport["ratios"] = {
+    ceilingRowsPerSec: ceiling,
+    ceilingIs,
+    syncVsCeiling: round(sync.rowsPerSec / ceiling),
+    syncVsNaive: round(sync.rowsPerSec / naivePhase.rowsPerSec),
+    latencyBoundRowsPerSec: bound,
+    syncVsLatencyBound: bound === null ? null : round(sync.rowsPerSec / bound),
+  };
+
+  const targets: TargetCheck[] = [];
+  // The issue sets these two at zero latency (with latency, both sides wait on the same round trips).
+  if (args.latencyMs === 0) {
+    targets.push({ target: "full backfill ≥ 0.7 × min(API, DB ceiling)", actual: `${ratios.syncVsCeiling.toFixed(2)} × (${ceilingIs} ceiling)`, met: ratios.syncVsCeiling >= 0.7 });
+    targets.push({ target: "full backfill ≥ 10 × naive", actual: `${ratios.syncVsNaive.toFixed(1)} ×`, met: ratios.syncVsNaive >= 10 });
+  }
+  if (bound !== null) {
+    targets.push({ target: "full backfill ≥ 0.85 × latency bound", actual: `${ratios.syncVsLatencyBound!.toFixed(2)} × ${bound.toLocaleString("en-US")} rows/s`, met: ratios.syncVsLatencyBound! >= 0.85 });
+  }
+  const d = none.details as { rowsInLookback: number; windows: number };
+  const requestBudget = Math.ceil(d.rowsInLookback / pageSize) + 2 * Math.max(1, d.windows);
+  const pageRequests = none.apiRequestsByPath[TRANSACTIONS_PATH] ?? 0;
+  targets.push({
+    target: `incremental (nothing new): transactions requests ≤ pages of the ${d.rowsInLookback} rows in the lookback + 2 per window = ${requestBudget}`,
+    actual: `${pageRequests} requests` + (none.apiRequests > pageRequests ? ` (+ ${none.apiRequests - pageRequests} spent_credits of the snapshot pass)` : ""),
+    met: pageRequests <= requestBudget,
+  });
+  // One request's latency as the API ceiling saw it (C in flight): wall × C / requests.
+  const perRequestMs = api.apiRequests > 0 ? (api.wallMs * args.concurrency) / api.apiRequests : 0;
+  const wallBudget = 1500 + none.apiRequests * perRequestMs;
+  targets.push({
+    target: `incremental (nothing new): wall ≤ 1.5 s + ${none.apiRequests} requests × ${perRequestMs.toFixed(1)} ms = ${(wallBudget / 1000).toFixed(2)} s`,
+    actual: `${(none.wallMs / 1000).toFixed(2)} s`,
+    met: none.wallMs <= wallBudget,
+  });
+
+  return {
+    settings: {
+      rows: n,
+      latencyMs: args.latencyMs,
+      concurrency: args.concurrency,
+      pageSize,
+      naiveRows: args.naiveRows,
+      seed: args.seed,
+      simulator: args.simulator,
+      snapshots: args.snapshots,
+      windowMs,
+      database: server.description,
+      node: process.version,
+      cpus: os.availableParallelism(),
+      code: codeVersion() ?? null,
+      loadAverage,
+    },
+    phases,
+    ratios,
+    targets,
+    verification: { ok: checks.every((c) => c.expected === c.actual), checks },
+    ...(sweep ? { sweep } : {}),
+  };
+}
+
+const round = (value: number) => Math.round(value * 1000) / 1000;
+
+export async function writeChart(report: BenchReport): Promise<void> {
+  if (!report.sweep) return;
+  const points = report.sweep.points;
+  const s = report.settings;
+  const hasBound = points.some((p) => p.latencyBoundRowsPerSec !== null);
+  const svg = lineChart({
+    title: `generect-sync: ${s.rows.toLocaleString("en-US")} rows, latency ${s.latencyMs} ms`,
+    xLabel: "concurrency (pages in flight)",
+    yLabel: "rows/s",
+    xs: points.map((p) => p.concurrency),
+    series: [
+      { name: "API ceiling", color: "#1f77b4", values: points.map((p) => p.apiRowsPerSec) },
+      { name: "sync backfill", color: "#d62728", values: points.map((p) => p.syncRowsPerSec) },
+      ...(hasBound ? [{ name: "latency bound", color: "#7f7f7f", dashed: true, values: points.map((p) => p.latencyBoundRowsPerSec) }] : []),
+    ],
+    reference: report.phases.dbCeiling ? { name: "DB ceiling (COPY)", value: report.phases.dbCeiling.rowsPerSec, color: "#2ca02c" } : undefined,
+  });
+  await writeFile(report.sweep.chart, svg);
+}

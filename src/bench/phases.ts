@@ -1,0 +1,217 @@
+// The measured phases. Each returns what it did (rows, pages, checks); measure() wraps it with
+// wall time, RSS, CPU and API requests.
+import fs from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import pino from "pino";
+import { GenerectClient, documentedMaxLimit } from "../api/client.js";
+import { fromDate } from "../api/time.js";
+import { type Config, loadConfig } from "../config/index.js";
+import { createPrisma } from "../db/prisma.js";
+import { findOldestTransaction } from "../sync/oldest.js";
+import { type Window, planWindows, splitWindow } from "../sync/plan.js";
+import { type SyncOptions, type SyncSummary, runSync } from "../sync/run.js";
+import { walkWindow } from "../sync/walk.js";
+import { onCleanup } from "./cleanup.js";
+import { copyFrom } from "./copy.js";
+import { type BenchServer, createScratchDatabase, queryOne, withClient } from "./database.js";
+import { type BenchSimulator, copyColumns } from "./sim-host.js";
+
+export const benchAccount = "bench";
+/** The sync's own default (window.ts): a window counting more rows is halved before it is walked. */
+const maxRowsPerWindow = 50_000;
+
+export interface PhaseContext {
+  server: BenchServer;
+  sim: BenchSimulator;
+  /** More of the job's environment (e.g. SYNC_WINDOW), applied to the sync and the API ceiling alike. */
+  env: Record<string, string>;
+  say(line: string): void;
+}
+
+/** The job's configuration, read the way the job reads it, pointed at the simulator and a database. */
+export function benchConfig(context: Pick<PhaseContext, "sim" | "env">, databaseUrl: string | undefined, concurrency: number): Config {
+  return loadConfig({
+    ...context.env,
+    GENERECT_API_TOKEN: context.sim.token,
+    GENERECT_API_URL: context.sim.url,
+    DATABASE_URL: databaseUrl,
+    SYNC_ACCOUNT: benchAccount,
+    SYNC_CONCURRENCY: String(concurrency),
+  });
+}
+
+function clientFor(sim: BenchSimulator, config: Config): GenerectClient {
+  return new GenerectClient({ baseUrl: sim.url, token: sim.token, timeoutMs: config.requestTimeoutMs, retries: config.retries });
+}
+
+export interface ApiCeilingResult {
+  rows: number;
+  pages: number;
+  windows: number;
+  pageSize: number;
+}
+
+/**
+ * Every page of a first run's backfill, fetched with the sync's own client and walker (same windows,
+ * same page size, same concurrency, same count re-reads), written nowhere.
+ */
+export async function apiCeiling(context: PhaseContext, concurrency: number): Promise<ApiCeilingResult> {
+  const config = benchConfig(context, undefined, concurrency);
+  const client = clientFor(context.sim, config);
+  const oldest = await findOldestTransaction(client);
+  const queue: Window[] = oldest === undefined ? [] : planWindows(oldest, fromDate(new Date()), config.windowMs);
+  const result: ApiCeilingResult = { rows: 0, pages: 0, windows: 0, pageSize: documentedMaxLimit };
+  while (queue.length > 0) {
+    const window = queue.shift()!;
+    const halves = splitWindow(window);
+    const walked = await walkWindow(client, window, {
+      pageSize: result.pageSize,
+      concurrency,
+      sink: async () => {},
+      tooLarge: halves ? (count) => count > maxRowsPerWindow : undefined,
+    });
+    if (walked.kind === "split") {
+      queue.unshift(...halves!);
+      continue;
+    }
+    if (walked.maxLimit) result.pageSize = walked.maxLimit;
+    result.rows += walked.rows;
+    result.pages += walked.pages;
+    result.windows += 1;
+  }
+  return result;
+}
+
+export interface DbCeilingResult {
+  rows: number;
+  method: string;
+  bytes: number;
+}
+
+export interface PreparedCopy {
+  file: string;
+  bytes: number;
+  database: { url: string; drop(): Promise<void> };
+  cleanup(): Promise<void>;
+}
+
+/** Unmeasured set-up of the DB ceiling: the COPY text on disk and an empty table shaped like `transactions`. */
+export async function prepareDbCeiling(context: PhaseContext): Promise<PreparedCopy> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), "generect-bench-copy-"));
+  const removeDir = onCleanup(() => fs.rm(dir, { recursive: true, force: true }));
+  const file = path.join(dir, "transactions.copy");
+  await context.sim.writeCopyFile(file, benchAccount, new Date().toISOString());
+  const database = await createScratchDatabase(context.server, "copy");
+  // Same column types, NOT NULLs, defaults and primary key as `transactions`; a regular (logged)
+  // table, so the same durability. The secondary indexes are left out, as the ceiling's definition says.
+  await withClient(database.url, async (c) => {
+    await c.query(`CREATE TABLE bench_copy (LIKE transactions INCLUDING DEFAULTS, PRIMARY KEY (id))`);
+    // For information: the same with every index the real table has (what any writer of it pays).
+    await c.query(`CREATE TABLE bench_copy_indexed (LIKE transactions INCLUDING ALL)`);
+  });
+  const { size } = await fs.stat(file);
+  return {
+    file,
+    bytes: size,
+    database,
+    cleanup: async () => {
+      await database.drop().catch(() => {});
+      await removeDir();
+    },
+  };
+}
+
+/**
+ * COPY ... FROM STDIN of every ledger row (raw jsonb included) into a scratch table, one statement:
+ * `bench_copy` (primary key only: the ceiling) or `bench_copy_indexed` (all of transactions' indexes).
+ */
+export async function dbCeiling(prepared: PreparedCopy, table: "bench_copy" | "bench_copy_indexed" = "bench_copy"): Promise<DbCeilingResult> {
+  const rows = await withClient(prepared.database.url, (client) =>
+    copyFrom(client, `COPY ${client.escapeIdentifier(table)} (${copyColumns}) FROM STDIN`, createReadStream(prepared.file, { highWaterMark: 256 * 1024 })),
+  );
+  return { rows, method: `one text-format copy from stdin into ${table}`, bytes: prepared.bytes };
+}
+
+const silent = pino({ level: "silent" });
+
+export interface SyncRunOptions {
+  concurrency: number;
+  /** false: skip runSync's spent-credit snapshot pass. */
+  snapshots: boolean;
+  config?: Partial<Config>;
+}
+
+/** One run of the job (runSync, as `generect-sync run` calls it), and nothing else: this is what is measured. */
+export async function syncOnce(context: PhaseContext, databaseUrl: string, options: SyncRunOptions): Promise<SyncSummary> {
+  const config = { ...benchConfig(context, databaseUrl, options.concurrency), ...options.config };
+  const passes: Partial<SyncOptions> = options.snapshots ? {} : ({ snapshots: false } as Partial<SyncOptions>);
+  return runSync({ config, databaseUrl, log: silent, command: "bench", ...passes });
+}
+
+/** Live rows and versions the account holds (checked after a measured run, outside the measurement). */
+export async function heldCounts(databaseUrl: string): Promise<{ rows: number; versions: number }> {
+  return queryOne<{ rows: number; versions: number }>(
+    databaseUrl,
+    `SELECT (SELECT count(*) FROM transactions WHERE account = $1 AND deleted_at IS NULL)::int AS rows,
+            (SELECT count(*) FROM transaction_versions WHERE account = $1)::int AS versions`,
+    [benchAccount],
+  );
+}
+
+/** Rows the account holds created at or after the last run's planned start (watermark_from - lookback). */
+export async function rowsInLastLookback(databaseUrl: string, lookbackMs: number): Promise<number> {
+  const row = await queryOne<{ n: number }>(
+    databaseUrl,
+    `SELECT count(*)::int AS n FROM transactions
+     WHERE account = $1 AND created_at >= (SELECT watermark_from FROM sync_runs WHERE account = $1 ORDER BY id DESC LIMIT 1) - $2 * interval '1 millisecond'`,
+    [benchAccount, lookbackMs],
+  );
+  return row.n;
+}
+
+export interface NaiveResult {
+  rows: number;
+  pages: number;
+}
+
+/**
+ * What the design suggests at first reading: page through the endpoint one request at a time and
+ * upsert each row with Prisma, one statement (and round trip) per row.
+ */
+export async function naive(context: PhaseContext, databaseUrl: string, target: number): Promise<NaiveResult> {
+  const config = benchConfig(context, databaseUrl, 1);
+  const client = clientFor(context.sim, config);
+  const prisma = createPrisma(databaseUrl);
+  const seenAt = new Date();
+  let rows = 0;
+  let pages = 0;
+  try {
+    for (let offset = 0; rows < target; ) {
+      const page = await client.listAllTransactions(documentedMaxLimit, offset);
+      pages += 1;
+      if (page.rows.length === 0) break;
+      offset += page.rows.length;
+      for (const row of page.rows.slice(0, target - rows)) {
+        const data = {
+          account: benchAccount,
+          createdAt: new Date(Math.floor(row.createdAt / 1000)),
+          updatedAt: new Date(Math.floor(row.updatedAt / 1000)),
+          status: row.status,
+          balanceType: row.balanceType,
+          amount: row.amount,
+          description: row.description,
+          afterBalance: row.afterBalance,
+          raw: JSON.parse(row.raw) as Record<string, string | number>,
+          lastSeenAt: seenAt,
+        };
+        await prisma.transaction.upsert({ where: { id: row.id }, create: { id: row.id, ...data, firstSeenAt: seenAt }, update: data });
+        rows += 1;
+      }
+    }
+  } finally {
+    await prisma.$disconnect();
+  }
+  return { rows, pages };
+}

@@ -1,0 +1,76 @@
+// Smoke test of `npm run bench`: the real command, from source, in a child process, on a tiny ledger
+// against the test database server (a scratch database per measurement, dropped afterwards).
+import { describe, expect, test } from "@jest/globals";
+import { adminUrl, query } from "../helpers/database.js";
+import { repoRoot, type CliResult } from "../helpers/cli.js";
+import { spawn } from "node:child_process";
+import path from "node:path";
+
+const entry = path.join(repoRoot, "src/bench/index.ts");
+
+function runBench(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult & { pid: number }> {
+  const child = spawn(process.execPath, ["--import", "tsx", entry, ...args], {
+    cwd: repoRoot,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk) => (stdout += chunk));
+  child.stderr.on("data", (chunk) => (stderr += chunk));
+  return new Promise((resolve) => child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr, pid: child.pid! })));
+}
+
+const phases = ["apiCeiling", "dbCeiling", "dbCopyIndexed", "syncBackfill", "syncIncrementalNothingNew", "syncIncrementalChanges", "naive"] as const;
+
+describe("npm run bench", () => {
+  test("measures every phase side by side on 500 rows and reports them as JSON", async () => {
+    const rows = 500;
+    const result = await runBench(["--rows", String(rows), "--naive-rows", "300", "--json"], { DATABASE_URL: adminUrl() });
+    if (result.code !== 0) throw new Error(`bench exited with ${result.code}:\n${result.stderr}`);
+    expect(result.stderr).toMatch(/API ceiling/); // progress goes to stderr, JSON alone to stdout
+    const report = JSON.parse(result.stdout);
+
+    for (const key of phases) {
+      const phase = report.phases[key];
+      expect(phase).toBeDefined();
+      expect(phase.wallMs).toBeGreaterThan(0);
+      expect(phase.peakRssMB).toBeGreaterThanOrEqual(phase.startRssMB);
+      expect(phase.peakRssMB).toBeGreaterThan(0);
+      if (key !== "syncIncrementalNothingNew") expect(phase.rowsPerSec).toBeGreaterThan(0);
+      if (!key.startsWith("db")) expect(phase.apiRequests).toBeGreaterThan(0);
+    }
+    expect(report.phases.apiCeiling.rows).toBe(rows);
+    expect(report.phases.dbCeiling.rows).toBe(rows);
+    expect(report.phases.syncBackfill.rows).toBe(rows);
+    expect(report.phases.syncBackfill.details.inserted).toBe(rows);
+    expect(report.phases.syncIncrementalNothingNew.details).toMatchObject({ inserted: 0, updated: 0 });
+    expect(report.phases.syncIncrementalChanges.details).toMatchObject({ added: 5, changed: 5, inserted: 5, updated: 5 });
+    expect(report.phases.naive.rows).toBe(300);
+
+    // The sync's final table held every row: the bench checks the counts in its scratch database.
+    expect(report.verification.ok).toBe(true);
+    expect(report.verification.checks).toEqual(
+      expect.arrayContaining([
+        { what: "backfill rows held", expected: rows, actual: rows },
+        { what: "rows held after changes", expected: rows + 5, actual: rows + 5 },
+        { what: "versions held after changes", expected: rows + 10, actual: rows + 10 },
+      ]),
+    );
+    expect(report.ratios.syncVsCeiling).toBeGreaterThan(0);
+    expect(report.ratios.syncVsNaive).toBeGreaterThan(0);
+    expect(report.ratios.latencyBoundRowsPerSec).toBeNull();
+    expect(report.targets.length).toBeGreaterThan(0);
+
+    // Every scratch database (bench_<label>_<pid>_<random>) was dropped.
+    const left = await query<{ datname: string }>(adminUrl(), "SELECT datname FROM pg_database WHERE datname LIKE $1", [`bench\\_%\\_${result.pid}\\_%`]);
+    expect(left).toEqual([]);
+  }, 60_000);
+
+  test("rejects a bad option with exit code 2 and a message naming it", async () => {
+    const result = await runBench(["--rows", "many"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--rows must be a whole number from 1 to 5000000, got "many"');
+    expect(result.stdout).toBe("");
+  });
+});
