@@ -14,7 +14,7 @@ import {
 import { type SyncOptions, type SyncSummary, runSync } from "../../src/sync/run.js";
 import { type CliProcess, type CliResult, spawnCli } from "../helpers/cli.js";
 import { query } from "../helpers/database.js";
-import { LogCapture, startTestSimulator, testConfig, testToken } from "../helpers/sync.js";
+import { LogCapture, startTestSimulator, testSyncOptions, testToken } from "../helpers/sync.js";
 
 export const day = 86_400_000;
 export const hour = 3_600_000;
@@ -98,14 +98,7 @@ export async function syncLogged(
   const capture = new LogCapture();
   const started = Date.now();
   try {
-    const summary = await runSync({
-      config: testConfig(sim, overrides),
-      databaseUrl,
-      log: capture.logger,
-      clientOptions: { minRetryDelayMs: 5, maxRetryDelayMs: 50 },
-      snapshots: false,
-      ...options,
-    });
+    const summary = await runSync(testSyncOptions(databaseUrl, sim, capture.logger, overrides, options));
     return { summary, log: capture.text, ms: Date.now() - started };
   } catch (error) {
     return { error: error as Error, log: capture.text, ms: Date.now() - started };

@@ -42,21 +42,31 @@ export class LogCapture {
   }
 }
 
+/** The options a test sync runs with: the simulator's URL and token, fast client retries, no snapshots. */
+export function testSyncOptions(
+  databaseUrl: string,
+  sim: SimulatorHandle,
+  log: LogCapture["logger"],
+  overrides: Partial<Config> = {},
+  options: Partial<SyncOptions> = {},
+): SyncOptions {
+  return {
+    config: testConfig(sim, overrides),
+    databaseUrl,
+    log,
+    clientOptions: { minRetryDelayMs: 5, maxRetryDelayMs: 50 },
+    snapshots: false,
+    ...options,
+  };
+}
+
 export async function syncOnce(
   databaseUrl: string,
   sim: SimulatorHandle,
   overrides: Partial<Config> = {},
   options: Partial<SyncOptions> = {},
 ): Promise<SyncSummary> {
-  const capture = new LogCapture();
-  return runSync({
-    config: testConfig(sim, overrides),
-    databaseUrl,
-    log: capture.logger,
-    clientOptions: { minRetryDelayMs: 5, maxRetryDelayMs: 50 },
-    snapshots: false,
-    ...options,
-  });
+  return runSync(testSyncOptions(databaseUrl, sim, new LogCapture().logger, overrides, options));
 }
 
 /** Fails with a readable account of what differs when the database is not the simulator's ledger. */
