@@ -212,15 +212,8 @@ export async function expectFirstRunTruthful(databaseUrl: string, run: RunRow, s
   }
 }
 
-/** The watermark in the API's format, or undefined. */
-export async function watermarkOf(databaseUrl: string, account = "acct"): Promise<string | undefined> {
-  const rows = await query<{ w: string }>(
-    databaseUrl,
-    `SELECT to_char(watermark AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS w FROM sync_state WHERE account = $1`,
-    [account],
-  );
-  return rows[0]?.w;
-}
+/** The watermark in the API's format, or undefined (the shared helper, under the name these tests use). */
+export { watermark as watermarkOf } from "../helpers/sync.js";
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
