@@ -15,15 +15,6 @@ import { passwordOf } from "../../db/url.js";
 import { reconcile } from "../../snapshots/reconcile.js";
 import { describeSnapshots } from "./snapshot.js";
 
-async function withPool<T>(url: string, work: (pool: pg.Pool) => Promise<T>): Promise<T> {
-  const pool = new pg.Pool({ connectionString: url, max: 1 });
-  try {
-    return await work(pool);
-  } finally {
-    await pool.end();
-  }
-}
-
 /** The demo owns its account label; its rows are cleared at the start so every demo is a first sync. */
 const demoAccount = "demo";
 
@@ -68,6 +59,7 @@ how to connect.`,
          FROM transactions WHERE account = $1 AND deleted_at IS NULL`,
         [demoAccount],
       );
+      const check = await reconcile(admin, { account: demoAccount, timezone: config.timezone, tolerance: "0" });
       await admin.end();
       const t = totals.rows[0]!;
       const truthSpent = sim.ledger.all().filter((r) => r.status === "success" && r.amount.startsWith("-")).reduce((sum, r) => sum + parseUnits(r.amount), 0n);
@@ -75,7 +67,6 @@ how to connect.`,
       io.out(`transactions: ${t.rows} rows, ${t.versions} versions; spent (success charges): ${t.spent} in Postgres, ${formatUnits(truthSpent)} in the simulator`);
       io.out(isEqual(diff) ? `database equals the simulator's ledger: ${diff.compared} rows, every field` : `MISMATCH: ${describeDifference(diff)}`);
       if (summary.snapshots) io.out(describeSnapshots(summary.snapshots));
-      const check = await withPool(db.url, (pool) => reconcile(pool, { account: demoAccount, timezone: config.timezone, tolerance: "0" }));
       io.out(check.differing.length ? `reconciliation: ${check.differing.length} day(s) differ` : `reconciliation: ledger agrees with Generect on ${check.daysCompared} days (${config.timezone})`);
       io.out(`next: SYNC_ACCOUNT=${demoAccount} npx generect-sync status${db.embedded ? `   (the embedded Postgres keeps its data in ${path.join(homeDir(config), "pg")})` : ""}`);
       return isEqual(diff) ? 0 : 1;
