@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ApiResponseError } from "../errors.js";
 import { isRawNumber, parseJsonKeepingNumbers, type RawJSON } from "./json.js";
-import { type Micros, parseTimestamp } from "./time.js";
+import { type Micros, parseTimestamp, toPgTimestampText } from "./time.js";
 
 // The documented shapes of the two endpoints. Numbers arrive as RawJSON (see json.ts).
 
@@ -9,8 +9,14 @@ const rawNumber = z.custom<RawJSON>(isRawNumber, { message: "expected a JSON num
 const wholeNumber = rawNumber
   .transform((n) => Number(n.rawJSON))
   .refine((n) => Number.isSafeInteger(n) && n >= 0, { message: "expected a whole number >= 0" });
-const apiTimestamp = z.string().refine((s) => parseTimestamp(s) !== undefined, {
-  message: "expected a datetime like 2025-01-07T13:01:15.397996",
+/** Parsed once: the instant, and text Postgres reads as the same instant (see toPgTimestampText). */
+const apiTimestamp = z.string().transform((text, context) => {
+  const micros = parseTimestamp(text);
+  if (micros === undefined) {
+    context.addIssue({ code: "custom", message: "expected a datetime like 2025-01-07T13:01:15.397996" });
+    return z.NEVER;
+  }
+  return { micros, pg: toPgTimestampText(text, micros) };
 });
 
 export const transactionStatuses = ["pending", "success", "error"] as const;
@@ -41,6 +47,9 @@ export interface Transaction {
   id: string;
   createdAt: Micros;
   updatedAt: Micros;
+  /** The same instants as text for Postgres' timestamptz, microseconds included. */
+  createdAtPg: string;
+  updatedAtPg: string;
   status: (typeof transactionStatuses)[number];
   balanceType: string;
   amount: string;
@@ -96,8 +105,10 @@ export function parseTransactionRow(value: unknown, where: string): Transaction 
   const row = result.data;
   return {
     id: row.id.toLowerCase(),
-    createdAt: parseTimestamp(row.created_at)!,
-    updatedAt: parseTimestamp(row.updated_at)!,
+    createdAt: row.created_at.micros,
+    updatedAt: row.updated_at.micros,
+    createdAtPg: row.created_at.pg,
+    updatedAtPg: row.updated_at.pg,
     status: row.status,
     balanceType: row.balance_type,
     amount: row.amount.rawJSON,

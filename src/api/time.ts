@@ -41,6 +41,17 @@ export function toPgTimestamp(micros: Micros): string {
   return `${formatApiTimestamp(micros)}Z`;
 }
 
+const naiveDateTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?$/;
+
+/**
+ * The API's own naive UTC text with `Z` appended is already what Postgres needs; formatting the
+ * instant again costs more than the rest of a row's conversion. Other accepted forms (a date
+ * alone, an offset) are formatted from the parsed instant, so Postgres never applies its own zone.
+ */
+export function toPgTimestampText(text: string, micros: Micros): string {
+  return naiveDateTime.test(text) ? `${text}Z` : toPgTimestamp(micros);
+}
+
 export function fromDate(date: Date): Micros {
   return date.getTime() * 1000;
 }

@@ -4,6 +4,7 @@ import fs from "node:fs/promises";
 import { createReadStream } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import pLimit from "p-limit";
 import pino from "pino";
 import { GenerectClient, documentedMaxLimit } from "../api/client.js";
 import { fromDate } from "../api/time.js";
@@ -12,7 +13,8 @@ import { createPrisma } from "../db/prisma.js";
 import { findOldestTransaction } from "../sync/oldest.js";
 import { type Window, planWindows, splitWindow } from "../sync/plan.js";
 import { type SyncOptions, type SyncSummary, runSync } from "../sync/run.js";
-import { walkWindow } from "../sync/walk.js";
+import { type PrefetchedWalk, prefetchWalk } from "../sync/prefetch.js";
+import { walkOptionsFor } from "../sync/window.js";
 import { onCleanup } from "./cleanup.js";
 import { copyFrom } from "./copy.js";
 import { type BenchServer, createScratchDatabase, queryOne, withClient } from "./database.js";
@@ -63,24 +65,34 @@ export async function apiCeiling(context: PhaseContext, concurrency: number): Pr
   const oldest = await findOldestTransaction(client);
   const queue: Window[] = oldest === undefined ? [] : planWindows(oldest, fromDate(new Date()), config.windowMs);
   const result: ApiCeilingResult = { rows: 0, pages: 0, windows: 0, pageSize: documentedMaxLimit };
+  // The sync's pipeline without the database: the next window's walk starts once the current one is counted.
+  let next: PrefetchedWalk | undefined;
+  const walks: Parameters<typeof walkOptionsFor>[0] = {
+    pageSize: { value: documentedMaxLimit },
+    concurrency,
+    limit: pLimit(concurrency),
+    maxRowsPerWindow,
+    onCounted: () => {
+      if (!next && queue.length > 0) next = prefetchWalk(client, queue[0]!, walkOptionsFor(walks, queue[0]!, 1));
+    },
+  };
   while (queue.length > 0) {
     const window = queue.shift()!;
-    const halves = splitWindow(window);
-    const walked = await walkWindow(client, window, {
-      pageSize: result.pageSize,
-      concurrency,
-      sink: async () => {},
-      tooLarge: halves ? (count) => count > maxRowsPerWindow : undefined,
-    });
+    const prefetched = next?.window === window ? next : undefined;
+    next = undefined;
+    const walk = prefetched ?? prefetchWalk(client, window, walkOptionsFor(walks, window, 1));
+    if (prefetched) void prefetched.counted.then(walks.onCounted);
+    walk.open(async () => {});
+    const walked = await walk.result;
     if (walked.kind === "split") {
-      queue.unshift(...halves!);
+      queue.unshift(...splitWindow(window)!);
       continue;
     }
-    if (walked.maxLimit) result.pageSize = walked.maxLimit;
     result.rows += walked.rows;
     result.pages += walked.pages;
     result.windows += 1;
   }
+  result.pageSize = walks.pageSize.value;
   return result;
 }
 

@@ -1,7 +1,6 @@
 import type pg from "pg";
 import type { Transaction } from "../api/schema.js";
-import { toPgTimestamp } from "../api/time.js";
-import { upsertPageSql } from "./sql.js";
+import { insertNewPageSql, upsertPageSql } from "./sql.js";
 
 export interface LoadContext {
   account: string;
@@ -16,15 +15,19 @@ export interface LoadCounts {
   unchanged: number;
 }
 
-/** Writes a batch of rows (one or more pages) with one statement; the counts are what Postgres reports, not estimates. */
-export async function loadPage(db: pg.ClientBase, rows: Transaction[], context: LoadContext): Promise<LoadCounts> {
+/**
+ * Writes a batch of rows (one or more pages) with one statement; the counts are what Postgres
+ * reports, not estimates. `fresh` says the window held no rows when its transaction began: the
+ * batch is inserted without comparisons, and only if some row existed after all is it upserted.
+ */
+export async function loadPage(db: pg.ClientBase, rows: Transaction[], context: LoadContext, fresh = false): Promise<LoadCounts> {
   // The same id twice in one INSERT ... ON CONFLICT is an error; the later copy is the fresher one.
   const unique = [...new Map(rows.map((row) => [row.id, row])).values()];
   if (unique.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
-  const result = await db.query<{ inserted: number; updated: number }>(upsertPageSql, [
+  const parameters = [
     unique.map((r) => r.id),
-    unique.map((r) => toPgTimestamp(r.createdAt)),
-    unique.map((r) => toPgTimestamp(r.updatedAt)),
+    unique.map((r) => r.createdAtPg),
+    unique.map((r) => r.updatedAtPg),
     unique.map((r) => r.status),
     unique.map((r) => r.balanceType),
     unique.map((r) => r.amount),
@@ -34,7 +37,15 @@ export async function loadPage(db: pg.ClientBase, rows: Transaction[], context: 
     context.account,
     context.seenAt,
     context.runId,
-  ]);
-  const { inserted, updated } = result.rows[0]!;
+  ];
+  let inserted = 0;
+  if (fresh) {
+    inserted = (await db.query<{ inserted: number }>(insertNewPageSql, parameters)).rows[0]!.inserted;
+    if (inserted === unique.length) return { inserted, updated: 0, unchanged: rows.length - inserted };
+  }
+  // Rows inserted just above compare equal here and count as neither inserted nor updated.
+  const result = await db.query<{ inserted: number; updated: number }>(upsertPageSql, parameters);
+  const updated = result.rows[0]!.updated;
+  inserted += result.rows[0]!.inserted;
   return { inserted, updated, unchanged: rows.length - inserted - updated };
 }

@@ -1,3 +1,4 @@
+import pLimit from "p-limit";
 import type pg from "pg";
 import { type ClientOptions, GenerectClient, documentedMaxLimit } from "../api/client.js";
 import { type Micros, formatInstant, fromDate } from "../api/time.js";
@@ -14,7 +15,8 @@ import { findOldestTransaction } from "./oldest.js";
 import { type Window, planStart, planWindows } from "./plan.js";
 import { finishRun, markAbandonedRuns, startRun } from "./runs.js";
 import { readWatermarkSql } from "./sql.js";
-import { type WindowStats, syncWindow, transactionsStream } from "./window.js";
+import { type PrefetchedWalk, prefetchWalk } from "./prefetch.js";
+import { type WindowContext, type WindowOutcome, type WindowStats, syncWindow, transactionsStream, walkOptionsFor } from "./window.js";
 
 export interface SyncOptions {
   config: Config;
@@ -139,42 +141,64 @@ async function syncTransactions(run: RunContext, summary: SyncSummary): Promise<
   );
   if (from !== undefined) options.progress?.planned(queue.length, from, runStart);
 
-  const context = {
+  // The next window's walk starts as soon as the current one is counted (see prefetch.ts); one
+  // limiter keeps the two walks within SYNC_CONCURRENCY requests in flight.
+  let next: PrefetchedWalk | undefined;
+  const context: WindowContext = {
     pool, client, account: config.account, runId, seenAt: new Date(), concurrency: config.concurrency, signal,
     pageSize: { value: documentedMaxLimit }, maxRowsPerWindow: options.maxRowsPerWindow, maxWalks: options.maxWalks,
     onPage: (rows: number, pages: number) => options.progress?.page(rows, pages),
+    limit: pLimit(config.concurrency),
+    onCounted: () => {
+      if (next || queue.length === 0 || signal?.aborted) return;
+      next = prefetchWalk(client, queue[0]!, walkOptionsFor(context, queue[0]!, 1));
+    },
   };
-  while (queue.length > 0) {
-    const interrupted = abortReason(signal);
-    if (interrupted) throw interrupted;
-    const window = queue.shift()!;
-    const outcome = await withConnectionRetry(
-      async () => {
-        await lock.reassert();
-        return syncWindow(context, window);
-      },
-      { signal, onRetry: (error, attempt) => log.warn({ attempt, err: error.message }, "lost the database connection: retrying the window") },
-    );
-    if (outcome.kind === "split") {
-      log.debug({ count: outcome.count }, "window too large for one transaction: halved");
-      queue.unshift(...outcome.halves);
-      continue;
+  try {
+    while (queue.length > 0) {
+      const interrupted = abortReason(signal);
+      if (interrupted) throw interrupted;
+      const window = queue.shift()!;
+      let prefetched = next?.window === window ? next : undefined;
+      if (prefetched) {
+        next = undefined;
+        void prefetched.counted.then(context.onCounted);
+      }
+      const outcome = await withConnectionRetry(
+        async () => {
+          await lock.reassert();
+          const walk = prefetched; // a retried window walks again from scratch
+          prefetched = undefined;
+          return syncWindow(context, window, walk);
+        },
+        { signal, onRetry: (error, attempt) => log.warn({ attempt, err: error.message }, "lost the database connection: retrying the window") },
+      ).catch(async (error: unknown) => {
+        await prefetched?.cancel(error);
+        throw error;
+      });
+      if (outcome.kind === "split") {
+        log.debug({ count: outcome.count }, "window too large for one transaction: halved");
+        queue.unshift(...outcome.halves);
+        continue;
+      }
+      const s = outcome.stats;
+      summary.windows += 1;
+      summary.pages += s.pages;
+      summary.rowsSeen += s.rows;
+      summary.inserted += s.inserted;
+      summary.updated += s.updated;
+      summary.unchanged += s.unchanged;
+      summary.deleted += s.deleted;
+      summary.watermark = window.to;
+      options.progress?.window(s);
+      log.info(
+        { window: [formatInstant(window.from), formatInstant(window.to)], count: s.count, pages: s.pages, walks: s.walks,
+          inserted: s.inserted, updated: s.updated, unchanged: s.unchanged, deleted: s.deleted },
+        "window committed",
+      );
     }
-    const s = outcome.stats;
-    summary.windows += 1;
-    summary.pages += s.pages;
-    summary.rowsSeen += s.rows;
-    summary.inserted += s.inserted;
-    summary.updated += s.updated;
-    summary.unchanged += s.unchanged;
-    summary.deleted += s.deleted;
-    summary.watermark = window.to;
-    options.progress?.window(s);
-    log.info(
-      { window: [formatInstant(window.from), formatInstant(window.to)], count: s.count, pages: s.pages, walks: s.walks,
-        inserted: s.inserted, updated: s.updated, unchanged: s.unchanged, deleted: s.deleted },
-      "window committed",
-    );
+  } finally {
+    await next?.cancel(new Error("the run stopped before this window"));
   }
 }
 

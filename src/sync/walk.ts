@@ -14,6 +14,13 @@ export interface WalkOptions {
   sink: (rows: Transaction[], pages: number) => Promise<void>;
   /** Asked once the window's count is known; true stops the walk before anything is written. */
   tooLarge?: (count: number) => boolean;
+  /** Called once the first page is in and the window is not too large (with the server's max_limit): the next window may start. */
+  onCounted?: (maxLimit: number | undefined) => void;
+  /**
+   * Runs each request; one limiter shared by the windows of a run keeps `concurrency` the number
+   * of requests in flight even while two windows overlap.
+   */
+  limit?: <T>(request: () => Promise<T>) => Promise<T>;
 }
 
 export type WalkResult =
@@ -75,10 +82,14 @@ const maxBatchRows = 1000;
  * waiting for the database, whatever the size of the window.
  */
 export async function walkWindow(client: GenerectClient, window: Window, options: WalkOptions): Promise<WalkResult> {
-  const first = await client.listTransactions({ gte: window.from, lt: window.to, limit: options.pageSize, offset: 0 });
+  const limit = options.limit ?? ((request) => request());
+  const fetchPage = (limitRows: number, offset: number) =>
+    limit(() => client.listTransactions({ gte: window.from, lt: window.to, limit: limitRows, offset }));
+  const first = await fetchPage(options.pageSize, 0);
   guardOffset(first, 0, window);
   if (options.tooLarge?.(first.count)) return { kind: "split", count: first.count };
   guardInside(first, window, 0);
+  options.onCounted?.(first.maxLimit);
 
   const firstSize = first.limit ?? options.pageSize;
   const pageSize = first.maxLimit ?? firstSize;
@@ -104,7 +115,7 @@ export async function walkWindow(client: GenerectClient, window: Window, options
   const worker = async () => {
     while (next < offsets.length && !signal.aborted) {
       const offset = offsets[next++]!;
-      const page = await client.listTransactions({ gte: window.from, lt: window.to, limit: pageSize, offset });
+      const page = await fetchPage(pageSize, offset);
       guardOffset(page, offset, window);
       guardInside(page, window, offset);
       if (page.count !== first.count) pageCountsAgree = false;
@@ -128,7 +139,7 @@ export async function walkWindow(client: GenerectClient, window: Window, options
 
   // The count is read again while the last pages are still being written.
   const [end] = await Promise.all([
-    client.listTransactions({ gte: window.from, lt: window.to, limit: 1, offset: 0 }),
+    fetchPage(1, 0),
     writer.flush(),
   ]).catch(async (error: unknown) => {
     await writer.settle();

@@ -5,8 +5,9 @@ import { GuardError } from "../errors.js";
 import { inTransaction } from "../db/pool.js";
 import { type LoadCounts, loadPage } from "./load.js";
 import { type Window, splitWindow } from "./plan.js";
-import { addWindowCountsSql, advanceWatermarkSql, markDeletedSql } from "./sql.js";
-import { walkWindow } from "./walk.js";
+import { addWindowCountsSql, advanceWatermarkSql, markDeletedSql, windowHeldSql } from "./sql.js";
+import type { PrefetchedWalk } from "./prefetch.js";
+import { type WalkOptions, type WalkResult, walkWindow } from "./walk.js";
 
 export const transactionsStream = "transactions";
 
@@ -25,6 +26,10 @@ export interface WindowContext {
   /** A window counting more rows than this is halved first, so one transaction stays bounded. @default 50_000 */
   maxRowsPerWindow?: number;
   onPage?: (rows: number, pages: number) => void;
+  /** Shared by the run's walks: at most `concurrency` requests in flight. */
+  limit?: WalkOptions["limit"];
+  /** The window's first walk is counted and will not be split: the next window may start its walk. */
+  onCounted?: () => void;
 }
 
 export interface WindowStats extends LoadCounts {
@@ -44,15 +49,48 @@ export type WindowOutcome = { kind: "split"; halves: [Window, Window]; count: nu
  * lists are marked deleted, and the watermark moves to the window's end before COMMIT.
  * Any failure rolls the whole window back, so the watermark never runs ahead of the data.
  */
-export async function syncWindow(context: WindowContext, window: Window): Promise<WindowOutcome> {
-  const maxWalks = context.maxWalks ?? 3;
+export async function syncWindow(context: WindowContext, window: Window, prefetched?: PrefetchedWalk): Promise<WindowOutcome> {
+  try {
+    return await walkAndCommit(context, window, prefetched);
+  } catch (error) {
+    await prefetched?.cancel(error); // a walk never handed its writer would wait for it forever
+    throw error;
+  }
+}
+
+/** The options of a window's walk; the first walk alone may ask for a split or start the next window. */
+export function walkOptionsFor(
+  context: Pick<WindowContext, "pageSize" | "concurrency" | "signal" | "limit" | "maxRowsPerWindow" | "onCounted">,
+  window: Window,
+  walk: number,
+): Omit<WalkOptions, "sink"> {
+  const halves = splitWindow(window);
   const maxRows = context.maxRowsPerWindow ?? 50_000;
+  return {
+    pageSize: context.pageSize.value,
+    concurrency: context.concurrency,
+    signal: context.signal,
+    limit: context.limit,
+    tooLarge: walk === 1 && halves ? (count) => count > maxRows : undefined,
+    onCounted: (maxLimit) => {
+      if (maxLimit) context.pageSize.value = maxLimit;
+      if (walk === 1) context.onCounted?.();
+    },
+  };
+}
+
+async function walkAndCommit(context: WindowContext, window: Window, prefetched: PrefetchedWalk | undefined): Promise<WindowOutcome> {
+  const maxWalks = context.maxWalks ?? 3;
   const halves = splitWindow(window);
 
   return inTransaction(context.pool, async (db) => {
+    const from = toPgTimestamp(window.from);
+    const to = toPgTimestamp(window.to);
+    const { held } = (await db.query<{ held: boolean }>(windowHeldSql, [context.account, from, to])).rows[0]!;
+    let fresh = !held; // a backfill: nothing to compare against until this window's first walk wrote it
     const totals = { inserted: 0, updated: 0, unchanged: 0, pages: 0, rows: 0 };
     const sink = async (rows: Parameters<typeof loadPage>[1], pages: number) => {
-      const counts = await loadPage(db, rows, context);
+      const counts = await loadPage(db, rows, context, fresh);
       totals.inserted += counts.inserted;
       totals.updated += counts.updated;
       totals.unchanged += counts.unchanged;
@@ -60,15 +98,15 @@ export async function syncWindow(context: WindowContext, window: Window): Promis
     };
 
     for (let walk = 1; walk <= maxWalks; walk++) {
-      const result = await walkWindow(context.client, window, {
-        pageSize: context.pageSize.value,
-        concurrency: context.concurrency,
-        signal: context.signal,
-        sink,
-        tooLarge: walk === 1 && halves ? (count) => count > maxRows : undefined,
-      });
+      let result: WalkResult;
+      if (walk === 1 && prefetched) {
+        prefetched.open(sink);
+        result = await prefetched.result;
+      } else {
+        result = await walkWindow(context.client, window, { ...walkOptionsFor(context, window, walk), sink });
+      }
       if (result.kind === "split") return { kind: "split", halves: halves!, count: result.count };
-      if (result.maxLimit) context.pageSize.value = result.maxLimit;
+      fresh = false;
       totals.pages += result.pages;
       totals.rows += result.rows;
       const settled = result.countAtStart === result.countAtEnd && result.pageCountsAgree && result.ids.size === result.countAtEnd;
@@ -83,8 +121,6 @@ export async function syncWindow(context: WindowContext, window: Window): Promis
         continue;
       }
 
-      const from = toPgTimestamp(window.from);
-      const to = toPgTimestamp(window.to);
       const deleted = await db.query<{ deleted: number }>(markDeletedSql, [
         context.account, from, to, [...result.ids], context.seenAt, context.runId,
       ]);

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "@jest/globals";
 import { parseSpentCredits, parseTransactionsPage } from "../../src/api/schema.js";
-import { formatApiTimestamp, parseTimestamp, toPgTimestamp } from "../../src/api/time.js";
+import { formatApiTimestamp, parseTimestamp, toPgTimestamp, toPgTimestampText } from "../../src/api/time.js";
 import { isRetryableNetworkCode, isRetryableStatus, parseRetryAfter } from "../../src/api/retry-policy.js";
 
 const row = {
@@ -28,6 +28,29 @@ describe("API timestamps", () => {
   });
   test.each(["2025-02-30", "2025-01-07T25:00:00", "07/01/2025", "2025-01-07T13:01:15.1234567", ""])("rejects %j", (text) => {
     expect(parseTimestamp(text)).toBeUndefined();
+  });
+});
+
+describe("timestamps handed to Postgres", () => {
+  test.each([
+    ["2025-01-07T13:01:15.397996", "2025-01-07T13:01:15.397996Z"],
+    ["2025-01-07T13:01:15.3", "2025-01-07T13:01:15.3Z"],
+    ["2025-01-07T13:01:15", "2025-01-07T13:01:15Z"],
+    // Forms Postgres would read in its session time zone, or that carry an offset, are written out in UTC.
+    ["2025-01-07", "2025-01-07T00:00:00.000000Z"],
+    ["2025-01-07 13:01:15.5", "2025-01-07T13:01:15.500000Z"],
+    ["2025-01-07T13:01:15.397996+02:00", "2025-01-07T11:01:15.397996Z"],
+  ])("%s → %s, the instant the API meant", (text, expected) => {
+    expect(toPgTimestampText(text, parseTimestamp(text)!)).toBe(expected);
+  });
+
+  test("a page's rows carry both the instant and its Postgres text", () => {
+    const page = parseTransactionsPage(JSON.stringify({ count: 1, results: [{ ...row, created_at: "2025-01-07T13:01:15.397996+01:00" }] }), "test");
+    expect(page.rows[0]).toMatchObject({
+      createdAt: parseTimestamp("2025-01-07T12:01:15.397996")!,
+      createdAtPg: "2025-01-07T12:01:15.397996Z",
+      updatedAtPg: "2025-01-07T13:01:58.195959Z",
+    });
   });
 });
 

@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from "@jest/globals";
+import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
+import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
+import { expectDatabaseEqualsLedger, startTestSimulator, syncOnce, syncRuns, watermark } from "../helpers/sync.js";
+
+const day = 86_400_000;
+const TRANSACTIONS_PATH = "/api/auth/transactions/";
+
+describe("windows in a pipeline", () => {
+  let sim: SimulatorHandle;
+  let db: TestDatabase;
+
+  beforeAll(async () => {
+    const to = new Date(Date.now() - 60_000);
+    sim = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 11, rows: 2400, from: new Date(to.getTime() - 60 * day), to })) });
+  });
+  beforeEach(async () => {
+    db = await createMigratedDatabase("pipeline");
+    sim.faults.intercept = undefined;
+  });
+  afterAll(async () => {
+    await sim?.close();
+    await db?.drop();
+  });
+
+  test("the next window is walked while the current one finishes, and requests in flight never exceed SYNC_CONCURRENCY", async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const windowsInFlight = new Map<string, number>();
+    let overlapped = 0;
+    sim.faults.intercept = async ({ path, query: params }) => {
+      if (path !== TRANSACTIONS_PATH) return undefined;
+      const window = params.get("created_at__gte") ?? "";
+      inFlight += 1;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      windowsInFlight.set(window, (windowsInFlight.get(window) ?? 0) + 1);
+      if (windowsInFlight.size > 1) overlapped += 1;
+      await new Promise((resolve) => setTimeout(resolve, 3));
+      inFlight -= 1;
+      const left = windowsInFlight.get(window)! - 1;
+      if (left === 0) windowsInFlight.delete(window);
+      else windowsInFlight.set(window, left);
+      return undefined;
+    };
+
+    // 15-day windows of about 600 rows: six pages each, enough to fill three request slots.
+    const summary = await syncOnce(db.url, sim, { windowMs: 15 * day, concurrency: 3 });
+    expect(summary.windows).toBeGreaterThanOrEqual(4);
+    expect(maxInFlight).toBeLessThanOrEqual(3);
+    expect(maxInFlight).toBe(3);
+    expect(overlapped).toBeGreaterThan(0);
+    await expectDatabaseEqualsLedger(db.url, sim);
+  });
+
+  test("a window that fails while the one before it is still walking: the earlier one commits, nothing of the failed one is kept", async () => {
+    // The 4th window's pages fail for good (a 400 is final): it was started ahead, under the 3rd.
+    const seen: string[] = [];
+    sim.faults.intercept = ({ path, query: params }) => {
+      if (path !== TRANSACTIONS_PATH) return undefined;
+      const window = params.get("created_at__gte");
+      if (window && !seen.includes(window)) seen.push(window);
+      if (window && window === seen[3]) return { status: 400, body: JSON.stringify({ detail: "Bad request." }), headers: { "content-type": "application/json" } };
+      return undefined;
+    };
+    const error = await syncOnce(db.url, sim, { windowMs: 5 * day, concurrency: 4 }).catch((e: Error) => e);
+    expect(error).toBeInstanceOf(Error);
+
+    const [run] = await syncRuns(db.url);
+    expect(run).toMatchObject({ status: "failed", windows_walked: 3 });
+    const committedTo = new Date(`${await watermark(db.url)}Z`);
+    expect(committedTo.toISOString().slice(0, 19)).toBe(new Date(`${seen[3]}Z`).toISOString().slice(0, 19));
+    const [held] = await query<{ n: number; after: number }>(
+      db.url,
+      "SELECT count(*)::int AS n, count(*) FILTER (WHERE created_at >= $1)::int AS after FROM transactions",
+      [committedTo],
+    );
+    expect(held!.after).toBe(0);
+    const expected = sim.ledger.all().filter((r) => Date.parse(`${r.created_at}Z`) < committedTo.getTime()).length;
+    expect(held!.n).toBe(expected);
+  });
+
+  test("rows the database already holds under another account take the upsert path inside a fresh window", async () => {
+    await syncOnce(db.url, sim, { windowMs: 10 * day, account: "before" });
+    // Every window of the second account is empty for it, but every id exists: inserts find them taken.
+    const summary = await syncOnce(db.url, sim, { windowMs: 10 * day, account: "acct" });
+    expect(summary.inserted).toBe(0);
+    expect(summary.updated).toBe(sim.ledger.size);
+    await expectDatabaseEqualsLedger(db.url, sim, "acct");
+    const [versions] = await query<{ inserts: number; updates: number }>(
+      db.url,
+      `SELECT count(*) FILTER (WHERE change = 'insert')::int AS inserts, count(*) FILTER (WHERE change = 'update' AND account = 'acct')::int AS updates
+       FROM transaction_versions`,
+    );
+    expect(versions).toEqual({ inserts: sim.ledger.size, updates: sim.ledger.size });
+  });
+});
