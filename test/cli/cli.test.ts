@@ -147,3 +147,18 @@ describe("with no DATABASE_URL", () => {
     expect(status.stdout).toContain("transactions 1500");
   }, 120_000);
 });
+
+describe("the installed bin", () => {
+  test("runs through its shebang (env -S with the heap flags), as npx and npm's bin links run it", async () => {
+    const { execFile } = await import("node:child_process");
+    const { repoRoot } = await import("../helpers/cli.js");
+    const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = execFile(path.join(repoRoot, "bin/generect-sync.js"), ["--help"], {
+        env: { PATH: `${path.dirname(process.execPath)}:${process.env.PATH}`, HOME: process.env.HOME },
+      }, (_error, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }));
+    });
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^Usage: generect-sync/m);
+  });
+});

@@ -57,7 +57,8 @@ export function words(instruction: Instruction): string[] {
 /** ENV / ARG name-value pairs (an ARG without a default has value null). */
 export function properties(instruction: Instruction): [string, string | null][] {
   if (!(instruction instanceof PropertyInstruction)) return [];
-  return instruction.getProperties().map((property) => [property.getName(), property.getUnescapedValue()]);
+  // getValue() is the value as Docker sets it (quotes removed); getUnescapedValue() keeps the quotes.
+  return instruction.getProperties().map((property) => [property.getName(), property.getValue()]);
 }
 
 /** The last value an instruction kind sets in a stage (USER, WORKDIR-like single-value ones). */

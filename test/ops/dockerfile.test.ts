@@ -67,6 +67,14 @@ describe("Dockerfile policy", () => {
     expect(execForm(ofKind(finalStage, "ENTRYPOINT")[0]!)).toEqual(["node", expect.stringMatching(/\/bin\/generect-sync\.js$/)]);
   });
 
+  test("the image runs node with the heap flags of the CLI's shebang, which `node <file>` would not read", () => {
+    const shebang = readFileSync(path.join(repoRoot, "bin/generect-sync.js"), "utf8").split("\n")[0]!;
+    const shebangFlags = shebang.split(/\s+/).filter((word) => word.startsWith("--"));
+    expect(shebangFlags).toEqual(expect.arrayContaining([expect.stringMatching(/^--max-semi-space-size=\d+$/), expect.stringMatching(/^--max-old-space-size=\d+$/)]));
+    const env = new Map(ofKind(finalStage, "ENV").flatMap(properties));
+    expect((env.get("NODE_OPTIONS") ?? "").split(/\s+/)).toEqual(shebangFlags);
+  });
+
   test("no ENV or ARG looks like a secret, and no URL carries credentials", () => {
     for (const stage of stages) {
       for (const instruction of ofKind(stage, "ENV", "ARG")) {

@@ -135,6 +135,9 @@ describe("jobs/kubernetes manifests", () => {
       const heap = /--max-old-space-size=(\d+)/.exec(container.env?.find((e) => e.name === "NODE_OPTIONS")?.value ?? "");
       expect({ where, heapCapped: heap !== null }).toEqual({ where, heapCapped: true });
       expect(Number(heap![1]) * 1024 ** 2).toBeLessThanOrEqual(limit - bytes("64Mi"));
+      // A small young generation: without it V8 lets a backfill's garbage grow RSS toward the limit.
+      const young = /--max-semi-space-size=(\d+)/.exec(container.env?.find((e) => e.name === "NODE_OPTIONS")?.value ?? "");
+      expect({ where, young: young !== null && Number(young[1]) <= 8 }).toEqual({ where, young: true });
     }
   });
 
