@@ -3,7 +3,8 @@ import { formatDuration } from "../config/duration.js";
 import { TRANSACTIONS_PATH } from "../simulator/index.js";
 import type { Measurement } from "./measure.js";
 
-export type PhaseKey = "apiCeiling" | "dbCeiling" | "dbCopyIndexed" | "syncBackfill" | "syncIncrementalNothingNew" | "syncIncrementalChanges" | "naive";
+export type PhaseKey =
+  | "apiCeiling" | "dbCeiling" | "dbCopyIndexed" | "syncBackfill" | "syncIncrementalNothingNew" | "syncIncrementalChanges" | "syncCli" | "naive";
 
 export interface PhaseReport {
   label: string;
@@ -97,7 +98,9 @@ export function phaseReport(label: string, rows: number, m: Measurement, details
   };
 }
 
-export const phaseOrder: PhaseKey[] = ["apiCeiling", "dbCeiling", "dbCopyIndexed", "syncBackfill", "syncIncrementalNothingNew", "syncIncrementalChanges", "naive"];
+export const phaseOrder: PhaseKey[] = [
+  "apiCeiling", "dbCeiling", "dbCopyIndexed", "syncBackfill", "syncIncrementalNothingNew", "syncIncrementalChanges", "syncCli", "naive",
+];
 
 const thousands = (n: number) => Math.round(n).toLocaleString("en-US");
 const seconds = (ms: number) => (ms >= 100_000 ? `${(ms / 1000).toFixed(0)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
@@ -133,7 +136,7 @@ export function formatReport(report: BenchReport): string {
   const rows = phaseOrder.flatMap((key) => {
     const p = report.phases[key];
     if (!p) return [];
-    return [[p.label, thousands(p.rows), seconds(p.wallMs), thousands(p.rowsPerSec), `${p.peakRssMB.toFixed(0)} MB`, `${p.startRssMB.toFixed(0)} MB`,
+    return [[p.label, thousands(p.rows), seconds(p.wallMs), thousands(p.rowsPerSec), `${p.peakRssMB.toFixed(0)} MB`, p.startRssMB > 0 ? `${p.startRssMB.toFixed(0)} MB` : "(own process)",
       requestsCell(p), `${cpu(p.cpuSeconds.node)} / ${cpu(p.cpuSeconds.postgres)} / ${cpu(p.cpuSeconds.simulator)} / ${cpu(p.cpuSeconds.other)}`]];
   });
   lines.push(table(["phase", "rows", "wall", "rows/s", "peak RSS", "RSS at start", "API requests", "CPU s node / pg / sim / other"], rows, new Set([1, 2, 3, 4, 5, 6, 7])));

@@ -21,7 +21,7 @@ function runBench(args: string[], env: Record<string, string | undefined> = {}):
   return new Promise((resolve) => child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr, pid: child.pid! })));
 }
 
-const phases = ["apiCeiling", "dbCeiling", "dbCopyIndexed", "syncBackfill", "syncIncrementalNothingNew", "syncIncrementalChanges", "naive"] as const;
+const phases = ["apiCeiling", "dbCeiling", "dbCopyIndexed", "syncBackfill", "syncIncrementalNothingNew", "syncIncrementalChanges", "syncCli", "naive"] as const;
 
 describe("npm run bench", () => {
   test("measures every phase side by side on 500 rows and reports them as JSON", async () => {
@@ -47,6 +47,10 @@ describe("npm run bench", () => {
     expect(report.phases.syncIncrementalNothingNew.details).toMatchObject({ inserted: 0, updated: 0 });
     expect(report.phases.syncIncrementalChanges.details).toMatchObject({ added: 5, changed: 5, inserted: 5, updated: 5 });
     expect(report.phases.naive.rows).toBe(300);
+    // The CLI's own process: its peak is the kernel's high-water mark of that child, not this process's.
+    expect(report.phases.syncCli).toMatchObject({ rows, startRssMB: 0, details: { process: "child" } });
+    expect(report.phases.syncCli.peakRssMB).toBeGreaterThan(30);
+    expect(report.targets).toEqual(expect.arrayContaining([expect.objectContaining({ target: expect.stringContaining("peak RSS of `generect-sync run`") })]));
 
     // The sync's final table held every row: the bench checks the counts in its scratch database.
     expect(report.verification.ok).toBe(true);
