@@ -16,7 +16,7 @@ import { type Window, planStart, planWindows } from "./plan.js";
 import { finishRun, markAbandonedRuns, startRun } from "./runs.js";
 import { readWatermarkSql } from "./sql.js";
 import { type PrefetchedWalk, prefetchWalk } from "./prefetch.js";
-import { type WindowContext, type WindowOutcome, type WindowStats, syncWindow, transactionsStream, walkOptionsFor } from "./window.js";
+import { type WindowContext, type WindowStats, syncWindow, transactionsStream, walkOptionsFor } from "./window.js";
 
 export interface SyncOptions {
   config: Config;
@@ -144,13 +144,14 @@ async function syncTransactions(run: RunContext, summary: SyncSummary): Promise<
   // The next window's walk starts as soon as the current one is counted (see prefetch.ts); one
   // limiter keeps the two walks within SYNC_CONCURRENCY requests in flight.
   let next: PrefetchedWalk | undefined;
+  let stopped = false; // a walk counted after the run ended (its window failed) must not start another
   const context: WindowContext = {
     pool, client, account: config.account, runId, seenAt: new Date(), concurrency: config.concurrency, signal,
     pageSize: { value: documentedMaxLimit }, maxRowsPerWindow: options.maxRowsPerWindow, maxWalks: options.maxWalks,
     onPage: (rows: number, pages: number) => options.progress?.page(rows, pages),
     limit: pLimit(config.concurrency),
     onCounted: () => {
-      if (next || queue.length === 0 || signal?.aborted) return;
+      if (stopped || next || queue.length === 0 || signal?.aborted) return;
       next = prefetchWalk(client, queue[0]!, walkOptionsFor(context, queue[0]!, 1));
     },
   };
@@ -198,6 +199,7 @@ async function syncTransactions(run: RunContext, summary: SyncSummary): Promise<
       );
     }
   } finally {
+    stopped = true;
     await next?.cancel(new Error("the run stopped before this window"));
   }
 }

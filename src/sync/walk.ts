@@ -40,8 +40,6 @@ export type WalkResult =
       ids: Set<string>;
       pages: number;
       rows: number;
-      /** The server's max_limit, to size the next windows' pages. */
-      maxLimit: number | undefined;
     };
 
 function describeWindow(window: Window): string {
@@ -86,6 +84,7 @@ export async function walkWindow(client: GenerectClient, window: Window, options
   const fetchPage = (limitRows: number, offset: number) =>
     limit(() => client.listTransactions({ gte: window.from, lt: window.to, limit: limitRows, offset }));
   const first = await fetchPage(options.pageSize, 0);
+  options.signal?.throwIfAborted(); // cancelled while the first page was in flight
   guardOffset(first, 0, window);
   if (options.tooLarge?.(first.count)) return { kind: "split", count: first.count };
   guardInside(first, window, 0);
@@ -145,5 +144,5 @@ export async function walkWindow(client: GenerectClient, window: Window, options
     await writer.settle();
     throw error;
   });
-  return { kind: "walked", countAtStart: first.count, countAtEnd: end.count, pageCountsAgree, ids, pages, rows, maxLimit: first.maxLimit };
+  return { kind: "walked", countAtStart: first.count, countAtEnd: end.count, pageCountsAgree, ids, pages, rows };
 }
