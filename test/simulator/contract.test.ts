@@ -1,9 +1,10 @@
 // Checks the simulator against the published contract itself, read from the shared API pages at test
-// time, so a drift between those pages and the simulator shows up here.
+// time, so a drift between those pages and the simulator shows up here. A checkout without the
+// shared pages beside it (a clone elsewhere) reads the copy in ./contract, taken from them.
 
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import Ajv from "ajv";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import YAML from "yaml";
@@ -12,7 +13,9 @@ import { get, spentPath, TOKEN, txPath } from "./support.js";
 import { startSimulator } from "../../src/simulator/index.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const docsDir = path.resolve(repoRoot, "../shared/generect-api/");
+const docsDir = [path.resolve(repoRoot, "../shared/generect-api"), path.join(repoRoot, "test/simulator/contract")].find((dir) =>
+  existsSync(path.join(dir, "spent-credits-endpoint.md")),
+)!;
 const SPENT_PATH = "/api/auth/transactions/spent_credits/";
 
 /** The OpenAPI document inside the ```yaml (or ````yaml) fence of spent-credits-endpoint.md. */
@@ -139,5 +142,14 @@ describe("transactions against the published example", () => {
     const res = await get(sim, txPath({ offset: "5" }));
     expect(new URL(res.json.previous).origin).toBe(new URL(example.previous).origin);
     expect(new URL(res.json.next).pathname).toBe(new URL(example.previous).pathname);
+  });
+});
+
+describe("the copy of the contract pages in test/simulator/contract", () => {
+  const shared = path.resolve(repoRoot, "../shared/generect-api");
+  test.each(["spent-credits-endpoint.md", "transactions-endpoint.md"])("%s equals the shared page, where the shared pages are present", (file) => {
+    const copy = readFileSync(path.join(repoRoot, "test/simulator/contract", file), "utf8");
+    if (!existsSync(shared)) return expect(copy.length).toBeGreaterThan(0);
+    expect(copy).toBe(readFileSync(path.join(shared, file), "utf8"));
   });
 });
