@@ -57,7 +57,8 @@ export async function runBench(args: BenchArgs, sim: BenchSimulator, server: Ben
     await prepared.cleanup();
   }
 
-  // 3a. the backfill as users run it, in a process of its own: the CLI's peak RSS
+  // 3a. the backfill as users run it, in a process of its own (the CLI's peak RSS); first, while
+  // the ledger is still the seeded one
   const cliDb = await createScratchDatabase(server, "cli");
   try {
     await checkpoint(server);
