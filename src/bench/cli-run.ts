@@ -5,6 +5,7 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { processCpuSeconds } from "./measure.js";
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../bin/generect-sync.js");
 const sampleEveryMs = 50;
@@ -16,14 +17,12 @@ export interface CliRunResult {
   cpuSeconds: number;
 }
 
-function readProc(pid: number): { hwm: number; cpu: number } | undefined {
+/** The kernel's high-water mark of a process's RSS; undefined once it has exited. */
+function peakRssBytes(pid: number): number | undefined {
   try {
-    const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return { hwm: Number(hwm?.[1] ?? 0) * 1024, cpu: (Number(fields[11]) + Number(fields[12])) / 100 };
+    return Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) * 1024;
   } catch {
-    return undefined; // exited between two samples
+    return undefined;
   }
 }
 
@@ -37,10 +36,12 @@ export async function runCliSync(env: Record<string, string | undefined>): Promi
   child.stderr!.on("data", (chunk) => (stderr += chunk));
   const result: CliRunResult = { peakRssBytes: 0, cpuSeconds: 0 };
   const sample = () => {
-    const proc = child.pid === undefined ? undefined : readProc(child.pid);
-    if (!proc) return;
-    result.peakRssBytes = Math.max(result.peakRssBytes, proc.hwm);
-    result.cpuSeconds = proc.cpu;
+    if (child.pid === undefined) return;
+    const peak = peakRssBytes(child.pid);
+    const cpu = processCpuSeconds(child.pid, false);
+    if (peak === undefined || cpu === undefined) return; // exited between two samples
+    result.peakRssBytes = Math.max(result.peakRssBytes, peak);
+    result.cpuSeconds = cpu.seconds;
   };
   const timer = setInterval(sample, sampleEveryMs);
   const code = await new Promise<number | null>((resolve, reject) => {

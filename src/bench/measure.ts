@@ -33,7 +33,7 @@ const sampleEveryMs = 50;
 const ticksPerSecond = 100; // USER_HZ on Linux
 
 /** utime + stime (+ cutime + cstime: reaped children) of one process, in seconds; undefined when unreadable. */
-function processCpuSeconds(pid: number | string, withChildren = true): { comm: string; ppid: number; seconds: number } | undefined {
+export function processCpuSeconds(pid: number | string, withChildren = true): { comm: string; ppid: number; seconds: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     const close = stat.lastIndexOf(")");

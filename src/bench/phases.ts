@@ -13,7 +13,7 @@ import { createPrisma } from "../db/prisma.js";
 import { findOldestTransaction } from "../sync/oldest.js";
 import { type Window, planWindows, splitWindow } from "../sync/plan.js";
 import { type SyncOptions, type SyncSummary, runSync } from "../sync/run.js";
-import { type PrefetchedWalk, prefetchWalk } from "../sync/prefetch.js";
+import { WalkAhead, prefetchWalk } from "../sync/prefetch.js";
 import { walkOptionsFor } from "../sync/window.js";
 import { onCleanup } from "./cleanup.js";
 import { copyFrom } from "./copy.js";
@@ -66,22 +66,17 @@ export async function apiCeiling(context: PhaseContext, concurrency: number): Pr
   const queue: Window[] = oldest === undefined ? [] : planWindows(oldest, fromDate(new Date()), config.windowMs);
   const result: ApiCeilingResult = { rows: 0, pages: 0, windows: 0, pageSize: documentedMaxLimit };
   // The sync's pipeline without the database: the next window's walk starts once the current one is counted.
-  let next: PrefetchedWalk | undefined;
   const walks: Parameters<typeof walkOptionsFor>[0] = {
     pageSize: { value: documentedMaxLimit },
     concurrency,
     limit: pLimit(concurrency),
     maxRowsPerWindow,
-    onCounted: () => {
-      if (!next && queue.length > 0) next = prefetchWalk(client, queue[0]!, walkOptionsFor(walks, queue[0]!, 1));
-    },
+    onCounted: () => ahead.startNext(),
   };
+  const ahead = new WalkAhead(client, queue, (window) => walkOptionsFor(walks, window, 1));
   while (queue.length > 0) {
     const window = queue.shift()!;
-    const prefetched = next?.window === window ? next : undefined;
-    next = undefined;
-    const walk = prefetched ?? prefetchWalk(client, window, walkOptionsFor(walks, window, 1));
-    if (prefetched) void prefetched.counted.then(walks.onCounted);
+    const walk = ahead.take(window) ?? prefetchWalk(client, window, walkOptionsFor(walks, window, 1));
     walk.open(async () => {});
     const walked = await walk.result;
     if (walked.kind === "split") {

@@ -57,3 +57,43 @@ export function prefetchWalk(client: GenerectClient, window: Window, options: Om
     },
   };
 }
+
+/**
+ * The run's one walk ahead: started for the queue's head once the current window is counted (see
+ * `startNext`, the walks' onCounted), handed over when that window comes up, cancelled when the
+ * run stops. The queue is the caller's, read at the moment a walk starts (splits unshift into it).
+ */
+export class WalkAhead {
+  private next: PrefetchedWalk | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly client: GenerectClient,
+    private readonly queue: readonly Window[],
+    private readonly optionsFor: (window: Window) => Omit<WalkOptions, "sink">,
+    private readonly signal?: AbortSignal,
+  ) {}
+
+  /** Starts the walk of the next queued window, unless one is already ahead or the run has stopped. */
+  readonly startNext = (): void => {
+    if (this.stopped || this.next || this.queue.length === 0 || this.signal?.aborted) return;
+    const window = this.queue[0]!;
+    this.next = prefetchWalk(this.client, window, this.optionsFor(window));
+  };
+
+  /** The walk started ahead for `window`, if any; the walk after it starts once it is counted. */
+  take(window: Window): PrefetchedWalk | undefined {
+    const walk = this.next?.window === window ? this.next : undefined;
+    if (walk) {
+      this.next = undefined;
+      void walk.counted.then(this.startNext);
+    }
+    return walk;
+  }
+
+  /** A walk counted after this (its window failed) starts no other; the one ahead is cancelled. */
+  async stop(reason: unknown): Promise<void> {
+    this.stopped = true;
+    await this.next?.cancel(reason);
+  }
+}

@@ -15,7 +15,7 @@ import { findOldestTransaction } from "./oldest.js";
 import { type Window, planStart, planWindows } from "./plan.js";
 import { finishRun, markAbandonedRuns, startRun } from "./runs.js";
 import { readWatermarkSql } from "./sql.js";
-import { type PrefetchedWalk, prefetchWalk } from "./prefetch.js";
+import { WalkAhead } from "./prefetch.js";
 import { type WindowContext, type WindowStats, syncWindow, transactionsStream, walkOptionsFor } from "./window.js";
 
 export interface SyncOptions {
@@ -143,28 +143,20 @@ async function syncTransactions(run: RunContext, summary: SyncSummary): Promise<
 
   // The next window's walk starts as soon as the current one is counted (see prefetch.ts); one
   // limiter keeps the two walks within SYNC_CONCURRENCY requests in flight.
-  let next: PrefetchedWalk | undefined;
-  let stopped = false; // a walk counted after the run ended (its window failed) must not start another
   const context: WindowContext = {
     pool, client, account: config.account, runId, seenAt: new Date(), concurrency: config.concurrency, signal,
     pageSize: { value: documentedMaxLimit }, maxRowsPerWindow: options.maxRowsPerWindow, maxWalks: options.maxWalks,
     onPage: (rows: number, pages: number) => options.progress?.page(rows, pages),
     limit: pLimit(config.concurrency),
-    onCounted: () => {
-      if (stopped || next || queue.length === 0 || signal?.aborted) return;
-      next = prefetchWalk(client, queue[0]!, walkOptionsFor(context, queue[0]!, 1));
-    },
+    onCounted: () => ahead.startNext(),
   };
+  const ahead = new WalkAhead(client, queue, (window) => walkOptionsFor(context, window, 1), signal);
   try {
     while (queue.length > 0) {
       const interrupted = abortReason(signal);
       if (interrupted) throw interrupted;
       const window = queue.shift()!;
-      let prefetched = next?.window === window ? next : undefined;
-      if (prefetched) {
-        next = undefined;
-        void prefetched.counted.then(context.onCounted);
-      }
+      let prefetched = ahead.take(window);
       const outcome = await withConnectionRetry(
         async () => {
           await lock.reassert();
@@ -199,8 +191,7 @@ async function syncTransactions(run: RunContext, summary: SyncSummary): Promise<
       );
     }
   } finally {
-    stopped = true;
-    await next?.cancel(new Error("the run stopped before this window"));
+    await ahead.stop(new Error("the run stopped before this window"));
   }
 }
 

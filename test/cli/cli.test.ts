@@ -1,10 +1,11 @@
+import { execFile } from "node:child_process";
 import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
 import { createTestDatabase, query, type TestDatabase } from "../helpers/database.js";
-import { runCli } from "../helpers/cli.js";
+import { repoRoot, runCli } from "../helpers/cli.js";
 import { readMigrations } from "../../src/db/migrate.js";
 import { startTestSimulator, testToken } from "../helpers/sync.js";
 
@@ -150,8 +151,6 @@ describe("with no DATABASE_URL", () => {
 
 describe("the installed bin", () => {
   test("runs through its shebang (env -S with the heap flags), as npx and npm's bin links run it", async () => {
-    const { execFile } = await import("node:child_process");
-    const { repoRoot } = await import("../helpers/cli.js");
     const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
       const child = execFile(path.join(repoRoot, "bin/generect-sync.js"), ["--help"], {
         env: { PATH: `${path.dirname(process.execPath)}:${process.env.PATH}`, HOME: process.env.HOME },

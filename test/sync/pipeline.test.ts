@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "@jest/globals";
-import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
+import { Ledger, seedTransactions, type SimulatorHandle, TRANSACTIONS_PATH } from "../../src/simulator/index.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { expectDatabaseEqualsLedger, startTestSimulator, syncOnce, syncRuns, watermark } from "../helpers/sync.js";
 
 const day = 86_400_000;
-const TRANSACTIONS_PATH = "/api/auth/transactions/";
 
 describe("windows in a pipeline", () => {
   let sim: SimulatorHandle;
