@@ -1,13 +1,13 @@
 import { z } from "zod";
 import { ApiResponseError } from "../errors.js";
-import { isRawNumber, parseJsonKeepingNumbers, type RawJSON } from "./json.js";
+import { type ExactNumber, isExactNumber, numberLiteral, parseJsonKeepingNumbers } from "./json.js";
 import { type Micros, parseTimestamp, toPgTimestampText } from "./time.js";
 
-// The documented shapes of the two endpoints. Numbers arrive as RawJSON (see json.ts).
+// The documented shapes of the two endpoints. Numbers arrive exact (see json.ts).
 
-const rawNumber = z.custom<RawJSON>(isRawNumber, { message: "expected a JSON number" });
+const rawNumber = z.custom<ExactNumber>(isExactNumber, { message: "expected a JSON number" });
 const wholeNumber = rawNumber
-  .transform((n) => Number(n.rawJSON))
+  .transform((n) => Number(numberLiteral(n)))
   .refine((n) => Number.isSafeInteger(n) && n >= 0, { message: "expected a whole number >= 0" });
 /** Parsed once: the instant, and text Postgres reads as the same instant (see toPgTimestampText). */
 const apiTimestamp = z.string().transform((text, context) => {
@@ -68,7 +68,7 @@ export interface TransactionsPage {
 }
 
 function describe(value: unknown): string {
-  if (isRawNumber(value)) return `number ${value.rawJSON}`;
+  if (isExactNumber(value)) return `number ${numberLiteral(value)}`;
   if (value === null) return "null";
   const text = JSON.stringify(value) ?? String(value);
   const kind = Array.isArray(value) ? "array" : typeof value;
@@ -111,9 +111,9 @@ export function parseTransactionRow(value: unknown, where: string): Transaction 
     updatedAtPg: row.updated_at.pg,
     status: row.status,
     balanceType: row.balance_type,
-    amount: row.amount.rawJSON,
+    amount: numberLiteral(row.amount),
     description: row.description,
-    afterBalance: row.after_balance.rawJSON,
+    afterBalance: numberLiteral(row.after_balance),
     raw: JSON.stringify(value),
   };
 }
@@ -157,7 +157,7 @@ export function parseSpentCredits(text: string, where: string): SpentCredits {
   }
   const buckets = new Map<string, Map<string, string>>();
   for (const [bucket, labels] of Object.entries(result.data.spent_credits)) {
-    buckets.set(bucket, new Map(Object.entries(labels).map(([label, value]) => [label, value.rawJSON])));
+    buckets.set(bucket, new Map(Object.entries(labels).map(([label, value]) => [label, numberLiteral(value)])));
   }
-  return { buckets, total: result.data.total_spent_credits.rawJSON };
+  return { buckets, total: numberLiteral(result.data.total_spent_credits) };
 }

@@ -8,18 +8,20 @@ export type Micros = number;
 const timestampPattern =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?(Z|[+-]\d{2}:?\d{2})?$/;
 
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
 /** Parses the API's naive datetimes (UTC by contract), date-only values, or ISO strings with an offset. */
 export function parseTimestamp(text: string): Micros | undefined {
   const m = timestampPattern.exec(text);
   if (!m) return undefined;
   const [, y, mo, d, h = "0", mi = "0", s = "0", frac = "", zone] = m;
-  const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
-  const check = new Date(ms);
-  if (check.getUTCMonth() !== Number(mo) - 1 || check.getUTCDate() !== Number(d) || check.getUTCHours() !== Number(h) || check.getUTCMinutes() !== Number(mi)) {
-    return undefined; // 2025-02-30, 25:00 and friends
-  }
-  if (Number(s) > 59) return undefined;
-  let micros = ms * 1000 + Number(frac.padEnd(6, "0"));
+  const year = Number(y), month = Number(mo), day = Number(d), hour = Number(h), minute = Number(mi), second = Number(s);
+  // 2025-02-30, 25:00 and friends; checked by hand, not through a Date (a third of a row's parsing, profiled).
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) return undefined;
+  let micros = Date.UTC(year, month - 1, day, hour, minute, second) * 1000 + Number(frac.padEnd(6, "0"));
   if (zone && zone !== "Z") {
     const sign = zone.startsWith("-") ? -1 : 1;
     const digits = zone.slice(1).replace(":", "");

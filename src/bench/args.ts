@@ -2,6 +2,7 @@
 // name the option and the value.
 import { parseArgs } from "node:util";
 import { parseDuration } from "../config/duration.js";
+import { defaultMaxRowsPerWindow } from "../sync/plan.js";
 
 export type SimulatorMode = "inline" | "process";
 
@@ -22,6 +23,8 @@ export interface BenchArgs {
   snapshots: boolean;
   /** SYNC_WINDOW for the sync runs and the API ceiling; undefined: the job's default. */
   window: string | undefined;
+  /** SYNC_WINDOW_ROWS for the sync runs and the API ceiling; undefined: the job's default. */
+  windowRows: number | undefined;
   /** Write a V8 CPU profile of the sync backfill phase to this file. */
   cpuProfile: string | undefined;
   help: boolean;
@@ -43,6 +46,8 @@ Options:
   --latency-ms L         added to every transactions page by the simulator (default 0)
   --concurrency C        pages in flight, as SYNC_CONCURRENCY (default 4, 1-64)
   --window DURATION      SYNC_WINDOW of the sync and the API ceiling (default: the job's, 7d)
+  --window-rows N        SYNC_WINDOW_ROWS of the sync and the API ceiling (default: the job's,
+                         10000; 0: fixed SYNC_WINDOW spans)
   --naive-rows M         rows of the naive baseline (default min(N, 5000))
   --seed S               seed of the generated ledger (default 1)
   --simulator MODE       inline (default: same process) or process (a child process, so this
@@ -102,6 +107,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
         chart: { type: "string" },
         "cpu-profile": { type: "string" },
         window: { type: "string" },
+        "window-rows": { type: "string" },
         concurrencies: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -138,6 +144,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     snapshots: !v["no-snapshots"],
     cpuProfile: v["cpu-profile"],
     window: v.window === undefined ? undefined : duration("window", v.window),
+    windowRows: v["window-rows"] === undefined ? undefined : wholeNumber("window-rows", v["window-rows"], 0, defaultMaxRowsPerWindow / 2),
     help: v.help,
   };
 }

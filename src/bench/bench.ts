@@ -18,7 +18,10 @@ const rate = (p: PhaseReport) => `${p.rows.toLocaleString("en-US")} rows in ${(p
 
 export async function runBench(args: BenchArgs, sim: BenchSimulator, server: BenchServer, say: (line: string) => void): Promise<BenchReport> {
   const loadAtStart = os.loadavg()[0]!;
-  const context: PhaseContext = { server, sim, say, env: args.window === undefined ? {} : { SYNC_WINDOW: args.window } };
+  const env: Record<string, string> = {};
+  if (args.window !== undefined) env.SYNC_WINDOW = args.window;
+  if (args.windowRows !== undefined) env.SYNC_WINDOW_ROWS = String(args.windowRows);
+  const context: PhaseContext = { server, sim, say, env };
   const measured: MeasureContext = { requests: () => sim.requests(), simulatorPid: () => sim.pid, postmasterPid: () => server.postmasterPid };
   const phases: BenchReport["phases"] = {};
   const checks: BenchReport["verification"]["checks"] = [];
@@ -147,8 +150,8 @@ export async function runBench(args: BenchArgs, sim: BenchSimulator, server: Ben
     await naiveDb.drop().catch(() => {});
   }
 
-  const windowMs = benchConfig(context, undefined, C).windowMs;
-  return assemble(args, server, n, pageSize, windowMs, phases, checks, sweep, { start: loadAtStart, end: os.loadavg()[0]! });
+  const { windowMs, windowRows } = benchConfig(context, undefined, C);
+  return assemble(args, server, n, pageSize, { windowMs, windowRows }, phases, checks, sweep, { start: loadAtStart, end: os.loadavg()[0]! });
 }
 
 async function reportProfile(file: string, say: (line: string) => void): Promise<void> {
@@ -199,7 +202,7 @@ function assemble(
   server: BenchServer,
   n: number,
   pageSize: number,
-  windowMs: number,
+  windows: { windowMs: number; windowRows: number },
   phases: BenchReport["phases"],
   checks: BenchReport["verification"]["checks"],
   sweep: BenchReport["sweep"],
@@ -261,7 +264,7 @@ function assemble(
       seed: args.seed,
       simulator: args.simulator,
       snapshots: args.snapshots,
-      windowMs,
+      ...windows,
       database: server.description,
       node: process.version,
       cpus: os.availableParallelism(),

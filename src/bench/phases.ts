@@ -11,7 +11,7 @@ import { fromDate } from "../api/time.js";
 import { type Config, loadConfig } from "../config/index.js";
 import { createPrisma } from "../db/prisma.js";
 import { findOldestTransaction } from "../sync/oldest.js";
-import { type Window, planWindows, splitWindow } from "../sync/plan.js";
+import { WindowQueue, splitWindow } from "../sync/plan.js";
 import { type SyncOptions, type SyncSummary, runSync } from "../sync/run.js";
 import { WalkAhead, prefetchWalk } from "../sync/prefetch.js";
 import { walkOptionsFor } from "../sync/window.js";
@@ -21,8 +21,6 @@ import { type BenchServer, createScratchDatabase, queryOne, withClient } from ".
 import { type BenchSimulator, copyColumns } from "./sim-host.js";
 
 export const benchAccount = "bench";
-/** The sync's own default (window.ts): a window counting more rows is halved before it is walked. */
-const maxRowsPerWindow = 50_000;
 
 export interface PhaseContext {
   server: BenchServer;
@@ -63,23 +61,24 @@ export async function apiCeiling(context: PhaseContext, concurrency: number): Pr
   const config = benchConfig(context, undefined, concurrency);
   const client = clientFor(context.sim, config);
   const oldest = await findOldestTransaction(client);
-  const queue: Window[] = oldest === undefined ? [] : planWindows(oldest, fromDate(new Date()), config.windowMs);
+  const until = fromDate(new Date());
+  const queue = new WindowQueue(oldest ?? until, until, { windowMs: config.windowMs, targetRows: config.windowRows });
   const result: ApiCeilingResult = { rows: 0, pages: 0, windows: 0, pageSize: documentedMaxLimit };
-  // The sync's pipeline without the database: the next window's walk starts once the current one is counted.
+  // The sync's pipeline without the database: windows sized and started ahead as the sync does.
   const walks: Parameters<typeof walkOptionsFor>[0] = {
     pageSize: { value: documentedMaxLimit },
     concurrency,
     limit: pLimit(concurrency),
-    maxRowsPerWindow,
-    onCounted: () => ahead.startNext(),
+    onCounted: (window, count) => queue.observe(window, count),
+    onTail: () => ahead.startNext(),
   };
   const ahead = new WalkAhead(client, queue, (window) => walkOptionsFor(walks, window, 1));
-  while (queue.length > 0) {
-    const window = queue.shift()!;
+  for (let window = queue.shift(); window; window = queue.shift()) {
     const walk = ahead.take(window) ?? prefetchWalk(client, window, walkOptionsFor(walks, window, 1));
     walk.open(async () => {});
     const walked = await walk.result;
     if (walked.kind === "split") {
+      queue.observe(window, walked.count);
       queue.unshift(...splitWindow(window)!);
       continue;
     }

@@ -50,6 +50,8 @@ export interface BenchReport {
     snapshots: boolean;
     /** SYNC_WINDOW of the sync and the API ceiling. */
     windowMs: number;
+    /** SYNC_WINDOW_ROWS of the sync and the API ceiling (0: fixed spans). */
+    windowRows: number;
     database: string;
     node: string;
     cpus: number;
@@ -127,7 +129,7 @@ export function formatReport(report: BenchReport): string {
       `naive on ${thousands(s.naiveRows)} rows`,
   );
   lines.push(
-    `sync runs: runSync as the job runs it, SYNC_WINDOW ${formatDuration(s.windowMs)}, ` +
+    `sync runs: runSync as the job runs it, SYNC_WINDOW ${formatDuration(s.windowMs)}, SYNC_WINDOW_ROWS ${s.windowRows}, ` +
       `${s.snapshots ? "snapshot pass included" : "snapshot pass off (--no-snapshots)"}`,
   );
   lines.push(`code: ${s.code ?? "unknown"}`);

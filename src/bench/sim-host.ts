@@ -77,7 +77,7 @@ export class SimHost implements BenchSimulator {
   }
 
   private async listen(ledger: Ledger): Promise<void> {
-    // The simulator's own latency fault: a fixed delay before every authenticated answer.
+    // The simulator's own latency fault: every authenticated answer leaves that long after its request arrived.
     this.server = await startSimulator({ token: this.token, ledger, faults: this.latencyMs > 0 ? { latencyMs: this.latencyMs } : {} });
   }
 

@@ -3,12 +3,13 @@ import type { WindowStats } from "../sync/window.js";
 
 /**
  * A one-line progress display for a TTY: windows, pages, rows, rate and ETA (by span of created_at
- * covered, which is what a backfill walks). Off a TTY the JSON logs say the same per window.
+ * covered, which is what a backfill walks; the number of windows is not known ahead, their spans
+ * follow the ledger's density). Off a TTY the JSON logs say the same per window.
  */
 export function createProgress(stream: NodeJS.WriteStream = process.stderr) {
   if (!stream.isTTY) return undefined;
   const started = Date.now();
-  let windows = 0, done = 0, pages = 0, rows = 0, from = 0, until = 0, covered = 0;
+  let drawing = false, done = 0, pages = 0, rows = 0, from = 0, until = 0, covered = 0;
   let last = 0;
   const render = (force = false) => {
     const now = Date.now();
@@ -21,11 +22,11 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr) {
     const width = 24;
     const filled = Math.round(fraction * width);
     const bar = "█".repeat(filled) + "░".repeat(width - filled);
-    stream.write(`\r${bar} ${Math.round(fraction * 100)}% windows ${done}/${windows} pages ${pages} rows ${rows} ${rate}/s ETA ${eta}\x1b[K`);
+    stream.write(`\r${bar} ${Math.round(fraction * 100)}% windows ${done} pages ${pages} rows ${rows} ${rate}/s ETA ${eta}\x1b[K`);
   };
   return {
-    planned(count: number, start: Micros, end: Micros) {
-      windows = count; from = start; until = end;
+    planned(start: Micros, end: Micros) {
+      drawing = true; from = start; until = end;
       render(true);
     },
     page(n: number, pageCount = 1) {
@@ -37,7 +38,7 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr) {
       render(true);
     },
     finish() {
-      if (windows > 0) stream.write("\n");
+      if (drawing) stream.write("\n");
     },
   };
 }

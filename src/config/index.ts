@@ -3,6 +3,7 @@ import { ConfigError } from "../errors.js";
 import { parseDuration } from "./duration.js";
 import { type Micros, parseTimestamp } from "../api/time.js";
 import { redactUrl } from "../db/url.js";
+import { defaultMaxRowsPerWindow } from "../sync/plan.js";
 
 /** Everything the job reads from its environment, validated. */
 export interface Config {
@@ -18,8 +19,10 @@ export interface Config {
   start: Micros | undefined;
   /** `SYNC_LOOKBACK`: how far behind the watermark each run re-reads, to catch late changes. @default 24h */
   lookbackMs: number;
-  /** `SYNC_WINDOW`: the span of one checkpointed window during a backfill. @default 7d */
+  /** `SYNC_WINDOW`: the span of the first checkpointed window (of every one when windowRows is 0). @default 7d */
   windowMs: number;
+  /** `SYNC_WINDOW_ROWS`: rows a window aims at; later spans follow the ledger's density. 0: fixed SYNC_WINDOW spans. @default 10000 */
+  windowRows: number;
   /** `SYNC_CONCURRENCY`: transaction pages in flight. @default 4 */
   concurrency: number;
   /** `GENERECT_TIMEOUT`: per-request timeout. @default 30s */
@@ -45,6 +48,7 @@ export const defaults = {
   account: "default",
   lookbackMs: 24 * 3_600_000,
   windowMs: 7 * 86_400_000,
+  windowRows: 10_000,
   concurrency: 4,
   requestTimeoutMs: 30_000,
   retries: 6,
@@ -64,7 +68,8 @@ export const configVariables = [
   ["SYNC_ACCOUNT", `account label stored with every row (default ${defaults.account})`],
   ["SYNC_START", "earliest created_at to fetch, e.g. 2024-01-01 (default: whole history)"],
   ["SYNC_LOOKBACK", "re-read this far behind the watermark (default 24h)"],
-  ["SYNC_WINDOW", "backfill window, checkpointed one by one (default 7d)"],
+  ["SYNC_WINDOW", "first backfill window, checkpointed one by one (default 7d)"],
+  ["SYNC_WINDOW_ROWS", `rows a window aims at, later spans follow (default ${defaults.windowRows}, 0: every window SYNC_WINDOW long)`],
   ["SYNC_CONCURRENCY", `pages in flight (default ${defaults.concurrency})`],
   ["GENERECT_TIMEOUT", "per-request timeout (default 30s)"],
   ["GENERECT_RETRIES", `retries per request (default ${defaults.retries})`],
@@ -191,6 +196,8 @@ export function loadConfig(env: Env = process.env): Config {
     start: start(env),
     lookbackMs: duration(env, "SYNC_LOOKBACK", defaults.lookbackMs, { allowZero: true }),
     windowMs: duration(env, "SYNC_WINDOW", defaults.windowMs),
+    // At most half the split threshold: a window sized on its predecessor's density is rarely halved.
+    windowRows: integer(env, "SYNC_WINDOW_ROWS", defaults.windowRows, 0, defaultMaxRowsPerWindow / 2),
     concurrency: integer(env, "SYNC_CONCURRENCY", defaults.concurrency, 1, 64),
     requestTimeoutMs: duration(env, "GENERECT_TIMEOUT", defaults.requestTimeoutMs),
     retries: integer(env, "GENERECT_RETRIES", defaults.retries, 0, 100),

@@ -50,9 +50,9 @@ export type BadRowKind = (typeof BAD_ROW_KINDS)[number];
 export interface FaultSettings {
   /** Seed of every rate-based decision. @default 1 */
   seed?: number;
-  /** Fixed delay before every answer, in ms. */
+  /** Every answer leaves this many ms after its request arrived, the simulator's own work included. */
   latencyMs?: number;
-  /** Extra delay drawn uniformly from [0, jitterMs) per request. */
+  /** Extra latency drawn uniformly from [0, jitterMs) per request. */
   jitterMs?: number;
   /** Probability that a request starts a burst of 429s (this request included; not drawn while a burst lasts). */
   throttleRate?: number;

@@ -31,13 +31,81 @@ export function planStart({ watermark, lookbackMs, start, oldest }: PlanInput): 
 
 /** The run's windows: consecutive spans of at most `windowMs`, ending exactly at `until` (the run's start). */
 export function planWindows(from: Micros, until: Micros, windowMs: number): Window[] {
+  const queue = new WindowQueue(from, until, { windowMs, targetRows: 0 });
   const windows: Window[] = [];
-  for (let cursor = from; cursor < until; ) {
-    const to = Math.min(cursor + windowMs * 1000, until);
-    windows.push({ from: cursor, to });
-    cursor = to;
-  }
+  for (let window = queue.shift(); window; window = queue.shift()) windows.push(window);
   return windows;
+}
+
+/** A window counting more rows than this is halved before anything is written, so one transaction stays bounded. */
+export const defaultMaxRowsPerWindow = 50_000;
+
+export interface WindowSizing {
+  /** SYNC_WINDOW: the first window's span, and every window's when `targetRows` is 0. */
+  windowMs: number;
+  /** SYNC_WINDOW_ROWS: rows a window should hold; later spans follow the ledger's density. 0: fixed spans. */
+  targetRows: number;
+}
+
+/** How far one observation may stretch the next span: an empty stretch of history is crossed in a few steps, not one leap. */
+const maxGrowth = 8;
+const minSpanMicros = 1_000_000;
+
+/**
+ * The run's windows, made one at a time from `from` up to `until`. With a row target, each new
+ * window's span is the last counted window's span scaled by target / count, so a sparse history is
+ * crossed in few windows and a dense one in windows of about the same number of rows: every window
+ * costs requests no page can share (the count read again at its end, its partial last page), and
+ * fixed spans pay them every ~2,000 rows on a typical ledger. A window that overshoots is still
+ * halved by the walker (see maxRowsPerWindow); its halves come next, ahead of any new window.
+ */
+export class WindowQueue {
+  #cursor: Micros;
+  #spanMicros: number;
+  /** Made but not yet taken: the head a walk ahead has started on, or a split window's halves. */
+  readonly #pending: Window[] = [];
+
+  constructor(
+    from: Micros,
+    readonly until: Micros,
+    private readonly sizing: WindowSizing,
+  ) {
+    this.#cursor = from;
+    this.#spanMicros = Math.max(1, sizing.windowMs * 1000);
+  }
+
+  get isEmpty(): boolean {
+    return this.#pending.length === 0 && this.#cursor >= this.until;
+  }
+
+  /** The next window, made now if it was not yet; the same object until it is shifted. */
+  peek(): Window | undefined {
+    if (this.#pending.length === 0 && this.#cursor < this.until) {
+      const to = Math.min(this.#cursor + this.#spanMicros, this.until);
+      this.#pending.push({ from: this.#cursor, to });
+      this.#cursor = to;
+    }
+    return this.#pending[0];
+  }
+
+  shift(): Window | undefined {
+    const window = this.peek();
+    this.#pending.shift();
+    return window;
+  }
+
+  /** A split window's halves: walked next, in order. */
+  unshift(...windows: Window[]): void {
+    this.#pending.unshift(...windows);
+  }
+
+  /** The API counted `count` rows in `window`: windows made from now on aim at the row target. */
+  observe(window: Window, count: number): void {
+    if (this.sizing.targetRows <= 0) return;
+    const span = window.to - window.from;
+    const scaled = count === 0 ? span * maxGrowth : Math.min(span * maxGrowth, (span * this.sizing.targetRows) / count);
+    this.#spanMicros = Math.max(minSpanMicros, Math.round(scaled));
+  }
 }
 
 /** Halves a window that holds too many rows for one transaction; undefined when it cannot shrink. */

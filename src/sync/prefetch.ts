@@ -1,6 +1,6 @@
 import type { GenerectClient } from "../api/client.js";
 import type { Transaction } from "../api/schema.js";
-import type { Window } from "./plan.js";
+import type { Window, WindowQueue } from "./plan.js";
 import { type WalkOptions, type WalkResult, walkWindow } from "./walk.js";
 
 type Sink = WalkOptions["sink"];
@@ -15,8 +15,8 @@ type Sink = WalkOptions["sink"];
 export interface PrefetchedWalk {
   window: Window;
   result: Promise<WalkResult>;
-  /** Settles once the walk's first page is in and the window need not be split. */
-  counted: Promise<void>;
+  /** Settles once the walk is in its last round of requests (see WalkOptions.onTail). */
+  tail: Promise<void>;
   /** Hands the walk its writer: its waiting pages and the rest go to `sink` from now on. */
   open(sink: Sink): void;
   /** Stops the walk (the window before it failed) and waits until nothing of it is running. */
@@ -33,14 +33,14 @@ export function prefetchWalk(client: GenerectClient, window: Window, options: Om
   writer.catch(() => {}); // refused only on cancel, whose caller handles the reason
   const stop = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
-  let markCounted!: () => void;
-  const counted = new Promise<void>((resolve) => (markCounted = resolve));
+  let markTail!: () => void;
+  const tail = new Promise<void>((resolve) => (markTail = resolve));
   const result = walkWindow(client, window, {
     ...options,
     signal,
-    onCounted: (maxLimit) => {
-      options.onCounted?.(maxLimit);
-      markCounted();
+    onTail: () => {
+      options.onTail?.();
+      markTail();
     },
     sink: async (rows: Transaction[], pages: number) => (await writer)(rows, pages),
   });
@@ -48,7 +48,7 @@ export function prefetchWalk(client: GenerectClient, window: Window, options: Om
   return {
     window,
     result,
-    counted,
+    tail,
     open,
     async cancel(reason) {
       stop.abort(reason);
@@ -59,9 +59,10 @@ export function prefetchWalk(client: GenerectClient, window: Window, options: Om
 }
 
 /**
- * The run's one walk ahead: started for the queue's head once the current window is counted (see
- * `startNext`, the walks' onCounted), handed over when that window comes up, cancelled when the
- * run stops. The queue is the caller's, read at the moment a walk starts (splits unshift into it).
+ * The run's one walk ahead: started for the queue's head once the current window's walk is in its
+ * last round (see `startNext`, the walks' onTail), handed over when that window comes up, cancelled when the
+ * run stops. The queue is the caller's, peeked at the moment a walk starts (splits unshift into it,
+ * and the head it makes is sized by the window just counted).
  */
 export class WalkAhead {
   private next: PrefetchedWalk | undefined;
@@ -69,29 +70,30 @@ export class WalkAhead {
 
   constructor(
     private readonly client: GenerectClient,
-    private readonly queue: readonly Window[],
+    private readonly queue: Pick<WindowQueue, "peek">,
     private readonly optionsFor: (window: Window) => Omit<WalkOptions, "sink">,
     private readonly signal?: AbortSignal,
   ) {}
 
   /** Starts the walk of the next queued window, unless one is already ahead or the run has stopped. */
   readonly startNext = (): void => {
-    if (this.stopped || this.next || this.queue.length === 0 || this.signal?.aborted) return;
-    const window = this.queue[0]!;
+    if (this.stopped || this.next || this.signal?.aborted) return;
+    const window = this.queue.peek();
+    if (!window) return;
     this.next = prefetchWalk(this.client, window, this.optionsFor(window));
   };
 
-  /** The walk started ahead for `window`, if any; the walk after it starts once it is counted. */
+  /** The walk started ahead for `window`, if any; the walk after it starts once it is in its tail. */
   take(window: Window): PrefetchedWalk | undefined {
     const walk = this.next?.window === window ? this.next : undefined;
     if (walk) {
       this.next = undefined;
-      void walk.counted.then(this.startNext);
+      void walk.tail.then(this.startNext);
     }
     return walk;
   }
 
-  /** A walk counted after this (its window failed) starts no other; the one ahead is cancelled. */
+  /** A walk reaching its tail after this (its window failed) starts no other; the one ahead is cancelled. */
   async stop(reason: unknown): Promise<void> {
     this.stopped = true;
     await this.next?.cancel(reason);

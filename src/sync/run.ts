@@ -12,7 +12,7 @@ import { scrubSecrets } from "../log.js";
 import { type SnapshotStats, captureSnapshots } from "../snapshots/capture.js";
 import { type AccountLock, acquireAccountLock } from "./lock.js";
 import { findOldestTransaction } from "./oldest.js";
-import { type Window, planStart, planWindows } from "./plan.js";
+import { WindowQueue, planStart } from "./plan.js";
 import { finishRun, markAbandonedRuns, startRun } from "./runs.js";
 import { readWatermarkSql } from "./sql.js";
 import { WalkAhead } from "./prefetch.js";
@@ -33,7 +33,7 @@ export interface SyncOptions {
   maxWalks?: number;
   /** Progress callbacks for a TTY display. */
   progress?: {
-    planned(windows: number, from: Micros, until: Micros): void;
+    planned(from: Micros, until: Micros): void;
     page(rows: number, pages?: number): void;
     window(stats: WindowStats): void;
   };
@@ -126,7 +126,7 @@ async function withRun<T>(options: SyncOptions, command: string, body: (run: Run
   }
 }
 
-/** The transactions pass: plan windows from the watermark, walk and commit them one by one. */
+/** The transactions pass: windows from the watermark to the run's start, walked and committed one by one. */
 async function syncTransactions(run: RunContext, summary: SyncSummary): Promise<void> {
   const { options, pool, lock, client, runId, log } = run;
   const { config, signal } = options;
@@ -134,28 +134,29 @@ async function syncTransactions(run: RunContext, summary: SyncSummary): Promise<
   const watermark = await readWatermark(pool, config.account);
   const oldest = watermark === undefined && config.start === undefined ? await findOldestTransaction(client) : undefined;
   const from = planStart({ watermark, lookbackMs: config.lookbackMs, start: config.start, oldest });
-  const queue: Window[] = from === undefined ? [] : planWindows(from, runStart, config.windowMs);
+  const queue = new WindowQueue(from ?? runStart, runStart, { windowMs: config.windowMs, targetRows: config.windowRows });
   log.info(
-    { from: from === undefined ? null : formatInstant(from), until: formatInstant(runStart), windows: queue.length },
+    { from: from === undefined ? null : formatInstant(from), until: formatInstant(runStart) },
     from === undefined ? "the account has no transactions yet" : "planned",
   );
-  if (from !== undefined) options.progress?.planned(queue.length, from, runStart);
+  if (from !== undefined) options.progress?.planned(from, runStart);
 
-  // The next window's walk starts as soon as the current one is counted (see prefetch.ts); one
-  // limiter keeps the two walks within SYNC_CONCURRENCY requests in flight.
+  // The next window, sized by the current one's count, starts its walk as soon as the current walk
+  // is in its last round (see prefetch.ts); one limiter keeps the two walks within SYNC_CONCURRENCY
+  // requests in flight.
   const context: WindowContext = {
     pool, client, account: config.account, runId, seenAt: new Date(), concurrency: config.concurrency, signal,
     pageSize: { value: documentedMaxLimit }, maxRowsPerWindow: options.maxRowsPerWindow, maxWalks: options.maxWalks,
     onPage: (rows: number, pages: number) => options.progress?.page(rows, pages),
     limit: pLimit(config.concurrency),
-    onCounted: () => ahead.startNext(),
+    onCounted: (window, count) => queue.observe(window, count),
+    onTail: () => ahead.startNext(),
   };
   const ahead = new WalkAhead(client, queue, (window) => walkOptionsFor(context, window, 1), signal);
   try {
-    while (queue.length > 0) {
+    for (let window = queue.shift(); window; window = queue.shift()) {
       const interrupted = abortReason(signal);
       if (interrupted) throw interrupted;
-      const window = queue.shift()!;
       let prefetched = ahead.take(window);
       const outcome = await withConnectionRetry(
         async () => {
@@ -170,7 +171,9 @@ async function syncTransactions(run: RunContext, summary: SyncSummary): Promise<
         throw error;
       });
       if (outcome.kind === "split") {
-        log.debug({ count: outcome.count }, "window too large for one transaction: halved");
+        if (outcome.reason === "too large") log.debug({ count: outcome.count }, "window too large for one transaction: halved");
+        else log.info({ window: [formatInstant(window.from), formatInstant(window.to)], count: outcome.count }, "window did not settle (rows moved during the walk): rolled back, walking its halves");
+        queue.observe(window, outcome.count);
         queue.unshift(...outcome.halves);
         continue;
       }

@@ -14,8 +14,13 @@ export interface WalkOptions {
   sink: (rows: Transaction[], pages: number) => Promise<void>;
   /** Asked once the window's count is known; true stops the walk before anything is written. */
   tooLarge?: (count: number) => boolean;
-  /** Called once the first page is in and the window is not too large (with the server's max_limit): the next window may start. */
-  onCounted?: (maxLimit: number | undefined) => void;
+  /** Called once the first page is in and the window is not too large, with its count and the server's max_limit. */
+  onCounted?: (count: number, maxLimit: number | undefined) => void;
+  /**
+   * Called once, when at most `concurrency` pages are left to request: the walk is in its last
+   * round, and the next window's walk may start and take over the request slots this one frees.
+   */
+  onTail?: () => void;
   /**
    * Runs each request; one limiter shared by the windows of a run keeps `concurrency` the number
    * of requests in flight even while two windows overlap.
@@ -76,7 +81,7 @@ const maxBatchRows = 1000;
  * Reads every page of one window: the first page alone (it tells the count and the page size),
  * then the remaining offsets with up to `concurrency` requests in flight. Offsets are computed,
  * never taken from `next`: the API's links point at another host. Pages are written behind the
- * fetches (see WriteBehind), so memory holds at most the pages in flight plus `concurrency` pages
+ * fetches (see WriteBehind), so memory holds at most the pages in flight plus two batches' worth
  * waiting for the database, whatever the size of the window.
  */
 export async function walkWindow(client: GenerectClient, window: Window, options: WalkOptions): Promise<WalkResult> {
@@ -88,18 +93,30 @@ export async function walkWindow(client: GenerectClient, window: Window, options
   guardOffset(first, 0, window);
   if (options.tooLarge?.(first.count)) return { kind: "split", count: first.count };
   guardInside(first, window, 0);
-  options.onCounted?.(first.maxLimit);
+  options.onCounted?.(first.count, first.maxLimit);
 
   const firstSize = first.limit ?? options.pageSize;
   const pageSize = first.maxLimit ?? firstSize;
   const offsets: number[] = [];
   for (let offset = firstSize; offset < first.count; offset += pageSize) offsets.push(offset);
 
+  let next = 0;
+  let inTail = false;
+  const tail = () => {
+    if (inTail || offsets.length - next > options.concurrency) return;
+    inTail = true;
+    options.onTail?.();
+  };
+  tail(); // a window of one round is in its tail from the start
+
   const ids = new Set<string>();
   let rows = 0;
   let pages = 0;
   let pageCountsAgree = true;
-  const writer = new WriteBehind(options.sink, Math.max(2, options.concurrency), maxBatchRows);
+  // Two batches may wait (20 pages of 100 rows, a few MB): one is written while the next fills, and
+  // a walk started ahead, whose writer waits for the window before to commit, keeps fetching
+  // through that window's closing round trips instead of leaving the request slots idle.
+  const writer = new WriteBehind(options.sink, Math.max(2 * options.concurrency, Math.ceil((2 * maxBatchRows) / pageSize)), maxBatchRows);
   const received = (page: TransactionsPage) => {
     for (const row of page.rows) ids.add(row.id);
     rows += page.rows.length;
@@ -110,10 +127,10 @@ export async function walkWindow(client: GenerectClient, window: Window, options
   // A failed page or write stops the others: in-flight requests are aborted and no new page starts.
   const stop = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
-  let next = 0;
   const worker = async () => {
     while (next < offsets.length && !signal.aborted) {
       const offset = offsets[next++]!;
+      tail();
       const page = await fetchPage(pageSize, offset);
       guardOffset(page, offset, window);
       guardInside(page, window, offset);

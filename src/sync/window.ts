@@ -4,7 +4,7 @@ import { formatInstant, toPgTimestamp } from "../api/time.js";
 import { GuardError } from "../errors.js";
 import { inTransaction } from "../db/pool.js";
 import { type LoadCounts, loadPage } from "./load.js";
-import { type Window, splitWindow } from "./plan.js";
+import { type Window, defaultMaxRowsPerWindow, splitWindow } from "./plan.js";
 import { addWindowCountsSql, advanceWatermarkSql, markDeletedSql, windowHeldSql } from "./sql.js";
 import type { PrefetchedWalk } from "./prefetch.js";
 import { type WalkOptions, type WalkResult, walkWindow } from "./walk.js";
@@ -23,13 +23,15 @@ export interface WindowContext {
   pageSize: { value: number };
   /** Walks of one window before giving up on counts that keep moving. @default 3 */
   maxWalks?: number;
-  /** A window counting more rows than this is halved first, so one transaction stays bounded. @default 50_000 */
+  /** A window counting more rows than this is halved first, so one transaction stays bounded. @default defaultMaxRowsPerWindow */
   maxRowsPerWindow?: number;
   onPage?: (rows: number, pages: number) => void;
   /** Shared by the run's walks: at most `concurrency` requests in flight. */
   limit?: WalkOptions["limit"];
-  /** The window's first walk is counted and will not be split: the next window may start its walk. */
-  onCounted?: () => void;
+  /** The window's first walk counted `count` rows and will not split (the next window is sized by it). */
+  onCounted?: (window: Window, count: number) => void;
+  /** The window's first walk is in its last round of requests: the next window may start its walk. */
+  onTail?: () => void;
 }
 
 export interface WindowStats extends LoadCounts {
@@ -41,7 +43,9 @@ export interface WindowStats extends LoadCounts {
   count: number;
 }
 
-export type WindowOutcome = { kind: "split"; halves: [Window, Window]; count: number } | { kind: "committed"; stats: WindowStats };
+export type WindowOutcome =
+  | { kind: "split"; reason: "too large" | "unsettled"; halves: [Window, Window]; count: number }
+  | { kind: "committed"; stats: WindowStats };
 
 /**
  * One window, one database transaction: every page is written as it arrives, the window is
@@ -54,28 +58,47 @@ export async function syncWindow(context: WindowContext, window: Window, prefetc
     return await walkAndCommit(context, window, prefetched);
   } catch (error) {
     await prefetched?.cancel(error); // a walk never handed its writer would wait for it forever
+    if (error instanceof HalveUnsettled) return { kind: "split", reason: "unsettled", halves: error.halves, count: error.count };
     throw error;
   }
 }
 
-/** The options of a window's walk; the first walk alone may ask for a split or start the next window. */
+/**
+ * A walk of a large window that did not settle: rolled back and walked again as two halves. Each
+ * walk of a window is as likely to meet a row moving as it has requests, so a window of 100 pages
+ * in a ledger that moves now and then could spend its three walks without settling where its
+ * halves settle; one of at most `pagesToHalve` pages is simply walked again.
+ */
+class HalveUnsettled extends Error {
+  constructor(
+    readonly halves: [Window, Window],
+    readonly count: number,
+  ) {
+    super("window did not settle: halved");
+  }
+}
+
+const pagesToHalve = 10;
+
+/** The options of a window's walk; the first walk alone may ask for a split, size the next window and start it. */
 export function walkOptionsFor(
-  context: Pick<WindowContext, "pageSize" | "concurrency" | "signal" | "limit" | "maxRowsPerWindow" | "onCounted">,
+  context: Pick<WindowContext, "pageSize" | "concurrency" | "signal" | "limit" | "maxRowsPerWindow" | "onCounted" | "onTail">,
   window: Window,
   walk: number,
 ): Omit<WalkOptions, "sink"> {
   const halves = splitWindow(window);
-  const maxRows = context.maxRowsPerWindow ?? 50_000;
+  const maxRows = context.maxRowsPerWindow ?? defaultMaxRowsPerWindow;
   return {
     pageSize: context.pageSize.value,
     concurrency: context.concurrency,
     signal: context.signal,
     limit: context.limit,
     tooLarge: walk === 1 && halves ? (count) => count > maxRows : undefined,
-    onCounted: (maxLimit) => {
+    onCounted: (count, maxLimit) => {
       if (maxLimit) context.pageSize.value = maxLimit;
-      if (walk === 1) context.onCounted?.();
+      if (walk === 1) context.onCounted?.(window, count);
     },
+    onTail: walk === 1 ? context.onTail : undefined,
   };
 }
 
@@ -105,7 +128,7 @@ async function walkAndCommit(context: WindowContext, window: Window, prefetched:
       } else {
         result = await walkWindow(context.client, window, { ...walkOptionsFor(context, window, walk), sink });
       }
-      if (result.kind === "split") return { kind: "split", halves: halves!, count: result.count };
+      if (result.kind === "split") return { kind: "split", reason: "too large", halves: halves!, count: result.count };
       fresh = false;
       totals.pages += result.pages;
       totals.rows += result.rows;
@@ -118,6 +141,7 @@ async function walkAndCommit(context: WindowContext, window: Window, prefetched:
               `the API counted ${result.countAtStart} then ${result.countAtEnd} rows, ${result.ids.size} distinct ids were received; nothing was committed for this window`,
           );
         }
+        if (halves && result.countAtEnd > pagesToHalve * context.pageSize.value) throw new HalveUnsettled(halves, result.countAtEnd);
         continue;
       }
 

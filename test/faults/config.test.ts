@@ -30,6 +30,7 @@ const cases: [string, string, RegExp][] = [
   ["SYNC_LOOKBACK", "-24h", /SYNC_LOOKBACK="-24h" is not a duration/],
   ["SYNC_WINDOW", "7x", /SYNC_WINDOW="7x" is not a duration/],
   ["SYNC_WINDOW", "0d", /SYNC_WINDOW="0d" must be longer than zero/],
+  ["SYNC_WINDOW_ROWS", "-5", /SYNC_WINDOW_ROWS="-5" must be a whole number from 0 to 25000/],
   ["SYNC_CONCURRENCY", "0", /SYNC_CONCURRENCY="0" must be a whole number from 1 to 64/],
   ["SYNC_CONCURRENCY", "65", /SYNC_CONCURRENCY="65" must be a whole number from 1 to 64/],
   ["SYNC_CONCURRENCY", "2.5", /SYNC_CONCURRENCY="2\.5" must be a whole number/],

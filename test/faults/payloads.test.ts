@@ -84,7 +84,7 @@ describe("bad API payloads", () => {
     "through the CLI, $name: exit 1, the message on stderr, no token anywhere",
     async (c) => {
       arm(c);
-      const env = { DATABASE_URL: db.url, GENERECT_API_URL: sim.url, GENERECT_API_TOKEN: testToken, SYNC_ACCOUNT: "acct", SYNC_WINDOW: "5d", GENERECT_RETRIES: "0" };
+      const env = { DATABASE_URL: db.url, GENERECT_API_URL: sim.url, GENERECT_API_TOKEN: testToken, SYNC_ACCOUNT: "acct", SYNC_WINDOW: "5d", SYNC_WINDOW_ROWS: "0", GENERECT_RETRIES: "0" };
       const result = await cli(["run"], env).done; // cli() fails the test if the token is printed
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(/generect-sync run: error \[API_RESPONSE_INVALID\]: /);

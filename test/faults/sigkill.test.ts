@@ -34,7 +34,7 @@ describe("SIGKILL at random points of a backfill", () => {
       try {
         const env = {
           DATABASE_URL: db.url, GENERECT_API_URL: sim.url, GENERECT_API_TOKEN: testToken, SYNC_ACCOUNT: "acct",
-          SYNC_WINDOW: "1d", SYNC_CONCURRENCY: "2", LOG_LEVEL: "warn",
+          SYNC_WINDOW: "1d", SYNC_WINDOW_ROWS: "0", SYNC_CONCURRENCY: "2", LOG_LEVEL: "warn",
         };
         const killed = new Map<number, string>(); // pid -> where it was killed
         const finishedOk: number[] = [];

@@ -13,9 +13,15 @@ export function startTestSimulator(options: Partial<SimulatorOptions> = {}): Pro
   return startSimulator({ token: testToken, rows: 0, ...options });
 }
 
+/**
+ * The job's defaults, but fixed SYNC_WINDOW spans: most scenarios are built on a window structure
+ * (a fault armed from the N-th window, a failure between two windows). Row-sized windows, the
+ * job's default, have their own tests (test/sync/adaptive.test.ts) and run in the CLI scenarios.
+ */
 export function testConfig(sim: SimulatorHandle, overrides: Partial<Config> = {}): Config {
   return {
     ...defaults,
+    windowRows: 0,
     apiToken: testToken,
     apiUrl: sim.url,
     databaseUrl: undefined,

@@ -121,6 +121,35 @@ describe("faults", () => {
     });
   });
 
+  test("latency is the time from a request's arrival to its answer, the simulator's own work included", async () => {
+    await withSimulator({ ledger: fixtureLedger(), faults: { latencyMs: 150 } }, async (s) => {
+      const timed = async (path: string) => {
+        const started = performance.now();
+        const res = await get(s, path);
+        return { status: res.status, ms: performance.now() - started };
+      };
+      const plain = await timed(txPath());
+      expect(plain.status).toBe(200);
+      expect(plain.ms).toBeGreaterThanOrEqual(150); // never early, though Node's timers may fire so
+      // 100 ms of work building the page is part of the 150, not added to it.
+      s.faults.beforePage = () => new Promise((resolve) => setTimeout(resolve, 100));
+      const working = await timed(txPath());
+      expect(working.status).toBe(200);
+      expect(working.ms).toBeGreaterThanOrEqual(150);
+      expect(working.ms).toBeLessThan(240);
+      // Work longer than the latency is answered as soon as it is done.
+      s.faults.beforePage = () => new Promise((resolve) => setTimeout(resolve, 300));
+      const slow = await timed(txPath());
+      expect(slow.ms).toBeGreaterThanOrEqual(300);
+      expect(slow.ms).toBeLessThan(440);
+      // Refusals and faults wait out the same latency.
+      s.faults.throttleNext = 1;
+      const throttled = await timed(txPath());
+      expect(throttled.status).toBe(429);
+      expect(throttled.ms).toBeGreaterThanOrEqual(150);
+    });
+  });
+
   test("throttleNext answers 429, optionally with Retry-After", async () => {
     await withSimulator({ ledger: fixtureLedger() }, async (s) => {
       s.faults.throttleNext = 2;

@@ -34,7 +34,9 @@ describe("rows that move while a window is walked", () => {
     };
     const summary = await syncOnce(db.url, sim, { windowMs: 30 * day });
     sim.faults.beforePage = undefined;
-    expect(summary.windows).toBe(1);
+    // The 12-page window did not settle on its first walk; being over 10 pages, it was rolled back
+    // and walked as two halves instead of whole again.
+    expect(summary.windows).toBe(2);
     await expectDatabaseEqualsLedger(db.url, sim);
   });
 

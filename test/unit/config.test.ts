@@ -22,7 +22,7 @@ describe("durations", () => {
 describe("configuration from the environment", () => {
   test("defaults", () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ apiUrl: "https://api.generect.com", account: "default", lookbackMs: defaults.lookbackMs, windowMs: defaults.windowMs, concurrency: 4 });
+    expect(config).toMatchObject({ apiUrl: "https://api.generect.com", account: "default", lookbackMs: defaults.lookbackMs, windowMs: defaults.windowMs, windowRows: 10_000, concurrency: 4 });
     expect(config.apiToken).toBeUndefined();
     expect(config.databaseUrl).toBeUndefined();
   });
@@ -31,14 +31,17 @@ describe("configuration from the environment", () => {
     const config = loadConfig({
       GENERECT_API_TOKEN: "abc123", GENERECT_API_URL: "http://127.0.0.1:9/", DATABASE_URL: "postgres://u:p@h/db",
       SYNC_ACCOUNT: "acme-eu", SYNC_START: "2024-02-01", SYNC_LOOKBACK: "2h", SYNC_WINDOW: "1d", SYNC_CONCURRENCY: "8",
+      SYNC_WINDOW_ROWS: "0",
     });
-    expect(config).toMatchObject({ apiToken: "abc123", apiUrl: "http://127.0.0.1:9", account: "acme-eu", lookbackMs: 7_200_000, windowMs: 86_400_000, concurrency: 8 });
+    expect(config).toMatchObject({ apiToken: "abc123", apiUrl: "http://127.0.0.1:9", account: "acme-eu", lookbackMs: 7_200_000, windowMs: 86_400_000, windowRows: 0, concurrency: 8 });
     expect(config.start).toBe(parseTimestamp("2024-02-01T00:00:00"));
   });
 
   test.each([
     [{ SYNC_WINDOW: "7x" }, /SYNC_WINDOW="7x" is not a duration/],
     [{ SYNC_WINDOW: "0h" }, /SYNC_WINDOW="0h" must be longer than zero/],
+    [{ SYNC_WINDOW_ROWS: "25001" }, /SYNC_WINDOW_ROWS="25001" must be a whole number from 0 to 25000/],
+    [{ SYNC_WINDOW_ROWS: "1e4" }, /SYNC_WINDOW_ROWS="1e4" must be a whole number/],
     [{ SYNC_LOOKBACK: "yesterday" }, /SYNC_LOOKBACK="yesterday" is not a duration/],
     [{ SYNC_CONCURRENCY: "0" }, /SYNC_CONCURRENCY="0" must be a whole number from 1 to 64/],
     [{ SYNC_CONCURRENCY: "2.5" }, /SYNC_CONCURRENCY/],

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "@jest/globals";
-import { planStart, planWindows, splitWindow } from "../../src/sync/plan.js";
+import { WindowQueue, planStart, planWindows, splitWindow } from "../../src/sync/plan.js";
 
 const hour = 3_600_000_000; // microseconds
 const day = 24 * hour;
@@ -32,5 +32,48 @@ describe("window planner", () => {
     expect(splitWindow({ from: 0, to: 10 })).toEqual([{ from: 0, to: 5 }, { from: 5, to: 10 }]);
     expect(splitWindow({ from: 0, to: 3 })).toEqual([{ from: 0, to: 1 }, { from: 1, to: 3 }]);
     expect(splitWindow({ from: 4, to: 5 })).toBeUndefined();
+  });
+
+  test("with a row target, each new window's span follows the density the last window was counted at", () => {
+    const queue = new WindowQueue(0, 1000 * day, { windowMs: 86_400_000, targetRows: 10_000 });
+    const first = queue.peek()!;
+    expect(first).toEqual({ from: 0, to: day });
+    expect(queue.peek()).toBe(first); // the head a walk ahead starts on is the window later taken
+    queue.observe(first, 5_000); // half the target: the next span doubles
+    expect(queue.shift()).toBe(first);
+    const second = queue.shift()!;
+    expect(second).toEqual({ from: day, to: 3 * day });
+    queue.observe(second, 40_000); // four times the target over 2 days: half a day
+    const third = queue.shift()!;
+    expect(third).toEqual({ from: 3 * day, to: 3.5 * day });
+    queue.observe(third, 0); // nothing there: grow, but at most eightfold per window
+    expect(queue.shift()).toEqual({ from: 3.5 * day, to: 7.5 * day });
+    queue.observe({ from: 0, to: day }, 1); // one row a day would ask for 10,000 days: still eightfold
+    expect(queue.shift()).toEqual({ from: 7.5 * day, to: 15.5 * day });
+  });
+
+  test("a split window's halves come next, and the last window ends exactly at the run's start", () => {
+    const queue = new WindowQueue(0, 10 * day, { windowMs: 4 * 86_400_000, targetRows: 10_000 });
+    const first = queue.shift()!;
+    queue.observe(first, 80_000);
+    queue.unshift(...splitWindow(first)!);
+    expect(queue.shift()).toEqual({ from: 0, to: 2 * day });
+    expect(queue.shift()).toEqual({ from: 2 * day, to: 4 * day });
+    expect(queue.shift()).toEqual({ from: 4 * day, to: 4.5 * day }); // sized on the split window's count
+    queue.observe({ from: 4 * day, to: 4.5 * day }, 100);
+    expect(queue.shift()).toEqual({ from: 4.5 * day, to: 8.5 * day });
+    queue.observe({ from: 4.5 * day, to: 8.5 * day }, 100);
+    expect(queue.shift()).toEqual({ from: 8.5 * day, to: 10 * day });
+    expect(queue.isEmpty).toBe(true);
+    expect(queue.shift()).toBeUndefined();
+  });
+
+  test("a row target of 0 keeps every window SYNC_WINDOW long, whatever the counts", () => {
+    const queue = new WindowQueue(0, 3 * day, { windowMs: 86_400_000, targetRows: 0 });
+    const first = queue.shift()!;
+    queue.observe(first, 1);
+    expect([first, queue.shift(), queue.shift(), queue.shift()]).toEqual([
+      { from: 0, to: day }, { from: day, to: 2 * day }, { from: 2 * day, to: 3 * day }, undefined,
+    ]);
   });
 });

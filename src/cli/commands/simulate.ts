@@ -6,7 +6,7 @@ import { formatDuration, parseDuration } from "../../config/duration.js";
 
 /** Fault flags: flag name → field of SimulatorFaults, what it takes, and its help line. */
 const faultFlags = [
-  ["latency-ms", "latencyMs", "ms", "fixed delay before every answer"],
+  ["latency-ms", "latencyMs", "ms", "every answer leaves this long after its request arrived (its own work included)"],
   ["jitter-ms", "jitterMs", "ms", "extra delay drawn from [0, N) ms per request"],
   ["throttle-rate", "throttleRate", "rate", "probability that a request starts a burst of 429s"],
   ["throttle-burst", "throttleBurst", "count", "429s in a row per burst (default 1)"],

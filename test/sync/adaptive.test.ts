@@ -1,0 +1,115 @@
+// Row-sized windows (SYNC_WINDOW_ROWS, the job's default): spans follow the ledger's density, and
+// the database still equals the ledger, through dense bursts that force splits, empty stretches and
+// faults mid-walk.
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "@jest/globals";
+import { Ledger, seedTransactions, type SimulatorFaults, type SimulatorHandle } from "../../src/simulator/index.js";
+import type { WindowStats } from "../../src/sync/window.js";
+import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
+import { LogCapture, expectDatabaseEqualsLedger, startTestSimulator, syncRuns, testSyncOptions } from "../helpers/sync.js";
+import { runSync } from "../../src/sync/run.js";
+import { expectFirstRunTruthful, expectVersionsConsistent, runs, seededSimulator, syncLogged } from "../faults/support.js";
+
+const day = 86_400_000;
+const target = 300;
+const maxRowsPerWindow = 900;
+
+/** A backfill of `sim` into `db`, keeping every committed window's stats and the log. */
+async function backfill(db: TestDatabase, sim: SimulatorHandle, windowRows: number) {
+  const committed: WindowStats[] = [];
+  const log = new LogCapture();
+  const progress = { planned() {}, page() {}, window: (stats: WindowStats) => void committed.push(stats) };
+  const summary = await runSync(testSyncOptions(db.url, sim, log.logger, { windowMs: day, windowRows }, { maxRowsPerWindow, progress }));
+  return { summary, committed, log: log.text };
+}
+
+describe("row-sized windows", () => {
+  let sim: SimulatorHandle;
+  let adaptive: TestDatabase;
+  let fixed: TestDatabase;
+  const to = new Date(Date.now() - 60_000);
+
+  beforeAll(async () => {
+    // 400 days of sparse history (about 3 rows a day), 60 empty days, then a burst of 3,000 rows
+    // within two days (1,500 a day: a window sized on the sparse part counts far more than 900).
+    const rows = [
+      ...seedTransactions({ seed: 21, rows: 1200, from: new Date(to.getTime() - 460 * day), to: new Date(to.getTime() - 60 * day) }),
+      ...seedTransactions({ seed: 22, rows: 3000, from: new Date(to.getTime() - 2 * day), to }),
+    ];
+    sim = await startTestSimulator({ ledger: new Ledger(rows, { seed: 3 }) });
+    adaptive = await createMigratedDatabase("adaptive");
+    fixed = await createMigratedDatabase("adaptive-fixed");
+  });
+  afterAll(async () => {
+    await sim?.close();
+    await adaptive?.drop();
+    await fixed?.drop();
+  });
+
+  test("spans follow the density: few windows over sparse and empty stretches, bursts halved to fit, the database equals the ledger", async () => {
+    const { summary, committed, log } = await backfill(adaptive, sim, target);
+    await expectDatabaseEqualsLedger(adaptive.url, sim);
+    await expectVersionsConsistent(adaptive.url);
+    const [run] = await syncRuns(adaptive.url);
+    expect(run).toMatchObject({ status: "succeeded", windows_walked: summary.windows, rows_inserted: sim.ledger.size });
+
+    // Committed in order, contiguous, from the oldest row to the run's start.
+    expect(committed).toHaveLength(summary.windows);
+    for (let i = 1; i < committed.length; i++) expect(committed[i]!.window.from).toBe(committed[i - 1]!.window.to);
+    expect(committed.reduce((n, w) => n + w.count, 0)).toBe(sim.ledger.size);
+
+    // No window holds more than a transaction may; the burst was met by halving, and the spans
+    // shrank to it: a window of the burst spans hours, one of the sparse history months.
+    expect(Math.max(...committed.map((w) => w.count))).toBeLessThanOrEqual(maxRowsPerWindow);
+    expect(log).toContain("window too large for one transaction: halved");
+    const spanDays = (w: WindowStats) => (w.window.to - w.window.from) / 1e6 / 86_400;
+    expect(Math.max(...committed.map(spanDays))).toBeGreaterThan(30);
+    expect(Math.min(...committed.filter((w) => w.count > 0).map(spanDays))).toBeLessThan(0.5);
+    // Once sized by a neighbour of the same density, windows hold about the target.
+    const sized = committed.slice(1).filter((w) => w.count > target / 3);
+    expect(sized.length).toBeGreaterThan(committed.length / 2);
+  });
+
+  test("the same ledger in fixed one-day windows costs many more requests and lands the same rows", async () => {
+    const adaptiveRun = (await syncRuns(adaptive.url))[0]!;
+    const { summary } = await backfill(fixed, sim, 0);
+    await expectDatabaseEqualsLedger(fixed.url, sim);
+    expect(summary.windows).toBeGreaterThan(450); // one per day, the burst's days halved
+    expect(adaptiveRun.windows_walked).toBeLessThan(summary.windows / 10);
+    expect(adaptiveRun.api_requests).toBeLessThan(summary.apiRequests / 5);
+  });
+});
+
+describe("row-sized windows under faults the retries absorb", () => {
+  let db: TestDatabase;
+  let sim: SimulatorHandle;
+
+  afterEach(async () => {
+    await sim?.close();
+    await db?.drop();
+  });
+
+  // Windows aim at 2,000 rows (20 pages): at these rates most of their walks meet a moving count,
+  // and a large window that does not settle is rolled back and walked as two halves.
+  const cases: { name: string; faults: Partial<SimulatorFaults>; halved?: boolean }[] = [
+    { name: "500/502/503 at 10%", faults: { failRate: 0.1 } },
+    { name: "connections reset mid-body at 10%", faults: { resetRate: 0.1 } },
+    { name: "a count that changes between pages at 5%", faults: { countDriftRate: 0.05 }, halved: true },
+    { name: "rows inserted and deleted inside the window being walked at 5%", faults: { churnRate: 0.05, churnKinds: ["insert", "delete"] }, halved: true },
+  ];
+
+  test.each(cases)("$name: the run succeeds and the database equals the ledger", async ({ faults, halved }) => {
+    db = await createMigratedDatabase("adaptive-faults");
+    // 8,000 rows over 60 days: spans grow from one day to about two weeks.
+    sim = await seededSimulator(131, 8000, 60, { faults: { seed: 7, ...faults } });
+    const outcome = await syncLogged(db.url, sim, { windowMs: day, windowRows: 2000, concurrency: 3 });
+    if (outcome.error) throw outcome.error;
+    expect(Object.values(sim.stats.injected).reduce((a, b) => a + (b ?? 0), 0)).toBeGreaterThan(0);
+    sim.resetFaults();
+    await expectDatabaseEqualsLedger(db.url, sim);
+    await expectVersionsConsistent(db.url);
+    const [run] = await runs(db.url);
+    await expectFirstRunTruthful(db.url, run!, outcome.summary);
+    expect(outcome.summary!.windows).toBeLessThan(20);
+    if (halved) expect(outcome.log).toContain("window did not settle (rows moved during the walk): rolled back, walking its halves");
+  });
+});
