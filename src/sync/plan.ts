@@ -29,14 +29,6 @@ export function planStart({ watermark, lookbackMs, start, oldest }: PlanInput): 
   return start ?? oldest;
 }
 
-/** The run's windows: consecutive spans of at most `windowMs`, ending exactly at `until` (the run's start). */
-export function planWindows(from: Micros, until: Micros, windowMs: number): Window[] {
-  const queue = new WindowQueue(from, until, { windowMs, targetRows: 0 });
-  const windows: Window[] = [];
-  for (let window = queue.shift(); window; window = queue.shift()) windows.push(window);
-  return windows;
-}
-
 /** A window counting more rows than this is halved before anything is written, so one transaction stays bounded. */
 export const defaultMaxRowsPerWindow = 50_000;
 
@@ -57,7 +49,7 @@ const minSpanMicros = 1_000_000;
  * crossed in few windows and a dense one in windows of about the same number of rows: every window
  * costs requests no page can share (the count read again at its end, its partial last page), and
  * fixed spans pay them every ~2,000 rows on a typical ledger. A window that overshoots is still
- * halved by the walker (see maxRowsPerWindow); its halves come next, ahead of any new window.
+ * halved by the walker (see defaultMaxRowsPerWindow); its halves come next, ahead of any new window.
  */
 export class WindowQueue {
   #cursor: Micros;
@@ -72,10 +64,6 @@ export class WindowQueue {
   ) {
     this.#cursor = from;
     this.#spanMicros = Math.max(1, sizing.windowMs * 1000);
-  }
-
-  get isEmpty(): boolean {
-    return this.#pending.length === 0 && this.#cursor >= this.until;
   }
 
   /** The next window, made now if it was not yet; the same object until it is shifted. */

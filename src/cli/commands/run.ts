@@ -12,7 +12,8 @@ export const runCommand: Command = {
   help: `Usage: generect-sync run
 
 Walks GET /api/auth/transactions/ from the stored watermark minus SYNC_LOOKBACK up to now, in
-checkpointed windows of SYNC_WINDOW, and upserts every row into the transactions table; then
+checkpointed windows (the first SYNC_WINDOW long, the next sized to hold about SYNC_WINDOW_ROWS
+rows), and upserts every row into the transactions table; then
 captures the daily spent-credit snapshots (as \`generect-sync snapshot\`).
 
 Exit codes: 0 success; 1 the run failed (the message says why; sync_runs has the details);
