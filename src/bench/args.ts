@@ -2,7 +2,7 @@
 // name the option and the value.
 import { parseArgs } from "node:util";
 import { parseDuration } from "../config/duration.js";
-import { defaultMaxRowsPerWindow } from "../sync/plan.js";
+import { maxTargetRows } from "../sync/plan.js";
 
 export type SimulatorMode = "inline" | "process";
 
@@ -144,7 +144,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     snapshots: !v["no-snapshots"],
     cpuProfile: v["cpu-profile"],
     window: v.window === undefined ? undefined : duration("window", v.window),
-    windowRows: v["window-rows"] === undefined ? undefined : wholeNumber("window-rows", v["window-rows"], 0, defaultMaxRowsPerWindow / 2),
+    windowRows: v["window-rows"] === undefined ? undefined : wholeNumber("window-rows", v["window-rows"], 0, maxTargetRows),
     help: v.help,
   };
 }

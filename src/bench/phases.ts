@@ -11,7 +11,7 @@ import { fromDate } from "../api/time.js";
 import { type Config, loadConfig } from "../config/index.js";
 import { createPrisma } from "../db/prisma.js";
 import { findOldestTransaction } from "../sync/oldest.js";
-import { WindowQueue, splitWindow } from "../sync/plan.js";
+import { WindowQueue } from "../sync/plan.js";
 import { type SyncOptions, type SyncSummary, runSync } from "../sync/run.js";
 import { WalkAhead, prefetchWalk } from "../sync/prefetch.js";
 import { walkOptionsFor } from "../sync/window.js";
@@ -78,8 +78,7 @@ export async function apiCeiling(context: PhaseContext, concurrency: number): Pr
     walk.open(async () => {});
     const walked = await walk.result;
     if (walked.kind === "split") {
-      queue.observe(window, walked.count);
-      queue.unshift(...splitWindow(window)!);
+      queue.halve(window, walked.count);
       continue;
     }
     result.rows += walked.rows;

@@ -3,7 +3,7 @@ import { ConfigError } from "../errors.js";
 import { parseDuration } from "./duration.js";
 import { type Micros, parseTimestamp } from "../api/time.js";
 import { redactUrl } from "../db/url.js";
-import { defaultMaxRowsPerWindow } from "../sync/plan.js";
+import { maxTargetRows } from "../sync/plan.js";
 
 /** Everything the job reads from its environment, validated. */
 export interface Config {
@@ -196,8 +196,7 @@ export function loadConfig(env: Env = process.env): Config {
     start: start(env),
     lookbackMs: duration(env, "SYNC_LOOKBACK", defaults.lookbackMs, { allowZero: true }),
     windowMs: duration(env, "SYNC_WINDOW", defaults.windowMs),
-    // At most half the split threshold: a window sized on its predecessor's density is rarely halved.
-    windowRows: integer(env, "SYNC_WINDOW_ROWS", defaults.windowRows, 0, defaultMaxRowsPerWindow / 2),
+    windowRows: integer(env, "SYNC_WINDOW_ROWS", defaults.windowRows, 0, maxTargetRows),
     concurrency: integer(env, "SYNC_CONCURRENCY", defaults.concurrency, 1, 64),
     requestTimeoutMs: duration(env, "GENERECT_TIMEOUT", defaults.requestTimeoutMs),
     retries: integer(env, "GENERECT_RETRIES", defaults.retries, 0, 100),

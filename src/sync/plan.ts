@@ -32,6 +32,9 @@ export function planStart({ watermark, lookbackMs, start, oldest }: PlanInput): 
 /** A window counting more rows than this is halved before anything is written, so one transaction stays bounded. */
 export const defaultMaxRowsPerWindow = 50_000;
 
+/** The highest SYNC_WINDOW_ROWS: half the split threshold, so a window sized on its predecessor's density is rarely halved. */
+export const maxTargetRows = defaultMaxRowsPerWindow / 2;
+
 export interface WindowSizing {
   /** SYNC_WINDOW: the first window's span, and every window's when `targetRows` is 0. */
   windowMs: number;
@@ -82,9 +85,10 @@ export class WindowQueue {
     return window;
   }
 
-  /** A split window's halves: walked next, in order. */
-  unshift(...windows: Window[]): void {
-    this.#pending.unshift(...windows);
+  /** `window` (just taken) counted `count` rows and must be walked in two halves: they come next, in order. */
+  halve(window: Window, count: number): void {
+    this.observe(window, count);
+    this.#pending.unshift(...splitWindow(window)!);
   }
 
   /** The API counted `count` rows in `window`: windows made from now on aim at the row target. */

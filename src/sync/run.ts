@@ -173,8 +173,7 @@ async function syncTransactions(run: RunContext, summary: SyncSummary): Promise<
       if (outcome.kind === "split") {
         if (outcome.reason === "too large") log.debug({ count: outcome.count }, "window too large for one transaction: halved");
         else log.info({ window: [formatInstant(window.from), formatInstant(window.to)], count: outcome.count }, "window did not settle (rows moved during the walk): rolled back, walking its halves");
-        queue.observe(window, outcome.count);
-        queue.unshift(...outcome.halves);
+        queue.halve(window, outcome.count);
         continue;
       }
       const s = outcome.stats;

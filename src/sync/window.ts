@@ -44,7 +44,7 @@ export interface WindowStats extends LoadCounts {
 }
 
 export type WindowOutcome =
-  | { kind: "split"; reason: "too large" | "unsettled"; halves: [Window, Window]; count: number }
+  | { kind: "split"; reason: "too large" | "unsettled"; count: number }
   | { kind: "committed"; stats: WindowStats };
 
 /**
@@ -58,7 +58,7 @@ export async function syncWindow(context: WindowContext, window: Window, prefetc
     return await walkAndCommit(context, window, prefetched);
   } catch (error) {
     await prefetched?.cancel(error); // a walk never handed its writer would wait for it forever
-    if (error instanceof HalveUnsettled) return { kind: "split", reason: "unsettled", halves: error.halves, count: error.count };
+    if (error instanceof HalveUnsettled) return { kind: "split", reason: "unsettled", count: error.count };
     throw error;
   }
 }
@@ -70,10 +70,7 @@ export async function syncWindow(context: WindowContext, window: Window, prefetc
  * halves settle; one of at most `pagesToHalve` pages is simply walked again.
  */
 class HalveUnsettled extends Error {
-  constructor(
-    readonly halves: [Window, Window],
-    readonly count: number,
-  ) {
+  constructor(readonly count: number) {
     super("window did not settle: halved");
   }
 }
@@ -86,14 +83,14 @@ export function walkOptionsFor(
   window: Window,
   walk: number,
 ): Omit<WalkOptions, "sink"> {
-  const halves = splitWindow(window);
+  const canHalve = splitWindow(window) !== undefined;
   const maxRows = context.maxRowsPerWindow ?? defaultMaxRowsPerWindow;
   return {
     pageSize: context.pageSize.value,
     concurrency: context.concurrency,
     signal: context.signal,
     limit: context.limit,
-    tooLarge: walk === 1 && halves ? (count) => count > maxRows : undefined,
+    tooLarge: walk === 1 && canHalve ? (count) => count > maxRows : undefined,
     onCounted: (count, maxLimit) => {
       if (maxLimit) context.pageSize.value = maxLimit;
       if (walk === 1) context.onCounted?.(window, count);
@@ -104,7 +101,7 @@ export function walkOptionsFor(
 
 async function walkAndCommit(context: WindowContext, window: Window, prefetched: PrefetchedWalk | undefined): Promise<WindowOutcome> {
   const maxWalks = context.maxWalks ?? 3;
-  const halves = splitWindow(window);
+  const canHalve = splitWindow(window) !== undefined;
 
   return inTransaction(context.pool, async (db) => {
     const from = toPgTimestamp(window.from);
@@ -128,7 +125,7 @@ async function walkAndCommit(context: WindowContext, window: Window, prefetched:
       } else {
         result = await walkWindow(context.client, window, { ...walkOptionsFor(context, window, walk), sink });
       }
-      if (result.kind === "split") return { kind: "split", reason: "too large", halves: halves!, count: result.count };
+      if (result.kind === "split") return { kind: "split", reason: "too large", count: result.count };
       fresh = false;
       totals.pages += result.pages;
       totals.rows += result.rows;
@@ -141,7 +138,7 @@ async function walkAndCommit(context: WindowContext, window: Window, prefetched:
               `the API counted ${result.countAtStart} then ${result.countAtEnd} rows, ${result.ids.size} distinct ids were received; nothing was committed for this window`,
           );
         }
-        if (halves && result.countAtEnd > pagesToHalve * context.pageSize.value) throw new HalveUnsettled(halves, result.countAtEnd);
+        if (canHalve && result.countAtEnd > pagesToHalve * context.pageSize.value) throw new HalveUnsettled(result.countAtEnd);
         continue;
       }
 

@@ -63,8 +63,7 @@ describe("window planner", () => {
   test("a split window's halves come next, and the last window ends exactly at the run's start", () => {
     const queue = new WindowQueue(0, 10 * day, { windowMs: 4 * 86_400_000, targetRows: 10_000 });
     const first = queue.shift()!;
-    queue.observe(first, 80_000);
-    queue.unshift(...splitWindow(first)!);
+    queue.halve(first, 80_000);
     expect(queue.shift()).toEqual({ from: 0, to: 2 * day });
     expect(queue.shift()).toEqual({ from: 2 * day, to: 4 * day });
     expect(queue.shift()).toEqual({ from: 4 * day, to: 4.5 * day }); // sized on the split window's count
