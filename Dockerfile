@@ -24,7 +24,7 @@ RUN --mount=type=cache,target=/root/.npm,sharing=locked \
 FROM node:24.21.0-bookworm-slim
 # NODE_OPTIONS: the heap flags of bin/generect-sync.js's shebang, which `node <file>` does not read.
 ENV NODE_ENV=production \
-    NODE_OPTIONS="--max-semi-space-size=4 --max-old-space-size=256" \
+    NODE_OPTIONS="--max-semi-space-size=16 --max-old-space-size=512" \
     GENERECT_SYNC_HOME=/home/node/.generect-sync
 WORKDIR /app
 # Owned by root and read-only for the runtime user: the code cannot change at run time. (The embedded

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4 --max-old-space-size=256
+#!/usr/bin/env -S node --max-semi-space-size=16 --max-old-space-size=512
 // The built CLI (npm's `prepare` builds dist/ on install). The heap flags keep a backfill's peak RSS
 // flat under 200 MB (V8 otherwise lets garbage grow its young and old generations to ~300 MB before
 // collecting; the live data is a few pages): measured with `npm run bench` (README, Performance).

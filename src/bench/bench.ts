@@ -7,7 +7,7 @@ import { type BenchServer, checkpoint, createScratchDatabase } from "./database.
 import { type MeasureContext, measure } from "./measure.js";
 import { runCliSync } from "./cli-run.js";
 import { type PhaseContext, apiCeiling, benchAccount, benchConfig, dbCeiling, heldCounts, naive, prepareDbCeiling, rowsInLastLookback, syncOnce } from "./phases.js";
-import { type BenchReport, type PhaseReport, type SweepPoint, type TargetCheck, phaseReport } from "./report.js";
+import { type BenchReport, type CpuBound, type PhaseReport, type SweepPoint, type TargetCheck, phaseReport } from "./report.js";
 import type { BenchSimulator } from "./sim-host.js";
 import { lineChart } from "./svg.js";
 import { profiled, summarizeProfile } from "./profile.js";
@@ -197,6 +197,22 @@ async function concurrencySweep(
   return { chart: args.chart!, points };
 }
 
+/** See CpuBound. The simulator's CPU counts when it is a child; inline, it is already in node's. */
+function cpuBound(sync: PhaseReport, simulator: BenchArgs["simulator"], ceiling: number, cpus: number): CpuBound | null {
+  const { node, postgres, simulator: sim } = sync.cpuSeconds;
+  if (postgres === null || (simulator === "process" && sim === null) || sync.rows === 0) return null;
+  const perRow = (seconds: number) => (seconds * 1e6) / sync.rows;
+  const micros = { node: perRow(node), postgres: perRow(postgres), simulator: perRow(simulator === "process" ? sim! : 0), total: 0 };
+  micros.total = micros.node + micros.postgres + micros.simulator;
+  const rowsPerSec = (cpus * 1e6) / micros.total;
+  return {
+    microsPerRow: { node: tenths(micros.node), postgres: tenths(micros.postgres), simulator: tenths(micros.simulator), total: tenths(micros.total) },
+    rowsPerSec: Math.round(rowsPerSec),
+    vsCeiling: round(rowsPerSec / ceiling),
+    forTargetMicrosPerRow: tenths((cpus * 1e6) / (0.7 * ceiling)),
+  };
+}
+
 function assemble(
   args: BenchArgs,
   server: BenchServer,
@@ -223,6 +239,8 @@ function assemble(
     syncVsNaive: round(sync.rowsPerSec / naivePhase.rowsPerSec),
     latencyBoundRowsPerSec: bound,
     syncVsLatencyBound: bound === null ? null : round(sync.rowsPerSec / bound),
+    // With latency the sync waits on round trips, not on CPU.
+    cpuBound: args.latencyMs === 0 ? cpuBound(sync, args.simulator, ceiling, os.availableParallelism()) : null,
   };
 
   const targets: TargetCheck[] = [];
@@ -280,6 +298,7 @@ function assemble(
 }
 
 const round = (value: number) => Math.round(value * 1000) / 1000;
+const tenths = (value: number) => Math.round(value * 10) / 10;
 
 export async function writeChart(report: BenchReport): Promise<void> {
   if (!report.sweep) return;

@@ -37,6 +37,18 @@ export interface SweepPoint {
   latencyBoundRowsPerSec: number | null;
 }
 
+/**
+ * The backfill's CPU per row (this process, Postgres and the simulator, measured during the phase)
+ * spread perfectly over every CPU: no schedule of the same work runs faster. `forTargetMicrosPerRow`
+ * is the cost per row at which the same CPUs would reach 0.7 × the ceiling.
+ */
+export interface CpuBound {
+  microsPerRow: { node: number; postgres: number; simulator: number; total: number };
+  rowsPerSec: number;
+  vsCeiling: number;
+  forTargetMicrosPerRow: number;
+}
+
 export interface BenchReport {
   settings: {
     rows: number;
@@ -68,6 +80,8 @@ export interface BenchReport {
     syncVsNaive: number;
     latencyBoundRowsPerSec: number | null;
     syncVsLatencyBound: number | null;
+    /** What the backfill's own CPU cost per row allows on this machine's CPUs; null with latency, or when a process's CPU is unknown. */
+    cpuBound: CpuBound | null;
   };
   targets: TargetCheck[];
   verification: { ok: boolean; checks: { what: string; expected: number; actual: number }[] };
@@ -146,6 +160,13 @@ export function formatReport(report: BenchReport): string {
   const r = report.ratios;
   lines.push(`ceiling: min(API ${thousands(report.phases.apiCeiling?.rowsPerSec ?? 0)}, DB ${thousands(report.phases.dbCeiling?.rowsPerSec ?? 0)}) = ${r.ceilingIs} ${thousands(r.ceilingRowsPerSec)} rows/s`);
   lines.push(`sync ÷ ceiling = ${r.syncVsCeiling.toFixed(2)}    sync ÷ naive = ${r.syncVsNaive.toFixed(1)}`);
+  if (r.cpuBound) {
+    const c = r.cpuBound;
+    lines.push(
+      `CPU bound: the backfill used ${c.microsPerRow.total.toFixed(0)} µs of CPU per row (node ${c.microsPerRow.node.toFixed(0)} / pg ${c.microsPerRow.postgres.toFixed(0)} / sim ${c.microsPerRow.simulator.toFixed(0)}); ` +
+        `at that cost ${s.cpus} CPUs cannot pass ${thousands(c.rowsPerSec)} rows/s = ${c.vsCeiling.toFixed(2)} × ceiling (0.7 × ceiling needs ≤ ${c.forTargetMicrosPerRow.toFixed(0)} µs per row)`,
+    );
+  }
   if (r.latencyBoundRowsPerSec !== null) {
     lines.push(`latency bound: ${s.concurrency} × ${s.pageSize} rows ÷ ${s.latencyMs} ms = ${thousands(r.latencyBoundRowsPerSec)} rows/s; sync ÷ bound = ${r.syncVsLatencyBound!.toFixed(2)}`);
   }

@@ -4,13 +4,14 @@ import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-const measuredPaths = ["src/sync", "src/api", "src/simulator", "src/db", "prisma"];
+const measuredPaths = ["src/sync", "src/api", "src/simulator", "src/db", "src/cli", "bin", "prisma"];
 
 export function codeVersion(): string | undefined {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-  const git = (...args: string[]) => execFileSync("git", args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  // Not trimmed: a porcelain line starts with its status columns, a space among them.
+  const git = (...args: string[]) => execFileSync("git", args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
   try {
-    const commit = git("rev-parse", "--short", "HEAD");
+    const commit = git("rev-parse", "--short", "HEAD").trim();
     const dirty = git("status", "--porcelain", "--", ...measuredPaths)
       .split("\n")
       .filter(Boolean)

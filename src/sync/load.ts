@@ -1,5 +1,6 @@
 import type pg from "pg";
 import type { Transaction } from "../api/schema.js";
+import { arrayLiteral, jsonArrayText } from "../db/array-literal.js";
 import { insertNewPageSql, upsertPageSql } from "./sql.js";
 
 export interface LoadContext {
@@ -25,15 +26,15 @@ export async function loadPage(db: pg.ClientBase, rows: Transaction[], context: 
   const unique = [...new Map(rows.map((row) => [row.id, row])).values()];
   if (unique.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
   const parameters = [
-    unique.map((r) => r.id),
-    unique.map((r) => r.createdAtPg),
-    unique.map((r) => r.updatedAtPg),
-    unique.map((r) => r.status),
-    unique.map((r) => r.balanceType),
-    unique.map((r) => r.amount),
-    unique.map((r) => r.description),
-    unique.map((r) => r.afterBalance),
-    unique.map((r) => r.raw),
+    arrayLiteral(unique.map((r) => r.id)),
+    arrayLiteral(unique.map((r) => r.createdAtPg)),
+    arrayLiteral(unique.map((r) => r.updatedAtPg)),
+    arrayLiteral(unique.map((r) => r.status)),
+    arrayLiteral(unique.map((r) => r.balanceType)),
+    arrayLiteral(unique.map((r) => r.amount)),
+    arrayLiteral(unique.map((r) => r.description)),
+    arrayLiteral(unique.map((r) => r.afterBalance)),
+    jsonArrayText(unique.map((r) => r.raw)),
     context.account,
     context.seenAt,
     context.runId,

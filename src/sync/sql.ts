@@ -1,16 +1,22 @@
-// The SQL the sync runs, in one place. Every value is a parameter; arrays travel as typed Postgres
-// arrays and are unnested, so a page is one statement whatever its size.
+// The SQL the sync runs, in one place. Every value is a parameter; columns travel as typed Postgres
+// arrays (the raw rows as one JSON array) and are unnested side by side, so a page is one statement
+// whatever its size.
 
 /** Columns of a transaction version, in the order the loader's arrays are passed. */
 const versionColumns = "created_at, updated_at, status, balance_type, amount, description, after_balance, raw";
 
 const incomingVersionColumns = versionColumns.split(", ").map((c) => `i.${c}`).join(", ");
 
-/** The batch's arrays as rows: $1 ids, $2..$9 the version columns. */
+/**
+ * The batch's columns as rows: $1 ids, $2..$8 the typed version columns, $9 the raw rows as one JSON
+ * array. ROWS FROM zips them by position (a jsonb[] would cost the client an escaped copy of every
+ * raw row and Postgres the unescaping).
+ */
 const incomingSql = `incoming AS (
   SELECT *
-  FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::text[], $5::text[],
-              $6::numeric[], $7::text[], $8::numeric[], $9::jsonb[])
+  FROM ROWS FROM (unnest($1::uuid[]), unnest($2::timestamptz[]), unnest($3::timestamptz[]), unnest($4::text[]),
+                  unnest($5::text[]), unnest($6::numeric[]), unnest($7::text[]), unnest($8::numeric[]),
+                  jsonb_array_elements($9::jsonb))
     AS t(id, ${versionColumns})
 )`;
 

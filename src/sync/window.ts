@@ -2,6 +2,7 @@ import type pg from "pg";
 import type { GenerectClient } from "../api/client.js";
 import { formatInstant, toPgTimestamp } from "../api/time.js";
 import { GuardError } from "../errors.js";
+import { arrayLiteral } from "../db/array-literal.js";
 import { inTransaction } from "../db/pool.js";
 import { type LoadCounts, loadPage } from "./load.js";
 import { type Window, defaultMaxRowsPerWindow, splitWindow } from "./plan.js";
@@ -143,7 +144,7 @@ async function walkAndCommit(context: WindowContext, window: Window, prefetched:
       }
 
       const deleted = await db.query<{ deleted: number }>(markDeletedSql, [
-        context.account, from, to, [...result.ids], context.seenAt, context.runId,
+        context.account, from, to, arrayLiteral([...result.ids]), context.seenAt, context.runId,
       ]);
       await db.query(advanceWatermarkSql, [context.account, transactionsStream, to, context.runId]);
       const stats: WindowStats = { window, walks: walk, count: result.countAtEnd, deleted: deleted.rows[0]!.deleted, ...totals };

@@ -64,6 +64,16 @@ describe("npm run bench", () => {
     expect(report.ratios.syncVsCeiling).toBeGreaterThan(0);
     expect(report.ratios.syncVsNaive).toBeGreaterThan(0);
     expect(report.ratios.latencyBoundRowsPerSec).toBeNull();
+    // The CPU bound is the backfill's measured CPU per row over the machine's CPUs (inline simulator: in node's).
+    const sync = report.phases.syncBackfill;
+    if (sync.cpuSeconds.postgres === null) {
+      expect(report.ratios.cpuBound).toBeNull();
+    } else {
+      const perRow = ((sync.cpuSeconds.node + sync.cpuSeconds.postgres) * 1e6) / rows;
+      expect(report.ratios.cpuBound.microsPerRow.total).toBeCloseTo(perRow, -1);
+      expect(report.ratios.cpuBound.rowsPerSec).toBeCloseTo((report.settings.cpus * 1e6) / report.ratios.cpuBound.microsPerRow.total, -2);
+      expect(report.ratios.cpuBound.vsCeiling).toBeCloseTo(report.ratios.cpuBound.rowsPerSec / report.ratios.ceilingRowsPerSec, 2);
+    }
     expect(report.targets.length).toBeGreaterThan(0);
 
     // Every scratch database (bench_<label>_<pid>_<random>) was dropped.

@@ -77,3 +77,45 @@ describe("first backfill over several windows", () => {
     expect(run!.pages).toBeLessThanOrEqual(Math.ceil(sim.ledger.size / 100) + run!.windows_walked);
   });
 });
+
+describe("text that array literals must escape", () => {
+  // The loader sends each column as one Postgres array literal and the raw rows as one JSON array;
+  // a quote, a backslash, a comma, a brace or the word NULL inside a value must arrive as itself.
+  const awkward = ['say "hi"', "C:\\temp\\", "a,b", "{x}", "NULL", "", " padded ", "tab\there", "line\nbreak", "naïve ☕ 🚀", '\\"'];
+  let db: TestDatabase;
+  let sim: SimulatorHandle;
+
+  beforeAll(async () => {
+    db = await createMigratedDatabase("backfill-escapes");
+    const ledger = new Ledger();
+    const start = Date.now() - 10 * day;
+    awkward.forEach((text, i) => {
+      ledger.add({ created_at: new Date(start + i * 60_000), description: text, balance_type: `type ${text}`, status: "success" });
+    });
+    sim = await startTestSimulator({ ledger });
+  });
+  afterAll(async () => {
+    await sim?.close();
+    await db?.drop();
+  });
+
+  test("inserted, then updated, every value equals the API's", async () => {
+    const first = await syncOnce(db.url, sim, { windowMs: 30 * day });
+    expect(first.inserted).toBe(awkward.length);
+    await expectDatabaseEqualsLedger(db.url, sim);
+    const stored = await query<{ description: string; raw_description: string }>(
+      db.url, `SELECT description, raw->>'description' AS raw_description FROM transactions ORDER BY created_at`,
+    );
+    expect(stored.map((r) => r.description)).toEqual(awkward);
+    expect(stored.map((r) => r.raw_description)).toEqual(awkward);
+
+    // The same texts reversed over the same ids: the upsert path, with versions.
+    const oldestFirst = [...sim.ledger.all()].sort((a, b) => a.created_at.localeCompare(b.created_at));
+    oldestFirst.forEach((row, i) => sim.ledger.update(row.id, { description: awkward[awkward.length - 1 - i]! }));
+    const second = await syncOnce(db.url, sim, { windowMs: 30 * day, lookbackMs: 30 * day });
+    expect(second).toMatchObject({ inserted: 0, updated: awkward.length });
+    await expectDatabaseEqualsLedger(db.url, sim);
+    const [versions] = await query<{ n: string }>(db.url, `SELECT count(*)::text AS n FROM transaction_versions WHERE description = ANY($1::text[])`, [awkward]);
+    expect(Number(versions!.n)).toBe(2 * awkward.length);
+  });
+});
