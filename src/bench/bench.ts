@@ -7,7 +7,7 @@ import { type BenchServer, checkpoint, createScratchDatabase } from "./database.
 import { type MeasureContext, measure } from "./measure.js";
 import { runCliSync } from "./cli-run.js";
 import { type PhaseContext, apiCeiling, benchAccount, benchConfig, dbCeiling, heldCounts, naive, prepareDbCeiling, rowsInLastLookback, syncOnce } from "./phases.js";
-import { type BenchReport, type CpuBound, type PhaseReport, type SweepPoint, type TargetCheck, phaseReport } from "./report.js";
+import { type BenchReport, type CpuBound, type PhaseReport, type SweepPoint, type TargetCheck, phaseReport, round } from "./report.js";
 import type { BenchSimulator } from "./sim-host.js";
 import { lineChart } from "./svg.js";
 import { profiled, summarizeProfile } from "./profile.js";
@@ -202,14 +202,14 @@ function cpuBound(sync: PhaseReport, simulator: BenchArgs["simulator"], ceiling:
   const { node, postgres, simulator: sim } = sync.cpuSeconds;
   if (postgres === null || (simulator === "process" && sim === null) || sync.rows === 0) return null;
   const perRow = (seconds: number) => (seconds * 1e6) / sync.rows;
-  const micros = { node: perRow(node), postgres: perRow(postgres), simulator: perRow(simulator === "process" ? sim! : 0), total: 0 };
-  micros.total = micros.node + micros.postgres + micros.simulator;
-  const rowsPerSec = (cpus * 1e6) / micros.total;
+  const micros = { node: perRow(node), postgres: perRow(postgres), simulator: simulator === "process" ? perRow(sim!) : 0 };
+  const total = micros.node + micros.postgres + micros.simulator;
+  const rowsPerSec = (cpus * 1e6) / total;
   return {
-    microsPerRow: { node: tenths(micros.node), postgres: tenths(micros.postgres), simulator: tenths(micros.simulator), total: tenths(micros.total) },
+    microsPerRow: { node: round(micros.node, 1), postgres: round(micros.postgres, 1), simulator: round(micros.simulator, 1), total: round(total, 1) },
     rowsPerSec: Math.round(rowsPerSec),
     vsCeiling: round(rowsPerSec / ceiling),
-    forTargetMicrosPerRow: tenths((cpus * 1e6) / (0.7 * ceiling)),
+    forTargetMicrosPerRow: round((cpus * 1e6) / (0.7 * ceiling), 1),
   };
 }
 
@@ -296,9 +296,6 @@ function assemble(
     ...(sweep ? { sweep } : {}),
   };
 }
-
-const round = (value: number) => Math.round(value * 1000) / 1000;
-const tenths = (value: number) => Math.round(value * 10) / 10;
 
 export async function writeChart(report: BenchReport): Promise<void> {
   if (!report.sweep) return;

@@ -89,7 +89,7 @@ export interface BenchReport {
 }
 
 const mb = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
-const round = (value: number, digits = 3) => Math.round(value * 10 ** digits) / 10 ** digits;
+export const round = (value: number, digits = 3) => Math.round(value * 10 ** digits) / 10 ** digits;
 
 export function phaseReport(label: string, rows: number, m: Measurement, details: Record<string, unknown> = {}): PhaseReport {
   return {
