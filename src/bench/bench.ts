@@ -6,8 +6,9 @@ import type { BenchArgs } from "./args.js";
 import { type BenchServer, checkpoint, createScratchDatabase } from "./database.js";
 import { type MeasureContext, measure } from "./measure.js";
 import { runCliSync } from "./cli-run.js";
-import { type PhaseContext, apiCeiling, benchAccount, benchConfig, dbCeiling, heldCounts, naive, prepareDbCeiling, rowsInLastLookback, syncOnce } from "./phases.js";
-import { type BenchReport, type CpuBound, type PhaseReport, type SweepPoint, type TargetCheck, phaseReport, round } from "./report.js";
+import { type CopyTarget, type PhaseContext, apiCeiling, benchAccount, benchConfig, dbCeiling, heldCounts, naive, prepareDbCeiling, rowsInLastLookback, syncOnce } from "./phases.js";
+import { type BenchReport, type PhaseReport, type SweepPoint, type TargetCheck, phaseReport, round } from "./report.js";
+import { cpuBound, workBound } from "./bounds.js";
 import type { BenchSimulator } from "./sim-host.js";
 import { lineChart } from "./svg.js";
 import { profiled, summarizeProfile } from "./profile.js";
@@ -39,23 +40,26 @@ export async function runBench(args: BenchArgs, sim: BenchSimulator, server: Ben
   say(`  ${rate(phases.apiCeiling)}, ${api.measurement.apiRequests} requests`);
   checks.push({ what: "API ceiling rows", expected: n, actual: api.result.rows });
 
-  // 2. DB ceiling
+  // 2. DB ceiling, then (for the work bound) the two tables every sync writes, with their indexes
   say("DB ceiling: writing the ledger as COPY text (not measured)");
   const prepared = await prepareDbCeiling(context);
+  const copies: { key: "dbCeiling" | "dbCopyIndexed" | "dbCopyVersions"; table: CopyTarget; label: string; say: string }[] = [
+    { key: "dbCeiling", table: "bench_copy", label: "DB ceiling (COPY FROM STDIN)",
+      say: `DB ceiling: COPY of ${n} rows (${(prepared.bytes / 1048576).toFixed(0)} MB of text) into a table shaped like transactions` },
+    { key: "dbCopyIndexed", table: "bench_copy_indexed", label: "DB info: COPY with transactions' 5 indexes",
+      say: "DB, for the work bound: the same COPY into a table with all 5 indexes of transactions" },
+    { key: "dbCopyVersions", table: "bench_copy_versions", label: "DB info: COPY into transaction_versions' shape",
+      say: "DB, for the work bound: the same rows into a table shaped like transaction_versions (its 3 indexes, no foreign key)" },
+  ];
   try {
-    await checkpoint(server);
-    say(`DB ceiling: COPY of ${n} rows (${(prepared.bytes / 1048576).toFixed(0)} MB of text) into a table shaped like transactions`);
-    const db = await measure(measured, () => dbCeiling(prepared));
-    phases.dbCeiling = phaseReport("DB ceiling (COPY FROM STDIN)", db.result.rows, db.measurement, { method: db.result.method, bytes: db.result.bytes });
-    say(`  ${rate(phases.dbCeiling)}`);
-    checks.push({ what: "DB ceiling rows", expected: n, actual: db.result.rows });
-
-    await checkpoint(server);
-    say("DB, for information: the same COPY into a table with all 5 indexes of transactions");
-    const indexed = await measure(measured, () => dbCeiling(prepared, "bench_copy_indexed"));
-    phases.dbCopyIndexed = phaseReport("DB info: COPY with transactions' 5 indexes", indexed.result.rows, indexed.measurement, { method: indexed.result.method });
-    say(`  ${rate(phases.dbCopyIndexed)}`);
-    checks.push({ what: "DB (indexed) rows", expected: n, actual: indexed.result.rows });
+    for (const copy of copies) {
+      await checkpoint(server);
+      say(copy.say);
+      const db = await measure(measured, () => dbCeiling(prepared, copy.table));
+      phases[copy.key] = phaseReport(copy.label, db.result.rows, db.measurement, { method: db.result.method, bytes: db.result.bytes });
+      say(`  ${rate(phases[copy.key]!)}`);
+      checks.push({ what: `COPY rows into ${copy.table}`, expected: n, actual: db.result.rows });
+    }
   } finally {
     await prepared.cleanup();
   }
@@ -197,22 +201,6 @@ async function concurrencySweep(
   return { chart: args.chart!, points };
 }
 
-/** See CpuBound. The simulator's CPU counts when it is a child; inline, it is already in node's. */
-function cpuBound(sync: PhaseReport, simulator: BenchArgs["simulator"], ceiling: number, cpus: number): CpuBound | null {
-  const { node, postgres, simulator: sim } = sync.cpuSeconds;
-  if (postgres === null || (simulator === "process" && sim === null) || sync.rows === 0) return null;
-  const perRow = (seconds: number) => (seconds * 1e6) / sync.rows;
-  const micros = { node: perRow(node), postgres: perRow(postgres), simulator: simulator === "process" ? perRow(sim!) : 0 };
-  const total = micros.node + micros.postgres + micros.simulator;
-  const rowsPerSec = (cpus * 1e6) / total;
-  return {
-    microsPerRow: { node: round(micros.node, 1), postgres: round(micros.postgres, 1), simulator: round(micros.simulator, 1), total: round(total, 1) },
-    rowsPerSec: Math.round(rowsPerSec),
-    vsCeiling: round(rowsPerSec / ceiling),
-    forTargetMicrosPerRow: round((cpus * 1e6) / (0.7 * ceiling), 1),
-  };
-}
-
 function assemble(
   args: BenchArgs,
   server: BenchServer,
@@ -241,12 +229,14 @@ function assemble(
     syncVsLatencyBound: bound === null ? null : round(sync.rowsPerSec / bound),
     // With latency the sync waits on round trips, not on CPU.
     cpuBound: args.latencyMs === 0 ? cpuBound(sync, args.simulator, ceiling, os.availableParallelism()) : null,
+    workBound: args.latencyMs === 0 ? workBound(phases, args.simulator, ceiling, os.availableParallelism()) : null,
   };
 
   const targets: TargetCheck[] = [];
   // The issue sets these two at zero latency (with latency, both sides wait on the same round trips).
   if (args.latencyMs === 0) {
-    targets.push({ target: "full backfill ≥ 0.7 × min(API, DB ceiling)", actual: `${ratios.syncVsCeiling.toFixed(2)} × (${ceilingIs} ceiling)`, met: ratios.syncVsCeiling >= 0.7 });
+    const reachable = ratios.workBound ? `; no sync with this client and schema passes ${ratios.workBound.vsCeiling.toFixed(2)} × here (work bound)` : "";
+    targets.push({ target: "full backfill ≥ 0.7 × min(API, DB ceiling)", actual: `${ratios.syncVsCeiling.toFixed(2)} × (${ceilingIs} ceiling)${reachable}`, met: ratios.syncVsCeiling >= 0.7 });
     targets.push({ target: "full backfill ≥ 10 × naive", actual: `${ratios.syncVsNaive.toFixed(1)} ×`, met: ratios.syncVsNaive >= 10 });
   }
   if (bound !== null) {

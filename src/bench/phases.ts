@@ -18,7 +18,7 @@ import { walkOptionsFor } from "../sync/window.js";
 import { onCleanup } from "./cleanup.js";
 import { copyFrom } from "./copy.js";
 import { type BenchServer, createScratchDatabase, queryOne, withClient } from "./database.js";
-import { type BenchSimulator, copyColumns } from "./sim-host.js";
+import { type BenchSimulator, copyRowColumns } from "./sim-host.js";
 
 export const benchAccount = "bench";
 
@@ -95,30 +95,55 @@ export interface DbCeilingResult {
   bytes: number;
 }
 
+type CopyShape = "transactions" | "versions";
+
+/**
+ * The COPY targets. `bench_copy` is the ceiling: `transactions`' columns and primary key. The other
+ * two are the tables every sync must write, with their indexes (LIKE copies no foreign key): what
+ * writing them costs Postgres at the least, for the bench's work bound.
+ */
+export const copyTargets = {
+  bench_copy: { shape: "transactions", create: "(LIKE transactions INCLUDING DEFAULTS, PRIMARY KEY (id))" },
+  bench_copy_indexed: { shape: "transactions", create: "(LIKE transactions INCLUDING ALL)" },
+  bench_copy_versions: { shape: "versions", create: "(LIKE transaction_versions INCLUDING ALL)" },
+} as const;
+export type CopyTarget = keyof typeof copyTargets;
+
+/** Per table shape: the columns after the ledger's own, and their values (the same on every row). */
+function copyTail(shape: CopyShape, seenAt: string): { columns: string; values: string[] } {
+  return shape === "transactions"
+    ? { columns: "first_seen_at, last_seen_at", values: [seenAt, seenAt] }
+    : { columns: "seen_at, run_id, change", values: [seenAt, "1", "insert"] };
+}
+
 export interface PreparedCopy {
-  file: string;
+  /** The COPY text of each table shape, and its columns. */
+  files: Record<CopyShape, { path: string; columns: string }>;
+  /** Size of the ceiling's COPY text. */
   bytes: number;
   database: { url: string; drop(): Promise<void> };
   cleanup(): Promise<void>;
 }
 
-/** Unmeasured set-up of the DB ceiling: the COPY text on disk and an empty table shaped like `transactions`. */
+/** Unmeasured set-up of the COPY phases: the COPY texts on disk and the empty target tables. */
 export async function prepareDbCeiling(context: PhaseContext): Promise<PreparedCopy> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "generect-bench-copy-"));
   const removeDir = onCleanup(() => fs.rm(dir, { recursive: true, force: true }));
-  const file = path.join(dir, "transactions.copy");
-  await context.sim.writeCopyFile(file, benchAccount, new Date().toISOString());
+  const seenAt = new Date().toISOString();
+  const files = {} as PreparedCopy["files"];
+  for (const shape of ["transactions", "versions"] as const) {
+    const tail = copyTail(shape, seenAt);
+    files[shape] = { path: path.join(dir, `${shape}.copy`), columns: `${copyRowColumns}, ${tail.columns}` };
+    await context.sim.writeCopyFile(files[shape].path, benchAccount, tail.values);
+  }
   const database = await createScratchDatabase(context.server, "copy");
-  // Same column types, NOT NULLs, defaults and primary key as `transactions`; a regular (logged)
-  // table, so the same durability. The secondary indexes are left out, as the ceiling's definition says.
+  // Regular (logged) tables: the same durability as the real ones.
   await withClient(database.url, async (c) => {
-    await c.query(`CREATE TABLE bench_copy (LIKE transactions INCLUDING DEFAULTS, PRIMARY KEY (id))`);
-    // For information: the same with every index the real table has (what any writer of it pays).
-    await c.query(`CREATE TABLE bench_copy_indexed (LIKE transactions INCLUDING ALL)`);
+    for (const [table, { create }] of Object.entries(copyTargets)) await c.query(`CREATE TABLE ${c.escapeIdentifier(table)} ${create}`);
   });
-  const { size } = await fs.stat(file);
+  const { size } = await fs.stat(files.transactions.path);
   return {
-    file,
+    files,
     bytes: size,
     database,
     cleanup: async () => {
@@ -128,13 +153,11 @@ export async function prepareDbCeiling(context: PhaseContext): Promise<PreparedC
   };
 }
 
-/**
- * COPY ... FROM STDIN of every ledger row (raw jsonb included) into a scratch table, one statement:
- * `bench_copy` (primary key only: the ceiling) or `bench_copy_indexed` (all of transactions' indexes).
- */
-export async function dbCeiling(prepared: PreparedCopy, table: "bench_copy" | "bench_copy_indexed" = "bench_copy"): Promise<DbCeilingResult> {
+/** COPY ... FROM STDIN of every ledger row (raw jsonb included) into one of the copyTargets, one statement. */
+export async function dbCeiling(prepared: PreparedCopy, table: CopyTarget = "bench_copy"): Promise<DbCeilingResult> {
+  const file = prepared.files[copyTargets[table].shape];
   const rows = await withClient(prepared.database.url, (client) =>
-    copyFrom(client, `COPY ${client.escapeIdentifier(table)} (${copyColumns}) FROM STDIN`, createReadStream(prepared.file, { highWaterMark: 256 * 1024 })),
+    copyFrom(client, `COPY ${client.escapeIdentifier(table)} (${file.columns}) FROM STDIN`, createReadStream(file.path, { highWaterMark: 256 * 1024 })),
   );
   return { rows, method: `one text-format copy from stdin into ${table}`, bytes: prepared.bytes };
 }

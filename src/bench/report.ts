@@ -4,7 +4,7 @@ import { TRANSACTIONS_PATH } from "../simulator/index.js";
 import type { Measurement } from "./measure.js";
 
 export type PhaseKey =
-  | "apiCeiling" | "dbCeiling" | "dbCopyIndexed" | "syncBackfill" | "syncIncrementalNothingNew" | "syncIncrementalChanges" | "syncCli" | "naive";
+  | "apiCeiling" | "dbCeiling" | "dbCopyIndexed" | "dbCopyVersions" | "syncBackfill" | "syncIncrementalNothingNew" | "syncIncrementalChanges" | "syncCli" | "naive";
 
 export interface PhaseReport {
   label: string;
@@ -49,6 +49,20 @@ export interface CpuBound {
   forTargetMicrosPerRow: number;
 }
 
+/**
+ * The least work any sync with this client and this schema does per row, each part at its cost
+ * measured alone in the same run: fetching every page (the API ceiling: client and simulator) and
+ * writing every row into `transactions` and `transaction_versions` with their indexes by COPY,
+ * Postgres's cheapest way in. Spread perfectly over every CPU: no pipeline and no number of writer
+ * connections does this work faster. It is generous: the versions' foreign key, the upsert's
+ * comparisons and the window checks are left out.
+ */
+export interface WorkBound {
+  microsPerRow: { fetch: number; transactions: number; versions: number; total: number };
+  rowsPerSec: number;
+  vsCeiling: number;
+}
+
 export interface BenchReport {
   settings: {
     rows: number;
@@ -82,6 +96,8 @@ export interface BenchReport {
     syncVsLatencyBound: number | null;
     /** What the backfill's own CPU cost per row allows on this machine's CPUs; null with latency, or when a process's CPU is unknown. */
     cpuBound: CpuBound | null;
+    /** What any sync with this client and schema could reach on this machine's CPUs; null with latency, or when a process's CPU is unknown. */
+    workBound: WorkBound | null;
   };
   targets: TargetCheck[];
   verification: { ok: boolean; checks: { what: string; expected: number; actual: number }[] };
@@ -115,7 +131,7 @@ export function phaseReport(label: string, rows: number, m: Measurement, details
 }
 
 export const phaseOrder: PhaseKey[] = [
-  "apiCeiling", "dbCeiling", "dbCopyIndexed", "syncBackfill", "syncIncrementalNothingNew", "syncIncrementalChanges", "syncCli", "naive",
+  "apiCeiling", "dbCeiling", "dbCopyIndexed", "dbCopyVersions", "syncBackfill", "syncIncrementalNothingNew", "syncIncrementalChanges", "syncCli", "naive",
 ];
 
 const thousands = (n: number) => Math.round(n).toLocaleString("en-US");
@@ -165,6 +181,14 @@ export function formatReport(report: BenchReport): string {
     lines.push(
       `CPU bound: the backfill used ${c.microsPerRow.total.toFixed(0)} µs of CPU per row (node ${c.microsPerRow.node.toFixed(0)} / pg ${c.microsPerRow.postgres.toFixed(0)} / sim ${c.microsPerRow.simulator.toFixed(0)}); ` +
         `at that cost ${s.cpus} CPUs cannot pass ${thousands(c.rowsPerSec)} rows/s = ${c.vsCeiling.toFixed(2)} × ceiling (0.7 × ceiling needs ≤ ${c.forTargetMicrosPerRow.toFixed(0)} µs per row)`,
+    );
+  }
+  if (r.workBound) {
+    const w = r.workBound.microsPerRow;
+    lines.push(
+      `work bound: fetching with this client costs ${w.fetch.toFixed(0)} µs of CPU per row (API ceiling), writing transactions ${w.transactions.toFixed(0)} ` +
+        `and transaction_versions ${w.versions.toFixed(0)} (COPY, with their indexes); at ${w.total.toFixed(0)} µs per row ${s.cpus} CPUs cannot pass ` +
+        `${thousands(r.workBound.rowsPerSec)} rows/s = ${r.workBound.vsCeiling.toFixed(2)} × ceiling, whatever the sync's pipeline or number of writers`,
     );
   }
   if (r.latencyBoundRowsPerSec !== null) {

@@ -22,7 +22,7 @@ async function handle(request: Request): Promise<unknown> {
     case "mutate":
       return host.mutate(request.args[0] as Parameters<SimHost["mutate"]>[0]);
     case "copy":
-      return host.writeCopyFile(...(request.args as [string, string, string]));
+      return host.writeCopyFile(...(request.args as [string, string, string[]]));
     case "close":
       await host.close();
       host = undefined;

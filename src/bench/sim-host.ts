@@ -42,13 +42,13 @@ export interface BenchSimulator {
   /** Requests answered since start, by path (failed ones included). */
   requests(): Promise<Record<string, number>>;
   mutate(spec: MutationSpec): Promise<MutationResult>;
-  /** Writes every ledger row as the `transactions` columns of bench's COPY, text format. */
-  writeCopyFile(file: string, account: string, seenAt: string): Promise<void>;
+  /** Writes every ledger row as `copyRowColumns` followed by the constant `tail` values, in COPY's text format. */
+  writeCopyFile(file: string, account: string, tail: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }
 
-/** Columns written by writeCopyFile, in order. */
-export const copyColumns = "id, account, created_at, updated_at, status, balance_type, amount, description, after_balance, raw, first_seen_at, last_seen_at";
+/** The ledger's columns as writeCopyFile writes them, in order, before the caller's constant tail. */
+export const copyRowColumns = "id, account, created_at, updated_at, status, balance_type, amount, description, after_balance, raw";
 
 function addCounts(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
   const sum = { ...a };
@@ -131,11 +131,11 @@ export class SimHost implements BenchSimulator {
     return { added: spec.added, changed, lookbackMs, size: this.size, url: this.url };
   }
 
-  async writeCopyFile(file: string, account: string, seenAt: string): Promise<void> {
+  async writeCopyFile(file: string, account: string, tail: readonly string[]): Promise<void> {
     const out = createWriteStream(file);
     const rows = this.server.ledger.all();
     const prefix = `\t${copyText(account)}\t`;
-    const seen = `\t${seenAt}\t${seenAt}\n`;
+    const seen = `${tail.map((value) => `\t${copyText(value)}`).join("")}\n`;
     const batch = 2000;
     for (let start = 0; start < rows.length; start += batch) {
       let text = "";

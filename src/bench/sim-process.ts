@@ -63,8 +63,8 @@ export class ChildSimulator implements BenchSimulator {
     return result;
   }
 
-  async writeCopyFile(file: string, account: string, seenAt: string): Promise<void> {
-    await this.call("copy", file, account, seenAt);
+  async writeCopyFile(file: string, account: string, tail: readonly string[]): Promise<void> {
+    await this.call("copy", file, account, tail);
   }
 
   async close(): Promise<void> {
