@@ -58,7 +58,7 @@ export async function runBench(args: BenchArgs, sim: BenchSimulator, server: Ben
       const db = await measure(measured, () => dbCeiling(prepared, copy.table));
       phases[copy.key] = phaseReport(copy.label, db.result.rows, db.measurement, { method: db.result.method, bytes: db.result.bytes });
       say(`  ${rate(phases[copy.key]!)}`);
-      checks.push({ what: `COPY rows into ${copy.table}`, expected: n, actual: db.result.rows });
+      checks.push({ what: `rows copied into ${copy.table}`, expected: n, actual: db.result.rows });
     }
   } finally {
     await prepared.cleanup();

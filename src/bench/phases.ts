@@ -95,30 +95,27 @@ export interface DbCeilingResult {
   bytes: number;
 }
 
-type CopyShape = "transactions" | "versions";
-
 /**
  * The COPY targets. `bench_copy` is the ceiling: `transactions`' columns and primary key. The other
  * two are the tables every sync must write, with their indexes (LIKE copies no foreign key): what
  * writing them costs Postgres at the least, for the bench's work bound.
  */
-export const copyTargets = {
-  bench_copy: { shape: "transactions", create: "(LIKE transactions INCLUDING DEFAULTS, PRIMARY KEY (id))" },
-  bench_copy_indexed: { shape: "transactions", create: "(LIKE transactions INCLUDING ALL)" },
-  bench_copy_versions: { shape: "versions", create: "(LIKE transaction_versions INCLUDING ALL)" },
-} as const;
-export type CopyTarget = keyof typeof copyTargets;
+const createCopyTargetsSql = `
+CREATE TABLE bench_copy (LIKE transactions INCLUDING DEFAULTS, PRIMARY KEY (id));
+CREATE TABLE bench_copy_indexed (LIKE transactions INCLUDING ALL);
+CREATE TABLE bench_copy_versions (LIKE transaction_versions INCLUDING ALL)`;
+export type CopyTarget = "bench_copy" | "bench_copy_indexed" | "bench_copy_versions";
 
-/** Per table shape: the columns after the ledger's own, and their values (the same on every row). */
-function copyTail(shape: CopyShape, seenAt: string): { columns: string; values: string[] } {
-  return shape === "transactions"
-    ? { columns: "first_seen_at, last_seen_at", values: [seenAt, seenAt] }
-    : { columns: "seen_at, run_id, change", values: [seenAt, "1", "insert"] };
-}
+/** The two table shapes' COPY columns: the ledger's own, then a few that hold one value on every row (copyTail). */
+type CopyShape = "transactions" | "versions";
+const transactionsCopyColumns = `${copyRowColumns}, first_seen_at, last_seen_at`;
+const versionsCopyColumns = `${copyRowColumns}, seen_at, run_id, change`;
+const shapeOf = (table: CopyTarget): CopyShape => (table === "bench_copy_versions" ? "versions" : "transactions");
+const copyTail = (shape: CopyShape, seenAt: string) => (shape === "transactions" ? [seenAt, seenAt] : [seenAt, "1", "insert"]);
 
 export interface PreparedCopy {
-  /** The COPY text of each table shape, and its columns. */
-  files: Record<CopyShape, { path: string; columns: string }>;
+  /** The COPY text of each table shape. */
+  files: Record<CopyShape, string>;
   /** Size of the ceiling's COPY text. */
   bytes: number;
   database: { url: string; drop(): Promise<void> };
@@ -130,18 +127,12 @@ export async function prepareDbCeiling(context: PhaseContext): Promise<PreparedC
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "generect-bench-copy-"));
   const removeDir = onCleanup(() => fs.rm(dir, { recursive: true, force: true }));
   const seenAt = new Date().toISOString();
-  const files = {} as PreparedCopy["files"];
-  for (const shape of ["transactions", "versions"] as const) {
-    const tail = copyTail(shape, seenAt);
-    files[shape] = { path: path.join(dir, `${shape}.copy`), columns: `${copyRowColumns}, ${tail.columns}` };
-    await context.sim.writeCopyFile(files[shape].path, benchAccount, tail.values);
-  }
+  const files = { transactions: path.join(dir, "transactions.copy"), versions: path.join(dir, "versions.copy") };
+  for (const shape of ["transactions", "versions"] as const) await context.sim.writeCopyFile(files[shape], benchAccount, copyTail(shape, seenAt));
   const database = await createScratchDatabase(context.server, "copy");
   // Regular (logged) tables: the same durability as the real ones.
-  await withClient(database.url, async (c) => {
-    for (const [table, { create }] of Object.entries(copyTargets)) await c.query(`CREATE TABLE ${c.escapeIdentifier(table)} ${create}`);
-  });
-  const { size } = await fs.stat(files.transactions.path);
+  await withClient(database.url, (c) => c.query(createCopyTargetsSql));
+  const { size } = await fs.stat(files.transactions);
   return {
     files,
     bytes: size,
@@ -153,11 +144,12 @@ export async function prepareDbCeiling(context: PhaseContext): Promise<PreparedC
   };
 }
 
-/** COPY ... FROM STDIN of every ledger row (raw jsonb included) into one of the copyTargets, one statement. */
+/** COPY ... FROM STDIN of every ledger row (raw jsonb included) into one of the copy targets, one statement. */
 export async function dbCeiling(prepared: PreparedCopy, table: CopyTarget = "bench_copy"): Promise<DbCeilingResult> {
-  const file = prepared.files[copyTargets[table].shape];
+  const shape = shapeOf(table);
+  const columns = shape === "versions" ? versionsCopyColumns : transactionsCopyColumns;
   const rows = await withClient(prepared.database.url, (client) =>
-    copyFrom(client, `COPY ${client.escapeIdentifier(table)} (${file.columns}) FROM STDIN`, createReadStream(file.path, { highWaterMark: 256 * 1024 })),
+    copyFrom(client, `COPY ${client.escapeIdentifier(table)} (${columns}) FROM STDIN`, createReadStream(prepared.files[shape], { highWaterMark: 256 * 1024 })),
   );
   return { rows, method: `one text-format copy from stdin into ${table}`, bytes: prepared.bytes };
 }
