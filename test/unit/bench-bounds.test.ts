@@ -10,41 +10,42 @@ function phase(rows: number, cpu: Partial<PhaseReport["cpuSeconds"]>): PhaseRepo
   };
 }
 
-// CPU seconds of the README's 1M-row run (simulator in a child process); ceiling 98,664 rows/s.
+// CPU seconds of the 1M-row run in the README (simulator in a child process); ceiling 52,030 rows/s.
 const rows = 1_000_000;
+const ceiling = 52_030;
 const measured = {
-  apiCeiling: phase(rows, { node: 9.9, postgres: 0, simulator: 2.8 }),
-  dbCopyIndexed: phase(rows, { node: 1.4, postgres: 17.3, simulator: 0 }),
-  dbCopyVersions: phase(rows, { node: 1.5, postgres: 15.0, simulator: 0 }),
+  apiCeiling: phase(rows, { node: 18.4, postgres: 0, simulator: 6.1 }),
+  dbCopyIndexed: phase(rows, { node: 2.1, postgres: 34.3, simulator: 0 }),
+  dbCopyVersions: phase(rows, { node: 1.8, postgres: 22.6, simulator: 0 }),
 };
 
 describe("workBound", () => {
   test("adds fetching and writing both tables per row, and spreads the sum over the CPUs", () => {
-    const bound = workBound(measured, "process", 98_664, 2)!;
-    expect(bound.microsPerRow).toEqual({ fetch: 12.7, transactions: 18.7, versions: 16.5, total: 47.9 });
-    expect(bound.rowsPerSec).toBe(Math.round(2e6 / 47.9)); // 41,754
-    expect(bound.vsCeiling).toBe(0.423);
-    expect(workBound(measured, "process", 98_664, 4)!.rowsPerSec).toBe(Math.round(4e6 / 47.9));
+    const bound = workBound(measured, "process", ceiling, 2)!;
+    expect(bound.microsPerRow).toEqual({ fetch: 24.5, transactions: 36.4, versions: 24.4, total: 85.3 });
+    expect(bound.rowsPerSec).toBe(Math.round(2e6 / 85.3)); // 23,447
+    expect(bound.vsCeiling).toBe(0.451);
+    expect(workBound(measured, "process", ceiling, 4)!.rowsPerSec).toBe(Math.round(4e6 / 85.3));
   });
 
   test("an inline simulator's CPU is already in node's and is not added again", () => {
-    const inline = { ...measured, apiCeiling: phase(rows, { node: 12.7, postgres: 0, simulator: 5 }) };
-    expect(workBound(inline, "inline", 98_664, 2)!.microsPerRow.fetch).toBe(12.7);
+    const inline = { ...measured, apiCeiling: phase(rows, { node: 24.5, postgres: 0, simulator: 6.1 }) };
+    expect(workBound(inline, "inline", ceiling, 2)!.microsPerRow.fetch).toBe(24.5);
   });
 
   test("is unknown when a phase is missing or Postgres's CPU could not be read (a remote server)", () => {
-    expect(workBound({ ...measured, dbCopyVersions: undefined }, "process", 98_664, 2)).toBeNull();
-    expect(workBound({ ...measured, dbCopyIndexed: phase(rows, { node: 1.4, postgres: null }) }, "process", 98_664, 2)).toBeNull();
-    expect(workBound({ ...measured, apiCeiling: phase(rows, { node: 9.9, simulator: null }) }, "process", 98_664, 2)).toBeNull();
+    expect(workBound({ ...measured, dbCopyVersions: undefined }, "process", ceiling, 2)).toBeNull();
+    expect(workBound({ ...measured, dbCopyIndexed: phase(rows, { node: 2.1, postgres: null }) }, "process", ceiling, 2)).toBeNull();
+    expect(workBound({ ...measured, apiCeiling: phase(rows, { node: 18.4, simulator: null }) }, "process", ceiling, 2)).toBeNull();
   });
 });
 
 describe("cpuBound", () => {
   test("spreads the backfill's own CPU per row over the CPUs and says what 0.7 × ceiling would need", () => {
-    const bound = cpuBound(phase(rows, { node: 16.5, postgres: 32.1, simulator: 4.4 }), "process", 98_664, 2)!;
-    expect(bound.microsPerRow).toEqual({ node: 16.5, postgres: 32.1, simulator: 4.4, total: 53 });
-    expect(bound.rowsPerSec).toBe(Math.round(2e6 / 53));
-    expect(bound.vsCeiling).toBe(0.382);
-    expect(bound.forTargetMicrosPerRow).toBe(29); // 2e6 / (0.7 × 98,664)
+    const bound = cpuBound(phase(rows, { node: 26.4, postgres: 61.4, simulator: 7.4 }), "process", ceiling, 2)!;
+    expect(bound.microsPerRow).toEqual({ node: 26.4, postgres: 61.4, simulator: 7.4, total: 95.2 });
+    expect(bound.rowsPerSec).toBe(Math.round(2e6 / 95.2)); // 21,008
+    expect(bound.vsCeiling).toBe(0.404);
+    expect(bound.forTargetMicrosPerRow).toBe(54.9); // 2e6 / (0.7 × 52,030)
   });
 });
