@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "@jest/globals";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "@jest/globals";
 import { JsonNumber, Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { runCli } from "../helpers/cli.js";
@@ -21,9 +21,11 @@ describe("guards", () => {
     sim.faults.ignoreFilters = false;
     sim.faults.transformRow = undefined;
   });
+  afterEach(async () => {
+    await db?.drop(); // each test has its own database
+  });
   afterAll(async () => {
     await sim?.close();
-    await db?.drop();
   });
 
   test("a server that ignores the created_at filter fails the run and advances nothing", async () => {

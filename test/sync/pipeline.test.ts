@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "@jest/globals";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "@jest/globals";
 import { Ledger, seedTransactions, type SimulatorHandle, TRANSACTIONS_PATH } from "../../src/simulator/index.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { expectDatabaseEqualsLedger, startTestSimulator, syncOnce, syncRuns, watermark } from "../helpers/sync.js";
@@ -17,9 +17,11 @@ describe("windows in a pipeline", () => {
     db = await createMigratedDatabase("pipeline");
     sim.faults.intercept = undefined;
   });
+  afterEach(async () => {
+    await db?.drop(); // each test has its own database
+  });
   afterAll(async () => {
     await sim?.close();
-    await db?.drop();
   });
 
   test("the next window is walked while the current one finishes, and requests in flight never exceed SYNC_CONCURRENCY", async () => {
