@@ -19,7 +19,7 @@ export const ExitCode = {
   Success: 0,
   /** The run failed: API, database, guard or bad data. The message says which. */
   Failure: 1,
-  /** Bad configuration or command-line usage; nothing was touched. */
+  /** Bad configuration or command-line usage (a test-mode API key included); nothing was written. */
   Usage: 2,
   /** Another run holds the lock for this account; nothing was touched (EX_TEMPFAIL). */
   Locked: 75,
