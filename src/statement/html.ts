@@ -30,8 +30,9 @@ export function renderHtml(s: Statement, opts: HtmlOptions = {}): string {
 
   const totals = types.map((t) => {
     const ls = s.lines.filter((l) => l.balance_type === t);
-    const sum = (k: keyof StatementLine) => sumDecimals(ls.map((l) => l[k] as string));
-    const spent = ls.every((l) => l.generect_spent !== null) ? sumDecimals(ls.map((l) => l.generect_spent!)) : null;
+    // A total over a month the ledger does not know is unknown too: n/a, not a partial sum.
+    const sum = (k: keyof StatementLine) => (ls.every((l) => l[k] !== null) ? sumDecimals(ls.map((l) => l[k] as string)) : null);
+    const spent = sum("generect_spent");
     return `<tr class="total" data-type="${esc(t)}"><td>${esc(t)}</td>${money(sum("charges"), "charges")}${money(sum("top_ups"), "top_ups")}${money(sum("refunds"), "refunds")}${money(sum("reversed"), "reversed")}${money(spent, "generect_spent")}</tr>`;
   });
 
@@ -128,7 +129,7 @@ function balanceChart(s: Statement, months: string[], types: string[], color: (t
 
 function spendChart(s: Statement, months: string[], types: string[], color: (t: string) => string): string {
   // Spend is shown positive: -charges.
-  const perMonth = months.map((m) => s.lines.filter((l) => l.month === m && l.charges !== "0"));
+  const perMonth = months.map((m) => s.lines.filter((l) => l.month === m && l.charges !== null && l.charges !== "0"));
   const totals = perMonth.map((ls) => ls.reduce((acc, l) => acc - Number(l.charges), 0));
   const y = scale(0, Math.max(0, ...totals), PAD / 2, H - PAD / 2);
   const band = (W - PAD) / Math.max(1, months.length);
@@ -137,8 +138,8 @@ function spendChart(s: Statement, months: string[], types: string[], color: (t: 
     const rects = types.flatMap((t) => {
       const l = perMonth[i]!.find((x) => x.balance_type === t);
       if (!l) return [];
-      const v = -Number(l.charges);
-      const r = `<rect class="segment" data-type="${esc(t)}" data-value="${esc(l.charges)}" x="${(PAD + i * band + band * 0.1).toFixed(1)}" width="${(band * 0.8).toFixed(1)}" y="${y(base + v).toFixed(1)}" height="${Math.max(0, y(base) - y(base + v)).toFixed(1)}" fill="${color(t)}"><title>${esc(t)} ${m}: ${esc(l.charges)}</title></rect>`;
+      const v = -Number(l.charges!);
+      const r = `<rect class="segment" data-type="${esc(t)}" data-value="${esc(l.charges!)}" x="${(PAD + i * band + band * 0.1).toFixed(1)}" width="${(band * 0.8).toFixed(1)}" y="${y(base + v).toFixed(1)}" height="${Math.max(0, y(base) - y(base + v)).toFixed(1)}" fill="${color(t)}"><title>${esc(t)} ${m}: ${esc(l.charges!)}</title></rect>`;
       base += v;
       return [r];
     });

@@ -10,14 +10,15 @@ export interface StatementLine {
   balance_type: string;
   /** Closing balance of the previous month; null when no earlier transaction of the type exists. */
   opening_balance: string | null;
+  // Movements are null when the month starts at or after the watermark (the ledger holds none of it).
   /** Settled charges: sum of `success` negative amounts (a negative number). */
-  charges: string;
-  top_ups: string;
-  refunds: string;
+  charges: string | null;
+  top_ups: string | null;
+  refunds: string | null;
   /** Reversed charges: sum of `error` negative amounts. */
-  reversed: string;
+  reversed: string | null;
   /** Rows created in the month that are still `pending` as of the statement. */
-  pending: string;
+  pending: string | null;
   /** after_balance of the type's last transaction before the month's end; null when none. */
   closing_balance: string | null;
   /** Generect's own figure: spent-credit snapshots of the month's local days; null when never captured. */

@@ -15,7 +15,10 @@ export const ENDPOINT_BALANCE_TYPES: Readonly<Record<string, string>> = {
 
 const labels = `(VALUES ${Object.entries(ENDPOINT_BALANCE_TYPES).map(([e, t]) => `('${e}', '${t}')`).join(", ")}) AS l(endpoint, balance_type)`;
 
-/** The months x balance types the ledger has a balance for, with the month's movements. */
+/**
+ * The months x balance types the ledger has a balance for, with the month's movements. A month that
+ * starts at or after the watermark is unknown to the ledger: its figures are NULL, not zeros.
+ */
 export const LINES_SQL = `
 WITH months AS (
   SELECT m::date AS month, (m AT TIME ZONE $2) AS starts, ((m + interval '1 month') AT TIME ZONE $2) AS ends
@@ -56,7 +59,7 @@ grid AS (
   FROM months mo CROSS JOIN types ty
 ),
 lines AS (
-  SELECT g.month, g.ends, g.balance_type, g.opening, g.closing,
+  SELECT g.month, g.starts, g.ends, g.balance_type, g.opening, g.closing,
          COALESCE(m.charges, 0) AS charges, COALESCE(m.top_ups, 0) AS top_ups, COALESCE(m.refunds, 0) AS refunds,
          COALESCE(m.reversed, 0) AS reversed, COALESCE(m.pending, 0) AS pending,
          CASE WHEN c.month IS NOT NULL OR a.spent IS NOT NULL THEN COALESCE(a.spent, 0) END AS generect_spent
@@ -67,14 +70,19 @@ lines AS (
   WHERE g.closing IS NOT NULL OR a.spent IS NOT NULL
 )
 SELECT to_char(month, 'YYYY-MM') AS month, balance_type,
-       trim_scale(opening)::text AS opening_balance, trim_scale(charges)::text AS charges,
-       trim_scale(top_ups)::text AS top_ups, trim_scale(refunds)::text AS refunds,
-       trim_scale(reversed)::text AS reversed, trim_scale(pending)::text AS pending,
-       trim_scale(closing)::text AS closing_balance, trim_scale(generect_spent)::text AS generect_spent,
-       trim_scale(generect_spent - charges)::text AS difference,
-       trim_scale(closing - (COALESCE(opening, 0) + charges + top_ups + refunds + reversed + pending))::text AS balance_difference,
-       COALESCE((SELECT watermark >= ends FROM watermark), false) AS complete
-FROM lines
+       trim_scale(CASE WHEN known THEN opening END)::text AS opening_balance,
+       trim_scale(CASE WHEN known THEN charges END)::text AS charges,
+       trim_scale(CASE WHEN known THEN top_ups END)::text AS top_ups,
+       trim_scale(CASE WHEN known THEN refunds END)::text AS refunds,
+       trim_scale(CASE WHEN known THEN reversed END)::text AS reversed,
+       trim_scale(CASE WHEN known THEN pending END)::text AS pending,
+       trim_scale(CASE WHEN known THEN closing END)::text AS closing_balance,
+       trim_scale(generect_spent)::text AS generect_spent,
+       trim_scale(CASE WHEN known THEN generect_spent - charges END)::text AS difference,
+       trim_scale(CASE WHEN known THEN closing - (COALESCE(opening, 0) + charges + top_ups + refunds + reversed + pending) END)::text AS balance_difference,
+       COALESCE(watermark >= ends, false) AS complete
+FROM (SELECT lines.*, w.watermark, COALESCE(w.watermark > lines.starts, false) AS known
+      FROM lines LEFT JOIN watermark w ON true) lines
 ORDER BY month, balance_type = 'platform' DESC, balance_type`;
 
 /**

@@ -1,0 +1,158 @@
+// The auditor's statement against the simulator's truth: a three-year ledger with later updates,
+// deletions and restated snapshots, in UTC and in +05:30; an empty and a partially synced account.
+import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import { Ledger, addDecimals, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
+import { runSnapshot } from "../../src/sync/run.js";
+import type { Statement } from "../../src/statement/model.js";
+import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
+import { runCli } from "../helpers/cli.js";
+import { LogCapture, startTestSimulator, syncOnce, testConfig, testToken } from "../helpers/sync.js";
+import { localMonth, perMonth, spentByDay, truthLines } from "./truth.js";
+
+const day = 86_400_000;
+const zones = ["UTC", "Asia/Kolkata"];
+
+export function parseCsv(text: string): Record<string, string>[] {
+  const [header, ...rows] = text.trimEnd().split("\n");
+  const names = header!.split(",");
+  return rows.map((r) => Object.fromEntries(r.split(",").map((v, i) => [names[i]!, v])));
+}
+
+describe("statement", () => {
+  let db: TestDatabase;
+  let sim: SimulatorHandle;
+  const to = new Date(Date.now() - 120_000);
+  const from = new Date(to.getTime() - 3 * 365 * day);
+  const env = (timezone: string, account = "acct") => ({ DATABASE_URL: db.url, SYNC_ACCOUNT: account, SYNC_TIMEZONE: timezone });
+  const snapshot = (timezone: string, account = "acct") =>
+    runSnapshot({ config: testConfig(sim, { timezone, account }), databaseUrl: db.url, log: new LogCapture().logger, clientOptions: { minRetryDelayMs: 1, maxRetryDelayMs: 2 } });
+  const changed: Record<string, string> = {};
+  /** Generect's daily figures as the captures stored them: taken before the changes, re-read after only for the restate window. */
+  const captured = new Map<string, Map<string, string>>();
+
+  beforeAll(async () => {
+    db = await createMigratedDatabase("statement");
+    sim = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 19, rows: 4000, from, to })) });
+    await syncOnce(db.url, sim, { windowMs: 120 * day });
+    for (const zone of zones) await snapshot(zone);
+    for (const zone of zones) captured.set(zone, spentByDay(sim, zone));
+
+    // After the first sync Generect changes its past: a recent charge is reversed (its day's spend
+    // is restated), an old one too, and a row two years back disappears (the balance chain breaks).
+    const rows = sim.ledger.all();
+    const charge = (ageDays: number) => rows.find((r) => r.status === "success" && r.amount.startsWith("-") && Date.parse(`${r.created_at}Z`) < Date.now() - ageDays * day)!;
+    const recent = charge(10);
+    const old = charge(500);
+    const gone = charge(700);
+    sim.ledger.update(recent.id, { status: "error" });
+    sim.ledger.update(old.id, { status: "error" });
+    sim.ledger.remove(gone.id);
+    Object.assign(changed, { recent: recent.created_at, old: old.created_at, gone: gone.created_at });
+    // The whole history is walked again so the sync sees the changes (the default lookback is a day).
+    await syncOnce(db.url, sim, { windowMs: 120 * day, lookbackMs: 4 * 365 * day });
+    for (const zone of zones) await snapshot(zone);
+    // A capture re-reads SNAPSHOT_RESTATE_DAYS (35) before its last captured day (today): Generect's
+    // figures for older days stay as first captured, the days since are restated.
+    for (const zone of zones) {
+      const restateFrom = new Date(Date.parse(`${new Intl.DateTimeFormat("en-CA", { timeZone: zone }).format(Date.now())}T00:00:00Z`) - 35 * day).toISOString().slice(0, 10);
+      const now = spentByDay(sim, zone);
+      const stored = captured.get(zone)!;
+      for (const key of [...stored.keys()]) if (key >= restateFrom) stored.delete(key);
+      for (const [key, value] of now) if (key >= restateFrom) stored.set(key, value);
+    }
+  }, 120_000);
+  afterAll(async () => {
+    await sim?.close();
+    await db?.drop();
+  });
+
+  test("the database holds the changes: versions, a deletion and a restated snapshot", async () => {
+    const [counts] = await query<{ updates: string; deleted: string; restated: string }>(
+      db.url,
+      `SELECT (SELECT count(*) FROM transaction_versions WHERE change = 'update')::text AS updates,
+              (SELECT count(*) FROM transactions WHERE deleted_at IS NOT NULL)::text AS deleted,
+              (SELECT count(*) FROM (SELECT 1 FROM spent_credit_snapshots WHERE timezone = 'UTC' GROUP BY day, endpoint HAVING count(*) > 1) r)::text AS restated`,
+    );
+    expect(Number(counts!.updates)).toBeGreaterThanOrEqual(2);
+    expect(counts!.deleted).toBe("1");
+    expect(Number(counts!.restated)).toBeGreaterThanOrEqual(1);
+  });
+
+  test.each(zones)("every figure equals the simulator's truth, month by month and balance type, in %s", async (timezone) => {
+    const json = await runCli(["statement", "--format", "json"], env(timezone));
+    expect(json.code).toBe(0);
+    const statement = JSON.parse(json.stdout) as Statement;
+    const current = localMonth(new Date().toISOString().slice(0, 23), timezone);
+    const truth = truthLines(sim, timezone, current, perMonth(captured.get(timezone)!));
+    expect(statement.lines.length).toBeGreaterThan(36 * 2);
+    expect(statement.lines.map(({ account, complete, ...line }) => line)).toEqual(truth);
+    // Only the month in progress is after the watermark's reach.
+    expect(statement.lines.filter((l) => !l.complete).map((l) => l.month)).toEqual(statement.lines.filter((l) => l.month === current).map((l) => l.month));
+    // The deleted row's month is the one (per type) whose balances do not add up, and it is shown.
+    const off = statement.lines.filter((l) => l.balance_difference !== "0");
+    expect(off.length).toBeGreaterThanOrEqual(1);
+    expect(off.map((l) => l.month)).toContain(localMonth(changed.gone!, timezone));
+    // Generect's figure differs from the ledger's exactly where its capture was not restated (the
+    // two old changes); the recent reversal was re-read and agrees again.
+    const differing = new Set(statement.lines.filter((l) => l.difference !== "0").map((l) => l.month));
+    expect(differing).toEqual(new Set([localMonth(changed.old!, timezone), localMonth(changed.gone!, timezone)]));
+    expect(statement.proofs.days_differing).toEqual({ available: true, value: 2 });
+    expect(statement.proofs.balance_chain_breaks.available).toBe(false);
+    expect(statement.provenance).toMatchObject({ timezone, first_run_id: expect.any(String), last_run_id: expect.any(String), watermark: expect.stringMatching(/Z$/) });
+
+    const csv = await runCli(["statement", "--format", "csv"], env(timezone));
+    const rows = parseCsv(csv.stdout);
+    expect(csv.stdout.split("\n")[0]).toMatch(/^account,month,balance_type,opening_balance,charges,top_ups,refunds,reversed,pending,closing_balance,generect_spent,difference,/);
+    expect(rows).toEqual(statement.lines.map((l) => Object.fromEntries(Object.entries(l).map(([k, v]) => [k, v === null ? "" : String(v)]))));
+    // Totals of the charges equal the simulator's total of settled charges.
+    const total = statement.lines.reduce((acc, l) => addDecimals(acc, l.charges!), "0");
+    expect(total).toBe(sim.ledger.all().filter((r) => r.status === "success" && r.amount.startsWith("-")).reduce((acc, r) => addDecimals(acc, r.amount), "0"));
+  });
+
+  test("a range: --from/--to select whole months, bad arguments are usage errors", async () => {
+    const month = localMonth(new Date(Date.now() - 400 * day).toISOString().slice(0, 23), "UTC");
+    const json = JSON.parse((await runCli(["statement", "--format", "json", "--from", month, "--to", month], env("UTC"))).stdout) as Statement;
+    expect(new Set(json.lines.map((l) => l.month))).toEqual(new Set([month]));
+    expect(json.days.length).toBeGreaterThanOrEqual(28);
+    for (const args of [["--from", "2025-13"], ["--from", "2025-05", "--to", "2025-01"], ["--format", "xml"], ["--all"]]) {
+      const result = await runCli(["statement", ...args], env("UTC"));
+      expect(result.code).toBe(2);
+    }
+    expect((await runCli(["statement", "--all"], env("UTC"))).stderr).toContain("--all needs a fleet file");
+  });
+
+  test("an account never synced says so and holds no figures", async () => {
+    const result = await runCli(["statement", "--format", "json"], env("UTC", "nobody"));
+    expect(result.code).toBe(0);
+    const statement = JSON.parse(result.stdout) as Statement;
+    expect(statement.lines).toEqual([]);
+    expect(statement.notices.join("\n")).toContain('account "nobody" has never been synced');
+    expect(statement.provenance.watermark).toBeNull();
+    expect(statement.days.every((d) => d.state === "incomplete")).toBe(true);
+    expect((await runCli(["statement", "--format", "csv"], env("UTC", "nobody"))).stdout.trim().split("\n")).toHaveLength(1);
+  });
+
+  test("a partially synced account marks the months after the watermark unknown instead of zero", async () => {
+    // The API fails every window from a cutoff on: the run commits the windows before it and fails.
+    const cutoff = new Date(Date.now() - 400 * day);
+    const other = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 20, rows: 800, from, to })) });
+    other.faults.intercept = ({ path, query: q }) => {
+      const gte = q.get("created_at__gte");
+      return path.includes("transactions") && !path.includes("spent") && gte && Date.parse(`${gte}Z`) >= cutoff.getTime() ? { status: 503, body: "{}" } : undefined;
+    };
+    const failed = await syncOnce(db.url, other, { account: "part", windowMs: 60 * day }).then(() => undefined, (e: Error) => e);
+    await other.close();
+    expect(failed?.message).toMatch(/503/);
+    const [{ w }] = (await query<{ w: string }>(db.url, "SELECT to_char(watermark AT TIME ZONE 'UTC', 'YYYY-MM') AS w FROM sync_state WHERE account = 'part'")) as [{ w: string }];
+    expect(w <= localMonth(new Date(cutoff.getTime() + 60 * day).toISOString().slice(0, 23), "UTC")).toBe(true); // the last committed window ends at most one window past the cutoff
+
+    const statement = JSON.parse((await runCli(["statement", "--format", "json"], env("UTC", "part"))).stdout) as Statement;
+    const after = statement.lines.filter((l) => l.month > w);
+    expect(after.length).toBeGreaterThan(0);
+    for (const l of after) expect([l.complete, l.charges, l.closing_balance, l.difference]).toEqual([false, null, null, null]);
+    expect(statement.lines.filter((l) => l.month < w).every((l) => l.complete && l.charges !== null)).toBe(true);
+    expect(statement.notices.join("\n")).toMatch(/not yet complete, their figures may still grow/);
+    expect(statement.proofs.days_not_complete).toMatchObject({ available: true, value: { first: expect.stringMatching(new RegExp(`^${w}|^\\d{4}-\\d\\d`)) } });
+    void testToken;
+  });
+});
