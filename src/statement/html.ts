@@ -69,14 +69,14 @@ ${s.lines.some((l) => !l.complete) ? "<p>* month not yet complete in the ledger 
 <table id="totals"><thead><tr><th>balance type</th><th></th><th>charges</th><th>top-ups</th><th>refunds</th><th>reversed</th><th>Generect spent</th></tr></thead>
 <tbody>${totals.map((t) => t.replace("</td>", "</td><td></td>")).join("\n")}</tbody></table>
 </section>
-<section>
+<section id="charts">
 <h2>Charts</h2>
 ${legend(types, color)}
 <figure id="balance-chart"><figcaption>Closing balance per month and balance type</figcaption>${balanceChart(s, months, types, color)}</figure>
 <figure id="spend-chart"><figcaption>Monthly spend (settled charges) stacked by balance type</figcaption>${spendChart(s, months, types, color)}</figure>
 <figure id="calendar"><figcaption>Reconciliation per day: <span style="color:${DAY_COLORS.agrees}">agrees</span>, <span style="color:${DAY_COLORS.differs}">differs</span>, <span style="color:${DAY_COLORS.incomplete}">incomplete</span>, <span style="color:#6b7280">not captured</span></figcaption>${calendar(s)}</figure>
 </section>
-<section>
+<section id="proofs-section">
 <h2>Proofs as of this statement</h2>
 <dl id="proofs">
 ${proof("Balance-chain breaks", s.proofs.balance_chain_breaks, String)}

@@ -1,6 +1,10 @@
 // The auditor's statement against the simulator's truth: a three-year ledger with later updates,
 // deletions and restated snapshots, in UTC and in +05:30; an empty and a partially synced account.
+import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import { findChromium } from "../../src/statement/pdf.js";
 import { Ledger, addDecimals, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
 import { runSnapshot } from "../../src/sync/run.js";
 import type { Statement } from "../../src/statement/model.js";
@@ -12,7 +16,7 @@ import { localMonth, perMonth, spentByDay, truthLines } from "./truth.js";
 const day = 86_400_000;
 const zones = ["UTC", "Asia/Kolkata"];
 
-export function parseCsv(text: string): Record<string, string>[] {
+function parseCsv(text: string): Record<string, string>[] {
   const [header, ...rows] = text.trimEnd().split("\n");
   const names = header!.split(",");
   return rows.map((r) => Object.fromEntries(r.split(",").map((v, i) => [names[i]!, v])));
@@ -154,5 +158,99 @@ describe("statement", () => {
     expect(statement.notices.join("\n")).toMatch(/not yet complete, their figures may still grow/);
     expect(statement.proofs.days_not_complete).toMatchObject({ available: true, value: { first: expect.stringMatching(new RegExp(`^${w}|^\\d{4}-\\d\\d`)) } });
     void testToken;
+  });
+});
+
+describe("statement HTML in a headless Chromium", () => {
+  let db: TestDatabase;
+  let sim: SimulatorHandle;
+  let dir: string;
+
+  beforeAll(async () => {
+    db = await createMigratedDatabase("statement-html");
+    const to = new Date(Date.now() - 120_000);
+    sim = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 23, rows: 2500, from: new Date(to.getTime() - 400 * day), to })) });
+    await syncOnce(db.url, sim, { windowMs: 120 * day }, { snapshots: true });
+    dir = await mkdtemp(path.join(os.tmpdir(), "statement-"));
+  }, 60_000);
+  afterAll(async () => {
+    await sim?.close();
+    await db?.drop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  test("no console errors or requests, every chart with its bars and points, every figure equals the CSV; a screenshot and a PDF", async () => {
+    const executablePath = findChromium(process.env);
+    if (!executablePath) throw new Error("no Chromium: apt-get install chromium, or set GENERECT_CHROMIUM (.ci/run installs it)");
+    const now = new Date();
+    const from = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 11, 1)).toISOString().slice(0, 7); // twelve months to this one
+    const env = { DATABASE_URL: db.url, SYNC_ACCOUNT: "acct", SYNC_TIMEZONE: "UTC" };
+    const html = path.join(dir, "statement.html");
+    const pdf = path.join(dir, "statement.pdf");
+    const made = await runCli(["statement", "--from", from, "--out", html, "--pdf", pdf], env);
+    expect(made.stderr).toContain(`written to ${html} and ${pdf}`);
+    expect(made.code).toBe(0);
+    const csv = parseCsv((await runCli(["statement", "--from", from, "--format", "csv"], env)).stdout);
+    const months = [...new Set(csv.map((r) => r.month))];
+    expect(months.length).toBe(12);
+
+    const { chromium } = await import("playwright-core");
+    const browser = await chromium.launch({ executablePath, args: ["--no-sandbox"] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+      const problems: string[] = [];
+      page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
+      page.on("pageerror", (e) => problems.push(e.message));
+      page.on("request", (r) => !r.url().startsWith("file:") && problems.push(`request ${r.url()}`));
+      await page.goto(`file://${html}`);
+      expect(problems).toEqual([]);
+
+      expect(await page.locator("#spend-chart g.bar").count()).toBe(12);
+      const spending = csv.filter((r) => r.charges !== "0" && r.charges !== "");
+      expect(await page.locator("#spend-chart rect.segment").count()).toBe(spending.length);
+      expect(await page.locator("#balance-chart polyline.series").count()).toBe(new Set(csv.map((r) => r.balance_type)).size);
+      expect(await page.locator("#balance-chart circle.point").count()).toBe(csv.filter((r) => r.closing_balance !== "").length);
+      const today = new Date().toISOString().slice(0, 10);
+      const days = Math.round((Date.parse(`${today}T00:00:00Z`) - Date.parse(`${from}-01T00:00:00Z`)) / day) + 1;
+      expect(await page.locator("#calendar rect.day").count()).toBe(days);
+      expect(await page.locator("#calendar rect.day-agrees").count()).toBeGreaterThan(days - 3);
+
+      // Every figure as printed (grouped for en-US) reads back as the CSV's exact text.
+      const ungroup = (text: string) => (text === "n/a" ? "" : text.replace(/,/g, ""));
+      const columns = ["opening_balance", "charges", "top_ups", "refunds", "reversed", "pending", "closing_balance", "balance_difference", "generect_spent", "difference"];
+      const lines = await page.locator("#summary tr.line").evaluateAll((trs, cols) =>
+        trs.map((tr) => ({ month: tr.getAttribute("data-month"), type: tr.getAttribute("data-type"), cells: cols.map((c) => tr.querySelector(`td.${c}`)!.textContent!) })), columns);
+      expect(lines.map((l) => [l.month, l.type, ...l.cells.map(ungroup)])).toEqual(csv.map((r) => [r.month, r.balance_type, ...columns.map((c) => r[c])]));
+      expect(lines.some((l) => l.cells.some((c) => /\d,\d{3}/.test(c)))).toBe(true); // grouping is applied somewhere
+      const totals = await page.locator("#totals tr.total").evaluateAll((trs) =>
+        trs.map((tr) => [tr.getAttribute("data-type"), ...["charges", "top_ups", "refunds", "reversed", "generect_spent"].map((c) => tr.querySelector(`td.${c}`)!.textContent!)]));
+      const expected = [...new Set(csv.map((r) => r.balance_type))].map((t) => [t, ...["charges", "top_ups", "refunds", "reversed", "generect_spent"].map((c) =>
+        csv.filter((r) => r.balance_type === t).reduce((acc, r) => addDecimals(acc, r[c]!), "0"))]);
+      expect(totals.map(([t, ...v]) => [t, ...v.map((x) => ungroup(x!))])).toEqual(expected);
+
+      const shot = path.join(dir, "statement.png");
+      await page.locator("#charts").screenshot({ path: shot });
+      const png = await readFile(shot);
+      expect(png.subarray(1, 4).toString()).toBe("PNG");
+      expect(png.readUInt32BE(16)).toBeGreaterThan(800); // width
+      expect(png.length).toBeGreaterThan(20_000);
+      expect(png.length).toBeLessThan(400_000);
+      if (process.env.GENERECT_STATEMENT_PNG) await copyFile(shot, process.env.GENERECT_STATEMENT_PNG);
+    } finally {
+      await browser.close();
+    }
+
+    const printed = await readFile(pdf);
+    expect(printed.subarray(0, 5).toString()).toBe("%PDF-");
+    expect(printed.length).toBeGreaterThan(20_000);
+    const pages = printed.toString("latin1").match(/\/Type\s*\/Page(?![s\w])/g)?.length ?? 0;
+    expect(pages).toBeGreaterThanOrEqual(3); // summary, charts, proofs: each section starts a page
+    expect(pages).toBeLessThan(20);
+  }, 60_000);
+
+  test("--pdf without a Chromium is a clear error", async () => {
+    const result = await runCli(["statement", "--pdf", path.join(dir, "x.pdf")], { DATABASE_URL: db.url, SYNC_ACCOUNT: "acct", GENERECT_CHROMIUM: "/nonexistent/chromium" });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("[CHROMIUM_MISSING]: --pdf needs a Chromium: set GENERECT_CHROMIUM");
   });
 });
