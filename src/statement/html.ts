@@ -167,5 +167,6 @@ function calendar(s: Statement): string {
     return `<rect class="day day-${d.state}" data-day="${d.day}" data-state="${d.state}" x="${left + col * cell}" y="${row * cell}" width="${cell - 1}" height="${cell - 1}" fill="${DAY_COLORS[d.state]}"><title>${d.day} ${d.state.replace("_", " ")}${esc(detail)}</title></rect>`;
   });
   const labels = months.map((m, i) => `<text x="${left - 4}" y="${i * cell + 8}" text-anchor="end" font-size="8">${m}</text>`);
-  return `<svg class="chart calendar" viewBox="0 0 ${left + 31 * cell} ${Math.max(1, months.length) * cell}" role="img" aria-label="reconciliation calendar">${labels.join("")}${rects.join("")}</svg>`;
+  // A fixed width: stretched to the page, the day squares would grow as large as the bars.
+  return `<svg class="chart calendar" width="${(left + 31 * cell) * 1.6}" viewBox="0 0 ${left + 31 * cell} ${Math.max(1, months.length) * cell}" role="img" aria-label="reconciliation calendar">${labels.join("")}${rects.join("")}</svg>`;
 }
