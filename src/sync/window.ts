@@ -149,9 +149,11 @@ async function walkAndCommit(context: WindowContext, window: Window, prefetched:
       }
 
       const ids = arrayLiteral([...result.ids]);
-      const deleted = await db.query<{ deleted: number }>(markDeletedSql, [
-        context.account, from, to, ids, context.seenAt, context.runId,
-      ]);
+      // A listed row without a readable id may be any row held in the window: no deletion is
+      // proven here until the API sends it readable again.
+      const deleted = result.unidentified > 0
+        ? { rows: [{ deleted: 0 }] }
+        : await db.query<{ deleted: number }>(markDeletedSql, [context.account, from, to, ids, context.seenAt, context.runId]);
       await quarantineRows(db, context, window, result.rejected);
       await resolveQuarantined(db, context, ids, result.rejected);
       await db.query(advanceWatermarkSql, [context.account, transactionsStream, to, context.runId]);
