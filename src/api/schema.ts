@@ -55,6 +55,8 @@ export interface RejectedRow {
   raw: string;
   /** Position in its page, from 1. */
   position: number;
+  /** created_at when it is readable (the problem lies elsewhere), else null. */
+  createdAt: Micros | null;
 }
 
 export interface TransactionsPage {
@@ -194,7 +196,11 @@ export function readTransactionRow(value: unknown, where: string, position: numb
   } catch (error) {
     if (!(error instanceof RowProblem)) throw error;
     const who = id !== null ? `transaction ${id}` : "a transaction without a readable id";
-    return { id, code: error.code, reason: `${where}, row ${position}: ${who} has an invalid field "${error.field}": ${error.detail}`, raw, position };
+    const created = typeof row?.created_at === "string" ? parseTimestamp(row.created_at) : undefined;
+    return {
+      id, code: error.code, reason: `${where}, row ${position}: ${who} has an invalid field "${error.field}": ${error.detail}`, raw, position,
+      createdAt: created ?? null,
+    };
   }
 }
 

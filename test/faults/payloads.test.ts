@@ -176,6 +176,21 @@ describe("odd rows never stop the ledger", () => {
     await expectDatabaseEqualsLedger(db.url, sim);
   });
 
+  test.each([
+    ["amount-as-string", 1],
+    ["missing-created-at", 0],
+  ] as const)("the oldest row sent %s: the first run still finds where the ledger starts", async (kind, quarantinedRows) => {
+    const oldest = sim.ledger.all().at(-1)!;
+    sim.ledger.setOdd(oldest.id, kind);
+    const first = await syncLogged(db.url, sim, { windowMs: 5 * day });
+    if (first.error) throw first.error;
+    // Its created_at still readable: the walk starts there and quarantines it. Not readable: the
+    // walk starts at the next oldest, and the row, older than any window, is SYNC_START's to reach.
+    expect(first.summary!.rejected).toBe(quarantinedRows);
+    expect(await quarantined(db.url)).toHaveLength(quarantinedRows);
+    await expectDatabaseEqualsLedger(db.url, sim);
+  });
+
   test("one-off rows mangled by a proxy (10% of pages): the run commits what it was sent, the next clean run converges", async () => {
     Object.assign(sim.faults, { badRowRate: 0.1, seed: 3 });
     const first = await syncLogged(db.url, sim, { windowMs: 5 * day });

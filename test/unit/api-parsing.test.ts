@@ -99,7 +99,10 @@ describe("transactions page", () => {
     const parsed = parseTransactionsPage(page([other, bad]), where);
     expect(parsed.rows.map((r) => r.id)).toEqual([other.id]);
     expect(parsed.rejected).toEqual([
-      { id: row.id, code, position: 2, raw: JSON.stringify(bad), reason: `${where}, row 2: transaction ${row.id} has an ${message}` },
+      {
+        id: row.id, code, position: 2, raw: JSON.stringify(bad), reason: `${where}, row 2: transaction ${row.id} has an ${message}`,
+        createdAt: "created_at" in patch ? null : parseTimestamp(row.created_at),
+      },
     ]);
   });
 
