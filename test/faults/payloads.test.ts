@@ -144,6 +144,11 @@ describe("odd rows never stop the ledger", () => {
     const kinds: BadRowKind[] = ["amount-as-string", "bad-datetime", "missing-id", "reformatted-amount", "nul-in-description", "lone-surrogate-in-description"];
     const servedBefore = new Map(sim.ledger.all().map((row) => [row.id, sim.ledger.served(row)]));
     const odd = makeOdd(sim, kinds, 30);
+    // Deleted upstream, beside the row without a readable id (position 150, next to it at 151):
+    // that row could be any held one, so this deletion waits until it reads again.
+    const gone = sim.ledger.all()[31 + 2 * 60]!;
+    expect(sim.ledger.oddKind(sim.ledger.all()[30 + 2 * 60]!.id)).toBe("missing-id");
+    sim.ledger.remove(gone.id);
     const again = { windowMs: 5 * day, lookbackMs: 31 * day };
     const second = await syncLogged(db.url, sim, again);
     if (second.error) throw second.error;
@@ -165,6 +170,8 @@ describe("odd rows never stop the ledger", () => {
     const [, secondRun] = await runs(db.url);
     expectQuarantineMatches(await quarantined(db.url), sim, odd, secondRun!.id);
 
+    expect(await countRows(db.url, "id = $1 AND deleted_at IS NULL", [gone.id])).toBe(1);
+
     // Sent again unchanged: no new version, the same quarantine entries received once more.
     const third = await syncLogged(db.url, sim, again);
     if (third.error) throw third.error;
@@ -173,6 +180,13 @@ describe("odd rows never stop the ledger", () => {
     const entries = await quarantined(db.url);
     expect(entries).toHaveLength(3);
     for (const entry of entries) expect(entry).toMatchObject({ run_id: secondRun!.id, last_run_id: thirdRun!.id, times_received: 2, resolved_at: null });
+
+    // The API sends the row readable again: the deletion is proven and marked.
+    sim.ledger.setOdd(odd.get("missing-id")!.id);
+    const fourth = await syncLogged(db.url, sim, again);
+    if (fourth.error) throw fourth.error;
+    expect(fourth.summary).toMatchObject({ rejected: 2, deleted: 1 });
+    expect(await countRows(db.url, "id = $1 AND deleted_at IS NOT NULL", [gone.id])).toBe(1);
     await expectDatabaseEqualsLedger(db.url, sim);
   });
 
