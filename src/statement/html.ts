@@ -82,7 +82,7 @@ ${legend(types, color)}
 ${proof("Balance-chain breaks", s.proofs.balance_chain_breaks, String)}
 ${proof("Last users/me checkpoint", s.proofs.users_me_checkpoint, (v) => `${v.at}: ${v.agrees ? "agrees" : "differs"}`)}
 ${proof("Last audit sweep", s.proofs.audit_sweep, (v) => `${v.at}: ${v.result}`)}
-${proof("Quarantined rows", s.proofs.quarantined_rows, String)}
+${proof("Quarantined rows (unresolved)", s.proofs.quarantined_rows, String)}
 ${proof("Days not yet complete", s.proofs.days_not_complete, (v) => (v.count ? `${v.count}, from ${v.first}` : "none"))}
 ${proof("Captured days that differ", s.proofs.days_differing, String)}
 </dl>

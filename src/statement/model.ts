@@ -47,6 +47,7 @@ export interface StatementProofs {
   balance_chain_breaks: Proof<number>;
   users_me_checkpoint: Proof<{ at: string; agrees: boolean }>;
   audit_sweep: Proof<{ at: string; result: string }>;
+  /** Unresolved rows of quarantined_rows for the account. */
   quarantined_rows: Proof<number>;
   /** Local days of the range the ledger does not hold whole yet (watermark before their end). */
   days_not_complete: Proof<{ count: number; first: string | null }>;

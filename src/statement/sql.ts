@@ -116,6 +116,6 @@ SELECT (SELECT min(id)::text FROM sync_runs WHERE account = $1) AS first_run_id,
        (SELECT max(id)::text FROM sync_runs WHERE account = $1) AS last_run_id,
        (SELECT to_char(watermark AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') FROM sync_state WHERE account = $1 AND stream = 'transactions') AS watermark`;
 
-/** The quarantine table lands with another change: ask whether it exists before counting. */
+/** Rows the API sent that could not be stored and nobody has resolved yet (older schemas lack the table). */
 export const QUARANTINE_EXISTS_SQL = `SELECT to_regclass('quarantined_rows') IS NOT NULL AS present`;
-export const QUARANTINE_COUNT_SQL = `SELECT count(*)::int AS n FROM quarantined_rows WHERE account = $1`;
+export const QUARANTINE_COUNT_SQL = `SELECT count(*)::int AS n FROM quarantined_rows WHERE account = $1 AND resolved_at IS NULL`;
