@@ -23,11 +23,10 @@ export async function buildStatement(db: Queryable, opts: StatementOptions): Pro
   const from = opts.from ?? range.first ?? range.current;
   const to = opts.to ?? range.current;
   const params = [account, timezone, `${from}-01`, `${to}-01`];
-  const [lines, days, prov] = await Promise.all([
-    db.query<Omit<StatementLine, "account">>(LINES_SQL, params),
-    db.query<StatementDay>(DAYS_SQL, params),
-    db.query<{ first_run_id: string | null; last_run_id: string | null; watermark: string | null }>(PROVENANCE_SQL, [account]),
-  ]);
+  // One connection answers one query at a time: in sequence, not Promise.all.
+  const lines = await db.query<Omit<StatementLine, "account">>(LINES_SQL, params);
+  const days = await db.query<StatementDay>(DAYS_SQL, params);
+  const prov = await db.query<{ first_run_id: string | null; last_run_id: string | null; watermark: string | null }>(PROVENANCE_SQL, [account]);
   const provenance = prov.rows[0]!;
   const statementLines = lines.rows.map((l) => ({ account, ...l }));
   const incomplete = days.rows.filter((d) => d.state === "incomplete");

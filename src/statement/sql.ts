@@ -29,13 +29,14 @@ live AS (
 ),
 types AS (SELECT DISTINCT balance_type FROM live),
 moves AS (
-  SELECT mo.month, t.balance_type,
+  SELECT t.month, t.balance_type,
          sum(t.amount) FILTER (WHERE t.status = 'success' AND t.amount < 0) AS charges,
          sum(t.amount) FILTER (WHERE t.status <> 'pending' AND t.amount > 0 AND t.description NOT ILIKE '%refund%') AS top_ups,
          sum(t.amount) FILTER (WHERE t.status <> 'pending' AND t.amount > 0 AND t.description ILIKE '%refund%') AS refunds,
          sum(t.amount) FILTER (WHERE t.status = 'error' AND t.amount < 0) AS reversed,
          sum(t.amount) FILTER (WHERE t.status = 'pending') AS pending
-  FROM months mo JOIN live t ON t.created_at >= mo.starts AND t.created_at < mo.ends
+  FROM (SELECT date_trunc('month', created_at AT TIME ZONE $2)::date AS month, * FROM live
+        WHERE created_at >= (SELECT min(starts) FROM months) AND created_at < (SELECT max(ends) FROM months)) t
   GROUP BY 1, 2
 ),
 api AS (
@@ -52,10 +53,11 @@ captured AS (
 watermark AS (SELECT watermark FROM sync_state WHERE account = $1 AND stream = 'transactions'),
 grid AS (
   SELECT mo.*, ty.balance_type,
-         (SELECT after_balance FROM live t WHERE t.balance_type = ty.balance_type AND t.created_at < mo.starts
-           ORDER BY t.created_at DESC, t.id DESC LIMIT 1) AS opening,
-         (SELECT after_balance FROM live t WHERE t.balance_type = ty.balance_type AND t.created_at < mo.ends
-           ORDER BY t.created_at DESC, t.id DESC LIMIT 1) AS closing
+         -- On the table, not the CTE: the (balance_type, created_at) index finds each row in a few reads.
+         (SELECT after_balance FROM transactions t WHERE t.account = $1 AND t.deleted_at IS NULL AND t.balance_type = ty.balance_type
+           AND t.created_at < mo.starts ORDER BY t.created_at DESC, t.id DESC LIMIT 1) AS opening,
+         (SELECT after_balance FROM transactions t WHERE t.account = $1 AND t.deleted_at IS NULL AND t.balance_type = ty.balance_type
+           AND t.created_at < mo.ends ORDER BY t.created_at DESC, t.id DESC LIMIT 1) AS closing
   FROM months mo CROSS JOIN types ty
 ),
 lines AS (
