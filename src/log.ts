@@ -24,7 +24,4 @@ export function createLogger(options: { secrets?: (string | undefined)[]; level?
   return pino(base, (options.destination as pino.DestinationStream | undefined) ?? pino.destination({ dest: 2, sync: true }));
 }
 
-/** Removes every secret from a text meant for a terminal or a table. */
-export function scrubSecrets(text: string, secrets: (string | undefined)[]): string {
-  return secrets.filter((s): s is string => typeof s === "string" && s.length >= 4).reduce((t, s) => t.split(s).join("[REDACTED]"), text);
-}
+export { scrubSecrets } from "./secrets.js";
