@@ -1,9 +1,11 @@
 import pino, { type Logger } from "pino";
+import pinoPretty from "pino-pretty";
+import { terminalFor } from "./terminal.js";
 
 export type { Logger };
 
 /**
- * JSON lines off a TTY (for log collectors), readable lines on one. Secrets are scrubbed from the
+ * JSON lines off a TTY (for log collectors), readable lines on one (above the progress bar). Secrets are scrubbed from the
  * finished line, whatever field or message they hid in: redaction by path alone misses a token
  * quoted inside an error message.
  */
@@ -19,7 +21,11 @@ export function createLogger(options: { secrets?: (string | undefined)[]; level?
     hooks: { streamWrite: scrub },
   };
   if (pretty && !options.destination) {
-    return pino(base, pino.transport({ target: "pino-pretty", options: { destination: 2, colorize: true, ignore: "pid,hostname", translateTime: "SYS:HH:MM:ss" } }));
+    // Formatted in this thread and written through the terminal the progress bar draws on, so a
+    // line lands above the bar (a pino-pretty transport writes from a worker thread, into it).
+    const format = pinoPretty.prettyFactory({ colorize: true, ignore: "pid,hostname", translateTime: "SYS:HH:MM:ss" });
+    const terminal = terminalFor(process.stderr);
+    return pino(base, { write: (line: string) => terminal.line(format(line)) });
   }
   return pino(base, (options.destination as pino.DestinationStream | undefined) ?? pino.destination({ dest: 2, sync: true }));
 }
