@@ -61,3 +61,14 @@ export function explainDatabaseError(error: unknown, databaseUrl: string | undef
   }
   return undefined;
 }
+
+/**
+ * Opens and closes one connection, so a command whose first contact is not node-postgres (the
+ * schema engine) fails with a driver error explainDatabaseError can name.
+ */
+export async function probeDatabase(databaseUrl: string): Promise<void> {
+  const { default: pg } = await import("pg");
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  await client.end();
+}

@@ -21,8 +21,8 @@ export interface CliProcess {
 }
 
 /** The environment a child sees: only what the test gives, plus PATH/HOME (no stray DATABASE_URL). */
-export function spawnCli(args: string[], env: Record<string, string | undefined>): CliProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", entry, ...args], {
+export function spawnCli(args: string[], env: Record<string, string | undefined>, { nodeArgs = [] as string[] } = {}): CliProcess {
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", entry, ...args], {
     cwd: repoRoot,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -37,8 +37,24 @@ export function spawnCli(args: string[], env: Record<string, string | undefined>
   return { child, done, output: () => stdout + stderr };
 }
 
-export function runCli(args: string[], env: Record<string, string | undefined>): Promise<CliResult> {
-  return spawnCli(args, env).done;
+export function runCli(args: string[], env: Record<string, string | undefined>, options: { nodeArgs?: string[] } = {}): Promise<CliResult> {
+  return spawnCli(args, env, options).done;
+}
+
+/** Runs the CLI and lists the npm packages it loaded (test/helpers/trace-modules.mjs records them). */
+export async function runCliTracingPackages(args: string[], env: Record<string, string | undefined>): Promise<CliResult & { packages: string[] }> {
+  const { mkdtemp, readFile, rm } = await import("node:fs/promises");
+  const os = await import("node:os");
+  const dir = await mkdtemp(path.join(os.tmpdir(), "gs-trace-"));
+  const file = path.join(dir, "modules");
+  try {
+    const result = await runCli(args, { ...env, GS_TRACE_MODULES: file }, { nodeArgs: ["--import", path.join(repoRoot, "test/helpers/trace-modules.mjs")] });
+    const urls = (await readFile(file, "utf8").catch(() => "")).split("\n");
+    const packages = new Set(urls.map((url) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1]).filter((name): name is string => name !== undefined));
+    return { ...result, packages: [...packages].filter((name) => name !== "tsx" && name !== "esbuild").sort() };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** Shell-quotes one word for the script tmux runs. */
