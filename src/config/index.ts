@@ -172,6 +172,8 @@ function start(env: Env): Micros | undefined {
  */
 function timezone(env: Env): string {
   const text = read(env, "SYNC_TIMEZONE") ?? defaults.timezone;
+  // The default needs no lookup: a time-zone Intl.DateTimeFormat loads ICU's zone data (~20 ms of `status`).
+  if (text === "UTC") return text;
   try {
     // Intl knows the IANA database; a fixed offset such as +05:30 is not a timezone name.
     if (/^[+-]/.test(text)) throw new RangeError();

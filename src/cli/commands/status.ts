@@ -1,9 +1,6 @@
 import { loadConfig } from "../../config/index.js";
-import { createPool } from "../../db/pool.js";
-import { resolveDatabase } from "../../db/resolve.js";
 import { ConfigError } from "../../errors.js";
 import { type Command, parseOptions } from "../command.js";
-import { readStatus } from "../status-read.js";
 
 export const statusCommand: Command = {
   name: "status",
@@ -22,6 +19,8 @@ Environment: DATABASE_URL, SYNC_ACCOUNT, SYNC_TIMEZONE, GENERECT_SYNC_HOME`,
       throw new ConfigError(`status: --runs ${JSON.stringify(values.runs)} must be a whole number from 1 to 1000`);
     }
     const config = loadConfig(io.env);
+    // pg loads only now, so `status --help` answers at once.
+    const [{ createPool }, { resolveDatabase }, { readStatus }] = await Promise.all([import("../../db/pool.js"), import("../../db/resolve.js"), import("../status-read.js")]);
     const db = await resolveDatabase(config, io.note);
     const pool = createPool(db.url);
     try {
