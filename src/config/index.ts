@@ -167,20 +167,29 @@ function start(env: Env): Micros | undefined {
 }
 
 /**
- * The zone's canonical name: the timezone is part of every snapshot row's key, so `utc`, `Etc/UTC`
- * and `UTC` must be one zone, not three series of the same days.
+ * The zone's name as the snapshot rows are keyed: `utc` and `UTC` must not be two series of the
+ * same days. Intl folds case and aliases, but to ICU's own ids, which are partly the old ones
+ * (Asia/Kolkata becomes Asia/Calcutta): its answer is taken where it differs from the input only in
+ * case, and for every alias of UTC (Etc/UTC, GMT, Zulu); another alias is kept as written unless
+ * its case was plainly not looked up (all lower or upper case), which would start a second series.
  */
 function timezone(env: Env): string {
   const text = read(env, "SYNC_TIMEZONE") ?? defaults.timezone;
   // The default needs no lookup: a time-zone Intl.DateTimeFormat loads ICU's zone data (~20 ms of `status`).
   if (text === "UTC") return text;
+  let canonical: string;
   try {
     // Intl knows the IANA database; a fixed offset such as +05:30 is not a timezone name.
     if (/^[+-]/.test(text)) throw new RangeError();
-    return new Intl.DateTimeFormat("en-US", { timeZone: text }).resolvedOptions().timeZone;
+    canonical = new Intl.DateTimeFormat("en-US", { timeZone: text }).resolvedOptions().timeZone;
   } catch {
     throw new ConfigError(`SYNC_TIMEZONE=${JSON.stringify(text)} is not an IANA timezone name (e.g. UTC, Europe/Berlin, Asia/Kolkata)`);
   }
+  if (canonical.toLowerCase() === text.toLowerCase() || canonical === "UTC") return canonical;
+  if (text === text.toLowerCase() || text === text.toUpperCase()) {
+    throw new ConfigError(`SYNC_TIMEZONE=${JSON.stringify(text)} is the zone ${canonical}: write its name as the IANA database does (e.g. Asia/Kolkata), it keys every snapshot row`);
+  }
+  return text;
 }
 
 function logLevel(env: Env): string {
