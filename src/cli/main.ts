@@ -8,12 +8,13 @@ import { commands } from "./registry.js";
 export { commands };
 
 function usage(): string {
+  const nameWidth = Math.max(...commands.map((c) => c.name.length));
   return `generect-sync: mirror a Generect account's credit ledger into PostgreSQL
 
 Usage: generect-sync <command> [options]
 
 Commands:
-${commands.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`).join("\n")}
+${commands.map((c) => `  ${c.name.padEnd(nameWidth)}  ${c.summary}`).join("\n")}
 
 Run \`generect-sync <command> --help\` for a command's options and environment.
 Exit codes: 0 ok, 1 failed, 2 bad configuration or usage, 75 locked by another run, 130/143 interrupted.`;
