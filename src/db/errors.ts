@@ -48,7 +48,7 @@ export function explainDatabaseError(error: unknown, databaseUrl: string | undef
     return new SyncError("DB_UNREACHABLE", `cannot connect to ${where}: ${why}. Is the server running, and are the host and port right?`, { cause: error });
   }
   if (code === "3D000") {
-    const name = databaseUrl ? decodeURIComponent(new URL(databaseUrl).pathname.slice(1)) : "";
+    const name = /database "(.*)" does not exist/.exec(message ?? "")?.[1] ?? "";
     return new SyncError("DB_MISSING", `the database "${name}" does not exist on ${where}: create it (createdb, or CREATE DATABASE), then run \`generect-sync migrate\``, {
       cause: error, exitCode: ExitCode.Usage,
     });

@@ -91,6 +91,17 @@ describe("database errors name DATABASE_URL (password redacted), host and port",
     }
   });
 
+  test("a login the server refuses: exit 2, the user named, not the password", async () => {
+    const url = new URL(adminUrl());
+    url.username = "gs_no_such_role";
+    url.password = "pw-Secret-773";
+    const result = await runCli(["status"], { DATABASE_URL: url.toString() });
+    expect(result.stderr).toContain("error [DB_AUTH_FAILED]: the database refused the login of DATABASE_URL=postgres://gs_no_such_role:***@");
+    expect(result.stderr).toMatch(/"gs_no_such_role"/);
+    expect(result.stdout + result.stderr).not.toContain("pw-Secret-773");
+    expect(result.code).toBe(2);
+  });
+
   test("a database without the schema: status and reconcile say to run migrate", async () => {
     const empty = await createTestDatabase("cli-unmigrated");
     try {
