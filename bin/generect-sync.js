@@ -4,10 +4,4 @@
 // collecting; the live data is a few pages): measured with `npm run bench` (README, Performance).
 // The young generation is not smaller: at 4 MB every page waiting for its write was promoted, and
 // the old generation's collections took a fifth of the CLI's CPU.
-import module from "node:module";
-
-// V8's compiled code is cached between runs (under the OS temp directory): --help in 0.043 s
-// instead of 0.059 s (README, CLI start-up). Where that directory is not writable the cache is
-// simply off. Enabled before the CLI's modules load, hence the dynamic import.
-module.enableCompileCache?.();
-await import("../dist/cli/index.js");
+import "../dist/cli/index.js";
