@@ -1,6 +1,14 @@
-// Kept light at the top: the statement's modules (and playwright-core for --pdf) load only when
-// the command runs.
+// The registry loads this module only when the command runs; playwright-core loads only for --pdf.
+import { writeFile } from "node:fs/promises";
+import pg from "pg";
+import { loadConfig } from "../../config/index.js";
+import { resolveDatabase } from "../../db/resolve.js";
 import { ConfigError } from "../../errors.js";
+import { renderCsv, renderJson } from "../../statement/csv.js";
+import { renderHtml } from "../../statement/html.js";
+import { ChromiumMissingError, findChromium, printPdf } from "../../statement/pdf.js";
+import { buildStatement } from "../../statement/query.js";
+import { packageVersion } from "../../statement/version.js";
 import { type Command, parseOptions } from "../command.js";
 
 const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
@@ -41,13 +49,8 @@ Environment: DATABASE_URL, SYNC_ACCOUNT, SYNC_TIMEZONE, GENERECT_CHROMIUM`,
       throw new ConfigError(`statement: --locale ${JSON.stringify(values.locale)} is not a locale`);
     }
 
-    const [{ loadConfig }, { resolveDatabase }, { default: pg }, { buildStatement }, { renderCsv, renderJson }, { renderHtml }, { packageVersion }, fs] = await Promise.all([
-      import("../../config/index.js"), import("../../db/resolve.js"), import("pg"), import("../../statement/query.js"),
-      import("../../statement/csv.js"), import("../../statement/html.js"), import("../../statement/version.js"), import("node:fs/promises"),
-    ]);
-    const pdf = values.pdf === undefined ? undefined : await import("../../statement/pdf.js");
-    const chromium = pdf?.findChromium(io.env);
-    if (pdf && !chromium) throw new pdf.ChromiumMissingError();
+    const chromium = values.pdf === undefined ? undefined : findChromium(io.env);
+    if (values.pdf !== undefined && !chromium) throw new ChromiumMissingError();
 
     const config = loadConfig(io.env);
     const db = await resolveDatabase(config, io.note);
@@ -57,11 +60,11 @@ Environment: DATABASE_URL, SYNC_ACCOUNT, SYNC_TIMEZONE, GENERECT_CHROMIUM`,
       const statement = await buildStatement(client, {
         account: config.account, timezone: config.timezone, from: values.from, to: values.to, version: await packageVersion(),
       });
-      const html = values.format === "html" || pdf ? renderHtml(statement, { locale: values.locale }) : "";
+      const html = values.format === "html" || chromium ? renderHtml(statement, { locale: values.locale }) : "";
       const text = values.format === "csv" ? renderCsv(statement) : values.format === "json" ? renderJson(statement) : html;
-      if (values.out) await fs.writeFile(values.out, text);
+      if (values.out) await writeFile(values.out, text);
       else io.out(text.trimEnd());
-      if (pdf && chromium && values.pdf) await fs.writeFile(values.pdf, await pdf.printPdf(html, chromium));
+      if (chromium && values.pdf) await writeFile(values.pdf, await printPdf(html, chromium));
       for (const notice of statement.notices) io.note(`statement: ${notice}`);
       if (values.out) io.note(`statement: ${statement.lines.length} line(s), ${statement.from} to ${statement.to}, written to ${values.out}${values.pdf ? ` and ${values.pdf}` : ""}`);
       return 0;
