@@ -49,10 +49,9 @@ thead th{background:#f3f4f6;text-align:right}thead th:nth-child(-n+2){text-align
 .notice{background:#fef3c7;border-left:4px solid #f59e0b;padding:6px 10px;margin:6px 0}
 .legend span{display:inline-block;margin-right:12px}.legend i{display:inline-block;width:10px;height:10px;margin-right:4px}
 figure{margin:0 0 12px;break-inside:avoid}svg{max-width:100%;height:auto}dl{display:grid;grid-template-columns:max-content auto;gap:2px 12px}dt{font-weight:600}
-.running{display:none}
+.running{font-size:11px;color:#555;border-bottom:1px solid #ccc;margin-bottom:8px}
 @page{size:A4 landscape;margin:16mm 12mm 14mm}
-@media print{body{margin:0}.running{display:block;position:fixed;top:-10mm;left:0;right:0;font-size:10px;color:#555;border-bottom:1px solid #ccc}
- thead{display:table-header-group}tr{break-inside:avoid}section{break-before:page}section.first{break-before:auto}}
+@media print{body{margin:0}thead{display:table-header-group}tr{break-inside:avoid}section{break-before:page}section.first{break-before:auto}}
 </style></head><body>
 <div class="running">Credit statement: account ${esc(s.account)}, ${s.from} to ${s.to} (${esc(s.provenance.timezone)}), generated ${esc(s.provenance.generated_at)}</div>
 <section class="first">

@@ -36,7 +36,14 @@ export async function printPdf(html: string, executablePath: string): Promise<Bu
     const page = await browser.newPage();
     await page.route("**/*", (route) => route.abort()); // self-contained: nothing may be fetched
     await page.setContent(html, { waitUntil: "load" });
-    return await page.pdf({ preferCSSPageSize: true, printBackground: true });
+    // Every page gets the statement's title and "page N of M" in the @page margins.
+    const title = await page.title();
+    const small = 'style="font:8px sans-serif;color:#555;width:100%;padding:0 12mm"';
+    return await page.pdf({
+      preferCSSPageSize: true, printBackground: true, displayHeaderFooter: true,
+      headerTemplate: `<div ${small}>${title.replace(/[&<>]/g, (c) => `&#${c.charCodeAt(0)};`)}</div>`,
+      footerTemplate: `<div ${small}>page <span class="pageNumber"></span> of <span class="totalPages"></span></div>`,
+    });
   } finally {
     await browser.close();
   }
