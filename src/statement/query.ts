@@ -31,7 +31,8 @@ export async function buildStatement(db: Queryable, opts: StatementOptions): Pro
   const statementLines = lines.rows.map((l) => ({ account, ...l }));
   const incomplete = days.rows.filter((d) => d.state === "incomplete");
   const notices: string[] = [];
-  if (provenance.watermark === null) notices.push(`account "${account}" has never been synced: this statement holds no figures, not zeros`);
+  if (provenance.watermark === null && provenance.first_run_id === null) notices.push(`account "${account}" has never been synced: this statement holds no figures, not zeros`);
+  else if (provenance.watermark === null) notices.push(`account "${account}" has no watermark: its runs (${provenance.first_run_id} to ${provenance.last_run_id}) walked no transactions, this statement holds no figures, not zeros`);
   else if (range.first === null) notices.push(`account "${account}" holds no transactions`);
   const partMonths = [...new Set(statementLines.filter((l) => !l.complete).map((l) => l.month))];
   if (provenance.watermark !== null && partMonths.length) {

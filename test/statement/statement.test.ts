@@ -136,7 +136,7 @@ describe("statement", () => {
     expect((await statementIn(["--all"], env("UTC"))).stderr).toContain("--all needs a fleet file");
   });
 
-  test("an account never synced says so and holds no figures", async () => {
+  test("an account never synced, and one whose runs found no transactions, say so and hold no figures", async () => {
     const result = await statementIn(["--format", "json"], env("UTC", "nobody"));
     expect(result.code).toBe(0);
     const statement = JSON.parse(result.stdout) as Statement;
@@ -145,6 +145,16 @@ describe("statement", () => {
     expect(statement.provenance.watermark).toBeNull();
     expect(statement.days.every((d) => d.state === "incomplete")).toBe(true);
     expect((await statementIn(["--format", "csv"], env("UTC", "nobody"))).stdout.trim().split("\n")).toHaveLength(1);
+
+    // Synced, but Generect has no transaction for it: said so, still no invented lines.
+    const empty = await startTestSimulator({ ledger: new Ledger([]) });
+    await syncOnce(db.url, empty, { account: "empty" });
+    await empty.close();
+    const synced = JSON.parse((await statementIn(["--format", "json"], env("UTC", "empty"))).stdout) as Statement;
+    expect(synced.lines).toEqual([]);
+    expect(synced.notices[0]).toMatch(/^account "empty" has no watermark: its runs \(\d+ to \d+\) walked no transactions, this statement holds no figures, not zeros$/);
+    expect(synced.provenance.first_run_id).not.toBeNull();
+    expect(synced.days.every((d) => d.state === "incomplete")).toBe(true);
   });
 
   test("a partially synced account marks the months after the watermark unknown instead of zero", async () => {
