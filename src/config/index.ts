@@ -41,6 +41,8 @@ export interface Config {
   syncCron: string;
   /** `SNAPSHOT_CRON`: when the worker captures spent credits, in SYNC_TIMEZONE. @default "15 0 * * *" */
   snapshotCron: string;
+  /** `VERIFY_CRON`: when the worker runs the audit sweep, in SYNC_TIMEZONE. @default "45 1 * * *" */
+  verifyCron: string;
   /** `PUSHGATEWAY_URL`: Prometheus Pushgateway to push each run's metrics to. @default none */
   pushgatewayUrl: string | undefined;
   /** `LOG_LEVEL`: the least severe pino level logged. @default "info" */
@@ -63,6 +65,7 @@ export const defaults = {
   restateDays: 35,
   syncCron: "*/15 * * * *",
   snapshotCron: "15 0 * * *",
+  verifyCron: "45 1 * * *",
   logLevel: "info",
 } satisfies Partial<Config>;
 
@@ -90,6 +93,7 @@ export const configVariables = [
   ["SNAPSHOT_RESTATE_DAYS", `days re-read before the last captured day (default ${defaults.restateDays})`],
   ["SYNC_CRON", `worker: sync schedule in SYNC_TIMEZONE (default "${defaults.syncCron}")`],
   ["SNAPSHOT_CRON", `worker: snapshot schedule in SYNC_TIMEZONE (default "${defaults.snapshotCron}")`],
+  ["VERIFY_CRON", `worker: audit sweep schedule in SYNC_TIMEZONE (default "${defaults.verifyCron}")`],
   ["PUSHGATEWAY_URL", "push each run's metrics to this Prometheus Pushgateway (default: off)"],
   ["LOG_LEVEL", `${logLevels.join(", ")} (default info)`],
 ] as const;
@@ -244,6 +248,7 @@ export function loadConfig(env: Env = process.env): Config {
     restateDays: integer(env, "SNAPSHOT_RESTATE_DAYS", defaults.restateDays, 0, 3660),
     syncCron: cron(env, "SYNC_CRON", defaults.syncCron),
     snapshotCron: cron(env, "SNAPSHOT_CRON", defaults.snapshotCron),
+    verifyCron: cron(env, "VERIFY_CRON", defaults.verifyCron),
     pushgatewayUrl: read(env, "PUSHGATEWAY_URL") === undefined ? undefined : httpUrl(env, "PUSHGATEWAY_URL", ""),
     logLevel: logLevel(env),
   };

@@ -8,6 +8,7 @@ import { type LoadCounts, loadPage } from "./load.js";
 import { type Window, defaultMaxRowsPerWindow, splitWindow } from "./plan.js";
 import { addWindowCountsSql, advanceWatermarkSql, markDeletedSql, windowHeldSql } from "./sql.js";
 import type { PrefetchedWalk } from "./prefetch.js";
+import { extendChain } from "../proofs/chain.js";
 import { quarantineRows, resolveQuarantined } from "./quarantine.js";
 import { type WalkOptions, type WalkResult, walkWindow } from "./walk.js";
 
@@ -156,6 +157,8 @@ async function walkAndCommit(context: WindowContext, window: Window, prefetched:
         : await db.query<{ deleted: number }>(markDeletedSql, [context.account, from, to, ids, context.seenAt, context.runId]);
       await quarantineRows(db, context, window, result.rejected);
       await resolveQuarantined(db, context, ids, result.rejected);
+      // Tamper evidence: the versions this window wrote join the account's hash chain in the same transaction.
+      await extendChain(db, { account: context.account, runId: context.runId, windowFrom: from, windowTo: to });
       await db.query(advanceWatermarkSql, [context.account, transactionsStream, to, context.runId]);
       const stats: WindowStats = {
         window, walks: walk, count: result.countAtEnd, deleted: deleted.rows[0]!.deleted, rejected: result.rejected.length,

@@ -4,12 +4,17 @@ import { type Command, parseOptions } from "../command.js";
 export const runCommand: Command = {
   name: "run",
   summary: "one sync pass: fetch new and changed transactions, then exit",
-  help: `Usage: generect-sync run
+  help: `Usage: generect-sync run [--full]
 
 Walks GET /api/auth/transactions/ from the stored watermark minus SYNC_LOOKBACK up to now, in
 checkpointed windows (the first SYNC_WINDOW long, the next sized to hold about SYNC_WINDOW_ROWS
 rows), and upserts every row into the transactions table; then
-captures the daily spent-credit snapshots (as \`generect-sync snapshot\`).
+captures the daily spent-credit snapshots (as \`generect-sync snapshot\`). Each run first records
+the users/me balances (a checkpoint) and ends by printing the proof chain's head digest: keep it
+outside the database to check the history later (\`generect-sync verify --digest\`).
+
+  --full   walk the whole history, not only from the watermark minus SYNC_LOOKBACK: catches
+           in-place changes older than the lookback (versions recorded)
 
 Exit codes: 0 success; 1 the run failed (the message says why; sync_runs has the details);
 2 bad configuration (or a test-mode API key: nothing written); 75 another run holds the lock for this account (nothing was done);
@@ -21,7 +26,7 @@ ${configVariables.map(([name, text]) => `  ${name.padEnd(20)} ${text}`).join("\n
 Example:
   GENERECT_API_TOKEN=... DATABASE_URL=postgres://user@host/db generect-sync run`,
   async run(argv, io) {
-    parseOptions("run", argv, {});
+    const { values } = parseOptions("run", argv, { full: { type: "boolean" } });
     // The sync and its dependencies load only now: `run --help` stays instant.
     const [{ runSync }, { withRunMetrics }, { createProgress }, { withSyncSession }, { describeSnapshots }] = await Promise.all([
       import("../../sync/run.js"), import("../../metrics/report.js"), import("../progress.js"), import("../session.js"), import("./snapshot.js"),
@@ -29,7 +34,7 @@ Example:
     return withSyncSession(io, async ({ config, databaseUrl, log, signal }) => {
       const progress = createProgress();
       try {
-        const summary = await withRunMetrics(config, "run", log, () => runSync({ config, databaseUrl, log, signal, progress }));
+        const summary = await withRunMetrics(config, "run", log, () => runSync({ config, databaseUrl, log, signal, progress, full: values.full }));
         progress?.finish();
         io.out(
           `run #${summary.runId} succeeded: ${summary.windows} window(s), ${summary.pages} page(s), ${summary.rowsSeen} rows seen ` +
@@ -37,6 +42,7 @@ Example:
             `${summary.apiRequests} API requests, ${summary.retries} retries`,
         );
         if (summary.snapshots) io.out(describeSnapshots(summary.snapshots));
+        io.out(`proof chain head ${summary.headDigest} (users/me checkpoint ${summary.checkpoint})`);
         return 0;
       } catch (error) {
         progress?.finish();
