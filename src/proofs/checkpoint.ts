@@ -79,13 +79,17 @@ export interface CheckpointCheck {
   /** Checkpoints compared (captured before the watermark). */
   judged: number;
   last: string | null;
+  /** The latest checkpoint judged, and whether every balance of it agrees. */
+  lastJudged: { capturedAt: string; agrees: boolean } | null;
   differing: CheckpointDifference[];
 }
 
 export async function checkCheckpoints(db: Queryable, account: string): Promise<CheckpointCheck> {
   const tally = (await db.query<{ captured: number; missing: number; last: string | null }>(tallySql, [account])).rows[0]!;
   const { rows } = await db.query<{ checkpoint: string; captured_at: string; field: string; api: string; ledger: string; last_id: string | null; agrees: boolean }>(compareSql, [account]);
+  const lastRows = rows.filter((r) => r.checkpoint === rows.at(-1)?.checkpoint);
   return {
+    lastJudged: lastRows.length ? { capturedAt: lastRows[0]!.captured_at, agrees: lastRows.every((r) => r.agrees) } : null,
     captured: tally.captured,
     missing: tally.missing,
     last: tally.last,

@@ -13,10 +13,10 @@ export interface WorkerOptions {
   signal: AbortSignal;
 }
 
-type Pass = "run" | "snapshot";
+type Pass = "run" | "snapshot" | "verify";
 
 /**
- * The long-running worker: node-cron fires sync and snapshot passes in SYNC_TIMEZONE. A pass never
+ * The long-running worker: node-cron fires sync, snapshot and audit-sweep passes in SYNC_TIMEZONE. A pass never
  * overlaps the previous one of this worker (node-cron's noOverlap, and one pass at a time across
  * both schedules), nor a pass of another worker or CronJob (the account's advisory lock: the
  * loser skips). Resolves once the signal is aborted and the pass in hand has ended.
@@ -41,6 +41,14 @@ export async function runWorker({ config, databaseUrl, log, signal }: WorkerOpti
         if (kind === "run") {
           const s = await withRunMetrics(config, "run", log, () => runSync({ config, databaseUrl, log, signal, command: "run" }));
           log.info({ runId: s.runId, inserted: s.inserted, updated: s.updated, unchanged: s.unchanged, deleted: s.deleted }, "sync pass succeeded");
+        } else if (kind === "verify") {
+          // The audit sweep alone: counts from the API against the table, recorded in audit_sweeps.
+          // It repairs nothing by itself: `verify --repair` is an operator's decision.
+          const { runSweep } = await import("../proofs/verify.js");
+          const s = await runSweep({ config, databaseUrl, log, signal });
+          const summary = { windows: s.windows, apiRequests: s.apiRequests, differing: s.differing.length };
+          if (s.differing.length) log.warn(summary, "audit sweep: windows differ between the API and the database (generect-sync verify --repair)");
+          else log.info(summary, "audit sweep: every window agrees");
         } else {
           const s = await withRunMetrics(config, "snapshot", log, () => runSnapshot({ config, databaseUrl, log, signal }));
           log.info({ runId: s.runId, rows: s.rows, restated: s.restated }, "snapshot pass succeeded");
@@ -59,9 +67,10 @@ export async function runWorker({ config, databaseUrl, log, signal }: WorkerOpti
   const tasks: ScheduledTask[] = [
     cron.schedule(config.syncCron, pass("run"), { ...options, name: "sync" }),
     cron.schedule(config.snapshotCron, pass("snapshot"), { ...options, name: "snapshot" }),
+    cron.schedule(config.verifyCron, pass("verify"), { ...options, name: "verify" }),
   ];
   log.info(
-    { syncCron: config.syncCron, snapshotCron: config.snapshotCron, timezone: config.timezone, nextSync: tasks[0]!.getNextRun()?.toISOString(), nextSnapshot: tasks[1]!.getNextRun()?.toISOString() },
+    { syncCron: config.syncCron, snapshotCron: config.snapshotCron, verifyCron: config.verifyCron, nextVerify: tasks[2]!.getNextRun()?.toISOString(), timezone: config.timezone, nextSync: tasks[0]!.getNextRun()?.toISOString(), nextSnapshot: tasks[1]!.getNextRun()?.toISOString() },
     "worker started",
   );
 
