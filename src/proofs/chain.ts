@@ -32,7 +32,7 @@ FROM transaction_versions v
 WHERE v.account = $1 AND v.version_id > $2::bigint AND v.version_id <= $3::bigint
 ORDER BY v.version_id`;
 
-const lastLinkSql = `SELECT seq::text, last_version_id::text, head_digest FROM proof_chain WHERE account = $1 ORDER BY seq DESC LIMIT 1`;
+const lastLinkSql = `SELECT last_version_id::text AS last_version_id, head_digest FROM proof_chain WHERE account = $1 ORDER BY proof_chain.seq DESC LIMIT 1`;
 
 const insertLinkSql = `
 INSERT INTO proof_chain (account, run_id, window_from, window_to, first_version_id, last_version_id, versions, leaves, previous_digest, head_digest)
@@ -40,7 +40,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`;
 
 const linksSql = `
 SELECT seq::text, run_id::text, first_version_id::text, last_version_id::text, versions, leaves, previous_digest, head_digest
-FROM proof_chain WHERE account = $1 ORDER BY seq`;
+FROM proof_chain WHERE account = $1 ORDER BY proof_chain.seq`;
 
 export interface ChainVersion {
   account: string;
