@@ -32,6 +32,8 @@ export interface TransactionsQuery {
   lt: Micros;
   limit: number;
   offset: number;
+  /** More of the endpoint's documented filters (e.g. `amount__gte`, `balance_type`), sent as given. */
+  filters?: Readonly<Record<string, string>>;
 }
 
 export interface SpentCreditsQuery {
@@ -137,6 +139,7 @@ export class GenerectClient {
       limit: String(query.limit),
       offset: String(query.offset),
     });
+    for (const [name, value] of Object.entries(query.filters ?? {})) params.set(name, value);
     return this.get(transactionsPath, params, parseTransactionsPage);
   }
 

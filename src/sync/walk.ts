@@ -1,8 +1,9 @@
 import type { GenerectClient } from "../api/client.js";
 import type { Transaction, TransactionsPage } from "../api/schema.js";
-import { formatInstant } from "../api/time.js";
+import { type Micros, formatInstant } from "../api/time.js";
 import { ApiResponseError, GuardError } from "../errors.js";
-import type { Window } from "./plan.js";
+import { walkInstant } from "./instant.js";
+import { type Window, isInstant } from "./plan.js";
 import { WriteBehind } from "./write-behind.js";
 
 export interface WalkOptions {
@@ -32,7 +33,7 @@ export type WalkResult =
   | { kind: "split"; count: number }
   | {
       kind: "walked";
-      /** `count` on the first page and re-read after the last one. */
+      /** `count` on the first page and on the closing request (the empty page past the last row). */
       countAtStart: number;
       countAtEnd: number;
       /**
@@ -41,13 +42,26 @@ export type WalkResult =
        * received); the pages read in between see the count move.
        */
       pageCountsAgree: boolean;
-      /** Distinct ids received; equal to both counts when nothing moved during the walk. */
+      /**
+       * The walk saw its end: its pages covered offsets 0..n without a gap and the request at offset
+       * n came back empty. This, not `count`, is what says no row was left unread.
+       */
+      complete: boolean;
+      /** Distinct ids received; equal to both counts when nothing moved during the walk and the count is true. */
       ids: Set<string>;
       pages: number;
+      /** Rows received, repeats included: more than `ids.size` when rows shifted under the walk. */
       rows: number;
+      /** Rows per page the walk asked for and counted on: what a full page actually returned. */
+      pageSize: number;
+      /**
+       * created_at values whose rows were split across two pages. Paging through them relies on the
+       * server's order among rows of one instant, which nothing documents (see window.ts).
+       */
+      straddling: Micros[];
     };
 
-function describeWindow(window: Window): string {
+export function describeWindow(window: Window): string {
   return `[${formatInstant(window.from)}, ${formatInstant(window.to)})`;
 }
 
@@ -56,7 +70,7 @@ function describeWindow(window: Window): string {
  * with values it cannot read). Writing such rows would be harmless, but advancing the watermark on
  * the strength of an unfiltered answer would not.
  */
-function guardInside(page: TransactionsPage, window: Window, offset: number): void {
+export function guardInside(page: TransactionsPage, window: Window, offset: number): void {
   for (const row of page.rows) {
     if (row.createdAt < window.from || row.createdAt >= window.to) {
       throw new GuardError(
@@ -68,23 +82,73 @@ function guardInside(page: TransactionsPage, window: Window, offset: number): vo
   }
 }
 
-function guardOffset(page: TransactionsPage, offset: number, window: Window): void {
+export function guardOffset(page: TransactionsPage, offset: number, window: Window): void {
   if (page.offset !== undefined && page.offset !== offset) {
     throw new ApiResponseError(`the API answered offset ${page.offset} when asked for offset ${offset} in window ${describeWindow(window)}`);
   }
 }
 
 /** Rows per write: a few pages in one statement; bigger batches gain little and hold more memory. */
-const maxBatchRows = 1000;
+export const maxBatchRows = 1000;
+
+/** Pages fetched past the planned end before a walk whose end keeps receding gives up (reported incomplete). */
+const maxExtraPages = 1000;
+
+/**
+ * The page size to count on, from the first page: a full page (as many rows as asked, or more)
+ * sets it; a short one whose count says more rows exist is a server clamping `limit` without
+ * saying so (its envelope still answers the limit asked), and its length is the real page size.
+ * Otherwise the short page is presumed to be the end, which the closing request then proves.
+ */
+export function pageSizeOf(first: TransactionsPage, asked: number): number {
+  const received = first.rows.length;
+  if (received >= asked) return received;
+  return received > 0 && first.count > received ? received : asked;
+}
+
+interface Span {
+  offset: number;
+  rows: number;
+  firstAt: Micros | undefined;
+  lastAt: Micros | undefined;
+}
+
+/**
+ * Where the rows received end, reading pages from offset 0: a page that starts past that end and
+ * holds rows means a page before it came back short while rows lay beyond it (the list moved).
+ * Also the instants split across two pages.
+ */
+function cover(spans: Span[]): { end: number; gap: boolean; straddling: Micros[] } {
+  const sorted = [...spans].sort((a, b) => a.offset - b.offset);
+  let end = 0;
+  let gap = false;
+  const straddling = new Set<Micros>();
+  for (const [i, span] of sorted.entries()) {
+    if (span.offset > end) {
+      if (span.rows > 0) gap = true;
+      continue;
+    }
+    end = Math.max(end, span.offset + span.rows);
+    const before = sorted[i - 1];
+    if (before && before.offset + before.rows === span.offset && before.lastAt !== undefined && before.lastAt === span.firstAt) {
+      straddling.add(span.firstAt);
+    }
+  }
+  return { end, gap, straddling: [...straddling] };
+}
 
 /**
  * Reads every page of one window: the first page alone (it tells the count and the page size),
- * then the remaining offsets with up to `concurrency` requests in flight. Offsets are computed,
- * never taken from `next`: the API's links point at another host. Pages are written behind the
- * fetches (see WriteBehind), so memory holds at most the pages in flight plus two batches' worth
- * waiting for the database, whatever the size of the window.
+ * then the offsets the count suggests with up to `concurrency` requests in flight, then the
+ * closing request at the offset just past the rows received: an empty answer proves the end (and
+ * re-reads the count), rows mean the count was short or rows arrived, and the walk goes on from
+ * there. Offsets are computed, never taken from `next`: the API's links point at another host.
+ * Pages are written behind the fetches (see WriteBehind), so memory holds at most the pages in
+ * flight plus two batches' worth waiting for the database, whatever the size of the window.
+ * A window of one microsecond cannot rely on paging (see instant.ts).
  */
 export async function walkWindow(client: GenerectClient, window: Window, options: WalkOptions): Promise<WalkResult> {
+  if (isInstant(window)) return walkInstant(client, window, options);
   const limit = options.limit ?? ((request) => request());
   const fetchPage = (limitRows: number, offset: number) =>
     limit(() => client.listTransactions({ gte: window.from, lt: window.to, limit: limitRows, offset }));
@@ -95,10 +159,9 @@ export async function walkWindow(client: GenerectClient, window: Window, options
   guardInside(first, window, 0);
   options.onCounted?.(first.count, first.maxLimit);
 
-  const firstSize = first.limit ?? options.pageSize;
-  const pageSize = first.maxLimit ?? firstSize;
+  const pageSize = pageSizeOf(first, options.pageSize);
   const offsets: number[] = [];
-  for (let offset = firstSize; offset < first.count; offset += pageSize) offsets.push(offset);
+  if (first.rows.length === pageSize) for (let offset = pageSize; offset < first.count; offset += pageSize) offsets.push(offset);
 
   let next = 0;
   let inTail = false;
@@ -110,6 +173,7 @@ export async function walkWindow(client: GenerectClient, window: Window, options
   tail(); // a window of one round is in its tail from the start
 
   const ids = new Set<string>();
+  const spans: Span[] = [];
   let rows = 0;
   let pages = 0;
   let pageCountsAgree = true;
@@ -117,8 +181,9 @@ export async function walkWindow(client: GenerectClient, window: Window, options
   // a walk started ahead, whose writer waits for the window before to commit, keeps fetching
   // through that window's closing round trips instead of leaving the request slots idle.
   const writer = new WriteBehind(options.sink, Math.max(2 * options.concurrency, Math.ceil((2 * maxBatchRows) / pageSize)), maxBatchRows);
-  const received = (page: TransactionsPage) => {
+  const received = (page: TransactionsPage, offset: number) => {
     for (const row of page.rows) ids.add(row.id);
+    spans.push({ offset, rows: page.rows.length, firstAt: page.rows[0]?.createdAt, lastAt: page.rows.at(-1)?.createdAt });
     rows += page.rows.length;
     pages += 1;
     return writer.push(page.rows);
@@ -135,7 +200,7 @@ export async function walkWindow(client: GenerectClient, window: Window, options
       guardOffset(page, offset, window);
       guardInside(page, window, offset);
       if (page.count !== first.count) pageCountsAgree = false;
-      await received(page);
+      await received(page, offset);
     }
   };
   const stopOnError = (error: unknown) => {
@@ -143,7 +208,7 @@ export async function walkWindow(client: GenerectClient, window: Window, options
     throw error;
   };
   const settled = await Promise.allSettled([
-    received(first).catch(stopOnError),
+    received(first, 0).catch(stopOnError),
     ...Array.from({ length: Math.min(options.concurrency, offsets.length) }, () => worker().catch(stopOnError)),
   ]);
   const failure = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
@@ -153,13 +218,34 @@ export async function walkWindow(client: GenerectClient, window: Window, options
   }
   options.signal?.throwIfAborted();
 
-  // The count is read again while the last pages are still being written.
-  const [end] = await Promise.all([
-    fetchPage(1, 0),
-    writer.flush(),
-  ]).catch(async (error: unknown) => {
+  // The closing request, at the first offset past the rows received, runs while the last pages
+  // are still being written. Rows there mean the walk has not reached the end yet.
+  const covered = cover(spans);
+  let complete = !covered.gap;
+  const close = async (): Promise<TransactionsPage> => {
+    for (let end = covered.end, extra = 0; ; extra++) {
+      const page = await fetchPage(pageSize, end);
+      options.signal?.throwIfAborted();
+      guardOffset(page, end, window);
+      guardInside(page, window, end);
+      if (page.rows.length === 0) return page;
+      if (page.count !== first.count) pageCountsAgree = false;
+      const known = ids.size;
+      await received(page, end);
+      if (ids.size === known || extra >= maxExtraPages) {
+        complete = false; // the same rows again: the end cannot be reached this walk
+        return page;
+      }
+      end += page.rows.length;
+    }
+  };
+  const [end] = await Promise.all([close(), writer.flush()]).catch(async (error: unknown) => {
     await writer.settle();
     throw error;
   });
-  return { kind: "walked", countAtStart: first.count, countAtEnd: end.count, pageCountsAgree, ids, pages, rows };
+  await writer.flush(); // rows the closing requests found
+  return {
+    kind: "walked", countAtStart: first.count, countAtEnd: end.count, pageCountsAgree, complete, ids, pages, rows, pageSize,
+    straddling: cover(spans).straddling,
+  };
 }

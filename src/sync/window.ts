@@ -1,12 +1,12 @@
 import type pg from "pg";
 import type { GenerectClient } from "../api/client.js";
-import { formatInstant, toPgTimestamp } from "../api/time.js";
+import { type Micros, formatInstant, toPgTimestamp } from "../api/time.js";
 import { GuardError } from "../errors.js";
 import { arrayLiteral } from "../db/array-literal.js";
 import { inTransaction } from "../db/pool.js";
 import { type LoadCounts, loadPage } from "./load.js";
-import { type Window, defaultMaxRowsPerWindow, splitWindow } from "./plan.js";
-import { addWindowCountsSql, advanceWatermarkSql, markDeletedSql, windowHeldSql } from "./sql.js";
+import { type Window, defaultMaxRowsPerWindow, splitAround, splitWindow } from "./plan.js";
+import { addWindowCountsSql, advanceWatermarkSql, deletionCandidatesSql, markDeletedSql, windowHeldSql } from "./sql.js";
 import type { PrefetchedWalk } from "./prefetch.js";
 import { type WalkOptions, type WalkResult, walkWindow } from "./walk.js";
 
@@ -42,10 +42,15 @@ export interface WindowStats extends LoadCounts {
   rows: number;
   deleted: number;
   count: number;
+  /**
+   * The API's count disagreed with the rows walked, and two complete walks returned the same ids:
+   * committed on the walks' evidence (`counted` by the API, `walked` distinct ids).
+   */
+  countMismatch?: { counted: number; walked: number };
 }
 
 export type WindowOutcome =
-  | { kind: "split"; reason: "too large" | "unsettled"; count: number }
+  | { kind: "split"; reason: "too large" | "unsettled"; count: number; parts?: Window[] }
   | { kind: "committed"; stats: WindowStats };
 
 /**
@@ -59,7 +64,7 @@ export async function syncWindow(context: WindowContext, window: Window, prefetc
     return await walkAndCommit(context, window, prefetched);
   } catch (error) {
     await prefetched?.cancel(error); // a walk never handed its writer would wait for it forever
-    if (error instanceof HalveUnsettled) return { kind: "split", reason: "unsettled", count: error.count };
+    if (error instanceof HalveUnsettled) return { kind: "split", reason: "unsettled", count: error.count, parts: error.parts };
     throw error;
   }
 }
@@ -71,7 +76,11 @@ export async function syncWindow(context: WindowContext, window: Window, prefetc
  * halves settle; one of at most `pagesToHalve` pages is simply walked again.
  */
 class HalveUnsettled extends Error {
-  constructor(readonly count: number) {
+  constructor(
+    readonly count: number,
+    /** Other parts than two halves: the window cut around an instant whose rows paging split. */
+    readonly parts?: Window[],
+  ) {
     super("window did not settle: halved");
   }
 }
@@ -100,6 +109,47 @@ export function walkOptionsFor(
   };
 }
 
+function sameIds(a: Set<string>, b: Set<string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const id of a) if (!b.has(id)) return false;
+  return true;
+}
+
+/**
+ * The rows held live in the window that the walk did not return are deletions only when a
+ * targeted walk of their instant (created_at to the microsecond, see instant.ts) confirms they are
+ * gone. Returns the confirmed ids, or undefined when a candidate is still listed (or its instant
+ * could not be read whole): the walk missed a row, so the window did not settle.
+ */
+async function confirmDeletions(
+  context: WindowContext,
+  db: pg.ClientBase,
+  window: Window,
+  seen: Set<string>,
+  pageSize: number,
+): Promise<string[] | undefined> {
+  const candidates = (
+    await db.query<{ id: string; created_at: string }>(deletionCandidatesSql, [
+      context.account, toPgTimestamp(window.from), toPgTimestamp(window.to), arrayLiteral([...seen]),
+    ])
+  ).rows;
+  if (candidates.length === 0) return [];
+  const instants = new Map<Micros, string[]>();
+  for (const { id, created_at } of candidates) {
+    const at = Number(created_at);
+    instants.set(at, [...(instants.get(at) ?? []), id]);
+  }
+  const listed = await Promise.all(
+    [...instants.entries()].map(async ([at, ids]) => {
+      const probe = await walkWindow(context.client, { from: at, to: at + 1 }, {
+        pageSize, concurrency: 1, signal: context.signal, limit: context.limit, sink: async () => {},
+      });
+      return probe.kind !== "walked" || !probe.complete || ids.some((id) => probe.ids.has(id));
+    }),
+  );
+  return listed.some(Boolean) ? undefined : candidates.map((c) => c.id);
+}
+
 async function walkAndCommit(context: WindowContext, window: Window, prefetched: PrefetchedWalk | undefined): Promise<WindowOutcome> {
   const maxWalks = context.maxWalks ?? 3;
   const canHalve = splitWindow(window) !== undefined;
@@ -118,6 +168,8 @@ async function walkAndCommit(context: WindowContext, window: Window, prefetched:
       context.onPage?.(rows.length, pages);
     };
 
+    // The ids of the last walk that saw its end without receiving a row twice.
+    let lastComplete: Set<string> | undefined;
     for (let walk = 1; walk <= maxWalks; walk++) {
       let result: WalkResult;
       if (walk === 1 && prefetched) {
@@ -130,26 +182,41 @@ async function walkAndCommit(context: WindowContext, window: Window, prefetched:
       fresh = false;
       totals.pages += result.pages;
       totals.rows += result.rows;
-      const settled = result.countAtStart === result.countAtEnd && result.pageCountsAgree && result.ids.size === result.countAtEnd;
-      if (!settled) {
+      // Complete and no row twice: every row listed during the walk was received (rows that move
+      // under a walk show as a gap, a repeat, or a count moving between pages).
+      const whole = result.complete && result.rows === result.ids.size;
+      const counted = result.countAtStart === result.countAtEnd && result.pageCountsAgree && result.ids.size === result.countAtEnd;
+      // A count that disagrees with a complete walk is not evidence of a missing row, nor of an
+      // extra one: two complete walks that returned the same ids are, and they outweigh it.
+      const agreed = whole && !counted && lastComplete !== undefined && sameIds(lastComplete, result.ids);
+      if (whole) lastComplete = result.ids;
+      const deletions = whole && (counted || agreed) ? await confirmDeletions(context, db, window, result.ids, result.pageSize) : undefined;
+      if (!deletions) {
+        // Rows of one instant split across pages: the server's order among them may differ per
+        // request, which no number of walks fixes. The instant is walked on its own (instant.ts).
+        const instant = result.straddling[0];
+        if (canHalve && instant !== undefined) throw new HalveUnsettled(result.countAtEnd, splitAround(window, instant));
         if (walk === maxWalks) {
           throw new GuardError(
             "WINDOW_UNSETTLED",
             `window [${formatInstant(window.from)}, ${formatInstant(window.to)}) did not settle after ${maxWalks} walks: ` +
-              `the API counted ${result.countAtStart} then ${result.countAtEnd} rows, ${result.ids.size} distinct ids were received; nothing was committed for this window`,
+              `the API counted ${result.countAtStart} then ${result.countAtEnd} rows, ${result.ids.size} distinct ids were received` +
+              `${whole ? "" : ` (${result.complete ? `${result.rows - result.ids.size} received twice` : "the walk did not reach its end"})`}` +
+              `${whole && (counted || agreed) ? ", and a row the walk did not return is still listed at its created_at" : ""}; nothing was committed for this window`,
           );
         }
-        if (canHalve && result.countAtEnd > pagesToHalve * context.pageSize.value) throw new HalveUnsettled(result.countAtEnd);
+        if (canHalve && result.countAtEnd > pagesToHalve * result.pageSize) throw new HalveUnsettled(result.countAtEnd);
         continue;
       }
 
-      const deleted = await db.query<{ deleted: number }>(markDeletedSql, [
-        context.account, from, to, arrayLiteral([...result.ids]), context.seenAt, context.runId,
-      ]);
+      const deleted = deletions.length === 0 ? 0 : (await db.query<{ deleted: number }>(markDeletedSql, [
+        context.account, from, to, arrayLiteral(deletions), context.seenAt, context.runId,
+      ])).rows[0]!.deleted;
       await db.query(advanceWatermarkSql, [context.account, transactionsStream, to, context.runId]);
-      const stats: WindowStats = { window, walks: walk, count: result.countAtEnd, deleted: deleted.rows[0]!.deleted, ...totals };
+      const stats: WindowStats = { window, walks: walk, count: result.countAtEnd, deleted, ...totals };
+      if (agreed) stats.countMismatch = { counted: result.countAtEnd, walked: result.ids.size };
       await db.query(addWindowCountsSql, [
-        context.runId, stats.pages, stats.rows, stats.inserted, stats.updated, stats.unchanged, stats.deleted, to,
+        context.runId, stats.pages, stats.rows, stats.inserted, stats.updated, stats.unchanged, stats.deleted, to, agreed ? 1 : 0,
       ]);
       return { kind: "committed", stats };
     }
