@@ -3,7 +3,7 @@ import type { Transaction, TransactionsPage } from "../api/schema.js";
 import { formatInstant } from "../api/time.js";
 import { GuardError } from "../errors.js";
 import type { Window } from "./plan.js";
-import { type WalkOptions, type WalkResult, describeWindow, guardInside, guardOffset, maxBatchRows } from "./walk.js";
+import { type WalkOptions, type WalkResult, describeWindow, guardInside, guardOffset, maxBatchRows, pageSizeOf } from "./walk.js";
 import { WriteBehind } from "./write-behind.js";
 
 /**
@@ -104,7 +104,8 @@ function splitPart(part: Part, rows: Transaction[]): { parts: Part[]; exhaustive
  * rows are split by the other documented filters (amount and after_balance ranges, whose two
  * halves cover every row; then balance_type and status values seen) until every part fits in one
  * page, and the parts are read whole. A part split by exact values covers only the values seen:
- * its rows must add up to the count of the part split, else the walk is reported incomplete.
+ * its rows must add up to the count of the part split, else the walk is reported incomplete. A
+ * closing request past every row read re-reads the count, as a paged walk's does.
  */
 export async function walkInstant(client: GenerectClient, window: Window, options: WalkOptions): Promise<WalkResult> {
   const limit = options.limit ?? ((request) => request());
@@ -122,10 +123,7 @@ export async function walkInstant(client: GenerectClient, window: Window, option
   let rows = 0;
   let pages = 0;
   let complete = true;
-  let pageSize = options.pageSize;
-  // A page size is known once a page returned that many rows; until then a short page may be a
-  // server clamping `limit`, and the part is only whole if the request past its rows is empty.
-  let confirmed = first.rows.length >= pageSize;
+  const pageSize = pageSizeOf(first, options.pageSize);
   const writer = new WriteBehind(options.sink, Math.max(2 * options.concurrency, Math.ceil((2 * maxBatchRows) / pageSize)), maxBatchRows);
 
   /** Reads `part` whole, splitting it while a page cannot hold it; returns the rows it holds. */
@@ -135,18 +133,7 @@ export async function walkInstant(client: GenerectClient, window: Window, option
     guardOffset(page, 0, window);
     guardPart(page, window, part);
     pages += 1;
-    let whole = page.rows.length < pageSize;
-    if (page.rows.length === pageSize) confirmed = true;
-    if (whole && !confirmed && page.rows.length > 0) {
-      const past = await fetchPart(part, pageSize, page.rows.length);
-      pages += 1;
-      if (past.rows.length > 0) {
-        pageSize = page.rows.length; // the server clamps pages to this many rows
-        confirmed = true;
-        whole = false;
-      }
-    }
-    if (whole) {
+    if (page.rows.length < pageSize) {
       for (const row of page.rows) ids.add(row.id);
       rows += page.rows.length;
       await writer.push(page.rows);
@@ -167,15 +154,22 @@ export async function walkInstant(client: GenerectClient, window: Window, option
     return held;
   };
 
+  let end: TransactionsPage;
   try {
-    await read(whole, first);
-    await writer.flush();
+    const held = await read(whole, first);
+    // The closing request, past every row read: empty whatever the order, and its count tells
+    // whether a row came or went while the parts were read. Rows here: the end was not reached
+    // (a short page was a clamp, or rows arrived).
+    [end] = await Promise.all([fetchPart(whole, pageSize, held), writer.flush()]);
+    guardOffset(end, held, window);
+    guardPart(end, window, whole);
+    if (end.rows.length > 0) complete = false;
   } catch (error) {
     await writer.settle();
     throw error;
   }
   return {
-    kind: "walked", countAtStart: first.count, countAtEnd: first.count, pageCountsAgree: true, complete, ids, pages, rows, pageSize,
+    kind: "walked", countAtStart: first.count, countAtEnd: end.count, pageCountsAgree: true, complete, ids, pages, rows, pageSize,
     straddling: [],
   };
 }

@@ -109,8 +109,8 @@ export function pageSizeOf(first: TransactionsPage, asked: number): number {
 interface Span {
   offset: number;
   rows: number;
-  firstAt: Micros | undefined;
-  lastAt: Micros | undefined;
+  first: Transaction | undefined;
+  last: Transaction | undefined;
 }
 
 /**
@@ -130,8 +130,10 @@ function cover(spans: Span[]): { end: number; gap: boolean; straddling: Micros[]
     }
     end = Math.max(end, span.offset + span.rows);
     const before = sorted[i - 1];
-    if (before && before.offset + before.rows === span.offset && before.lastAt !== undefined && before.lastAt === span.firstAt) {
-      straddling.add(span.firstAt);
+    // Two rows of one instant on either side of a page boundary (one row seen twice is a shift instead).
+    const [last, next] = [before?.last, span.first];
+    if (before && before.offset + before.rows === span.offset && last && next && last.createdAt === next.createdAt && last.id !== next.id) {
+      straddling.add(next.createdAt);
     }
   }
   return { end, gap, straddling: [...straddling] };
@@ -183,7 +185,7 @@ export async function walkWindow(client: GenerectClient, window: Window, options
   const writer = new WriteBehind(options.sink, Math.max(2 * options.concurrency, Math.ceil((2 * maxBatchRows) / pageSize)), maxBatchRows);
   const received = (page: TransactionsPage, offset: number) => {
     for (const row of page.rows) ids.add(row.id);
-    spans.push({ offset, rows: page.rows.length, firstAt: page.rows[0]?.createdAt, lastAt: page.rows.at(-1)?.createdAt });
+    spans.push({ offset, rows: page.rows.length, first: page.rows[0], last: page.rows.at(-1) });
     rows += page.rows.length;
     pages += 1;
     return writer.push(page.rows);

@@ -118,36 +118,41 @@ function sameIds(a: Set<string>, b: Set<string>): boolean {
 /**
  * The rows held live in the window that the walk did not return are deletions only when a
  * targeted walk of their instant (created_at to the microsecond, see instant.ts) confirms they are
- * gone. Returns the confirmed ids, or undefined when a candidate is still listed (or its instant
- * could not be read whole): the walk missed a row, so the window did not settle.
+ * gone. `confirmed` is undefined when a candidate is still listed, or its instant could not be
+ * read whole: the walk missed a row, so the window did not settle. Other rows listed there that
+ * the walk did not return arrived after it (or were missed): they go to `sink` like the walk's.
  */
 async function confirmDeletions(
   context: WindowContext,
   db: pg.ClientBase,
   window: Window,
-  seen: Set<string>,
-  pageSize: number,
-): Promise<string[] | undefined> {
+  walked: { ids: Set<string>; pageSize: number },
+  sink: WalkOptions["sink"],
+): Promise<{ confirmed: string[] | undefined; pages: number; rows: number }> {
   const candidates = (
     await db.query<{ id: string; created_at: string }>(deletionCandidatesSql, [
-      context.account, toPgTimestamp(window.from), toPgTimestamp(window.to), arrayLiteral([...seen]),
+      context.account, toPgTimestamp(window.from), toPgTimestamp(window.to), arrayLiteral([...walked.ids]),
     ])
   ).rows;
-  if (candidates.length === 0) return [];
   const instants = new Map<Micros, string[]>();
   for (const { id, created_at } of candidates) {
     const at = Number(created_at);
     instants.set(at, [...(instants.get(at) ?? []), id]);
   }
-  const listed = await Promise.all(
+  const probes = await Promise.all(
     [...instants.entries()].map(async ([at, ids]) => {
       const probe = await walkWindow(context.client, { from: at, to: at + 1 }, {
-        pageSize, concurrency: 1, signal: context.signal, limit: context.limit, sink: async () => {},
+        pageSize: walked.pageSize, concurrency: 1, signal: context.signal, limit: context.limit, sink,
       });
-      return probe.kind !== "walked" || !probe.complete || ids.some((id) => probe.ids.has(id));
+      if (probe.kind !== "walked") throw new Error("unreachable: an instant is never split");
+      return { listed: !probe.complete || ids.some((id) => probe.ids.has(id)), pages: probe.pages, rows: probe.rows };
     }),
   );
-  return listed.some(Boolean) ? undefined : candidates.map((c) => c.id);
+  return {
+    confirmed: probes.some((p) => p.listed) ? undefined : candidates.map((c) => c.id),
+    pages: probes.reduce((n, p) => n + p.pages, 0),
+    rows: probes.reduce((n, p) => n + p.rows, 0),
+  };
 }
 
 async function walkAndCommit(context: WindowContext, window: Window, prefetched: PrefetchedWalk | undefined): Promise<WindowOutcome> {
@@ -190,7 +195,13 @@ async function walkAndCommit(context: WindowContext, window: Window, prefetched:
       // extra one: two complete walks that returned the same ids are, and they outweigh it.
       const agreed = whole && !counted && lastComplete !== undefined && sameIds(lastComplete, result.ids);
       if (whole) lastComplete = result.ids;
-      const deletions = whole && (counted || agreed) ? await confirmDeletions(context, db, window, result.ids, result.pageSize) : undefined;
+      let deletions: string[] | undefined;
+      if (whole && (counted || agreed)) {
+        const proof = await confirmDeletions(context, db, window, result, sink);
+        totals.pages += proof.pages;
+        totals.rows += proof.rows;
+        deletions = proof.confirmed;
+      }
       if (!deletions) {
         // Rows of one instant split across pages: the server's order among them may differ per
         // request, which no number of walks fixes. The instant is walked on its own (instant.ts).
