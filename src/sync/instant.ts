@@ -103,7 +103,7 @@ function splitPart(part: Part, rows: Transaction[]): { parts: Part[]; exhaustive
  * So no offset beyond 0 is ever read here. When the instant holds more rows than one page, its
  * rows are split by the other documented filters (amount and after_balance ranges, whose two
  * halves cover every row; then balance_type and status values seen) until every part fits in one
- * page, and the parts are read whole. A part split by exact values covers only the values seen:
+ * page, and the parts are read whole; rows alike in every filter are paged as a last resort. A part split by exact values covers only the values seen:
  * its rows must add up to the count of the part split, else the walk is reported incomplete. A
  * closing request past every row read re-reads the count, as a paged walk's does.
  */
@@ -140,18 +140,41 @@ export async function walkInstant(client: GenerectClient, window: Window, option
       return page.rows.length;
     }
     const split = splitPart(part, page.rows);
-    if (!split) {
-      throw new GuardError(
-        "WINDOW_UNSETTLED",
-        `more than ${pageSize} transactions share created_at ${formatInstant(window.from)} and every other filter the API offers ` +
-          `(${describePart(part)}, and the same amount, after_balance, balance_type and status): they cannot be read without relying ` +
-          `on the server's order among them; nothing was committed for this window`,
-      );
-    }
+    if (!split) return pageThrough(part, page);
     let held = 0;
     for (const p of split.parts) held += await read(p);
     if (!split.exhaustive && held !== page.count) complete = false; // a value no page showed may hold the rest
     return held;
+  };
+
+  /**
+   * The last resort, for rows alike in every filter the API offers: paging, which holds only if
+   * the server orders them the same way on every request. A row seen twice says it does not.
+   */
+  const pageThrough = async (part: Part, firstPage: TransactionsPage): Promise<number> => {
+    const before = ids.size;
+    let received = 0;
+    for (let page = firstPage, offset = 0; ; ) {
+      for (const row of page.rows) ids.add(row.id);
+      received += page.rows.length;
+      rows += page.rows.length;
+      await writer.push(page.rows);
+      if (page.rows.length < pageSize) break;
+      offset += page.rows.length;
+      page = await fetchPart(part, pageSize, offset);
+      guardOffset(page, offset, window);
+      guardPart(page, window, part);
+      pages += 1;
+    }
+    if (ids.size - before !== received) {
+      throw new GuardError(
+        "WINDOW_UNSETTLED",
+        `more than ${pageSize} transactions share created_at ${formatInstant(window.from)} and every other filter the API offers ` +
+          `(${describePart(part)}, and the same amount, after_balance, balance_type and status), and paging through them returned ` +
+          `some twice: the server orders them differently on each request, so they cannot be read whole; nothing was committed for this window`,
+      );
+    }
+    return received;
   };
 
   let end: TransactionsPage;
