@@ -156,6 +156,12 @@ export class GenerectClient {
     return this.get(transactionsPath, params, parseTransactionsPage);
   }
 
+  /** A page of the rows matching `filters` anywhere in the ledger, whatever their created_at. */
+  async listMatching(filters: Readonly<Record<string, string>>, limit: number, offset: number): Promise<TransactionsPage> {
+    const params = new URLSearchParams({ ...filters, limit: String(limit), offset: String(offset) });
+    return this.get(transactionsPath, params, parseTransactionsPage);
+  }
+
   /** A page of the whole ledger, unfiltered (used to find the oldest transaction). */
   async listAllTransactions(limit: number, offset: number): Promise<TransactionsPage> {
     const params = new URLSearchParams({ limit: String(limit), offset: String(offset) });

@@ -88,11 +88,13 @@ FROM written`;
 
 /**
  * Rows the account holds live in a window that its walk did not return: each is a deletion only
- * once a targeted request confirms it is gone (see window.ts). created_at as whole microseconds.
+ * once a targeted request confirms it is gone (see window.ts); the other fields find it if it moved
+ * (moved.ts). created_at as whole microseconds.
  * $1 account, $2 from, $3 to, $4 ids seen.
  */
 export const deletionCandidatesSql = `
-SELECT id::text, (extract(epoch FROM created_at) * 1000000)::bigint::text AS created_at
+SELECT id::text, (extract(epoch FROM created_at) * 1000000)::bigint::text AS created_at,
+       amount::text AS amount, after_balance::text AS after_balance, balance_type
 FROM transactions
 WHERE account = $1 AND created_at >= $2 AND created_at < $3
   AND deleted_at IS NULL AND NOT (id = ANY($4::uuid[]))`;

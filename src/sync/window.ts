@@ -7,6 +7,7 @@ import { inTransaction } from "../db/pool.js";
 import { type LoadCounts, loadPage } from "./load.js";
 import { type Window, defaultMaxRowsPerWindow, splitAround, splitWindow } from "./plan.js";
 import { addWindowCountsSql, advanceWatermarkSql, deletionCandidatesSql, markDeletedSql, windowHeldSql } from "./sql.js";
+import { locateMoved } from "./moved.js";
 import type { PrefetchedWalk } from "./prefetch.js";
 import { type WalkOptions, type WalkResult, walkWindow } from "./walk.js";
 
@@ -87,6 +88,9 @@ class HalveUnsettled extends Error {
 
 const pagesToHalve = 10;
 
+/** Reads of a deletion candidate's instant before its absence counts as unproven. */
+const maxProbes = 3;
+
 /** The options of a window's walk; the first walk alone may ask for a split, size the next window and start it. */
 export function walkOptionsFor(
   context: Pick<WindowContext, "pageSize" | "concurrency" | "signal" | "limit" | "maxRowsPerWindow" | "onCounted" | "onTail">,
@@ -120,7 +124,9 @@ function sameIds(a: Set<string>, b: Set<string>): boolean {
  * targeted walk of their instant (created_at to the microsecond, see instant.ts) confirms they are
  * gone. `confirmed` is undefined when a candidate is still listed, or its instant could not be
  * read whole: the walk missed a row, so the window did not settle. Other rows listed there that
- * the walk did not return arrived after it (or were missed): they go to `sink` like the walk's.
+ * the walk did not return arrived after it (or were missed): they go to `sink` like the walk's. A
+ * candidate gone from its instant is looked for elsewhere (moved.ts): found, it is written where it
+ * now lives, an update; only a candidate found nowhere is confirmed deleted.
  */
 async function confirmDeletions(
   context: WindowContext,
@@ -130,7 +136,7 @@ async function confirmDeletions(
   sink: WalkOptions["sink"],
 ): Promise<{ confirmed: string[] | undefined; pages: number; rows: number }> {
   const candidates = (
-    await db.query<{ id: string; created_at: string }>(deletionCandidatesSql, [
+    await db.query<{ id: string; created_at: string; amount: string; after_balance: string | null; balance_type: string }>(deletionCandidatesSql, [
       context.account, toPgTimestamp(window.from), toPgTimestamp(window.to), arrayLiteral([...walked.ids]),
     ])
   ).rows;
@@ -141,18 +147,38 @@ async function confirmDeletions(
   }
   const probes = await Promise.all(
     [...instants.entries()].map(async ([at, ids]) => {
-      const probe = await walkWindow(context.client, { from: at, to: at + 1 }, {
-        pageSize: walked.pageSize, concurrency: 1, signal: context.signal, limit: context.limit, sink,
-      });
-      if (probe.kind !== "walked") throw new Error("unreachable: an instant is never split");
-      return { listed: !probe.complete || ids.some((id) => probe.ids.has(id)), pages: probe.pages, rows: probe.rows };
+      // An instant read incomplete (a row arrived while it was read) is read again, not taken as proof.
+      let pages = 0;
+      let rows = 0;
+      for (let attempt = 1; attempt <= maxProbes; attempt++) {
+        const probe = await walkWindow(context.client, { from: at, to: at + 1 }, {
+          pageSize: walked.pageSize, concurrency: 1, signal: context.signal, limit: context.limit, sink,
+        });
+        if (probe.kind !== "walked") throw new Error("unreachable: an instant is never split");
+        pages += probe.pages;
+        rows += probe.rows;
+        if (probe.complete) return { listed: ids.some((id) => probe.ids.has(id)), pages, rows };
+      }
+      return { listed: true, pages, rows };
     }),
   );
-  return {
-    confirmed: probes.some((p) => p.listed) ? undefined : candidates.map((c) => c.id),
-    pages: probes.reduce((n, p) => n + p.pages, 0),
-    rows: probes.reduce((n, p) => n + p.rows, 0),
-  };
+  let pages = probes.reduce((n, p) => n + p.pages, 0);
+  let rows = probes.reduce((n, p) => n + p.rows, 0);
+  if (probes.some((p) => p.listed)) return { confirmed: undefined, pages, rows };
+  // Gone from its created_at is not gone: a row that moved is an update where it now lives.
+  const located = await Promise.all(
+    candidates.map(async (c) => {
+      const absent = { id: c.id, amount: c.amount, afterBalance: c.after_balance, balanceType: c.balance_type };
+      return { id: c.id, ...(await locateMoved(context.client, absent, { pageSize: walked.pageSize, limit: context.limit, signal: context.signal })) };
+    }),
+  );
+  const moved = located.flatMap((l) => (l.found ? [l.found] : []));
+  pages += located.reduce((n, l) => n + l.pages, 0);
+  rows += moved.length;
+  // Moved within this window after all: the walk missed it.
+  if (moved.some((row) => row.createdAt >= window.from && row.createdAt < window.to)) return { confirmed: undefined, pages, rows };
+  if (moved.length) await sink(moved, 0);
+  return { confirmed: located.filter((l) => !l.found).map((l) => l.id), pages, rows };
 }
 
 async function walkAndCommit(context: WindowContext, window: Window, prefetched: PrefetchedWalk | undefined): Promise<WindowOutcome> {
