@@ -8,7 +8,11 @@ import { parseTimestamp } from "../../src/api/time.js";
 import { Ledger, type SimulatorHandle, seedTransactions } from "../../src/simulator/index.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { expectDatabaseEqualsLedger, startTestSimulator } from "../helpers/sync.js";
-import { countRows, day, expectFirstRunTruthful, expectVersionsConsistent, runs, seededSimulator, syncLogged, testToken, watermarkOf } from "./support.js";
+import {
+  countRows, day, expectFirstRunTruthful, expectVersionsConsistent, guardCliOutput, runCliChecked, runs, seededSimulator, syncLogged, testToken, watermarkOf,
+} from "./support.js";
+
+guardCliOutput();
 
 interface TrustRun {
   status: string;
@@ -59,6 +63,10 @@ describe("a count that lies", () => {
     expect(await countRows(db.url, "deleted_at IS NOT NULL")).toBe(0);
     const [, second] = await runRows(db.url);
     expect(second).toMatchObject({ status: "succeeded", windows_walked: lying.summary!.windows, rows_deleted: 0, rows_updated: 0, count_mismatches: 1 });
+    const status = await runCliChecked(["status", "--json"], { DATABASE_URL: db.url, SYNC_ACCOUNT: "acct" });
+    expect(status.code).toBe(0);
+    const report = JSON.parse(status.stdout) as { runs: { countMismatches: number; deleted: number }[] };
+    expect(report.runs.map((r) => r.countMismatches).sort()).toEqual([0, 1]);
 
     const next = await syncLogged(db.url, sim, { windowMs: 30 * day, lookbackMs: 30 * day });
     if (next.error) throw next.error;

@@ -68,6 +68,7 @@ Environment: DATABASE_URL, SYNC_ACCOUNT, SYNC_TIMEZONE, GENERECT_SYNC_HOME`,
           updated: r.rowsUpdated,
           unchanged: r.rowsUnchanged,
           deleted: r.rowsDeleted,
+          countMismatches: r.countMismatches,
           apiRequests: r.apiRequests,
           retries: r.retries,
           error: r.errorMessage,
@@ -88,7 +89,8 @@ Environment: DATABASE_URL, SYNC_ACCOUNT, SYNC_TIMEZONE, GENERECT_SYNC_HOME`,
       for (const r of report.runs) {
         io.out(
           `  #${r.id} ${r.status.padEnd(11)} ${r.startedAt}  windows ${r.windows} pages ${r.pages} seen ${r.rowsSeen} ` +
-            `+${r.inserted} ~${r.updated} =${r.unchanged} -${r.deleted} requests ${r.apiRequests} retries ${r.retries}${r.error ? `  error: ${r.error}` : ""}`,
+            `+${r.inserted} ~${r.updated} =${r.unchanged} -${r.deleted} requests ${r.apiRequests} retries ${r.retries}` +
+            `${r.countMismatches ? ` count mismatches ${r.countMismatches}` : ""}${r.error ? `  error: ${r.error}` : ""}`,
         );
       }
       return 0;
