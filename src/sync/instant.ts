@@ -3,7 +3,9 @@ import type { Transaction, TransactionsPage } from "../api/schema.js";
 import { formatInstant } from "../api/time.js";
 import { GuardError } from "../errors.js";
 import type { Window } from "./plan.js";
-import { type WalkOptions, type WalkResult, describeWindow, guardInside, guardOffset, maxBatchRows, pageSizeOf } from "./walk.js";
+import {
+  type ReceivedRejected, type WalkOptions, type WalkResult, describeWindow, entries, guardInside, guardOffset, maxBatchRows, pageSizeOf,
+} from "./walk.js";
 import { WriteBehind } from "./write-behind.js";
 
 /**
@@ -57,8 +59,11 @@ function guardPart(page: TransactionsPage, window: Window, part: Part): void {
   for (const row of page.rows) {
     const wrong =
       numeric.find(({ key, value }) => {
-        const v = Number(value(row));
         const { gte, lt } = part[key];
+        if (gte === undefined && lt === undefined) return false;
+        const text = value(row);
+        if (text === null) return true; // no value matches a range
+        const v = Number(text);
         return (gte !== undefined && v < Number(gte)) || (lt !== undefined && v >= Number(lt));
       })?.filter ?? exact.find(({ key, value }) => part[key] !== undefined && value(row) !== part[key])?.filter;
     if (wrong) {
@@ -77,7 +82,8 @@ function guardPart(page: TransactionsPage, window: Window, part: Part): void {
  */
 function splitPart(part: Part, rows: Transaction[]): { parts: Part[]; exhaustive: boolean } | undefined {
   for (const { key, value } of numeric) {
-    const values = [...new Map(rows.map((row) => [Number(value(row)), value(row)])).entries()].sort((a, b) => a[0] - b[0]);
+    const values = [...new Map(rows.flatMap((row) => { const v = value(row); return v === null ? [] : [[Number(v), v] as const]; })).entries()]
+      .sort((a, b) => a[0] - b[0]);
     if (values.length < 2) continue;
     // The middle value seen: rows below it and rows from it on are both non-empty.
     const pivot = values[Math.floor(values.length / 2)]![1];
@@ -120,24 +126,38 @@ export async function walkInstant(client: GenerectClient, window: Window, option
   options.onTail?.(); // no long last round here: the next window may start now
 
   const ids = new Set<string>();
+  const rejected: ReceivedRejected[] = [];
+  let unidentified = 0;
+  let listed = 0;
   let rows = 0;
   let pages = 0;
   let complete = true;
   const pageSize = pageSizeOf(first, options.pageSize);
   const writer = new WriteBehind(options.sink, Math.max(2 * options.concurrency, Math.ceil((2 * maxBatchRows) / pageSize)), maxBatchRows);
 
-  /** Reads `part` whole, splitting it while a page cannot hold it; returns the rows it holds. */
+  /** Counts a page's rows and rejected rows as received (a rejected row's readable id is listed). */
+  const take = (page: TransactionsPage, offset: number) => {
+    for (const row of page.rows) ids.add(row.id);
+    for (const row of page.rejected) {
+      if (row.id === null) unidentified += 1;
+      else ids.add(row.id);
+      rejected.push({ ...row, offset });
+    }
+    rows += page.rows.length;
+    listed += entries(page);
+  };
+
+  /** Reads `part` whole, splitting it while a page cannot hold it; returns the entries it holds. */
   const read = async (part: Part, known?: TransactionsPage): Promise<number> => {
     options.signal?.throwIfAborted();
     const page = known ?? (await fetchPart(part, pageSize, 0));
     guardOffset(page, 0, window);
     guardPart(page, window, part);
     pages += 1;
-    if (page.rows.length < pageSize) {
-      for (const row of page.rows) ids.add(row.id);
-      rows += page.rows.length;
+    if (entries(page) < pageSize) {
+      take(page, 0);
       await writer.push(page.rows);
-      return page.rows.length;
+      return entries(page);
     }
     const split = splitPart(part, page.rows);
     if (!split) return pageThrough(part, page);
@@ -152,21 +172,20 @@ export async function walkInstant(client: GenerectClient, window: Window, option
    * the server orders them the same way on every request. A row seen twice says it does not.
    */
   const pageThrough = async (part: Part, firstPage: TransactionsPage): Promise<number> => {
-    const before = ids.size;
+    const before = ids.size + unidentified;
     let received = 0;
     for (let page = firstPage, offset = 0; ; ) {
-      for (const row of page.rows) ids.add(row.id);
-      received += page.rows.length;
-      rows += page.rows.length;
+      take(page, offset);
+      received += entries(page);
       await writer.push(page.rows);
-      if (page.rows.length < pageSize) break;
-      offset += page.rows.length;
+      if (entries(page) < pageSize) break;
+      offset += entries(page);
       page = await fetchPart(part, pageSize, offset);
       guardOffset(page, offset, window);
       guardPart(page, window, part);
       pages += 1;
     }
-    if (ids.size - before !== received) {
+    if (ids.size + unidentified - before !== received) {
       throw new GuardError(
         "WINDOW_UNSETTLED",
         `more than ${pageSize} transactions share created_at ${formatInstant(window.from)} and every other filter the API offers ` +
@@ -186,13 +205,13 @@ export async function walkInstant(client: GenerectClient, window: Window, option
     [end] = await Promise.all([fetchPart(whole, pageSize, held), writer.flush()]);
     guardOffset(end, held, window);
     guardPart(end, window, whole);
-    if (end.rows.length > 0) complete = false;
+    if (entries(end) > 0) complete = false;
   } catch (error) {
     await writer.settle();
     throw error;
   }
   return {
-    kind: "walked", countAtStart: first.count, countAtEnd: end.count, pageCountsAgree: true, complete, ids, pages, rows, pageSize,
-    straddling: [],
+    kind: "walked", countAtStart: first.count, countAtEnd: end.count, pageCountsAgree: true, complete, ids, unidentified, rejected, listed,
+    pages, rows, pageSize, straddling: [],
   };
 }

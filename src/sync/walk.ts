@@ -1,5 +1,5 @@
 import type { GenerectClient } from "../api/client.js";
-import type { Transaction, TransactionsPage } from "../api/schema.js";
+import type { RejectedRow, Transaction, TransactionsPage } from "../api/schema.js";
 import { type Micros, formatInstant } from "../api/time.js";
 import { ApiResponseError, GuardError } from "../errors.js";
 import { walkInstant } from "./instant.js";
@@ -29,6 +29,11 @@ export interface WalkOptions {
   limit?: <T>(request: () => Promise<T>) => Promise<T>;
 }
 
+/** A rejected row and the offset of the page that held it. */
+export interface ReceivedRejected extends RejectedRow {
+  offset: number;
+}
+
 export type WalkResult =
   | { kind: "split"; count: number }
   | {
@@ -47,11 +52,21 @@ export type WalkResult =
        * n came back empty. This, not `count`, is what says no row was left unread.
        */
       complete: boolean;
-      /** Distinct ids received; equal to both counts when nothing moved during the walk and the count is true. */
+      /**
+       * Distinct ids received, rejected rows' readable ids included (the API lists them: their
+       * stored version must not be marked deleted); with `unidentified`, equal to both counts when
+       * nothing moved during the walk and the count is true.
+       */
       ids: Set<string>;
+      /** Rejected rows without a readable id: listed by the API, but no id to tell them apart. */
+      unidentified: number;
+      /** Rows of the walk that cannot be transactions, for the quarantine. */
+      rejected: ReceivedRejected[];
       pages: number;
-      /** Rows received, repeats included: more than `ids.size` when rows shifted under the walk. */
+      /** Valid rows received, repeats included. */
       rows: number;
+      /** Entries received (rows and rejected rows), repeats included: more than `ids.size + unidentified` when rows shifted under the walk. */
+      listed: number;
       /** Rows per page the walk asked for and counted on: what a full page actually returned. */
       pageSize: number;
       /**
@@ -91,6 +106,11 @@ export function guardOffset(page: TransactionsPage, offset: number, window: Wind
 /** Rows per write: a few pages in one statement; bigger batches gain little and hold more memory. */
 export const maxBatchRows = 1000;
 
+/** Entries of a page: transactions and rows that cannot be ones; the API lists both, and paging counts both. */
+export function entries(page: TransactionsPage): number {
+  return page.rows.length + page.rejected.length;
+}
+
 /** Pages fetched past the planned end before a walk whose end keeps receding gives up (reported incomplete). */
 const maxExtraPages = 1000;
 
@@ -101,7 +121,7 @@ const maxExtraPages = 1000;
  * Otherwise the short page is presumed to be the end, which the closing request then proves.
  */
 export function pageSizeOf(first: TransactionsPage, asked: number): number {
-  const received = first.rows.length;
+  const received = entries(first);
   if (received >= asked) return received;
   return received > 0 && first.count > received ? received : asked;
 }
@@ -163,7 +183,7 @@ export async function walkWindow(client: GenerectClient, window: Window, options
 
   const pageSize = pageSizeOf(first, options.pageSize);
   const offsets: number[] = [];
-  if (first.rows.length === pageSize) for (let offset = pageSize; offset < first.count; offset += pageSize) offsets.push(offset);
+  if (entries(first) === pageSize) for (let offset = pageSize; offset < first.count; offset += pageSize) offsets.push(offset);
 
   let next = 0;
   let inTail = false;
@@ -183,9 +203,18 @@ export async function walkWindow(client: GenerectClient, window: Window, options
   // a walk started ahead, whose writer waits for the window before to commit, keeps fetching
   // through that window's closing round trips instead of leaving the request slots idle.
   const writer = new WriteBehind(options.sink, Math.max(2 * options.concurrency, Math.ceil((2 * maxBatchRows) / pageSize)), maxBatchRows);
+  const rejected: ReceivedRejected[] = [];
+  let unidentified = 0;
+  let listed = 0;
   const received = (page: TransactionsPage, offset: number) => {
     for (const row of page.rows) ids.add(row.id);
-    spans.push({ offset, rows: page.rows.length, first: page.rows[0], last: page.rows.at(-1) });
+    for (const row of page.rejected) {
+      if (row.id === null) unidentified += 1;
+      else ids.add(row.id);
+      rejected.push({ ...row, offset });
+    }
+    listed += entries(page);
+    spans.push({ offset, rows: entries(page), first: page.rows[0], last: page.rows.at(-1) });
     rows += page.rows.length;
     pages += 1;
     return writer.push(page.rows);
@@ -230,15 +259,15 @@ export async function walkWindow(client: GenerectClient, window: Window, options
       options.signal?.throwIfAborted();
       guardOffset(page, end, window);
       guardInside(page, window, end);
-      if (page.rows.length === 0) return page;
+      if (entries(page) === 0) return page;
       if (page.count !== first.count) pageCountsAgree = false;
-      const known = ids.size;
+      const known = ids.size + unidentified;
       await received(page, end);
-      if (ids.size === known || extra >= maxExtraPages) {
+      if (ids.size + unidentified === known || extra >= maxExtraPages) {
         complete = false; // the same rows again: the end cannot be reached this walk
         return page;
       }
-      end += page.rows.length;
+      end += entries(page);
     }
   };
   const [end] = await Promise.all([close(), writer.flush()]).catch(async (error: unknown) => {
@@ -247,7 +276,7 @@ export async function walkWindow(client: GenerectClient, window: Window, options
   });
   await writer.flush(); // rows the closing requests found
   return {
-    kind: "walked", countAtStart: first.count, countAtEnd: end.count, pageCountsAgree, complete, ids, pages, rows, pageSize,
-    straddling: cover(spans).straddling,
+    kind: "walked", countAtStart: first.count, countAtEnd: end.count, pageCountsAgree, complete, ids, unidentified, rejected, listed,
+    pages, rows, pageSize, straddling: cover(spans).straddling,
   };
 }

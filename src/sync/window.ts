@@ -9,6 +9,7 @@ import { type Window, defaultMaxRowsPerWindow, splitAround, splitWindow } from "
 import { addWindowCountsSql, advanceWatermarkSql, deletionCandidatesSql, markDeletedSql, windowHeldSql } from "./sql.js";
 import { locateMoved } from "./moved.js";
 import type { PrefetchedWalk } from "./prefetch.js";
+import { quarantineRows, resolveQuarantined } from "./quarantine.js";
 import { type WalkOptions, type WalkResult, walkWindow } from "./walk.js";
 
 export const transactionsStream = "transactions";
@@ -42,6 +43,10 @@ export interface WindowStats extends LoadCounts {
   pages: number;
   rows: number;
   deleted: number;
+  /** Rows that cannot be transactions, kept in quarantined_rows. */
+  rejected: number;
+  /** Their reason codes, one per row. */
+  rejectedCodes: string[];
   count: number;
   /**
    * The API's count disagreed with the rows walked, and two complete walks returned the same ids:
@@ -199,8 +204,8 @@ async function walkAndCommit(context: WindowContext, window: Window, prefetched:
       context.onPage?.(rows.length, pages);
     };
 
-    // The ids of the last walk that saw its end without receiving a row twice.
-    let lastComplete: Set<string> | undefined;
+    // The last walk that saw its end without receiving a row twice.
+    let lastComplete: { ids: Set<string>; unidentified: number } | undefined;
     for (let walk = 1; walk <= maxWalks; walk++) {
       let result: WalkResult;
       if (walk === 1 && prefetched) {
@@ -215,15 +220,17 @@ async function walkAndCommit(context: WindowContext, window: Window, prefetched:
       totals.rows += result.rows;
       // Complete and no row twice: every row listed during the walk was received (rows that move
       // under a walk show as a gap, a repeat, or a count moving between pages).
-      const whole = result.complete && result.rows === result.ids.size;
-      const counted = result.countAtStart === result.countAtEnd && result.pageCountsAgree && result.ids.size === result.countAtEnd;
+      const whole = result.complete && result.listed === result.ids.size + result.unidentified;
+      const counted = result.countAtStart === result.countAtEnd && result.pageCountsAgree && result.ids.size + result.unidentified === result.countAtEnd;
       // A count that disagrees with a complete walk is not evidence of a missing row, nor of an
       // extra one: two complete walks that returned the same ids are, and they outweigh it.
-      const agreed = whole && !counted && lastComplete !== undefined && sameIds(lastComplete, result.ids);
-      if (whole) lastComplete = result.ids;
+      const agreed = whole && !counted && lastComplete !== undefined && lastComplete.unidentified === result.unidentified && sameIds(lastComplete.ids, result.ids);
+      if (whole) lastComplete = result;
       let deletions: string[] | undefined;
       if (whole && (counted || agreed)) {
-        const proof = await confirmDeletions(context, db, window, result, sink);
+        // A listed row without a readable id may be any row held in the window: no deletion is
+        // proven here until the API sends it readable again.
+        const proof = result.unidentified > 0 ? { confirmed: [], pages: 0, rows: 0 } : await confirmDeletions(context, db, window, result, sink);
         totals.pages += proof.pages;
         totals.rows += proof.rows;
         deletions = proof.confirmed;
@@ -237,8 +244,8 @@ async function walkAndCommit(context: WindowContext, window: Window, prefetched:
           throw new GuardError(
             "WINDOW_UNSETTLED",
             `window [${formatInstant(window.from)}, ${formatInstant(window.to)}) did not settle after ${maxWalks} walks: ` +
-              `the API counted ${result.countAtStart} then ${result.countAtEnd} rows, ${result.ids.size} distinct ids were received` +
-              `${whole ? "" : ` (${result.complete ? `${result.rows - result.ids.size} received twice` : "the walk did not reach its end"})`}` +
+              `the API counted ${result.countAtStart} then ${result.countAtEnd} rows, ${result.ids.size} distinct ids (and ${result.unidentified} rows without a readable id) were received` +
+              `${whole ? "" : ` (${result.complete ? `${result.listed - result.ids.size - result.unidentified} received twice` : "the walk did not reach its end"})`}` +
               `${whole && (counted || agreed) ? ", and a row the walk did not return is still listed at its created_at" : ""}; nothing was committed for this window`,
           );
         }
@@ -246,14 +253,20 @@ async function walkAndCommit(context: WindowContext, window: Window, prefetched:
         continue;
       }
 
+      const ids = arrayLiteral([...result.ids]);
       const deleted = deletions.length === 0 ? 0 : (await db.query<{ deleted: number }>(markDeletedSql, [
         context.account, from, to, arrayLiteral(deletions), context.seenAt, context.runId,
       ])).rows[0]!.deleted;
+      await quarantineRows(db, context, window, result.rejected);
+      await resolveQuarantined(db, context, ids, result.rejected);
       await db.query(advanceWatermarkSql, [context.account, transactionsStream, to, context.runId]);
-      const stats: WindowStats = { window, walks: walk, count: result.countAtEnd, deleted, ...totals };
-      if (agreed) stats.countMismatch = { counted: result.countAtEnd, walked: result.ids.size };
+      const stats: WindowStats = {
+        window, walks: walk, count: result.countAtEnd, deleted, rejected: result.rejected.length,
+        rejectedCodes: result.rejected.map((r) => r.code), ...totals,
+      };
+      if (agreed) stats.countMismatch = { counted: result.countAtEnd, walked: result.ids.size + result.unidentified };
       await db.query(addWindowCountsSql, [
-        context.runId, stats.pages, stats.rows, stats.inserted, stats.updated, stats.unchanged, stats.deleted, to, agreed ? 1 : 0,
+        context.runId, stats.pages, stats.rows, stats.inserted, stats.updated, stats.unchanged, stats.deleted, to, stats.rejected, agreed ? 1 : 0,
       ]);
       return { kind: "committed", stats };
     }
