@@ -104,7 +104,7 @@ describe("an instant cut out of a window", () => {
 });
 
 describe("the page size a walk counts on", () => {
-  const page = (rows: number, count: number) => ({ count, rows: Array.from({ length: rows }), limit: 100, maxLimit: 100, offset: 0 }) as never;
+  const page = (rows: number, count: number) => ({ count, rows: Array.from({ length: rows }), rejected: [], limit: 100, maxLimit: 100, offset: 0 }) as never;
   test("a full page sets it; a short one with more rows counted is a silent clamp; a short one that may be the end keeps the size asked", () => {
     expect(pageSizeOf(page(100, 150), 100)).toBe(100);
     expect(pageSizeOf(page(20, 150), 100)).toBe(20);
