@@ -25,6 +25,7 @@ export const FAULT_KINDS = [
   "countOffset",
   "clampLimit",
   "unstableOrder",
+  "dropFilters",
   "churnInsert",
   "churnUpdate",
   "churnDelete",
@@ -121,6 +122,8 @@ export interface FaultSettings {
   clampLimit?: number;
   /** Rows sharing one created_at come in a fresh order on every transactions request (no stable tie-break). */
   unstableOrder?: boolean;
+  /** Query parameters the server cannot read, e.g. `amount__lt`: dropped silently, the answer computed without them. */
+  dropFilters?: string[];
   /**
    * Probability, per filtered transactions request, that a row inside the requested created_at
    * window is inserted, updated or deleted just before the page is computed (rows moving while a

@@ -229,7 +229,10 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorH
     }
     const unfiltered = faults.ignoreFilters || chance(draw("ignoreFilters"), faults.ignoreFiltersRate);
     if (unfiltered && !faults.ignoreFilters) inject("ignoreFilters");
-    const result = ledger.query(query, { ignoreFilters: unfiltered });
+    const dropped = faults.dropFilters?.filter((name) => query.has(name)) ?? [];
+    if (dropped.length) inject("dropFilters");
+    const readable = dropped.length ? new URLSearchParams([...query].filter(([name]) => !dropped.includes(name))) : query;
+    const result = ledger.query(readable, { ignoreFilters: unfiltered });
     // A silently clamped page: fewer rows than the `limit` the envelope answers.
     const served = faults.clampLimit ? Math.min(limit, faults.clampLimit) : limit;
     if (served < limit) inject("clampLimit");

@@ -190,6 +190,25 @@ describe("deletion needs proof", () => {
     [[backward.id, forward.id]]);
     expect(latest.map((r) => r.change)).toEqual(["update", "update"]);
   });
+
+  test("a server that cannot read the look-alike filters: the row is not taken for deleted on an unfiltered answer", async () => {
+    db = await createMigratedDatabase("trust-moved-filter");
+    sim = await seededSimulator(307, 400, 20);
+    const first = await syncLogged(db.url, sim, { windowMs: 5 * day });
+    if (first.error) throw first.error;
+    const row = sim.ledger.all()[350]!;
+    sim.ledger.update(row.id, { created_at: new Date(Date.parse(`${row.created_at}Z`) + 10 * day).toISOString().replace("Z", "000") });
+    sim.faults.dropFilters = ["amount", "after_balance"];
+    const failed = await syncLogged(db.url, sim, { windowMs: 5 * day, lookbackMs: 30 * day });
+    expect(failed.error?.code).toBe("API_FILTER_IGNORED");
+    expect(failed.error?.message).toMatch(new RegExp(`when asked for rows like ${row.id}, whose (amount|after_balance) it does not share`));
+    expect(await deleteVersions(db.url)).toEqual([]);
+    sim.resetFaults();
+    const next = await syncLogged(db.url, sim, { windowMs: 5 * day, lookbackMs: 30 * day });
+    if (next.error) throw next.error;
+    await expectDatabaseEqualsLedger(db.url, sim);
+    expect(await deleteVersions(db.url)).toEqual([]);
+  });
 });
 
 describe("rows sharing one created_at", () => {
@@ -224,6 +243,25 @@ describe("rows sharing one created_at", () => {
     expect(next.summary).toMatchObject({ inserted: 0, updated: 0, deleted: 0 });
     await expectDatabaseEqualsLedger(db.url, sim);
     expect((await runRows(db.url)).map((r) => r.status)).toEqual(["succeeded", "succeeded"]);
+  });
+
+  test("a server that cannot read the amount filter: a part's rows are checked against its filters, the run fails before the instant, and the next run converges", async () => {
+    db = await createMigratedDatabase("trust-instant-filter");
+    const { ledger, at } = await ledgerWithGroup({ amount: (i) => ["-1", "-2", "-0.5", "-10", "3"][i % 5]!, balanceType: () => "platform" });
+    sim = await startTestSimulator({ ledger, faults: { unstableOrder: true, dropFilters: ["amount__lt", "amount__gte"] } });
+    const failed = await syncLogged(db.url, sim, { windowMs: 30 * day });
+    expect(sim.stats.injected.dropFilters).toBeGreaterThan(0);
+    expect(failed.error?.code).toBe("API_FILTER_IGNORED");
+    expect(failed.error?.message).toMatch(/for amount__(lt|gte)=\S+ in window .*, which it does not match: the server ignored the amount filter/);
+    expect(await watermarkOf(db.url)).toBe(at);
+    expect(await countRows(db.url, "created_at >= $1", [new Date(parseTimestamp(at)! / 1000)])).toBe(0);
+
+    sim.resetFaults();
+    Object.assign(sim.faults, { unstableOrder: true });
+    const next = await syncLogged(db.url, sim, { windowMs: 30 * day });
+    if (next.error) throw next.error;
+    await expectDatabaseEqualsLedger(db.url, sim);
+    await expectVersionsConsistent(db.url);
   });
 
   test("150 rows alike in every filter, in a fresh order on every request: fails clearly before the instant; a server with a stable order converges", async () => {
