@@ -25,6 +25,16 @@ export interface ClientOptions {
   maxRetryAfterMs?: number;
   signal?: AbortSignal;
   onRetry?: (info: { attempt: number; reason: string; delayMs: number }) => void;
+  /** Called for the first response that carries a `Deprecation` or `Sunset` header (once per client). */
+  onDeprecation?: (notice: DeprecationNotice) => void;
+}
+
+/** What a deprecated endpoint announced (RFC 9745 `Deprecation`, RFC 8594 `Sunset`, their `Link`). */
+export interface DeprecationNotice {
+  path: string;
+  deprecation?: string;
+  sunset?: string;
+  link?: string;
 }
 
 export interface TransactionsQuery {
@@ -44,6 +54,8 @@ export interface SpentCreditsQuery {
 export interface ClientStats {
   requests: number;
   retries: number;
+  /** Responses that carried a `Deprecation` or `Sunset` header. */
+  deprecatedResponses: number;
 }
 
 /** One failed attempt, with what the retry policy needs to know. Never carries got's options (headers). */
@@ -113,7 +125,7 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 
 /** The Generect API: typed calls, validated answers, one retry policy. */
 export class GenerectClient {
-  readonly stats: ClientStats = { requests: 0, retries: 0 };
+  readonly stats: ClientStats = { requests: 0, retries: 0, deprecatedResponses: 0 };
   private readonly http: Got;
   private readonly host: string;
 
@@ -156,6 +168,19 @@ export class GenerectClient {
     return this.get(spentCreditsPath, params, parseSpentCredits);
   }
 
+  /** Counts every announcement; tells the first (a run warns once, not once per page). */
+  private noteDeprecation(path: string, headers: Record<string, string | string[] | undefined>): void {
+    const header = (name: string) => {
+      const value = headers[name];
+      return value === undefined ? undefined : String(value).slice(0, 200);
+    };
+    const deprecation = header("deprecation");
+    const sunset = header("sunset");
+    if (deprecation === undefined && sunset === undefined) return;
+    this.stats.deprecatedResponses += 1;
+    if (this.stats.deprecatedResponses === 1) this.options.onDeprecation?.({ path: `/${path}`, deprecation, sunset, link: header("link") });
+  }
+
   private async get<T>(path: string, params: URLSearchParams, parse: (body: string, where: string) => T): Promise<T> {
     const where = `GET /${path}?${params.toString()}`;
     const { retries, signal } = this.options;
@@ -171,6 +196,7 @@ export class GenerectClient {
         if (signal?.aborted) throw signal.reason;
         throw networkFailure(error, where, this.host, this.options.timeoutMs);
       }
+      this.noteDeprecation(path, response.headers);
       if (response.statusCode !== 200) {
         const header = response.headers["retry-after"];
         throw statusFailure(response.statusCode, response.body, where, parseRetryAfter(header, maxRetryAfterMs));

@@ -41,6 +41,8 @@ export interface Config {
   snapshotCron: string;
   /** `PUSHGATEWAY_URL`: Prometheus Pushgateway to push each run's metrics to. @default none */
   pushgatewayUrl: string | undefined;
+  /** `WORKER_HTTP_PORT`: the worker serves /healthz, /readyz and /metrics on this port (0: any free port, logged). @default off */
+  workerHttpPort: number | undefined;
 }
 
 export const defaults = {
@@ -79,6 +81,7 @@ export const configVariables = [
   ["SYNC_CRON", `worker: sync schedule in SYNC_TIMEZONE (default "${defaults.syncCron}")`],
   ["SNAPSHOT_CRON", `worker: snapshot schedule in SYNC_TIMEZONE (default "${defaults.snapshotCron}")`],
   ["PUSHGATEWAY_URL", "push each run's metrics to this Prometheus Pushgateway (default: off)"],
+  ["WORKER_HTTP_PORT", "worker: serve /healthz, /readyz and /metrics on this port (default: off)"],
   ["LOG_LEVEL", "pino log level (default info)"],
 ] as const;
 
@@ -206,6 +209,7 @@ export function loadConfig(env: Env = process.env): Config {
     syncCron: cron(env, "SYNC_CRON", defaults.syncCron),
     snapshotCron: cron(env, "SNAPSHOT_CRON", defaults.snapshotCron),
     pushgatewayUrl: read(env, "PUSHGATEWAY_URL") === undefined ? undefined : httpUrl(env, "PUSHGATEWAY_URL", ""),
+    workerHttpPort: read(env, "WORKER_HTTP_PORT") === undefined ? undefined : integer(env, "WORKER_HTTP_PORT", 0, 0, 65_535),
   };
 }
 
