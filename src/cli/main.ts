@@ -11,9 +11,10 @@ import { snapshotCommand } from "./commands/snapshot.js";
 import { reconcileCommand } from "./commands/reconcile.js";
 import { grantReaderCommand } from "./commands/grant-reader.js";
 import { workerCommand } from "./commands/worker.js";
+import { metricsCommand } from "./commands/metrics.js";
 
 export const commands: Command[] = [
-  migrateCommand, runCommand, snapshotCommand, workerCommand, reconcileCommand, statusCommand, grantReaderCommand, simulateCommand, demoCommand,
+  migrateCommand, runCommand, snapshotCommand, workerCommand, reconcileCommand, statusCommand, grantReaderCommand, metricsCommand, simulateCommand, demoCommand,
 ];
 
 function usage(): string {

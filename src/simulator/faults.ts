@@ -25,6 +25,7 @@ export const FAULT_KINDS = [
   "churnUpdate",
   "churnDelete",
   "arrival",
+  "deprecation",
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
