@@ -54,8 +54,6 @@ export interface SpentCreditsQuery {
 export interface ClientStats {
   requests: number;
   retries: number;
-  /** Responses that carried a `Deprecation` or `Sunset` header. */
-  deprecatedResponses: number;
 }
 
 /** One failed attempt, with what the retry policy needs to know. Never carries got's options (headers). */
@@ -125,7 +123,9 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 
 /** The Generect API: typed calls, validated answers, one retry policy. */
 export class GenerectClient {
-  readonly stats: ClientStats = { requests: 0, retries: 0, deprecatedResponses: 0 };
+  readonly stats: ClientStats = { requests: 0, retries: 0 };
+  /** Responses that carried a `Deprecation` or `Sunset` header. */
+  deprecatedResponses = 0;
   private readonly http: Got;
   private readonly host: string;
 
@@ -177,8 +177,8 @@ export class GenerectClient {
     const deprecation = header("deprecation");
     const sunset = header("sunset");
     if (deprecation === undefined && sunset === undefined) return;
-    this.stats.deprecatedResponses += 1;
-    if (this.stats.deprecatedResponses === 1) this.options.onDeprecation?.({ path: `/${path}`, deprecation, sunset, link: header("link") });
+    this.deprecatedResponses += 1;
+    if (this.deprecatedResponses === 1) this.options.onDeprecation?.({ path: `/${path}`, deprecation, sunset, link: header("link") });
   }
 
   private async get<T>(path: string, params: URLSearchParams, parse: (body: string, where: string) => T): Promise<T> {

@@ -224,7 +224,7 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
     }
     summary.apiRequests = run.client.stats.requests;
     summary.retries = run.client.stats.retries;
-    summary.deprecatedResponses = run.client.stats.deprecatedResponses;
+    summary.deprecatedResponses = run.client.deprecatedResponses;
     return summary;
   });
 }
@@ -233,6 +233,6 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
 export async function runSnapshot(options: SyncOptions): Promise<SnapshotStats & { runId: string; apiRequests: number; retries: number; deprecatedResponses: number }> {
   return withRun(options, "snapshot", async (run) => ({
     ...(await snapshotPass(run)), runId: run.runId, apiRequests: run.client.stats.requests, retries: run.client.stats.retries,
-    deprecatedResponses: run.client.stats.deprecatedResponses,
+    deprecatedResponses: run.client.deprecatedResponses,
   }));
 }
