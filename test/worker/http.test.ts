@@ -157,8 +157,10 @@ describe("generect-sync worker with WORKER_HTTP_PORT", () => {
         expect(probe).toMatchObject({ status: 503, body: "not ready: the database did not answer within 2000 ms\n" });
         expect(probe.ms).toBeLessThan(3_000); // the Deployment's probe timeout
       }
-      // Eight concurrent probes shared one check: one connection attempt reached the (dead) database.
-      expect(proxy.accepted - accepted).toBe(1);
+      // Eight concurrent probes shared a check: one connection attempt reached the (dead) database, not
+      // eight (two if a loaded machine let the last probe arrive after the first check's 2 s).
+      expect(proxy.accepted - accepted).toBeGreaterThanOrEqual(1);
+      expect(proxy.accepted - accepted).toBeLessThanOrEqual(2);
       const alive = await get(port, "/healthz");
       expect(alive).toMatchObject({ status: 200 });
       expect(alive.ms).toBeLessThan(500);
