@@ -4,7 +4,7 @@ export interface RunReport {
   command: string;
   succeeded: boolean;
   durationSeconds: number;
-  rows?: { inserted: number; updated: number; unchanged: number; deleted: number };
+  rows?: { inserted: number; updated: number; unchanged: number; deleted: number; rejected: number };
   apiRequests: number;
   retries: number;
   /** Responses that carried a `Deprecation` or `Sunset` header. */
@@ -30,7 +30,7 @@ export const runSeries = {
   generect_sync_api_requests: { help: "API requests of the last run, retries included." },
   generect_sync_api_retries: { help: "Retried API requests of the last run." },
   generect_sync_api_deprecated_responses: { help: "API responses of the last run that carried a Deprecation or Sunset header." },
-  generect_sync_rows: { help: "Transaction rows of the last run by outcome.", labelNames: ["outcome"] },
+  generect_sync_rows: { help: "Transaction rows of the last run by outcome (rejected: kept in quarantined_rows).", labelNames: ["outcome"] },
   generect_sync_watermark_lag_seconds: { help: "How far the watermark is behind now." },
   generect_sync_last_success_timestamp_seconds: { help: "When a run last succeeded." },
 } as const satisfies Record<string, SeriesDefinition>;

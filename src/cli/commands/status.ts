@@ -21,7 +21,7 @@ export const statusCommand: Command = {
   help: `Usage: generect-sync status [--json] [--runs N]
 
 Shows, for SYNC_ACCOUNT: the watermark and how far it lags behind now, the last runs with their
-counts, the rows held, the last captured spent-credit day and the reconciliation state in
+counts (rows rejected into quarantined_rows included), the rows held, the unresolved quarantined rows, the last captured spent-credit day and the reconciliation state in
 SYNC_TIMEZONE. --json prints the same as one JSON object.
 
 Environment: DATABASE_URL, SYNC_ACCOUNT, SYNC_TIMEZONE, GENERECT_SYNC_HOME`,
@@ -33,13 +33,14 @@ Environment: DATABASE_URL, SYNC_ACCOUNT, SYNC_TIMEZONE, GENERECT_SYNC_HOME`,
     const prisma = createPrisma(db.url);
     try {
       const account = config.account;
-      const [state, runs, live, deleted, captures, reconciliation] = await Promise.all([
+      const [state, runs, live, deleted, captures, reconciliation, quarantined] = await Promise.all([
         prisma.syncState.findUnique({ where: { account_stream: { account, stream: "transactions" } } }),
         prisma.syncRun.findMany({ where: { account }, orderBy: { id: "desc" }, take: Number.isInteger(take) && take > 0 ? take : 5 }),
         prisma.transaction.count({ where: { account, deletedAt: null } }),
         prisma.transaction.count({ where: { account, deletedAt: { not: null } } }),
         prisma.spentCreditCapture.aggregate({ where: { account, timezone: config.timezone }, _max: { endDay: true } }),
         withClient(db.url, (client) => reconcile(client, { account, timezone: config.timezone, tolerance: "0.000001" })),
+        prisma.quarantinedRow.count({ where: { account, resolvedAt: null } }),
       ]);
       const lastSuccess = await prisma.syncRun.findFirst({ where: { account, status: "succeeded" }, orderBy: { id: "desc" } });
       const now = Date.now();
@@ -49,6 +50,8 @@ Environment: DATABASE_URL, SYNC_ACCOUNT, SYNC_TIMEZONE, GENERECT_SYNC_HOME`,
         lagSeconds: state ? Math.round((now - state.watermark.getTime()) / 1000) : null,
         transactions: live,
         deletedTransactions: deleted,
+        /** Open entries of quarantined_rows: rows the API sent that could not be stored as transactions. */
+        quarantinedRows: quarantined,
         lastSuccessAt: lastSuccess?.finishedAt?.toISOString() ?? null,
         snapshots: { timezone: config.timezone, lastCapturedDay: captures._max.endDay?.toISOString().slice(0, 10) ?? null },
         reconciliation: {
@@ -68,6 +71,7 @@ Environment: DATABASE_URL, SYNC_ACCOUNT, SYNC_TIMEZONE, GENERECT_SYNC_HOME`,
           updated: r.rowsUpdated,
           unchanged: r.rowsUnchanged,
           deleted: r.rowsDeleted,
+          rejected: r.rowsRejected,
           apiRequests: r.apiRequests,
           retries: r.retries,
           error: r.errorMessage,
@@ -80,6 +84,7 @@ Environment: DATABASE_URL, SYNC_ACCOUNT, SYNC_TIMEZONE, GENERECT_SYNC_HOME`,
       io.out(`account ${account}`);
       io.out(report.watermark ? `watermark ${report.watermark} (${formatLag(report.lagSeconds!)} behind now)` : "watermark: none yet (no run has committed a window)");
       io.out(`transactions ${live}${deleted ? ` (+${deleted} deleted upstream)` : ""}`);
+      if (quarantined) io.out(`quarantined rows ${quarantined} unresolved: rows the API sent that are not transactions, see table quarantined_rows`);
       io.out(`last success ${report.lastSuccessAt ?? "never"}`);
       io.out(report.snapshots.lastCapturedDay ? `spent credits captured up to ${report.snapshots.lastCapturedDay} (${config.timezone})` : `no spent credits captured yet (${config.timezone})`);
       const r = report.reconciliation;
@@ -88,7 +93,7 @@ Environment: DATABASE_URL, SYNC_ACCOUNT, SYNC_TIMEZONE, GENERECT_SYNC_HOME`,
       for (const r of report.runs) {
         io.out(
           `  #${r.id} ${r.status.padEnd(11)} ${r.startedAt}  windows ${r.windows} pages ${r.pages} seen ${r.rowsSeen} ` +
-            `+${r.inserted} ~${r.updated} =${r.unchanged} -${r.deleted} requests ${r.apiRequests} retries ${r.retries}${r.error ? `  error: ${r.error}` : ""}`,
+            `+${r.inserted} ~${r.updated} =${r.unchanged} -${r.deleted}${r.rejected ? ` rejected ${r.rejected}` : ""} requests ${r.apiRequests} retries ${r.retries}${r.error ? `  error: ${r.error}` : ""}`,
         );
       }
       return 0;
