@@ -1,29 +1,20 @@
 import { ExitCode, SyncError } from "../errors.js";
-import { scrubSecrets } from "../log.js";
+import { scrubSecrets } from "../secrets.js";
 import { passwordOf } from "../db/url.js";
-import type { Command, CommandIo } from "./command.js";
-import { demoCommand } from "./commands/demo.js";
-import { migrateCommand } from "./commands/migrate.js";
-import { runCommand } from "./commands/run.js";
-import { simulateCommand } from "./commands/simulate.js";
-import { statusCommand } from "./commands/status.js";
-import { snapshotCommand } from "./commands/snapshot.js";
-import { reconcileCommand } from "./commands/reconcile.js";
-import { grantReaderCommand } from "./commands/grant-reader.js";
-import { workerCommand } from "./commands/worker.js";
-import { metricsCommand } from "./commands/metrics.js";
+import { explainDatabaseError } from "../db/errors.js";
+import type { CommandIo } from "./command.js";
+import { commands } from "./registry.js";
 
-export const commands: Command[] = [
-  migrateCommand, runCommand, snapshotCommand, workerCommand, reconcileCommand, statusCommand, grantReaderCommand, metricsCommand, simulateCommand, demoCommand,
-];
+export { commands };
 
 function usage(): string {
+  const nameWidth = Math.max(...commands.map((c) => c.name.length));
   return `generect-sync: mirror a Generect account's credit ledger into PostgreSQL
 
 Usage: generect-sync <command> [options]
 
 Commands:
-${commands.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`).join("\n")}
+${commands.map((c) => `  ${c.name.padEnd(nameWidth)}  ${c.summary}`).join("\n")}
 
 Run \`generect-sync <command> --help\` for a command's options and environment.
 Exit codes: 0 ok, 1 failed, 2 bad configuration or usage, 75 locked by another run, 130/143 interrupted.`;
@@ -36,23 +27,26 @@ export async function main(argv: string[], io: CommandIo): Promise<number> {
     io.out(usage());
     return name ? ExitCode.Success : ExitCode.Usage;
   }
-  const command = commands.find((c) => c.name === name);
-  if (!command) {
+  const entry = commands.find((c) => c.name === name);
+  if (!entry) {
     io.note(`generect-sync: unknown command "${name}"\n\n${usage()}`);
     return ExitCode.Usage;
   }
-  if (rest.includes("--help") || rest.includes("-h")) {
-    io.out(command.help);
-    return ExitCode.Success;
-  }
+  const secrets = [io.env.GENERECT_API_TOKEN, passwordOf(io.env.DATABASE_URL ?? "")];
   try {
+    const command = await entry.load();
+    if (rest.includes("--help") || rest.includes("-h")) {
+      io.out(command.help);
+      return ExitCode.Success;
+    }
     return await command.run(rest, io);
-  } catch (error) {
-    const secrets = [io.env.GENERECT_API_TOKEN, passwordOf(io.env.DATABASE_URL ?? "")];
+  } catch (caught) {
+    // A database failure that escaped as a driver error names the database it failed on.
+    const error = caught instanceof SyncError ? caught : (explainDatabaseError(caught, io.env.DATABASE_URL) ?? caught);
     const message = scrubSecrets(error instanceof Error ? error.message : String(error), secrets);
     const code = error instanceof SyncError ? ` [${error.code}]` : "";
     io.note(`generect-sync ${name}: error${code}: ${message}`);
-    if (io.env.DEBUG && error instanceof Error && error.stack) io.note(scrubSecrets(error.stack, secrets));
+    if (io.env.DEBUG && caught instanceof Error && caught.stack) io.note(scrubSecrets(caught.stack, secrets));
     return error instanceof SyncError ? error.exitCode : ExitCode.Failure;
   }
 }

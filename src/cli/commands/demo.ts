@@ -42,7 +42,7 @@ how to connect.`,
     const token = randomBytes(16).toString("hex");
     const sim = await startSimulator({ token, rows: Number(values.rows), seed: Number(values.seed) });
     const db = await resolveDatabase(config, io.note);
-    const log = createLogger({ secrets: [token, passwordOf(db.url)], level: io.env.LOG_LEVEL ?? "warn" });
+    const log = createLogger({ secrets: [token, passwordOf(db.url)], level: io.env.LOG_LEVEL ? config.logLevel : "warn" });
     try {
       await migrate(db.url);
       const admin = new pg.Client({ connectionString: db.url });

@@ -1,19 +1,6 @@
 import { loadConfig } from "../../config/index.js";
-import { createPrisma } from "../../db/prisma.js";
-import { resolveDatabase } from "../../db/resolve.js";
+import { ConfigError } from "../../errors.js";
 import { type Command, parseOptions } from "../command.js";
-import { reconcile } from "../../snapshots/reconcile.js";
-import pg from "pg";
-
-async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
 
 export const statusCommand: Command = {
   name: "status",
@@ -27,54 +14,50 @@ SYNC_TIMEZONE. --json prints the same as one JSON object.
 Environment: DATABASE_URL, SYNC_ACCOUNT, SYNC_TIMEZONE, GENERECT_SYNC_HOME`,
   async run(argv, io) {
     const { values } = parseOptions("status", argv, { json: { type: "boolean" }, runs: { type: "string", default: "5" } });
-    const config = loadConfig(io.env);
     const take = Number(values.runs);
+    if (!/^\d+$/.test(values.runs) || take < 1 || take > 1000) {
+      throw new ConfigError(`status: --runs ${JSON.stringify(values.runs)} must be a whole number from 1 to 1000`);
+    }
+    const config = loadConfig(io.env);
+    // pg loads only now, so `status --help` answers at once.
+    const [{ createPool }, { resolveDatabase }, { readStatus }] = await Promise.all([import("../../db/pool.js"), import("../../db/resolve.js"), import("../status-read.js")]);
     const db = await resolveDatabase(config, io.note);
-    const prisma = createPrisma(db.url);
+    const pool = createPool(db.url);
     try {
       const account = config.account;
-      const [state, runs, live, deleted, captures, reconciliation, quarantined] = await Promise.all([
-        prisma.syncState.findUnique({ where: { account_stream: { account, stream: "transactions" } } }),
-        prisma.syncRun.findMany({ where: { account }, orderBy: { id: "desc" }, take: Number.isInteger(take) && take > 0 ? take : 5 }),
-        prisma.transaction.count({ where: { account, deletedAt: null } }),
-        prisma.transaction.count({ where: { account, deletedAt: { not: null } } }),
-        prisma.spentCreditCapture.aggregate({ where: { account, timezone: config.timezone }, _max: { endDay: true } }),
-        withClient(db.url, (client) => reconcile(client, { account, timezone: config.timezone, tolerance: "0.000001" })),
-        prisma.quarantinedRow.count({ where: { account, resolvedAt: null } }),
-      ]);
-      const lastSuccess = await prisma.syncRun.findFirst({ where: { account, status: "succeeded" }, orderBy: { id: "desc" } });
+      const { watermark, runs, lastSuccessAt, live, deleted, lastCapturedDay, reconciliation, quarantined } = await readStatus(pool, { account, timezone: config.timezone, runs: take });
       const now = Date.now();
       const report = {
         account,
-        watermark: state?.watermark.toISOString() ?? null,
-        lagSeconds: state ? Math.round((now - state.watermark.getTime()) / 1000) : null,
+        watermark: watermark?.toISOString() ?? null,
+        lagSeconds: watermark ? Math.round((now - watermark.getTime()) / 1000) : null,
         transactions: live,
         deletedTransactions: deleted,
         /** Open entries of quarantined_rows: rows the API sent that could not be stored as transactions. */
         quarantinedRows: quarantined,
-        lastSuccessAt: lastSuccess?.finishedAt?.toISOString() ?? null,
-        snapshots: { timezone: config.timezone, lastCapturedDay: captures._max.endDay?.toISOString().slice(0, 10) ?? null },
+        lastSuccessAt: lastSuccessAt?.toISOString() ?? null,
+        snapshots: { timezone: config.timezone, lastCapturedDay },
         reconciliation: {
           daysCompared: reconciliation.daysCompared,
           daysDiffering: reconciliation.differing.length,
           firstDifferingDay: reconciliation.differing[0]?.day ?? null,
         },
         runs: runs.map((r) => ({
-          id: r.id.toString(),
+          id: r.id,
           status: r.status,
-          startedAt: r.startedAt.toISOString(),
-          finishedAt: r.finishedAt?.toISOString() ?? null,
-          windows: r.windowsWalked,
+          startedAt: r.started_at.toISOString(),
+          finishedAt: r.finished_at?.toISOString() ?? null,
+          windows: r.windows_walked,
           pages: r.pages,
-          rowsSeen: r.rowsSeen,
-          inserted: r.rowsInserted,
-          updated: r.rowsUpdated,
-          unchanged: r.rowsUnchanged,
-          deleted: r.rowsDeleted,
-          rejected: r.rowsRejected,
-          apiRequests: r.apiRequests,
+          rowsSeen: r.rows_seen,
+          inserted: r.rows_inserted,
+          updated: r.rows_updated,
+          unchanged: r.rows_unchanged,
+          deleted: r.rows_deleted,
+          rejected: r.rows_rejected,
+          apiRequests: r.api_requests,
           retries: r.retries,
-          error: r.errorMessage,
+          error: r.error_message,
         })),
       };
       if (values.json) {
@@ -98,7 +81,7 @@ Environment: DATABASE_URL, SYNC_ACCOUNT, SYNC_TIMEZONE, GENERECT_SYNC_HOME`,
       }
       return 0;
     } finally {
-      await prisma.$disconnect();
+      await pool.end();
       await db.close();
     }
   },

@@ -1,8 +1,6 @@
 import { configVariables } from "../../config/index.js";
 import { InterruptedError } from "../../errors.js";
-import { runWorker } from "../../worker/worker.js";
 import { type Command, parseOptions } from "../command.js";
-import { withSyncSession } from "../session.js";
 
 export const workerCommand: Command = {
   name: "worker",
@@ -23,6 +21,7 @@ Environment:
 ${configVariables.map(([name, text]) => `  ${name.padEnd(22)} ${text}`).join("\n")}`,
   async run(argv, io) {
     parseOptions("worker", argv, {});
+    const [{ runWorker }, { withSyncSession }] = await Promise.all([import("../../worker/worker.js"), import("../session.js")]);
     return withSyncSession(io, async ({ config, databaseUrl, log, signal }) => {
       await runWorker({ config, databaseUrl, log, signal });
       return signal.reason instanceof InterruptedError ? signal.reason.exitCode : 0;
