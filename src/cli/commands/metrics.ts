@@ -29,7 +29,7 @@ Example:
     const { values, positionals } = parseOptions("metrics", argv, {
       account: { type: "string", multiple: true },
       command: { type: "string" },
-    });
+    }, { positionals: "ACTION" });
     if (positionals.length !== 1 || positionals[0] !== "delete") {
       throw new ConfigError(`metrics: expected the action \`delete\`, got ${positionals.length ? JSON.stringify(positionals.join(" ")) : "none"} (see generect-sync metrics --help)`);
     }
