@@ -22,7 +22,7 @@ const server = await startBenchServer(process.env.DATABASE_URL, say);
 const sim = await startSimulator({ token, rows, seed: 16 });
 const db = await createScratchDatabase(server, "sweep");
 try {
-  const config = { ...defaults, apiToken: token, apiUrl: sim.url, account: "bench", databaseUrl: db.url, start: undefined, home: undefined, pushgatewayUrl: undefined };
+  const config = { ...defaults, apiToken: token, apiUrl: sim.url, account: "bench", databaseUrl: db.url, start: undefined, home: undefined, pushgatewayUrl: undefined, workerHttpPort: undefined };
   const began = performance.now();
   await runSync({ config, databaseUrl: db.url, log: createLogger({ level: "warn" }), snapshots: false });
   say(`backfill of ${rows} rows: ${((performance.now() - began) / 1000).toFixed(1)} s`);

@@ -47,6 +47,8 @@ export interface Config {
   pushgatewayUrl: string | undefined;
   /** `LOG_LEVEL`: the least severe pino level logged. @default "info" */
   logLevel: string;
+  /** `WORKER_HTTP_PORT`: the worker serves /healthz, /readyz and /metrics on this port (0: any free port, logged). @default off */
+  workerHttpPort: number | undefined;
 }
 
 export const defaults = {
@@ -95,6 +97,7 @@ export const configVariables = [
   ["SNAPSHOT_CRON", `worker: snapshot schedule in SYNC_TIMEZONE (default "${defaults.snapshotCron}")`],
   ["VERIFY_CRON", `worker: audit sweep schedule in SYNC_TIMEZONE (default "${defaults.verifyCron}")`],
   ["PUSHGATEWAY_URL", "push each run's metrics to this Prometheus Pushgateway (default: off)"],
+  ["WORKER_HTTP_PORT", "worker: serve /healthz, /readyz and /metrics on this port (default: off)"],
   ["LOG_LEVEL", `${logLevels.join(", ")} (default info)`],
 ] as const;
 
@@ -251,6 +254,7 @@ export function loadConfig(env: Env = process.env): Config {
     verifyCron: cron(env, "VERIFY_CRON", defaults.verifyCron),
     pushgatewayUrl: read(env, "PUSHGATEWAY_URL") === undefined ? undefined : httpUrl(env, "PUSHGATEWAY_URL", ""),
     logLevel: logLevel(env),
+    workerHttpPort: read(env, "WORKER_HTTP_PORT") === undefined ? undefined : integer(env, "WORKER_HTTP_PORT", 0, 0, 65_535),
   };
 }
 
