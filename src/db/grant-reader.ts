@@ -6,6 +6,8 @@ export const readableRelations = [
   "transactions", "transaction_versions", "quarantined_rows", "spent_credit_snapshots", "spent_credit_captures", "sync_runs", "sync_state",
   "spent_credits_daily", "credit_reconciliation_daily", "daily_spend_by_balance_type", "running_balance",
   "daily_closing_balance", "top_ups_and_refunds",
+  // The proofs' evidence (generect-sync verify): an auditor reads it without write access.
+  "balance_checkpoints", "balance_checkpoint_values", "proof_chain", "audit_sweeps", "balance_chain", "balance_chain_rule", "balance_chain_breaks",
 ] as const;
 
 /**
