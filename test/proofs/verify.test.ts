@@ -206,6 +206,18 @@ describe("verify", () => {
     expect(versions[1]!.created_at.getTime() - versions[0]!.created_at.getTime()).toBe(-10 * day);
   }, 120_000);
 
+  test("run --full walks the whole history: an in-place change older than the lookback, which no count shows, gets its version", async () => {
+    const old = sim.ledger.all().find((r) => Date.parse(`${r.created_at}Z`) < Date.now() - 90 * day)!;
+    sim.ledger.update(old.id, { description: "restated by Generect" });
+    await syncOnce(db.url, sim);
+    expect((await query(db.url, `SELECT 1 FROM transaction_versions WHERE id = $1 AND change = 'update'`, [old.id])).length).toBe(0);
+    expect(proof((await verify("--json")).report, "audit_sweep").holds).toBe(true);
+    await syncOnce(db.url, sim, {}, { full: true });
+    const versions = await query<{ change: string; description: string }>(db.url, `SELECT change, description FROM transaction_versions WHERE id = $1 ORDER BY version_id`, [old.id]);
+    expect(versions.map((v) => [v.change, v.description])).toEqual([["insert", old.description], ["update", "restated by Generect"]]);
+    await expectDatabaseEqualsLedger(db.url, sim);
+  }, 120_000);
+
   test("usage errors exit 2", async () => {
     const bad = await runCliChecked(["verify", "--digest", "xyz"], env);
     expect(bad.code).toBe(2);
