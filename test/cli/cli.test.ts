@@ -1,11 +1,12 @@
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
 import { createTestDatabase, query, type TestDatabase } from "../helpers/database.js";
-import { repoRoot, runCli } from "../helpers/cli.js";
+import { oldNode, repoRoot, runCli } from "../helpers/cli.js";
+import { nodeVersionProblem } from "../../src/cli/node-version.js";
 import { readMigrations } from "../../src/db/migrate.js";
 import { startTestSimulator, testToken } from "../helpers/sync.js";
 
@@ -159,5 +160,31 @@ describe("the installed bin", () => {
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^Usage: generect-sync/m);
+  });
+
+  // Through the shebang, as a user whose PATH finds an old node first: the check runs before the CLI
+  // is loaded (its one module has no imports), and nothing else is printed.
+  (oldNode() ? test : test.skip)("on a Node older than 22 it exits 2 naming the Node it needs, for every command", async () => {
+    const node = oldNode()!;
+    const version = execFileSync(node, ["--version"], { encoding: "utf8" }).trim().slice(1);
+    for (const args of [["--help"], ["demo"], ["run"]]) {
+      const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = execFile(path.join(repoRoot, "bin/generect-sync.js"), args, {
+          env: { PATH: `${path.dirname(node)}:${process.env.PATH}`, HOME: process.env.HOME },
+        }, (_error, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }));
+      });
+      expect(result).toEqual({ code: 2, stdout: "", stderr: `generect-sync needs Node.js 22 or newer (found ${version})\n` });
+    }
+  });
+
+  test("the Node check's module imports nothing, and the bin loads the CLI only after it", async () => {
+    const check = await readFile(path.join(repoRoot, "src/cli/node-version.ts"), "utf8");
+    expect(check).not.toMatch(/^\s*(import|export .* from)\b/m);
+    const bin = await readFile(path.join(repoRoot, "bin/generect-sync.js"), "utf8");
+    expect(bin.match(/^import .*$/gm)).toEqual([`import { requireSupportedNode } from "../dist/cli/node-version.js";`]);
+    expect(nodeVersionProblem("20.19.5")).toBe("generect-sync needs Node.js 22 or newer (found 20.19.5)");
+    expect(nodeVersionProblem("v21.7.3")).toBe("generect-sync needs Node.js 22 or newer (found 21.7.3)");
+    expect(nodeVersionProblem("22.0.0")).toBeUndefined();
+    expect(nodeVersionProblem(process.versions.node)).toBeUndefined();
   });
 });

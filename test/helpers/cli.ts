@@ -1,5 +1,6 @@
 // Runs the real CLI from source in a child process (tsx), as a user or a CronJob would run it.
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -39,4 +40,17 @@ export function spawnCli(args: string[], env: Record<string, string | undefined>
 
 export function runCli(args: string[], env: Record<string, string | undefined>): Promise<CliResult> {
   return spawnCli(args, env).done;
+}
+
+/**
+ * A Node.js older than the CLI supports, found on this machine (Debian's /usr/bin/node is 20 on the
+ * CI machine), or undefined: the tests of the Node check run the real old runtime, not a fake.
+ */
+export function oldNode(): string | undefined {
+  for (const candidate of ["/usr/bin/node", "/usr/local/bin/node"]) {
+    if (!existsSync(candidate) || candidate === process.execPath) continue;
+    const version = execFileSync(candidate, ["--version"], { encoding: "utf8" }).trim();
+    if (Number.parseInt(version.slice(1), 10) < 22) return candidate;
+  }
+  return undefined;
 }
