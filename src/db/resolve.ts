@@ -8,6 +8,8 @@ import { redactUrl } from "./url.js";
 export interface ResolvedDatabase {
   url: string;
   embedded: boolean;
+  /** The embedded server's URL file, as a path to show (relative when under the current directory). */
+  urlFile?: string;
   close(): Promise<void>;
 }
 
@@ -29,6 +31,5 @@ export async function resolveDatabase(config: Config, say: (line: string) => voi
   await writeFile(urlFile, `${server.url}\n`, { mode: 0o600 });
   say(`embedded Postgres at ${redactUrl(server.url)} (data in ${path.join(home, "pg")}${applied.applied.length ? `, applied ${applied.applied.length} migration(s)` : ""})`);
   const shown = path.relative(process.cwd(), urlFile);
-  say(`connect with: psql "$(cat ${shown.startsWith("..") ? urlFile : shown})"`);
-  return { url: server.url, embedded: true, close: () => server.stop() };
+  return { url: server.url, embedded: true, urlFile: shown.startsWith("..") ? urlFile : shown, close: () => server.stop() };
 }

@@ -1,5 +1,6 @@
 import { Gauge, Pushgateway, Registry } from "prom-client";
 import type { Logger } from "../log.js";
+import { version } from "../version.js";
 
 export interface RunReport {
   account: string;
@@ -23,6 +24,8 @@ export async function pushRunMetrics(url: string, report: RunReport, log: Logger
   const registry = new Registry();
   const gauge = (name: string, help: string, labelNames: string[] = []) => new Gauge({ name, help, labelNames, registers: [registry] });
 
+  // Prometheus' build_info convention: the version as a label of a constant 1.
+  gauge("generect_sync_build_info", "1, labelled with the generect-sync version that ran the last run.", ["version"]).set({ version }, 1);
   gauge("generect_sync_run_duration_seconds", "Wall time of the last run.").set(report.durationSeconds);
   gauge("generect_sync_last_run_success", "1 when the last run succeeded, 0 when it failed or was interrupted.").set(report.succeeded ? 1 : 0);
   gauge("generect_sync_last_run_timestamp_seconds", "When the last run ended.").set(now / 1000);

@@ -132,8 +132,8 @@ UPDATE sync_runs SET
 WHERE id = $1`;
 
 export const startRunSql = `
-INSERT INTO sync_runs (account, command, status, started_at, host, pid, watermark_from)
-VALUES ($1, $2, 'running', now(), $3, $4, $5)
+INSERT INTO sync_runs (account, command, status, started_at, host, pid, watermark_from, version)
+VALUES ($1, $2, 'running', now(), $3, $4, $5, $6)
 RETURNING id::text`;
 
 export const finishRunSql = `

@@ -3,6 +3,8 @@ import { createPrisma } from "../../db/prisma.js";
 import { resolveDatabase } from "../../db/resolve.js";
 import { type Command, parseOptions } from "../command.js";
 import { reconcile } from "../../snapshots/reconcile.js";
+import { version } from "../../version.js";
+import { formatTable } from "../table.js";
 import pg from "pg";
 
 async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -44,6 +46,7 @@ Environment: DATABASE_URL, SYNC_ACCOUNT, SYNC_TIMEZONE, GENERECT_SYNC_HOME`,
       const lastSuccess = await prisma.syncRun.findFirst({ where: { account, status: "succeeded" }, orderBy: { id: "desc" } });
       const now = Date.now();
       const report = {
+        version,
         account,
         watermark: state?.watermark.toISOString() ?? null,
         lagSeconds: state ? Math.round((now - state.watermark.getTime()) / 1000) : null,
@@ -70,6 +73,7 @@ Environment: DATABASE_URL, SYNC_ACCOUNT, SYNC_TIMEZONE, GENERECT_SYNC_HOME`,
           deleted: r.rowsDeleted,
           apiRequests: r.apiRequests,
           retries: r.retries,
+          version: r.version,
           error: r.errorMessage,
         })),
       };
@@ -84,12 +88,16 @@ Environment: DATABASE_URL, SYNC_ACCOUNT, SYNC_TIMEZONE, GENERECT_SYNC_HOME`,
       io.out(report.snapshots.lastCapturedDay ? `spent credits captured up to ${report.snapshots.lastCapturedDay} (${config.timezone})` : `no spent credits captured yet (${config.timezone})`);
       const r = report.reconciliation;
       io.out(r.daysCompared === 0 ? "reconciliation: no complete captured day yet" : r.daysDiffering ? `reconciliation: ${r.daysDiffering} of ${r.daysCompared} days differ (first ${r.firstDifferingDay}): run generect-sync reconcile` : `reconciliation: ledger agrees with Generect on ${r.daysCompared} days`);
-      io.out(runs.length ? "last runs:" : "no runs yet");
-      for (const r of report.runs) {
-        io.out(
-          `  #${r.id} ${r.status.padEnd(11)} ${r.startedAt}  windows ${r.windows} pages ${r.pages} seen ${r.rowsSeen} ` +
-            `+${r.inserted} ~${r.updated} =${r.unchanged} -${r.deleted} requests ${r.apiRequests} retries ${r.retries}${r.error ? `  error: ${r.error}` : ""}`,
-        );
+      if (!runs.length) io.out("no runs yet");
+      else {
+        io.out("last runs:");
+        const header = ["run", "status", "started", "windows", "pages", "seen", "inserted", "updated", "unchanged", "deleted", "requests", "retries", "version", "error"];
+        const numeric = header.map((h) => !["run", "status", "started", "version", "error"].includes(h));
+        const rows = report.runs.map((r) => [
+          `#${r.id}`, r.status, r.startedAt, ...[r.windows, r.pages, r.rowsSeen, r.inserted, r.updated, r.unchanged, r.deleted, r.apiRequests, r.retries].map(String),
+          r.version ?? "-", r.error ?? "",
+        ]);
+        for (const line of formatTable(header, rows, { numeric, indent: "  " })) io.out(line);
       }
       return 0;
     } finally {
