@@ -10,6 +10,8 @@ import { nodeVersionProblem } from "../../src/cli/node-version.js";
 import { readMigrations } from "../../src/db/migrate.js";
 import { startTestSimulator, testToken } from "../helpers/sync.js";
 
+const packageVersion: string = JSON.parse(await readFile(path.join(repoRoot, "package.json"), "utf8")).version;
+
 describe("generect-sync CLI", () => {
   let db: TestDatabase;
   let sim: SimulatorHandle;
@@ -62,6 +64,7 @@ describe("generect-sync CLI", () => {
   });
 
   test("run syncs, prints a summary, and status reports it (text and JSON)", async () => {
+    const before = new Date();
     const run = await runCli(["run"], env);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/run #\d+ succeeded: \d+ window\(s\), \d+ page\(s\), 300 rows seen \(300 inserted, 0 updated, 0 unchanged, 0 deleted\)/);
@@ -72,16 +75,60 @@ describe("generect-sync CLI", () => {
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(/watermark \d{4}-\d\d-\d\dT.* \(\d+s behind now\)/);
     expect(status.stdout).toContain("transactions 300");
-    expect(status.stdout).toMatch(/#\d+ succeeded/);
+    expect(status.stdout).toMatch(/#\d+ +succeeded/);
     const json = JSON.parse((await runCli(["status", "--json"], env)).stdout);
+    const after = new Date();
     expect(json).toMatchObject({
-      account: "acct", transactions: 300, runs: [{ status: "succeeded", inserted: 300 }],
-      snapshots: { timezone: "UTC", lastCapturedDay: new Date().toISOString().slice(0, 10) },
+      version: packageVersion, account: "acct", transactions: 300, runs: [{ status: "succeeded", inserted: 300, version: packageVersion }],
+      snapshots: { timezone: "UTC" },
       reconciliation: { daysDiffering: 0 },
     });
-    expect(json.reconciliation.daysCompared).toBeGreaterThanOrEqual(19);
+    // Today's UTC day when the run captured: the test may straddle midnight.
+    expect([before, after].map((d) => d.toISOString().slice(0, 10))).toContain(json.snapshots.lastCapturedDay);
+    // Compared: the UTC days from the oldest row's to the last one the watermark has passed. The
+    // seeded ledger's oldest row lies 33 h into its 20 days, so that is 19 days before 14:40 UTC and
+    // 18 after: counted from the simulator's truth, never typed in.
+    const dayOf = (ms: number) => Math.floor(ms / 86_400_000);
+    const oldest = Date.parse(`${sim.ledger.all().at(-1)!.created_at}Z`);
+    expect(json.reconciliation.daysCompared).toBe(dayOf(Date.parse(json.watermark)) - dayOf(oldest));
+    expect(json.reconciliation.daysCompared).toBeGreaterThanOrEqual(18);
     expect(json.lastSuccessAt).not.toBeNull();
-    expect(status.stdout).toMatch(/reconciliation: ledger agrees with Generect on \d+ days/);
+    expect(status.stdout).toContain(`reconciliation: ledger agrees with Generect on ${json.reconciliation.daysCompared} days`);
+  });
+
+  test("--version, and the version in the run row and status", async () => {
+    for (const flag of ["--version", "-v"]) {
+      const result = await runCli([flag], {});
+      expect(result).toMatchObject({ code: 0, stdout: `generect-sync ${packageVersion}\n`, stderr: "" });
+    }
+    const rows = await query<{ version: string | null }>(db.url, "SELECT version FROM sync_runs");
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((r) => r.version === packageVersion)).toBe(true);
+  });
+
+  test("status's runs stay aligned when run numbers change width", async () => {
+    // The next run is #99999, the one after #100000: next to the first run, #1.
+    await query(db.url, "SELECT setval('sync_runs_id_seq', 99998)");
+    expect((await runCli(["run"], env)).code).toBe(0);
+    expect((await runCli(["run"], env)).code).toBe(0);
+    const status = await runCli(["status", "--runs", "3"], env);
+    expect(status.code).toBe(0);
+    const lines = status.stdout.split("\n");
+    const table = lines.slice(lines.indexOf("last runs:") + 1).filter(Boolean);
+    expect(table.map((l) => /#\d+/.exec(l)?.[0] ?? "header")).toEqual(["header", "#100000", "#99999", "#1"]);
+    // Every column starts where its header does: the right edge of each number under its name's.
+    const header = table[0]!;
+    for (const name of ["status", "started", "version"]) {
+      for (const row of table.slice(1)) {
+        expect({ name, row, at: row[header.indexOf(name) - 1] === " " && row[header.indexOf(name)] !== " " }).toEqual({ name, row, at: true });
+      }
+    }
+    for (const name of ["windows", "seen", "inserted", "requests", "retries"]) {
+      const end = header.indexOf(name) + name.length;
+      for (const row of table.slice(1)) {
+        expect({ name, row, at: row[end - 1] !== " " && row[end] === " " }).toEqual({ name, row, at: true });
+      }
+    }
   });
 
   test("run refuses an unmigrated database with a hint", async () => {
@@ -112,13 +159,17 @@ describe("generect-sync CLI", () => {
   });
 
   test("help for every command, and usage errors", async () => {
-    for (const command of ["migrate", "run", "snapshot", "worker", "reconcile", "status", "grant-reader", "simulate", "demo"]) {
+    for (const command of ["migrate", "run", "snapshot", "worker", "reconcile", "status", "grant-reader", "db", "sql", "simulate", "demo"]) {
       const help = await runCli([command, "--help"], {});
       expect(help.code).toBe(0);
       expect(help.stdout).toContain(`Usage: generect-sync ${command}`);
     }
     const top = await runCli(["--help"], {});
     expect(top.stdout).toContain("Commands:");
+    // The summaries start in one column, whatever the length of the command's name.
+    const listed = top.stdout.split("\n").filter((l) => /^  [a-z-]+  +\S/.test(l));
+    expect(listed.map((l) => l.trim().split(/\s+/)[0])).toEqual(expect.arrayContaining(["grant-reader", "db", "sql", "migrate"]));
+    expect(new Set(listed.map((l) => /^  [a-z-]+ +/.exec(l)![0].length)).size).toBe(1);
     expect((await runCli(["frobnicate"], {})).code).toBe(2);
     expect((await runCli(["status", "--bogus"], env)).code).toBe(2);
   });

@@ -21,11 +21,20 @@ export interface CliProcess {
   output(): string;
 }
 
-/** The environment a child sees: only what the test gives, plus PATH/HOME (no stray DATABASE_URL). */
+/**
+ * Under `faketime` (libfaketime: `faketime -f +9h npm test -- test/cli`), the children share the
+ * test's shifted clock, so a test can be run at any hour of the day.
+ */
+function fakedClock(): Record<string, string> {
+  const { FAKETIME, LD_PRELOAD } = process.env;
+  return FAKETIME && LD_PRELOAD?.includes("faketime") ? { FAKETIME, LD_PRELOAD } : {};
+}
+
+/** The environment a child sees: only what the test gives, plus PATH/HOME (no stray DATABASE_URL) and a faked clock. */
 export function spawnCli(args: string[], env: Record<string, string | undefined>): CliProcess {
   const child = spawn(process.execPath, ["--import", "tsx", entry, ...args], {
     cwd: repoRoot,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: "info", ...env },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: "info", ...fakedClock(), ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
