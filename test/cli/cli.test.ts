@@ -5,10 +5,11 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
 import { createTestDatabase, query, type TestDatabase } from "../helpers/database.js";
-import { oldNode, repoRoot, runCli } from "../helpers/cli.js";
+import { oldNode, repoRoot, runCli, spawnCli } from "../helpers/cli.js";
 import { nodeVersionProblem } from "../../src/cli/node-version.js";
 import { readMigrations } from "../../src/db/migrate.js";
 import { startTestSimulator, testToken } from "../helpers/sync.js";
+import { waitFor } from "../faults/support.js";
 
 const packageVersion: string = JSON.parse(await readFile(path.join(repoRoot, "package.json"), "utf8")).version;
 
@@ -187,7 +188,7 @@ describe("with no DATABASE_URL", () => {
 
   test("demo starts an embedded Postgres, syncs the simulator, and finds them equal", async () => {
     const result = await runCli(["demo", "--rows", "1500"], { GENERECT_SYNC_HOME: home });
-    expect(result.code).toBe(0);
+    expect({ code: result.code, failure: result.code ? result.stdout + result.stderr : "" }).toEqual({ code: 0, failure: "" });
     const password = decodeURIComponent(new URL((await readFile(path.join(home, "database-url"), "utf8")).trim()).password);
     expect(password.length).toBeGreaterThan(8);
     expect(result.stdout + result.stderr).not.toContain(password);
@@ -198,7 +199,58 @@ describe("with no DATABASE_URL", () => {
     const status = await runCli(["status"], { GENERECT_SYNC_HOME: home, SYNC_ACCOUNT: "demo" });
     expect(status.code).toBe(0);
     expect(status.stdout).toContain("transactions 1500");
+    // What the demo tells the user to do next works: sql on the stopped embedded server.
+    expect(result.stdout).toContain(`npx generect-sync db`);
+    const suggested = /npx generect-sync sql "(.*)"$/m.exec(result.stdout)![1]!;
+    const answer = await runCli(["sql", suggested, "--json"], { GENERECT_SYNC_HOME: home });
+    expect(answer.code).toBe(0);
+    // The demo proved the database equal to its simulator, row by row: the groups hold its 1500 rows.
+    const counted = JSON.parse(answer.stdout) as { balance_type: string; count: string; sum: string }[];
+    expect(counted.length).toBeGreaterThan(1);
+    expect(counted.reduce((n, r) => n + Number(r.count), 0)).toBe(1500);
+    for (const row of counted) expect(row.sum).toMatch(/^-?\d+(\.\d+)?$/);
   }, 120_000);
+
+  test("sql prints the rows as a table, exact, read-only; usage errors exit 2", async () => {
+    const table = await runCli(["sql", "SELECT 1.50::numeric AS amount, 'x' AS label, NULL AS nothing UNION ALL SELECT 123456.000001, 'longer label', 'y'"], { GENERECT_SYNC_HOME: home });
+    expect(table.code).toBe(0);
+    expect(table.stdout).toBe(
+      "amount         label         nothing\n" +
+      "1.50           x\n" +
+      "123456.000001  longer label  y\n" +
+      "(2 rows)\n",
+    );
+    const write = await runCli(["sql", "CREATE TABLE scratch (x int)"], { GENERECT_SYNC_HOME: home });
+    expect(write.code).toBe(1);
+    expect(write.stderr).toContain("read-only transaction");
+    expect((await runCli(["sql"], { GENERECT_SYNC_HOME: home })).code).toBe(2);
+  }, 60_000);
+
+  test("db keeps the embedded Postgres up until Ctrl-C, says how to connect, and stops it", async () => {
+    const db = spawnCli(["db"], { GENERECT_SYNC_HOME: home });
+    try {
+      await waitFor(() => db.output().includes("until Ctrl-C"), 60_000, "db to say it is up");
+      expect(db.output()).toContain(`psql "$(cat ${path.join(home, "database-url")})"`);
+      const url = (await readFile(path.join(home, "database-url"), "utf8")).trim();
+      expect(db.output()).not.toContain(decodeURIComponent(new URL(url).password));
+      // As psql would, while the command runs: the demo's data is there.
+      const rows = await query<{ n: string }>(url, "SELECT count(*)::text AS n FROM transactions WHERE account = 'demo'");
+      expect(rows).toEqual([{ n: "1500" }]);
+      db.child.kill("SIGINT");
+      const result = await db.done;
+      expect(result.code).toBe(0);
+      await expect(query(url, "SELECT 1")).rejects.toThrow(/ECONNREFUSED/);
+    } finally {
+      db.child.kill("SIGKILL");
+    }
+  }, 90_000);
+
+  test("db with DATABASE_URL set has nothing to keep up: exit 2", async () => {
+    const result = await runCli(["db"], { DATABASE_URL: "postgres://someone:hunter2pw@127.0.0.1:1/x" });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("DATABASE_URL is set");
+    expect(result.stderr).not.toContain("hunter2pw");
+  });
 });
 
 describe("the installed bin", () => {
