@@ -1,10 +1,10 @@
-import { execFile, execFileSync } from "node:child_process";
-import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
+import { execFile, execFileSync, spawn } from "node:child_process";
+import { chmod, mkdir, mkdtemp, readFile, rm, symlink } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
-import { createTestDatabase, query, type TestDatabase } from "../helpers/database.js";
+import { createMigratedDatabase, createTestDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { oldNode, repoRoot, runCli, spawnCli } from "../helpers/cli.js";
 import { nodeVersionProblem } from "../../src/cli/node-version.js";
 import { readMigrations } from "../../src/db/migrate.js";
@@ -254,6 +254,38 @@ describe("with no DATABASE_URL", () => {
 });
 
 describe("the installed bin", () => {
+  // The README's way to run the worker under a process manager: the bin of an installed package,
+  // started directly (npx runs it as a child and does not pass SIGTERM on).
+  test("node_modules/.bin/generect-sync worker is the worker's own process: SIGTERM to that PID stops it with 143", async () => {
+    const project = await mkdtemp(path.join(os.tmpdir(), "gs-project-"));
+    const db = await createMigratedDatabase("cli-bin-worker");
+    try {
+      await mkdir(path.join(project, "node_modules/.bin"), { recursive: true });
+      await symlink(repoRoot, path.join(project, "node_modules/generect-sync"));
+      await symlink("../generect-sync/bin/generect-sync.js", path.join(project, "node_modules/.bin/generect-sync"));
+      const child = spawn("node_modules/.bin/generect-sync", ["worker"], {
+        cwd: project,
+        env: {
+          PATH: `${path.dirname(process.execPath)}:${process.env.PATH}`, HOME: process.env.HOME, DATABASE_URL: db.url,
+          GENERECT_API_TOKEN: testToken, GENERECT_API_URL: "http://127.0.0.1:9", SYNC_CRON: "0 0 1 1 *", SNAPSHOT_CRON: "0 0 1 1 *",
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let output = "";
+      child.stdout!.on("data", (chunk) => (output += chunk));
+      child.stderr!.on("data", (chunk) => (output += chunk));
+      const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+      await waitFor(() => output.includes("worker started"), 60_000, "the worker to start");
+      process.kill(child.pid!, "SIGTERM");
+      expect(await exited).toBe(143);
+      expect(output).toContain("worker stopped");
+      expect(() => process.kill(child.pid!, 0)).toThrow(); // no process left behind under that PID
+    } finally {
+      await db.drop();
+      await rm(project, { recursive: true, force: true });
+    }
+  }, 90_000);
+
   test("runs through its shebang (env -S with the heap flags), as npx and npm's bin links run it", async () => {
     const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
       const child = execFile(path.join(repoRoot, "bin/generect-sync.js"), ["--help"], {
