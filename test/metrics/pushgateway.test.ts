@@ -1,10 +1,14 @@
+import { readFile } from "node:fs/promises";
 import http from "node:http";
+import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
 import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
-import { runCli } from "../helpers/cli.js";
+import { repoRoot, runCli } from "../helpers/cli.js";
 import { startTestSimulator, testToken } from "../helpers/sync.js";
+
+const packageVersion: string = JSON.parse(await readFile(path.join(repoRoot, "package.json"), "utf8")).version;
 
 interface Received { method: string; url: string; body: string }
 
@@ -67,6 +71,7 @@ describe("Pushgateway metrics", () => {
     expect(Math.abs(metric(push.body, "generect_sync_last_success_timestamp_seconds")! - Date.now() / 1000)).toBeLessThan(30);
     expect(metric(push.body, "generect_sync_watermark_lag_seconds")).toBeLessThan(60);
     expect(push.body).not.toContain(testToken);
+    expect(push.body).toContain(`generect_sync_build_info{version="${packageVersion}"} 1`);
   });
 
   test("a failed run pushes success 0 and leaves the last success alone", async () => {
