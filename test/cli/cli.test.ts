@@ -236,10 +236,25 @@ describe("with no DATABASE_URL", () => {
       // As psql would, while the command runs: the demo's data is there.
       const rows = await query<{ n: string }>(url, "SELECT count(*)::text AS n FROM transactions WHERE account = 'demo'");
       expect(rows).toEqual([{ n: "1500" }]);
+      // Other commands use the server it keeps up (rather than failing on its data directory), and
+      // leave it up when they end; a second db has nothing to do.
+      const status = await runCli(["status"], { GENERECT_SYNC_HOME: home, SYNC_ACCOUNT: "demo" });
+      expect({ code: status.code, stderr: status.stderr }).toEqual({ code: 0, stderr: expect.stringContaining(`kept up by generect-sync db (pid ${db.child.pid})`) });
+      expect(status.stdout).toContain("transactions 1500");
+      const counted = await runCli(["sql", "SELECT count(*) AS n FROM transactions WHERE account = 'demo'", "--json"], { GENERECT_SYNC_HOME: home });
+      expect(JSON.parse(counted.stdout)).toEqual([{ n: "1500" }]);
+      const second = await runCli(["db"], { GENERECT_SYNC_HOME: home });
+      expect(second.code).toBe(2);
+      expect(second.stderr).toContain(`generect-sync db (pid ${db.child.pid}) already keeps this embedded Postgres up`);
+      expect(await query(url, "SELECT 1 AS up")).toEqual([{ up: 1 }]);
       db.child.kill("SIGINT");
       const result = await db.done;
       expect(result.code).toBe(0);
       await expect(query(url, "SELECT 1")).rejects.toThrow(/ECONNREFUSED/);
+      // Stopped, it is no longer used by others: the next command starts its own server again.
+      const after = await runCli(["sql", "SELECT 1 AS one"], { GENERECT_SYNC_HOME: home });
+      expect(after.code).toBe(0);
+      expect(after.stderr).not.toContain("kept up by");
     } finally {
       db.child.kill("SIGKILL");
     }

@@ -15,6 +15,8 @@ prints how to connect, and keeps it up until Ctrl-C (SIGINT) or SIGTERM, then st
 
 For one query without keeping a server up: generect-sync sql "SELECT ..."
 
+While it runs, the other commands (run, status, sql, ...) use the server it keeps up.
+
 Environment: GENERECT_SYNC_HOME (with DATABASE_URL set, your own server is already up: nothing to do)`,
   async run(argv, io) {
     parseOptions("db", argv, {});
@@ -23,12 +25,16 @@ Environment: GENERECT_SYNC_HOME (with DATABASE_URL set, your own server is alrea
     if (config.databaseUrl) {
       throw new ConfigError("db: DATABASE_URL is set, so there is no embedded Postgres to keep up: connect to your server with psql \"$DATABASE_URL\"");
     }
-    const { resolveDatabase } = await import("../../db/resolve.js");
+    const { keepUp, resolveDatabase } = await import("../../db/resolve.js");
     const { onShutdownSignal } = await import("../signals.js");
     // Taken before the server starts: a Ctrl-C during the start still stops it cleanly.
     const signals = onShutdownSignal();
     try {
       const db = await resolveDatabase(config, io.note);
+      if (db.keptBy !== undefined) {
+        throw new ConfigError(`db: generect-sync db (pid ${db.keptBy}) already keeps this embedded Postgres up: connect with psql "$(cat ${db.urlFile})"`);
+      }
+      const release = await keepUp(config);
       try {
         const port = new URL(db.url).port;
         io.out(`embedded Postgres is up on 127.0.0.1:${port} until Ctrl-C. Connect from another terminal with:`);
@@ -37,6 +43,7 @@ Environment: GENERECT_SYNC_HOME (with DATABASE_URL set, your own server is alrea
         if (!signals.signal.aborted) await new Promise((resolve) => signals.signal.addEventListener("abort", resolve, { once: true }));
         io.note("stopping the embedded Postgres");
       } finally {
+        await release();
         await db.close();
       }
       return 0;
