@@ -12,3 +12,9 @@ export function formatTable(header: string[], rows: string[][], options: { numer
       .trimEnd();
   return [line(header), ...rows.map(line)];
 }
+
+/** Name-and-description lines for --help, the descriptions starting in one column. */
+export function formatPairs(pairs: readonly (readonly [string, string])[], indent = "  "): string {
+  const width = Math.max(...pairs.map(([name]) => name.length));
+  return pairs.map(([name, text]) => `${indent}${name.padEnd(width)}  ${text}`).join("\n");
+}

@@ -164,6 +164,10 @@ describe("generect-sync CLI", () => {
       const help = await runCli([command, "--help"], {});
       expect(help.code).toBe(0);
       expect(help.stdout).toContain(`Usage: generect-sync ${command}`);
+      // Variable lists (run, worker): every description starts in one column.
+      const variables = help.stdout.split("\n").filter((l) => /^  [A-Z][A-Z_]+ +\S/.test(l));
+      if (command === "run" || command === "worker") expect(variables.map((l) => l.trim().split(" ")[0])).toContain("SNAPSHOT_RESTATE_DAYS");
+      expect(new Set(variables.map((l) => /^  [A-Z_]+ +/.exec(l)![0].length)).size).toBeLessThanOrEqual(1);
     }
     const top = await runCli(["--help"], {});
     expect(top.stdout).toContain("Commands:");

@@ -7,15 +7,15 @@ export const sqlCommand: Command = {
   summary: "run SQL (read-only) and print the rows, embedded Postgres included",
   help: `Usage: generect-sync sql "SELECT ..." [--json]
 
-Runs the SQL on DATABASE_URL, or on the embedded Postgres (started for the query and stopped
-after it), and prints the rows as a table, or as JSON with --json. Values are printed as Postgres
+Runs the SQL on DATABASE_URL, or on the embedded Postgres (the one \`generect-sync db\` keeps up,
+else started for the query and stopped after it), and prints the rows as a table, or as JSON with --json. Values are printed as Postgres
 writes them (numeric exactly, timestamptz in UTC). Several statements separated by ; run in order.
 Sessions are read-only (default_transaction_read_only), a guard against slips: use psql for
 changes (generect-sync db keeps the embedded Postgres up for it).
 
 Examples:
   generect-sync sql "SELECT day, closing_balance FROM daily_closing_balance WHERE balance_type = 'platform' ORDER BY day"
-  SYNC_ACCOUNT=demo generect-sync sql "SELECT count(*) FROM transactions WHERE account = 'demo'" --json
+  generect-sync sql "SELECT count(*) FROM transactions WHERE account = 'demo'" --json
 
 Environment: DATABASE_URL, GENERECT_SYNC_HOME`,
   async run(argv, io) {

@@ -1,4 +1,5 @@
 import { configVariables } from "../../config/index.js";
+import { formatPairs } from "../table.js";
 import { InterruptedError } from "../../errors.js";
 import { runWorker } from "../../worker/worker.js";
 import { type Command, parseOptions } from "../command.js";
@@ -15,7 +16,7 @@ CronJob) on one account are serialised by the database lock, the loser skips. On
 in hand stops taking pages, rolls back its window, is marked interrupted, and the worker exits 143.
 
 Environment:
-${configVariables.map(([name, text]) => `  ${name.padEnd(22)} ${text}`).join("\n")}`,
+${formatPairs(configVariables)}`,
   async run(argv, io) {
     parseOptions("worker", argv, {});
     return withSyncSession(io, async ({ config, databaseUrl, log, signal }) => {
