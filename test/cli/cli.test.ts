@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
 import { createMigratedDatabase, createTestDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { oldNode, repoRoot, runCli, spawnCli } from "../helpers/cli.js";
-import { nodeVersionProblem } from "../../src/cli/node-version.js";
+import { minimumNodeMajor, nodeVersionProblem } from "../../src/cli/node-version.js";
 import { readMigrations } from "../../src/db/migrate.js";
 import { startTestSimulator, testToken } from "../helpers/sync.js";
 import { waitFor } from "../faults/support.js";
@@ -340,5 +340,7 @@ describe("the installed bin", () => {
     expect(nodeVersionProblem("v21.7.3")).toBe("generect-sync needs Node.js 22 or newer (found 21.7.3)");
     expect(nodeVersionProblem("22.0.0")).toBeUndefined();
     expect(nodeVersionProblem(process.versions.node)).toBeUndefined();
+    const engines = JSON.parse(await readFile(path.join(repoRoot, "package.json"), "utf8")).engines.node as string;
+    expect(engines).toBe(`>=${minimumNodeMajor}`);
   });
 });
