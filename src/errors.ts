@@ -19,7 +19,7 @@ export const ExitCode = {
   Success: 0,
   /** The run failed: API, database, guard or bad data. The message says which. */
   Failure: 1,
-  /** Bad configuration or command-line usage; nothing was touched. */
+  /** Bad configuration or command-line usage (a test-mode API key included); nothing was written. */
   Usage: 2,
   /** Another run holds the lock for this account; nothing was touched (EX_TEMPFAIL). */
   Locked: 75,
@@ -74,3 +74,20 @@ export class ApiRequestError extends SyncError {
 
 /** The data broke an invariant the sync relies on (rows outside the window, counts that never settle). */
 export class GuardError extends SyncError {}
+
+/** Postgres stayed unreachable (refusing, restarting, out of connections) beyond the reconnect budget. */
+export class DatabaseUnavailableError extends SyncError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super("DB_UNAVAILABLE", message, options);
+  }
+}
+
+/**
+ * The API answered in test mode (`X-Generect-Mode: test`, a `test_` key): its data is not the
+ * account's ledger, so nothing may be written. A configuration problem, hence exit code 2.
+ */
+export class ApiTestModeError extends SyncError {
+  constructor(message: string) {
+    super("API_TEST_MODE", message, { exitCode: ExitCode.Usage });
+  }
+}

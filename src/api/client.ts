@@ -1,6 +1,7 @@
 import got, { type Got, RequestError } from "got";
 import pRetry from "p-retry";
-import { ApiRequestError, ApiResponseError, SyncError } from "../errors.js";
+import { ApiRequestError, ApiResponseError, ApiTestModeError, SyncError } from "../errors.js";
+import { scrubSecrets, scrubbedExcerpt } from "../log.js";
 import { type SpentCredits, type TransactionsPage, parseSpentCredits, parseTransactionsPage } from "./schema.js";
 import { isRetryableNetworkCode, isRetryableStatus, isTlsCertificateCode, parseRetryAfter } from "./retry-policy.js";
 import { type Micros, formatApiTimestamp } from "./time.js";
@@ -17,6 +18,8 @@ export interface ClientOptions {
   timeoutMs: number;
   /** Retries per request; p-retry owns them (got's own retry is off so the two never stack). */
   retries: number;
+  /** A response body larger than this fails the request, not retried (API_RESPONSE_TOO_LARGE). @default 16 MiB */
+  maxResponseBytes?: number;
   /** First backoff delay; doubles each retry, with jitter. @default 500 */
   minRetryDelayMs?: number;
   /** @default 30_000 */
@@ -57,18 +60,21 @@ class AttemptFailure extends Error {
   }
 }
 
-function detailOf(body: string): string {
+/** The header a `test_` key's answers carry (NOTES.md): their data is not the account's ledger. */
+const modeHeader = "x-generect-mode";
+
+function detailOf(body: string, secrets: string[]): string {
   try {
     const detail = (JSON.parse(body) as { detail?: unknown }).detail;
-    if (typeof detail === "string") return detail;
+    if (typeof detail === "string") return scrubSecrets(detail, secrets);
   } catch {
     // not JSON: fall through to a short excerpt
   }
-  return body.slice(0, 120);
+  return scrubbedExcerpt(body, 120, secrets);
 }
 
-function statusFailure(status: number, body: string, where: string, retryAfterMs: number | undefined): AttemptFailure {
-  const detail = detailOf(body);
+function statusFailure(status: number, body: string, where: string, retryAfterMs: number | undefined, secrets: string[]): AttemptFailure {
+  const detail = detailOf(body, secrets);
   switch (status) {
     case 401:
       return new AttemptFailure(new ApiRequestError("API_AUTH", `API token rejected (401 ${detail}): check GENERECT_API_TOKEN`, status), false);
@@ -101,6 +107,13 @@ function networkFailure(error: unknown, where: string, host: string, timeoutMs: 
   return new AttemptFailure(
     new ApiRequestError("API_UNREACHABLE", `could not reach the API at ${host} for ${where}: ${reason}`),
     isRetryableNetworkCode(code) || error instanceof RequestError,
+  );
+}
+
+function tooLargeFailure(where: string, maxBytes: number): AttemptFailure {
+  return new AttemptFailure(
+    new ApiRequestError("API_RESPONSE_TOO_LARGE", `API response to ${where} exceeded ${maxBytes} bytes (GENERECT_MAX_RESPONSE_BYTES): not read further`),
+    false,
   );
 }
 
@@ -162,21 +175,45 @@ export class GenerectClient {
     const minTimeout = this.options.minRetryDelayMs ?? 500;
     const maxRetryAfterMs = this.options.maxRetryAfterMs ?? 60_000;
 
+    const maxBytes = this.options.maxResponseBytes ?? 16 * 1024 * 1024;
+    const secrets = [this.options.token];
+
     const attempt = async (): Promise<T> => {
       this.stats.requests += 1;
       let response;
+      // got has no body size limit: count the (decompressed) bytes as they arrive and abort past
+      // the bound, so an endless or huge body is an error instead of an exhausted heap.
+      const tooLarge = new AbortController();
       try {
-        response = await this.http.get(path, { searchParams: params, signal });
+        const request = this.http.get(path, { searchParams: params, signal: signal ? AbortSignal.any([signal, tooLarge.signal]) : tooLarge.signal });
+        request.on("downloadProgress", ({ transferred, total }) => {
+          if (transferred > maxBytes || (total ?? 0) > maxBytes) tooLarge.abort();
+        });
+        response = await request;
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
+        if (tooLarge.signal.aborted) throw tooLargeFailure(where, maxBytes);
         throw networkFailure(error, where, this.host, this.options.timeoutMs);
       }
+      if (response.rawBody.byteLength > maxBytes) throw tooLargeFailure(where, maxBytes); // whole before any progress event
+      if (String(response.headers[modeHeader] ?? "").trim().toLowerCase() === "test") {
+        throw new AttemptFailure(
+          new ApiTestModeError(
+            "the API answered in test mode (X-Generect-Mode: test): GENERECT_API_TOKEN is a test key, whose data is not the account's ledger. " +
+              "Nothing was written; set the account's live key",
+          ),
+          false,
+        );
+      }
+      // A body that quotes the token (a proxy echoing the request) is scrubbed before anything can
+      // quote it in turn: an error's excerpt, a row's preview.
+      const body = scrubSecrets(response.body, secrets);
       if (response.statusCode !== 200) {
         const header = response.headers["retry-after"];
-        throw statusFailure(response.statusCode, response.body, where, parseRetryAfter(header, maxRetryAfterMs));
+        throw statusFailure(response.statusCode, body, where, parseRetryAfter(header, maxRetryAfterMs), secrets);
       }
       try {
-        return parse(response.body, where);
+        return parse(body, where);
       } catch (error) {
         // A body that fails validation may be a one-off (a proxy cutting the body short): retry it
         // within the budget, and report the validation error itself if it persists.

@@ -1,5 +1,6 @@
 import { type Config, loadConfig, requireToken } from "../config/index.js";
 import { resolveDatabase } from "../db/resolve.js";
+import { withConnectionRetry } from "../db/retry.js";
 import { assertMigrated } from "../db/schema-check.js";
 import { passwordOf } from "../db/url.js";
 import { type Logger, createLogger } from "../log.js";
@@ -26,7 +27,8 @@ export async function withSyncSession<T>(io: CommandIo, work: (session: SyncSess
   const log = createLogger({ secrets: [token, passwordOf(db.url)] });
   const signals = onShutdownSignal();
   try {
-    if (!db.embedded) await assertMigrated(db.url);
+    // A server refusing connections for a moment (restarting, out of connections) is waited for here too.
+    if (!db.embedded) await withConnectionRetry(() => assertMigrated(db.url), { signal: signals.signal });
     return await work({ config, databaseUrl: db.url, log, signal: signals.signal });
   } finally {
     signals.dispose();

@@ -29,6 +29,8 @@ export interface Config {
   requestTimeoutMs: number;
   /** `GENERECT_RETRIES`: retries per request on network errors, 429 and 5xx. @default 6 */
   retries: number;
+  /** `GENERECT_MAX_RESPONSE_BYTES`: a larger response body fails the request (API_RESPONSE_TOO_LARGE). @default 16 MiB */
+  maxResponseBytes: number;
   /** `GENERECT_SYNC_HOME`: where the embedded Postgres keeps its data. @default ./.generect-sync */
   home: string | undefined;
   /** `SYNC_TIMEZONE`: IANA timezone of the daily spent-credit snapshots (and of the worker's schedules). @default "UTC" */
@@ -52,6 +54,9 @@ export const defaults = {
   concurrency: 4,
   requestTimeoutMs: 30_000,
   retries: 6,
+  // A page of 100 rows is about 40 KB and a 92-day spent_credits answer a few KB: 16 MiB is far
+  // above any honest answer and far below what exhausts the heap.
+  maxResponseBytes: 16 * 1024 * 1024,
   timezone: "UTC",
   restateDays: 35,
   syncCron: "*/15 * * * *",
@@ -73,6 +78,7 @@ export const configVariables = [
   ["SYNC_CONCURRENCY", `pages in flight (default ${defaults.concurrency})`],
   ["GENERECT_TIMEOUT", "per-request timeout (default 30s)"],
   ["GENERECT_RETRIES", `retries per request (default ${defaults.retries})`],
+  ["GENERECT_MAX_RESPONSE_BYTES", `largest API response body accepted, in bytes (default ${defaults.maxResponseBytes})`],
   ["GENERECT_SYNC_HOME", "data directory of the embedded Postgres (default ./.generect-sync)"],
   ["SYNC_TIMEZONE", "IANA timezone of the daily snapshots and schedules (default UTC)"],
   ["SNAPSHOT_RESTATE_DAYS", `days re-read before the last captured day (default ${defaults.restateDays})`],
@@ -200,6 +206,7 @@ export function loadConfig(env: Env = process.env): Config {
     concurrency: integer(env, "SYNC_CONCURRENCY", defaults.concurrency, 1, 64),
     requestTimeoutMs: duration(env, "GENERECT_TIMEOUT", defaults.requestTimeoutMs),
     retries: integer(env, "GENERECT_RETRIES", defaults.retries, 0, 100),
+    maxResponseBytes: integer(env, "GENERECT_MAX_RESPONSE_BYTES", defaults.maxResponseBytes, 65_536, 1024 * 1024 * 1024),
     home: read(env, "GENERECT_SYNC_HOME"),
     timezone: timezone(env),
     restateDays: integer(env, "SNAPSHOT_RESTATE_DAYS", defaults.restateDays, 0, 3660),

@@ -25,6 +25,8 @@ export const FAULT_KINDS = [
   "churnUpdate",
   "churnDelete",
   "arrival",
+  "endlessBody",
+  "oversizeBody",
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -97,6 +99,12 @@ export interface FaultSettings {
   churnKinds?: ChurnKind[];
   /** Probability, per transactions request, that a new row is created "now" (by the simulator's clock). */
   arrivalRate?: number;
+  /** Answer the next N requests with a 200 whose body never ends (valid JSON whitespace, streamed as fast as it is read). */
+  endlessBodyNext?: number;
+  /** Answer the next N requests with a 200 of `oversizeBodyBytes` bytes, Content-Length included. */
+  oversizeBodyNext?: number;
+  /** Size of an oversize body. @default 64 MiB */
+  oversizeBodyBytes?: number;
 }
 
 /** Keys of FaultSettings holding a probability. */
@@ -108,7 +116,7 @@ export const RATE_FIELDS = [
 /** Keys of FaultSettings holding a whole count or a duration (>= 0). */
 export const COUNT_FIELDS = [
   "latencyMs", "jitterMs", "throttleBurst", "failNext", "hangNext", "hangMs", "resetNext", "truncateNext",
-  "invalidJsonNext", "badRowNext",
+  "invalidJsonNext", "badRowNext", "endlessBodyNext", "oversizeBodyNext", "oversizeBodyBytes",
 ] as const satisfies readonly (keyof FaultSettings)[];
 
 /** Throws a plain Error naming the field when a setting is out of range. */
@@ -196,7 +204,7 @@ export function requestKey(path: string, query: URLSearchParams): string {
 /** True, and counts one down, when a `...Next` counter is positive. */
 export function takeNext(
   faults: FaultSettings,
-  field: "failNext" | "hangNext" | "resetNext" | "truncateNext" | "invalidJsonNext" | "badRowNext",
+  field: "failNext" | "hangNext" | "resetNext" | "truncateNext" | "invalidJsonNext" | "badRowNext" | "endlessBodyNext" | "oversizeBodyNext",
 ): boolean {
   const value = faults[field];
   if (typeof value === "number" && value > 0) {

@@ -113,6 +113,32 @@ function send(res: ServerResponse, status: number, body: string, headers: Record
   res.end(body);
 }
 
+/**
+ * A 200 of `bytes` bytes (Infinity: it never ends) that is a valid page if it ever ends: the
+ * envelope with its results padded by JSON whitespace. Written as fast as the client reads, until
+ * it leaves.
+ */
+async function streamBody(res: ServerResponse, bytes: number): Promise<void> {
+  const prefix = '{"count":0,"next":null,"previous":null,"limit":100,"max_limit":100,"offset":0,"results":[';
+  const suffix = "]}";
+  res.writeHead(200, { "Content-Type": "application/json", ...(Number.isFinite(bytes) ? { "Content-Length": String(bytes) } : {}) });
+  let closed = false;
+  res.once("close", () => (closed = true));
+  res.write(prefix);
+  const chunk = Buffer.alloc(64 * 1024, " ");
+  for (let left = bytes - prefix.length - suffix.length; left > 0 && !closed && !res.destroyed; ) {
+    const piece = left >= chunk.length ? chunk : chunk.subarray(0, left);
+    left -= piece.length;
+    const flowing = res.write(piece);
+    await new Promise<void>((resolve) => {
+      if (flowing) return void setImmediate(resolve); // never starve the event loop
+      const done = () => (res.off("drain", done), res.off("close", done), resolve());
+      res.on("drain", done).on("close", done);
+    });
+  }
+  if (!closed && !res.destroyed) res.end(suffix);
+}
+
 /** Python-style int(): surrounding spaces and a + sign are fine, anything else is not a number. */
 function parseIntParam(value: string | null): number | undefined {
   if (value === null || !/^\s*\+?\d+\s*$/.test(value)) return undefined;
@@ -263,6 +289,8 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorH
     if (auth.slice("Token ".length).trim() !== opts.token) {
       return send(res, 403, detail("You do not have permission to perform this action."));
     }
+    // Keys that start with test_ answer in test mode, and say so on every answer (NOTES.md).
+    if (opts.token.startsWith("test_")) res.setHeader("X-Generect-Mode", "test");
     if (method !== "GET" && method !== "HEAD") {
       return send(res, 405, detail(`Method "${method}" not allowed.`), { Allow: "GET, HEAD" });
     }
@@ -307,6 +335,16 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorH
     if (takeNext(faults, "invalidJsonNext") || chance(draw("invalidJson"), faults.invalidJsonRate)) {
       inject("invalidJson");
       return answer(200, HTML_ERROR_PAGE, { "Content-Type": "text/html" });
+    }
+    if (takeNext(faults, "endlessBodyNext")) {
+      inject("endlessBody");
+      if (await due()) await streamBody(res, Infinity);
+      return;
+    }
+    if (takeNext(faults, "oversizeBodyNext")) {
+      inject("oversizeBody");
+      if (await due()) await streamBody(res, faults.oversizeBodyBytes ?? 64 * 1024 * 1024);
+      return;
     }
 
     let reply: Reply;

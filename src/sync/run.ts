@@ -13,7 +13,7 @@ import { type SnapshotStats, captureSnapshots } from "../snapshots/capture.js";
 import { type AccountLock, acquireAccountLock } from "./lock.js";
 import { findOldestTransaction } from "./oldest.js";
 import { WindowQueue, planStart } from "./plan.js";
-import { finishRun, markAbandonedRuns, startRun } from "./runs.js";
+import { finishRunOnFreshConnection, markAbandonedRuns, startRun } from "./runs.js";
 import { readWatermarkSql } from "./sql.js";
 import { WalkAhead } from "./prefetch.js";
 import { type WindowContext, type WindowStats, syncWindow, transactionsStream, walkOptionsFor } from "./window.js";
@@ -31,6 +31,8 @@ export interface SyncOptions {
   clientOptions?: Partial<ClientOptions>;
   maxRowsPerWindow?: number;
   maxWalks?: number;
+  /** For tests: reconnect attempts per window before DB_UNAVAILABLE. @default 8 (see db/retry.ts) */
+  databaseRetries?: number;
   /** Progress callbacks for a TTY display. */
   progress?: {
     planned(from: Micros, until: Micros): void;
@@ -77,47 +79,60 @@ function abortReason(signal: AbortSignal | undefined): InterruptedError | undefi
 /**
  * The frame of every run: take the account's lock, mark runs a killed process left `running`,
  * open a sync_runs row, run the passes, and record how it ended (with no secret in the message).
+ * Every step that talks to Postgres outlasts a short outage (a refusal is retried like a lost
+ * connection), and the end is recorded on a connection opened for it, so a run that ends by itself
+ * never leaves its row `running`.
  */
 async function withRun<T>(options: SyncOptions, command: string, body: (run: RunContext) => Promise<T>): Promise<T> {
   const { config, log, signal } = options;
   const token = requireToken(config);
-  const lock = await acquireAccountLock(options.databaseUrl, config.account);
-  const pool = createPool(options.databaseUrl);
+  const reconnecting = (step: string) => (error: Error, attempt: number) =>
+    log.warn({ runId, attempt, err: scrubSecrets(error.message, [token]) }, `the database is unavailable: retrying ${step}`);
   let runId: string | undefined;
+  const lock = await withConnectionRetry(() => acquireAccountLock(options.databaseUrl, config.account), { signal, onRetry: reconnecting("the lock") });
+  const pool = createPool(options.databaseUrl);
   const client = new GenerectClient({
     baseUrl: config.apiUrl,
     token,
     timeoutMs: config.requestTimeoutMs,
     retries: config.retries,
+    maxResponseBytes: config.maxResponseBytes,
     signal,
     onRetry: ({ attempt, reason, delayMs }) => log.warn({ runId, attempt, delayMs }, `retrying: ${reason}`),
     ...options.clientOptions,
   });
+  const finish = (id: string, outcome: Omit<Parameters<typeof finishRunOnFreshConnection>[2], "apiRequests" | "retries">) =>
+    withConnectionRetry(
+      () => finishRunOnFreshConnection(options.databaseUrl, id, { ...outcome, apiRequests: client.stats.requests, retries: client.stats.retries }),
+      // Under a shutdown signal the grace period is short: a few attempts, then the next run marks it.
+      { retries: signal?.aborted ? 2 : undefined, onRetry: reconnecting("the run's record") },
+    );
   try {
-    runId = await startRun(pool, config.account, command, await readWatermark(pool, config.account));
+    runId = await withConnectionRetry(
+      async () => {
+        await lock.reassert();
+        return startRun(pool, config.account, command, await readWatermark(pool, config.account));
+      },
+      { signal, onRetry: reconnecting("the start of the run") },
+    );
     const runLog = log.child({ runId });
-    const abandoned = await markAbandonedRuns(pool, config.account, runId);
+    const id = runId;
+    const abandoned = await withConnectionRetry(() => markAbandonedRuns(pool, config.account, id), { signal });
     if (abandoned.length) runLog.warn({ runs: abandoned }, "marked runs left running by a killed process as interrupted");
     const result = await body({ options, pool, lock, client, runId, log: runLog });
-    const id = runId;
-    await withConnectionRetry(() => finishRun(pool, id, { status: "succeeded", apiRequests: client.stats.requests, retries: client.stats.retries }), { signal });
+    await finish(id, { status: "succeeded" });
     return result;
   } catch (caught) {
     const error = abortReason(signal) ?? caught;
     if (runId !== undefined) {
-      const id = runId;
       const message = scrubSecrets(error instanceof Error ? error.message : String(error), [token]);
-      await withConnectionRetry(
-        () =>
-          finishRun(pool, id, {
-            status: error instanceof InterruptedError ? "interrupted" : "failed",
-            apiRequests: client.stats.requests,
-            retries: client.stats.retries,
-            errorCode: error instanceof SyncError ? error.code : ((error as { code?: string }).code ?? "UNEXPECTED"),
-            errorMessage: message,
-          }),
-        { retries: 3 },
-      ).catch((finishError: unknown) => log.error({ runId, err: (finishError as Error).message }, "could not record the run's failure"));
+      await finish(runId, {
+        status: error instanceof InterruptedError ? "interrupted" : "failed",
+        errorCode: error instanceof SyncError ? error.code : ((error as { code?: string }).code ?? "UNEXPECTED"),
+        errorMessage: message,
+      }).catch((finishError: unknown) =>
+        log.error({ runId, err: scrubSecrets((finishError as Error).message, [token]) }, "could not record the run's end: the next run marks it interrupted"),
+      );
     }
     throw error;
   } finally {
@@ -165,7 +180,7 @@ async function syncTransactions(run: RunContext, summary: SyncSummary): Promise<
           prefetched = undefined;
           return syncWindow(context, window, walk);
         },
-        { signal, onRetry: (error, attempt) => log.warn({ attempt, err: error.message }, "lost the database connection: retrying the window") },
+        { signal, retries: options.databaseRetries, onRetry: (error, attempt) => log.warn({ attempt, err: error.message }, "lost the database connection: retrying the window") },
       ).catch(async (error: unknown) => {
         await prefetched?.cancel(error);
         throw error;

@@ -1,5 +1,5 @@
 import os from "node:os";
-import type pg from "pg";
+import pg from "pg";
 import { type Micros, toPgTimestamp } from "../api/time.js";
 import { version } from "../version.js";
 import { finishRunSql, markInterruptedSql, startRunSql } from "./sql.js";
@@ -25,9 +25,24 @@ export async function startRun(db: pg.Pool, account: string, command: string, wa
 }
 
 export async function finishRun(
-  db: pg.Pool,
+  db: Pick<pg.Pool, "query">,
   runId: string,
   outcome: { status: Exclude<RunStatus, "running">; apiRequests: number; retries: number; errorCode?: string; errorMessage?: string },
 ): Promise<void> {
   await db.query(finishRunSql, [runId, outcome.status, outcome.apiRequests, outcome.retries, outcome.errorCode ?? null, outcome.errorMessage ?? null]);
+}
+
+/**
+ * finishRun on a connection of its own, opened for it: the run's pool may hold connections the
+ * failure broke, or be the very thing that failed. Closed whatever happens.
+ */
+export async function finishRunOnFreshConnection(databaseUrl: string, runId: string, outcome: Parameters<typeof finishRun>[2]): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl, application_name: "generect-sync" });
+  client.on("error", () => {}); // a connection lost mid-query fails the query, which is retried
+  try {
+    await client.connect();
+    await finishRun(client, runId, outcome);
+  } finally {
+    await client.end().catch(() => {});
+  }
 }

@@ -16,6 +16,8 @@ const cases: [string, string, RegExp][] = [
   ["GENERECT_API_TOKEN", "", /GENERECT_API_TOKEN is not set/],
   ["GENERECT_API_TOKEN", `Token ${testToken}`, /GENERECT_API_TOKEN contains whitespace/],
   ["GENERECT_API_TOKEN", `${testToken}\u00e9`, /GENERECT_API_TOKEN contains characters that cannot go in an HTTP header/],
+  ["GENERECT_API_TOKEN", `${testToken}\u007f`, /GENERECT_API_TOKEN contains characters that cannot go in an HTTP header/],
+  ["GENERECT_API_TOKEN", `${testToken}\u0001x`, /GENERECT_API_TOKEN contains characters that cannot go in an HTTP header/],
   ["GENERECT_API_URL", "api.generect.com", /GENERECT_API_URL="api\.generect\.com" is not a URL/],
   ["GENERECT_API_URL", "ftp://api.generect.com", /GENERECT_API_URL must be an http\(s\) URL/],
   ["GENERECT_API_URL", `https://user:${dbSecret}@api.generect.com`, /GENERECT_API_URL must not carry credentials/],
@@ -39,6 +41,8 @@ const cases: [string, string, RegExp][] = [
   ["GENERECT_RETRIES", "-1", /GENERECT_RETRIES="-1" must be a whole number from 0 to 100/],
   ["GENERECT_RETRIES", "101", /GENERECT_RETRIES="101" must be a whole number from 0 to 100/],
   ["GENERECT_RETRIES", "many", /GENERECT_RETRIES="many" must be a whole number/],
+  ["GENERECT_MAX_RESPONSE_BYTES", "16MB", /GENERECT_MAX_RESPONSE_BYTES="16MB" must be a whole number from 65536 to 1073741824/],
+  ["GENERECT_MAX_RESPONSE_BYTES", "1000", /GENERECT_MAX_RESPONSE_BYTES="1000" must be a whole number from 65536/],
 ];
 
 describe("bad configuration", () => {

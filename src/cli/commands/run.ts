@@ -18,7 +18,7 @@ rows), and upserts every row into the transactions table; then
 captures the daily spent-credit snapshots (as \`generect-sync snapshot\`).
 
 Exit codes: 0 success; 1 the run failed (the message says why; sync_runs has the details);
-2 bad configuration; 75 another run holds the lock for this account (nothing was done);
+2 bad configuration (or a test-mode API key: nothing written); 75 another run holds the lock for this account (nothing was done);
 130/143 stopped by SIGINT/SIGTERM (the run is marked interrupted).
 
 Environment:
