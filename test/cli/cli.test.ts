@@ -177,7 +177,7 @@ describe("generect-sync CLI", () => {
     expect(new Set(listed.map((l) => /^  [a-z-]+ +/.exec(l)![0].length)).size).toBe(1);
     expect((await runCli(["frobnicate"], {})).code).toBe(2);
     expect((await runCli(["status", "--bogus"], env)).code).toBe(2);
-  });
+  }, 120_000); // 15 CLI starts in a row: CPU-bound on a loaded 2-core machine
 });
 
 describe("with no DATABASE_URL", () => {
