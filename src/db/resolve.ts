@@ -11,6 +11,8 @@ export interface ResolvedDatabase {
   embedded: boolean;
   /** The embedded server's URL file, as a path to show (relative when under the current directory). */
   urlFile?: string;
+  /** Migrations this call applied, when it migrated (an embedded server it started): migrating again in the same process can time out on the first engine's advisory lock. */
+  applied?: string[];
   /** The PID of the `generect-sync db` keeping this embedded server up, when another process does. */
   keptBy?: number;
   close(): Promise<void>;
@@ -46,7 +48,7 @@ export async function resolveDatabase(config: Config, say: (line: string) => voi
   const applied = await migrate(server.url);
   await writeFile(urlFile, `${server.url}\n`, { mode: 0o600 });
   say(`embedded Postgres at ${redactUrl(server.url)} (data in ${path.join(home, "pg")}${applied.applied.length ? `, applied ${applied.applied.length} migration(s)` : ""})`);
-  return { url: server.url, embedded: true, urlFile: shown.startsWith("..") ? urlFile : shown, close: () => server.stop() };
+  return { url: server.url, embedded: true, urlFile: shown.startsWith("..") ? urlFile : shown, applied: applied.applied, close: () => server.stop() };
 }
 
 /** Marks this process as the one keeping the embedded server up (see keeperFile); returns the unmark. */

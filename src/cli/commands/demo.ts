@@ -48,10 +48,10 @@ Options:
     const db = await resolveDatabase(config, io.note);
     const log = createLogger({ secrets: [token, passwordOf(db.url)], level: io.env.LOG_LEVEL ?? "warn" });
     try {
-      // resolveDatabase has migrated an embedded server already. Migrating again in the same process
-      // timed out now and then: the first engine's idle session can still hold the migration
+      // resolveDatabase has migrated an embedded server it started. Migrating again in the same
+      // process timed out now and then: the first engine's idle session can still hold the migration
       // advisory lock (schema-engine's close() frees the engine, not its pool).
-      if (!db.embedded) await migrate(db.url);
+      if (db.applied === undefined) await migrate(db.url);
       const admin = new pg.Client({ connectionString: db.url });
       await admin.connect();
       for (const sql of clearDemoSql) await admin.query(sql, [demoAccount]);

@@ -18,7 +18,8 @@ Environment: DATABASE_URL, GENERECT_SYNC_HOME`,
     const config = loadConfig(io.env);
     const db = await resolveDatabase(config, io.note);
     try {
-      const { applied } = await migrate(db.url);
+      // An embedded server resolveDatabase started is migrated already (see ResolvedDatabase.applied).
+      const applied = db.applied ?? (await migrate(db.url)).applied;
       io.out(applied.length ? `applied ${applied.length} migration(s): ${applied.join(", ")}` : "database schema is up to date");
       return 0;
     } finally {
