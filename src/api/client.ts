@@ -1,7 +1,7 @@
 import got, { type Got, RequestError } from "got";
 import pRetry from "p-retry";
 import { ApiRequestError, ApiResponseError, ApiTestModeError, SyncError } from "../errors.js";
-import { scrubSecrets, scrubbedExcerpt } from "../log.js";
+import { scrubSecrets, scrubbedExcerpt } from "../secrets.js";
 import { type SpentCredits, type TransactionsPage, parseSpentCredits, parseTransactionsPage } from "./schema.js";
 import { isRetryableNetworkCode, isRetryableStatus, isTlsCertificateCode, parseRetryAfter } from "./retry-policy.js";
 import { type Micros, formatApiTimestamp } from "./time.js";

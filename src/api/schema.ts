@@ -9,28 +9,8 @@ const rawNumber = z.custom<ExactNumber>(isExactNumber, { message: "expected a JS
 const wholeNumber = rawNumber
   .transform((n) => Number(numberLiteral(n)))
   .refine((n) => Number.isSafeInteger(n) && n >= 0, { message: "expected a whole number >= 0" });
-/** Parsed once: the instant, and text Postgres reads as the same instant (see toPgTimestampText). */
-const apiTimestamp = z.string().transform((text, context) => {
-  const micros = parseTimestamp(text);
-  if (micros === undefined) {
-    context.addIssue({ code: "custom", message: "expected a datetime like 2025-01-07T13:01:15.397996" });
-    return z.NEVER;
-  }
-  return { micros, pg: toPgTimestampText(text, micros) };
-});
-
+/** The statuses Generect documents; others are stored as sent (status is open text). */
 export const transactionStatuses = ["pending", "success", "error"] as const;
-
-export const transactionRowSchema = z.looseObject({
-  id: z.uuid({ message: "expected a uuid" }),
-  created_at: apiTimestamp,
-  updated_at: apiTimestamp,
-  status: z.enum(transactionStatuses, { message: `expected one of ${transactionStatuses.join(", ")}` }),
-  balance_type: z.string().min(1, { message: "expected a non-empty string" }),
-  amount: rawNumber,
-  description: z.string({ message: "expected a string" }),
-  after_balance: rawNumber,
-});
 
 const envelopeSchema = z.looseObject({
   count: wholeNumber,
@@ -46,17 +26,37 @@ const envelopeSchema = z.looseObject({
 export interface Transaction {
   id: string;
   createdAt: Micros;
-  updatedAt: Micros;
+  /** Null when the API left updated_at out or sent null. */
+  updatedAt: Micros | null;
   /** The same instants as text for Postgres' timestamptz, microseconds included. */
   createdAtPg: string;
-  updatedAtPg: string;
-  status: (typeof transactionStatuses)[number];
+  updatedAtPg: string | null;
+  /** Open text, sanitised (see sanitiseText); the documented values are transactionStatuses. */
+  status: string;
   balanceType: string;
   amount: string;
-  description: string;
-  afterBalance: string;
-  /** The row exactly as the API sent it (number literals verbatim). */
+  /** Sanitised (see sanitiseText); null when the API sent null or nothing. */
+  description: string | null;
+  /** Null when the API sent null or nothing. */
+  afterBalance: string | null;
+  /** The row as JSON text: every value as sent, number literals verbatim (see rowText). */
   raw: string;
+}
+
+/** A row that cannot be a transaction: kept with its text, never written to `transactions`. */
+export interface RejectedRow {
+  /** The row's id when it is a readable uuid (lowercased), else null. */
+  id: string | null;
+  /** Stable reason, e.g. MISSING_ID, BAD_CREATED_AT, BAD_AMOUNT. */
+  code: string;
+  /** The problem in words: the field and what was received. */
+  reason: string;
+  /** The row as JSON text (see rowText). */
+  raw: string;
+  /** Position in its page, from 1. */
+  position: number;
+  /** created_at when it is readable (the problem lies elsewhere), else null. */
+  createdAt: Micros | null;
 }
 
 export interface TransactionsPage {
@@ -65,6 +65,8 @@ export interface TransactionsPage {
   maxLimit: number | undefined;
   offset: number | undefined;
   rows: Transaction[];
+  /** Rows of the page that cannot be transactions; a page holding them is still a page. */
+  rejected: RejectedRow[];
 }
 
 function describe(value: unknown): string {
@@ -93,29 +95,117 @@ function parseJsonBody(text: string, where: string): unknown {
   }
 }
 
-/** Validates one row; the error names the row id (when readable), its position and the field. */
-export function parseTransactionRow(value: unknown, where: string): Transaction {
-  const result = transactionRowSchema.safeParse(value);
-  if (!result.success) {
-    const id = (value as { id?: unknown } | null)?.id;
-    const who = typeof id === "string" && id.length <= 64 ? `transaction ${id}` : "a transaction without a readable id";
-    const { field, detail } = firstIssue(result.error, value);
-    throw new ApiResponseError(`${where}: ${who} has an invalid field "${field}": ${detail}`);
+// Node >= 20 has both (ES2024); the project's lib is ES2023.
+declare global {
+  interface String {
+    isWellFormed(): boolean;
+    toWellFormed(): string;
   }
-  const row = result.data;
-  return {
-    id: row.id.toLowerCase(),
-    createdAt: row.created_at.micros,
-    updatedAt: row.updated_at.micros,
-    createdAtPg: row.created_at.pg,
-    updatedAtPg: row.updated_at.pg,
-    status: row.status,
-    balanceType: row.balance_type,
-    amount: numberLiteral(row.amount),
-    description: row.description,
-    afterBalance: numberLiteral(row.after_balance),
-    raw: JSON.stringify(value),
-  };
+}
+
+/**
+ * The text a text column holds. Postgres text cannot hold NUL, and a lone UTF-16 surrogate has no
+ * UTF-8 form: each becomes U+FFFD, the replacement character, so the same input always gives the
+ * same text and every other character is kept. `raw` keeps the original.
+ */
+export function sanitiseText(text: string): string {
+  const wellFormed = text.isWellFormed() ? text : text.toWellFormed();
+  return wellFormed.includes("\u0000") ? wellFormed.replaceAll("\u0000", "\uFFFD") : wellFormed;
+}
+
+/**
+ * The row as JSON text: keys in the order sent, number literals verbatim (json.ts), strings escaped
+ * the JSON.stringify way (a NUL as \u0000, a lone surrogate as \ud800). Lossless: parsing it gives
+ * back every value; -10.100000 and -10.1 are different texts.
+ */
+function rowText(value: unknown): string {
+  return JSON.stringify(value) ?? "null";
+}
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Why a field keeps a row from being a transaction: a stable code and words naming the field. */
+class RowProblem {
+  constructor(
+    readonly code: string,
+    readonly field: string,
+    readonly detail: string,
+  ) {}
+}
+
+function got(value: unknown): string {
+  return value === undefined ? "it is missing" : `got ${describe(value)}`;
+}
+
+function requiredTimestamp(row: Record<string, unknown>, field: string, code: string): { micros: Micros; pg: string } {
+  const value = row[field];
+  if (value === undefined || value === null) throw new RowProblem(`MISSING_${code}`, field, `expected a datetime like 2025-01-07T13:01:15.397996, ${got(value)}`);
+  const micros = typeof value === "string" ? parseTimestamp(value) : undefined;
+  if (micros === undefined) throw new RowProblem(`BAD_${code}`, field, `expected a datetime like 2025-01-07T13:01:15.397996, ${got(value)}`);
+  return { micros, pg: toPgTimestampText(value as string, micros) };
+}
+
+function optionalNumber(row: Record<string, unknown>, field: string, code: string): string | null {
+  const value = row[field];
+  if (value === undefined || value === null) return null;
+  if (!isExactNumber(value)) throw new RowProblem(`BAD_${code}`, field, `expected a JSON number, ${got(value)}`);
+  return numberLiteral(value);
+}
+
+function requiredText(row: Record<string, unknown>, field: string, code: string): string {
+  const value = row[field];
+  if (typeof value !== "string") throw new RowProblem(value === undefined || value === null ? `MISSING_${code}` : `BAD_${code}`, field, `expected a string, ${got(value)}`);
+  return sanitiseText(value);
+}
+
+/**
+ * Reads one row. What still describes a transaction is accepted: updated_at, description and
+ * after_balance may be null or missing, status and balance_type are open text, text is sanitised.
+ * A row without a readable id, created_at or amount (or with a field of the wrong type) cannot be
+ * one: it comes back as a RejectedRow naming the field, instead of failing its page.
+ */
+export function readTransactionRow(value: unknown, where: string, position: number): Transaction | RejectedRow {
+  const raw = rowText(value);
+  const row = value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  const idValue = row?.id;
+  const id = typeof idValue === "string" && uuidPattern.test(idValue) ? idValue.toLowerCase() : null;
+  try {
+    if (!row) throw new RowProblem("NOT_AN_OBJECT", "(row)", `expected an object, ${got(value)}`);
+    if (id === null) throw new RowProblem(idValue === undefined || idValue === null ? "MISSING_ID" : "BAD_ID", "id", `expected a uuid, ${got(idValue)}`);
+    const created = requiredTimestamp(row, "created_at", "CREATED_AT");
+    const updated = row.updated_at === undefined || row.updated_at === null ? null : requiredTimestamp(row, "updated_at", "UPDATED_AT");
+    const amount = optionalNumber(row, "amount", "AMOUNT");
+    if (amount === null) throw new RowProblem("MISSING_AMOUNT", "amount", `expected a JSON number, ${got(row.amount)}`);
+    const description = row.description;
+    if (description !== undefined && description !== null && typeof description !== "string") {
+      throw new RowProblem("BAD_DESCRIPTION", "description", `expected a string or null, ${got(description)}`);
+    }
+    return {
+      id,
+      createdAt: created.micros,
+      updatedAt: updated?.micros ?? null,
+      createdAtPg: created.pg,
+      updatedAtPg: updated?.pg ?? null,
+      status: requiredText(row, "status", "STATUS"),
+      balanceType: requiredText(row, "balance_type", "BALANCE_TYPE"),
+      amount,
+      description: typeof description === "string" ? sanitiseText(description) : null,
+      afterBalance: optionalNumber(row, "after_balance", "AFTER_BALANCE"),
+      raw,
+    };
+  } catch (error) {
+    if (!(error instanceof RowProblem)) throw error;
+    const who = id !== null ? `transaction ${id}` : "a transaction without a readable id";
+    const created = typeof row?.created_at === "string" ? parseTimestamp(row.created_at) : undefined;
+    return {
+      id, code: error.code, reason: `${where}, row ${position}: ${who} has an invalid field "${error.field}": ${error.detail}`, raw, position,
+      createdAt: created ?? null,
+    };
+  }
+}
+
+export function isRejected(row: Transaction | RejectedRow): row is RejectedRow {
+  return "code" in row;
 }
 
 /** Parses and validates a `GET /api/auth/transactions/` body. */
@@ -127,13 +217,14 @@ export function parseTransactionsPage(text: string, where: string): Transactions
     throw new ApiResponseError(`${where}: the response envelope has an invalid field "${field}": ${detail}`);
   }
   const { count, limit, max_limit, offset, results } = envelope.data;
-  return {
-    count,
-    limit,
-    maxLimit: max_limit,
-    offset,
-    rows: results.map((row, index) => parseTransactionRow(row, `${where}, row ${index + 1}`)),
-  };
+  const rows: Transaction[] = [];
+  const rejected: RejectedRow[] = [];
+  results.forEach((value, index) => {
+    const row = readTransactionRow(value, where, index + 1);
+    if (isRejected(row)) rejected.push(row);
+    else rows.push(row);
+  });
+  return { count, limit, maxLimit: max_limit, offset, rows, rejected };
 }
 
 const spentCreditsSchema = z.looseObject({

@@ -27,6 +27,10 @@ export interface BenchArgs {
   windowRows: number | undefined;
   /** Write a V8 CPU profile of the sync backfill phase to this file. */
   cpuProfile: string | undefined;
+  /** Time the CLI's start-up (`--help`, `--version`, `status`) instead of the sync phases. */
+  startup: boolean;
+  /** Processes per start-up case. */
+  startupRuns: number;
   help: boolean;
 }
 
@@ -58,6 +62,9 @@ Options:
   --concurrencies LIST   comma-separated, for --chart (default 1,2,4,8)
   --cpu-profile FILE     write a V8 CPU profile of the sync backfill phase (and print its top
                          self-time functions on stderr)
+  --startup              only time the built CLI's start-up: --help, --version, status --help,
+                         and status on an empty database (median of --startup-runs processes each)
+  --startup-runs N       processes per start-up case (default 15)
   -h, --help             this text
 
 Database: DATABASE_URL (a scratch database is created and dropped per measurement on that server),
@@ -109,6 +116,8 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
         window: { type: "string" },
         "window-rows": { type: "string" },
         concurrencies: { type: "string" },
+        startup: { type: "boolean", default: false },
+        "startup-runs": { type: "string", default: "15" },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -145,6 +154,8 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     cpuProfile: v["cpu-profile"],
     window: v.window === undefined ? undefined : duration("window", v.window),
     windowRows: v["window-rows"] === undefined ? undefined : wholeNumber("window-rows", v["window-rows"], 0, maxTargetRows),
+    startup: v.startup,
+    startupRuns: wholeNumber("startup-runs", v["startup-runs"], 1, 1000),
     help: v.help,
   };
 }

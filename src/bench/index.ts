@@ -3,10 +3,11 @@
 import { type BenchArgs, UsageError, parseBenchArgs, usage } from "./args.js";
 import { runBench, writeChart } from "./bench.js";
 import { cleanupAll, onCleanup } from "./cleanup.js";
-import { startBenchServer } from "./database.js";
+import { createScratchDatabase, startBenchServer } from "./database.js";
 import { formatReport } from "./report.js";
 import { type BenchSimulator, SimHost } from "./sim-host.js";
 import { ChildSimulator } from "./sim-process.js";
+import { formatStartup, measureStartup } from "./startup.js";
 
 const say = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
@@ -33,6 +34,14 @@ async function main(argv: string[]): Promise<number> {
   process.once("SIGTERM", onSignal);
 
   try {
+    if (args.startup) {
+      const server = await startBenchServer(process.env.DATABASE_URL?.trim() || undefined, say);
+      say(`database: ${server.description}`);
+      const empty = await createScratchDatabase(server, "startup");
+      const cases = await measureStartup({ runs: args.startupRuns, databaseUrl: empty.url, say });
+      process.stdout.write(args.json ? `${JSON.stringify({ startup: cases }, null, 2)}\n` : `${formatStartup(cases, args.startupRuns)}\n`);
+      return 0;
+    }
     say(`seeding ${args.rows} transactions, simulator ${args.simulator === "inline" ? "in this process" : "in a child process"}`);
     const began = performance.now();
     const options = { rows: args.rows, seed: args.seed, latencyMs: args.latencyMs };

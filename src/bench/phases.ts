@@ -144,7 +144,7 @@ export async function prepareDbCeiling(context: PhaseContext): Promise<PreparedC
   };
 }
 
-/** COPY ... FROM STDIN of every ledger row (raw jsonb included) into one of the copy targets, one statement. */
+/** COPY ... FROM STDIN of every ledger row (raw included) into one of the copy targets, one statement. */
 export async function dbCeiling(prepared: PreparedCopy, table: CopyTarget = "bench_copy"): Promise<DbCeilingResult> {
   const shape = shapeOf(table);
   const columns = shape === "versions" ? versionsCopyColumns : transactionsCopyColumns;
@@ -217,13 +217,13 @@ export async function naive(context: PhaseContext, databaseUrl: string, target: 
         const data = {
           account: benchAccount,
           createdAt: new Date(Math.floor(row.createdAt / 1000)),
-          updatedAt: new Date(Math.floor(row.updatedAt / 1000)),
+          updatedAt: row.updatedAt === null ? null : new Date(Math.floor(row.updatedAt / 1000)),
           status: row.status,
           balanceType: row.balanceType,
           amount: row.amount,
           description: row.description,
           afterBalance: row.afterBalance,
-          raw: JSON.parse(row.raw) as Record<string, string | number>,
+          raw: row.raw,
           lastSeenAt: seenAt,
         };
         await prisma.transaction.upsert({ where: { id: row.id }, create: { id: row.id, ...data, firstSeenAt: seenAt }, update: data });

@@ -1,23 +1,12 @@
 import { ExitCode, SyncError } from "../errors.js";
-import { scrubSecrets } from "../log.js";
+import { scrubSecrets } from "../secrets.js";
 import { passwordOf } from "../db/url.js";
 import { version } from "../version.js";
-import type { Command, CommandIo } from "./command.js";
-import { demoCommand } from "./commands/demo.js";
-import { migrateCommand } from "./commands/migrate.js";
-import { runCommand } from "./commands/run.js";
-import { simulateCommand } from "./commands/simulate.js";
-import { statusCommand } from "./commands/status.js";
-import { snapshotCommand } from "./commands/snapshot.js";
-import { reconcileCommand } from "./commands/reconcile.js";
-import { grantReaderCommand } from "./commands/grant-reader.js";
-import { workerCommand } from "./commands/worker.js";
-import { dbCommand } from "./commands/db.js";
-import { sqlCommand } from "./commands/sql.js";
+import { explainDatabaseError } from "../db/errors.js";
+import type { CommandIo } from "./command.js";
+import { commands } from "./registry.js";
 
-export const commands: Command[] = [
-  migrateCommand, runCommand, snapshotCommand, workerCommand, reconcileCommand, statusCommand, grantReaderCommand, dbCommand, sqlCommand, simulateCommand, demoCommand,
-];
+export { commands };
 
 function usage(): string {
   const nameWidth = Math.max(...commands.map((c) => c.name.length));
@@ -43,23 +32,26 @@ export async function main(argv: string[], io: CommandIo): Promise<number> {
     io.out(`generect-sync ${version}`);
     return ExitCode.Success;
   }
-  const command = commands.find((c) => c.name === name);
-  if (!command) {
+  const entry = commands.find((c) => c.name === name);
+  if (!entry) {
     io.note(`generect-sync: unknown command "${name}"\n\n${usage()}`);
     return ExitCode.Usage;
   }
-  if (rest.includes("--help") || rest.includes("-h")) {
-    io.out(command.help);
-    return ExitCode.Success;
-  }
+  const secrets = [io.env.GENERECT_API_TOKEN, passwordOf(io.env.DATABASE_URL ?? "")];
   try {
+    const command = await entry.load();
+    if (rest.includes("--help") || rest.includes("-h")) {
+      io.out(command.help);
+      return ExitCode.Success;
+    }
     return await command.run(rest, io);
-  } catch (error) {
-    const secrets = [io.env.GENERECT_API_TOKEN, passwordOf(io.env.DATABASE_URL ?? "")];
+  } catch (caught) {
+    // A database failure that escaped as a driver error names the database it failed on.
+    const error = caught instanceof SyncError ? caught : (explainDatabaseError(caught, io.env.DATABASE_URL) ?? caught);
     const message = scrubSecrets(error instanceof Error ? error.message : String(error), secrets);
     const code = error instanceof SyncError ? ` [${error.code}]` : "";
     io.note(`generect-sync ${name}: error${code}: ${message}`);
-    if (io.env.DEBUG && error instanceof Error && error.stack) io.note(scrubSecrets(error.stack, secrets));
+    if (io.env.DEBUG && caught instanceof Error && caught.stack) io.note(scrubSecrets(caught.stack, secrets));
     return error instanceof SyncError ? error.exitCode : ExitCode.Failure;
   }
 }

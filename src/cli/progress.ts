@@ -1,13 +1,16 @@
 import type { Micros } from "../api/time.js";
 import type { WindowStats } from "../sync/window.js";
+import { terminalFor } from "../terminal.js";
 
 /**
  * A one-line progress display for a TTY: windows, pages, rows, rate and ETA (by span of created_at
  * covered, which is what a backfill walks; the number of windows is not known ahead, their spans
- * follow the ledger's density). Off a TTY the JSON logs say the same per window.
+ * follow the ledger's density). Off a TTY the JSON logs say the same per window. It draws on the
+ * stream's shared Terminal, so log lines appear above the bar, never inside it.
  */
 export function createProgress(stream: NodeJS.WriteStream = process.stderr) {
   if (!stream.isTTY) return undefined;
+  const terminal = terminalFor(stream);
   const started = Date.now();
   let drawing = false, done = 0, pages = 0, rows = 0, from = 0, until = 0, covered = 0;
   let last = 0;
@@ -22,7 +25,7 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr) {
     const width = 24;
     const filled = Math.round(fraction * width);
     const bar = "█".repeat(filled) + "░".repeat(width - filled);
-    stream.write(`\r${bar} ${Math.round(fraction * 100)}% windows ${done} pages ${pages} rows ${rows} ${rate}/s ETA ${eta}\x1b[K`);
+    terminal.status(`${bar} ${Math.round(fraction * 100)}% windows ${done} pages ${pages} rows ${rows} ${rate}/s ETA ${eta}`);
   };
   return {
     planned(start: Micros, end: Micros) {
@@ -38,7 +41,7 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr) {
       render(true);
     },
     finish() {
-      if (drawing) stream.write("\n");
+      if (drawing) terminal.endStatus();
     },
   };
 }

@@ -24,7 +24,7 @@ export async function withSyncSession<T>(io: CommandIo, work: (session: SyncSess
   const config = loadConfig(io.env);
   const token = requireToken(config);
   const db = await resolveDatabase(config, io.note);
-  const log = createLogger({ secrets: [token, passwordOf(db.url)] });
+  const log = createLogger({ secrets: [token, passwordOf(db.url)], level: config.logLevel });
   const signals = onShutdownSignal();
   try {
     // A server refusing connections for a moment (restarting, out of connections) is waited for here too.

@@ -43,6 +43,8 @@ export interface Config {
   snapshotCron: string;
   /** `PUSHGATEWAY_URL`: Prometheus Pushgateway to push each run's metrics to. @default none */
   pushgatewayUrl: string | undefined;
+  /** `LOG_LEVEL`: the least severe pino level logged. @default "info" */
+  logLevel: string;
 }
 
 export const defaults = {
@@ -61,9 +63,13 @@ export const defaults = {
   restateDays: 35,
   syncCron: "*/15 * * * *",
   snapshotCron: "15 0 * * *",
+  logLevel: "info",
 } satisfies Partial<Config>;
 
 type Env = Record<string, string | undefined>;
+
+/** pino's levels, most severe first (listed here so reading the configuration does not load pino). */
+export const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 /** The variables `--help` and the README document, in the order they are listed. */
 export const configVariables = [
@@ -85,7 +91,7 @@ export const configVariables = [
   ["SYNC_CRON", `worker: sync schedule in SYNC_TIMEZONE (default "${defaults.syncCron}")`],
   ["SNAPSHOT_CRON", `worker: snapshot schedule in SYNC_TIMEZONE (default "${defaults.snapshotCron}")`],
   ["PUSHGATEWAY_URL", "push each run's metrics to this Prometheus Pushgateway (default: off)"],
-  ["LOG_LEVEL", "pino log level (default info)"],
+  ["LOG_LEVEL", `${logLevels.join(", ")} (default info)`],
 ] as const;
 
 function read(env: Env, name: string): string | undefined {
@@ -159,17 +165,43 @@ function start(env: Env): Micros | undefined {
   if (micros === undefined) {
     throw new ConfigError(`SYNC_START=${JSON.stringify(text)} is not a date: use 2024-01-01 or 2024-01-01T00:00:00 (UTC)`);
   }
+  // A start after now would plan no window and report success with nothing synced, every run.
+  if (micros > Date.now() * 1000) {
+    throw new ConfigError(`SYNC_START=${JSON.stringify(text)} is in the future (now is ${new Date().toISOString().slice(0, 19)} UTC): nothing could be synced`);
+  }
   return micros;
 }
 
+/**
+ * The zone's name as the snapshot rows are keyed: `utc` and `UTC` must not be two series of the
+ * same days. Intl folds case and aliases, but to ICU's own ids, which are partly the old ones
+ * (Asia/Kolkata becomes Asia/Calcutta): its answer is taken where it differs from the input only in
+ * case, and for every alias of UTC (Etc/UTC, GMT, Zulu); another alias is kept as written unless
+ * its case was plainly not looked up (all lower or upper case), which would start a second series.
+ */
 function timezone(env: Env): string {
   const text = read(env, "SYNC_TIMEZONE") ?? defaults.timezone;
+  // The default needs no lookup: a time-zone Intl.DateTimeFormat loads ICU's zone data (~20 ms of `status`).
+  if (text === "UTC") return text;
+  let canonical: string;
   try {
     // Intl knows the IANA database; a fixed offset such as +05:30 is not a timezone name.
     if (/^[+-]/.test(text)) throw new RangeError();
-    new Intl.DateTimeFormat("en-US", { timeZone: text });
+    canonical = new Intl.DateTimeFormat("en-US", { timeZone: text }).resolvedOptions().timeZone;
   } catch {
     throw new ConfigError(`SYNC_TIMEZONE=${JSON.stringify(text)} is not an IANA timezone name (e.g. UTC, Europe/Berlin, Asia/Kolkata)`);
+  }
+  if (canonical.toLowerCase() === text.toLowerCase() || canonical === "UTC") return canonical;
+  if (text === text.toLowerCase() || text === text.toUpperCase()) {
+    throw new ConfigError(`SYNC_TIMEZONE=${JSON.stringify(text)} is the zone ${canonical}: write its name as the IANA database does (e.g. Asia/Kolkata), it keys every snapshot row`);
+  }
+  return text;
+}
+
+function logLevel(env: Env): string {
+  const text = read(env, "LOG_LEVEL") ?? defaults.logLevel;
+  if (!(logLevels as readonly string[]).includes(text)) {
+    throw new ConfigError(`LOG_LEVEL=${JSON.stringify(text)} is not a log level: use one of ${logLevels.join(", ")}`);
   }
   return text;
 }
@@ -213,6 +245,7 @@ export function loadConfig(env: Env = process.env): Config {
     syncCron: cron(env, "SYNC_CRON", defaults.syncCron),
     snapshotCron: cron(env, "SNAPSHOT_CRON", defaults.snapshotCron),
     pushgatewayUrl: read(env, "PUSHGATEWAY_URL") === undefined ? undefined : httpUrl(env, "PUSHGATEWAY_URL", ""),
+    logLevel: logLevel(env),
   };
 }
 

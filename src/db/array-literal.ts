@@ -22,7 +22,13 @@ export function arrayLiteral(values: readonly string[]): string {
   return `{"${escaped.join('","')}"}`;
 }
 
-/** `[a,b]`: JSON texts joined into one JSON array, for a `$n::jsonb` parameter unnested with jsonb_array_elements. */
+/** arrayLiteral with NULL elements: a null is the unquoted NULL, every string is quoted. */
+export function nullableArrayLiteral(values: readonly (string | null)[]): string {
+  if (!values.includes(null)) return arrayLiteral(values as readonly string[]);
+  return `{${values.map((value) => (value === null ? "NULL" : `"${escapeElement(value)}"`)).join(",")}}`;
+}
+
+/** `[a,b]`: JSON texts joined into one JSON array, for a `$n::json` parameter unnested with json_array_elements (which keeps each element's text). */
 export function jsonArrayText(jsonTexts: readonly string[]): string {
   return `[${jsonTexts.join(",")}]`;
 }

@@ -2,8 +2,6 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Config } from "../config/index.js";
-import { startEmbeddedPostgres } from "./embedded.js";
-import { migrate } from "./migrate.js";
 import { redactUrl } from "./url.js";
 
 export interface ResolvedDatabase {
@@ -35,6 +33,9 @@ export function homeDir(config: Pick<Config, "home">): string {
  */
 export async function resolveDatabase(config: Config, say: (line: string) => void): Promise<ResolvedDatabase> {
   if (config.databaseUrl) return { url: config.databaseUrl, embedded: false, close: async () => {} };
+  // Loaded here, not at the top: a command given DATABASE_URL never needs the embedded server or
+  // the schema engine (WebAssembly), and `status` must start fast.
+  const [{ startEmbeddedPostgres }, { migrate }] = await Promise.all([import("./embedded.js"), import("./migrate.js")]);
   const home = homeDir(config);
   await mkdir(home, { recursive: true });
   const urlFile = path.join(home, "database-url");

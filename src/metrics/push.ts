@@ -7,7 +7,7 @@ export interface RunReport {
   command: string;
   succeeded: boolean;
   durationSeconds: number;
-  rows?: { inserted: number; updated: number; unchanged: number; deleted: number };
+  rows?: { inserted: number; updated: number; unchanged: number; deleted: number; rejected: number };
   apiRequests: number;
   retries: number;
   /** The watermark after the run, in ms since the epoch. */
@@ -32,7 +32,7 @@ export async function pushRunMetrics(url: string, report: RunReport, log: Logger
   gauge("generect_sync_api_requests", "API requests of the last run, retries included.").set(report.apiRequests);
   gauge("generect_sync_api_retries", "Retried API requests of the last run.").set(report.retries);
   if (report.rows) {
-    const rows = gauge("generect_sync_rows", "Transaction rows of the last run by outcome.", ["outcome"]);
+    const rows = gauge("generect_sync_rows", "Transaction rows of the last run by outcome (rejected: kept in quarantined_rows).", ["outcome"]);
     for (const [outcome, value] of Object.entries(report.rows)) rows.set({ outcome }, value);
   }
   if (report.watermarkMs !== undefined) {

@@ -22,7 +22,7 @@ export async function withRunMetrics<T extends Partial<SyncSummary> & { apiReque
             durationSeconds: (performance.now() - started) / 1000,
             apiRequests: result?.apiRequests ?? 0,
             retries: result?.retries ?? 0,
-            rows: result?.inserted === undefined ? undefined : { inserted: result.inserted, updated: result.updated ?? 0, unchanged: result.unchanged ?? 0, deleted: result.deleted ?? 0 },
+            rows: result?.inserted === undefined ? undefined : { inserted: result.inserted, updated: result.updated ?? 0, unchanged: result.unchanged ?? 0, deleted: result.deleted ?? 0, rejected: result.rejected ?? 0 },
             watermarkMs: result?.watermark === undefined ? undefined : result.watermark / 1000,
           },
           log,

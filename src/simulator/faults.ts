@@ -7,6 +7,7 @@
 // purpose: they follow the wall clock.) The "next N" counters and 429 bursts are consumed in
 // arrival order instead.
 
+import { JsonNumber } from "./json.js";
 import { mulberry32 } from "./prng.js";
 
 /** Kinds of injected fault, as counted in `stats.injected`. */
@@ -33,16 +34,31 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
 export type ChurnKind = "insert" | "update" | "delete";
 export const CHURN_KINDS: readonly ChurnKind[] = ["insert", "update", "delete"];
 
-/** Ways a row is made to violate the documented schema (`badRowRate`, `badRowNext`). */
+/**
+ * Ways a row is served unlike the documented schema: one-offs with `badRowRate` / `badRowNext`
+ * (a proxy mangling one answer), or for good with `ledger.setOdd` (the API's own data is odd).
+ * The first kinds still describe a transaction; REJECTED_ROW_KINDS do not.
+ */
 export const BAD_ROW_KINDS = [
-  "amount-as-string",
   "missing-description",
-  "bad-uuid",
-  "bad-datetime",
+  "null-description",
+  "missing-updated-at",
   "unknown-status",
+  "unknown-balance-type",
   "null-after-balance",
+  "nul-in-description",
+  "lone-surrogate-in-description",
+  "reformatted-amount",
+  "amount-as-string",
+  "missing-id",
+  "bad-uuid",
+  "missing-created-at",
+  "bad-datetime",
 ] as const;
 export type BadRowKind = (typeof BAD_ROW_KINDS)[number];
+
+/** Kinds that leave no transaction: no readable id, no created_at, or an amount that is not a number. */
+export const REJECTED_ROW_KINDS: readonly BadRowKind[] = ["amount-as-string", "missing-id", "bad-uuid", "missing-created-at", "bad-datetime"];
 
 /**
  * The rate-based and counted faults (the numeric part of `SimulatorFaults`). Rates are
@@ -214,21 +230,40 @@ export function takeNext(
   return false;
 }
 
-/** Makes one row of a page violate the schema, the way `kind` says. The row is a tamper copy (see json.ts). */
+/** Serves one row the way `kind` says. The row is a tamper copy (see json.ts). */
 export function breakRow(row: Record<string, unknown>, kind: BadRowKind): Record<string, unknown> {
   switch (kind) {
-    case "amount-as-string":
-      return { ...row, amount: String(row.amount) };
     case "missing-description":
       return { ...row, description: undefined };
-    case "bad-uuid":
-      return { ...row, id: "not-a-uuid" };
-    case "bad-datetime":
-      return { ...row, created_at: "2025-13-45T25:61:00" };
+    case "null-description":
+      return { ...row, description: null };
+    case "missing-updated-at":
+      return { ...row, updated_at: undefined };
     case "unknown-status":
       return { ...row, status: "refunded" };
+    case "unknown-balance-type":
+      return { ...row, balance_type: "api_credits" };
     case "null-after-balance":
       return { ...row, after_balance: null };
+    case "nul-in-description":
+      return { ...row, description: `${String(row.description)}\u0000(nul)` };
+    case "lone-surrogate-in-description":
+      return { ...row, description: `\ud800${String(row.description)}\udc00` };
+    case "reformatted-amount": {
+      // The same number written another way (-10.1 as -10.100000): a change in the payload's text.
+      const amount = String(row.amount);
+      return { ...row, amount: new JsonNumber(amount.includes(".") ? `${amount}00000` : `${amount}.000000`) };
+    }
+    case "amount-as-string":
+      return { ...row, amount: String(row.amount) };
+    case "missing-id":
+      return { ...row, id: undefined };
+    case "bad-uuid":
+      return { ...row, id: "not-a-uuid" };
+    case "missing-created-at":
+      return { ...row, created_at: undefined };
+    case "bad-datetime":
+      return { ...row, created_at: "2025-13-45T25:61:00" };
   }
 }
 

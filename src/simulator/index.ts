@@ -18,6 +18,7 @@ export {
 export { JsonNumber } from "./json.js";
 export {
   BAD_ROW_KINDS,
+  REJECTED_ROW_KINDS,
   CHURN_KINDS,
   FAULT_KINDS,
   validateFaultSettings,

@@ -9,6 +9,8 @@
 
 import { defaultDescription } from "./catalog.js";
 import { addDecimals, normalizeDecimal } from "./decimal.js";
+import { type BadRowKind, breakRow } from "./faults.js";
+import { objectJson, rowForTamper, rowJson } from "./json.js";
 import { freeze, keys } from "./intrinsics.js";
 import { parseFilters, type CreatedAtWindow, type ParsedFilters } from "./filters.js";
 import { mulberry32, uuidFrom, type Rng } from "./prng.js";
@@ -96,6 +98,7 @@ export class Ledger {
   #typeCounts = new Map<string, number>();
   #rng: Rng;
   #version = 0;
+  #odd = new Map<string, BadRowKind>();
   #scans = new Map<string, { version: number; rows: SimTransaction[] }>();
   /**
    * The ledger's clock, relative to the real one: rows add() creates without a created_at get
@@ -184,8 +187,34 @@ export class Ledger {
     const old = this.#byId.get(id);
     if (!old) return false;
     this.#detach(old);
+    this.#odd.delete(id);
     this.#version++;
     return true;
+  }
+
+  /**
+   * From now on the API serves this row odd, `kind`'s way (see BAD_ROW_KINDS), until called again
+   * without a kind. This is the ledger's truth, not a fault: resetFaults keeps it.
+   */
+  setOdd(id: string, kind?: BadRowKind): void {
+    if (!this.#byId.has(id)) throw new Error(`unknown transaction id ${id}`);
+    if (kind) this.#odd.set(id, kind);
+    else this.#odd.delete(id);
+  }
+
+  /** How the API serves this row, if odd. */
+  oddKind(id: string): BadRowKind | undefined {
+    return this.#odd.get(id);
+  }
+
+  get oddRows(): number {
+    return this.#odd.size;
+  }
+
+  /** The row's JSON text as the API serves it. */
+  served(row: SimTransaction): string {
+    const kind = this.#odd.get(row.id);
+    return kind ? objectJson(breakRow(rowForTamper(row), kind)) : rowJson(row);
   }
 
   /** Rows matching the endpoint's filters (see filters.ts); unreadable filter values are ignored. */

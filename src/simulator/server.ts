@@ -231,7 +231,9 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorH
     const result = ledger.query(query, { ignoreFilters: unfiltered });
     const rows = result.count === 0 || offset > result.count ? [] : result.slice(offset, limit);
     const transform = faults.transformRow;
-    const rowsJson = transform ? rows.map((r) => objectJson(transform(rowForTamper(r)))) : rows.map(rowJson);
+    const rowsJson = transform
+      ? rows.map((r) => objectJson(transform(rowForTamper(r))))
+      : ledger.oddRows > 0 ? rows.map((r) => ledger.served(r)) : rows.map(rowJson);
     if (rows.length > 0 && (takeNext(faults, "badRowNext") || chance(draw("badRow"), faults.badRowRate))) {
       const index = Math.floor(draw("badRowIndex") * rows.length);
       const kinds = faults.badRowKinds?.length ? faults.badRowKinds : BAD_ROW_KINDS;

@@ -1,6 +1,6 @@
 import type pg from "pg";
 import type { Transaction } from "../api/schema.js";
-import { arrayLiteral, jsonArrayText } from "../db/array-literal.js";
+import { arrayLiteral, jsonArrayText, nullableArrayLiteral } from "../db/array-literal.js";
 import { insertNewPageSql, upsertPageSql } from "./sql.js";
 
 export interface LoadContext {
@@ -28,12 +28,12 @@ export async function loadPage(db: pg.ClientBase, rows: Transaction[], context: 
   const parameters = [
     arrayLiteral(unique.map((r) => r.id)),
     arrayLiteral(unique.map((r) => r.createdAtPg)),
-    arrayLiteral(unique.map((r) => r.updatedAtPg)),
+    nullableArrayLiteral(unique.map((r) => r.updatedAtPg)),
     arrayLiteral(unique.map((r) => r.status)),
     arrayLiteral(unique.map((r) => r.balanceType)),
     arrayLiteral(unique.map((r) => r.amount)),
-    arrayLiteral(unique.map((r) => r.description)),
-    arrayLiteral(unique.map((r) => r.afterBalance)),
+    nullableArrayLiteral(unique.map((r) => r.description)),
+    nullableArrayLiteral(unique.map((r) => r.afterBalance)),
     jsonArrayText(unique.map((r) => r.raw)),
     context.account,
     context.seenAt,

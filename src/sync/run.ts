@@ -50,6 +50,8 @@ export interface SyncSummary {
   updated: number;
   unchanged: number;
   deleted: number;
+  /** Rows that cannot be transactions, kept in quarantined_rows (their windows still committed). */
+  rejected: number;
   apiRequests: number;
   retries: number;
   watermark: Micros | undefined;
@@ -199,6 +201,7 @@ async function syncTransactions(run: RunContext, summary: SyncSummary): Promise<
       summary.updated += s.updated;
       summary.unchanged += s.unchanged;
       summary.deleted += s.deleted;
+      summary.rejected += s.rejected;
       summary.watermark = window.to;
       options.progress?.window(s);
       log.info(
@@ -206,6 +209,14 @@ async function syncTransactions(run: RunContext, summary: SyncSummary): Promise<
           inserted: s.inserted, updated: s.updated, unchanged: s.unchanged, deleted: s.deleted },
         "window committed",
       );
+      if (s.rejected > 0) {
+        // The window still committed: one odd row must not stop the ledger, but someone should look.
+        log.warn(
+          { window: [formatInstant(window.from), formatInstant(window.to)], rejected: s.rejected,
+            reasons: [...new Set(s.rejectedCodes)] },
+          `${s.rejected} row(s) could not be stored as transactions and were quarantined (table quarantined_rows)`,
+        );
+      }
     }
   } finally {
     await ahead.stop(new Error("the run stopped before this window"));
@@ -224,7 +235,7 @@ function snapshotPass(run: RunContext): Promise<SnapshotStats> {
 export async function runSync(options: SyncOptions): Promise<SyncSummary> {
   return withRun(options, options.command ?? "run", async (run) => {
     const summary: SyncSummary = {
-      runId: run.runId, windows: 0, pages: 0, rowsSeen: 0, inserted: 0, updated: 0, unchanged: 0, deleted: 0,
+      runId: run.runId, windows: 0, pages: 0, rowsSeen: 0, inserted: 0, updated: 0, unchanged: 0, deleted: 0, rejected: 0,
       apiRequests: 0, retries: 0, watermark: undefined, snapshots: undefined,
     };
     await syncTransactions(run, summary);

@@ -9,15 +9,16 @@ const incomingVersionColumns = versionColumns.split(", ").map((c) => `i.${c}`).j
 
 /**
  * The batch's columns as rows: $1 ids, $2..$8 the typed version columns, $9 the raw rows as one JSON
- * array. ROWS FROM zips them by position (a jsonb[] would cost the client an escaped copy of every
- * raw row and Postgres the unescaping).
+ * array. ROWS FROM zips them by position (a text[] would cost the client an escaped copy of every
+ * raw row and Postgres the unescaping). The array is read as json, not jsonb: json keeps each
+ * element's exact text (number literals, \u0000 escapes, lone surrogates), which jsonb cannot hold.
  */
 const incomingSql = `incoming AS (
-  SELECT *
+  SELECT id, created_at, updated_at, status, balance_type, amount, description, after_balance, raw_json::text AS raw
   FROM ROWS FROM (unnest($1::uuid[]), unnest($2::timestamptz[]), unnest($3::timestamptz[]), unnest($4::text[]),
                   unnest($5::text[]), unnest($6::numeric[]), unnest($7::text[]), unnest($8::numeric[]),
-                  jsonb_array_elements($9::jsonb))
-    AS t(id, ${versionColumns})
+                  json_array_elements($9::json))
+    AS t(id, created_at, updated_at, status, balance_type, amount, description, after_balance, raw_json)
 )`;
 
 /**
@@ -48,7 +49,7 @@ export const windowHeldSql = `
 SELECT EXISTS (SELECT 1 FROM transactions WHERE account = $1 AND created_at >= $2 AND created_at < $3) AS held`;
 
 /**
- * Upsert one page. A row is rewritten only when its payload (`raw`, compared as jsonb) changed,
+ * Upsert one page. A row is rewritten only when its payload (`raw`, compared as exact text: -10.100000 to -10.1 is a change) changed,
  * it was marked deleted, or it moved account; every row written also lands in
  * transaction_versions, in the same statement and so in the same transaction.
  * $1..$9 arrays, $10 account, $11 seen_at, $12 run id.
@@ -128,8 +129,37 @@ UPDATE sync_runs SET
   rows_updated = rows_updated + $5,
   rows_unchanged = rows_unchanged + $6,
   rows_deleted = rows_deleted + $7,
-  watermark_to = $8
+  watermark_to = $8,
+  rows_rejected = rows_rejected + $9
 WHERE id = $1`;
+
+/**
+ * Rows of a committed window that cannot be transactions, with their text and reason. A text
+ * already held by an open entry of the account only counts one more receipt: each run re-reading
+ * its lookback would otherwise repeat the same entry.
+ * $1 account, $2 run id, $3 window from, $4 window to, $5 received at; then, per row, $6 ids (NULL
+ * when unreadable), $7 reason codes, $8 reasons, $9 the raw rows as one JSON array, $10 page
+ * offsets, $11 positions in the page.
+ */
+export const quarantineRowsSql = `
+INSERT INTO quarantined_rows AS q (account, transaction_id, reason_code, reason, raw, window_from, window_to,
+                                   page_offset, position, run_id, received_at, last_run_id, last_received_at)
+SELECT $1, r.transaction_id, r.reason_code, r.reason, r.raw_json::text, $3, $4, r.page_offset, r.position, $2, $5, $2, $5
+FROM ROWS FROM (unnest($6::uuid[]), unnest($7::text[]), unnest($8::text[]), json_array_elements($9::json),
+                unnest($10::int[]), unnest($11::int[]))
+  AS r(transaction_id, reason_code, reason, raw_json, page_offset, position)
+ON CONFLICT (account, md5(raw)) WHERE resolved_at IS NULL DO UPDATE SET
+  last_run_id = excluded.last_run_id,
+  last_received_at = excluded.last_received_at,
+  times_received = q.times_received + 1`;
+
+/**
+ * Open entries whose transaction the window has now received valid: the API corrected the row.
+ * $1 account, $2 ids received in the window, $3 of those the ones rejected, $4 when, $5 run id.
+ */
+export const resolveQuarantinedSql = `
+UPDATE quarantined_rows SET resolved_at = $4, resolution = 'a valid version was received by run ' || $5::text
+WHERE account = $1 AND resolved_at IS NULL AND transaction_id = ANY($2::uuid[]) AND NOT (transaction_id = ANY($3::uuid[]))`;
 
 export const startRunSql = `
 INSERT INTO sync_runs (account, command, status, started_at, host, pid, watermark_from, version)

@@ -1,5 +1,5 @@
 import type { GenerectClient } from "../api/client.js";
-import type { Transaction, TransactionsPage } from "../api/schema.js";
+import type { RejectedRow, Transaction, TransactionsPage } from "../api/schema.js";
 import { formatInstant } from "../api/time.js";
 import { ApiResponseError, GuardError } from "../errors.js";
 import type { Window } from "./plan.js";
@@ -28,6 +28,11 @@ export interface WalkOptions {
   limit?: <T>(request: () => Promise<T>) => Promise<T>;
 }
 
+/** A rejected row and the offset of the page that held it. */
+export interface ReceivedRejected extends RejectedRow {
+  offset: number;
+}
+
 export type WalkResult =
   | { kind: "split"; count: number }
   | {
@@ -41,8 +46,16 @@ export type WalkResult =
        * received); the pages read in between see the count move.
        */
       pageCountsAgree: boolean;
-      /** Distinct ids received; equal to both counts when nothing moved during the walk. */
+      /**
+       * Distinct ids received, rejected rows' readable ids included (the API lists them: their
+       * stored version must not be marked deleted); with `unidentified`, equal to both counts when
+       * nothing moved during the walk.
+       */
       ids: Set<string>;
+      /** Rejected rows without a readable id: listed by the API, but no id to tell them apart. */
+      unidentified: number;
+      /** Rows of the walk that cannot be transactions, for the quarantine. */
+      rejected: ReceivedRejected[];
       pages: number;
       rows: number;
     };
@@ -117,8 +130,15 @@ export async function walkWindow(client: GenerectClient, window: Window, options
   // a walk started ahead, whose writer waits for the window before to commit, keeps fetching
   // through that window's closing round trips instead of leaving the request slots idle.
   const writer = new WriteBehind(options.sink, Math.max(2 * options.concurrency, Math.ceil((2 * maxBatchRows) / pageSize)), maxBatchRows);
-  const received = (page: TransactionsPage) => {
+  const rejected: ReceivedRejected[] = [];
+  let unidentified = 0;
+  const received = (page: TransactionsPage, offset: number) => {
     for (const row of page.rows) ids.add(row.id);
+    for (const row of page.rejected) {
+      if (row.id === null) unidentified += 1;
+      else ids.add(row.id);
+      rejected.push({ ...row, offset });
+    }
     rows += page.rows.length;
     pages += 1;
     return writer.push(page.rows);
@@ -135,7 +155,7 @@ export async function walkWindow(client: GenerectClient, window: Window, options
       guardOffset(page, offset, window);
       guardInside(page, window, offset);
       if (page.count !== first.count) pageCountsAgree = false;
-      await received(page);
+      await received(page, offset);
     }
   };
   const stopOnError = (error: unknown) => {
@@ -143,7 +163,7 @@ export async function walkWindow(client: GenerectClient, window: Window, options
     throw error;
   };
   const settled = await Promise.allSettled([
-    received(first).catch(stopOnError),
+    received(first, 0).catch(stopOnError),
     ...Array.from({ length: Math.min(options.concurrency, offsets.length) }, () => worker().catch(stopOnError)),
   ]);
   const failure = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
@@ -161,5 +181,5 @@ export async function walkWindow(client: GenerectClient, window: Window, options
     await writer.settle();
     throw error;
   });
-  return { kind: "walked", countAtStart: first.count, countAtEnd: end.count, pageCountsAgree, ids, pages, rows };
+  return { kind: "walked", countAtStart: first.count, countAtEnd: end.count, pageCountsAgree, ids, unidentified, rejected, pages, rows };
 }

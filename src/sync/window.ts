@@ -8,6 +8,7 @@ import { type LoadCounts, loadPage } from "./load.js";
 import { type Window, defaultMaxRowsPerWindow, splitWindow } from "./plan.js";
 import { addWindowCountsSql, advanceWatermarkSql, markDeletedSql, windowHeldSql } from "./sql.js";
 import type { PrefetchedWalk } from "./prefetch.js";
+import { quarantineRows, resolveQuarantined } from "./quarantine.js";
 import { type WalkOptions, type WalkResult, walkWindow } from "./walk.js";
 
 export const transactionsStream = "transactions";
@@ -41,6 +42,10 @@ export interface WindowStats extends LoadCounts {
   pages: number;
   rows: number;
   deleted: number;
+  /** Rows that cannot be transactions, kept in quarantined_rows. */
+  rejected: number;
+  /** Their reason codes, one per row. */
+  rejectedCodes: string[];
   count: number;
 }
 
@@ -130,26 +135,34 @@ async function walkAndCommit(context: WindowContext, window: Window, prefetched:
       fresh = false;
       totals.pages += result.pages;
       totals.rows += result.rows;
-      const settled = result.countAtStart === result.countAtEnd && result.pageCountsAgree && result.ids.size === result.countAtEnd;
+      const settled = result.countAtStart === result.countAtEnd && result.pageCountsAgree && result.ids.size + result.unidentified === result.countAtEnd;
       if (!settled) {
         if (walk === maxWalks) {
           throw new GuardError(
             "WINDOW_UNSETTLED",
             `window [${formatInstant(window.from)}, ${formatInstant(window.to)}) did not settle after ${maxWalks} walks: ` +
-              `the API counted ${result.countAtStart} then ${result.countAtEnd} rows, ${result.ids.size} distinct ids were received; nothing was committed for this window`,
+              `the API counted ${result.countAtStart} then ${result.countAtEnd} rows, ${result.ids.size} distinct ids (and ${result.unidentified} rows without a readable id) were received; nothing was committed for this window`,
           );
         }
         if (canHalve && result.countAtEnd > pagesToHalve * context.pageSize.value) throw new HalveUnsettled(result.countAtEnd);
         continue;
       }
 
-      const deleted = await db.query<{ deleted: number }>(markDeletedSql, [
-        context.account, from, to, arrayLiteral([...result.ids]), context.seenAt, context.runId,
-      ]);
+      const ids = arrayLiteral([...result.ids]);
+      // A listed row without a readable id may be any row held in the window: no deletion is
+      // proven here until the API sends it readable again.
+      const deleted = result.unidentified > 0
+        ? { rows: [{ deleted: 0 }] }
+        : await db.query<{ deleted: number }>(markDeletedSql, [context.account, from, to, ids, context.seenAt, context.runId]);
+      await quarantineRows(db, context, window, result.rejected);
+      await resolveQuarantined(db, context, ids, result.rejected);
       await db.query(advanceWatermarkSql, [context.account, transactionsStream, to, context.runId]);
-      const stats: WindowStats = { window, walks: walk, count: result.countAtEnd, deleted: deleted.rows[0]!.deleted, ...totals };
+      const stats: WindowStats = {
+        window, walks: walk, count: result.countAtEnd, deleted: deleted.rows[0]!.deleted, rejected: result.rejected.length,
+        rejectedCodes: result.rejected.map((r) => r.code), ...totals,
+      };
       await db.query(addWindowCountsSql, [
-        context.runId, stats.pages, stats.rows, stats.inserted, stats.updated, stats.unchanged, stats.deleted, to,
+        context.runId, stats.pages, stats.rows, stats.inserted, stats.updated, stats.unchanged, stats.deleted, to, stats.rejected,
       ]);
       return { kind: "committed", stats };
     }

@@ -91,6 +91,22 @@ describe("npm run bench", () => {
     expect(left).toEqual([]);
   }, 60_000);
 
+  test("--startup times the built CLI's start-up, per command, against an empty scratch database", async () => {
+    const result = await runBench(["--startup", "--startup-runs", "3", "--json"], { DATABASE_URL: adminUrl() });
+    if (result.code !== 0) throw new Error(`bench exited with ${result.code}:\n${result.stderr}`);
+    const { startup } = JSON.parse(result.stdout) as { startup: { label: string; medianSeconds?: number; minSeconds?: number; maxSeconds?: number; targetSeconds: number; exitCode: number }[] };
+    expect(startup.map((c) => c.label)).toEqual(["--help", "--version", "status --help", "status (empty database)"]);
+    for (const c of startup.filter((c) => c.label !== "--version")) {
+      expect(c.exitCode).toBe(0); // status answered on the empty database
+      expect(c.minSeconds!).toBeGreaterThan(0);
+      expect(c.minSeconds!).toBeLessThanOrEqual(c.medianSeconds!);
+      expect(c.medianSeconds!).toBeLessThanOrEqual(c.maxSeconds!);
+    }
+    expect(startup.find((c) => c.label.startsWith("status ("))!.targetSeconds).toBe(0.5);
+    const left = await query<{ datname: string }>(adminUrl(), "SELECT datname FROM pg_database WHERE datname LIKE $1", [`bench\\_startup\\_${result.pid}\\_%`]);
+    expect(left).toEqual([]);
+  }, 60_000);
+
   test("rejects a bad option with exit code 2 and a message naming it", async () => {
     const result = await runBench(["--rows", "many"]);
     expect(result.code).toBe(2);

@@ -154,6 +154,7 @@ export interface RunRow {
   rows_updated: number;
   rows_unchanged: number;
   rows_deleted: number;
+  rows_rejected: number;
   api_requests: number;
   retries: number;
   error_code: string | null;

@@ -74,6 +74,22 @@ describe("Pushgateway metrics", () => {
     expect(push.body).toContain(`generect_sync_build_info{version="${packageVersion}"} 1`);
   });
 
+  test("rows the API sends as no transaction are pushed as outcome rejected", async () => {
+    const [newest, next] = sim.ledger.all(); // inside the next run's 24 h lookback
+    sim.ledger.setOdd(newest!.id, "missing-id");
+    sim.ledger.setOdd(next!.id, "amount-as-string");
+    try {
+      const result = await runCli(["run"], env);
+      expect(result.code).toBe(0);
+      const push = gateway.received.at(-1)!;
+      expect(push.body).toContain('generect_sync_rows{outcome="rejected"} 2');
+      expect(metric(push.body, "generect_sync_last_run_success")).toBe(1);
+    } finally {
+      sim.ledger.setOdd(newest!.id);
+      sim.ledger.setOdd(next!.id);
+    }
+  });
+
   test("a failed run pushes success 0 and leaves the last success alone", async () => {
     const result = await runCli(["run"], { ...env, GENERECT_API_TOKEN: "wrong-token-xyz" });
     expect(result.code).toBe(1);

@@ -4,33 +4,13 @@ import { runSnapshot } from "../../src/sync/run.js";
 import { localDate } from "../../src/snapshots/days.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { runCli } from "../helpers/cli.js";
+import { dailyFromDatabase, dailyFromSimulator } from "../helpers/snapshots.js";
 import { LogCapture, startTestSimulator, syncOnce, testConfig, testToken } from "../helpers/sync.js";
 
 const day = 86_400_000;
 
 async function snapshot(db: TestDatabase, sim: SimulatorHandle, timezone: string) {
   return runSnapshot({ config: testConfig(sim, { timezone }), databaseUrl: db.url, log: new LogCapture().logger, clientOptions: { minRetryDelayMs: 1, maxRetryDelayMs: 2 } });
-}
-
-/** spent_credits_daily as {day: {endpoint: credits}} for one timezone. */
-async function dailyFromDatabase(db: TestDatabase, timezone: string) {
-  const rows = await query<{ day: string; endpoint: string; credits: string }>(
-    db.url,
-    `SELECT to_char(day, 'YYYY-MM-DD') AS day, endpoint, credits::text FROM spent_credits_daily WHERE account = 'acct' AND timezone = $1`,
-    [timezone],
-  );
-  const out: Record<string, Record<string, string>> = {};
-  for (const r of rows) (out[r.day] ??= {})[r.endpoint] = normalizeDecimal(r.credits);
-  return out;
-}
-
-function dailyFromSimulator(sim: SimulatorHandle, timezone: string, startDate: string, endDate: string) {
-  const answer = sim.ledger.spentCredits({ timezone, period: "day", startDate, endDate });
-  const out: Record<string, Record<string, string>> = {};
-  for (const [key, labels] of Object.entries(answer.spent_credits)) {
-    out[key.slice(0, 10)] = Object.fromEntries(Object.entries(labels).map(([label, value]) => [label, normalizeDecimal(value)]));
-  }
-  return out;
 }
 
 describe("daily spent-credit snapshots", () => {

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import { JsonNumber, Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { runCli } from "../helpers/cli.js";
-import { LogCapture, startTestSimulator, syncRuns, syncOnce, testToken, watermark } from "../helpers/sync.js";
+import { LogCapture, expectDatabaseEqualsLedger, startTestSimulator, syncRuns, syncOnce, testToken, watermark } from "../helpers/sync.js";
 import { runSync } from "../../src/sync/run.js";
 import { testConfig } from "../helpers/sync.js";
 
@@ -40,33 +40,28 @@ describe("guards", () => {
     expect(run).toMatchObject({ status: "failed", error_code: "API_FILTER_IGNORED", windows_walked: 0, rows_inserted: 0 });
   });
 
-  test("a malformed row fails its window with the row id and field, commits nothing of it, and keeps the token out", async () => {
-    // Break one row in the second half of the history: the earlier windows commit, its window does not.
+  test("a row that cannot be a transaction is quarantined, its window commits, and the token stays out", async () => {
     const victim = sim.ledger.all()[150]!;
     sim.faults.transformRow = (row) => (row.id === victim.id ? { ...row, amount: String(row.amount) } : row);
     const capture = new LogCapture();
-    const error = await runSync({ config: testConfig(sim, { windowMs: 5 * day }), databaseUrl: db.url, log: capture.logger, clientOptions: { minRetryDelayMs: 1, maxRetryDelayMs: 2 } }).catch((e: Error) => e);
-    expect(error).toBeInstanceOf(Error);
-    expect((error as Error).message).toContain(`transaction ${victim.id} has an invalid field "amount": expected a JSON number, got string "${victim.amount}"`);
-
-    const victimAt = Date.parse(`${victim.created_at}Z`);
-    const rows = await query<{ created_at: Date }>(db.url, "SELECT max(created_at) AS created_at FROM transactions");
-    const committedUpTo = new Date(`${await watermark(db.url)}Z`).getTime();
-    expect(committedUpTo).toBeLessThanOrEqual(victimAt);
-    expect(rows[0]!.created_at.getTime()).toBeLessThan(committedUpTo);
-    const inWindow = await query(db.url, "SELECT 1 FROM transactions WHERE created_at >= $1", [new Date(committedUpTo)]);
-    expect(inWindow).toEqual([]);
+    const summary = await runSync({ config: testConfig(sim, { windowMs: 5 * day }), databaseUrl: db.url, log: capture.logger, clientOptions: { minRetryDelayMs: 1, maxRetryDelayMs: 2 } });
+    expect(summary).toMatchObject({ rejected: 1, inserted: sim.ledger.size - 1 });
+    expect(await query(db.url, "SELECT 1 FROM transactions WHERE id = $1", [victim.id])).toEqual([]);
+    const [entry] = await query<{ transaction_id: string; reason_code: string; reason: string }>(db.url, "SELECT transaction_id::text, reason_code, reason FROM quarantined_rows");
+    expect(entry).toMatchObject({ transaction_id: victim.id, reason_code: "BAD_AMOUNT" });
+    expect(entry!.reason).toContain(`transaction ${victim.id} has an invalid field "amount": expected a JSON number, got string "${victim.amount}"`);
     const [run] = await syncRuns(db.url);
-    expect(run).toMatchObject({ status: "failed", error_code: "API_RESPONSE_INVALID" });
-    expect(run!.error_message).toContain(victim.id);
+    expect(run).toMatchObject({ status: "succeeded", rows_rejected: 1 });
+    expect(new Date(`${await watermark(db.url)}Z`).getTime()).toBeGreaterThan(Date.parse(`${sim.ledger.all()[0]!.created_at}Z`));
     expect(capture.text).not.toContain(testToken);
     expect(JSON.stringify(run)).not.toContain(testToken);
 
-    // Once the API sends the row properly, the next run converges.
+    // Once the API sends the row properly, the next run re-reading it converges and resolves the entry.
     sim.faults.transformRow = undefined;
-    await syncOnce(db.url, sim, { windowMs: 5 * day });
-    const [count] = await query<{ n: string }>(db.url, "SELECT count(*)::text AS n FROM transactions");
-    expect(Number(count!.n)).toBe(sim.ledger.size);
+    await syncOnce(db.url, sim, { windowMs: 5 * day, lookbackMs: 60 * day });
+    await expectDatabaseEqualsLedger(db.url, sim);
+    const [resolved] = await query<{ resolved: boolean }>(db.url, "SELECT resolved_at IS NOT NULL AS resolved FROM quarantined_rows");
+    expect(resolved).toEqual({ resolved: true });
   });
 
   test("a wrong token is reported in plain words and not retried", async () => {

@@ -81,21 +81,59 @@ describe("transactions page", () => {
     expect(parsed.raw).toBe(JSON.stringify(row).replace('"amount":-10', `"amount":${expected}`));
   });
 
+  const where = "GET /api/auth/transactions/?offset=200";
+  const other = { ...row, id: "9f57c8e5-43c6-4baf-9777-7754fe481362" };
+
   test.each([
-    [{ amount: "-10" }, 'invalid field "amount": expected a JSON number, got string "-10"'],
-    [{ amount: null }, 'invalid field "amount": expected a JSON number, got null'],
-    [{ status: "done" }, 'invalid field "status": expected one of pending, success, error, got string "done"'],
-    [{ created_at: "yesterday" }, 'invalid field "created_at": expected a datetime like 2025-01-07T13:01:15.397996, got string "yesterday"'],
-    [{ after_balance: undefined }, 'invalid field "after_balance": expected a JSON number, it is missing'],
-  ])("a malformed row %j names the row id and the field", (patch, message) => {
+    [{ amount: "-10" }, "BAD_AMOUNT", 'invalid field "amount": expected a JSON number, got string "-10"'],
+    [{ amount: null }, "MISSING_AMOUNT", 'invalid field "amount": expected a JSON number, got null'],
+    [{ amount: undefined }, "MISSING_AMOUNT", 'invalid field "amount": expected a JSON number, it is missing'],
+    [{ created_at: "yesterday" }, "BAD_CREATED_AT", 'invalid field "created_at": expected a datetime like 2025-01-07T13:01:15.397996, got string "yesterday"'],
+    [{ created_at: undefined }, "MISSING_CREATED_AT", 'invalid field "created_at": expected a datetime like 2025-01-07T13:01:15.397996, it is missing'],
+    [{ updated_at: 17 }, "BAD_UPDATED_AT", 'invalid field "updated_at": expected a datetime like 2025-01-07T13:01:15.397996, got number 17'],
+    [{ after_balance: "-2400" }, "BAD_AFTER_BALANCE", 'invalid field "after_balance": expected a JSON number, got string "-2400"'],
+    [{ status: 3 }, "BAD_STATUS", 'invalid field "status": expected a string, got number 3'],
+    [{ description: 3 }, "BAD_DESCRIPTION", 'invalid field "description": expected a string or null, got number 3'],
+  ])("a row that cannot be a transaction %j is rejected with its text, the row id and the field; the page stands", (patch, code, message) => {
     const bad = { ...row, ...patch };
-    expect(() => parseTransactionsPage(page([row, bad].map((r, i) => (i === 0 ? { ...r, id: "9f57c8e5-43c6-4baf-9777-7754fe481362" } : r))), "GET /api/auth/transactions/?offset=200")).toThrow(
-      `GET /api/auth/transactions/?offset=200, row 2: transaction ${row.id} has an ${message}`,
-    );
+    const parsed = parseTransactionsPage(page([other, bad]), where);
+    expect(parsed.rows.map((r) => r.id)).toEqual([other.id]);
+    expect(parsed.rejected).toEqual([
+      {
+        id: row.id, code, position: 2, raw: JSON.stringify(bad), reason: `${where}, row 2: transaction ${row.id} has an ${message}`,
+        createdAt: "created_at" in patch ? null : parseTimestamp(row.created_at),
+      },
+    ]);
   });
 
-  test("a row without a readable id says so", () => {
-    expect(() => parseTransactionsPage(page([{ ...row, id: 42 }]), "GET x")).toThrow('row 1: a transaction without a readable id has an invalid field "id"');
+  test.each([
+    [{ id: 42 }, "BAD_ID"],
+    [{ id: "not-a-uuid" }, "BAD_ID"],
+    [{ id: undefined }, "MISSING_ID"],
+  ])("a row without a readable id %j says so", (patch, code) => {
+    const [rejected] = parseTransactionsPage(page([{ ...row, ...patch }]), "GET x").rejected;
+    expect(rejected).toMatchObject({ id: null, code, position: 1, reason: expect.stringContaining('row 1: a transaction without a readable id has an invalid field "id"') });
+  });
+
+  test.each([
+    [{ description: null }, { description: null }],
+    [{ description: undefined }, { description: null }],
+    [{ updated_at: undefined }, { updatedAt: null, updatedAtPg: null }],
+    [{ updated_at: null }, { updatedAt: null, updatedAtPg: null }],
+    [{ after_balance: null }, { afterBalance: null }],
+    [{ status: "refunded" }, { status: "refunded" }],
+    [{ balance_type: "" }, { balanceType: "" }],
+    [{ description: "a\u0000b" }, { description: "a\uFFFDb" }],
+    [{ description: "\ud800x\udc00" }, { description: "\uFFFDx\uFFFD" }],
+    [{ description: "\ud83d\ude80 ok" }, { description: "\ud83d\ude80 ok" }],
+    [{ status: "s\u0000" }, { status: "s\uFFFD" }],
+  ])("a row that still describes a transaction %j is accepted: %j, raw keeps what was sent", (patch, expected) => {
+    const sent = { ...row, ...patch };
+    const parsed = parseTransactionsPage(page([sent]), "GET x");
+    expect(parsed.rejected).toEqual([]);
+    expect(parsed.rows[0]).toMatchObject(expected);
+    expect(parsed.rows[0]!.raw).toBe(JSON.stringify(sent));
+    expect(JSON.parse(parsed.rows[0]!.raw)).toEqual(JSON.parse(JSON.stringify(sent)));
   });
 
   test("broken envelopes and bodies", () => {

@@ -75,3 +75,27 @@ describe("configuration from the environment", () => {
     }
   });
 });
+
+describe("variables an operator gets wrong (issue #18)", () => {
+  test.each([
+    ["utc", "UTC"], ["Etc/UTC", "UTC"], ["GMT", "UTC"], ["UTC", "UTC"], ["europe/berlin", "Europe/Berlin"], ["Asia/Kolkata", "Asia/Kolkata"], ["Asia/Calcutta", "Asia/Calcutta"],
+  ])("SYNC_TIMEZONE=%s is the zone %s (it keys every snapshot row)", (given, canonical) => {
+    expect(loadConfig({ SYNC_TIMEZONE: given }).timezone).toBe(canonical);
+  });
+
+  test("an alias in a case nobody looked up is refused, naming the zone", () => {
+    expect(() => loadConfig({ SYNC_TIMEZONE: "asia/kolkata" })).toThrow('SYNC_TIMEZONE="asia/kolkata" is the zone Asia/Calcutta: write its name as the IANA database does');
+  });
+
+  test("SYNC_START in the future is refused; today's start is not", () => {
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    expect(() => loadConfig({ SYNC_START: tomorrow })).toThrow(new RegExp(`SYNC_START="${tomorrow}" is in the future`));
+    expect(loadConfig({ SYNC_START: new Date().toISOString().slice(0, 10) }).start).toBeDefined();
+  });
+
+  test("LOG_LEVEL must be a pino level", () => {
+    expect(loadConfig({ LOG_LEVEL: "debug" }).logLevel).toBe("debug");
+    expect(loadConfig({}).logLevel).toBe("info");
+    expect(() => loadConfig({ LOG_LEVEL: "verbose" })).toThrow('LOG_LEVEL="verbose" is not a log level: use one of fatal, error, warn, info, debug, trace, silent');
+  });
+});

@@ -46,7 +46,7 @@ Options:
     const token = randomBytes(16).toString("hex");
     const sim = await startSimulator({ token, rows: Number(values.rows), seed: Number(values.seed) });
     const db = await resolveDatabase(config, io.note);
-    const log = createLogger({ secrets: [token, passwordOf(db.url)], level: io.env.LOG_LEVEL ?? "warn" });
+    const log = createLogger({ secrets: [token, passwordOf(db.url)], level: io.env.LOG_LEVEL ? config.logLevel : "warn" });
     try {
       // resolveDatabase has migrated an embedded server it started. Migrating again in the same
       // process timed out now and then: the first engine's idle session can still hold the migration

@@ -23,7 +23,7 @@ Readable: ${readableRelations.join(", ")}
 
 Environment: DATABASE_URL (a role allowed to create roles and grant on these tables)`,
   async run(argv, io) {
-    const { values, positionals } = parseOptions("grant-reader", argv, { "password-env": { type: "string" } });
+    const { values, positionals } = parseOptions("grant-reader", argv, { "password-env": { type: "string" } }, { positionals: "ROLE" });
     if (positionals.length !== 1) throw new ConfigError("grant-reader: give exactly one ROLE name (see generect-sync grant-reader --help)");
     const variable = values["password-env"];
     const password = variable === undefined ? undefined : io.env[variable];

@@ -1,5 +1,6 @@
 import { loadConfig } from "../../config/index.js";
 import { migrate } from "../../db/migrate.js";
+import { probeDatabase } from "../../db/errors.js";
 import { resolveDatabase } from "../../db/resolve.js";
 import { type Command, parseOptions } from "../command.js";
 
@@ -18,6 +19,7 @@ Environment: DATABASE_URL, GENERECT_SYNC_HOME`,
     const config = loadConfig(io.env);
     const db = await resolveDatabase(config, io.note);
     try {
+      await probeDatabase(db.url);
       // An embedded server resolveDatabase started is migrated already (see ResolvedDatabase.applied).
       const applied = db.applied ?? (await migrate(db.url)).applied;
       io.out(applied.length ? `applied ${applied.length} migration(s): ${applied.join(", ")}` : "database schema is up to date");

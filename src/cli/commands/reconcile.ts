@@ -25,6 +25,9 @@ Environment: DATABASE_URL, SYNC_ACCOUNT, SYNC_TIMEZONE`,
       const value = values[name];
       if (value !== undefined && !isDate(value)) throw new ConfigError(`reconcile: --${name} ${JSON.stringify(value)} is not a date (YYYY-MM-DD)`);
     }
+    if (values.from !== undefined && values.to !== undefined && values.from > values.to) {
+      throw new ConfigError(`reconcile: --from ${values.from} is after --to ${values.to}: no day could be compared`);
+    }
     if (!/^\d+(\.\d+)?$/.test(values.tolerance)) throw new ConfigError(`reconcile: --tolerance ${JSON.stringify(values.tolerance)} must be a non-negative decimal`);
     const config = loadConfig(io.env);
     const db = await resolveDatabase(config, io.note);

@@ -1,11 +1,6 @@
 import { configVariables } from "../../config/index.js";
 import { formatPairs } from "../table.js";
-import { runSync } from "../../sync/run.js";
-import { withRunMetrics } from "../../metrics/report.js";
 import { type Command, parseOptions } from "../command.js";
-import { createProgress } from "../progress.js";
-import { withSyncSession } from "../session.js";
-import { describeSnapshots } from "./snapshot.js";
 
 export const runCommand: Command = {
   name: "run",
@@ -28,6 +23,10 @@ Example:
   GENERECT_API_TOKEN=... DATABASE_URL=postgres://user@host/db generect-sync run`,
   async run(argv, io) {
     parseOptions("run", argv, {});
+    // The sync and its dependencies load only now: `run --help` stays instant.
+    const [{ runSync }, { withRunMetrics }, { createProgress }, { withSyncSession }, { describeSnapshots }] = await Promise.all([
+      import("../../sync/run.js"), import("../../metrics/report.js"), import("../progress.js"), import("../session.js"), import("./snapshot.js"),
+    ]);
     return withSyncSession(io, async ({ config, databaseUrl, log, signal }) => {
       const progress = createProgress();
       try {

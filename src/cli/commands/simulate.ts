@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { type SimulatorFaults, startSimulator } from "../../simulator/index.js";
+import type { SimulatorFaults } from "../../simulator/index.js";
 import { type Command, parseOptions } from "../command.js";
 import { ConfigError } from "../../errors.js";
 import { formatDuration, parseDuration } from "../../config/duration.js";
@@ -123,6 +123,7 @@ Example:
     // The seeded ledger ends at the simulator's own "now", which a clock offset shifts.
     const to = new Date(Date.now() + ((faults.clockOffsetMs as number | undefined) ?? 0));
     const from = new Date(to.getTime() - number("years", values.years, 0.01) * 365.25 * 86_400_000);
+    const { startSimulator } = await import("../../simulator/index.js");
     const sim = await startSimulator({
       token,
       host: values.host,

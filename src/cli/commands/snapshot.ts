@@ -1,8 +1,5 @@
 import type { SnapshotStats } from "../../snapshots/capture.js";
-import { runSnapshot } from "../../sync/run.js";
-import { withRunMetrics } from "../../metrics/report.js";
 import { type Command, parseOptions } from "../command.js";
-import { withSyncSession } from "../session.js";
 
 export function describeSnapshots(s: SnapshotStats): string {
   if (s.from === undefined) return "no spent credits to capture yet";
@@ -23,6 +20,9 @@ Environment: GENERECT_API_TOKEN, GENERECT_API_URL, DATABASE_URL, SYNC_ACCOUNT, S
 SNAPSHOT_RESTATE_DAYS, SYNC_START`,
   async run(argv, io) {
     parseOptions("snapshot", argv, {});
+    const [{ runSnapshot }, { withRunMetrics }, { withSyncSession }] = await Promise.all([
+      import("../../sync/run.js"), import("../../metrics/report.js"), import("../session.js"),
+    ]);
     return withSyncSession(io, async ({ config, databaseUrl, log, signal }) => {
       const result = await withRunMetrics(config, "snapshot", log, () => runSnapshot({ config, databaseUrl, log, signal }));
       io.out(`run #${result.runId} succeeded: ${describeSnapshots(result)}, ${result.apiRequests} API requests`);

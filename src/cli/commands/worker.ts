@@ -1,9 +1,7 @@
 import { configVariables } from "../../config/index.js";
 import { formatPairs } from "../table.js";
 import { InterruptedError } from "../../errors.js";
-import { runWorker } from "../../worker/worker.js";
 import { type Command, parseOptions } from "../command.js";
-import { withSyncSession } from "../session.js";
 
 export const workerCommand: Command = {
   name: "worker",
@@ -19,6 +17,7 @@ Environment:
 ${formatPairs(configVariables)}`,
   async run(argv, io) {
     parseOptions("worker", argv, {});
+    const [{ runWorker }, { withSyncSession }] = await Promise.all([import("../../worker/worker.js"), import("../session.js")]);
     return withSyncSession(io, async ({ config, databaseUrl, log, signal }) => {
       await runWorker({ config, databaseUrl, log, signal });
       return signal.reason instanceof InterruptedError ? signal.reason.exitCode : 0;
