@@ -19,7 +19,7 @@ Examples:
 
 Environment: DATABASE_URL, GENERECT_SYNC_HOME`,
   async run(argv, io) {
-    const { values, positionals } = parseOptions("sql", argv, { json: { type: "boolean" } });
+    const { values, positionals } = parseOptions("sql", argv, { json: { type: "boolean" } }, { positionals: "SQL" });
     if (positionals.length !== 1 || !positionals[0]!.trim()) throw new ConfigError('sql: give the SQL as one argument, in quotes: generect-sync sql "SELECT ..."');
     const { loadConfig } = await import("../../config/index.js");
     const { resolveDatabase } = await import("../../db/resolve.js");
