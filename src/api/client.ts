@@ -35,6 +35,8 @@ export interface TransactionsQuery {
   lt: Micros;
   limit: number;
   offset: number;
+  /** More of the endpoint's documented filters (e.g. `amount__gte`, `balance_type`), sent as given. */
+  filters?: Readonly<Record<string, string>>;
 }
 
 export interface SpentCreditsQuery {
@@ -150,6 +152,13 @@ export class GenerectClient {
       limit: String(query.limit),
       offset: String(query.offset),
     });
+    for (const [name, value] of Object.entries(query.filters ?? {})) params.set(name, value);
+    return this.get(transactionsPath, params, parseTransactionsPage);
+  }
+
+  /** A page of the rows matching `filters` anywhere in the ledger, whatever their created_at. */
+  async listMatching(filters: Readonly<Record<string, string>>, limit: number, offset: number): Promise<TransactionsPage> {
+    const params = new URLSearchParams({ ...filters, limit: String(limit), offset: String(offset) });
     return this.get(transactionsPath, params, parseTransactionsPage);
   }
 

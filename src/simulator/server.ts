@@ -5,8 +5,9 @@ import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerRespon
 import type { AddressInfo } from "node:net";
 import {
   BAD_ROW_KINDS, CHURN_KINDS, FaultDice, type FaultKind, type FaultSettings, HTML_ERROR_PAGE, breakRow, requestKey, takeNext,
-  validateFaultSettings,
+  unstableSlice, validateFaultSettings,
 } from "./faults.js";
+import { mulberry32 } from "./prng.js";
 import { parseFilters } from "./filters.js";
 import { objectJson, pageJson, rowForTamper, rowJson, spentCreditsJson } from "./json.js";
 import { Ledger } from "./ledger.js";
@@ -228,8 +229,18 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorH
     }
     const unfiltered = faults.ignoreFilters || chance(draw("ignoreFilters"), faults.ignoreFiltersRate);
     if (unfiltered && !faults.ignoreFilters) inject("ignoreFilters");
-    const result = ledger.query(query, { ignoreFilters: unfiltered });
-    const rows = result.count === 0 || offset > result.count ? [] : result.slice(offset, limit);
+    const dropped = faults.dropFilters?.filter((name) => query.has(name)) ?? [];
+    if (dropped.length) inject("dropFilters");
+    const readable = dropped.length ? new URLSearchParams([...query].filter(([name]) => !dropped.includes(name))) : query;
+    const result = ledger.query(readable, { ignoreFilters: unfiltered });
+    // A silently clamped page: fewer rows than the `limit` the envelope answers.
+    const served = faults.clampLimit ? Math.min(limit, faults.clampLimit) : limit;
+    if (served < limit) inject("clampLimit");
+    let rows = result.count === 0 || offset > result.count ? [] : result.slice(offset, served);
+    if (faults.unstableOrder && rows.length > 0) {
+      rows = unstableSlice(result.slice(0, result.count), offset, served, mulberry32(Math.floor(draw("unstableOrder") * 2 ** 32)));
+      inject("unstableOrder");
+    }
     const transform = faults.transformRow;
     const rowsJson = transform
       ? rows.map((r) => objectJson(transform(rowForTamper(r))))
@@ -247,6 +258,10 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorH
       const by = 1 + Math.floor(draw("countDriftBy") * 3);
       count = draw("countDriftSign") < 0.5 && count >= by ? count - by : count + by;
       inject("countDrift");
+    }
+    if (faults.countOffset) {
+      count = Math.max(0, count + faults.countOffset);
+      inject("countOffset");
     }
     const links = pageLinks(pathname, query, { offset, limit, count: result.count });
     return { status: 200, body: pageJson({ count, ...links, limit, max_limit: maxLimit, offset }, rowsJson) };

@@ -50,6 +50,8 @@ export interface SyncSummary {
   updated: number;
   unchanged: number;
   deleted: number;
+  /** Windows committed although the API's count disagreed with two complete walks (sync_runs.count_mismatches). */
+  countMismatches: number;
   /** Rows that cannot be transactions, kept in quarantined_rows (their windows still committed). */
   rejected: number;
   apiRequests: number;
@@ -189,8 +191,9 @@ async function syncTransactions(run: RunContext, summary: SyncSummary): Promise<
       });
       if (outcome.kind === "split") {
         if (outcome.reason === "too large") log.debug({ count: outcome.count }, "window too large for one transaction: halved");
+        else if (outcome.parts) log.info({ window: [formatInstant(window.from), formatInstant(window.to)], instant: formatInstant(outcome.parts.find((p) => p.to - p.from === 1)!.from) }, "window did not settle and rows of one instant straddled two pages: rolled back, walking that instant on its own");
         else log.info({ window: [formatInstant(window.from), formatInstant(window.to)], count: outcome.count }, "window did not settle (rows moved during the walk): rolled back, walking its halves");
-        queue.halve(window, outcome.count);
+        queue.halve(window, outcome.count, outcome.parts);
         continue;
       }
       const s = outcome.stats;
@@ -203,6 +206,13 @@ async function syncTransactions(run: RunContext, summary: SyncSummary): Promise<
       summary.deleted += s.deleted;
       summary.rejected += s.rejected;
       summary.watermark = window.to;
+      if (s.countMismatch) {
+        summary.countMismatches += 1;
+        log.warn(
+          { window: [formatInstant(window.from), formatInstant(window.to)], counted: s.countMismatch.counted, walked: s.countMismatch.walked },
+          `the API counted ${s.countMismatch.counted} rows in the window but two complete walks returned the same ${s.countMismatch.walked}: committed on the walks' evidence`,
+        );
+      }
       options.progress?.window(s);
       log.info(
         { window: [formatInstant(window.from), formatInstant(window.to)], count: s.count, pages: s.pages, walks: s.walks,
@@ -235,7 +245,7 @@ function snapshotPass(run: RunContext): Promise<SnapshotStats> {
 export async function runSync(options: SyncOptions): Promise<SyncSummary> {
   return withRun(options, options.command ?? "run", async (run) => {
     const summary: SyncSummary = {
-      runId: run.runId, windows: 0, pages: 0, rowsSeen: 0, inserted: 0, updated: 0, unchanged: 0, deleted: 0, rejected: 0,
+      runId: run.runId, windows: 0, pages: 0, rowsSeen: 0, inserted: 0, updated: 0, unchanged: 0, deleted: 0, rejected: 0, countMismatches: 0,
       apiRequests: 0, retries: 0, watermark: undefined, snapshots: undefined,
     };
     await syncTransactions(run, summary);

@@ -21,6 +21,8 @@ const faultFlags = [
   ["bad-row-rate", "badRowRate", "rate", "probability that one row of a page violates the schema"],
   ["ignore-filters-rate", "ignoreFiltersRate", "rate", "probability that a page ignores its filters (rows outside the window)"],
   ["count-drift-rate", "countDriftRate", "rate", "probability that a page's count is off by 1-3"],
+  ["count-offset", "countOffset", "integer", "added to every page's count, e.g. --count-offset=-1 (a count that lies the same way everywhere)"],
+  ["clamp-limit", "clampLimit", "count", "serve at most N rows a page while answering the limit asked and max_limit (a silent clamp)"],
   ["churn-rate", "churnRate", "rate", "probability that a row inside the requested window is inserted/updated/deleted before the page"],
   ["arrival-rate", "arrivalRate", "rate", "probability that a request comes with a new row created now"],
   ["clock-offset", "clockOffsetMs", "duration", "the simulator's clock minus the real one, e.g. 5m or =-90s (rows it creates get now + offset)"],

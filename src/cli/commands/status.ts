@@ -57,6 +57,7 @@ Environment: DATABASE_URL, SYNC_ACCOUNT, SYNC_TIMEZONE, GENERECT_SYNC_HOME`,
           updated: r.rows_updated,
           unchanged: r.rows_unchanged,
           deleted: r.rows_deleted,
+          countMismatches: r.count_mismatches,
           rejected: r.rows_rejected,
           apiRequests: r.api_requests,
           retries: r.retries,
@@ -79,11 +80,11 @@ Environment: DATABASE_URL, SYNC_ACCOUNT, SYNC_TIMEZONE, GENERECT_SYNC_HOME`,
       if (!runs.length) io.out("no runs yet");
       else {
         io.out("last runs:");
-        const header = ["run", "status", "started", "windows", "pages", "seen", "inserted", "updated", "unchanged", "deleted", "rejected", "requests", "retries", "version", "error"];
+        const header = ["run", "status", "started", "windows", "pages", "seen", "inserted", "updated", "unchanged", "deleted", "rejected", "requests", "retries", "mismatches", "version", "error"];
         const numeric = header.map((h) => !["run", "status", "started", "version", "error"].includes(h));
         const rows = report.runs.map((r) => [
           `#${r.id}`, r.status, r.startedAt,
-          ...[r.windows, r.pages, r.rowsSeen, r.inserted, r.updated, r.unchanged, r.deleted, r.rejected, r.apiRequests, r.retries].map(String),
+          ...[r.windows, r.pages, r.rowsSeen, r.inserted, r.updated, r.unchanged, r.deleted, r.rejected, r.apiRequests, r.retries, r.countMismatches].map(String),
           r.version ?? "-", r.error ?? "",
         ]);
         for (const line of formatTable(header, rows, { numeric, indent: "  " })) io.out(line);
