@@ -32,6 +32,7 @@ export const FAULT_KINDS = [
   "arrival",
   "endlessBody",
   "oversizeBody",
+  "deprecation",
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 

@@ -48,6 +48,12 @@ export interface SimulatorFaults extends FaultSettings {
   transformRow?: (row: Record<string, unknown>) => Record<string, unknown>;
   /** Runs before each transactions page is computed, so tests can insert or change rows mid-walk. */
   beforePage?: (ctx: { offset: number; limit: number; query: URLSearchParams }) => void | Promise<void>;
+  /**
+   * Announce the endpoints' retirement: every authenticated API answer (errors included) carries
+   * these headers, e.g. `Deprecation: @1767225600` (RFC 9745), `Sunset: Thu, 01 Jul 2027 00:00:00 GMT`
+   * (RFC 8594) and a `Link` to the notice. Counted as `deprecation` in stats.injected.
+   */
+  deprecationHeaders?: { deprecation?: string; sunset?: string; link?: string };
   /** Answer the next N authenticated API requests with 429 {"detail": "Request was throttled."}. */
   throttleNext?: number;
   /** Retry-After header (seconds) on those 429s; unset = no header, as the docs promise nothing. */
@@ -312,6 +318,14 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorH
       return send(res, 405, detail(`Method "${method}" not allowed.`), { Allow: "GET, HEAD" });
     }
 
+    const retiring = faults.deprecationHeaders;
+    if (retiring) {
+      // setHeader merges into whatever writeHead sends later, so every kind of answer carries them.
+      if (retiring.deprecation !== undefined) res.setHeader("Deprecation", retiring.deprecation);
+      if (retiring.sunset !== undefined) res.setHeader("Sunset", retiring.sunset);
+      if (retiring.link !== undefined) res.setHeader("Link", retiring.link);
+      inject("deprecation");
+    }
     // Faults, in a fixed order; each draw is a function of the seed and the request (faults.ts).
     const { draw } = dice.next(faults.seed ?? 1, requestKey(url.pathname, url.searchParams));
     // The answer leaves `delay` after the request arrived, the simulator's own work included, as a

@@ -56,6 +56,8 @@ export interface SyncSummary {
   rejected: number;
   apiRequests: number;
   retries: number;
+  /** API responses that carried a `Deprecation` or `Sunset` header. */
+  deprecatedResponses: number;
   watermark: Micros | undefined;
   snapshots: SnapshotStats | undefined;
 }
@@ -103,6 +105,8 @@ async function withRun<T>(options: SyncOptions, command: string, body: (run: Run
     maxResponseBytes: config.maxResponseBytes,
     signal,
     onRetry: ({ attempt, reason, delayMs }) => log.warn({ runId, attempt, delayMs }, `retrying: ${reason}`),
+    // Once per run: the endpoint still answers, but the operator must learn before its Sunset date.
+    onDeprecation: (notice) => log.warn({ runId, ...notice }, `the API marks ${notice.path} as deprecated${notice.sunset ? ` (sunset ${notice.sunset})` : ""}: check Generect's changelog before it stops answering`),
     ...options.clientOptions,
   });
   const finish = (id: string, outcome: Omit<Parameters<typeof finishRunOnFreshConnection>[2], "apiRequests" | "retries">) =>
@@ -246,7 +250,7 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
   return withRun(options, options.command ?? "run", async (run) => {
     const summary: SyncSummary = {
       runId: run.runId, windows: 0, pages: 0, rowsSeen: 0, inserted: 0, updated: 0, unchanged: 0, deleted: 0, rejected: 0, countMismatches: 0,
-      apiRequests: 0, retries: 0, watermark: undefined, snapshots: undefined,
+      apiRequests: 0, retries: 0, deprecatedResponses: 0, watermark: undefined, snapshots: undefined,
     };
     await syncTransactions(run, summary);
     if (options.snapshots !== false) {
@@ -256,11 +260,15 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
     }
     summary.apiRequests = run.client.stats.requests;
     summary.retries = run.client.stats.retries;
+    summary.deprecatedResponses = run.client.deprecatedResponses;
     return summary;
   });
 }
 
 /** Only the spent-credit snapshots (`generect-sync snapshot`), recorded as a run of its own. */
-export async function runSnapshot(options: SyncOptions): Promise<SnapshotStats & { runId: string; apiRequests: number }> {
-  return withRun(options, "snapshot", async (run) => ({ ...(await snapshotPass(run)), runId: run.runId, apiRequests: run.client.stats.requests }));
+export async function runSnapshot(options: SyncOptions): Promise<SnapshotStats & { runId: string; apiRequests: number; retries: number; deprecatedResponses: number }> {
+  return withRun(options, "snapshot", async (run) => ({
+    ...(await snapshotPass(run)), runId: run.runId, apiRequests: run.client.stats.requests, retries: run.client.stats.retries,
+    deprecatedResponses: run.client.deprecatedResponses,
+  }));
 }
