@@ -66,16 +66,15 @@ describe("verify", () => {
     expect(fields.map((f) => f.field)).toContain("blocked_balance_platform");
   }, 120_000);
 
-  test("a row removed from the database: its window's counts and its successor's balance are named; --repair restores it", async () => {
-    const [victim] = await query<{ id: string; created_at: Date; balance_type: string }>(
-      db.url, `SELECT id::text, created_at, balance_type FROM transactions WHERE created_at < now() - interval '30 days' ORDER BY created_at DESC LIMIT 1`,
+  test("a row removed from the database: its window's counts and its successor's balance are named", async () => {
+    const [victim] = await query<{ id: string; created_at: Date; balance_type: string; row: object }>(
+      db.url, `SELECT id::text, created_at, balance_type, to_jsonb(t) AS row FROM transactions t WHERE created_at < now() - interval '30 days' ORDER BY created_at DESC LIMIT 1`,
     );
     await query(db.url, `DELETE FROM transactions WHERE id = $1`, [victim!.id]);
     const { code, report } = await verify("--json");
     expect(code).toBe(1);
     const sweep = proof(report, "audit_sweep");
     expect(sweep.findings).toHaveLength(1);
-    expect(sweep.findings[0]).toMatch(/API (\d+), database (\d+)$/);
     const [, api, held] = /API (\d+), database (\d+)$/.exec(sweep.findings[0]!)!;
     expect(Number(api) - Number(held)).toBe(1);
     expect(windowOf(sweep.findings, victim!.created_at.getTime())).toBeDefined();
@@ -84,11 +83,14 @@ describe("verify", () => {
     const chain = proof(report, "balance_chain");
     expect(chain.holds).toBe(false);
     expect(chain.findings[0]).toContain(`transaction ${successor!.id}`);
+    // Where transactions holds the current version (storage v2), the hash chain misses it too.
+    const v2 = (await query(db.url, `SELECT to_regclass('transaction_history') IS NOT NULL AS v2`))[0].v2 as boolean;
+    expect(failing(report)).toEqual(v2 ? ["audit_sweep", "balance_chain", "tamper_evidence"] : ["audit_sweep", "balance_chain"]);
+    if (v2) expect(proof(report, "tamper_evidence").findings[0]).toContain(`version missing, first difference at version`);
 
-    const repaired = await verify("--json", "--repair");
-    expect({ code: repaired.code, failing: failing(repaired.report) }).toEqual({ code: 0, failing: [] });
-    expect(proof(repaired.report, "audit_sweep").summary).toMatch(/1 window\(s\) differed and were repaired by run #\d+/);
-    await expectDatabaseEqualsLedger(db.url, sim);
+    // Put back exactly as it was (a repair would record a new version: --repair is tested below).
+    await query(db.url, `INSERT INTO transactions SELECT * FROM jsonb_populate_record(NULL::transactions, $1)`, [victim!.row]);
+    expect((await verify()).code).toBe(0);
   }, 120_000);
 
   test("a row the API lists that the database lacks, inserted 60 days back: named, and repaired", async () => {
