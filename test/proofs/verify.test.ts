@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { JsonNumber, type SimulatorHandle, USERS_ME_PATH } from "../../src/simulator/index.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { expectDatabaseEqualsLedger, syncOnce, testToken } from "../helpers/sync.js";
-import { day, guardCliOutput, runCliChecked, seededSimulator } from "../faults/support.js";
+import { day, guardCliOutput, runCliChecked, seededSimulator, waitFor } from "../faults/support.js";
+import { spawnCli } from "../helpers/cli.js";
 
 const naive = (ms: number) => new Date(ms).toISOString().slice(0, 23).replace("Z", "") + "000";
 
@@ -219,6 +220,22 @@ describe("verify", () => {
     expect(versions.map((v) => [v.change, v.description])).toEqual([["insert", old.description], ["update", "restated by Generect"]]);
     await expectDatabaseEqualsLedger(db.url, sim);
   }, 120_000);
+
+  test("the worker sweeps on VERIFY_CRON and records it; a bad VERIFY_CRON is named", async () => {
+    const sweeps = async () => Number((await query<{ n: string }>(db.url, `SELECT count(*) AS n FROM audit_sweeps`))[0]!.n);
+    const before = await sweeps();
+    const never = "0 0 1 1 *";
+    const worker = spawnCli(["worker"], { ...env, LOG_LEVEL: "info", SYNC_CRON: never, SNAPSHOT_CRON: never, VERIFY_CRON: "* * * * * *" });
+    await waitFor(async () => (await sweeps()) > before, 30_000, "a sweep by the worker");
+    worker.child.kill("SIGTERM");
+    const result = await worker.done;
+    expect(result.code).toBe(143);
+    expect(result.stderr).toMatch(/"msg":"audit sweep: every window agrees"/);
+    expect(result.stderr).not.toContain(testToken);
+    const bad = await runCliChecked(["worker"], { ...env, VERIFY_CRON: "daily" });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("VERIFY_CRON");
+  }, 60_000);
 
   test("usage errors exit 2", async () => {
     const bad = await runCliChecked(["verify", "--digest", "xyz"], env);
