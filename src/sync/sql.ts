@@ -119,6 +119,15 @@ marked AS (
 )
 SELECT count(*)::int AS deleted FROM marked`;
 
+/** The statements that write a window's rows: the sync's own, or for a comparison the previous release's (bench). */
+export interface WritePath {
+  insertNewPage: string;
+  upsertPage: string;
+  markDeleted: string;
+}
+
+export const writePath: WritePath = { insertNewPage: insertNewPageSql, upsertPage: upsertPageSql, markDeleted: markDeletedSql };
+
 /** The watermark never moves backwards, even if the job's clock does. $1 account, $2 stream, $3 watermark, $4 run id. */
 export const advanceWatermarkSql = `
 INSERT INTO sync_state (account, stream, watermark, updated_at, run_id)
