@@ -56,7 +56,7 @@ describe("generect-sync CLI", () => {
     const indexes = await query<{ indexdef: string }>(db.url, "SELECT indexdef FROM pg_indexes WHERE tablename = 'transactions'");
     const defs = indexes.map((i) => i.indexdef).join("\n");
     // Storage v2: every key starts with the account; whole-ledger indexes are gone (see the migration).
-    expect(indexes.map((i) => i.indexdef.replace(/^.* USING btree /, "")).sort()).toEqual(["(account, created_at)", "(account, id)"]);
+    expect(indexes.map((i) => i.indexdef.replace(/^.* USING btree /, "")).sort()).toEqual(["(account, balance_type, created_at)", "(account, created_at)", "(account, id)"]);
   });
 
   test("run syncs, prints a summary, and status reports it (text and JSON)", async () => {
