@@ -124,9 +124,11 @@ export interface WritePath {
   insertNewPage: string;
   upsertPage: string;
   markDeleted: string;
+  /** Whether markDeleted runs after the first walk of a window that held nothing (it cannot find anything there). */
+  markDeletedInFreshWindows: boolean;
 }
 
-export const writePath: WritePath = { insertNewPage: insertNewPageSql, upsertPage: upsertPageSql, markDeleted: markDeletedSql };
+export const writePath: WritePath = { insertNewPage: insertNewPageSql, upsertPage: upsertPageSql, markDeleted: markDeletedSql, markDeletedInFreshWindows: false };
 
 /** The watermark never moves backwards, even if the job's clock does. $1 account, $2 stream, $3 watermark, $4 run id. */
 export const advanceWatermarkSql = `

@@ -153,9 +153,14 @@ async function walkAndCommit(context: WindowContext, window: Window, prefetched:
       const ids = arrayLiteral([...result.ids]);
       // A listed row without a readable id may be any row held in the window: no deletion is
       // proven here until the API sends it readable again.
-      const deleted = result.unidentified > 0
+      // A window that held nothing when its transaction began holds only what its first walk
+      // wrote, every row of which that walk listed: nothing to look for (the whole window's rows
+      // would be read for it). The previous release's statements always looked (bench comparison).
+      const sql = context.writePath ?? writePath;
+      const nothingToMark = walk === 1 && !held && !sql.markDeletedInFreshWindows;
+      const deleted = result.unidentified > 0 || nothingToMark
         ? { rows: [{ deleted: 0 }] }
-        : await db.query<{ deleted: number }>((context.writePath ?? writePath).markDeleted, [context.account, from, to, ids, context.seenAt, context.runId]);
+        : await db.query<{ deleted: number }>(sql.markDeleted, [context.account, from, to, ids, context.seenAt, context.runId]);
       await quarantineRows(db, context, window, result.rejected);
       await resolveQuarantined(db, context, ids, result.rejected);
       await db.query(advanceWatermarkSql, [context.account, transactionsStream, to, context.runId]);
