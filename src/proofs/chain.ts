@@ -20,16 +20,25 @@ const maxVersionId = "9223372036854775807";
 
 /**
  * The row source of the chain, one statement: the versions of an account in (after, upTo], in order,
- * each field as the encoding takes it. $1 account, $2 after, $3 up to (version ids as text).
+ * each field as the encoding takes it: current versions from transactions (valid since
+ * last_seen_at), superseded ones from transaction_history (their valid_from; valid_to is left out,
+ * it is set when the version is superseded, after it was chained). Read from the tables, not the
+ * transaction_versions view, whose lag() over every version of the account the version range cannot
+ * narrow. $1 account, $2 after, $3 up to (version ids as text).
  */
 export const chainVersionsSql = `
 SELECT v.account, v.id::text AS id, v.version_id::text AS version_id,
-       to_char(v.seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS valid_from,
+       to_char(v.valid_from AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS valid_from,
        to_char(v.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS created_at,
        to_char(v.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS updated_at,
        v.status, v.balance_type, v.amount::text AS amount, v.description, v.after_balance::text AS after_balance, v.raw
-FROM transaction_versions v
-WHERE v.account = $1 AND v.version_id > $2::bigint AND v.version_id <= $3::bigint
+FROM (
+  SELECT account, id, version_id, last_seen_at AS valid_from, created_at, updated_at, status, balance_type, amount, description, after_balance, raw
+  FROM transactions WHERE account = $1 AND version_id > $2::bigint AND version_id <= $3::bigint
+  UNION ALL
+  SELECT account, id, version_id, valid_from, created_at, updated_at, status, balance_type, amount, description, after_balance, raw
+  FROM transaction_history WHERE account = $1 AND version_id > $2::bigint AND version_id <= $3::bigint
+) v
 ORDER BY v.version_id`;
 
 const lastLinkSql = `SELECT last_version_id::text AS last_version_id, head_digest FROM proof_chain WHERE account = $1 ORDER BY proof_chain.seq DESC LIMIT 1`;
@@ -181,8 +190,9 @@ export async function checkChain(db: Queryable, account: string, digest?: string
     versions += rows.length;
     after = link.last_version_id;
   }
-  const unlinked = (await db.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM transaction_versions WHERE account = $1 AND version_id > $2::bigint`, [account, after],
-  )).rows[0]!.n;
+  const unlinked = Number((await db.query<{ n: string }>(
+    `SELECT (SELECT count(*) FROM transactions WHERE account = $1 AND version_id > $2::bigint)
+          + (SELECT count(*) FROM transaction_history WHERE account = $1 AND version_id > $2::bigint) AS n`, [account, after],
+  )).rows[0]!.n);
   return { links: links.length, versions, head, storedHead: links.at(-1)?.head_digest ?? genesisDigest, firstBreak, breaks, unlinked, digestMatch };
 }

@@ -43,6 +43,10 @@ CREATE INDEX "proof_chain_account_seq_idx" ON "proof_chain"("account", "seq");
 
 ALTER TABLE "sync_runs" ADD COLUMN "head_digest" TEXT;
 
+-- Each committed window reads the versions after the chain's last link: by version number.
+CREATE INDEX "transactions_account_version_id_idx" ON "transactions"("account", "version_id");
+CREATE INDEX "transaction_history_account_version_id_idx" ON "transaction_history"("account", "version_id");
+
 -- Audit sweeps: per window of the whole history, the API's count against the database's live rows.
 CREATE TABLE "audit_sweeps" (
     "id" BIGSERIAL NOT NULL,
