@@ -109,4 +109,4 @@ versions AS (
 )
 SELECT count(*)::int AS deleted FROM gone`;
 
-export const legacyWritePath: WritePath = { insertNewPage: insertNewPageSql, upsertPage: upsertPageSql, markDeleted: markDeletedSql, markDeletedInFreshWindows: true };
+export const legacyWritePath: WritePath = { insertNewPage: insertNewPageSql, upsertPage: upsertPageSql, markDeleted: markDeletedSql, markDeletedInFreshWindows: true, proofs: false };

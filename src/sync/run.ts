@@ -16,7 +16,7 @@ import { type Window, WindowQueue, planStart, splitWindow } from "./plan.js";
 import { captureCheckpoint } from "../proofs/checkpoint.js";
 import { chainHead } from "../proofs/chain.js";
 import { finishRunOnFreshConnection, markAbandonedRuns, startRun } from "./runs.js";
-import { type WritePath, readWatermarkSql } from "./sql.js";
+import { type WritePath, readWatermarkSql, writePath } from "./sql.js";
 import { WalkAhead } from "./prefetch.js";
 import { type WindowContext, type WindowStats, syncWindow, transactionsStream, walkOptionsFor } from "./window.js";
 
@@ -304,11 +304,14 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
     };
     // Before the transactions pass: the capture then lies before the watermark this run reaches,
     // so verify can judge it against a ledger complete up to it.
-    const checkpoint = await captureCheckpoint(run.pool, run.client, { account: options.config.account, runId: run.runId, signal: options.signal });
-    summary.checkpoint = checkpoint.outcome;
-    if (checkpoint.outcome === "missing") run.log.warn({ code: checkpoint.errorCode }, "users/me balances could not be read: checkpoint recorded as missing");
+    const proofs = (options.writePath ?? writePath).proofs;
+    if (proofs) {
+      const checkpoint = await captureCheckpoint(run.pool, run.client, { account: options.config.account, runId: run.runId, signal: options.signal });
+      summary.checkpoint = checkpoint.outcome;
+      if (checkpoint.outcome === "missing") run.log.warn({ code: checkpoint.errorCode }, "users/me balances could not be read: checkpoint recorded as missing");
+    }
     await syncTransactions(run, summary);
-    summary.headDigest = await recordHead(run);
+    if (proofs) summary.headDigest = await recordHead(run);
     if (options.snapshots !== false) {
       const interrupted = abortReason(options.signal);
       if (interrupted) throw interrupted;

@@ -138,9 +138,11 @@ export interface WritePath {
   markDeleted: string;
   /** Whether markDeleted runs after the first walk of a window that held nothing (it cannot find anything there). */
   markDeletedInFreshWindows: boolean;
+  /** Whether runs keep the proofs (users/me checkpoint, hash chain): the previous release, and its schema, had none. */
+  proofs: boolean;
 }
 
-export const writePath: WritePath = { insertNewPage: insertNewPageSql, upsertPage: upsertPageSql, markDeleted: markDeletedSql, markDeletedInFreshWindows: false };
+export const writePath: WritePath = { insertNewPage: insertNewPageSql, upsertPage: upsertPageSql, markDeleted: markDeletedSql, markDeletedInFreshWindows: false, proofs: true };
 
 /** The watermark never moves backwards, even if the job's clock does. $1 account, $2 stream, $3 watermark, $4 run id. */
 export const advanceWatermarkSql = `

@@ -268,7 +268,7 @@ async function walkAndCommit(context: WindowContext, window: Window, prefetched:
       await quarantineRows(db, context, window, result.rejected);
       await resolveQuarantined(db, context, ids, result.rejected);
       // Tamper evidence: the versions this window wrote join the account's hash chain in the same transaction.
-      await extendChain(db, { account: context.account, runId: context.runId, windowFrom: from, windowTo: to });
+      if (sql.proofs) await extendChain(db, { account: context.account, runId: context.runId, windowFrom: from, windowTo: to });
       await db.query(advanceWatermarkSql, [context.account, transactionsStream, to, context.runId]);
       const stats: WindowStats = {
         window, walks: walk, count: result.countAtEnd, deleted, rejected: result.rejected.length,
