@@ -60,7 +60,8 @@ describe("generect-sync CLI", () => {
     const indexes = await query<{ indexdef: string }>(db.url, "SELECT indexdef FROM pg_indexes WHERE tablename = 'transactions'");
     const defs = indexes.map((i) => i.indexdef).join("\n");
     // Storage v2: every key starts with the account; whole-ledger indexes are gone (see the migration).
-    expect(indexes.map((i) => i.indexdef.replace(/^.* USING btree /, "")).sort()).toEqual(["(account, balance_type, created_at)", "(account, created_at)", "(account, id)"]);
+    // (account, version_id): each committed window extends the proof chain by the versions after its last link.
+    expect(indexes.map((i) => i.indexdef.replace(/^.* USING btree /, "")).sort()).toEqual(["(account, balance_type, created_at)", "(account, created_at)", "(account, id)", "(account, version_id)"]);
   });
 
   test("run syncs, prints a summary, and status reports it (text and JSON)", async () => {
