@@ -40,7 +40,7 @@ describe("generect-sync CLI", () => {
     );
     expect(migrations).toEqual(names.map((migration_name) => ({ migration_name, finished: true, rolled_back: false, steps: 1 })));
     const tables = await query<{ table_name: string }>(db.url, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1");
-    expect(tables.map((t) => t.table_name)).toEqual(["_prisma_migrations", "quarantined_rows", "spent_credit_captures", "spent_credit_snapshots", "sync_runs", "sync_state", "transaction_versions", "transactions"]);
+    expect(tables.map((t) => t.table_name)).toEqual(["_prisma_migrations", "quarantined_rows", "spent_credit_captures", "spent_credit_snapshots", "sync_runs", "sync_state", "transaction_history", "transactions"]);
     const columns = await query<{ column_name: string; data_type: string }>(
       db.url,
       "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'transactions' AND column_name IN ('amount', 'after_balance', 'created_at', 'updated_at', 'raw', 'id') ORDER BY 1",
