@@ -35,6 +35,13 @@ export interface SyncOptions {
   maxWalks?: number;
   /** For tests: reconnect attempts per window before DB_UNAVAILABLE. @default 8 (see db/retry.ts) */
   databaseRetries?: number;
+  /**
+   * A fleet's shared pool: the run takes its connections from it and leaves it open. Without one the
+   * run opens its own pool and ends it.
+   */
+  pool?: pg.Pool;
+  /** A fleet's shared request limiter (see ClientOptions.requestSlot). */
+  requestSlot?: ClientOptions["requestSlot"];
   /** Progress callbacks for a TTY display. */
   progress?: {
     planned(from: Micros, until: Micros): void;
@@ -94,7 +101,7 @@ async function withRun<T>(options: SyncOptions, command: string, body: (run: Run
     log.warn({ runId, attempt, err: scrubSecrets(error.message, [token]) }, `the database is unavailable: retrying ${step}`);
   let runId: string | undefined;
   const lock = await withConnectionRetry(() => acquireAccountLock(options.databaseUrl, config.account), { signal, onRetry: reconnecting("the lock") });
-  const pool = createPool(options.databaseUrl);
+  const pool = options.pool ?? createPool(options.databaseUrl);
   const client = new GenerectClient({
     baseUrl: config.apiUrl,
     token,
@@ -102,6 +109,7 @@ async function withRun<T>(options: SyncOptions, command: string, body: (run: Run
     retries: config.retries,
     maxResponseBytes: config.maxResponseBytes,
     signal,
+    requestSlot: options.requestSlot,
     onRetry: ({ attempt, reason, delayMs }) => log.warn({ runId, attempt, delayMs }, `retrying: ${reason}`),
     ...options.clientOptions,
   });
@@ -140,7 +148,7 @@ async function withRun<T>(options: SyncOptions, command: string, body: (run: Run
     }
     throw error;
   } finally {
-    await pool.end().catch(() => {});
+    if (!options.pool) await pool.end().catch(() => {});
     await lock.release();
   }
 }
