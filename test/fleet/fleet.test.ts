@@ -1,0 +1,209 @@
+// Issue #17: many accounts into one database through `run --all` (the real CLI in a child), each
+// against its own ledger on one simulator (one ledger per key): each equals its truth field by
+// field (two of them share ids), a rejected key and an unset key fail alone, a held lock is skipped,
+// a SIGKILL mid-fleet and a rerun converge, and shards 0/2 and 1/2 cover every account once.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import { accountHash, inShard, loadAccounts } from "../../src/config/accounts.js";
+import { Ledger, type SimulatorHandle, seedTransactions } from "../../src/simulator/index.js";
+import { acquireAccountLock } from "../../src/sync/lock.js";
+import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
+import { expectDatabaseEqualsLedger, startTestSimulator } from "../helpers/sync.js";
+import { cli, day, expectVersionsConsistent, guardCliOutput, registerSecret, runCliChecked, runs, waitFor } from "../faults/support.js";
+
+guardCliOutput();
+
+const keys = { acme: "tok_live_acme_7c1d93", globex: "tok_live_globex_52ab0e", initech: "tok_live_initech_e81f44" } as const;
+const rejected = "tok_live_revoked_0a9b8c";
+for (const key of [...Object.values(keys), rejected]) registerSecret(key);
+
+const dir = mkdtempSync(path.join(tmpdir(), "fleet-"));
+function accountsFile(name: string, text: string): string {
+  const file = path.join(dir, name);
+  writeFileSync(file, text);
+  return file;
+}
+const good = ["acme", "globex", "initech"] as const;
+const goodFile = accountsFile("good.yaml", `accounts:\n${good.map((n) => `  - name: ${n}\n    token_env: ${n.toUpperCase()}_GENERECT_TOKEN\n`).join("")}`);
+const mixedFile = accountsFile(
+  "mixed.yaml",
+  `accounts:
+  - name: acme
+    token_env: ACME_GENERECT_TOKEN
+  - name: umbrella              # its key was revoked: the API answers 403
+    token_env: UMBRELLA_GENERECT_TOKEN
+  - name: globex
+    token_env: GLOBEX_GENERECT_TOKEN
+    timezone: Europe/Berlin
+  - name: hooli                 # its variable is not set
+    token_env: HOOLI_GENERECT_TOKEN
+  - name: initech
+    token_env: INITECH_GENERECT_TOKEN
+`,
+);
+
+/** Each account's own ledger: acme and globex share every id (globex's values differ, some rows gone). */
+function ledgers(rows: number): Record<keyof typeof keys, Ledger> {
+  const to = new Date(Date.now() - 60_000);
+  const seeded = (seed: number, n = rows) => new Ledger(seedTransactions({ seed, rows: n, from: new Date(to.getTime() - 40 * day), to }), { seed });
+  const globex = seeded(71);
+  for (const [i, row] of globex.all().entries()) {
+    if (i % 3 === 0) globex.update(row.id, { description: `globex's own ${i}`, status: row.status === "success" ? "error" : "success" });
+    if (i % 10 === 1) globex.remove(row.id);
+  }
+  return { acme: seeded(71), globex, initech: seeded(72, Math.round(rows * 0.6)) };
+}
+
+async function simulatorFor(books: Record<keyof typeof keys, Ledger>, latencyMs = 0): Promise<SimulatorHandle> {
+  return startTestSimulator({
+    token: keys.acme,
+    ledger: books.acme,
+    accounts: { [keys.globex]: books.globex, [keys.initech]: books.initech },
+    faults: latencyMs ? { latencyMs } : {},
+  });
+}
+
+function fleetEnv(db: TestDatabase, sim: SimulatorHandle, file: string, extra: Record<string, string> = {}) {
+  return {
+    DATABASE_URL: db.url, GENERECT_API_URL: sim.url, SYNC_ACCOUNTS_FILE: file, SYNC_WINDOW: "5d", SYNC_WINDOW_ROWS: "0",
+    SYNC_CONCURRENCY: "4", SYNC_DB_CONNECTIONS: "9", LOG_LEVEL: "warn",
+    ACME_GENERECT_TOKEN: keys.acme, GLOBEX_GENERECT_TOKEN: keys.globex, INITECH_GENERECT_TOKEN: keys.initech, UMBRELLA_GENERECT_TOKEN: rejected,
+    ...extra,
+  };
+}
+
+async function expectEveryAccountEqualsItsLedger(db: TestDatabase, sim: SimulatorHandle, names: readonly (keyof typeof keys)[] = good): Promise<void> {
+  for (const name of names) await expectDatabaseEqualsLedger(db.url, { ...sim, ledger: sim.ledgers.get(keys[name])! }, name);
+  await expectVersionsConsistent(db.url);
+}
+
+describe("run --all: three accounts, one rejected key, one unset key", () => {
+  let sim: SimulatorHandle;
+  let db: TestDatabase;
+  beforeAll(async () => {
+    sim = await simulatorFor(ledgers(400));
+    db = await createMigratedDatabase("fleet");
+  });
+  afterAll(async () => {
+    await sim?.close();
+    await db?.drop();
+  });
+
+  test("each good account equals its own ledger field by field; the bad two fail alone, exit 1, one line per account", async () => {
+    const result = await runCliChecked(["run", "--all"], fleetEnv(db, sim, mixedFile));
+    expect(result.code).toBe(1);
+    const lines = result.stdout.trim().split("\n");
+    expect(lines.map((l) => /^([\w-]+): (\w+)/.exec(l)?.slice(1).join(" "))).toEqual([
+      "acme succeeded", "umbrella failed", "globex succeeded", "hooli failed", "initech succeeded", "fleet 3",
+    ]);
+    expect(lines[1]).toContain("[API_FORBIDDEN]");
+    expect(lines[3]).toContain("HOOLI_GENERECT_TOKEN is not set");
+    await expectEveryAccountEqualsItsLedger(db, sim);
+    // Shared ids: globex holds the same ids as acme, each with its own values.
+    const [shared] = await query<{ n: number }>(db.url, "SELECT count(*)::int AS n FROM transactions a JOIN transactions g ON a.id = g.id AND a.account = 'acme' AND g.account = 'globex'");
+    expect(shared!.n).toBe(sim.ledgers.get(keys.globex)!.size);
+    // sync_runs: one run per account that reached the database; the revoked key's is recorded failed.
+    const byAccount = await query<{ account: string; status: string; error_code: string | null }>(db.url, "SELECT account, status, error_code FROM sync_runs ORDER BY account");
+    expect(byAccount.map((r) => `${r.account}:${r.status}`)).toEqual(["acme:succeeded", "globex:succeeded", "initech:succeeded", "umbrella:failed"]);
+    expect(byAccount.find((r) => r.account === "umbrella")!.error_code).toBe("API_FORBIDDEN");
+    // The per-account timezone override keys globex's snapshots.
+    const zones = await query<{ account: string; timezone: string }>(db.url, "SELECT DISTINCT account, timezone FROM spent_credit_snapshots ORDER BY account");
+    expect(zones).toEqual([{ account: "acme", timezone: "UTC" }, { account: "globex", timezone: "Europe/Berlin" }, { account: "initech", timezone: "UTC" }]);
+  });
+
+  test("an account whose lock another process holds is skipped and reported, not a failure (exit 0); changes reach the others", async () => {
+    const globex = sim.ledgers.get(keys.globex)!;
+    globex.update(globex.all()[2]!.id, { description: "changed since" });
+    const lock = await acquireAccountLock(db.url, "acme");
+    try {
+      const result = await runCliChecked(["run", "--all"], fleetEnv(db, sim, goodFile));
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/^acme: skipped .*another generect-sync run holds the lock/m);
+      expect(result.stdout).toMatch(/^globex: succeeded .*1 updated/m);
+      expect(result.stdout).toMatch(/^fleet: 2 succeeded, 0 failed, 1 skipped/m);
+    } finally {
+      await lock.release();
+    }
+    await expectEveryAccountEqualsItsLedger(db, sim);
+  });
+
+  test("a bad file exits 2 naming the file, the entry and the field; nothing runs", async () => {
+    const before = (await runs(db.url)).length;
+    const bad = accountsFile("bad.yaml", "accounts:\n  - name: acme\n    token_env: ACME_GENERECT_TOKEN\n  - name: globex\n    token_env: GLOBEX_GENERECT_TOKEN\n    timezone: Mars/Olympus\n");
+    const result = await runCliChecked(["run", "--all"], fleetEnv(db, sim, bad));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(bad);
+    expect(result.stderr).toContain('accounts[1] ("globex"), field timezone');
+    const dup = accountsFile("dup.yaml", "accounts:\n  - name: acme\n    token_env: A\n  - name: acme\n    token_env: B\n");
+    const second = await runCliChecked(["run", "--all"], fleetEnv(db, sim, dup));
+    expect(second.code).toBe(2);
+    expect(second.stderr).toContain('accounts[1] ("acme"), field name: also the name of accounts[0]');
+    expect((await runs(db.url)).length).toBe(before);
+  });
+});
+
+describe("run --all killed mid-fleet", () => {
+  let sim: SimulatorHandle;
+  let db: TestDatabase;
+  beforeAll(async () => {
+    sim = await simulatorFor(ledgers(1500), 15);
+    db = await createMigratedDatabase("fleet-kill");
+  });
+  afterAll(async () => {
+    await sim?.close();
+    await db?.drop();
+  });
+
+  test("SIGKILL once windows are committed, then a rerun: every account converges to its ledger", async () => {
+    const env = fleetEnv(db, sim, goodFile, { SYNC_WINDOW: "1d", SYNC_DB_CONNECTIONS: "6" });
+    const run = cli(["run", "--all"], env);
+    let exited = false;
+    void run.done.then(() => (exited = true));
+    await waitFor(async () => exited || (await query<{ n: number }>(db.url, "SELECT count(*)::int AS n FROM sync_state"))[0]!.n >= 1, 60_000, "a committed window");
+    expect(exited).toBe(false);
+    run.child.kill("SIGKILL");
+    await run.done;
+    const [partial] = await query<{ n: number }>(db.url, "SELECT count(*)::int AS n FROM transactions");
+    expect(partial!.n).toBeLessThan([...sim.ledgers.values()].reduce((sum, l) => sum + l.size, 0));
+    const rerun = await runCliChecked(["run", "--all"], env);
+    expect(rerun.code).toBe(0);
+    await expectEveryAccountEqualsItsLedger(db, sim);
+    const killed = (await runs(db.url)).filter((r) => r.status === "interrupted");
+    expect(killed.length).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe("shards", () => {
+  test("0/2 and 1/2 together take every account exactly once, by a stable hash of the name", () => {
+    const names = Array.from({ length: 200 }, (_, i) => `client-${i}`);
+    const zero = names.filter((n) => inShard(n, { index: 0, count: 2 }));
+    const one = names.filter((n) => inShard(n, { index: 1, count: 2 }));
+    expect([...zero, ...one].sort()).toEqual([...names].sort());
+    expect(zero.filter((n) => one.includes(n))).toEqual([]);
+    expect(zero.length).toBeGreaterThan(70);
+    expect(one.length).toBeGreaterThan(70);
+    // FNV-1a's published offset basis and its vector for "a": the hash must never change between releases.
+    expect(accountHash("")).toBe(0x811c9dc5);
+    expect(accountHash("a")).toBe(0xe40c292c);
+  });
+
+  test("run --all --shard 0/2 then 1/2 (and JOB_COMPLETION_INDEX with SYNC_SHARDS) sync every account once", async () => {
+    const sim = await simulatorFor(ledgers(200));
+    const db = await createMigratedDatabase("fleet-shards");
+    try {
+      const names = loadAccounts(goodFile, {}).map((a) => a.name);
+      const first = await runCliChecked(["run", "--all", "--shard", "0/2"], fleetEnv(db, sim, goodFile));
+      const second = await runCliChecked(["run", "--all"], fleetEnv(db, sim, goodFile, { SYNC_SHARDS: "2", JOB_COMPLETION_INDEX: "1" }));
+      expect([first.code, second.code]).toEqual([0, 0]);
+      const ran = await query<{ account: string; n: number }>(db.url, "SELECT account, count(*)::int AS n FROM sync_runs GROUP BY account ORDER BY account");
+      expect(ran).toEqual([...names].sort().map((account) => ({ account, n: 1 })));
+      expect(first.stdout.split("\n").filter((l) => /: succeeded/.test(l)).map((l) => l.split(":")[0])).toEqual(names.filter((n) => accountHash(n) % 2 === 0));
+      await expectEveryAccountEqualsItsLedger(db, sim);
+    } finally {
+      await sim.close();
+      await db.drop();
+    }
+  });
+});
