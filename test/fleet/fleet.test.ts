@@ -129,6 +129,26 @@ describe("run --all: three accounts, one rejected key, one unset key", () => {
     await expectEveryAccountEqualsItsLedger(db, sim);
   });
 
+  test("status --all: one row per account (lag, last run, rows, reconciliation), as a table and as JSON, with no token set", async () => {
+    const env = { DATABASE_URL: db.url, SYNC_ACCOUNTS_FILE: mixedFile };
+    const json = await runCliChecked(["status", "--all", "--json"], env);
+    expect(json.code).toBe(0);
+    const rows = JSON.parse(json.stdout) as { account: string; transactions: number; lastRun: { status: string } | null; lagSeconds: number | null; tokenProblem: string | null }[];
+    const live = (name: keyof typeof keys) => sim.ledgers.get(keys[name])!.size;
+    expect(rows.map((r) => [r.account, r.transactions, r.lastRun?.status ?? null])).toEqual([
+      ["acme", live("acme"), "succeeded"], ["umbrella", 0, "failed"], ["globex", live("globex"), "succeeded"],
+      ["hooli", 0, null], ["initech", live("initech"), "succeeded"],
+    ]);
+    expect(rows.find((r) => r.account === "hooli")!.tokenProblem).toContain("HOOLI_GENERECT_TOKEN is not set");
+    expect(rows.find((r) => r.account === "initech")!.lagSeconds).toBeLessThan(3600);
+    const table = await runCliChecked(["status", "--all"], env);
+    expect(table.code).toBe(0);
+    const lines = table.stdout.trim().split("\n");
+    expect(lines[0]).toMatch(/^ACCOUNT\s+LAG\s+LAST RUN\s+ROWS\s+RECONCILIATION$/);
+    expect(lines.slice(1).map((l) => l.split(/\s+/)[0])).toEqual(["acme", "umbrella", "globex", "hooli", "initech"]);
+    expect(lines.find((l) => l.startsWith("globex"))).toMatch(new RegExp(`succeeded .* ${live("globex")}  `));
+  });
+
   test("a bad file exits 2 naming the file, the entry and the field; nothing runs", async () => {
     const before = (await runs(db.url)).length;
     const bad = accountsFile("bad.yaml", "accounts:\n  - name: acme\n    token_env: ACME_GENERECT_TOKEN\n  - name: globex\n    token_env: GLOBEX_GENERECT_TOKEN\n    timezone: Mars/Olympus\n");
