@@ -4,6 +4,8 @@ import { LockedError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { withRunMetrics } from "../metrics/report.js";
 import { runSnapshot, runSync } from "../sync/run.js";
+import type { FleetAccount } from "../config/accounts.js";
+import { runFleet } from "../fleet/fleet.js";
 
 export interface WorkerOptions {
   config: Config;
@@ -11,6 +13,8 @@ export interface WorkerOptions {
   log: Logger;
   /** Aborted on SIGTERM/SIGINT: no new pass starts, the pass in hand stops and rolls back. */
   signal: AbortSignal;
+  /** SYNC_ACCOUNTS_FILE's accounts: each pass is a fleet pass over all of them (see fleet.ts). */
+  fleet?: { accounts: FleetAccount[]; dbConnections: number };
 }
 
 type Pass = "run" | "snapshot";
@@ -21,7 +25,7 @@ type Pass = "run" | "snapshot";
  * both schedules), nor a pass of another worker or CronJob (the account's advisory lock: the
  * loser skips). Resolves once the signal is aborted and the pass in hand has ended.
  */
-export async function runWorker({ config, databaseUrl, log, signal }: WorkerOptions): Promise<void> {
+export async function runWorker({ config, databaseUrl, log, signal, fleet }: WorkerOptions): Promise<void> {
   cron.setLogger({
     info: (m) => log.debug({ component: "node-cron" }, m),
     warn: (m) => log.warn({ component: "node-cron" }, m),
@@ -38,7 +42,11 @@ export async function runWorker({ config, databaseUrl, log, signal }: WorkerOpti
     }
     const work = (async () => {
       try {
-        if (kind === "run") {
+        if (fleet) {
+          const outcomes = await runFleet({ ...fleet, databaseUrl, log, signal, pass: kind, concurrency: config.concurrency });
+          const count = (status: string) => outcomes.filter((o) => o.status === status).length;
+          log.info({ pass: kind, succeeded: count("succeeded"), failed: count("failed"), skipped: count("skipped") }, "fleet pass ended");
+        } else if (kind === "run") {
           const s = await withRunMetrics(config, "run", log, () => runSync({ config, databaseUrl, log, signal, command: "run" }));
           log.info({ runId: s.runId, inserted: s.inserted, updated: s.updated, unchanged: s.unchanged, deleted: s.deleted }, "sync pass succeeded");
         } else {

@@ -164,6 +164,28 @@ describe("run --all: three accounts, one rejected key, one unset key", () => {
   });
 });
 
+describe("worker with SYNC_ACCOUNTS_FILE", () => {
+  test("runs the fleet on its schedules: every account synced and snapshotted, then SIGTERM stops it (143)", async () => {
+    const sim = await simulatorFor(ledgers(300));
+    const db = await createMigratedDatabase("fleet-worker");
+    try {
+      const worker = cli(["worker"], fleetEnv(db, sim, goodFile, { SYNC_CRON: "*/2 * * * * *", SNAPSHOT_CRON: "*/3 * * * * *" }));
+      await waitFor(async () => {
+        const rows = await query<{ account: string; command: string }>(db.url, "SELECT DISTINCT account, command FROM sync_runs WHERE status = 'succeeded'");
+        return rows.length === 2 * good.length;
+      }, 40_000, "a succeeded run and snapshot pass of every account");
+      worker.child.kill("SIGTERM");
+      const result = await worker.done;
+      expect(result.code).toBe(143);
+      expect((await runs(db.url)).every((r) => r.status !== "running")).toBe(true);
+      await expectEveryAccountEqualsItsLedger(db, sim);
+    } finally {
+      await sim.close();
+      await db.drop();
+    }
+  });
+});
+
 describe("run --all killed mid-fleet", () => {
   let sim: SimulatorHandle;
   let db: TestDatabase;
