@@ -164,6 +164,36 @@ describe("run --all: three accounts, one rejected key, one unset key", () => {
   });
 });
 
+describe("simulate --accounts N", () => {
+  test("serves N ledgers, one per key, and writes an accounts file that run --all syncs", async () => {
+    const file = path.join(dir, "simulated.yaml");
+    const sim = cli(["simulate", "--port", "0", "--rows", "150", "--years", "0.1", "--accounts", "3", "--accounts-file", file], {});
+    const db = await createMigratedDatabase("fleet-simulate");
+    try {
+      await waitFor(() => /SYNC_ACCOUNTS_FILE=/.test(sim.output()), 20_000, "the simulator to listen");
+      const out = sim.output();
+      const url = /GENERECT_API_URL=(\S+)/.exec(out)![1]!;
+      const tokens = Object.fromEntries([...out.matchAll(/(ACCOUNT_\d+_TOKEN)=(\S+)/g)].map((m) => [m[1]!, m[2]!]));
+      expect(Object.keys(tokens)).toEqual(["ACCOUNT_1_TOKEN", "ACCOUNT_2_TOKEN", "ACCOUNT_3_TOKEN"]);
+      expect(new Set(Object.values(tokens)).size).toBe(3);
+      const run = await runCliChecked(["run", "--all"], { DATABASE_URL: db.url, GENERECT_API_URL: url, SYNC_ACCOUNTS_FILE: file, LOG_LEVEL: "warn", ...tokens });
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/^account-1: succeeded .*: 150 rows seen \(150 inserted/m);
+      expect(run.stdout).toMatch(/^account-3: succeeded .*: 150 rows seen \(150 inserted/m);
+      // Three ledgers of their own (seeds 42, 43, 44), not one served three times.
+      const [distinct] = await query<{ n: number }>(db.url, "SELECT count(DISTINCT (id, amount, created_at))::int AS n FROM transactions");
+      expect(distinct!.n).toBeGreaterThan(2 * 150);
+      const forbidden = await runCliChecked(["run", "--all"], { DATABASE_URL: db.url, GENERECT_API_URL: url, SYNC_ACCOUNTS_FILE: file, LOG_LEVEL: "warn", ...tokens, ACCOUNT_2_TOKEN: "not-a-key" });
+      expect(forbidden.code).toBe(1);
+      expect(forbidden.stdout).toMatch(/^account-2: failed .*\[API_FORBIDDEN\]/m);
+    } finally {
+      sim.child.kill("SIGTERM");
+      await sim.done;
+      await db.drop();
+    }
+  });
+});
+
 describe("worker with SYNC_ACCOUNTS_FILE", () => {
   test("runs the fleet on its schedules: every account synced and snapshotted, then SIGTERM stops it (143)", async () => {
     const sim = await simulatorFor(ledgers(300));
