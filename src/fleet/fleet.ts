@@ -5,7 +5,8 @@ import { LockedError, SyncError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { withRunMetrics } from "../metrics/report.js";
 import { type SyncOptions, type SyncSummary, runSnapshot, runSync } from "../sync/run.js";
-import { connectionBudget } from "./budget.js";
+import { LockSession } from "../sync/lock.js";
+import { fleetBudget } from "./budget.js";
 
 export type FleetPass = "run" | "snapshot";
 
@@ -42,18 +43,20 @@ function describe(summary: SyncSummary): string {
 
 /**
  * Syncs every account of the fleet, each as its own run (its lock, its sync_runs row, its
- * watermark), under one budget: one request limiter for all the accounts' API calls, one pool for
- * their database work, and a bounded number of accounts in flight (see budget.ts). An account
+ * watermark), under one budget: one request limiter for all the accounts' API calls, one
+ * connection for all their locks, one pool for their database work, and a bounded number of
+ * accounts in flight (see budget.ts). An account
  * that fails is recorded and reported; the others go on. Resolves with one outcome per account,
  * in the file's order.
  */
 export async function runFleet(options: FleetOptions): Promise<AccountOutcome[]> {
   const { accounts, log, signal } = options;
-  const budget = connectionBudget(options.dbConnections, accounts.length);
+  const budget = fleetBudget(options.dbConnections, options.concurrency, accounts.length);
   // p-limit serves its queue in order: an account walking a large backfill queues at most its own
   // SYNC_CONCURRENCY pages at a time, so the accounts beside it get a slot every round.
   const requestSlot = pLimit(options.concurrency);
   const pool = createPool(options.databaseUrl, budget.pool);
+  const locks = new LockSession(options.databaseUrl);
   log.info({ accounts: accounts.length, accountsInFlight: budget.accountsInFlight, pool: budget.pool, concurrency: options.concurrency }, "fleet started");
   const outcomes: AccountOutcome[] = new Array(accounts.length);
   let next = 0;
@@ -64,7 +67,7 @@ export async function runFleet(options: FleetOptions): Promise<AccountOutcome[]>
     if (signal?.aborted) return { account: name, status: "interrupted", detail: "not started: the fleet was stopped" };
     const accountLog = log.child({ account: name });
     const sync: SyncOptions = {
-      config: account.config, databaseUrl: options.databaseUrl, log: accountLog, signal, pool, requestSlot,
+      config: account.config, databaseUrl: options.databaseUrl, log: accountLog, signal, pool, locks, requestSlot,
       command: options.pass, clientOptions: options.clientOptions,
     };
     try {
@@ -96,6 +99,7 @@ export async function runFleet(options: FleetOptions): Promise<AccountOutcome[]>
   try {
     await Promise.all(Array.from({ length: budget.accountsInFlight }, lane));
   } finally {
+    await locks.close();
     await pool.end().catch(() => {});
   }
   return outcomes;
