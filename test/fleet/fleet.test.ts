@@ -245,6 +245,28 @@ describe("run --all killed mid-fleet", () => {
     const killed = (await runs(db.url)).filter((r) => r.status === "interrupted");
     expect(killed.length).toBeGreaterThanOrEqual(1);
   });
+
+  test("the one connection holding every account's lock is terminated mid-fleet: each account takes its lock again, all succeed and converge", async () => {
+    const fresh = await createMigratedDatabase("fleet-lock-loss");
+    try {
+      const run = cli(["run", "--all"], fleetEnv(fresh, sim, goodFile, { SYNC_WINDOW: "1d", LOG_LEVEL: "info" }));
+      let exited = false;
+      void run.done.then(() => (exited = true));
+      await waitFor(async () => exited || (await query<{ n: number }>(fresh.url, "SELECT count(*)::int AS n FROM sync_state"))[0]!.n >= 1, 60_000, "a committed window");
+      const terminated = await query<{ pid: number }>(
+        fresh.url,
+        "SELECT pg_terminate_backend(pid) AS done, pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'generect-sync lock'",
+      );
+      expect({ exited, terminated: terminated.length }).toEqual({ exited: false, terminated: 1 });
+      const result = await run.done;
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/^fleet: 3 succeeded, 0 failed/m);
+      await expectEveryAccountEqualsItsLedger(fresh, sim);
+      expect((await runs(fresh.url)).map((r) => r.status)).toEqual(["succeeded", "succeeded", "succeeded"]);
+    } finally {
+      await fresh.drop();
+    }
+  });
 });
 
 describe("shards", () => {
