@@ -90,6 +90,9 @@ export const configVariables = [
   ["SNAPSHOT_RESTATE_DAYS", `days re-read before the last captured day (default ${defaults.restateDays})`],
   ["SYNC_CRON", `worker: sync schedule in SYNC_TIMEZONE (default "${defaults.syncCron}")`],
   ["SNAPSHOT_CRON", `worker: snapshot schedule in SYNC_TIMEZONE (default "${defaults.snapshotCron}")`],
+  ["SYNC_ACCOUNTS_FILE", "--all: YAML file of the fleet's accounts (name, token_env, overrides)"],
+  ["SYNC_DB_CONNECTIONS", "--all: database connections of the whole process (default 12, 2-1000)"],
+  ["SYNC_SHARDS", "--all: N shards; the shard is JOB_COMPLETION_INDEX (an Indexed Job)"],
   ["PUSHGATEWAY_URL", "push each run's metrics to this Prometheus Pushgateway (default: off)"],
   ["LOG_LEVEL", `${logLevels.join(", ")} (default info)`],
 ] as const;
