@@ -3,6 +3,7 @@ import type { FleetAccount } from "../config/accounts.js";
 import { createPool } from "../db/pool.js";
 import { LockedError, SyncError } from "../errors.js";
 import type { Logger } from "../log.js";
+import type { LiveMetrics } from "../metrics/live.js";
 import { withRunMetrics } from "../metrics/report.js";
 import { type SyncOptions, type SyncSummary, runSnapshot, runSync } from "../sync/run.js";
 import { LockSession } from "../sync/lock.js";
@@ -22,6 +23,8 @@ export interface FleetOptions {
   dbConnections: number;
   /** For tests: faster retries. */
   clientOptions?: SyncOptions["clientOptions"];
+  /** The worker's live /metrics: each account's run is recorded under its own label. */
+  metrics?: LiveMetrics;
   /** Called as each account ends (the CLI prints a line, the worker logs it). */
   onOutcome?: (outcome: AccountOutcome) => void;
 }
@@ -72,10 +75,10 @@ export async function runFleet(options: FleetOptions): Promise<AccountOutcome[]>
     };
     try {
       if (options.pass === "snapshot") {
-        const result = await withRunMetrics(account.config, "snapshot", accountLog, () => runSnapshot(sync));
+        const result = await withRunMetrics(account.config, "snapshot", accountLog, () => runSnapshot(sync), options.metrics);
         return { account: name, status: "succeeded", runId: result.runId, detail: `${result.rows} spent-credit value(s) written, ${result.apiRequests} API requests` };
       }
-      const summary = await withRunMetrics(account.config, "run", accountLog, () => runSync(sync));
+      const summary = await withRunMetrics(account.config, "run", accountLog, () => runSync(sync), options.metrics);
       return { account: name, status: "succeeded", runId: summary.runId, detail: describe(summary), summary };
     } catch (error) {
       if (error instanceof LockedError) return { account: name, status: "skipped", code: error.code, detail: error.message };

@@ -83,12 +83,13 @@ ALTER TABLE "transactions" ALTER COLUMN "version_id" SET NOT NULL;
 
 DROP TABLE "transaction_versions";
 
--- Indexes: the key and (account, created_at) serve the sync and every per-account range.
--- created_at, status and (balance_type, created_at) alone cost a third of the bytes per row and
--- served only whole-ledger scans, which the daily aggregates answer.
+-- Indexes: the key and (account, created_at) serve the sync and every per-account range, and
+-- (account, balance_type, created_at) a balance type's latest row before an instant (statements,
+-- closing balances). created_at and status alone served only whole-ledger scans across accounts.
 DROP INDEX "transactions_created_at_idx";
 DROP INDEX "transactions_status_idx";
 DROP INDEX "transactions_balance_type_created_at_idx";
+CREATE INDEX "transactions_account_balance_type_created_at_idx" ON "transactions"("account", "balance_type", "created_at");
 
 CREATE INDEX "transaction_history_run_id_idx" ON "transaction_history"("run_id");
 ALTER TABLE "transaction_history" ADD CONSTRAINT "transaction_history_run_id_fkey" FOREIGN KEY ("run_id") REFERENCES "sync_runs"("id") ON DELETE RESTRICT ON UPDATE CASCADE;

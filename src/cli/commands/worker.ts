@@ -16,6 +16,11 @@ With SYNC_ACCOUNTS_FILE set, each pass runs every account of the file (as \`run 
 SYNC_CONCURRENCY / SYNC_DB_CONNECTIONS budget; --shard I/N or JOB_COMPLETION_INDEX with SYNC_SHARDS
 to take a share); the schedules are the environment's, in SYNC_TIMEZONE.
 
+With WORKER_HTTP_PORT set it serves, for Kubernetes probes and Prometheus:
+  GET /healthz   200 while the process answers (liveness)
+  GET /readyz    200 when the database is reachable and migrated, else 503 with the reason (2 s bound)
+  GET /metrics   the Pushgateway's series labelled by account and command, plus process metrics
+
 Environment:
 ${configVariables.map(([name, text]) => `  ${name.padEnd(22)} ${text}`).join("\n")}`,
   async run(argv, io) {
