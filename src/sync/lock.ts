@@ -117,7 +117,10 @@ export class LockSession {
       reassert: async () => {
         let now = await this.current();
         if (now.generation === held && !(await now.client.query("SELECT 1").then(() => true, () => false))) {
-          this.session = undefined; // broken without an event yet: reconnect
+          // Broken without an event yet: reconnect, unless another account already has. The old
+          // client stays referenced so current() ends it: left open, it would keep holding the
+          // locks taken on it, and every account's reassert on the new one would fail.
+          if (this.session?.client === now.client) this.session = { ...this.session, alive: () => false };
           now = await this.current();
         }
         if (now.generation === held) return;
