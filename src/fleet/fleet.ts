@@ -85,7 +85,8 @@ export async function runFleet(options: FleetOptions): Promise<AccountOutcome[]>
       const code = error instanceof SyncError ? error.code : ((error as { code?: string }).code ?? "UNEXPECTED");
       const interrupted = signal?.aborted === true;
       // The message was scrubbed of the account's token by the run (run.ts) before it left it.
-      return { account: name, status: interrupted ? "interrupted" : "failed", code, detail: (error as Error).message };
+      const runId = (error as { runId?: string }).runId;
+      return { account: name, status: interrupted ? "interrupted" : "failed", runId, code, detail: (error as Error).message };
     }
   };
 

@@ -157,6 +157,8 @@ async function withRun<T>(options: SyncOptions, command: string, body: (run: Run
       }).catch((finishError: unknown) =>
         log.error({ runId, err: scrubSecrets((finishError as Error).message, [token]) }, "could not record the run's end: the next run marks it interrupted"),
       );
+      // A fleet's summary names the failed run's row (fleet.ts).
+      if (error instanceof Error && !("runId" in error)) Object.assign(error, { runId });
     }
     throw error;
   } finally {

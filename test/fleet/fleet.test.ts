@@ -269,6 +269,55 @@ describe("run --all killed mid-fleet", () => {
   });
 });
 
+describe("isolation and fairness", () => {
+  test("an API outage for one account (503 on its key only) fails that account alone; the others complete", async () => {
+    const sim = await simulatorFor(ledgers(200));
+    sim.faults.intercept = ({ headers }) => (headers.authorization === `Token ${keys.globex}` ? { status: 503, body: '{"detail":"Service temporarily unavailable."}' } : undefined);
+    const db = await createMigratedDatabase("fleet-outage");
+    try {
+      const result = await runCliChecked(["run", "--all"], fleetEnv(db, sim, goodFile, { GENERECT_RETRIES: "1" }));
+      expect(result.code).toBe(1);
+      expect(result.stdout).toMatch(/^globex: failed \(run #\d+\) \[API_UNAVAILABLE\]/m);
+      expect(result.stdout).toMatch(/^fleet: 2 succeeded, 1 failed/m);
+      await expectEveryAccountEqualsItsLedger(db, sim, ["acme", "initech"]);
+      const [globex] = await query<{ status: string; error_code: string; n: number }>(db.url, "SELECT status, error_code, (SELECT count(*)::int FROM transactions WHERE account = 'globex') AS n FROM sync_runs WHERE account = 'globex'");
+      expect(globex).toEqual({ status: "failed", error_code: "API_UNAVAILABLE", n: 0 });
+    } finally {
+      await sim.close();
+      await db.drop();
+    }
+  });
+
+  test("a large backfill does not starve small accounts: with SYNC_CONCURRENCY=1 every small account finishes before the large one", async () => {
+    const to = new Date(Date.now() - 60_000);
+    const big = new Ledger(seedTransactions({ seed: 81, rows: 3000, from: new Date(to.getTime() - 60 * day), to }), { seed: 81 });
+    const small = Array.from({ length: 6 }, (_, i) => new Ledger(seedTransactions({ seed: 90 + i, rows: 30, from: new Date(to.getTime() - 5 * day), to }), { seed: 90 + i }));
+    const sim = await startTestSimulator({
+      token: "tok_live_big_0001", ledger: big, faults: { latencyMs: 5 },
+      accounts: Object.fromEntries(small.map((ledger, i) => [`tok_live_small_${i}`, ledger])),
+    });
+    for (const key of ["tok_live_big_0001", ...small.map((_, i) => `tok_live_small_${i}`)]) registerSecret(key);
+    const file = accountsFile("fair.yaml", `accounts:\n  - name: big\n    token_env: BIG_TOKEN\n${small.map((_, i) => `  - name: small-${i}\n    token_env: SMALL_${i}_TOKEN\n`).join("")}`);
+    const db = await createMigratedDatabase("fleet-fair");
+    try {
+      const result = await runCliChecked(["run", "--all"], {
+        DATABASE_URL: db.url, GENERECT_API_URL: sim.url, SYNC_ACCOUNTS_FILE: file, SYNC_CONCURRENCY: "1", SYNC_DB_CONNECTIONS: "3",
+        SYNC_WINDOW: "1d", SYNC_WINDOW_ROWS: "0", LOG_LEVEL: "warn", BIG_TOKEN: "tok_live_big_0001",
+        ...Object.fromEntries(small.map((_, i) => [`SMALL_${i}_TOKEN`, `tok_live_small_${i}`])),
+      });
+      expect(result.code).toBe(0);
+      const finished = await query<{ account: string; finished_at: Date }>(db.url, "SELECT account, finished_at FROM sync_runs ORDER BY finished_at");
+      expect(finished.map((r) => r.account).at(-1)).toBe("big");
+      expect(finished).toHaveLength(7);
+      await expectDatabaseEqualsLedger(db.url, { ...sim, ledger: big }, "big");
+      for (const [i, ledger] of small.entries()) await expectDatabaseEqualsLedger(db.url, { ...sim, ledger }, `small-${i}`);
+    } finally {
+      await sim.close();
+      await db.drop();
+    }
+  });
+});
+
 describe("shards", () => {
   test("0/2 and 1/2 together take every account exactly once, by a stable hash of the name", () => {
     const names = Array.from({ length: 200 }, (_, i) => `client-${i}`);
