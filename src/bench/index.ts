@@ -42,6 +42,14 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(args.json ? `${JSON.stringify({ startup: cases }, null, 2)}\n` : `${formatStartup(cases, args.startupRuns)}\n`);
       return 0;
     }
+    if (args.fleet) {
+      const { runFleetBench, formatFleetReport } = await import("./fleet.js");
+      const server = await startBenchServer(process.env.DATABASE_URL?.trim() || undefined, say);
+      say(`database: ${server.description}`);
+      const report = await runFleetBench(args, server, say);
+      process.stdout.write(args.json ? `${JSON.stringify({ fleet: report }, null, 2)}\n` : `${formatFleetReport(report)}\n`);
+      return report.incremental.failed === 0 ? 0 : 1;
+    }
     say(`seeding ${args.rows} transactions, simulator ${args.simulator === "inline" ? "in this process" : "in a child process"}`);
     const began = performance.now();
     const options = { rows: args.rows, seed: args.seed, latencyMs: args.latencyMs };

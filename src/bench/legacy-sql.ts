@@ -8,6 +8,7 @@ import type { WritePath } from "../sync/sql.js";
 /** The migrations that build the old shape these statements write. */
 export const legacyMigrations = [
   "20261122000000_init", "20261122010000_snapshots_reconciliation_bi", "20261127010000_tolerant_ingestion", "20261127020000_walk_count_mismatches",
+  // Not the ledger's shape: today's run bookkeeping (startRun records the version) runs on both write paths.
   "20261127030000_run_version",
 ];
 
