@@ -186,3 +186,63 @@ export const unlockSql = `SELECT pg_advisory_unlock(${lockKey}, hashtext($1))`;
 export const runningRunSql = `
 SELECT id::text, started_at, host, pid FROM sync_runs
 WHERE account = $1 AND status = 'running' ORDER BY id DESC LIMIT 1`;
+
+/**
+ * The rollup measures of a set of transactions (shared with the migration that built ledger_rollups).
+ * A bucket is 15 minutes of UTC: every IANA offset is a multiple of it, so local days are whole buckets.
+ */
+const rollupMeasures = `
+  COALESCE(sum(amount) FILTER (WHERE deleted_at IS NULL AND amount < 0), 0) AS charges,
+  count(*) FILTER (WHERE deleted_at IS NULL AND amount < 0) AS charge_count,
+  COALESCE(sum(amount) FILTER (WHERE deleted_at IS NULL AND amount > 0 AND NOT COALESCE(description ILIKE '%refund%', false)), 0) AS top_ups,
+  count(*) FILTER (WHERE deleted_at IS NULL AND amount > 0 AND NOT COALESCE(description ILIKE '%refund%', false)) AS top_up_count,
+  COALESCE(sum(amount) FILTER (WHERE deleted_at IS NULL AND amount > 0 AND description ILIKE '%refund%'), 0) AS refunds,
+  count(*) FILTER (WHERE deleted_at IS NULL AND amount > 0 AND description ILIKE '%refund%') AS refund_count,
+  count(*) FILTER (WHERE deleted_at IS NULL) AS live_rows,
+  count(*) FILTER (WHERE deleted_at IS NOT NULL) AS deleted_rows,
+  max(created_at) FILTER (WHERE deleted_at IS NULL) AS closing_at,
+  (array_agg(id ORDER BY created_at DESC, id DESC) FILTER (WHERE deleted_at IS NULL))[1] AS closing_id,
+  (array_agg(after_balance ORDER BY created_at DESC, id DESC) FILTER (WHERE deleted_at IS NULL))[1] AS closing_balance`;
+
+export const bucketOf = (column: string) => `date_bin('15 minutes', ${column}, timestamptz '2000-01-01 00:00:00+00')`;
+
+/**
+ * Recomputes ledger_rollups over disjoint, bucket-aligned ranges from transactions (the (account,
+ * created_at) index), in the caller's transaction: buckets that now hold rows are upserted (rewritten
+ * only when a figure changed), buckets that no longer do are removed.
+ * $1 account, $2 range starts, $3 range ends (timestamptz[], aligned to 15 minutes, disjoint).
+ */
+export const refreshRollupsSql = `
+WITH ranges AS (SELECT * FROM unnest($2::timestamptz[], $3::timestamptz[]) AS r(lo, hi)),
+fresh AS (
+  SELECT t.account, ${bucketOf("t.created_at")} AS bucket, t.balance_type, t.status, ${rollupMeasures}
+  FROM ranges r JOIN transactions t ON t.account = $1 AND t.created_at >= r.lo AND t.created_at < r.hi
+  GROUP BY 1, 2, 3, 4
+),
+gone AS (
+  DELETE FROM ledger_rollups l USING ranges r
+  WHERE l.account = $1 AND l.bucket >= r.lo AND l.bucket < r.hi
+    AND NOT EXISTS (SELECT 1 FROM fresh f WHERE f.bucket = l.bucket AND f.balance_type = l.balance_type AND f.status = l.status)
+  RETURNING 1
+),
+written AS (
+  INSERT INTO ledger_rollups AS l SELECT * FROM fresh
+  ON CONFLICT (account, bucket, balance_type, status) DO UPDATE SET
+    charges = excluded.charges, charge_count = excluded.charge_count, top_ups = excluded.top_ups, top_up_count = excluded.top_up_count,
+    refunds = excluded.refunds, refund_count = excluded.refund_count, live_rows = excluded.live_rows, deleted_rows = excluded.deleted_rows,
+    closing_at = excluded.closing_at, closing_id = excluded.closing_id, closing_balance = excluded.closing_balance
+  WHERE (l.charges, l.charge_count, l.top_ups, l.top_up_count, l.refunds, l.refund_count, l.live_rows, l.deleted_rows, l.closing_at, l.closing_id, l.closing_balance)
+    IS DISTINCT FROM (excluded.charges, excluded.charge_count, excluded.top_ups, excluded.top_up_count, excluded.refunds, excluded.refund_count,
+                      excluded.live_rows, excluded.deleted_rows, excluded.closing_at, excluded.closing_id, excluded.closing_balance)
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM written)::int AS written, (SELECT count(*) FROM gone)::int AS removed`;
+
+/**
+ * The buckets (as microseconds since the epoch) rows of a batch leave when it is written: rows held under another account or outside
+ * the window [$3, $4) (their created_at moved). Read before the batch's upsert.
+ * $1 ids, $2 account, $3 window from, $4 window to.
+ */
+export const movedBucketsSql = `
+SELECT DISTINCT account, (extract(epoch FROM ${bucketOf("created_at")}) * 1000000)::bigint::text AS bucket FROM transactions
+WHERE id = ANY($1::uuid[]) AND (account <> $2 OR created_at < $3 OR created_at >= $4)`;

@@ -9,6 +9,7 @@ import { type Window, defaultMaxRowsPerWindow, splitWindow } from "./plan.js";
 import { addWindowCountsSql, advanceWatermarkSql, markDeletedSql, windowHeldSql } from "./sql.js";
 import type { PrefetchedWalk } from "./prefetch.js";
 import { quarantineRows, resolveQuarantined } from "./quarantine.js";
+import { MovedBuckets, refreshRollups } from "./rollups.js";
 import { type WalkOptions, type WalkResult, walkWindow } from "./walk.js";
 
 export const transactionsStream = "transactions";
@@ -56,7 +57,7 @@ export type WindowOutcome =
 /**
  * One window, one database transaction: every page is written as it arrives, the window is
  * checked (every row inside it, distinct ids == count before and after), rows the API no longer
- * lists are marked deleted, and the watermark moves to the window's end before COMMIT.
+ * lists are marked deleted, the rollups of the buckets it changed are recomputed, and the watermark moves to the window's end before COMMIT.
  * Any failure rolls the whole window back, so the watermark never runs ahead of the data.
  */
 export async function syncWindow(context: WindowContext, window: Window, prefetched?: PrefetchedWalk): Promise<WindowOutcome> {
@@ -115,8 +116,9 @@ async function walkAndCommit(context: WindowContext, window: Window, prefetched:
     const { held } = (await db.query<{ held: boolean }>(windowHeldSql, [context.account, from, to])).rows[0]!;
     let fresh = !held; // a backfill: nothing to compare against until this window's first walk wrote it
     const totals = { inserted: 0, updated: 0, unchanged: 0, pages: 0, rows: 0 };
+    const moved = new MovedBuckets();
     const sink = async (rows: Parameters<typeof loadPage>[1], pages: number) => {
-      const counts = await loadPage(db, rows, context, fresh);
+      const counts = await loadPage(db, rows, context, fresh, (ids) => moved.record(db, ids, context.account, window));
       totals.inserted += counts.inserted;
       totals.updated += counts.updated;
       totals.unchanged += counts.unchanged;
@@ -154,6 +156,7 @@ async function walkAndCommit(context: WindowContext, window: Window, prefetched:
       const deleted = result.unidentified > 0
         ? { rows: [{ deleted: 0 }] }
         : await db.query<{ deleted: number }>(markDeletedSql, [context.account, from, to, ids, context.seenAt, context.runId]);
+      await refreshRollups(db, context.account, window, moved);
       await quarantineRows(db, context, window, result.rejected);
       await resolveQuarantined(db, context, ids, result.rejected);
       await db.query(advanceWatermarkSql, [context.account, transactionsStream, to, context.runId]);

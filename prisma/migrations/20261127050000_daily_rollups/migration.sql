@@ -1,0 +1,192 @@
+-- Storage v2, item 3 (issue #15): aggregates maintained with the data. No semicolon may appear
+-- inside a string or comment here: the migration runner splits scripts on semicolons.
+
+-- One row per account, 15-minute UTC bucket, balance type and status. Every modern IANA offset is a
+-- whole number of 15 minutes (+05:30 and +05:45 included), so every local day in every zone is a
+-- whole number of buckets: a local-day figure summed from buckets is exact, never apportioned.
+-- The sync recomputes the buckets a window touched (its range, and the old bucket of a row that
+-- moved) from transactions in the window's own database transaction.
+CREATE TABLE "ledger_rollups" (
+    "account" TEXT NOT NULL,
+    "bucket" TIMESTAMPTZ(6) NOT NULL,
+    "balance_type" TEXT NOT NULL,
+    "status" TEXT NOT NULL,
+    "charges" DECIMAL NOT NULL DEFAULT 0,
+    "charge_count" INTEGER NOT NULL DEFAULT 0,
+    "top_ups" DECIMAL NOT NULL DEFAULT 0,
+    "top_up_count" INTEGER NOT NULL DEFAULT 0,
+    "refunds" DECIMAL NOT NULL DEFAULT 0,
+    "refund_count" INTEGER NOT NULL DEFAULT 0,
+    "live_rows" INTEGER NOT NULL DEFAULT 0,
+    "deleted_rows" INTEGER NOT NULL DEFAULT 0,
+    "closing_at" TIMESTAMPTZ(6),
+    "closing_id" UUID,
+    "closing_balance" DECIMAL,
+
+    CONSTRAINT "ledger_rollups_pkey" PRIMARY KEY ("account", "bucket", "balance_type", "status")
+);
+
+-- The same aggregate the sync runs per window (src/sync/sql.ts refreshRollupsSql), over everything held.
+INSERT INTO "ledger_rollups"
+SELECT account, date_bin('15 minutes', created_at, timestamptz '2000-01-01 00:00:00+00'), balance_type, status,
+       COALESCE(sum(amount) FILTER (WHERE deleted_at IS NULL AND amount < 0), 0),
+       count(*) FILTER (WHERE deleted_at IS NULL AND amount < 0),
+       COALESCE(sum(amount) FILTER (WHERE deleted_at IS NULL AND amount > 0 AND NOT COALESCE(description ILIKE '%refund%', false)), 0),
+       count(*) FILTER (WHERE deleted_at IS NULL AND amount > 0 AND NOT COALESCE(description ILIKE '%refund%', false)),
+       COALESCE(sum(amount) FILTER (WHERE deleted_at IS NULL AND amount > 0 AND description ILIKE '%refund%'), 0),
+       count(*) FILTER (WHERE deleted_at IS NULL AND amount > 0 AND description ILIKE '%refund%'),
+       count(*) FILTER (WHERE deleted_at IS NULL),
+       count(*) FILTER (WHERE deleted_at IS NOT NULL),
+       max(created_at) FILTER (WHERE deleted_at IS NULL),
+       (array_agg(id ORDER BY created_at DESC, id DESC) FILTER (WHERE deleted_at IS NULL))[1],
+       (array_agg(after_balance ORDER BY created_at DESC, id DESC) FILTER (WHERE deleted_at IS NULL))[1]
+FROM "transactions"
+GROUP BY 1, 2, 3, 4;
+
+-- Money in counts here without reading the ledger: "top-ups and refunds this year".
+CREATE INDEX "transactions_money_in_idx" ON "transactions"("account", "created_at") WHERE "amount" > 0 AND "deleted_at" IS NULL;
+
+-- Buckets summed into local days of any IANA timezone: the building block of every daily view.
+-- A bucket belongs to the local day its start falls in, exact because buckets never straddle a local midnight.
+CREATE FUNCTION "ledger_days"(zone text) RETURNS TABLE (
+    account text, day date, balance_type text, status text,
+    charges numeric, charge_count bigint, top_ups numeric, top_up_count bigint, refunds numeric, refund_count bigint,
+    live_rows bigint, deleted_rows bigint, closing_at timestamptz, closing_balance numeric)
+LANGUAGE sql STABLE AS $fn$
+  SELECT account, (bucket AT TIME ZONE zone)::date, balance_type, status,
+         sum(charges), sum(charge_count), sum(top_ups), sum(top_up_count), sum(refunds), sum(refund_count),
+         sum(live_rows), sum(deleted_rows), max(closing_at),
+         (array_agg(closing_balance ORDER BY closing_at DESC, closing_id DESC) FILTER (WHERE closing_at IS NOT NULL))[1]
+  FROM "ledger_rollups"
+  GROUP BY 1, 2, 3, 4
+$fn$;
+
+CREATE VIEW "daily_ledger_rollups" AS SELECT * FROM "ledger_days"('UTC');
+
+DROP VIEW "daily_spend_by_balance_type";
+CREATE VIEW "daily_spend_by_balance_type" AS
+SELECT account, (bucket AT TIME ZONE 'UTC')::date AS day, balance_type,
+       -sum(charges) AS credits_spent, sum(charge_count) AS charges
+FROM "ledger_rollups"
+WHERE status = 'success' AND charge_count > 0
+GROUP BY 1, 2, 3;
+
+-- Every UTC day from the balance type's first transaction to the last day the mirror holds (the
+-- watermark's, or the last transaction's if later) has a closing balance: a day without a
+-- transaction keeps the previous day's.
+DROP VIEW "daily_closing_balance";
+CREATE VIEW "daily_closing_balance" AS
+WITH days_with_rows AS (
+  SELECT account, balance_type, (bucket AT TIME ZONE 'UTC')::date AS day,
+         (array_agg(closing_balance ORDER BY closing_at DESC, closing_id DESC))[1] AS closing_balance
+  FROM "ledger_rollups" WHERE closing_at IS NOT NULL
+  GROUP BY 1, 2, 3
+),
+spans AS (
+  SELECT d.account, d.balance_type, min(d.day) AS first_day,
+         GREATEST(max(d.day), max((w.watermark - interval '1 microsecond') AT TIME ZONE 'UTC')::date) AS last_day
+  FROM days_with_rows d
+  LEFT JOIN "sync_state" w ON w.account = d.account AND w.stream = 'transactions'
+  GROUP BY 1, 2
+),
+calendar AS (
+  SELECT s.account, s.balance_type, g::date AS day
+  FROM spans s, generate_series(s.first_day, s.last_day, interval '1 day') g
+),
+filled AS (
+  SELECT c.account, c.balance_type, c.day, d.day IS NOT NULL AS had_rows, d.closing_balance,
+         count(d.day) OVER (PARTITION BY c.account, c.balance_type ORDER BY c.day) AS run
+  FROM calendar c LEFT JOIN days_with_rows d USING (account, balance_type, day)
+)
+SELECT account, balance_type, day,
+       first_value(closing_balance) OVER (PARTITION BY account, balance_type, run ORDER BY day) AS closing_balance,
+       had_rows
+FROM filled;
+
+-- The ledger side sums the buckets of each captured local day: exact in any zone (see ledger_rollups).
+DROP VIEW "credit_reconciliation_daily";
+CREATE VIEW "credit_reconciliation_daily" AS
+WITH covered AS (
+  SELECT DISTINCT c.account, c.timezone, d::date AS day
+  FROM "spent_credit_captures" c, generate_series(c.start_day, c.end_day, interval '1 day') d
+),
+api AS (
+  SELECT account, timezone, day, sum(credits) AS api_spent
+  FROM "spent_credits_daily" GROUP BY account, timezone, day
+),
+zones AS (
+  SELECT DISTINCT account, timezone FROM "spent_credit_captures"
+),
+ledger AS (
+  SELECT z.account, z.timezone, (r.bucket AT TIME ZONE z.timezone)::date AS day,
+         sum(r.charges) AS ledger_spent, sum(r.charge_count) AS charges
+  FROM zones z JOIN "ledger_rollups" r ON r.account = z.account
+  WHERE r.status = 'success' AND r.charge_count > 0
+  GROUP BY 1, 2, 3
+),
+watermarks AS (
+  SELECT account, watermark FROM "sync_state" WHERE stream = 'transactions'
+)
+SELECT c.account, c.timezone, c.day,
+       COALESCE(a.api_spent, 0) AS api_spent,
+       COALESCE(l.ledger_spent, 0) AS ledger_spent,
+       COALESCE(a.api_spent, 0) - COALESCE(l.ledger_spent, 0) AS difference,
+       COALESCE(l.charges, 0) AS ledger_charges,
+       w.watermark IS NOT NULL AND ((c.day + 1)::timestamp AT TIME ZONE c.timezone) <= w.watermark AS ledger_complete
+FROM covered c
+LEFT JOIN api a USING (account, timezone, day)
+LEFT JOIN ledger l USING (account, timezone, day)
+LEFT JOIN watermarks w USING (account);
+
+COMMENT ON TABLE "ledger_rollups" IS 'Aggregates of transactions per account, 15-minute UTC bucket, balance type and status, recomputed in the same database transaction as every window the sync commits (moved and deleted rows included), so they always agree with transactions. Sum buckets into local days with ledger_days(zone): exact in every IANA zone, whose offsets are all multiples of 15 minutes.';
+COMMENT ON COLUMN "ledger_rollups"."account" IS 'Account label (SYNC_ACCOUNT).';
+COMMENT ON COLUMN "ledger_rollups"."bucket" IS 'Start of the 15-minute UTC bucket (created_at in [bucket, bucket + 15 minutes)).';
+COMMENT ON COLUMN "ledger_rollups"."balance_type" IS 'Which balance the transactions moved (platform, leads_by_icp, ...).';
+COMMENT ON COLUMN "ledger_rollups"."status" IS 'pending, success or error (as in transactions).';
+COMMENT ON COLUMN "ledger_rollups"."charges" IS 'Sum of amount of the live charges (amount < 0), negative, exact.';
+COMMENT ON COLUMN "ledger_rollups"."charge_count" IS 'Number of live charges (amount < 0).';
+COMMENT ON COLUMN "ledger_rollups"."top_ups" IS 'Sum of amount of live positive rows whose description does not mention a refund (top_ups_and_refunds kind top_up).';
+COMMENT ON COLUMN "ledger_rollups"."top_up_count" IS 'Number of those top-ups.';
+COMMENT ON COLUMN "ledger_rollups"."refunds" IS 'Sum of amount of live positive rows whose description mentions a refund (kind refund).';
+COMMENT ON COLUMN "ledger_rollups"."refund_count" IS 'Number of those refunds.';
+COMMENT ON COLUMN "ledger_rollups"."live_rows" IS 'Live transactions (deleted_at IS NULL), amount 0 included.';
+COMMENT ON COLUMN "ledger_rollups"."deleted_rows" IS 'Transactions the API stopped listing (deleted_at set), counted in no other column.';
+COMMENT ON COLUMN "ledger_rollups"."closing_at" IS 'created_at of the bucket''s last live transaction (null when every row is deleted).';
+COMMENT ON COLUMN "ledger_rollups"."closing_id" IS 'Its id: ties on created_at are broken by the greater id, as daily_closing_balance does.';
+COMMENT ON COLUMN "ledger_rollups"."closing_balance" IS 'Its after_balance: the balance of this balance type at the end of the bucket, for rows of this status.';
+COMMENT ON VIEW "daily_ledger_rollups" IS 'ledger_rollups summed per UTC day (ledger_days(''UTC'')). For local days call ledger_days(''Asia/Kolkata'') and so on.';
+COMMENT ON VIEW "daily_spend_by_balance_type" IS 'Credits spent per UTC day and balance type (success charges, positive numbers), from ledger_rollups.';
+COMMENT ON VIEW "daily_closing_balance" IS 'Balance per balance type at the end of every UTC day from its first transaction to the last day the mirror holds, from ledger_rollups. A day without a transaction keeps the previous closing balance.';
+COMMENT ON COLUMN "daily_closing_balance"."closing_balance" IS 'after_balance of the last live transaction on or before the day.';
+COMMENT ON COLUMN "daily_closing_balance"."had_rows" IS 'Whether the day had a live transaction of this balance type.';
+COMMENT ON COLUMN "daily_closing_balance"."account" IS 'Account label (SYNC_ACCOUNT).';
+COMMENT ON COLUMN "daily_closing_balance"."balance_type" IS 'Which balance the transaction moved (platform, leads_by_icp, ...).';
+COMMENT ON COLUMN "daily_closing_balance"."day" IS 'UTC day.';
+COMMENT ON COLUMN "daily_spend_by_balance_type"."credits_spent" IS 'Credits spent (positive, exact).';
+COMMENT ON COLUMN "daily_spend_by_balance_type"."charges" IS 'Number of charges.';
+COMMENT ON COLUMN "daily_spend_by_balance_type"."account" IS 'Account label (SYNC_ACCOUNT).';
+COMMENT ON COLUMN "daily_spend_by_balance_type"."day" IS 'UTC day.';
+COMMENT ON COLUMN "daily_spend_by_balance_type"."balance_type" IS 'Which balance the transaction moved (platform, leads_by_icp, ...).';
+COMMENT ON VIEW "credit_reconciliation_daily" IS 'Generect-reported spend next to the ledger''s spend (success charges, local day in the snapshot timezone, from ledger_rollups) and their difference, for captured days.';
+COMMENT ON COLUMN "credit_reconciliation_daily"."account" IS 'Account label (SYNC_ACCOUNT).';
+COMMENT ON COLUMN "credit_reconciliation_daily"."timezone" IS 'IANA timezone the days are local to.';
+COMMENT ON COLUMN "credit_reconciliation_daily"."day" IS 'Local day in that timezone.';
+COMMENT ON COLUMN "credit_reconciliation_daily"."api_spent" IS 'Spend Generect reported for the day (negative).';
+COMMENT ON COLUMN "credit_reconciliation_daily"."ledger_spent" IS 'Sum of amount of the day''s success charges in transactions (negative).';
+COMMENT ON COLUMN "credit_reconciliation_daily"."difference" IS 'api_spent - ledger_spent, 0 when they agree.';
+COMMENT ON COLUMN "credit_reconciliation_daily"."ledger_charges" IS 'Number of success charges in the ledger that day.';
+COMMENT ON COLUMN "credit_reconciliation_daily"."ledger_complete" IS 'True when the sync watermark is past the end of the day, so the ledger holds the whole day.';
+COMMENT ON COLUMN "daily_ledger_rollups"."account" IS 'Account label (SYNC_ACCOUNT).';
+COMMENT ON COLUMN "daily_ledger_rollups"."day" IS 'UTC day.';
+COMMENT ON COLUMN "daily_ledger_rollups"."balance_type" IS 'Which balance the transactions moved (platform, leads_by_icp, ...).';
+COMMENT ON COLUMN "daily_ledger_rollups"."status" IS 'pending, success or error.';
+COMMENT ON COLUMN "daily_ledger_rollups"."charges" IS 'Sum of amount of the day''s live charges (negative, exact).';
+COMMENT ON COLUMN "daily_ledger_rollups"."charge_count" IS 'Number of live charges.';
+COMMENT ON COLUMN "daily_ledger_rollups"."top_ups" IS 'Sum of the day''s top-ups (positive amounts not mentioning a refund).';
+COMMENT ON COLUMN "daily_ledger_rollups"."top_up_count" IS 'Number of top-ups.';
+COMMENT ON COLUMN "daily_ledger_rollups"."refunds" IS 'Sum of the day''s refunds (positive amounts whose description mentions a refund).';
+COMMENT ON COLUMN "daily_ledger_rollups"."refund_count" IS 'Number of refunds.';
+COMMENT ON COLUMN "daily_ledger_rollups"."live_rows" IS 'Live transactions that day.';
+COMMENT ON COLUMN "daily_ledger_rollups"."deleted_rows" IS 'Transactions of that day the API stopped listing.';
+COMMENT ON COLUMN "daily_ledger_rollups"."closing_at" IS 'created_at of the day''s last live transaction of this balance type and status.';
+COMMENT ON COLUMN "daily_ledger_rollups"."closing_balance" IS 'Its after_balance.';

@@ -1,0 +1,61 @@
+import type pg from "pg";
+import { type Micros, toPgTimestamp } from "../api/time.js";
+import { arrayLiteral } from "../db/array-literal.js";
+import type { Window } from "./plan.js";
+import { movedBucketsSql, refreshRollupsSql } from "./sql.js";
+
+// ledger_rollups is kept equal to an aggregate of transactions by recomputing, at each window's
+// commit and in its transaction, every 15-minute bucket the window may have changed: the buckets
+// of its own range (inserts, updates, deletion marks all lie there) and the old bucket of every row
+// that moved into it from elsewhere. Recomputing rather than adding deltas keeps it exact whatever
+// wrote the rows, and costs one aggregate over rows the window has just written (so in cache).
+
+export const bucketMicros: Micros = 15 * 60 * 1_000_000;
+
+const floorBucket = (t: Micros) => Math.floor(t / bucketMicros) * bucketMicros;
+const ceilBucket = (t: Micros) => Math.ceil(t / bucketMicros) * bucketMicros;
+
+/** Buckets (per account, their start in microseconds) that rows left while the window was written. */
+export class MovedBuckets {
+  private readonly byAccount = new Map<string, Set<string>>();
+
+  /** Reads, before a batch is upserted, where its rows held elsewhere sit now. */
+  async record(db: pg.ClientBase, ids: string[], account: string, window: Window): Promise<void> {
+    if (ids.length === 0) return;
+    const { rows } = await db.query<{ account: string; bucket: string }>(movedBucketsSql, [
+      arrayLiteral(ids), account, toPgTimestamp(window.from), toPgTimestamp(window.to),
+    ]);
+    for (const row of rows) {
+      let set = this.byAccount.get(row.account);
+      if (!set) this.byAccount.set(row.account, (set = new Set()));
+      set.add(row.bucket);
+    }
+  }
+
+  entries(): [string, Set<string>][] {
+    return [...this.byAccount.entries()];
+  }
+}
+
+/** Recomputes the rollups of `window` (widened to whole buckets) and of the buckets rows moved out of. */
+export async function refreshRollups(db: pg.ClientBase, account: string, window: Window, moved?: MovedBuckets): Promise<number> {
+  const lo = floorBucket(window.from);
+  const hi = ceilBucket(window.to);
+  const ranges = new Map<string, { lows: string[]; highs: string[] }>([[account, { lows: [toPgTimestamp(lo)], highs: [toPgTimestamp(hi)] }]]);
+  for (const [owner, buckets] of moved?.entries() ?? []) {
+    for (const bucket of buckets) {
+      const start = Number(bucket);
+      if (owner === account && start >= lo && start < hi) continue; // already in the window's range: ranges stay disjoint
+      let r = ranges.get(owner);
+      if (!r) ranges.set(owner, (r = { lows: [], highs: [] }));
+      r.lows.push(toPgTimestamp(start));
+      r.highs.push(toPgTimestamp(start + bucketMicros));
+    }
+  }
+  let written = 0;
+  for (const [owner, r] of ranges) {
+    const result = await db.query<{ written: number; removed: number }>(refreshRollupsSql, [owner, arrayLiteral(r.lows), arrayLiteral(r.highs)]);
+    written += result.rows[0]!.written + result.rows[0]!.removed;
+  }
+  return written;
+}
