@@ -226,7 +226,7 @@ export async function naive(context: PhaseContext, databaseUrl: string, target: 
           raw: row.raw,
           lastSeenAt: seenAt,
         };
-        await prisma.transaction.upsert({ where: { id: row.id }, create: { id: row.id, ...data, firstSeenAt: seenAt }, update: data });
+        await prisma.transaction.upsert({ where: { account_id: { account: benchAccount, id: row.id } }, create: { id: row.id, ...data, firstSeenAt: seenAt }, update: data });
         rows += 1;
       }
     }

@@ -1,13 +1,15 @@
 import type pg from "pg";
 import type { Transaction } from "../api/schema.js";
 import { arrayLiteral, jsonArrayText, nullableArrayLiteral } from "../db/array-literal.js";
-import { insertNewPageSql, upsertPageSql } from "./sql.js";
+import { type WritePath, writePath } from "./sql.js";
 
 export interface LoadContext {
   account: string;
   runId: string;
   /** One instant for the whole run, so a run's versions share their seen_at. */
   seenAt: Date;
+  /** @default writePath (the previous release's statements only in the bench's comparison) */
+  writePath?: WritePath;
 }
 
 export interface LoadCounts {
@@ -46,14 +48,15 @@ export async function loadPage(
     context.seenAt,
     context.runId,
   ];
+  const sql = context.writePath ?? writePath;
   let inserted = 0;
   if (fresh) {
-    inserted = (await db.query<{ inserted: number }>(insertNewPageSql, parameters)).rows[0]!.inserted;
+    inserted = (await db.query<{ inserted: number }>(sql.insertNewPage, parameters)).rows[0]!.inserted;
     if (inserted === unique.length) return { inserted, updated: 0, unchanged: rows.length - inserted };
   }
   await beforeUpsert?.(unique.map((r) => r.id));
   // Rows inserted just above compare equal here and count as neither inserted nor updated.
-  const result = await db.query<{ inserted: number; updated: number }>(upsertPageSql, parameters);
+  const result = await db.query<{ inserted: number; updated: number }>(sql.upsertPage, parameters);
   const updated = result.rows[0]!.updated;
   inserted += result.rows[0]!.inserted;
   return { inserted, updated, unchanged: rows.length - inserted - updated };

@@ -14,7 +14,7 @@ import { type AccountLock, acquireAccountLock } from "./lock.js";
 import { findOldestTransaction } from "./oldest.js";
 import { WindowQueue, planStart } from "./plan.js";
 import { finishRunOnFreshConnection, markAbandonedRuns, startRun } from "./runs.js";
-import { readWatermarkSql } from "./sql.js";
+import { type WritePath, readWatermarkSql } from "./sql.js";
 import { WalkAhead } from "./prefetch.js";
 import { type WindowContext, type WindowStats, syncWindow, transactionsStream, walkOptionsFor } from "./window.js";
 
@@ -27,6 +27,8 @@ export interface SyncOptions {
   command?: string;
   /** Capture spent-credit snapshots after the transactions pass. @default true */
   snapshots?: boolean;
+  /** For the bench's comparison with the previous release: its statements, into a database of its shape. @default writePath */
+  writePath?: WritePath;
   /** For tests and benchmarks: faster retries and the like. */
   clientOptions?: Partial<ClientOptions>;
   maxRowsPerWindow?: number;
@@ -162,7 +164,7 @@ async function syncTransactions(run: RunContext, summary: SyncSummary): Promise<
   // is in its last round (see prefetch.ts); one limiter keeps the two walks within SYNC_CONCURRENCY
   // requests in flight.
   const context: WindowContext = {
-    pool, client, account: config.account, runId, seenAt: new Date(), concurrency: config.concurrency, signal,
+    pool, client, account: config.account, runId, seenAt: new Date(), writePath: options.writePath, concurrency: config.concurrency, signal,
     pageSize: { value: documentedMaxLimit }, maxRowsPerWindow: options.maxRowsPerWindow, maxWalks: options.maxWalks,
     onPage: (rows: number, pages: number) => options.progress?.page(rows, pages),
     limit: pLimit(config.concurrency),

@@ -6,7 +6,7 @@ import { arrayLiteral } from "../db/array-literal.js";
 import { inTransaction } from "../db/pool.js";
 import { type LoadCounts, loadPage } from "./load.js";
 import { type Window, defaultMaxRowsPerWindow, splitWindow } from "./plan.js";
-import { addWindowCountsSql, advanceWatermarkSql, markDeletedSql, windowHeldSql } from "./sql.js";
+import { type WritePath, addWindowCountsSql, advanceWatermarkSql, windowHeldSql, writePath } from "./sql.js";
 import type { PrefetchedWalk } from "./prefetch.js";
 import { quarantineRows, resolveQuarantined } from "./quarantine.js";
 import { MovedBuckets, refreshRollups } from "./rollups.js";
@@ -20,6 +20,8 @@ export interface WindowContext {
   account: string;
   runId: string;
   seenAt: Date;
+  /** @default writePath */
+  writePath?: WritePath;
   concurrency: number;
   signal?: AbortSignal;
   /** Learned from the server's max_limit on the first page; shared by the run's windows. */
@@ -155,7 +157,7 @@ async function walkAndCommit(context: WindowContext, window: Window, prefetched:
       // proven here until the API sends it readable again.
       const deleted = result.unidentified > 0
         ? { rows: [{ deleted: 0 }] }
-        : await db.query<{ deleted: number }>(markDeletedSql, [context.account, from, to, ids, context.seenAt, context.runId]);
+        : await db.query<{ deleted: number }>((context.writePath ?? writePath).markDeleted, [context.account, from, to, ids, context.seenAt, context.runId]);
       await refreshRollups(db, context.account, window, moved);
       await quarantineRows(db, context, window, result.rejected);
       await resolveQuarantined(db, context, ids, result.rejected);

@@ -174,28 +174,38 @@ export async function countRows(databaseUrl: string, where = "TRUE", params: unk
 }
 
 /**
- * transaction_versions is consistent with transactions: exactly one 'insert' per id, no two
- * consecutive versions of an id alike (same raw and both live or both deleted), every row has
- * versions, and each row's latest version is the row as held.
+ * transaction_versions is consistent with transactions, per (account, id): exactly one 'insert',
+ * no two consecutive versions alike (same raw and both live or both deleted), every row has
+ * versions, and each row's latest version is the row as held. The history underneath is a chain:
+ * each superseded version is valid until the next one of its row begins, never backwards.
  */
 export async function expectVersionsConsistent(databaseUrl: string): Promise<void> {
   const inserts = await query(databaseUrl, `
-    SELECT id::text, count(*) FILTER (WHERE change = 'insert')::int AS inserts
-    FROM transaction_versions GROUP BY id HAVING count(*) FILTER (WHERE change = 'insert') <> 1`);
+    SELECT account, id::text, count(*) FILTER (WHERE change = 'insert')::int AS inserts
+    FROM transaction_versions GROUP BY account, id HAVING count(*) FILTER (WHERE change = 'insert') <> 1`);
   expect(inserts).toEqual([]);
   const repeated = await query(databaseUrl, `
     SELECT id::text, version_id::text FROM (
       SELECT id, version_id, raw, change, lag(raw) OVER w AS prev_raw, lag(change) OVER w AS prev_change
-      FROM transaction_versions WINDOW w AS (PARTITION BY id ORDER BY version_id)
+      FROM transaction_versions WINDOW w AS (PARTITION BY account, id ORDER BY version_id)
     ) v
     WHERE prev_raw IS NOT NULL AND raw = prev_raw AND (change = 'delete') = (prev_change = 'delete')`);
   expect(repeated).toEqual([]);
   const orphans = await query(databaseUrl, `
-    SELECT t.id::text FROM transactions t
-    WHERE NOT EXISTS (SELECT 1 FROM transaction_versions v WHERE v.id = t.id)
-       OR (SELECT v.raw FROM transaction_versions v WHERE v.id = t.id ORDER BY version_id DESC LIMIT 1) IS DISTINCT FROM t.raw
-       OR ((SELECT v.change FROM transaction_versions v WHERE v.id = t.id ORDER BY version_id DESC LIMIT 1) = 'delete') <> (t.deleted_at IS NOT NULL)`);
+    SELECT t.account, t.id::text FROM transactions t
+    WHERE NOT EXISTS (SELECT 1 FROM transaction_versions v WHERE v.account = t.account AND v.id = t.id)
+       OR (SELECT v.raw FROM transaction_versions v WHERE v.account = t.account AND v.id = t.id ORDER BY version_id DESC LIMIT 1) IS DISTINCT FROM t.raw
+       OR ((SELECT v.change FROM transaction_versions v WHERE v.account = t.account AND v.id = t.id ORDER BY version_id DESC LIMIT 1) = 'delete') <> (t.deleted_at IS NOT NULL)`);
   expect(orphans).toEqual([]);
+  const broken = await query(databaseUrl, `
+    SELECT account, id::text, version_id::text FROM (
+      SELECT account, id, version_id, valid_from, valid_to, lead(valid_from) OVER w AS next_from
+      FROM (SELECT account, id, version_id, valid_from, valid_to FROM transaction_history
+            UNION ALL SELECT account, id, version_id, last_seen_at, NULL FROM transactions) v
+      WINDOW w AS (PARTITION BY account, id ORDER BY version_id)
+    ) c
+    WHERE (valid_to IS NULL) <> (next_from IS NULL) OR valid_to <> next_from OR valid_to < valid_from`);
+  expect(broken).toEqual([]);
 }
 
 /** A successful run's counters agree with what the database holds (one run from an empty database). */

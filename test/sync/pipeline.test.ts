@@ -80,18 +80,23 @@ describe("windows in a pipeline", () => {
     expect(held!.n).toBe(expected);
   });
 
-  test("rows the database already holds under another account take the upsert path inside a fresh window", async () => {
+  test("the same API synced under a second account leaves the first account's rows alone: both complete", async () => {
     await syncOnce(db.url, sim, { windowMs: 10 * day, account: "before" });
-    // Every window of the second account is empty for it, but every id exists: inserts find them taken.
+    const before = await watermark(db.url, "before");
+    // Every window of the second account is empty for it although every id exists under the first: a fresh insert each.
     const summary = await syncOnce(db.url, sim, { windowMs: 10 * day, account: "acct" });
-    expect(summary.inserted).toBe(0);
-    expect(summary.updated).toBe(sim.ledger.size);
+    expect(summary).toMatchObject({ inserted: sim.ledger.size, updated: 0, deleted: 0 });
     await expectDatabaseEqualsLedger(db.url, sim, "acct");
-    const [versions] = await query<{ inserts: number; updates: number }>(
+    await expectDatabaseEqualsLedger(db.url, sim, "before");
+    expect(await watermark(db.url, "before")).toBe(before);
+    const versions = await query<{ account: string; inserts: number; others: number }>(
       db.url,
-      `SELECT count(*) FILTER (WHERE change = 'insert')::int AS inserts, count(*) FILTER (WHERE change = 'update' AND account = 'acct')::int AS updates
-       FROM transaction_versions`,
+      `SELECT account, count(*) FILTER (WHERE change = 'insert')::int AS inserts, count(*) FILTER (WHERE change <> 'insert')::int AS others
+       FROM transaction_versions GROUP BY account ORDER BY account`,
     );
-    expect(versions).toEqual({ inserts: sim.ledger.size, updates: sim.ledger.size });
+    expect(versions).toEqual([
+      { account: "acct", inserts: sim.ledger.size, others: 0 },
+      { account: "before", inserts: sim.ledger.size, others: 0 },
+    ]);
   });
 });

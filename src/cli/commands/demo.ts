@@ -19,7 +19,7 @@ import { describeSnapshots } from "./snapshot.js";
 const demoAccount = "demo";
 
 const clearDemoSql = [
-  `DELETE FROM transaction_versions WHERE account = $1`,
+  `DELETE FROM transaction_history WHERE account = $1`,
   `DELETE FROM spent_credit_snapshots WHERE account = $1`,
   `DELETE FROM spent_credit_captures WHERE account = $1`,
   `DELETE FROM transactions WHERE account = $1`,
