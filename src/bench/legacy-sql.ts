@@ -107,4 +107,4 @@ versions AS (
 )
 SELECT count(*)::int AS deleted FROM gone`;
 
-export const legacyWritePath: WritePath = { insertNewPage: insertNewPageSql, upsertPage: upsertPageSql, markDeleted: markDeletedSql };
+export const legacyWritePath: WritePath = { insertNewPage: insertNewPageSql, upsertPage: upsertPageSql, markDeleted: markDeletedSql, rollups: false };

@@ -124,6 +124,8 @@ export interface WritePath {
   insertNewPage: string;
   upsertPage: string;
   markDeleted: string;
+  /** Whether windows keep ledger_rollups (the previous release's schema has no such table). @default true */
+  rollups?: boolean;
 }
 
 export const writePath: WritePath = { insertNewPage: insertNewPageSql, upsertPage: upsertPageSql, markDeleted: markDeletedSql };

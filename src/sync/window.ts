@@ -118,9 +118,10 @@ async function walkAndCommit(context: WindowContext, window: Window, prefetched:
     const { held } = (await db.query<{ held: boolean }>(windowHeldSql, [context.account, from, to])).rows[0]!;
     let fresh = !held; // a backfill: nothing to compare against until this window's first walk wrote it
     const totals = { inserted: 0, updated: 0, unchanged: 0, pages: 0, rows: 0 };
+    const rollups = (context.writePath ?? writePath).rollups !== false;
     const moved = new MovedBuckets();
     const sink = async (rows: Parameters<typeof loadPage>[1], pages: number) => {
-      const counts = await loadPage(db, rows, context, fresh, (ids) => moved.record(db, ids, context.account, window));
+      const counts = await loadPage(db, rows, context, fresh, rollups ? (ids) => moved.record(db, ids, context.account, window) : undefined);
       totals.inserted += counts.inserted;
       totals.updated += counts.updated;
       totals.unchanged += counts.unchanged;
@@ -158,7 +159,7 @@ async function walkAndCommit(context: WindowContext, window: Window, prefetched:
       const deleted = result.unidentified > 0
         ? { rows: [{ deleted: 0 }] }
         : await db.query<{ deleted: number }>((context.writePath ?? writePath).markDeleted, [context.account, from, to, ids, context.seenAt, context.runId]);
-      await refreshRollups(db, context.account, window, moved);
+      if (rollups) await refreshRollups(db, context.account, window, moved);
       await quarantineRows(db, context, window, result.rejected);
       await resolveQuarantined(db, context, ids, result.rejected);
       await db.query(advanceWatermarkSql, [context.account, transactionsStream, to, context.runId]);
