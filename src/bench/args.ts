@@ -31,6 +31,8 @@ export interface BenchArgs {
   startup: boolean;
   /** Processes per start-up case. */
   startupRuns: number;
+  /** Time the BI queries, status and reconcile on a ledger of --rows instead of the sync phases. */
+  bi: boolean;
   help: boolean;
 }
 
@@ -65,6 +67,8 @@ Options:
   --startup              only time the built CLI's start-up: --help, --version, status --help,
                          and status on an empty database (median of --startup-runs processes each)
   --startup-runs N       processes per start-up case (default 15)
+  --bi                   only time the BI side on a ledger of --rows: every README query and BI
+                         view (first 100 rows, full aggregate), status and reconcile (5 warm runs)
   -h, --help             this text
 
 Database: DATABASE_URL (a scratch database is created and dropped per measurement on that server),
@@ -118,6 +122,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
         concurrencies: { type: "string" },
         startup: { type: "boolean", default: false },
         "startup-runs": { type: "string", default: "15" },
+        bi: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -156,6 +161,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     windowRows: v["window-rows"] === undefined ? undefined : wholeNumber("window-rows", v["window-rows"], 0, maxTargetRows),
     startup: v.startup,
     startupRuns: wholeNumber("startup-runs", v["startup-runs"], 1, 1000),
+    bi: v.bi,
     help: v.help,
   };
 }

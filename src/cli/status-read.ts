@@ -16,7 +16,7 @@ const lastSuccessSql = `SELECT finished_at FROM sync_runs WHERE account = $1 AND
 // From the rollups the sync keeps with every window: counting the ledger itself took seconds at a million rows.
 const transactionCountsSql = `
 SELECT COALESCE(sum(live_rows), 0)::int AS live, COALESCE(sum(deleted_rows), 0)::int AS deleted
-FROM ledger_rollups WHERE account = $1`;
+FROM ledger_daily_rollups WHERE account = $1 AND timezone = 'UTC'`;
 
 const openQuarantineSql = `SELECT count(*)::int AS open FROM quarantined_rows WHERE account = $1 AND resolved_at IS NULL`;
 

@@ -2,7 +2,7 @@ import type pg from "pg";
 import { type Micros, toPgTimestamp } from "../api/time.js";
 import { arrayLiteral } from "../db/array-literal.js";
 import type { Window } from "./plan.js";
-import { movedBucketsSql, refreshRollupsSql } from "./sql.js";
+import { ensureRollupZoneSql, movedBucketsSql, refreshDailyRollupsSql, refreshRollupsSql } from "./sql.js";
 
 // ledger_rollups is kept equal to an aggregate of transactions by recomputing, at each window's
 // commit and in its transaction, every 15-minute bucket the window may have changed: the buckets
@@ -53,9 +53,20 @@ export async function refreshRollups(db: pg.ClientBase, account: string, window:
     }
   }
   let written = 0;
+  await ensureRollupZone(db, account, "UTC");
   for (const [owner, r] of ranges) {
-    const result = await db.query<{ written: number; removed: number }>(refreshRollupsSql, [owner, arrayLiteral(r.lows), arrayLiteral(r.highs)]);
-    written += result.rows[0]!.written + result.rows[0]!.removed;
+    const parameters = [owner, arrayLiteral(r.lows), arrayLiteral(r.highs)];
+    const buckets = await db.query<{ written: number; removed: number }>(refreshRollupsSql, parameters);
+    const days = await db.query<{ written: number; removed: number }>(refreshDailyRollupsSql, parameters);
+    written += buckets.rows[0]!.written + buckets.rows[0]!.removed + days.rows[0]!.written + days.rows[0]!.removed;
   }
   return written;
+}
+
+/**
+ * Keeps the account's daily rollups in `timezone` from now on (built from its buckets when new):
+ * a capture of spent credits registers its zone, so reconciliation always finds its days.
+ */
+export async function ensureRollupZone(db: pg.ClientBase | pg.Pool, account: string, timezone: string): Promise<void> {
+  await db.query(ensureRollupZoneSql, [account, timezone]);
 }

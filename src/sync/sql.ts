@@ -271,3 +271,66 @@ SELECT (SELECT count(*) FROM written)::int AS written, (SELECT count(*) FROM gon
 export const movedBucketsSql = `
 SELECT DISTINCT account, (extract(epoch FROM ${bucketOf("created_at")}) * 1000000)::bigint::text AS bucket FROM transactions
 WHERE account = $2 AND id = ANY($1::uuid[]) AND (created_at < $3 OR created_at >= $4)`;
+
+/** A day's (or zone's) figures summed from the buckets `l` of ledger_rollups. */
+const dailyMeasures = `
+  sum(l.charges) AS charges, sum(l.charge_count) AS charge_count, sum(l.top_ups) AS top_ups, sum(l.top_up_count) AS top_up_count,
+  sum(l.refunds) AS refunds, sum(l.refund_count) AS refund_count, sum(l.live_rows) AS live_rows, sum(l.deleted_rows) AS deleted_rows,
+  max(l.closing_at) AS closing_at,
+  (array_agg(l.closing_id ORDER BY l.closing_at DESC, l.closing_id DESC) FILTER (WHERE l.closing_at IS NOT NULL))[1] AS closing_id,
+  (array_agg(l.closing_balance ORDER BY l.closing_at DESC, l.closing_id DESC) FILTER (WHERE l.closing_at IS NOT NULL))[1] AS closing_balance`;
+
+const dailyColumns = "charges, charge_count, top_ups, top_up_count, refunds, refund_count, live_rows, deleted_rows, closing_at, closing_id, closing_balance";
+const dailyUpsert = `
+  ON CONFLICT (account, timezone, day, balance_type, status) DO UPDATE SET
+    ${dailyColumns.split(", ").map((c) => `${c} = excluded.${c}`).join(", ")}
+  WHERE (${dailyColumns.split(", ").map((c) => `x.${c}`).join(", ")}) IS DISTINCT FROM (${dailyColumns.split(", ").map((c) => `excluded.${c}`).join(", ")})`;
+
+/**
+ * After refreshRollupsSql, the local days those ranges touch in every zone of the account are summed
+ * again from the buckets (a local day is a whole number of buckets in every IANA zone).
+ * $1 account, $2 range starts, $3 range ends (as refreshRollupsSql).
+ */
+export const refreshDailyRollupsSql = `
+WITH ranges AS (SELECT * FROM unnest($2::timestamptz[], $3::timestamptz[]) AS r(lo, hi)),
+days AS (
+  SELECT DISTINCT z.timezone, d::date AS day
+  FROM ledger_rollup_zones z, ranges r,
+       generate_series((r.lo AT TIME ZONE z.timezone)::date, ((r.hi - interval '1 microsecond') AT TIME ZONE z.timezone)::date, interval '1 day') d
+  WHERE z.account = $1
+),
+fresh AS (
+  SELECT $1::text AS account, d.timezone, d.day, l.balance_type, l.status, ${dailyMeasures}
+  FROM days d JOIN ledger_rollups l ON l.account = $1
+    AND l.bucket >= (d.day::timestamp AT TIME ZONE d.timezone) AND l.bucket < ((d.day + 1)::timestamp AT TIME ZONE d.timezone)
+  GROUP BY 1, 2, 3, 4, 5
+),
+gone AS (
+  DELETE FROM ledger_daily_rollups x USING days d
+  WHERE x.account = $1 AND x.timezone = d.timezone AND x.day = d.day
+    AND NOT EXISTS (SELECT 1 FROM fresh f WHERE f.timezone = x.timezone AND f.day = x.day AND f.balance_type = x.balance_type AND f.status = x.status)
+  RETURNING 1
+),
+written AS (
+  INSERT INTO ledger_daily_rollups AS x SELECT * FROM fresh ${dailyUpsert}
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM written)::int AS written, (SELECT count(*) FROM gone)::int AS removed`;
+
+/**
+ * Registers a zone for the account's daily rollups; when it is new, its days are summed from every
+ * bucket the account holds. $1 account, $2 IANA timezone.
+ */
+export const ensureRollupZoneSql = `
+WITH added AS (
+  INSERT INTO ledger_rollup_zones (account, timezone) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING account, timezone
+),
+built AS (
+  INSERT INTO ledger_daily_rollups AS x
+  SELECT l.account, a.timezone, (l.bucket AT TIME ZONE a.timezone)::date, l.balance_type, l.status, ${dailyMeasures}
+  FROM added a JOIN ledger_rollups l ON l.account = a.account
+  GROUP BY 1, 2, 3, 4, 5
+  ${dailyUpsert}
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM added)::int AS added, (SELECT count(*) FROM built)::int AS built`;

@@ -50,13 +50,17 @@ export function truthDays(rows: SimTransaction[], zone: string): Map<string, Day
   return new Map([...days].map(([key, { last: _last, ...figures }]) => [key, figures]));
 }
 
-/** The same figures as the database's rollups hold them, summed into local days of `zone`. */
-export async function databaseDays(url: string, zone: string, account = "acct"): Promise<Map<string, DayFigures>> {
+/**
+ * The same figures as the database holds them for local days of `zone`: summed from the 15-minute
+ * buckets (`buckets`), or as maintained in ledger_daily_rollups (`daily`).
+ */
+export async function databaseDays(url: string, zone: string, account = "acct", source: "buckets" | "daily" = "buckets"): Promise<Map<string, DayFigures>> {
+  const from = source === "buckets" ? "ledger_days($1) WHERE true" : "ledger_daily_rollups WHERE timezone = $1";
   const rows = await query<DayFigures & { day: string; balance_type: string; status: string }>(
     url,
     `SELECT to_char(day, 'YYYY-MM-DD') AS day, balance_type, status, charges::text, charge_count::int, top_ups::text, top_up_count::int,
             refunds::text, refund_count::int, live_rows::int, closing_balance::text
-     FROM ledger_days($1) WHERE account = $2 AND live_rows > 0`,
+     FROM ${from} AND account = $2 AND live_rows > 0`,
     [zone, account],
   );
   return new Map(rows.map(({ day, balance_type, status, ...f }) => [
@@ -66,14 +70,19 @@ export async function databaseDays(url: string, zone: string, account = "acct"):
   ]));
 }
 
-/** Fails naming the first days that differ when the rollups are not the aggregate of `rows`. */
+/**
+ * Fails naming the first days that differ when the rollups are not the aggregate of `rows`: the
+ * buckets summed in each zone, and the maintained daily rollups of each zone the account registered.
+ */
 export async function expectRollupsEqualLedger(url: string, rows: SimTransaction[], zones: string[], account = "acct"): Promise<void> {
-  for (const zone of zones) {
+  const registered = (await query<{ timezone: string }>(url, "SELECT timezone FROM ledger_rollup_zones WHERE account = $1", [account])).map((z) => z.timezone);
+  const sources = [...zones.map((zone) => [zone, "buckets"] as const), ...registered.map((zone) => [zone, "daily"] as const)];
+  for (const [zone, source] of sources) {
     const truth = truthDays(rows, zone);
-    const held = await databaseDays(url, zone, account);
+    const held = await databaseDays(url, zone, account, source);
     const differing = [...new Set([...truth.keys(), ...held.keys()])].sort()
       .filter((key) => JSON.stringify(truth.get(key)) !== JSON.stringify(held.get(key)))
-      .slice(0, 5).map((key) => ({ zone, key, truth: truth.get(key), database: held.get(key) }));
+      .slice(0, 5).map((key) => ({ zone, source, key, truth: truth.get(key), database: held.get(key) }));
     expect(differing).toEqual([]);
     expect(held.size).toBe(truth.size);
   }

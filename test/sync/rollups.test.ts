@@ -4,6 +4,7 @@ import { createPool } from "../../src/db/pool.js";
 import { readStatus } from "../../src/cli/status-read.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { expectRollupsEqualLedger } from "../helpers/rollups.js";
+import { ensureRollupZone } from "../../src/sync/rollups.js";
 import { expectDatabaseEqualsLedger, startTestSimulator, syncOnce } from "../helpers/sync.js";
 
 const day = 86_400_000;
@@ -28,16 +29,28 @@ describe("ledger_rollups kept with the data", () => {
     ledger.add({ created_at: new Date(midnightUtc - 3 * day), amount: "40", description: "Refund for a failed search" });
     ledger.add({ created_at: new Date(midnightUtc - 3 * day + hour), amount: "500", description: "Top-up" });
     sim = await startTestSimulator({ ledger });
+    // As a capture of spent credits in those zones would: their daily rollups are kept from the start.
+    for (const zone of zones.slice(1)) await query(db.url, "INSERT INTO ledger_rollup_zones (account, timezone) VALUES ('acct', $1)", [zone]);
     await syncOnce(db.url, sim, { windowMs: 7 * day });
   });
+  let shared: ReturnType<typeof createPool> | undefined;
+  const pool = () => (shared ??= createPool(db.url));
   afterAll(async () => {
+    await shared?.end();
     await sim?.close();
     await db?.drop();
   });
 
   test("after a backfill, equal the simulator's aggregate in UTC, +05:30 and +05:45", async () => {
     await expectDatabaseEqualsLedger(db.url, sim);
+    const registered = await query<{ timezone: string }>(db.url, "SELECT timezone FROM ledger_rollup_zones WHERE account = 'acct' ORDER BY 1");
+    expect(registered.map((z) => z.timezone)).toEqual([...zones].sort());
     await expectRollupsEqualLedger(db.url, sim.ledger.all(), zones);
+  });
+
+  test("a zone registered late is built from the buckets", async () => {
+    await ensureRollupZone(pool(), "acct", "America/St_Johns"); // -03:30
+    await expectRollupsEqualLedger(db.url, sim.ledger.all(), ["America/St_Johns"]);
   });
 
   test("follow updates, a created_at moved across days, and deletions", async () => {

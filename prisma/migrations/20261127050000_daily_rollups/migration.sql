@@ -46,6 +46,50 @@ GROUP BY 1, 2, 3, 4;
 -- Money in counts here without reading the ledger: "top-ups and refunds this year".
 CREATE INDEX "transactions_money_in_idx" ON "transactions"("account", "created_at") WHERE "amount" > 0 AND "deleted_at" IS NULL;
 
+-- The buckets summed into local days, for UTC and for every timezone spent credits were captured in
+-- (the zones reconciliation compares in), maintained with the buckets at each window's commit.
+CREATE TABLE "ledger_rollup_zones" (
+    "account" TEXT NOT NULL,
+    "timezone" TEXT NOT NULL,
+
+    CONSTRAINT "ledger_rollup_zones_pkey" PRIMARY KEY ("account", "timezone")
+);
+
+CREATE TABLE "ledger_daily_rollups" (
+    "account" TEXT NOT NULL,
+    "timezone" TEXT NOT NULL,
+    "day" DATE NOT NULL,
+    "balance_type" TEXT NOT NULL,
+    "status" TEXT NOT NULL,
+    "charges" DECIMAL NOT NULL DEFAULT 0,
+    "charge_count" INTEGER NOT NULL DEFAULT 0,
+    "top_ups" DECIMAL NOT NULL DEFAULT 0,
+    "top_up_count" INTEGER NOT NULL DEFAULT 0,
+    "refunds" DECIMAL NOT NULL DEFAULT 0,
+    "refund_count" INTEGER NOT NULL DEFAULT 0,
+    "live_rows" INTEGER NOT NULL DEFAULT 0,
+    "deleted_rows" INTEGER NOT NULL DEFAULT 0,
+    "closing_at" TIMESTAMPTZ(6),
+    "closing_id" UUID,
+    "closing_balance" DECIMAL,
+
+    CONSTRAINT "ledger_daily_rollups_pkey" PRIMARY KEY ("account", "timezone", "day", "balance_type", "status")
+);
+
+INSERT INTO "ledger_rollup_zones" ("account", "timezone")
+SELECT DISTINCT account, 'UTC' FROM "transactions"
+UNION SELECT DISTINCT account, timezone FROM "spent_credit_captures";
+
+-- The same aggregate as src/sync/sql.ts buildZoneRollupsSql.
+INSERT INTO "ledger_daily_rollups"
+SELECT l.account, z.timezone, (l.bucket AT TIME ZONE z.timezone)::date, l.balance_type, l.status,
+       sum(l.charges), sum(l.charge_count), sum(l.top_ups), sum(l.top_up_count), sum(l.refunds), sum(l.refund_count),
+       sum(l.live_rows), sum(l.deleted_rows), max(l.closing_at),
+       (array_agg(l.closing_id ORDER BY l.closing_at DESC, l.closing_id DESC) FILTER (WHERE l.closing_at IS NOT NULL))[1],
+       (array_agg(l.closing_balance ORDER BY l.closing_at DESC, l.closing_id DESC) FILTER (WHERE l.closing_at IS NOT NULL))[1]
+FROM "ledger_rollup_zones" z JOIN "ledger_rollups" l ON l.account = z.account
+GROUP BY 1, 2, 3, 4, 5;
+
 -- Buckets summed into local days of any IANA timezone: the building block of every daily view.
 -- A bucket belongs to the local day its start falls in, exact because buckets never straddle a local midnight.
 CREATE FUNCTION "ledger_days"(zone text) RETURNS TABLE (
@@ -61,15 +105,16 @@ LANGUAGE sql STABLE AS $fn$
   GROUP BY 1, 2, 3, 4
 $fn$;
 
-CREATE VIEW "daily_ledger_rollups" AS SELECT * FROM "ledger_days"('UTC');
+CREATE VIEW "daily_ledger_rollups" AS
+SELECT account, day, balance_type, status, charges, charge_count, top_ups, top_up_count, refunds, refund_count,
+       live_rows, deleted_rows, closing_at, closing_balance
+FROM "ledger_daily_rollups" WHERE timezone = 'UTC';
 
 DROP VIEW "daily_spend_by_balance_type";
 CREATE VIEW "daily_spend_by_balance_type" AS
-SELECT account, (bucket AT TIME ZONE 'UTC')::date AS day, balance_type,
-       -sum(charges) AS credits_spent, sum(charge_count) AS charges
-FROM "ledger_rollups"
-WHERE status = 'success' AND charge_count > 0
-GROUP BY 1, 2, 3;
+SELECT account, day, balance_type, -charges AS credits_spent, charge_count AS charges
+FROM "ledger_daily_rollups"
+WHERE timezone = 'UTC' AND status = 'success' AND charge_count > 0;
 
 -- Every UTC day from the balance type's first transaction to the last day the mirror holds (the
 -- watermark's, or the last transaction's if later) has a closing balance: a day without a
@@ -77,33 +122,30 @@ GROUP BY 1, 2, 3;
 DROP VIEW "daily_closing_balance";
 CREATE VIEW "daily_closing_balance" AS
 WITH days_with_rows AS (
-  SELECT account, balance_type, (bucket AT TIME ZONE 'UTC')::date AS day,
-         (array_agg(closing_balance ORDER BY closing_at DESC, closing_id DESC))[1] AS closing_balance
-  FROM "ledger_rollups" WHERE closing_at IS NOT NULL
-  GROUP BY 1, 2, 3
+  SELECT DISTINCT ON (account, balance_type, day) account, balance_type, day, closing_balance
+  FROM "ledger_daily_rollups" WHERE timezone = 'UTC' AND closing_at IS NOT NULL
+  ORDER BY account, balance_type, day, closing_at DESC, closing_id DESC
 ),
 spans AS (
   SELECT d.account, d.balance_type, min(d.day) AS first_day,
-         GREATEST(max(d.day), max((w.watermark - interval '1 microsecond') AT TIME ZONE 'UTC')::date) AS last_day
+         GREATEST(max(d.day), max(((w.watermark - interval '1 microsecond') AT TIME ZONE 'UTC')::date)) AS last_day
   FROM days_with_rows d
   LEFT JOIN "sync_state" w ON w.account = d.account AND w.stream = 'transactions'
   GROUP BY 1, 2
 ),
-calendar AS (
-  SELECT s.account, s.balance_type, g::date AS day
-  FROM spans s, generate_series(s.first_day, s.last_day, interval '1 day') g
-),
 filled AS (
-  SELECT c.account, c.balance_type, c.day, d.day IS NOT NULL AS had_rows, d.closing_balance,
-         count(d.day) OVER (PARTITION BY c.account, c.balance_type ORDER BY c.day) AS run
-  FROM calendar c LEFT JOIN days_with_rows d USING (account, balance_type, day)
+  SELECT s.account, s.balance_type, g::date AS day, d.day IS NOT NULL AS had_rows, d.closing_balance,
+         count(d.day) OVER (PARTITION BY s.account, s.balance_type ORDER BY g) AS run
+  FROM spans s
+  CROSS JOIN LATERAL generate_series(s.first_day, s.last_day, interval '1 day') g
+  LEFT JOIN days_with_rows d ON d.account = s.account AND d.balance_type = s.balance_type AND d.day = g::date
 )
 SELECT account, balance_type, day,
        first_value(closing_balance) OVER (PARTITION BY account, balance_type, run ORDER BY day) AS closing_balance,
        had_rows
 FROM filled;
 
--- The ledger side sums the buckets of each captured local day: exact in any zone (see ledger_rollups).
+-- The ledger side reads the daily rollups of the capture's zone: every capture registers its zone (src/snapshots/capture.ts).
 DROP VIEW "credit_reconciliation_daily";
 CREATE VIEW "credit_reconciliation_daily" AS
 WITH covered AS (
@@ -114,14 +156,10 @@ api AS (
   SELECT account, timezone, day, sum(credits) AS api_spent
   FROM "spent_credits_daily" GROUP BY account, timezone, day
 ),
-zones AS (
-  SELECT DISTINCT account, timezone FROM "spent_credit_captures"
-),
 ledger AS (
-  SELECT z.account, z.timezone, (r.bucket AT TIME ZONE z.timezone)::date AS day,
-         sum(r.charges) AS ledger_spent, sum(r.charge_count) AS charges
-  FROM zones z JOIN "ledger_rollups" r ON r.account = z.account
-  WHERE r.status = 'success' AND r.charge_count > 0
+  SELECT account, timezone, day, sum(charges) AS ledger_spent, sum(charge_count) AS charges
+  FROM "ledger_daily_rollups"
+  WHERE status = 'success' AND charge_count > 0
   GROUP BY 1, 2, 3
 ),
 watermarks AS (
@@ -190,3 +228,24 @@ COMMENT ON COLUMN "daily_ledger_rollups"."live_rows" IS 'Live transactions that 
 COMMENT ON COLUMN "daily_ledger_rollups"."deleted_rows" IS 'Transactions of that day the API stopped listing.';
 COMMENT ON COLUMN "daily_ledger_rollups"."closing_at" IS 'created_at of the day''s last live transaction of this balance type and status.';
 COMMENT ON COLUMN "daily_ledger_rollups"."closing_balance" IS 'Its after_balance.';
+
+COMMENT ON TABLE "ledger_rollup_zones" IS 'Timezones whose local days ledger_daily_rollups holds per account: UTC, and every zone spent credits were captured in.';
+COMMENT ON COLUMN "ledger_rollup_zones"."account" IS 'Account label (SYNC_ACCOUNT).';
+COMMENT ON COLUMN "ledger_rollup_zones"."timezone" IS 'IANA timezone.';
+COMMENT ON TABLE "ledger_daily_rollups" IS 'ledger_rollups summed per local day of each zone in ledger_rollup_zones (UTC always), per balance type and status. Maintained in the same transaction as the buckets, so it always agrees with transactions.';
+COMMENT ON COLUMN "ledger_daily_rollups"."account" IS 'Account label (SYNC_ACCOUNT).';
+COMMENT ON COLUMN "ledger_daily_rollups"."timezone" IS 'IANA timezone the day is local to.';
+COMMENT ON COLUMN "ledger_daily_rollups"."day" IS 'Local day in that timezone.';
+COMMENT ON COLUMN "ledger_daily_rollups"."balance_type" IS 'Which balance the transactions moved (platform, leads_by_icp, ...).';
+COMMENT ON COLUMN "ledger_daily_rollups"."status" IS 'pending, success or error.';
+COMMENT ON COLUMN "ledger_daily_rollups"."charges" IS 'Sum of amount of the day''s live charges (negative, exact).';
+COMMENT ON COLUMN "ledger_daily_rollups"."charge_count" IS 'Number of live charges.';
+COMMENT ON COLUMN "ledger_daily_rollups"."top_ups" IS 'Sum of the day''s top-ups (positive amounts not mentioning a refund).';
+COMMENT ON COLUMN "ledger_daily_rollups"."top_up_count" IS 'Number of top-ups.';
+COMMENT ON COLUMN "ledger_daily_rollups"."refunds" IS 'Sum of the day''s refunds (positive amounts whose description mentions a refund).';
+COMMENT ON COLUMN "ledger_daily_rollups"."refund_count" IS 'Number of refunds.';
+COMMENT ON COLUMN "ledger_daily_rollups"."live_rows" IS 'Live transactions that day.';
+COMMENT ON COLUMN "ledger_daily_rollups"."deleted_rows" IS 'Transactions of that day the API stopped listing.';
+COMMENT ON COLUMN "ledger_daily_rollups"."closing_at" IS 'created_at of the day''s last live transaction of this balance type and status.';
+COMMENT ON COLUMN "ledger_daily_rollups"."closing_id" IS 'Its id (ties on created_at go to the greater id).';
+COMMENT ON COLUMN "ledger_daily_rollups"."closing_balance" IS 'Its after_balance.';
