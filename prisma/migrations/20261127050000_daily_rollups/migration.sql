@@ -76,6 +76,9 @@ CREATE TABLE "ledger_daily_rollups" (
     CONSTRAINT "ledger_daily_rollups_pkey" PRIMARY KEY ("account", "timezone", "day", "balance_type", "status")
 );
 
+-- daily_closing_balance reads the last live row of each day in this order: no sort at query time.
+CREATE INDEX "ledger_daily_rollups_closing_idx" ON "ledger_daily_rollups"("timezone", "account", "balance_type", "day", "closing_at" DESC, "closing_id" DESC) INCLUDE ("closing_balance") WHERE "closing_at" IS NOT NULL;
+
 INSERT INTO "ledger_rollup_zones" ("account", "timezone")
 SELECT DISTINCT account, 'UTC' FROM "transactions"
 UNION SELECT DISTINCT account, timezone FROM "spent_credit_captures";
@@ -126,24 +129,17 @@ WITH days_with_rows AS (
   FROM "ledger_daily_rollups" WHERE timezone = 'UTC' AND closing_at IS NOT NULL
   ORDER BY account, balance_type, day, closing_at DESC, closing_id DESC
 ),
+-- Each day with rows holds until the next one: no calendar to join, one sort.
 spans AS (
-  SELECT d.account, d.balance_type, min(d.day) AS first_day,
-         GREATEST(max(d.day), max(((w.watermark - interval '1 microsecond') AT TIME ZONE 'UTC')::date)) AS last_day
-  FROM days_with_rows d
-  LEFT JOIN "sync_state" w ON w.account = d.account AND w.stream = 'transactions'
-  GROUP BY 1, 2
-),
-filled AS (
-  SELECT s.account, s.balance_type, g::date AS day, d.day IS NOT NULL AS had_rows, d.closing_balance,
-         count(d.day) OVER (PARTITION BY s.account, s.balance_type ORDER BY g) AS run
-  FROM spans s
-  CROSS JOIN LATERAL generate_series(s.first_day, s.last_day, interval '1 day') g
-  LEFT JOIN days_with_rows d ON d.account = s.account AND d.balance_type = s.balance_type AND d.day = g::date
+  SELECT account, balance_type, day, closing_balance,
+         lead(day) OVER (PARTITION BY account, balance_type ORDER BY day) AS next_day
+  FROM days_with_rows
 )
-SELECT account, balance_type, day,
-       first_value(closing_balance) OVER (PARTITION BY account, balance_type, run ORDER BY day) AS closing_balance,
-       had_rows
-FROM filled;
+SELECT s.account, s.balance_type, g::date AS day, s.closing_balance, g::date = s.day AS had_rows
+FROM spans s
+LEFT JOIN "sync_state" w ON w.account = s.account AND w.stream = 'transactions'
+CROSS JOIN LATERAL generate_series(s.day,
+  COALESCE(s.next_day - 1, GREATEST(s.day, ((w.watermark - interval '1 microsecond') AT TIME ZONE 'UTC')::date)), interval '1 day') g;
 
 -- The ledger side reads the daily rollups of the capture's zone: every capture registers its zone (src/snapshots/capture.ts).
 DROP VIEW "credit_reconciliation_daily";
