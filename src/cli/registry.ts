@@ -18,6 +18,7 @@ export const commands: CommandEntry[] = [
   { name: "snapshot", summary: "capture daily spent credits (also part of every run)", load: async () => (await import("./commands/snapshot.js")).snapshotCommand },
   { name: "worker", summary: "long-running: sync on SYNC_CRON, snapshots on SNAPSHOT_CRON", load: async () => (await import("./commands/worker.js")).workerCommand },
   { name: "reconcile", summary: "compare Generect's daily spend with the ledger's", load: async () => (await import("./commands/reconcile.js")).reconcileCommand },
+  { name: "statement", summary: "monthly credit statement for auditors (HTML, CSV, JSON, PDF)", load: async () => (await import("./commands/statement.js")).statementCommand },
   { name: "status", summary: "watermark and its lag, last runs, rows, snapshots, reconciliation", load: async () => (await import("./commands/status.js")).statusCommand },
   { name: "grant-reader", summary: "create or update a read-only role for BI tools", load: async () => (await import("./commands/grant-reader.js")).grantReaderCommand },
   { name: "simulate", summary: "serve a local Generect API simulator with seeded data (and faults on demand)", load: async () => (await import("./commands/simulate.js")).simulateCommand },

@@ -111,7 +111,7 @@ describe("generect-sync CLI", () => {
   });
 
   test("help for every command, and usage errors", async () => {
-    for (const command of ["migrate", "run", "snapshot", "worker", "reconcile", "status", "grant-reader", "simulate", "demo"]) {
+    for (const command of ["migrate", "run", "snapshot", "worker", "reconcile", "statement", "status", "grant-reader", "simulate", "demo"]) {
       const help = await runCli([command, "--help"], {});
       expect(help.code).toBe(0);
       expect(help.stdout).toContain(`Usage: generect-sync ${command}`);

