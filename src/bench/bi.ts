@@ -42,6 +42,8 @@ export interface BiReport {
   rollupWindows: number;
   /** Mean wall time of one window's rollup refresh (about windowRows rows). */
   rollupMsPerWindow: number;
+  /** The rollups' totals equal an aggregate of transactions (checked outside the timings). */
+  verified: boolean;
   queries: BiTiming[];
   commands: BiTiming[];
 }
@@ -131,6 +133,12 @@ export async function runBi(options: { rows: number; runs: number }, sim: BenchS
     say(`bi: spent credits captured in ${zone} (${(snapshotMs / 1000).toFixed(1)} s)`);
     await client.query("VACUUM ANALYZE");
     const { rollup_rows } = (await client.query<{ rollup_rows: number }>("SELECT count(*)::int AS rollup_rows FROM ledger_rollups")).rows[0]!;
+    const { verified } = (await client.query<{ verified: boolean }>(`
+      SELECT (SELECT (count(*), COALESCE(sum(amount) FILTER (WHERE amount < 0), 0)) FROM transactions WHERE deleted_at IS NULL)
+           = (SELECT (sum(live_rows), sum(charges)) FROM ledger_daily_rollups WHERE timezone = 'UTC')
+         AND (SELECT (count(*), COALESCE(sum(amount) FILTER (WHERE amount < 0), 0)) FROM transactions WHERE deleted_at IS NULL)
+           = (SELECT (sum(live_rows), sum(charges)) FROM ledger_daily_rollups WHERE timezone = $1) AS verified`, [zone])).rows[0]!;
+    say(`bi: rollups ${verified ? "equal" : "DIFFER FROM"} the aggregate of transactions`);
 
     const queries: BiTiming[] = [];
     for (const [label, sql] of biQueries) {
@@ -151,7 +159,7 @@ export async function runBi(options: { rows: number; runs: number }, sim: BenchS
     }
     return {
       rows: sim.size, loadAverage: os.loadavg(), fillSeconds: copyMs / 1000, rollupRows: rollup_rows, rollupWindows: windows,
-      rollupMsPerWindow: rollupMs / windows, queries, commands,
+      rollupMsPerWindow: rollupMs / windows, verified, queries, commands,
     };
   } finally {
     await client.end();
@@ -162,7 +170,8 @@ export async function runBi(options: { rows: number; runs: number }, sim: BenchS
 export function formatBi(report: BiReport): string {
   const lines = [
     `BI at ${report.rows} rows (load average ${report.loadAverage.map((l) => l.toFixed(2)).join(" ")}); ledger_rollups ${report.rollupRows} rows, ` +
-      `built in ${report.rollupWindows} windows of ~${windowRows} rows, ${report.rollupMsPerWindow.toFixed(1)} ms a window`,
+      `built in ${report.rollupWindows} windows of ~${windowRows} rows, ${report.rollupMsPerWindow.toFixed(1)} ms a window; ` +
+      `rollup totals ${report.verified ? "equal" : "DIFFER FROM"} transactions'`,
     `${"query".padEnd(44)} ${"median ms".padStart(10)} ${"max ms".padStart(8)} ${"rows".padStart(7)} ${"target".padStart(7)}  verdict`,
   ];
   for (const t of [...report.queries, ...report.commands]) {

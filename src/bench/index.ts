@@ -55,7 +55,7 @@ async function main(argv: string[]): Promise<number> {
     if (args.bi) {
       const bi = await runBi({ rows: args.rows, runs: 5 }, sim, server, say);
       process.stdout.write(args.json ? `${JSON.stringify({ bi }, null, 2)}\n` : `${formatBi(bi)}\n`);
-      return 0;
+      return bi.verified ? 0 : 1;
     }
     const report = await runBench(args, sim, server, say);
     await writeChart(report);

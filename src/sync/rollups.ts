@@ -2,7 +2,7 @@ import type pg from "pg";
 import { type Micros, toPgTimestamp } from "../api/time.js";
 import { arrayLiteral } from "../db/array-literal.js";
 import type { Window } from "./plan.js";
-import { ensureRollupZoneSql, movedBucketsSql, refreshDailyRollupsSql, refreshRollupsSql } from "./sql.js";
+import { clearDailyRollupsSql, clearRollupsSql, ensureRollupZoneSql, fillDailyRollupsSql, fillRollupsSql, movedBucketsSql } from "./sql.js";
 
 // ledger_rollups is kept equal to an aggregate of transactions by recomputing, at each window's
 // commit and in its transaction, every 15-minute bucket the window may have changed: the buckets
@@ -37,7 +37,7 @@ export class MovedBuckets {
   }
 }
 
-/** Recomputes the rollups of `window` (widened to whole buckets) and of the buckets rows moved out of. */
+/** Recomputes the rollups of `window` (widened to whole buckets) and of the buckets rows moved out of; returns rows deleted and written. */
 export async function refreshRollups(db: pg.ClientBase, account: string, window: Window, moved?: MovedBuckets): Promise<number> {
   const lo = floorBucket(window.from);
   const hi = ceilBucket(window.to);
@@ -56,9 +56,7 @@ export async function refreshRollups(db: pg.ClientBase, account: string, window:
   await ensureRollupZone(db, account, "UTC");
   for (const [owner, r] of ranges) {
     const parameters = [owner, arrayLiteral(r.lows), arrayLiteral(r.highs)];
-    const buckets = await db.query<{ written: number; removed: number }>(refreshRollupsSql, parameters);
-    const days = await db.query<{ written: number; removed: number }>(refreshDailyRollupsSql, parameters);
-    written += buckets.rows[0]!.written + buckets.rows[0]!.removed + days.rows[0]!.written + days.rows[0]!.removed;
+    for (const sql of [clearRollupsSql, fillRollupsSql, clearDailyRollupsSql, fillDailyRollupsSql]) written += (await db.query(sql, parameters)).rowCount ?? 0;
   }
   return written;
 }

@@ -26,7 +26,7 @@ CREATE TABLE "ledger_rollups" (
     CONSTRAINT "ledger_rollups_pkey" PRIMARY KEY ("account", "bucket", "balance_type", "status")
 );
 
--- The same aggregate the sync runs per window (src/sync/sql.ts refreshRollupsSql), over everything held.
+-- The same aggregate the sync runs per window (src/sync/sql.ts fillRollupsSql), over everything held.
 INSERT INTO "ledger_rollups"
 SELECT account, date_bin('15 minutes', created_at, timestamptz '2000-01-01 00:00:00+00'), balance_type, status,
        COALESCE(sum(amount) FILTER (WHERE deleted_at IS NULL AND amount < 0), 0),
