@@ -2,7 +2,7 @@ import type pg from "pg";
 import { type Micros, toPgTimestamp } from "../api/time.js";
 import { arrayLiteral } from "../db/array-literal.js";
 import type { Window } from "./plan.js";
-import { clearDailyRollupsSql, clearRollupsSql, ensureRollupZoneSql, fillDailyRollupsSql, fillRollupsSql, movedBucketsSql } from "./sql.js";
+import { addRollupZoneSql, buildZoneRollupsSql, clearDailyRollupsSql, clearRollupsSql, fillDailyRollupsSql, fillRollupsSql, movedBucketsSql } from "./sql.js";
 
 // ledger_rollups is kept equal to an aggregate of transactions by recomputing, at each window's
 // commit and in its transaction, every 15-minute bucket the window may have changed: the buckets
@@ -63,8 +63,11 @@ export async function refreshRollups(db: pg.ClientBase, account: string, window:
 
 /**
  * Keeps the account's daily rollups in `timezone` from now on (built from its buckets when new):
- * a capture of spent credits registers its zone, so reconciliation always finds its days.
+ * a capture of spent credits registers its zone, so reconciliation always finds its days. Call it
+ * inside a transaction: a zone registered without its days would stay wrong.
  */
-export async function ensureRollupZone(db: pg.ClientBase | pg.Pool, account: string, timezone: string): Promise<void> {
-  await db.query(ensureRollupZoneSql, [account, timezone]);
+export async function ensureRollupZone(db: pg.ClientBase, account: string, timezone: string): Promise<void> {
+  // Registered once: the build reads every bucket of the account, so it runs only for a new zone.
+  const added = await db.query(addRollupZoneSql, [account, timezone]);
+  if (added.rowCount) await db.query(buildZoneRollupsSql, [account, timezone]);
 }

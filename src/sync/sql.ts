@@ -301,20 +301,14 @@ FROM touched d JOIN ledger_rollups l ON l.account = $1
   AND l.bucket >= (d.day::timestamp AT TIME ZONE d.timezone) AND l.bucket < ((d.day + 1)::timestamp AT TIME ZONE d.timezone)
 GROUP BY 1, 2, 3, 4, 5`;
 
-/**
- * Registers a zone for the account's daily rollups; when it is new, its days are summed from every
- * bucket the account holds. $1 account, $2 IANA timezone.
- */
-export const ensureRollupZoneSql = `
-WITH added AS (
-  INSERT INTO ledger_rollup_zones (account, timezone) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING account, timezone
-),
-built AS (
-  INSERT INTO ledger_daily_rollups AS x
-  SELECT l.account, a.timezone, (l.bucket AT TIME ZONE a.timezone)::date, l.balance_type, l.status, ${dailyMeasures}
-  FROM added a JOIN ledger_rollups l ON l.account = a.account
-  GROUP BY 1, 2, 3, 4, 5
-  ${dailyUpsert}
-  RETURNING 1
-)
-SELECT (SELECT count(*) FROM added)::int AS added, (SELECT count(*) FROM built)::int AS built`;
+/** Registers a zone for the account's daily rollups; returns a row when it is new. $1 account, $2 IANA timezone. */
+export const addRollupZoneSql = `
+INSERT INTO ledger_rollup_zones (account, timezone) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING timezone`;
+
+/** A newly registered zone's days, summed from every bucket the account holds. $1 account, $2 IANA timezone. */
+export const buildZoneRollupsSql = `
+INSERT INTO ledger_daily_rollups AS x
+SELECT l.account, $2::text, (l.bucket AT TIME ZONE $2::text)::date, l.balance_type, l.status, ${dailyMeasures}
+FROM ledger_rollups l WHERE l.account = $1
+GROUP BY 1, 2, 3, 4, 5
+${dailyUpsert}`;

@@ -49,7 +49,12 @@ describe("ledger_rollups kept with the data", () => {
   });
 
   test("a zone registered late is built from the buckets", async () => {
-    await ensureRollupZone(pool(), "acct", "America/St_Johns"); // -03:30
+    const client = await pool().connect();
+    try {
+      await ensureRollupZone(client, "acct", "America/St_Johns"); // -03:30
+    } finally {
+      client.release();
+    }
     await expectRollupsEqualLedger(db.url, sim.ledger.all(), ["America/St_Johns"]);
   });
 
