@@ -28,6 +28,16 @@ export interface ClientOptions {
   maxRetryAfterMs?: number;
   signal?: AbortSignal;
   onRetry?: (info: { attempt: number; reason: string; delayMs: number }) => void;
+  /** Called for the first response that carries a `Deprecation` or `Sunset` header (once per client). */
+  onDeprecation?: (notice: DeprecationNotice) => void;
+}
+
+/** What a deprecated endpoint announced (RFC 9745 `Deprecation`, RFC 8594 `Sunset`, their `Link`). */
+export interface DeprecationNotice {
+  path: string;
+  deprecation?: string;
+  sunset?: string;
+  link?: string;
 }
 
 export interface TransactionsQuery {
@@ -35,6 +45,8 @@ export interface TransactionsQuery {
   lt: Micros;
   limit: number;
   offset: number;
+  /** More of the endpoint's documented filters (e.g. `amount__gte`, `balance_type`), sent as given. */
+  filters?: Readonly<Record<string, string>>;
 }
 
 export interface SpentCreditsQuery {
@@ -127,6 +139,8 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 /** The Generect API: typed calls, validated answers, one retry policy. */
 export class GenerectClient {
   readonly stats: ClientStats = { requests: 0, retries: 0 };
+  /** Responses that carried a `Deprecation` or `Sunset` header. */
+  deprecatedResponses = 0;
   private readonly http: Got;
   private readonly host: string;
 
@@ -150,6 +164,13 @@ export class GenerectClient {
       limit: String(query.limit),
       offset: String(query.offset),
     });
+    for (const [name, value] of Object.entries(query.filters ?? {})) params.set(name, value);
+    return this.get(transactionsPath, params, parseTransactionsPage);
+  }
+
+  /** A page of the rows matching `filters` anywhere in the ledger, whatever their created_at. */
+  async listMatching(filters: Readonly<Record<string, string>>, limit: number, offset: number): Promise<TransactionsPage> {
+    const params = new URLSearchParams({ ...filters, limit: String(limit), offset: String(offset) });
     return this.get(transactionsPath, params, parseTransactionsPage);
   }
 
@@ -167,6 +188,19 @@ export class GenerectClient {
       end_date: query.endDate,
     });
     return this.get(spentCreditsPath, params, parseSpentCredits);
+  }
+
+  /** Counts every announcement; tells the first (a run warns once, not once per page). */
+  private noteDeprecation(path: string, headers: Record<string, string | string[] | undefined>): void {
+    const header = (name: string) => {
+      const value = headers[name];
+      return value === undefined ? undefined : String(value).slice(0, 200);
+    };
+    const deprecation = header("deprecation");
+    const sunset = header("sunset");
+    if (deprecation === undefined && sunset === undefined) return;
+    this.deprecatedResponses += 1;
+    if (this.deprecatedResponses === 1) this.options.onDeprecation?.({ path: `/${path}`, deprecation, sunset, link: header("link") });
   }
 
   private async get<T>(path: string, params: URLSearchParams, parse: (body: string, where: string) => T): Promise<T> {
@@ -195,6 +229,7 @@ export class GenerectClient {
         if (tooLarge.signal.aborted) throw tooLargeFailure(where, maxBytes);
         throw networkFailure(error, where, this.host, this.options.timeoutMs);
       }
+      this.noteDeprecation(path, response.headers);
       if (response.rawBody.byteLength > maxBytes) throw tooLargeFailure(where, maxBytes); // whole before any progress event
       if (String(response.headers[modeHeader] ?? "").trim().toLowerCase() === "test") {
         throw new AttemptFailure(

@@ -25,6 +25,8 @@ export interface BenchArgs {
   window: string | undefined;
   /** SYNC_WINDOW_ROWS for the sync runs and the API ceiling; undefined: the job's default. */
   windowRows: number | undefined;
+  /** Also backfill with the previous release's write path and schema, for the storage comparison (--no-previous: skip). */
+  previousWritePath: boolean;
   /** Write a V8 CPU profile of the sync backfill phase to this file. */
   cpuProfile: string | undefined;
   /** Time the CLI's start-up (`--help`, `--version`, `status`) instead of the sync phases. */
@@ -44,7 +46,7 @@ export const usage = `Usage: npm run bench -- [options]
 
 Measures generect-sync against its ceilings, side by side, in one run: the API ceiling (every page of
 the backfill fetched, nothing written), the DB ceiling (COPY of the same rows), the sync (full
-backfill, incremental with nothing new, incremental with 1% new and 1% changed rows) and a naive
+backfill, the same backfill with the previous release's write path, incremental with nothing new, incremental with 1% new and 1% changed rows) and a naive
 baseline (sequential pages, one Prisma upsert per row).
 
 Options:
@@ -59,6 +61,9 @@ Options:
   --simulator MODE       inline (default: same process) or process (a child process, so this
                          process's RSS and CPU are the client's alone)
   --no-snapshots         sync runs skip the spent-credit snapshot pass (transactions only)
+  --no-previous          skip the backfill with the previous release's write path and schema
+                         (by default it runs just before this release's, for the storage
+                         comparison: Postgres CPU and bytes on disk per row)
   --json                 print one JSON object on stdout instead of the table
   --chart FILE.svg       also sweep --concurrencies (sync backfill and API ceiling) and draw rows/s
   --concurrencies LIST   comma-separated, for --chart (default 1,2,4,8)
@@ -114,6 +119,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
         seed: { type: "string", default: "1" },
         simulator: { type: "string", default: "inline" },
         "no-snapshots": { type: "boolean", default: false },
+        "no-previous": { type: "boolean", default: false },
         json: { type: "boolean", default: false },
         chart: { type: "string" },
         "cpu-profile": { type: "string" },
@@ -156,6 +162,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     seed: wholeNumber("seed", v.seed, 0, 2 ** 32 - 1),
     simulator: v.simulator,
     snapshots: !v["no-snapshots"],
+    previousWritePath: !v["no-previous"],
     cpuProfile: v["cpu-profile"],
     window: v.window === undefined ? undefined : duration("window", v.window),
     windowRows: v["window-rows"] === undefined ? undefined : wholeNumber("window-rows", v["window-rows"], 0, maxTargetRows),

@@ -1,8 +1,12 @@
 // What the machine's CPUs allow at zero latency, from CPU seconds measured in the same run: the
-// sync's own cost per row (CpuBound) and the least work any sync with this client and schema does
-// (WorkBound), each spread perfectly over every CPU. Pure arithmetic over the phase reports.
+// sync's own cost per row (CpuBound) spread perfectly over every CPU, and this release's storage
+// against the previous release's. Pure arithmetic over the phase reports.
+//
+// There is no "work bound" any more: it added the CPU of COPY into tables of the schema's shape as
+// the least any sync could do, but the sync's set-based statement already costs Postgres about
+// what COPY does (COPY is no floor), so the bound claimed a limit nothing proves.
 import type { BenchArgs } from "./args.js";
-import { type BenchReport, type CpuBound, type PhaseReport, type WorkBound, round } from "./report.js";
+import { type CpuBound, type PhaseReport, type StorageComparison, round } from "./report.js";
 
 /** `microsPerRow` of work spread perfectly over `cpus`: the rate no schedule of that work can pass, and its share of the ceiling. */
 function spread(microsPerRow: number, cpus: number, ceiling: number): { rowsPerSec: number; vsCeiling: number } {
@@ -33,14 +37,15 @@ export function cpuBound(sync: PhaseReport, simulator: BenchArgs["simulator"], c
   };
 }
 
-/** See WorkBound: the CPU per row of the API ceiling and of the two indexed COPY phases, added up. */
-export function workBound(phases: BenchReport["phases"], simulator: BenchArgs["simulator"], ceiling: number, cpus: number): WorkBound | null {
-  const parts = [phases.apiCeiling, phases.dbCopyIndexed, phases.dbCopyVersions].map((phase) => microsPerRow(phase, simulator));
-  if (parts.some((micros) => micros === null)) return null;
-  const [fetch, transactions, versions] = parts.map((micros) => sum(micros!)) as [number, number, number];
-  const total = fetch + transactions + versions;
+/** See StorageComparison. Bytes are measured after each backfill, outside its measurement. */
+export function storageComparison(current: PhaseReport | undefined, previous: PhaseReport | undefined): StorageComparison | null {
+  if (!current || !previous || current.rows === 0 || previous.rows === 0) return null;
+  const pg = (p: PhaseReport) => (p.cpuSeconds.postgres === null ? null : (p.cpuSeconds.postgres * 1e6) / p.rows);
+  const bytes = (p: PhaseReport) => (typeof p.details.bytesOnDisk === "number" ? p.details.bytesOnDisk / p.rows : null);
+  const [cNow, cBefore, bNow, bBefore] = [pg(current), pg(previous), bytes(current), bytes(previous)];
+  if (cNow === null || cBefore === null || bNow === null || bBefore === null) return null;
   return {
-    microsPerRow: { fetch: round(fetch, 1), transactions: round(transactions, 1), versions: round(versions, 1), total: round(total, 1) },
-    ...spread(total, cpus, ceiling),
+    postgresMicrosPerRow: { current: round(cNow, 1), previous: round(cBefore, 1), ratio: round(cNow / cBefore) },
+    bytesPerRow: { current: round(bNow, 0), previous: round(bBefore, 0), ratio: round(bNow / bBefore) },
   };
 }

@@ -93,6 +93,24 @@ export async function startBenchServer(databaseUrl: string | undefined, say: (li
   }
 }
 
+/** Every scratch database of this bench process is named bench_<label>_<pid>_<hex>. */
+const ownDatabasesPattern = `bench\\_%\\_${process.pid}\\_%`;
+
+/**
+ * Lists the backends connected to this bench's own scratch databases, through one connection to
+ * the admin database (itself not one of them, so never counted).
+ */
+export async function ownBackendLister(server: BenchServer): Promise<{ list(): Promise<number[]>; close(): Promise<void> }> {
+  const client = new pg.Client({ connectionString: server.adminUrl, connectionTimeoutMillis: 10_000 });
+  client.on("error", () => {});
+  await client.connect();
+  const close = onCleanup(() => client.end().catch(() => {}));
+  return {
+    list: async () => (await client.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname LIKE $1", [ownDatabasesPattern])).rows.map((r) => r.pid),
+    close,
+  };
+}
+
 const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 /** A fresh database on the server, migrated with the project's own migrations unless `empty`. */

@@ -6,7 +6,9 @@
 import type { WritePath } from "../sync/sql.js";
 
 /** The migrations that build the old shape these statements write. */
-export const legacyMigrations = ["20261122000000_init", "20261122010000_snapshots_reconciliation_bi", "20261127010000_tolerant_ingestion"];
+export const legacyMigrations = [
+  "20261122000000_init", "20261122010000_snapshots_reconciliation_bi", "20261127010000_tolerant_ingestion", "20261127020000_walk_count_mismatches",
+];
 
 /** Columns of a transaction version, in the order the loader's arrays are passed. */
 const versionColumns = "created_at, updated_at, status, balance_type, amount, description, after_balance, raw";
@@ -90,15 +92,14 @@ SELECT count(*) FILTER (WHERE inserted)::int AS inserted,
 FROM written`;
 
 /**
- * After a window was walked consistently, rows we hold in it that the API no longer lists are gone
- * from the ledger: mark them (never delete: auditors keep history) and record a version.
- * $1 account, $2 from, $3 to, $4 ids seen, $5 seen_at, $6 run id.
+ * Rows whose absence from the API was confirmed: mark them (never delete: auditors keep history)
+ * and record a version. $1 account, $2 from, $3 to, $4 ids confirmed gone, $5 seen_at, $6 run id.
  */
 const markDeletedSql = `
 WITH gone AS (
   UPDATE transactions t SET deleted_at = $5, last_seen_at = $5, last_run_id = $6
   WHERE t.account = $1 AND t.created_at >= $2 AND t.created_at < $3
-    AND t.deleted_at IS NULL AND NOT (t.id = ANY($4::uuid[]))
+    AND t.deleted_at IS NULL AND t.id = ANY($4::uuid[])
   RETURNING t.*
 ),
 versions AS (
@@ -107,4 +108,4 @@ versions AS (
 )
 SELECT count(*)::int AS deleted FROM gone`;
 
-export const legacyWritePath: WritePath = { insertNewPage: insertNewPageSql, upsertPage: upsertPageSql, markDeleted: markDeletedSql, rollups: false };
+export const legacyWritePath: WritePath = { insertNewPage: insertNewPageSql, upsertPage: upsertPageSql, markDeleted: markDeletedSql, markDeletedInFreshWindows: true, rollups: false };

@@ -1,5 +1,6 @@
 // Measuring one phase: wall time, this process's peak RSS (sampled every 50 ms), CPU seconds of
-// this process, of the PostgreSQL server (when local) and of the simulator child, and API requests.
+// this process, of the PostgreSQL backends serving the bench's own databases (when the server is
+// local) and of the simulator child, and API requests.
 import { readFileSync } from "node:fs";
 
 export interface Measurement {
@@ -27,6 +28,8 @@ export interface MeasureContext {
   simulatorPid(): number | undefined;
   /** pid of the database server's postmaster, when it runs on this machine. */
   postmasterPid(): number | undefined;
+  /** pids of the backends connected to the bench's own databases (pg_stat_activity). */
+  ownBackends?: () => Promise<number[]>;
 }
 
 const sampleEveryMs = 50;
@@ -48,57 +51,56 @@ export function processCpuSeconds(pid: number | string, withChildren = true): { 
 }
 
 /**
- * CPU seconds of one PostgreSQL server during a phase: the postmaster's own time plus every child's
- * (backends, checkpointer, WAL writer, autovacuum), children found through
- * /proc/<pid>/task/<pid>/children and sampled with the RSS sampler. A backend that exits keeps its
- * last sampled time, so a connection closed at the end of a phase is not lost (the postmaster's
- * cutime would only show it once reaped, racing the end of the phase). Undefined without /proc.
+ * CPU seconds the bench's own databases cost PostgreSQL during a phase: every backend connected to
+ * one of them (the sync's pool, the CLI child's, autovacuum workers on them), listed from
+ * pg_stat_activity (datname -> pid) and read from /proc/<pid>/stat with the RSS sampler. Other
+ * databases' backends on a shared server are not counted, nor are the server-wide processes
+ * (checkpointer, WAL writer: the bench runs CHECKPOINT before each phase). A backend that exits
+ * keeps its last sampled time, so a connection closed at the end of a phase is not lost. Only a
+ * process whose parent is the postmaster counts (a remote server's pids mean nothing here).
  */
 export class PostgresCpu {
-  private readonly children = new Map<number, { start: number; last: number }>();
-  private readonly ownStart: number;
-  private ownLast: number;
+  private readonly backends = new Map<number, { start: number; last: number }>();
+  private pending: Promise<void> | undefined;
 
-  private constructor(private readonly postmasterPid: number, own: number) {
-    this.ownStart = own;
-    this.ownLast = own;
-  }
+  private constructor(private readonly postmasterPid: number, private readonly list: () => Promise<number[]>) {}
 
-  static start(postmasterPid: number | undefined): PostgresCpu | undefined {
-    if (postmasterPid === undefined) return undefined;
-    const own = processCpuSeconds(postmasterPid, false);
-    if (!own) return undefined;
-    const tracker = new PostgresCpu(postmasterPid, own.seconds);
-    for (const pid of tracker.childPids()) {
-      const cpu = processCpuSeconds(pid, false);
-      if (cpu) tracker.children.set(pid, { start: cpu.seconds, last: cpu.seconds });
+  static async start(postmasterPid: number | undefined, list: (() => Promise<number[]>) | undefined): Promise<PostgresCpu | undefined> {
+    if (postmasterPid === undefined || list === undefined || !processCpuSeconds(postmasterPid, false)) return undefined;
+    const tracker = new PostgresCpu(postmasterPid, list);
+    for (const pid of await list()) {
+      const cpu = tracker.read(pid);
+      if (cpu !== undefined) tracker.backends.set(pid, { start: cpu, last: cpu });
     }
     return tracker;
   }
 
-  private childPids(): number[] {
-    try {
-      return readFileSync(`/proc/${this.postmasterPid}/task/${this.postmasterPid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
-    } catch {
-      return [];
-    }
+  private read(pid: number): number | undefined {
+    const cpu = processCpuSeconds(pid, false);
+    return cpu && cpu.ppid === this.postmasterPid ? cpu.seconds : undefined;
   }
 
-  sample(): void {
-    const own = processCpuSeconds(this.postmasterPid, false);
-    if (own) this.ownLast = own.seconds;
-    for (const pid of this.childPids()) {
-      const cpu = processCpuSeconds(pid, false);
-      if (!cpu) continue;
-      const known = this.children.get(pid);
-      if (known) known.last = cpu.seconds;
-      else this.children.set(pid, { start: 0, last: cpu.seconds }); // born during the phase
-    }
+  /** One sample; a sample still running (the list is a query) makes this one a no-op. */
+  sample(): Promise<void> {
+    this.pending ??= this.list()
+      .then((listed) => {
+        for (const pid of new Set([...listed, ...this.backends.keys()])) {
+          const cpu = this.read(pid);
+          if (cpu === undefined) continue;
+          const known = this.backends.get(pid);
+          if (known) known.last = cpu;
+          else this.backends.set(pid, { start: 0, last: cpu }); // connected during the phase
+        }
+      }, () => {})
+      .finally(() => {
+        this.pending = undefined;
+      });
+    return this.pending;
   }
 
   seconds(): number {
-    let total = this.ownLast - this.ownStart;
-    for (const { start, last } of this.children.values()) total += last - start;
+    let total = 0;
+    for (const { start, last } of this.backends.values()) total += last - start;
     return total;
   }
 }
@@ -130,10 +132,10 @@ export async function measure<T>(context: MeasureContext, work: () => Promise<T>
     const rss = process.memoryUsage.rss();
     if (rss > peakRssBytes) peakRssBytes = rss;
   };
-  const pg = PostgresCpu.start(context.postmasterPid());
+  const pg = await PostgresCpu.start(context.postmasterPid(), context.ownBackends);
   const timer = setInterval(() => {
     sample();
-    pg?.sample();
+    void pg?.sample();
   }, sampleEveryMs);
   timer.unref();
   const simBefore = simPid === undefined ? undefined : processCpuSeconds(simPid)?.seconds;
@@ -150,7 +152,8 @@ export async function measure<T>(context: MeasureContext, work: () => Promise<T>
   const wallMs = performance.now() - began;
   const node = nodeCpuSeconds() - nodeBefore;
   const machineAfter = machineCpuSeconds();
-  pg?.sample();
+  await pg?.sample();
+  await pg?.sample(); // the first may have been a timer's, begun before the work ended
   const simAfter = simPid === undefined ? undefined : processCpuSeconds(simPid)?.seconds;
   const requestsAfter = await context.requests();
   const byPath: Record<string, number> = {};

@@ -19,6 +19,9 @@ import { onCleanup } from "./cleanup.js";
 import { copyFrom } from "./copy.js";
 import { type BenchServer, createScratchDatabase, queryOne, withClient } from "./database.js";
 import { type BenchSimulator, copyRowColumns } from "./sim-host.js";
+import { legacyMigrations } from "./legacy-sql.js";
+import { migrationsDir } from "../db/paths.js";
+import type { WritePath } from "../sync/sql.js";
 
 export const benchAccount = "bench";
 
@@ -95,46 +98,31 @@ export interface DbCeilingResult {
   bytes: number;
 }
 
-/**
- * The COPY targets. `bench_copy` is the ceiling: `transactions`' columns and primary key. The other
- * two are the tables every sync must write, with their indexes (LIKE copies no foreign key): what
- * writing them costs Postgres at the least, for the bench's work bound.
- */
-const createCopyTargetsSql = `
-CREATE TABLE bench_copy (LIKE transactions INCLUDING DEFAULTS, PRIMARY KEY (id));
-CREATE TABLE bench_copy_indexed (LIKE transactions INCLUDING ALL);
-CREATE TABLE bench_copy_versions (LIKE transaction_versions INCLUDING ALL)`;
-export type CopyTarget = "bench_copy" | "bench_copy_indexed" | "bench_copy_versions";
-
-/** The two table shapes' COPY columns: the ledger's own, then a few that hold one value on every row (copyTail). */
-type CopyShape = "transactions" | "versions";
-const transactionsCopyColumns = `${copyRowColumns}, first_seen_at, last_seen_at`;
-const versionsCopyColumns = `${copyRowColumns}, seen_at, run_id, change`;
-const shapeOf = (table: CopyTarget): CopyShape => (table === "bench_copy_versions" ? "versions" : "transactions");
-const copyTail = (shape: CopyShape, seenAt: string) => (shape === "transactions" ? [seenAt, seenAt] : [seenAt, "1", "insert"]);
+/** The COPY target, the DB ceiling: `transactions`' columns and primary key. */
+const createCopyTargetSql = `CREATE TABLE bench_copy (LIKE transactions INCLUDING DEFAULTS, PRIMARY KEY (account, id))`;
+const copyColumns = `${copyRowColumns}, first_seen_at, last_seen_at`;
 
 export interface PreparedCopy {
-  /** The COPY text of each table shape. */
-  files: Record<CopyShape, string>;
-  /** Size of the ceiling's COPY text. */
+  /** The COPY text. */
+  file: string;
   bytes: number;
   database: { url: string; drop(): Promise<void> };
   cleanup(): Promise<void>;
 }
 
-/** Unmeasured set-up of the COPY phases: the COPY texts on disk and the empty target tables. */
+/** Unmeasured set-up of the COPY phase: the COPY text on disk and the empty target table. */
 export async function prepareDbCeiling(context: PhaseContext): Promise<PreparedCopy> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "generect-bench-copy-"));
   const removeDir = onCleanup(() => fs.rm(dir, { recursive: true, force: true }));
   const seenAt = new Date().toISOString();
-  const files = { transactions: path.join(dir, "transactions.copy"), versions: path.join(dir, "versions.copy") };
-  for (const shape of ["transactions", "versions"] as const) await context.sim.writeCopyFile(files[shape], benchAccount, copyTail(shape, seenAt));
+  const file = path.join(dir, "transactions.copy");
+  await context.sim.writeCopyFile(file, benchAccount, [seenAt, seenAt]);
   const database = await createScratchDatabase(context.server, "copy");
-  // Regular (logged) tables: the same durability as the real ones.
-  await withClient(database.url, (c) => c.query(createCopyTargetsSql));
-  const { size } = await fs.stat(files.transactions);
+  // A regular (logged) table: the same durability as the real one.
+  await withClient(database.url, (c) => c.query(createCopyTargetSql));
+  const { size } = await fs.stat(file);
   return {
-    files,
+    file,
     bytes: size,
     database,
     cleanup: async () => {
@@ -144,14 +132,41 @@ export async function prepareDbCeiling(context: PhaseContext): Promise<PreparedC
   };
 }
 
-/** COPY ... FROM STDIN of every ledger row (raw included) into one of the copy targets, one statement. */
-export async function dbCeiling(prepared: PreparedCopy, table: CopyTarget = "bench_copy"): Promise<DbCeilingResult> {
-  const shape = shapeOf(table);
-  const columns = shape === "versions" ? versionsCopyColumns : transactionsCopyColumns;
+/** COPY ... FROM STDIN of every ledger row (raw included) into the copy target, one statement. */
+export async function dbCeiling(prepared: PreparedCopy): Promise<DbCeilingResult> {
   const rows = await withClient(prepared.database.url, (client) =>
-    copyFrom(client, `COPY ${client.escapeIdentifier(table)} (${columns}) FROM STDIN`, createReadStream(prepared.files[shape], { highWaterMark: 256 * 1024 })),
+    copyFrom(client, `COPY bench_copy (${copyColumns}) FROM STDIN`, createReadStream(prepared.file, { highWaterMark: 256 * 1024 })),
   );
-  return { rows, method: `one text-format copy from stdin into ${table}`, bytes: prepared.bytes };
+  return { rows, method: "one text-format copy from stdin into bench_copy", bytes: prepared.bytes };
+}
+
+/**
+ * A scratch database of the previous release's shape (transactions keyed on id, every version in a
+ * transaction_versions table), for its write path (src/bench/legacy-sql.ts) to backfill.
+ */
+export async function createPreviousDatabase(server: BenchServer): Promise<Awaited<ReturnType<typeof createScratchDatabase>>> {
+  const db = await createScratchDatabase(server, "previous", { empty: true });
+  try {
+    for (const name of legacyMigrations) {
+      const sql = await fs.readFile(path.join(migrationsDir, name, "migration.sql"), "utf8");
+      await withClient(db.url, (c) => c.query(sql));
+    }
+  } catch (error) {
+    await db.drop().catch(() => {});
+    throw error;
+  }
+  return db;
+}
+
+/** Bytes on disk of the ledger and its history, indexes and TOAST included, whichever shape the database has. */
+export async function ledgerBytes(databaseUrl: string): Promise<number> {
+  const row = await queryOne<{ bytes: string }>(
+    databaseUrl,
+    `SELECT COALESCE(sum(pg_total_relation_size(c.oid)), 0)::text AS bytes FROM pg_class c
+     WHERE c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace
+       AND c.relname IN ('transactions', 'transaction_versions', 'transaction_history')`,
+  );
+  return Number(row.bytes);
 }
 
 const silent = pino({ level: "silent" });
@@ -161,13 +176,15 @@ export interface SyncRunOptions {
   /** false: skip runSync's spent-credit snapshot pass. */
   snapshots: boolean;
   config?: Partial<Config>;
+  /** The previous release's statements, into a database of its shape (createPreviousDatabase). */
+  writePath?: WritePath;
 }
 
 /** One run of the job (runSync, as `generect-sync run` calls it), and nothing else: this is what is measured. */
 export async function syncOnce(context: PhaseContext, databaseUrl: string, options: SyncRunOptions): Promise<SyncSummary> {
   const config = { ...benchConfig(context, databaseUrl, options.concurrency), ...options.config };
   const passes: Partial<SyncOptions> = options.snapshots ? {} : ({ snapshots: false } as Partial<SyncOptions>);
-  return runSync({ config, databaseUrl, log: silent, command: "bench", ...passes });
+  return runSync({ config, databaseUrl, log: silent, command: "bench", writePath: options.writePath, ...passes });
 }
 
 /** Live rows and versions the account holds (checked after a measured run, outside the measurement). */

@@ -4,7 +4,7 @@ import { TRANSACTIONS_PATH } from "../simulator/index.js";
 import type { Measurement } from "./measure.js";
 
 export type PhaseKey =
-  | "apiCeiling" | "dbCeiling" | "dbCopyIndexed" | "dbCopyVersions" | "syncBackfill" | "syncIncrementalNothingNew" | "syncIncrementalChanges" | "syncCli" | "naive";
+  | "apiCeiling" | "dbCeiling" | "syncBackfillPrevious" | "syncBackfill" | "syncIncrementalNothingNew" | "syncIncrementalChanges" | "syncCli" | "naive";
 
 export interface PhaseReport {
   label: string;
@@ -50,17 +50,13 @@ export interface CpuBound {
 }
 
 /**
- * The least work any sync with this client and this schema does per row, each part at its cost
- * measured alone in the same run: fetching every page (the API ceiling: client and simulator) and
- * writing every row into `transactions` and `transaction_versions` with their indexes by COPY,
- * Postgres's cheapest way in. Spread perfectly over every CPU: no pipeline and no number of writer
- * connections does this work faster. It is generous: the versions' foreign key, the upsert's
- * comparisons and the window checks are left out.
+ * The backfill's write path against the previous release's (storage v2, issue #15), measured side
+ * by side in one run on the same ledger: Postgres CPU per row (the bench's own backends only) and
+ * bytes on disk per row held (tables, indexes, TOAST: transactions and its history) right after.
  */
-export interface WorkBound {
-  microsPerRow: { fetch: number; transactions: number; versions: number; total: number };
-  rowsPerSec: number;
-  vsCeiling: number;
+export interface StorageComparison {
+  postgresMicrosPerRow: { current: number; previous: number; ratio: number };
+  bytesPerRow: { current: number; previous: number; ratio: number };
 }
 
 export interface BenchReport {
@@ -96,8 +92,8 @@ export interface BenchReport {
     syncVsLatencyBound: number | null;
     /** What the backfill's own CPU cost per row allows on this machine's CPUs; null with latency, or when a process's CPU is unknown. */
     cpuBound: CpuBound | null;
-    /** What any sync with this client and schema could reach on this machine's CPUs; null with latency, or when a process's CPU is unknown. */
-    workBound: WorkBound | null;
+    /** This release's backfill against the previous release's write path; null when Postgres CPU is unknown here or the phase was skipped. */
+    storage: StorageComparison | null;
   };
   targets: TargetCheck[];
   verification: { ok: boolean; checks: { what: string; expected: number; actual: number }[] };
@@ -131,7 +127,7 @@ export function phaseReport(label: string, rows: number, m: Measurement, details
 }
 
 export const phaseOrder: PhaseKey[] = [
-  "apiCeiling", "dbCeiling", "dbCopyIndexed", "dbCopyVersions", "syncBackfill", "syncIncrementalNothingNew", "syncIncrementalChanges", "syncCli", "naive",
+  "apiCeiling", "dbCeiling", "syncBackfillPrevious", "syncBackfill", "syncIncrementalNothingNew", "syncIncrementalChanges", "syncCli", "naive",
 ];
 
 const thousands = (n: number) => Math.round(n).toLocaleString("en-US");
@@ -183,12 +179,11 @@ export function formatReport(report: BenchReport): string {
         `at that cost ${s.cpus} CPUs cannot pass ${thousands(c.rowsPerSec)} rows/s = ${c.vsCeiling.toFixed(2)} × ceiling (0.7 × ceiling needs ≤ ${c.forTargetMicrosPerRow.toFixed(0)} µs per row)`,
     );
   }
-  if (r.workBound) {
-    const w = r.workBound.microsPerRow;
+  if (r.storage) {
+    const { postgresMicrosPerRow: c, bytesPerRow: b } = r.storage;
     lines.push(
-      `work bound: fetching with this client costs ${w.fetch.toFixed(0)} µs of CPU per row (API ceiling), writing transactions ${w.transactions.toFixed(0)} ` +
-        `and transaction_versions ${w.versions.toFixed(0)} (COPY, with their indexes); at ${w.total.toFixed(0)} µs per row ${s.cpus} CPUs cannot pass ` +
-        `${thousands(r.workBound.rowsPerSec)} rows/s = ${r.workBound.vsCeiling.toFixed(2)} × ceiling, whatever the sync's pipeline or number of writers`,
+      `storage: the backfill cost Postgres ${c.current.toFixed(1)} µs of CPU per row, the previous release's write path ${c.previous.toFixed(1)} (× ${c.ratio.toFixed(2)}); ` +
+        `on disk ${b.current.toFixed(0)} bytes per row, previously ${b.previous.toFixed(0)} (× ${b.ratio.toFixed(2)})`,
     );
   }
   if (r.latencyBoundRowsPerSec !== null) {

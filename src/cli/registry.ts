@@ -21,6 +21,7 @@ export const commands: CommandEntry[] = [
   { name: "statement", summary: "monthly credit statement for auditors (HTML, CSV, JSON, PDF)", load: async () => (await import("./commands/statement.js")).statementCommand },
   { name: "status", summary: "watermark and its lag, last runs, rows, snapshots, reconciliation", load: async () => (await import("./commands/status.js")).statusCommand },
   { name: "grant-reader", summary: "create or update a read-only role for BI tools", load: async () => (await import("./commands/grant-reader.js")).grantReaderCommand },
+  { name: "metrics", summary: "delete a retired account's series from the Pushgateway", load: async () => (await import("./commands/metrics.js")).metricsCommand },
   { name: "simulate", summary: "serve a local Generect API simulator with seeded data (and faults on demand)", load: async () => (await import("./commands/simulate.js")).simulateCommand },
   { name: "demo", summary: "simulator + embedded Postgres: a full sync and a summary", load: async () => (await import("./commands/demo.js")).demoCommand },
 ];

@@ -8,7 +8,7 @@ const watermarkSql = `SELECT watermark FROM sync_state WHERE account = $1 AND st
 
 const runsSql = `
 SELECT id::text, status, started_at, finished_at, windows_walked, pages, rows_seen, rows_inserted, rows_updated,
-       rows_unchanged, rows_deleted, rows_rejected, api_requests, retries, error_message
+       rows_unchanged, rows_deleted, rows_rejected, count_mismatches, api_requests, retries, error_message
 FROM sync_runs WHERE account = $1 ORDER BY id DESC LIMIT $2`;
 
 const lastSuccessSql = `SELECT finished_at FROM sync_runs WHERE account = $1 AND status = 'succeeded' ORDER BY id DESC LIMIT 1`;
@@ -35,6 +35,7 @@ export interface RunRow {
   rows_unchanged: number;
   rows_deleted: number;
   rows_rejected: number;
+  count_mismatches: number;
   api_requests: number;
   retries: number;
   error_message: string | null;

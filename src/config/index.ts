@@ -45,6 +45,8 @@ export interface Config {
   pushgatewayUrl: string | undefined;
   /** `LOG_LEVEL`: the least severe pino level logged. @default "info" */
   logLevel: string;
+  /** `WORKER_HTTP_PORT`: the worker serves /healthz, /readyz and /metrics on this port (0: any free port, logged). @default off */
+  workerHttpPort: number | undefined;
 }
 
 export const defaults = {
@@ -91,6 +93,7 @@ export const configVariables = [
   ["SYNC_CRON", `worker: sync schedule in SYNC_TIMEZONE (default "${defaults.syncCron}")`],
   ["SNAPSHOT_CRON", `worker: snapshot schedule in SYNC_TIMEZONE (default "${defaults.snapshotCron}")`],
   ["PUSHGATEWAY_URL", "push each run's metrics to this Prometheus Pushgateway (default: off)"],
+  ["WORKER_HTTP_PORT", "worker: serve /healthz, /readyz and /metrics on this port (default: off)"],
   ["LOG_LEVEL", `${logLevels.join(", ")} (default info)`],
 ] as const;
 
@@ -246,6 +249,7 @@ export function loadConfig(env: Env = process.env): Config {
     snapshotCron: cron(env, "SNAPSHOT_CRON", defaults.snapshotCron),
     pushgatewayUrl: read(env, "PUSHGATEWAY_URL") === undefined ? undefined : httpUrl(env, "PUSHGATEWAY_URL", ""),
     logLevel: logLevel(env),
+    workerHttpPort: read(env, "WORKER_HTTP_PORT") === undefined ? undefined : integer(env, "WORKER_HTTP_PORT", 0, 0, 65_535),
   };
 }
 

@@ -22,12 +22,17 @@ export const FAULT_KINDS = [
   "badRow",
   "ignoreFilters",
   "countDrift",
+  "countOffset",
+  "clampLimit",
+  "unstableOrder",
+  "dropFilters",
   "churnInsert",
   "churnUpdate",
   "churnDelete",
   "arrival",
   "endlessBody",
   "oversizeBody",
+  "deprecation",
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -106,6 +111,21 @@ export interface FaultSettings {
   /** Probability that a transactions page's `count` is off by 1 to 3 (the rows are not). */
   countDriftRate?: number;
   /**
+   * Added to `count` on every transactions page (never below 0): a count that is wrong the same way
+   * on every request, so the counts before, during and after a walk all agree with each other.
+   */
+  countOffset?: number;
+  /**
+   * Serve at most this many rows per transactions page while the envelope still answers the
+   * `limit` asked for (up to max_limit) and `max_limit`: a server that clamps the page size
+   * without saying so. 0 or unset: off.
+   */
+  clampLimit?: number;
+  /** Rows sharing one created_at come in a fresh order on every transactions request (no stable tie-break). */
+  unstableOrder?: boolean;
+  /** Query parameters the server cannot read, e.g. `amount__lt`: dropped silently, the answer computed without them. */
+  dropFilters?: string[];
+  /**
    * Probability, per filtered transactions request, that a row inside the requested created_at
    * window is inserted, updated or deleted just before the page is computed (rows moving while a
    * window is walked).
@@ -132,7 +152,7 @@ export const RATE_FIELDS = [
 /** Keys of FaultSettings holding a whole count or a duration (>= 0). */
 export const COUNT_FIELDS = [
   "latencyMs", "jitterMs", "throttleBurst", "failNext", "hangNext", "hangMs", "resetNext", "truncateNext",
-  "invalidJsonNext", "badRowNext", "endlessBodyNext", "oversizeBodyNext", "oversizeBodyBytes",
+  "invalidJsonNext", "badRowNext", "endlessBodyNext", "oversizeBodyNext", "oversizeBodyBytes", "clampLimit",
 ] as const satisfies readonly (keyof FaultSettings)[];
 
 /** Throws a plain Error naming the field when a setting is out of range. */
@@ -154,6 +174,9 @@ export function validateFaultSettings(settings: FaultSettings & { throttleNext?:
   }
   if (settings.clockOffsetMs !== undefined && !Number.isFinite(settings.clockOffsetMs)) {
     throw new RangeError(`faults.clockOffsetMs must be a finite number of ms, got ${String(settings.clockOffsetMs)}`);
+  }
+  if (settings.countOffset !== undefined && !Number.isInteger(settings.countOffset)) {
+    throw new RangeError(`faults.countOffset must be an integer, got ${String(settings.countOffset)}`);
   }
   if (settings.seed !== undefined && !Number.isInteger(settings.seed)) {
     throw new RangeError(`faults.seed must be an integer, got ${String(settings.seed)}`);
@@ -269,3 +292,21 @@ export function breakRow(row: Record<string, unknown>, kind: BadRowKind): Record
 
 /** A proxy's error page, served with status 200: not JSON. */
 export const HTML_ERROR_PAGE = "<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>";
+
+/**
+ * `count` rows of a query in the API's order, except that each run of rows sharing one created_at
+ * is shuffled by `rng`: a server whose ORDER BY created_at has no tie-break. Returns [offset, offset + limit).
+ */
+export function unstableSlice<T extends { created_at: string }>(all: readonly T[], offset: number, limit: number, rng: () => number): T[] {
+  const rows = all.slice();
+  for (let start = 0; start < rows.length; ) {
+    let end = start + 1;
+    while (end < rows.length && rows[end]!.created_at === rows[start]!.created_at) end++;
+    for (let i = end - 1; i > start; i--) {
+      const j = start + Math.floor(rng() * (i - start + 1));
+      [rows[i], rows[j]] = [rows[j]!, rows[i]!];
+    }
+    start = end;
+  }
+  return rows.slice(offset, offset + limit);
+}

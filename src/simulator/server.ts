@@ -5,8 +5,9 @@ import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerRespon
 import type { AddressInfo } from "node:net";
 import {
   BAD_ROW_KINDS, CHURN_KINDS, FaultDice, type FaultKind, type FaultSettings, HTML_ERROR_PAGE, breakRow, requestKey, takeNext,
-  validateFaultSettings,
+  unstableSlice, validateFaultSettings,
 } from "./faults.js";
+import { mulberry32 } from "./prng.js";
 import { parseFilters } from "./filters.js";
 import { objectJson, pageJson, rowForTamper, rowJson, spentCreditsJson } from "./json.js";
 import { Ledger } from "./ledger.js";
@@ -47,6 +48,12 @@ export interface SimulatorFaults extends FaultSettings {
   transformRow?: (row: Record<string, unknown>) => Record<string, unknown>;
   /** Runs before each transactions page is computed, so tests can insert or change rows mid-walk. */
   beforePage?: (ctx: { offset: number; limit: number; query: URLSearchParams }) => void | Promise<void>;
+  /**
+   * Announce the endpoints' retirement: every authenticated API answer (errors included) carries
+   * these headers, e.g. `Deprecation: @1767225600` (RFC 9745), `Sunset: Thu, 01 Jul 2027 00:00:00 GMT`
+   * (RFC 8594) and a `Link` to the notice. Counted as `deprecation` in stats.injected.
+   */
+  deprecationHeaders?: { deprecation?: string; sunset?: string; link?: string };
   /** Answer the next N authenticated API requests with 429 {"detail": "Request was throttled."}. */
   throttleNext?: number;
   /** Retry-After header (seconds) on those 429s; unset = no header, as the docs promise nothing. */
@@ -228,8 +235,18 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorH
     }
     const unfiltered = faults.ignoreFilters || chance(draw("ignoreFilters"), faults.ignoreFiltersRate);
     if (unfiltered && !faults.ignoreFilters) inject("ignoreFilters");
-    const result = ledger.query(query, { ignoreFilters: unfiltered });
-    const rows = result.count === 0 || offset > result.count ? [] : result.slice(offset, limit);
+    const dropped = faults.dropFilters?.filter((name) => query.has(name)) ?? [];
+    if (dropped.length) inject("dropFilters");
+    const readable = dropped.length ? new URLSearchParams([...query].filter(([name]) => !dropped.includes(name))) : query;
+    const result = ledger.query(readable, { ignoreFilters: unfiltered });
+    // A silently clamped page: fewer rows than the `limit` the envelope answers.
+    const served = faults.clampLimit ? Math.min(limit, faults.clampLimit) : limit;
+    if (served < limit) inject("clampLimit");
+    let rows = result.count === 0 || offset > result.count ? [] : result.slice(offset, served);
+    if (faults.unstableOrder && rows.length > 0) {
+      rows = unstableSlice(result.slice(0, result.count), offset, served, mulberry32(Math.floor(draw("unstableOrder") * 2 ** 32)));
+      inject("unstableOrder");
+    }
     const transform = faults.transformRow;
     const rowsJson = transform
       ? rows.map((r) => objectJson(transform(rowForTamper(r))))
@@ -247,6 +264,10 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorH
       const by = 1 + Math.floor(draw("countDriftBy") * 3);
       count = draw("countDriftSign") < 0.5 && count >= by ? count - by : count + by;
       inject("countDrift");
+    }
+    if (faults.countOffset) {
+      count = Math.max(0, count + faults.countOffset);
+      inject("countOffset");
     }
     const links = pageLinks(pathname, query, { offset, limit, count: result.count });
     return { status: 200, body: pageJson({ count, ...links, limit, max_limit: maxLimit, offset }, rowsJson) };
@@ -297,6 +318,14 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorH
       return send(res, 405, detail(`Method "${method}" not allowed.`), { Allow: "GET, HEAD" });
     }
 
+    const retiring = faults.deprecationHeaders;
+    if (retiring) {
+      // setHeader merges into whatever writeHead sends later, so every kind of answer carries them.
+      if (retiring.deprecation !== undefined) res.setHeader("Deprecation", retiring.deprecation);
+      if (retiring.sunset !== undefined) res.setHeader("Sunset", retiring.sunset);
+      if (retiring.link !== undefined) res.setHeader("Link", retiring.link);
+      inject("deprecation");
+    }
     // Faults, in a fixed order; each draw is a function of the seed and the request (faults.ts).
     const { draw } = dice.next(faults.seed ?? 1, requestKey(url.pathname, url.searchParams));
     // The answer leaves `delay` after the request arrived, the simulator's own work included, as a

@@ -2,7 +2,7 @@
 // by sql.ts; this module only arranges rows, so no money ever passes through a JS number.
 import type pg from "pg";
 import { type Proof, type Statement, type StatementDay, type StatementLine, notAvailable } from "./model.js";
-import { DAYS_SQL, LINES_SQL, PROVENANCE_SQL, QUARANTINE_COUNT_SQL, QUARANTINE_EXISTS_SQL, RANGE_SQL } from "./sql.js";
+import { DAYS_SQL, ENDPOINT_BALANCE_TYPES, LINES_SQL, PROVENANCE_SQL, QUARANTINE_COUNT_SQL, QUARANTINE_EXISTS_SQL, RANGE_SQL } from "./sql.js";
 
 export interface StatementOptions {
   account: string;
@@ -24,7 +24,9 @@ export async function buildStatement(db: Queryable, opts: StatementOptions): Pro
   const to = opts.to ?? range.current;
   const params = [account, timezone, `${from}-01`, `${to}-01`];
   // One connection answers one query at a time: in sequence, not Promise.all.
-  const lines = await db.query<Omit<StatementLine, "account">>(LINES_SQL, params);
+  const lines = await db.query<Omit<StatementLine, "account">>(LINES_SQL, [
+    ...params, Object.keys(ENDPOINT_BALANCE_TYPES), Object.values(ENDPOINT_BALANCE_TYPES),
+  ]);
   const days = await db.query<StatementDay>(DAYS_SQL, params);
   const prov = await db.query<{ first_run_id: string | null; last_run_id: string | null; watermark: string | null }>(PROVENANCE_SQL, [account]);
   const provenance = prov.rows[0]!;

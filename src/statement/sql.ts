@@ -1,5 +1,6 @@
 // Every statement the auditor's statement runs, in one place. Parameters: $1 account, $2 IANA
-// timezone, $3 first month and $4 last month as 'YYYY-MM-01' (local months). Sums go through
+// timezone, $3 first month and $4 last month as 'YYYY-MM-01' (local months); LINES_SQL also takes
+// $5 endpoint labels and $6 their balance types (ENDPOINT_BALANCE_TYPES). Sums go through
 // trim_scale(...)::text so money leaves Postgres as exact, canonical decimal text.
 
 /** Generect's endpoint labels (spent_credits) per balance type, as the API reference lists them. */
@@ -12,8 +13,6 @@ export const ENDPOINT_BALANCE_TYPES: Readonly<Record<string, string>> = {
   "/api/linkedin/email_verifier/": "email_verifier",
   platform: "platform",
 };
-
-const labels = `(VALUES ${Object.entries(ENDPOINT_BALANCE_TYPES).map(([e, t]) => `('${e}', '${t}')`).join(", ")}) AS l(endpoint, balance_type)`;
 
 /**
  * The months x balance types the ledger has a balance for, with the month's movements. A month that
@@ -41,7 +40,7 @@ moves AS (
 ),
 api AS (
   SELECT date_trunc('month', s.day)::date AS month, COALESCE(l.balance_type, s.endpoint) AS balance_type, sum(s.credits) AS spent
-  FROM spent_credits_daily s LEFT JOIN ${labels} USING (endpoint)
+  FROM spent_credits_daily s LEFT JOIN unnest($5::text[], $6::text[]) AS l(endpoint, balance_type) USING (endpoint)
   WHERE s.account = $1 AND s.timezone = $2
   GROUP BY 1, 2
 ),
@@ -53,7 +52,7 @@ captured AS (
 watermark AS (SELECT watermark FROM sync_state WHERE account = $1 AND stream = 'transactions'),
 grid AS (
   SELECT mo.*, ty.balance_type,
-         -- On the table, not the CTE: the (balance_type, created_at) index finds each row in a few reads.
+         -- On the table, not the CTE: the (account, balance_type, created_at) index finds each row in a few reads.
          (SELECT after_balance FROM transactions t WHERE t.account = $1 AND t.deleted_at IS NULL AND t.balance_type = ty.balance_type
            AND t.created_at < mo.starts ORDER BY t.created_at DESC, t.id DESC LIMIT 1) AS opening,
          (SELECT after_balance FROM transactions t WHERE t.account = $1 AND t.deleted_at IS NULL AND t.balance_type = ty.balance_type

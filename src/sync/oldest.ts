@@ -1,28 +1,49 @@
 import type { GenerectClient } from "../api/client.js";
+import type { TransactionsPage } from "../api/schema.js";
 import type { Micros } from "../api/time.js";
 import { GuardError } from "../errors.js";
 
 /** Rows read back from the end when the last one has no readable created_at. */
 const lookBehind = 100;
 
+/** Entries of a page: transactions and rows that cannot be ones (the API lists both). */
+const entries = (page: TransactionsPage) => page.rows.length + page.rejected.length;
+
+/** Readable created_at values of a page, rejected rows' included. */
+const times = (page: TransactionsPage): Micros[] => [
+  ...page.rows.map((r) => r.createdAt),
+  ...page.rejected.flatMap((r) => (r.createdAt === null ? [] : [r.createdAt])),
+];
+
 /**
- * created_at of the account's oldest transaction: the list is newest first, so it is the row at
- * offset count-1. A row added between the two requests shifts that offset; the counts tell. When
- * that row cannot be read as a transaction, its created_at still serves if readable; if not, the
- * oldest readable created_at among the last rows does, and rows older than it but without a
- * readable created_at are left to SYNC_START (the API places them, we cannot).
+ * created_at of the account's oldest transaction: the list is newest first, so it is the last row.
+ * The count says where that is, but only a page of two at that offset that holds one row proves it
+ * (a count one short would otherwise start the first run one row late, and lose that row for
+ * good). When the proof fails, the last row is searched for: doubling offsets until one is empty,
+ * then halving the gap, each step one request. When the last row cannot be read as a transaction,
+ * its created_at still serves if readable; if not, the oldest readable created_at among the last
+ * rows does, and rows older than it but without a readable created_at are left to SYNC_START (the
+ * API places them, we cannot).
  */
-export async function findOldestTransaction(client: GenerectClient, attempts = 3): Promise<Micros | undefined> {
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    const head = await client.listAllTransactions(1, 0);
-    if (head.count === 0) return undefined;
-    const tail = await client.listAllTransactions(1, head.count - 1);
-    const oldest = tail.rows[0]?.createdAt ?? tail.rejected[0]?.createdAt;
-    if (tail.count !== head.count) continue;
-    if (oldest !== undefined && oldest !== null) return oldest;
-    const before = await client.listAllTransactions(lookBehind, Math.max(0, head.count - lookBehind));
-    const times = [...before.rows.map((r) => r.createdAt), ...before.rejected.flatMap((r) => (r.createdAt === null ? [] : [r.createdAt]))];
-    if (before.count === head.count && times.length > 0) return Math.min(...times);
+export async function findOldestTransaction(client: GenerectClient, maxProbes = 64): Promise<Micros | undefined> {
+  const head = await client.listAllTransactions(1, 0);
+  if (entries(head) === 0) return undefined; // an empty page at offset 0 is the end, whatever the count
+  let holds = 0; // an offset known to hold a row
+  let empty: number | undefined; // an offset known to hold none
+  let offset = Math.max(head.count - 1, 0);
+  for (let probe = 0; probe < maxProbes; probe++) {
+    const page = await client.listAllTransactions(2, offset);
+    if (entries(page) === 1) {
+      const last = times(page)[0];
+      if (last !== undefined) return last;
+      const before = await client.listAllTransactions(lookBehind, Math.max(0, offset + 1 - lookBehind));
+      const readable = times(before);
+      if (readable.length > 0) return Math.min(...readable);
+      break;
+    }
+    if (entries(page) >= 2) holds = offset + 1;
+    else empty = offset;
+    offset = empty === undefined ? 2 * holds + 1 : Math.max(holds, Math.floor((holds + empty - 1) / 2));
   }
-  throw new GuardError("OLDEST_UNSETTLED", `could not find the oldest transaction: the API's count kept changing over ${attempts} attempts`);
+  throw new GuardError("OLDEST_UNSETTLED", `could not find the oldest transaction: the list kept moving over ${maxProbes} requests, or none of its last ${lookBehind} rows has a readable created_at`);
 }

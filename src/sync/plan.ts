@@ -85,10 +85,13 @@ export class WindowQueue {
     return window;
   }
 
-  /** `window` (just taken) counted `count` rows and must be walked in two halves: they come next, in order. */
-  halve(window: Window, count: number): void {
+  /**
+   * `window` (just taken) counted `count` rows and must be walked in parts (two halves unless
+   * given): they come next, in order.
+   */
+  halve(window: Window, count: number, parts: Window[] = splitWindow(window)!): void {
     this.observe(window, count);
-    this.#pending.unshift(...splitWindow(window)!);
+    this.#pending.unshift(...parts);
   }
 
   /** The API counted `count` rows in `window`: windows made from now on aim at the row target. */
@@ -108,4 +111,21 @@ export function splitWindow({ from, to }: Window): [Window, Window] | undefined 
     { from, to: middle },
     { from: middle, to },
   ];
+}
+
+/** A window of one microsecond: it cannot be halved, and its rows share one created_at. */
+export function isInstant({ from, to }: Window): boolean {
+  return to - from === 1;
+}
+
+/**
+ * The parts of `window` around the instant `at`: before it, the instant alone, after it (empty
+ * parts left out). Rows of one instant are walked without relying on the server's order (instant.ts).
+ */
+export function splitAround({ from, to }: Window, at: Micros): Window[] {
+  const parts: Window[] = [];
+  if (from < at) parts.push({ from, to: at });
+  parts.push({ from: at, to: at + 1 });
+  if (at + 1 < to) parts.push({ from: at + 1, to });
+  return parts;
 }

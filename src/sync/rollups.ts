@@ -15,7 +15,7 @@ export const bucketMicros: Micros = 15 * 60 * 1_000_000;
 const floorBucket = (t: Micros) => Math.floor(t / bucketMicros) * bucketMicros;
 const ceilBucket = (t: Micros) => Math.ceil(t / bucketMicros) * bucketMicros;
 
-/** Buckets (per account, their start in microseconds) that rows left while the window was written. */
+/** Buckets (per account, their start in microseconds) outside the window that its writes changed. */
 export class MovedBuckets {
   private readonly byAccount = new Map<string, Set<string>>();
 
@@ -25,11 +25,18 @@ export class MovedBuckets {
     const { rows } = await db.query<{ account: string; bucket: string }>(movedBucketsSql, [
       arrayLiteral(ids), account, toPgTimestamp(window.from), toPgTimestamp(window.to),
     ]);
-    for (const row of rows) {
-      let set = this.byAccount.get(row.account);
-      if (!set) this.byAccount.set(row.account, (set = new Set()));
-      set.add(row.bucket);
-    }
+    for (const row of rows) this.add(row.account, row.bucket);
+  }
+
+  /** Rows written outside the window (a moved row found where it now lives): their buckets change too. */
+  recordWritten(rows: { createdAt: Micros }[], account: string, window: Window): void {
+    for (const row of rows) if (row.createdAt < window.from || row.createdAt >= window.to) this.add(account, String(floorBucket(row.createdAt)));
+  }
+
+  private add(account: string, bucket: string): void {
+    let set = this.byAccount.get(account);
+    if (!set) this.byAccount.set(account, (set = new Set()));
+    set.add(bucket);
   }
 
   entries(): [string, Set<string>][] {

@@ -52,10 +52,14 @@ export interface SyncSummary {
   updated: number;
   unchanged: number;
   deleted: number;
+  /** Windows committed although the API's count disagreed with two complete walks (sync_runs.count_mismatches). */
+  countMismatches: number;
   /** Rows that cannot be transactions, kept in quarantined_rows (their windows still committed). */
   rejected: number;
   apiRequests: number;
   retries: number;
+  /** API responses that carried a `Deprecation` or `Sunset` header. */
+  deprecatedResponses: number;
   watermark: Micros | undefined;
   snapshots: SnapshotStats | undefined;
 }
@@ -103,6 +107,8 @@ async function withRun<T>(options: SyncOptions, command: string, body: (run: Run
     maxResponseBytes: config.maxResponseBytes,
     signal,
     onRetry: ({ attempt, reason, delayMs }) => log.warn({ runId, attempt, delayMs }, `retrying: ${reason}`),
+    // Once per run: the endpoint still answers, but the operator must learn before its Sunset date.
+    onDeprecation: (notice) => log.warn({ runId, ...notice }, `the API marks ${notice.path} as deprecated${notice.sunset ? ` (sunset ${notice.sunset})` : ""}: check Generect's changelog before it stops answering`),
     ...options.clientOptions,
   });
   const finish = (id: string, outcome: Omit<Parameters<typeof finishRunOnFreshConnection>[2], "apiRequests" | "retries">) =>
@@ -191,8 +197,9 @@ async function syncTransactions(run: RunContext, summary: SyncSummary): Promise<
       });
       if (outcome.kind === "split") {
         if (outcome.reason === "too large") log.debug({ count: outcome.count }, "window too large for one transaction: halved");
+        else if (outcome.parts) log.info({ window: [formatInstant(window.from), formatInstant(window.to)], instant: formatInstant(outcome.parts.find((p) => p.to - p.from === 1)!.from) }, "window did not settle and rows of one instant straddled two pages: rolled back, walking that instant on its own");
         else log.info({ window: [formatInstant(window.from), formatInstant(window.to)], count: outcome.count }, "window did not settle (rows moved during the walk): rolled back, walking its halves");
-        queue.halve(window, outcome.count);
+        queue.halve(window, outcome.count, outcome.parts);
         continue;
       }
       const s = outcome.stats;
@@ -205,6 +212,13 @@ async function syncTransactions(run: RunContext, summary: SyncSummary): Promise<
       summary.deleted += s.deleted;
       summary.rejected += s.rejected;
       summary.watermark = window.to;
+      if (s.countMismatch) {
+        summary.countMismatches += 1;
+        log.warn(
+          { window: [formatInstant(window.from), formatInstant(window.to)], counted: s.countMismatch.counted, walked: s.countMismatch.walked },
+          `the API counted ${s.countMismatch.counted} rows in the window but two complete walks returned the same ${s.countMismatch.walked}: committed on the walks' evidence`,
+        );
+      }
       options.progress?.window(s);
       log.info(
         { window: [formatInstant(window.from), formatInstant(window.to)], count: s.count, pages: s.pages, walks: s.walks,
@@ -237,8 +251,8 @@ function snapshotPass(run: RunContext): Promise<SnapshotStats> {
 export async function runSync(options: SyncOptions): Promise<SyncSummary> {
   return withRun(options, options.command ?? "run", async (run) => {
     const summary: SyncSummary = {
-      runId: run.runId, windows: 0, pages: 0, rowsSeen: 0, inserted: 0, updated: 0, unchanged: 0, deleted: 0, rejected: 0,
-      apiRequests: 0, retries: 0, watermark: undefined, snapshots: undefined,
+      runId: run.runId, windows: 0, pages: 0, rowsSeen: 0, inserted: 0, updated: 0, unchanged: 0, deleted: 0, rejected: 0, countMismatches: 0,
+      apiRequests: 0, retries: 0, deprecatedResponses: 0, watermark: undefined, snapshots: undefined,
     };
     await syncTransactions(run, summary);
     if (options.snapshots !== false) {
@@ -248,11 +262,15 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
     }
     summary.apiRequests = run.client.stats.requests;
     summary.retries = run.client.stats.retries;
+    summary.deprecatedResponses = run.client.deprecatedResponses;
     return summary;
   });
 }
 
 /** Only the spent-credit snapshots (`generect-sync snapshot`), recorded as a run of its own. */
-export async function runSnapshot(options: SyncOptions): Promise<SnapshotStats & { runId: string; apiRequests: number }> {
-  return withRun(options, "snapshot", async (run) => ({ ...(await snapshotPass(run)), runId: run.runId, apiRequests: run.client.stats.requests }));
+export async function runSnapshot(options: SyncOptions): Promise<SnapshotStats & { runId: string; apiRequests: number; retries: number; deprecatedResponses: number }> {
+  return withRun(options, "snapshot", async (run) => ({
+    ...(await snapshotPass(run)), runId: run.runId, apiRequests: run.client.stats.requests, retries: run.client.stats.retries,
+    deprecatedResponses: run.client.deprecatedResponses,
+  }));
 }

@@ -95,16 +95,28 @@ SELECT (SELECT count(*) FROM inserted)::int AS inserted,
        (SELECT count(*) FROM updated)::int AS updated`;
 
 /**
- * After a window was walked consistently, rows we hold in it that the API no longer lists are gone
- * from the ledger: mark them (never delete: auditors keep history), their listed version moving
- * to transaction_history (ended by a delete) as the updates do.
- * $1 account, $2 from, $3 to, $4 ids seen, $5 seen_at, $6 run id.
+ * Rows the account holds live in a window that its walk did not return: each is a deletion only
+ * once a targeted request confirms it is gone (see window.ts); the other fields find it if it moved
+ * (moved.ts). created_at as whole microseconds.
+ * $1 account, $2 from, $3 to, $4 ids seen.
+ */
+export const deletionCandidatesSql = `
+SELECT id::text, (extract(epoch FROM created_at) * 1000000)::bigint::text AS created_at,
+       amount::text AS amount, after_balance::text AS after_balance, balance_type
+FROM transactions
+WHERE account = $1 AND created_at >= $2 AND created_at < $3
+  AND deleted_at IS NULL AND NOT (id = ANY($4::uuid[]))`;
+
+/**
+ * Rows whose absence from the API was confirmed: mark them (never delete: auditors keep history),
+ * their listed version moving to transaction_history (ended by a delete) as the updates do.
+ * $1 account, $2 from, $3 to, $4 ids confirmed gone, $5 seen_at, $6 run id.
  */
 export const markDeletedSql = `
 WITH gone AS (
   SELECT t.id FROM transactions t
   WHERE t.account = $1 AND t.created_at >= $2 AND t.created_at < $3
-    AND t.deleted_at IS NULL AND NOT (t.id = ANY($4::uuid[]))
+    AND t.deleted_at IS NULL AND t.id = ANY($4::uuid[])
 ),
 superseded AS (
   INSERT INTO transaction_history (${historyColumns})
@@ -124,11 +136,13 @@ export interface WritePath {
   insertNewPage: string;
   upsertPage: string;
   markDeleted: string;
+  /** Whether markDeleted runs after the first walk of a window that held nothing (it cannot find anything there). */
+  markDeletedInFreshWindows: boolean;
   /** Whether windows keep ledger_rollups (the previous release's schema has no such table). @default true */
   rollups?: boolean;
 }
 
-export const writePath: WritePath = { insertNewPage: insertNewPageSql, upsertPage: upsertPageSql, markDeleted: markDeletedSql };
+export const writePath: WritePath = { insertNewPage: insertNewPageSql, upsertPage: upsertPageSql, markDeleted: markDeletedSql, markDeletedInFreshWindows: false };
 
 /** The watermark never moves backwards, even if the job's clock does. $1 account, $2 stream, $3 watermark, $4 run id. */
 export const advanceWatermarkSql = `
@@ -155,7 +169,8 @@ UPDATE sync_runs SET
   rows_unchanged = rows_unchanged + $6,
   rows_deleted = rows_deleted + $7,
   watermark_to = $8,
-  rows_rejected = rows_rejected + $9
+  rows_rejected = rows_rejected + $9,
+  count_mismatches = count_mismatches + $10
 WHERE id = $1`;
 
 /**

@@ -1,12 +1,13 @@
 import type pg from "pg";
 import type { GenerectClient } from "../api/client.js";
-import { formatInstant, toPgTimestamp } from "../api/time.js";
+import { type Micros, formatInstant, toPgTimestamp } from "../api/time.js";
 import { GuardError } from "../errors.js";
 import { arrayLiteral } from "../db/array-literal.js";
 import { inTransaction } from "../db/pool.js";
 import { type LoadCounts, loadPage } from "./load.js";
-import { type Window, defaultMaxRowsPerWindow, splitWindow } from "./plan.js";
-import { type WritePath, addWindowCountsSql, advanceWatermarkSql, windowHeldSql, writePath } from "./sql.js";
+import { type Window, defaultMaxRowsPerWindow, splitAround, splitWindow } from "./plan.js";
+import { type WritePath, addWindowCountsSql, advanceWatermarkSql, deletionCandidatesSql, windowHeldSql, writePath } from "./sql.js";
+import { locateMoved } from "./moved.js";
 import type { PrefetchedWalk } from "./prefetch.js";
 import { quarantineRows, resolveQuarantined } from "./quarantine.js";
 import { MovedBuckets, refreshRollups } from "./rollups.js";
@@ -50,10 +51,15 @@ export interface WindowStats extends LoadCounts {
   /** Their reason codes, one per row. */
   rejectedCodes: string[];
   count: number;
+  /**
+   * The API's count disagreed with the rows walked, and two complete walks returned the same ids:
+   * committed on the walks' evidence (`counted` by the API, `walked` distinct ids).
+   */
+  countMismatch?: { counted: number; walked: number };
 }
 
 export type WindowOutcome =
-  | { kind: "split"; reason: "too large" | "unsettled"; count: number }
+  | { kind: "split"; reason: "too large" | "unsettled"; count: number; parts?: Window[] }
   | { kind: "committed"; stats: WindowStats };
 
 /**
@@ -67,7 +73,7 @@ export async function syncWindow(context: WindowContext, window: Window, prefetc
     return await walkAndCommit(context, window, prefetched);
   } catch (error) {
     await prefetched?.cancel(error); // a walk never handed its writer would wait for it forever
-    if (error instanceof HalveUnsettled) return { kind: "split", reason: "unsettled", count: error.count };
+    if (error instanceof HalveUnsettled) return { kind: "split", reason: "unsettled", count: error.count, parts: error.parts };
     throw error;
   }
 }
@@ -79,12 +85,19 @@ export async function syncWindow(context: WindowContext, window: Window, prefetc
  * halves settle; one of at most `pagesToHalve` pages is simply walked again.
  */
 class HalveUnsettled extends Error {
-  constructor(readonly count: number) {
+  constructor(
+    readonly count: number,
+    /** Other parts than two halves: the window cut around an instant whose rows paging split. */
+    readonly parts?: Window[],
+  ) {
     super("window did not settle: halved");
   }
 }
 
 const pagesToHalve = 10;
+
+/** Reads of a deletion candidate's instant before its absence counts as unproven. */
+const maxProbes = 3;
 
 /** The options of a window's walk; the first walk alone may ask for a split, size the next window and start it. */
 export function walkOptionsFor(
@@ -108,6 +121,74 @@ export function walkOptionsFor(
   };
 }
 
+function sameIds(a: Set<string>, b: Set<string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const id of a) if (!b.has(id)) return false;
+  return true;
+}
+
+/**
+ * The rows held live in the window that the walk did not return are deletions only when a
+ * targeted walk of their instant (created_at to the microsecond, see instant.ts) confirms they are
+ * gone. `confirmed` is undefined when a candidate is still listed, or its instant could not be
+ * read whole: the walk missed a row, so the window did not settle. Other rows listed there that
+ * the walk did not return arrived after it (or were missed): they go to `sink` like the walk's. A
+ * candidate gone from its instant is looked for elsewhere (moved.ts): found, it is written where it
+ * now lives, an update; only a candidate found nowhere is confirmed deleted.
+ */
+async function confirmDeletions(
+  context: WindowContext,
+  db: pg.ClientBase,
+  window: Window,
+  walked: { ids: Set<string>; pageSize: number },
+  sink: WalkOptions["sink"],
+): Promise<{ confirmed: string[] | undefined; pages: number; rows: number }> {
+  const candidates = (
+    await db.query<{ id: string; created_at: string; amount: string; after_balance: string | null; balance_type: string }>(deletionCandidatesSql, [
+      context.account, toPgTimestamp(window.from), toPgTimestamp(window.to), arrayLiteral([...walked.ids]),
+    ])
+  ).rows;
+  const instants = new Map<Micros, string[]>();
+  for (const { id, created_at } of candidates) {
+    const at = Number(created_at);
+    instants.set(at, [...(instants.get(at) ?? []), id]);
+  }
+  const probes = await Promise.all(
+    [...instants.entries()].map(async ([at, ids]) => {
+      // An instant read incomplete (a row arrived while it was read) is read again, not taken as proof.
+      let pages = 0;
+      let rows = 0;
+      for (let attempt = 1; attempt <= maxProbes; attempt++) {
+        const probe = await walkWindow(context.client, { from: at, to: at + 1 }, {
+          pageSize: walked.pageSize, concurrency: 1, signal: context.signal, limit: context.limit, sink,
+        });
+        if (probe.kind !== "walked") throw new Error("unreachable: an instant is never split");
+        pages += probe.pages;
+        rows += probe.rows;
+        if (probe.complete) return { listed: ids.some((id) => probe.ids.has(id)), pages, rows };
+      }
+      return { listed: true, pages, rows };
+    }),
+  );
+  let pages = probes.reduce((n, p) => n + p.pages, 0);
+  let rows = probes.reduce((n, p) => n + p.rows, 0);
+  if (probes.some((p) => p.listed)) return { confirmed: undefined, pages, rows };
+  // Gone from its created_at is not gone: a row that moved is an update where it now lives.
+  const located = await Promise.all(
+    candidates.map(async (c) => {
+      const absent = { id: c.id, amount: c.amount, afterBalance: c.after_balance, balanceType: c.balance_type };
+      return { id: c.id, ...(await locateMoved(context.client, absent, { pageSize: walked.pageSize, limit: context.limit, signal: context.signal })) };
+    }),
+  );
+  const moved = located.flatMap((l) => (l.found ? [l.found] : []));
+  pages += located.reduce((n, l) => n + l.pages, 0);
+  rows += moved.length;
+  // Moved within this window after all: the walk missed it.
+  if (moved.some((row) => row.createdAt >= window.from && row.createdAt < window.to)) return { confirmed: undefined, pages, rows };
+  if (moved.length) await sink(moved, 0);
+  return { confirmed: located.filter((l) => !l.found).map((l) => l.id), pages, rows };
+}
+
 async function walkAndCommit(context: WindowContext, window: Window, prefetched: PrefetchedWalk | undefined): Promise<WindowOutcome> {
   const maxWalks = context.maxWalks ?? 3;
   const canHalve = splitWindow(window) !== undefined;
@@ -117,10 +198,12 @@ async function walkAndCommit(context: WindowContext, window: Window, prefetched:
     const to = toPgTimestamp(window.to);
     const { held } = (await db.query<{ held: boolean }>(windowHeldSql, [context.account, from, to])).rows[0]!;
     let fresh = !held; // a backfill: nothing to compare against until this window's first walk wrote it
+    const sql = context.writePath ?? writePath;
     const totals = { inserted: 0, updated: 0, unchanged: 0, pages: 0, rows: 0 };
     const rollups = (context.writePath ?? writePath).rollups !== false;
     const moved = new MovedBuckets();
     const sink = async (rows: Parameters<typeof loadPage>[1], pages: number) => {
+      if (rollups) moved.recordWritten(rows, context.account, window);
       const counts = await loadPage(db, rows, context, fresh, rollups ? (ids) => moved.record(db, ids, context.account, window) : undefined);
       totals.inserted += counts.inserted;
       totals.updated += counts.updated;
@@ -128,6 +211,8 @@ async function walkAndCommit(context: WindowContext, window: Window, prefetched:
       context.onPage?.(rows.length, pages);
     };
 
+    // The last walk that saw its end without receiving a row twice.
+    let lastComplete: { ids: Set<string>; unidentified: number } | undefined;
     for (let walk = 1; walk <= maxWalks; walk++) {
       let result: WalkResult;
       if (walk === 1 && prefetched) {
@@ -140,35 +225,60 @@ async function walkAndCommit(context: WindowContext, window: Window, prefetched:
       fresh = false;
       totals.pages += result.pages;
       totals.rows += result.rows;
-      const settled = result.countAtStart === result.countAtEnd && result.pageCountsAgree && result.ids.size + result.unidentified === result.countAtEnd;
-      if (!settled) {
+      // Complete and no row twice: every row listed during the walk was received (rows that move
+      // under a walk show as a gap, a repeat, or a count moving between pages).
+      const whole = result.complete && result.listed === result.ids.size + result.unidentified;
+      const counted = result.countAtStart === result.countAtEnd && result.pageCountsAgree && result.ids.size + result.unidentified === result.countAtEnd;
+      // A count that disagrees with a complete walk is not evidence of a missing row, nor of an
+      // extra one: two complete walks that returned the same ids are, and they outweigh it.
+      const agreed = whole && !counted && lastComplete !== undefined && lastComplete.unidentified === result.unidentified && sameIds(lastComplete.ids, result.ids);
+      if (whole) lastComplete = result;
+      let deletions: string[] | undefined;
+      if (whole && (counted || agreed)) {
+        // A listed row without a readable id may be any row held in the window: no deletion is
+        // proven here until the API sends it readable again.
+        // A window that held nothing when its transaction began holds only what its first walk
+        // wrote, every row of which that walk returned: there are no candidates to look for (the
+        // window's rows would be read for them). The previous release always looked (bench comparison).
+        const nothingToFind = walk === 1 && !held && !sql.markDeletedInFreshWindows;
+        const proof = result.unidentified > 0 || nothingToFind ? { confirmed: [], pages: 0, rows: 0 } : await confirmDeletions(context, db, window, result, sink);
+        totals.pages += proof.pages;
+        totals.rows += proof.rows;
+        deletions = proof.confirmed;
+      }
+      if (!deletions) {
+        // Rows of one instant split across pages: the server's order among them may differ per
+        // request, which no number of walks fixes. The instant is walked on its own (instant.ts).
+        const instant = result.straddling[0];
+        if (canHalve && instant !== undefined) throw new HalveUnsettled(result.countAtEnd, splitAround(window, instant));
         if (walk === maxWalks) {
           throw new GuardError(
             "WINDOW_UNSETTLED",
             `window [${formatInstant(window.from)}, ${formatInstant(window.to)}) did not settle after ${maxWalks} walks: ` +
-              `the API counted ${result.countAtStart} then ${result.countAtEnd} rows, ${result.ids.size} distinct ids (and ${result.unidentified} rows without a readable id) were received; nothing was committed for this window`,
+              `the API counted ${result.countAtStart} then ${result.countAtEnd} rows, ${result.ids.size} distinct ids (and ${result.unidentified} rows without a readable id) were received` +
+              `${whole ? "" : ` (${result.complete ? `${result.listed - result.ids.size - result.unidentified} received twice` : "the walk did not reach its end"})`}` +
+              `${whole && (counted || agreed) ? ", and a row the walk did not return is still listed at its created_at" : ""}; nothing was committed for this window`,
           );
         }
-        if (canHalve && result.countAtEnd > pagesToHalve * context.pageSize.value) throw new HalveUnsettled(result.countAtEnd);
+        if (canHalve && result.countAtEnd > pagesToHalve * result.pageSize) throw new HalveUnsettled(result.countAtEnd);
         continue;
       }
 
       const ids = arrayLiteral([...result.ids]);
-      // A listed row without a readable id may be any row held in the window: no deletion is
-      // proven here until the API sends it readable again.
-      const deleted = result.unidentified > 0
-        ? { rows: [{ deleted: 0 }] }
-        : await db.query<{ deleted: number }>((context.writePath ?? writePath).markDeleted, [context.account, from, to, ids, context.seenAt, context.runId]);
+      const deleted = deletions.length === 0 ? 0 : (await db.query<{ deleted: number }>(sql.markDeleted, [
+        context.account, from, to, arrayLiteral(deletions), context.seenAt, context.runId,
+      ])).rows[0]!.deleted;
       if (rollups) await refreshRollups(db, context.account, window, moved);
       await quarantineRows(db, context, window, result.rejected);
       await resolveQuarantined(db, context, ids, result.rejected);
       await db.query(advanceWatermarkSql, [context.account, transactionsStream, to, context.runId]);
       const stats: WindowStats = {
-        window, walks: walk, count: result.countAtEnd, deleted: deleted.rows[0]!.deleted, rejected: result.rejected.length,
+        window, walks: walk, count: result.countAtEnd, deleted, rejected: result.rejected.length,
         rejectedCodes: result.rejected.map((r) => r.code), ...totals,
       };
+      if (agreed) stats.countMismatch = { counted: result.countAtEnd, walked: result.ids.size + result.unidentified };
       await db.query(addWindowCountsSql, [
-        context.runId, stats.pages, stats.rows, stats.inserted, stats.updated, stats.unchanged, stats.deleted, to, stats.rejected,
+        context.runId, stats.pages, stats.rows, stats.inserted, stats.updated, stats.unchanged, stats.deleted, to, stats.rejected, agreed ? 1 : 0,
       ]);
       return { kind: "committed", stats };
     }

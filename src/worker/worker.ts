@@ -1,9 +1,12 @@
 import cron, { type ScheduledTask } from "node-cron";
 import type { Config } from "../config/index.js";
+import { type Readiness, checkReadiness, expectedMigrations } from "../db/schema-check.js";
 import { LockedError } from "../errors.js";
 import type { Logger } from "../log.js";
+import { LiveMetrics } from "../metrics/live.js";
 import { withRunMetrics } from "../metrics/report.js";
 import { runSnapshot, runSync } from "../sync/run.js";
+import { type WorkerHttp, startWorkerHttp } from "./http.js";
 
 export interface WorkerOptions {
   config: Config;
@@ -14,6 +17,27 @@ export interface WorkerOptions {
 }
 
 type Pass = "run" | "snapshot";
+
+/** How long /readyz waits for the database: under the Deployment's probe timeout (3 s). */
+export const readinessTimeoutMs = 2_000;
+
+/**
+ * WORKER_HTTP_PORT's server, when set. Readiness checks run one at a time: probes and scrapes that
+ * arrive while one is in flight share its answer, so a slow database never piles up connections.
+ */
+async function serveHttp(config: Config, databaseUrl: string, log: Logger, signal: AbortSignal): Promise<{ http?: WorkerHttp; metrics?: LiveMetrics }> {
+  if (config.workerHttpPort === undefined) return {};
+  const metrics = new LiveMetrics(config.account);
+  const expected = await expectedMigrations();
+  let inFlight: Promise<Readiness> | undefined;
+  const readiness = (): Promise<Readiness> => {
+    if (signal.aborted) return Promise.resolve({ ready: false, reason: "the worker is stopping" });
+    inFlight ??= checkReadiness(databaseUrl, expected, readinessTimeoutMs).finally(() => (inFlight = undefined));
+    return inFlight;
+  };
+  const http = await startWorkerHttp({ port: config.workerHttpPort, metrics, readiness, log });
+  return { http, metrics };
+}
 
 /**
  * The long-running worker: node-cron fires sync and snapshot passes in SYNC_TIMEZONE. A pass never
@@ -28,6 +52,7 @@ export async function runWorker({ config, databaseUrl, log, signal }: WorkerOpti
     error: (m) => log.error({ component: "node-cron" }, String(m)),
     debug: (m) => log.debug({ component: "node-cron" }, String(m)),
   });
+  const { http, metrics } = await serveHttp(config, databaseUrl, log, signal);
   let current: Promise<void> | undefined;
 
   const pass = (kind: Pass) => async () => {
@@ -39,10 +64,10 @@ export async function runWorker({ config, databaseUrl, log, signal }: WorkerOpti
     const work = (async () => {
       try {
         if (kind === "run") {
-          const s = await withRunMetrics(config, "run", log, () => runSync({ config, databaseUrl, log, signal, command: "run" }));
+          const s = await withRunMetrics(config, "run", log, () => runSync({ config, databaseUrl, log, signal, command: "run" }), metrics);
           log.info({ runId: s.runId, inserted: s.inserted, updated: s.updated, unchanged: s.unchanged, deleted: s.deleted }, "sync pass succeeded");
         } else {
-          const s = await withRunMetrics(config, "snapshot", log, () => runSnapshot({ config, databaseUrl, log, signal }));
+          const s = await withRunMetrics(config, "snapshot", log, () => runSnapshot({ config, databaseUrl, log, signal }), metrics);
           log.info({ runId: s.runId, rows: s.rows, restated: s.restated }, "snapshot pass succeeded");
         }
       } catch (error) {
@@ -68,5 +93,7 @@ export async function runWorker({ config, databaseUrl, log, signal }: WorkerOpti
   await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
   await Promise.all(tasks.map((task) => task.destroy()));
   await current;
+  // Served until the pass in hand has ended: /readyz answers "stopping" meanwhile, /healthz ok.
+  await http?.close();
   log.info("worker stopped");
 }

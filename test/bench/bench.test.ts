@@ -22,7 +22,7 @@ function runBench(args: string[], env: Record<string, string | undefined> = {}):
   return new Promise((resolve) => child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr, pid: child.pid! })));
 }
 
-const phases = ["apiCeiling", "dbCeiling", "dbCopyIndexed", "dbCopyVersions", "syncBackfill", "syncIncrementalNothingNew", "syncIncrementalChanges", "syncCli", "naive"] as const;
+const phases = ["apiCeiling", "dbCeiling", "syncBackfillPrevious", "syncBackfill", "syncIncrementalNothingNew", "syncIncrementalChanges", "syncCli", "naive"] as const;
 
 describe("npm run bench", () => {
   test("measures every phase side by side on 500 rows and reports them as JSON", async () => {
@@ -43,8 +43,7 @@ describe("npm run bench", () => {
     }
     expect(report.phases.apiCeiling.rows).toBe(rows);
     expect(report.phases.dbCeiling.rows).toBe(rows);
-    expect(report.phases.dbCopyIndexed.rows).toBe(rows);
-    expect(report.phases.dbCopyVersions.rows).toBe(rows);
+    expect(report.phases.syncBackfillPrevious).toMatchObject({ rows, details: { inserted: rows } });
     expect(report.phases.syncBackfill.rows).toBe(rows);
     expect(report.phases.syncBackfill.details.inserted).toBe(rows);
     expect(report.phases.syncIncrementalNothingNew.details).toMatchObject({ inserted: 0, updated: 0 });
@@ -62,6 +61,8 @@ describe("npm run bench", () => {
         { what: "backfill rows held", expected: rows, actual: rows },
         { what: "rows held after changes", expected: rows + 5, actual: rows + 5 },
         { what: "versions held after changes", expected: rows + 10, actual: rows + 10 },
+        { what: "superseded versions in transaction_history", expected: 5, actual: 5 },
+        { what: "previous write path rows held", expected: rows, actual: rows },
       ]),
     );
     expect(report.ratios.syncVsCeiling).toBeGreaterThan(0);
@@ -77,14 +78,17 @@ describe("npm run bench", () => {
       expect(report.ratios.cpuBound.rowsPerSec).toBeCloseTo((report.settings.cpus * 1e6) / report.ratios.cpuBound.microsPerRow.total, -2);
       expect(report.ratios.cpuBound.vsCeiling).toBeCloseTo(report.ratios.cpuBound.rowsPerSec / report.ratios.ceilingRowsPerSec, 2);
     }
-    // The work bound (its arithmetic: test/unit/bench-bounds) is reported, and the zero-latency target quotes it.
-    const zeroLatencyTarget = report.targets.find((t: { target: string }) => t.target.startsWith("full backfill ≥ 0.7"));
-    if ([report.phases.apiCeiling, report.phases.dbCopyIndexed, report.phases.dbCopyVersions].some((p) => p.cpuSeconds.postgres === null)) {
-      expect(report.ratios.workBound).toBeNull();
+    // The storage comparison (its arithmetic: test/unit/bench-bounds): both backfills' bytes on disk, measured.
+    const previous = report.phases.syncBackfillPrevious;
+    expect(previous.details.bytesOnDisk).toBeGreaterThan(0);
+    expect(sync.details.bytesOnDisk).toBeGreaterThan(0);
+    if (sync.cpuSeconds.postgres === null) {
+      expect(report.ratios.storage).toBeNull();
     } else {
-      expect(report.ratios.workBound.microsPerRow.total).toBeGreaterThan(0);
-      expect(zeroLatencyTarget.actual).toContain(`passes ${report.ratios.workBound.vsCeiling.toFixed(2)} × here (work bound)`);
+      expect(report.ratios.storage.bytesPerRow.ratio).toBeCloseTo(sync.details.bytesOnDisk / previous.details.bytesOnDisk, 2);
+      expect(report.targets).toEqual(expect.arrayContaining([expect.objectContaining({ target: expect.stringContaining("bytes on disk per row") })]));
     }
+    expect(report.ratios.workBound).toBeUndefined();
     expect(report.targets.length).toBeGreaterThan(0);
 
     // Every scratch database (bench_<label>_<pid>_<random>) was dropped.

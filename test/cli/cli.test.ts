@@ -40,7 +40,7 @@ describe("generect-sync CLI", () => {
     );
     expect(migrations).toEqual(names.map((migration_name) => ({ migration_name, finished: true, rolled_back: false, steps: 1 })));
     const tables = await query<{ table_name: string }>(db.url, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1");
-    expect(tables.map((t) => t.table_name)).toEqual(["_prisma_migrations", "quarantined_rows", "spent_credit_captures", "spent_credit_snapshots", "sync_runs", "sync_state", "transaction_versions", "transactions"]);
+    expect(tables.map((t) => t.table_name)).toEqual(["_prisma_migrations", "quarantined_rows", "spent_credit_captures", "spent_credit_snapshots", "sync_runs", "sync_state", "transaction_history", "transactions"]);
     const columns = await query<{ column_name: string; data_type: string }>(
       db.url,
       "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'transactions' AND column_name IN ('amount', 'after_balance', 'created_at', 'updated_at', 'raw', 'id') ORDER BY 1",
@@ -55,9 +55,8 @@ describe("generect-sync CLI", () => {
     ]);
     const indexes = await query<{ indexdef: string }>(db.url, "SELECT indexdef FROM pg_indexes WHERE tablename = 'transactions'");
     const defs = indexes.map((i) => i.indexdef).join("\n");
-    expect(defs).toContain("(created_at)");
-    expect(defs).toContain("(balance_type, created_at)");
-    expect(defs).toContain("(status)");
+    // Storage v2: every key starts with the account; whole-ledger indexes are gone (see the migration).
+    expect(indexes.map((i) => i.indexdef.replace(/^.* USING btree /, "")).sort()).toEqual(["(account, balance_type, created_at)", "(account, created_at)", "(account, id)"]);
   });
 
   test("run syncs, prints a summary, and status reports it (text and JSON)", async () => {
@@ -111,7 +110,7 @@ describe("generect-sync CLI", () => {
   });
 
   test("help for every command, and usage errors", async () => {
-    for (const command of ["migrate", "run", "snapshot", "worker", "reconcile", "statement", "status", "grant-reader", "simulate", "demo"]) {
+    for (const command of ["migrate", "run", "snapshot", "worker", "reconcile", "statement", "status", "grant-reader", "metrics", "simulate", "demo"]) {
       const help = await runCli([command, "--help"], {});
       expect(help.code).toBe(0);
       expect(help.stdout).toContain(`Usage: generect-sync ${command}`);

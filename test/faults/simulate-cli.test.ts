@@ -20,7 +20,7 @@ describe("generect-sync simulate with faults", () => {
     expect(help.code).toBe(0);
     for (const flag of ["latency-ms", "jitter-ms", "throttle-rate", "throttle-burst", "retry-after", "fail-rate", "fail-status", "hang-rate",
       "hang-ms", "reset-rate", "truncate-rate", "invalid-json-rate", "bad-row-rate", "ignore-filters-rate", "count-drift-rate", "churn-rate",
-      "arrival-rate", "clock-offset", "fault-seed"]) {
+      "arrival-rate", "clock-offset", "fault-seed", "sunset"]) {
       expect(help.stdout).toContain(`--${flag} <`);
     }
   });
@@ -35,6 +35,8 @@ describe("generect-sync simulate with faults", () => {
     [["--fault-seed", "x"], /--fault-seed must be an integer/],
     [["--port", "70000"], /--port must be a number from 0 to 65535/],
     [["--hang-rates", "0.1"], /simulate: Unknown option '--hang-rates'/],
+    [["--sunset", "next July"], /--sunset must be a date such as 2027-07-01, got "next July"/],
+    [["--sunset", "2027-02-31"], /--sunset must be a date such as 2027-07-01, got "2027-02-31"/],
   ])("%j: exit 2 naming the flag", async (args, message) => {
     const result = await cli(["simulate", "--port", "0", ...args], {}).done;
     expect(result.code).toBe(2);
@@ -64,5 +66,24 @@ describe("generect-sync simulate with faults", () => {
     const ended = await sim.done;
     expect(ended.code).toBe(0);
     expect(ended.stdout).toMatch(/served \d+ requests; injected: latency \d+, .+/);
+  }, 60_000);
+
+  test("`simulate --sunset 2027-07-01`: a run warns once that the API is deprecated, naming the sunset, and succeeds", async () => {
+    const sim = cli(["simulate", "--port", "0", "--rows", "500", "--years", "0.2", "--sunset", "2027-07-01"], { GENERECT_API_TOKEN: testToken });
+    try {
+      await waitFor(() => /faults: /.test(sim.output()), 20_000, "the simulator to listen");
+      expect(sim.output()).toContain("faults: sunset Thu, 01 Jul 2027 00:00:00 GMT");
+      const url = /GENERECT_API_URL=(\S+)/.exec(sim.output())![1]!;
+      const run = await cli(["run"], { DATABASE_URL: db.url, GENERECT_API_URL: url, GENERECT_API_TOKEN: testToken, SYNC_ACCOUNT: "sunset" }).done;
+      expect(run.code).toBe(0);
+      const warnings = run.stderr.split("\n").filter((line) => line.includes("deprecated"));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toContain("the API marks /api/auth/transactions/ as deprecated (sunset Thu, 01 Jul 2027 00:00:00 GMT)");
+    } finally {
+      sim.child.kill("SIGTERM");
+    }
+    const ended = await sim.done;
+    expect(ended.code).toBe(0);
+    expect(ended.stdout).toMatch(/injected: deprecation \d+/);
   }, 60_000);
 });

@@ -29,6 +29,7 @@ export function testConfig(sim: SimulatorHandle, overrides: Partial<Config> = {}
     start: undefined,
     home: undefined,
     pushgatewayUrl: undefined,
+    workerHttpPort: undefined,
     ...overrides,
   };
 }

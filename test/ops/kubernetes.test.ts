@@ -7,6 +7,8 @@ import path from "node:path";
 import { describe, expect, test } from "@jest/globals";
 import type { IPodSpec } from "kubernetes-models/v1/PodSpec";
 import { loadConfig } from "../../src/config/index.js";
+import { workerPaths } from "../../src/worker/http.js";
+import { readinessTimeoutMs } from "../../src/worker/worker.js";
 import { repoRoot, runCli } from "../helpers/cli.js";
 import { lastOf, readStages, words } from "./dockerfile-model.js";
 import { bytes, containersOf, kustomizeApiVersion, loadManifests, type Manifest, parseDocuments, podSpecOf, validateManifest } from "./manifests.js";
@@ -101,6 +103,33 @@ describe("jobs/kubernetes manifests", () => {
     for (const deployment of only("Deployment")) {
       // One worker, never two during a rollout.
       expect(deployment.object.spec).toMatchObject({ replicas: 1, strategy: { type: "Recreate" } });
+    }
+  });
+
+  test("the worker: probes and scrape annotations on the port WORKER_HTTP_PORT opens, at the paths the worker serves", () => {
+    const [deployment, ...others] = only("Deployment");
+    expect(others).toEqual([]);
+    const pod = podSpecOf(deployment!)!;
+    const [worker, ...more] = pod.containers.filter((c) => c.args?.[0] === "worker");
+    expect(more).toEqual([]);
+    const port = worker!.env?.find((e) => e.name === "WORKER_HTTP_PORT")?.value;
+    expect(loadConfig({ WORKER_HTTP_PORT: port }).workerHttpPort).toBeGreaterThan(0);
+    const declared = worker!.ports?.find((p) => p.containerPort === Number(port));
+    expect(declared).toMatchObject({ name: expect.any(String), protocol: "TCP" });
+    const { livenessProbe: live, readinessProbe: ready } = worker!;
+    expect(live?.httpGet).toEqual({ path: workerPaths.liveness, port: declared!.name });
+    expect(ready?.httpGet).toEqual({ path: workerPaths.readiness, port: declared!.name });
+    // /readyz answers within its own bound, so a slow database reads as "not ready", never as a probe timeout.
+    expect(ready!.timeoutSeconds! * 1000).toBeGreaterThan(readinessTimeoutMs);
+    // Liveness never restarts a worker for a database outage alone, and tolerates a long pass's busy moments.
+    expect(live!.failureThreshold! * live!.periodSeconds!).toBeGreaterThanOrEqual(60);
+    expect(deployment!.object.spec.template.metadata.annotations).toEqual({
+      "prometheus.io/scrape": "true", "prometheus.io/port": port, "prometheus.io/path": workerPaths.metrics,
+    });
+    // The CronJob's and the migrate Job's pods serve nothing: no port, no probes.
+    for (const { manifest, container } of containers.filter(({ container }) => container !== worker)) {
+      expect({ where: label(manifest, container.name), ports: container.ports, live: container.livenessProbe, ready: container.readinessProbe })
+        .toEqual({ where: label(manifest, container.name), ports: undefined, live: undefined, ready: undefined });
     }
   });
 

@@ -9,7 +9,7 @@ import { repoRoot, runCli } from "../helpers/cli.js";
 import { startTestSimulator, syncOnce, testToken } from "../helpers/sync.js";
 
 const biRelations = [
-  "transactions", "transaction_versions", "spent_credit_snapshots", "spent_credit_captures", "sync_runs", "sync_state",
+  "transactions", "transaction_history", "transaction_versions", "spent_credit_snapshots", "spent_credit_captures", "sync_runs", "sync_state",
   "spent_credits_daily", "credit_reconciliation_daily", "daily_spend_by_balance_type", "running_balance", "daily_closing_balance", "top_ups_and_refunds",
   "ledger_rollups", "ledger_daily_rollups", "ledger_rollup_zones", "daily_ledger_rollups",
 ];
@@ -97,7 +97,7 @@ describe("BI-ready schema", () => {
       };
       await denied("INSERT INTO transactions (id, account, created_at, updated_at, status, balance_type, amount, description, after_balance, raw) VALUES (gen_random_uuid(), 'x', now(), now(), 'success', 'p', 1, '', 1, '{}')");
       await denied("UPDATE sync_state SET watermark = now()");
-      await denied("DELETE FROM transaction_versions");
+      await denied("DELETE FROM transaction_history");
       await denied("CREATE TABLE mine (x int)");
       await denied("SELECT * FROM _prisma_migrations");
       await client.query("SET default_transaction_read_only = off"); // even when it lifts read-only, grants hold

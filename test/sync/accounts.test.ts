@@ -48,15 +48,23 @@ describe("two accounts whose ledgers share ids", () => {
 
   test("a change in one ledger is an update of that account only, and the other account's next run finds nothing changed", async () => {
     const row = b.ledger.all()[5]!;
+    const servedBefore = b.ledger.served(row);
     b.ledger.update(row.id, { description: "changed in b" });
     const victim = b.ledger.all()[7]!;
+    const victimServed = b.ledger.served(victim);
     b.ledger.remove(victim.id);
     expect(await syncOnce(db.url, b, { windowMs: 10 * day, account: "b" })).toMatchObject({ inserted: 0, updated: 1, deleted: 1 });
     expect(await syncOnce(db.url, a, { windowMs: 10 * day, account: "a" })).toMatchObject({ inserted: 0, updated: 0, deleted: 0 });
     await expectDatabaseEqualsLedger(db.url, a, "a");
     await expectDatabaseEqualsLedger(db.url, b, "b");
-    const history = await query<{ account: string; change: string }>(db.url, "SELECT account, change FROM transaction_history ORDER BY version_id");
-    expect(history).toEqual([{ account: "b", change: "update" }, { account: "b", change: "delete" }]);
+    // The superseded versions are what the API served before, valid until the run that replaced them.
+    const history = await query<{ account: string; id: string; change: string; raw: string; ended_by_run: boolean }>(db.url, `
+      SELECT h.account, h.id::text, h.change, h.raw, h.valid_to = t.last_seen_at AND t.last_run_id = (SELECT max(id) FROM sync_runs WHERE account = 'b') AS ended_by_run
+      FROM transaction_history h JOIN transactions t USING (account, id) ORDER BY h.version_id`);
+    expect(history).toEqual([
+      { account: "b", id: row.id, change: "update", raw: servedBefore, ended_by_run: true },
+      { account: "b", id: victim.id, change: "delete", raw: victimServed, ended_by_run: true },
+    ]);
     const versions = await query<{ change: string }>(db.url, "SELECT change FROM transaction_versions WHERE account = 'b' AND id = $1 ORDER BY version_id", [victim.id]);
     expect(versions.map((v) => v.change)).toEqual(["insert", "delete"]);
     await expectVersionsConsistent(db.url);

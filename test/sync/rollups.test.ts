@@ -70,6 +70,8 @@ describe("ledger_rollups kept with the data", () => {
     sim.ledger.remove(recent[2]!.id);
     sim.ledger.update(old[0]!.id, { created_at: naive(to - 2 * hour) });
     sim.ledger.update(old[1]!.id, { created_at: naive(to - 3 * hour), balance_type: "platform", amount: "-3" });
+    // And a recent row moved back 40 days: the sync finds it there (not deleted), and that old day gains it.
+    sim.ledger.update(recent[3]!.id, { created_at: naive(to - 40 * day) });
     const summary = await syncOnce(db.url, sim);
     expect(summary.deleted).toBe(1);
     await expectDatabaseEqualsLedger(db.url, sim);

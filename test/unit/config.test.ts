@@ -25,6 +25,8 @@ describe("configuration from the environment", () => {
     expect(config).toMatchObject({ apiUrl: "https://api.generect.com", account: "default", lookbackMs: defaults.lookbackMs, windowMs: defaults.windowMs, windowRows: 10_000, concurrency: 4 });
     expect(config.apiToken).toBeUndefined();
     expect(config.databaseUrl).toBeUndefined();
+    expect(config.workerHttpPort).toBeUndefined();
+    expect(loadConfig({ WORKER_HTTP_PORT: "8080" }).workerHttpPort).toBe(8080);
   });
 
   test("values are parsed", () => {
@@ -50,6 +52,8 @@ describe("configuration from the environment", () => {
     [{ GENERECT_API_URL: "ftp://x" }, /GENERECT_API_URL must be an http\(s\) URL/],
     [{ GENERECT_API_URL: "not a url" }, /GENERECT_API_URL="not a url" is not a URL/],
     [{ DATABASE_URL: "mysql://u:pw@h/db" }, /DATABASE_URL must start with postgres/],
+    [{ WORKER_HTTP_PORT: "65536" }, /WORKER_HTTP_PORT="65536" must be a whole number from 0 to 65535/],
+    [{ WORKER_HTTP_PORT: "http" }, /WORKER_HTTP_PORT="http" must be a whole number/],
   ])("%j is refused with a message naming the variable", (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

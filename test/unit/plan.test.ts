@@ -1,5 +1,6 @@
 import { describe, expect, test } from "@jest/globals";
-import { type Window, WindowQueue, planStart, splitWindow } from "../../src/sync/plan.js";
+import { type Window, WindowQueue, isInstant, planStart, splitAround, splitWindow } from "../../src/sync/plan.js";
+import { pageSizeOf } from "../../src/sync/walk.js";
 
 const hour = 3_600_000_000; // microseconds
 const day = 24 * hour;
@@ -81,5 +82,33 @@ describe("window planner", () => {
     expect([first, queue.shift(), queue.shift(), queue.shift()]).toEqual([
       { from: 0, to: day }, { from: day, to: 2 * day }, { from: 2 * day, to: 3 * day }, undefined,
     ]);
+  });
+});
+
+describe("an instant cut out of a window", () => {
+  test("the parts before, at and after the instant are contiguous and cover the window; empty parts are left out", () => {
+    expect(splitAround({ from: 10, to: 20 }, 15)).toEqual([{ from: 10, to: 15 }, { from: 15, to: 16 }, { from: 16, to: 20 }]);
+    expect(splitAround({ from: 10, to: 20 }, 10)).toEqual([{ from: 10, to: 11 }, { from: 11, to: 20 }]);
+    expect(splitAround({ from: 10, to: 20 }, 19)).toEqual([{ from: 10, to: 19 }, { from: 19, to: 20 }]);
+    expect(splitAround({ from: 10, to: 20 }, 15).filter(isInstant)).toEqual([{ from: 15, to: 16 }]);
+  });
+
+  test("a queue walks the parts next, in order, ahead of any new window", () => {
+    const queue = new WindowQueue(0, 100, { windowMs: 0.05, targetRows: 0 });
+    const first = queue.shift()!;
+    queue.halve(first, 150, splitAround(first, 30));
+    expect([queue.shift(), queue.shift(), queue.shift(), queue.shift()]).toEqual([
+      { from: 0, to: 30 }, { from: 30, to: 31 }, { from: 31, to: 50 }, { from: 50, to: 100 },
+    ]);
+  });
+});
+
+describe("the page size a walk counts on", () => {
+  const page = (rows: number, count: number) => ({ count, rows: Array.from({ length: rows }), rejected: [], limit: 100, maxLimit: 100, offset: 0 }) as never;
+  test("a full page sets it; a short one with more rows counted is a silent clamp; a short one that may be the end keeps the size asked", () => {
+    expect(pageSizeOf(page(100, 150), 100)).toBe(100);
+    expect(pageSizeOf(page(20, 150), 100)).toBe(20);
+    expect(pageSizeOf(page(20, 20), 100)).toBe(100);
+    expect(pageSizeOf(page(0, 5), 100)).toBe(100);
   });
 });

@@ -83,12 +83,13 @@ ALTER TABLE "transactions" ALTER COLUMN "version_id" SET NOT NULL;
 
 DROP TABLE "transaction_versions";
 
--- Indexes: the key and (account, created_at) serve the sync and every per-account range.
--- created_at, status and (balance_type, created_at) alone cost a third of the bytes per row and
--- served only whole-ledger scans, which the daily aggregates answer.
+-- Indexes: the key and (account, created_at) serve the sync and every per-account range, and
+-- (account, balance_type, created_at) a balance type's latest row before an instant (statements,
+-- closing balances). created_at and status alone served only whole-ledger scans across accounts.
 DROP INDEX "transactions_created_at_idx";
 DROP INDEX "transactions_status_idx";
 DROP INDEX "transactions_balance_type_created_at_idx";
+CREATE INDEX "transactions_account_balance_type_created_at_idx" ON "transactions"("account", "balance_type", "created_at");
 
 CREATE INDEX "transaction_history_run_id_idx" ON "transaction_history"("run_id");
 ALTER TABLE "transaction_history" ADD CONSTRAINT "transaction_history_run_id_fkey" FOREIGN KEY ("run_id") REFERENCES "sync_runs"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
@@ -144,3 +145,22 @@ COMMENT ON COLUMN "transaction_versions"."run_id" IS 'sync_runs.id of the run th
 COMMENT ON COLUMN "transaction_versions"."raw" IS 'The row as the API sent it in this version, as JSON text (see transactions.raw). A change in this text is a new version.';
 COMMENT ON COLUMN "transaction_versions"."change" IS 'insert (first seen), update (payload changed), or delete (no longer listed by the API).';
 COMMENT ON FUNCTION "transactions_as_of"(TIMESTAMPTZ) IS 'The ledger as the mirror held it at an instant (versions change at their run''s seen_at): SELECT * FROM transactions_as_of(''2026-11-01T00:00Z'') WHERE account = ... AND deleted_at IS NULL.';
+COMMENT ON COLUMN "transaction_versions"."id" IS 'Generect transaction id.';
+COMMENT ON COLUMN "transaction_versions"."account" IS 'Account label.';
+COMMENT ON COLUMN "transaction_versions"."created_at" IS 'created_at in this version.';
+COMMENT ON COLUMN "transaction_versions"."updated_at" IS 'updated_at in this version.';
+COMMENT ON COLUMN "transaction_versions"."status" IS 'status in this version.';
+COMMENT ON COLUMN "transaction_versions"."balance_type" IS 'balance_type in this version.';
+COMMENT ON COLUMN "transaction_versions"."amount" IS 'amount in this version (exact).';
+COMMENT ON COLUMN "transaction_versions"."description" IS 'description in this version.';
+COMMENT ON COLUMN "transaction_versions"."after_balance" IS 'after_balance in this version (exact).';
+COMMENT ON COLUMN "transaction_history"."account" IS 'Account label (SYNC_ACCOUNT).';
+COMMENT ON COLUMN "transaction_history"."id" IS 'Generect transaction id.';
+COMMENT ON COLUMN "transaction_history"."created_at" IS 'created_at in this version.';
+COMMENT ON COLUMN "transaction_history"."updated_at" IS 'updated_at in this version.';
+COMMENT ON COLUMN "transaction_history"."status" IS 'status in this version.';
+COMMENT ON COLUMN "transaction_history"."balance_type" IS 'balance_type in this version.';
+COMMENT ON COLUMN "transaction_history"."amount" IS 'amount in this version (exact).';
+COMMENT ON COLUMN "transaction_history"."description" IS 'description in this version.';
+COMMENT ON COLUMN "transaction_history"."after_balance" IS 'after_balance in this version (exact).';
+COMMENT ON COLUMN "transaction_history"."raw" IS 'The row as the API sent it in this version, as JSON text (see transactions.raw).';

@@ -36,6 +36,9 @@ Example:
             `(${summary.inserted} inserted, ${summary.updated} updated, ${summary.unchanged} unchanged, ${summary.deleted} deleted), ` +
             `${summary.apiRequests} API requests, ${summary.retries} retries`,
         );
+        if (summary.countMismatches) {
+          io.out(`${summary.countMismatches} window(s) committed on two complete walks that agreed although the API's count did not (sync_runs.count_mismatches)`);
+        }
         if (summary.snapshots) io.out(describeSnapshots(summary.snapshots));
         return 0;
       } catch (error) {

@@ -21,6 +21,8 @@ const faultFlags = [
   ["bad-row-rate", "badRowRate", "rate", "probability that one row of a page violates the schema"],
   ["ignore-filters-rate", "ignoreFiltersRate", "rate", "probability that a page ignores its filters (rows outside the window)"],
   ["count-drift-rate", "countDriftRate", "rate", "probability that a page's count is off by 1-3"],
+  ["count-offset", "countOffset", "integer", "added to every page's count, e.g. --count-offset=-1 (a count that lies the same way everywhere)"],
+  ["clamp-limit", "clampLimit", "count", "serve at most N rows a page while answering the limit asked and max_limit (a silent clamp)"],
   ["churn-rate", "churnRate", "rate", "probability that a row inside the requested window is inserted/updated/deleted before the page"],
   ["arrival-rate", "arrivalRate", "rate", "probability that a request comes with a new row created now"],
   ["clock-offset", "clockOffsetMs", "duration", "the simulator's clock minus the real one, e.g. 5m or =-90s (rows it creates get now + offset)"],
@@ -64,6 +66,18 @@ function parseFaultFlag(flag: string, kind: (typeof faultFlags)[number][2], text
   }
 }
 
+/** `--sunset DATE`: every answer announces the endpoints' retirement on that day (RFC 9745 / RFC 8594 headers). */
+function deprecationHeaders(text: string, now = new Date()): NonNullable<SimulatorFaults["deprecationHeaders"]> {
+  const day = /^\d{4}-\d{2}-\d{2}$/.test(text.trim()) ? new Date(`${text.trim()}T00:00:00Z`) : undefined;
+  // Date rolls 2027-02-31 over into March: only a day that reads back the same is a day.
+  if (!day || Number.isNaN(day.getTime()) || day.toISOString().slice(0, 10) !== text.trim()) throw new ConfigError(`simulate: --sunset must be a date such as 2027-07-01, got ${JSON.stringify(text)}`);
+  return {
+    deprecation: `@${Math.floor(now.getTime() / 1000)}`,
+    sunset: day.toUTCString(),
+    link: '<https://docs.generect.com/changelog>; rel="deprecation"',
+  };
+}
+
 function describeFaults(faults: Partial<SimulatorFaults>): string {
   const parts = faultFlags
     .filter(([, field]) => faults[field] !== undefined && !(field === "clockOffsetMs" && faults[field] === 0))
@@ -72,6 +86,7 @@ function describeFaults(faults: Partial<SimulatorFaults>): string {
       if (kind === "duration") return `${flag} ${(value as number) < 0 ? "-" : ""}${formatDuration(Math.abs(value as number))}`;
       return `${flag} ${Array.isArray(value) ? value.join(",") : String(value)}`;
     });
+  if (faults.deprecationHeaders?.sunset) parts.push(`sunset ${faults.deprecationHeaders.sunset}`);
   return parts.length ? parts.join(", ") : "none";
 }
 
@@ -89,6 +104,7 @@ Fault flags make it misbehave, for manual trials of the job's retries and guards
 probabilities from 0 to 1 per authenticated API request (requests without the right token always
 get 401/403), drawn from --fault-seed: the same seed gives the same faults on the same requests.
 ${faultFlags.map(([flag, , kind, text]) => `  --${`${flag} <${kind}>`.padEnd(30)} ${text}`).join("\n")}
+  --${"sunset <date>".padEnd(30)} every answer carries Deprecation and Sunset headers (retiring on that day, e.g. 2027-07-01)
 
 Example:
   generect-sync simulate --port 8080 &
@@ -104,6 +120,7 @@ Example:
       seed: { type: "string", default: "42" },
       years: { type: "string", default: "3" },
       token: { type: "string" },
+      sunset: { type: "string" },
       ...Object.fromEntries(faultFlags.map(([flag]) => [flag, { type: "string" as const }])),
     });
     const number = (name: string, text: string, min: number, max = Infinity) => {
@@ -132,7 +149,7 @@ Example:
       seed: Math.floor(number("seed", values.seed, 0)),
       from,
       to,
-      faults: faults as Partial<SimulatorFaults>,
+      faults: { ...(faults as Partial<SimulatorFaults>), ...(values.sunset === undefined ? {} : { deprecationHeaders: deprecationHeaders(values.sunset) }) },
     });
     io.out(`Generect simulator listening on ${sim.url} with ${sim.ledger.size} transactions`);
     io.out(`  GENERECT_API_URL=${sim.url}`);

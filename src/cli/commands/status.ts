@@ -54,6 +54,7 @@ Environment: DATABASE_URL, SYNC_ACCOUNT, SYNC_TIMEZONE, GENERECT_SYNC_HOME`,
           updated: r.rows_updated,
           unchanged: r.rows_unchanged,
           deleted: r.rows_deleted,
+          countMismatches: r.count_mismatches,
           rejected: r.rows_rejected,
           apiRequests: r.api_requests,
           retries: r.retries,
@@ -76,7 +77,8 @@ Environment: DATABASE_URL, SYNC_ACCOUNT, SYNC_TIMEZONE, GENERECT_SYNC_HOME`,
       for (const r of report.runs) {
         io.out(
           `  #${r.id} ${r.status.padEnd(11)} ${r.startedAt}  windows ${r.windows} pages ${r.pages} seen ${r.rowsSeen} ` +
-            `+${r.inserted} ~${r.updated} =${r.unchanged} -${r.deleted}${r.rejected ? ` rejected ${r.rejected}` : ""} requests ${r.apiRequests} retries ${r.retries}${r.error ? `  error: ${r.error}` : ""}`,
+            `+${r.inserted} ~${r.updated} =${r.unchanged} -${r.deleted}${r.rejected ? ` rejected ${r.rejected}` : ""} requests ${r.apiRequests} retries ${r.retries}` +
+            `${r.countMismatches ? ` count mismatches ${r.countMismatches}` : ""}${r.error ? `  error: ${r.error}` : ""}`,
         );
       }
       return 0;

@@ -12,6 +12,11 @@ SNAPSHOT_CRON, both in SYNC_TIMEZONE. Passes never overlap; several workers (or 
 CronJob) on one account are serialised by the database lock, the loser skips. On SIGTERM the pass
 in hand stops taking pages, rolls back its window, is marked interrupted, and the worker exits 143.
 
+With WORKER_HTTP_PORT set it serves, for Kubernetes probes and Prometheus:
+  GET /healthz   200 while the process answers (liveness)
+  GET /readyz    200 when the database is reachable and migrated, else 503 with the reason (2 s bound)
+  GET /metrics   the Pushgateway's series labelled by account and command, plus process metrics
+
 Environment:
 ${configVariables.map(([name, text]) => `  ${name.padEnd(22)} ${text}`).join("\n")}`,
   async run(argv, io) {

@@ -1,0 +1,61 @@
+import type { GenerectClient } from "../api/client.js";
+import type { Transaction } from "../api/schema.js";
+import { formatInstant } from "../api/time.js";
+import { GuardError } from "../errors.js";
+import type { Window } from "./plan.js";
+import { type WalkOptions, guardOffset } from "./walk.js";
+
+/** A row held live in a window whose walk did not return it, and that its instant no longer lists. */
+export interface Absent {
+  id: string;
+  amount: string;
+  afterBalance: string | null;
+  balanceType: string;
+}
+
+/** For messages: a moved row may have gone anywhere, behind the lookback too (no created_at filter is sent). */
+const anywhere: Window = { from: 0, to: Date.UTC(9999, 11, 31) * 1000 };
+
+/** Pages of look-alikes read before giving up on finding the row (then it counts as deleted). */
+const maxPages = 10;
+
+/**
+ * Where a row that is gone from its created_at now lives, if it moved (same id, new created_at):
+ * the rows anywhere in the ledger with its amount, after_balance and balance_type, filters the API
+ * documents (id is not one). Returns the row as it is now, or undefined when none of them has its
+ * id: it was deleted (or changed beyond those fields too, and is then an update wherever a later
+ * walk meets it). Every row returned must match the filters: a server that dropped one would
+ * answer with unrelated rows, and the row's absence among them would prove nothing.
+ */
+export async function locateMoved(
+  client: GenerectClient,
+  row: Absent,
+  options: Pick<WalkOptions, "pageSize" | "limit" | "signal">,
+): Promise<{ found: Transaction | undefined; pages: number }> {
+  const limit = options.limit ?? ((request) => request());
+  const filters: Record<string, string> = { amount: row.amount, balance_type: row.balanceType };
+  if (row.afterBalance !== null) filters.after_balance = row.afterBalance;
+  for (let page = 0, offset = 0; page < maxPages; page++) {
+    options.signal?.throwIfAborted();
+    const answer = await limit(() => client.listMatching(filters, options.pageSize, offset));
+    guardOffset(answer, offset, anywhere);
+    for (const other of answer.rows) {
+      const unlike =
+        Number(other.amount) !== Number(row.amount) ? "amount"
+        : other.balanceType !== row.balanceType ? "balance_type"
+        : row.afterBalance !== null && Number(other.afterBalance) !== Number(row.afterBalance) ? "after_balance"
+        : undefined;
+      if (unlike) {
+        throw new GuardError(
+          "API_FILTER_IGNORED",
+          `the API returned transaction ${other.id} (created at ${formatInstant(other.createdAt)}) when asked for rows like ${row.id}, ` +
+            `whose ${unlike} it does not share: the server ignored the ${unlike} filter; nothing was committed for this window`,
+        );
+      }
+      if (other.id === row.id) return { found: other, pages: page + 1 };
+    }
+    if (answer.rows.length < options.pageSize) return { found: undefined, pages: page + 1 };
+    offset += answer.rows.length;
+  }
+  return { found: undefined, pages: maxPages };
+}

@@ -1,0 +1,289 @@
+// Issue #14, "Trust": an API whose count, page size or order lies. Completeness rests on the walk
+// having seen its end, a deletion on a targeted request that confirms it, and rows sharing one
+// created_at are read by filters instead of by an order the server does not keep. Each scenario
+// ends with the database compared to the simulator's ledger field by field, after the faulty run
+// and after the next clean one, and with sync_runs checked against what happened.
+import { afterEach, describe, expect, test } from "@jest/globals";
+import { parseTimestamp } from "../../src/api/time.js";
+import { Ledger, type SimulatorHandle, seedTransactions } from "../../src/simulator/index.js";
+import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
+import { expectDatabaseEqualsLedger, startTestSimulator } from "../helpers/sync.js";
+import {
+  countRows, day, expectFirstRunTruthful, expectVersionsConsistent, guardCliOutput, runCliChecked, runs, seededSimulator, syncLogged, testToken, watermarkOf,
+} from "./support.js";
+
+guardCliOutput();
+
+interface TrustRun {
+  status: string;
+  windows_walked: number;
+  rows_inserted: number;
+  rows_updated: number;
+  rows_deleted: number;
+  count_mismatches: number;
+  error_code: string | null;
+}
+
+async function runRows(databaseUrl: string): Promise<TrustRun[]> {
+  return query<TrustRun>(databaseUrl, "SELECT * FROM sync_runs ORDER BY id");
+}
+
+async function deleteVersions(databaseUrl: string): Promise<string[]> {
+  const rows = await query<{ id: string }>(databaseUrl, "SELECT id::text FROM transaction_versions WHERE change = 'delete' ORDER BY id");
+  return rows.map((r) => r.id);
+}
+
+let db: TestDatabase | undefined;
+let sim: SimulatorHandle | undefined;
+afterEach(async () => {
+  await sim?.close();
+  await db?.drop();
+  sim = undefined;
+  db = undefined;
+});
+
+describe("a count that lies", () => {
+  test("one short on every page: the 101st row is neither lost nor marked deleted, and the disagreement is recorded", async () => {
+    db = await createMigratedDatabase("trust-count-short");
+    sim = await seededSimulator(301, 101, 5); // one 30-day window of 101 rows
+    const clean = await syncLogged(db.url, sim, { windowMs: 30 * day });
+    if (clean.error) throw clean.error;
+    await expectDatabaseEqualsLedger(db.url, sim);
+
+    sim.faults.countOffset = -1; // count: 100 on every page, the closing request included
+    const lying = await syncLogged(db.url, sim, { windowMs: 30 * day, lookbackMs: 30 * day });
+    if (lying.error) throw lying.error;
+    expect(sim.stats.injected.countOffset).toBeGreaterThan(0);
+    // The lookback reaches before the oldest row: one window holds all 101 rows, the next one none (count 0, true).
+    expect(lying.summary).toMatchObject({ deleted: 0, inserted: 0, updated: 0, countMismatches: 1 });
+    expect(lying.log).toContain("the API counted 100 rows in the window but two complete walks returned the same 101");
+    sim.resetFaults();
+    await expectDatabaseEqualsLedger(db.url, sim);
+    expect(await deleteVersions(db.url)).toEqual([]);
+    expect(await countRows(db.url, "deleted_at IS NOT NULL")).toBe(0);
+    const [, second] = await runRows(db.url);
+    expect(second).toMatchObject({ status: "succeeded", windows_walked: lying.summary!.windows, rows_deleted: 0, rows_updated: 0, count_mismatches: 1 });
+    const status = await runCliChecked(["status", "--json"], { DATABASE_URL: db.url, SYNC_ACCOUNT: "acct" });
+    expect(status.code).toBe(0);
+    const report = JSON.parse(status.stdout) as { runs: { countMismatches: number; deleted: number }[] };
+    expect(report.runs.map((r) => r.countMismatches).sort()).toEqual([0, 1]);
+
+    const next = await syncLogged(db.url, sim, { windowMs: 30 * day, lookbackMs: 30 * day });
+    if (next.error) throw next.error;
+    expect(next.summary).toMatchObject({ deleted: 0, inserted: 0, updated: 0, countMismatches: 0 });
+    await expectDatabaseEqualsLedger(db.url, sim);
+    await expectVersionsConsistent(db.url);
+  });
+
+  test.each([-1, 3])("a backfill whose count is off by %i on every page: every row arrives, each window's disagreement is counted", async (offset) => {
+    db = await createMigratedDatabase("trust-count-backfill");
+    sim = await seededSimulator(302, 900, 30, { faults: { countOffset: offset } }); // six 5-day windows
+    const outcome = await syncLogged(db.url, sim, { windowMs: 5 * day });
+    if (outcome.error) throw outcome.error;
+    sim.resetFaults();
+    await expectDatabaseEqualsLedger(db.url, sim);
+    await expectVersionsConsistent(db.url);
+    const [run] = await runs(db.url);
+    await expectFirstRunTruthful(db.url, run!, outcome.summary);
+    const [row] = await runRows(db.url);
+    expect(row!.count_mismatches).toBe(row!.windows_walked);
+    expect(row!.windows_walked).toBeGreaterThanOrEqual(6);
+    expect(outcome.log).not.toContain(testToken);
+
+    const next = await syncLogged(db.url, sim, { windowMs: 5 * day, lookbackMs: 40 * day });
+    if (next.error) throw next.error;
+    expect(next.summary).toMatchObject({ inserted: 0, updated: 0, deleted: 0, countMismatches: 0 });
+    await expectDatabaseEqualsLedger(db.url, sim);
+  });
+});
+
+describe("a page size the server clamps without saying so", () => {
+  test.each([
+    { name: "20 rows a page while answering limit 100 and max_limit 100", faults: { clampLimit: 20 } },
+    { name: "the same, with a count one short", faults: { clampLimit: 20, countOffset: -1 } },
+  ])("$name: the walk follows the rows a full page returned", async ({ faults }) => {
+    db = await createMigratedDatabase("trust-clamp");
+    sim = await seededSimulator(303, 450, 30, { faults });
+    const outcome = await syncLogged(db.url, sim, { windowMs: 10 * day, concurrency: 4 });
+    if (outcome.error) throw outcome.error;
+    expect(sim.stats.injected.clampLimit).toBeGreaterThan(0);
+    sim.resetFaults();
+    await expectDatabaseEqualsLedger(db.url, sim);
+    await expectVersionsConsistent(db.url);
+    const [run] = await runs(db.url);
+    await expectFirstRunTruthful(db.url, run!, outcome.summary);
+    expect(run!.pages).toBeGreaterThanOrEqual(Math.ceil(450 / 20));
+    const [row] = await runRows(db.url);
+    expect(row!.count_mismatches).toBe(faults.countOffset ? row!.windows_walked : 0);
+
+    Object.assign(sim.faults, faults);
+    const next = await syncLogged(db.url, sim, { windowMs: 10 * day, lookbackMs: 40 * day });
+    if (next.error) throw next.error;
+    expect(next.summary).toMatchObject({ inserted: 0, updated: 0, deleted: 0 });
+    sim.resetFaults();
+    await expectDatabaseEqualsLedger(db.url, sim);
+  });
+});
+
+describe("deletion needs proof", () => {
+  // Pages read one at a time. Between the reads of pages 1 and 2, a row of page 1 is deleted and a
+  // row is inserted further down: every count stays 350, and the first row of page 2 slides into
+  // page 1, already read. The walk does not return it although it is live: without proof it would
+  // be marked deleted; the targeted request at its created_at finds it, and the window is walked again.
+  test("a live row the walk missed is not marked deleted; the row really deleted is", async () => {
+    db = await createMigratedDatabase("trust-deletion");
+    sim = await seededSimulator(304, 350, 5);
+    const first = await syncLogged(db.url, sim, { windowMs: 30 * day, concurrency: 1 });
+    if (first.error) throw first.error;
+    await expectDatabaseEqualsLedger(db.url, sim);
+
+    const all = sim.ledger.all();
+    const slid = all[100]!;
+    const gone = all[10]!;
+    let done = false;
+    sim.faults.beforePage = ({ offset, query: params }) => {
+      if (!params.has("created_at__gte") || done || offset !== 100) return;
+      done = true;
+      sim!.ledger.remove(gone.id);
+      sim!.ledger.add({ created_at: new Date(Date.parse(`${all[300]!.created_at}Z`) + 1), amount: "-0.25" });
+    };
+    const second = await syncLogged(db.url, sim, { windowMs: 30 * day, concurrency: 1, lookbackMs: 10 * day });
+    if (second.error) throw second.error;
+    expect(done).toBe(true);
+    expect(second.summary).toMatchObject({ inserted: 1, deleted: 1, updated: 0 });
+    sim.faults.beforePage = undefined;
+    await expectDatabaseEqualsLedger(db.url, sim);
+    await expectVersionsConsistent(db.url);
+    expect(await deleteVersions(db.url)).toEqual([gone.id]);
+    expect(await countRows(db.url, "id = $1 AND deleted_at IS NULL", [slid.id])).toBe(1);
+    const [, run] = await runRows(db.url);
+    expect(run).toMatchObject({ status: "succeeded", rows_inserted: 1, rows_deleted: 1 });
+
+    const third = await syncLogged(db.url, sim, { windowMs: 30 * day, lookbackMs: 10 * day });
+    if (third.error) throw third.error;
+    expect(third.summary).toMatchObject({ inserted: 0, updated: 0, deleted: 0 });
+    await expectDatabaseEqualsLedger(db.url, sim);
+  });
+
+  test("a row whose created_at moved is an update where it now lives", async () => {
+    db = await createMigratedDatabase("trust-moved");
+    sim = await seededSimulator(305, 400, 20);
+    const first = await syncLogged(db.url, sim, { windowMs: 5 * day });
+    if (first.error) throw first.error;
+    const all = sim.ledger.all();
+    const backward = all[50]!; // moves 10 days back, into an earlier window
+    const forward = all[350]!; // moves 10 days on, into a later window
+    const shift = (row: typeof backward, ms: number) =>
+      sim!.ledger.update(row.id, { created_at: new Date(Date.parse(`${row.created_at}Z`) + ms).toISOString().replace("Z", "000") });
+    shift(backward, -10 * day);
+    shift(forward, 10 * day);
+    const second = await syncLogged(db.url, sim, { windowMs: 5 * day, lookbackMs: 30 * day });
+    if (second.error) throw second.error;
+    // The forward one is gone from its created_at when its old window is walked: found where it now
+    // lives (by amount, after_balance and balance_type), it is written there, never marked deleted.
+    expect(second.summary).toMatchObject({ updated: 2, deleted: 0, inserted: 0 });
+    await expectDatabaseEqualsLedger(db.url, sim);
+    await expectVersionsConsistent(db.url);
+    expect(await deleteVersions(db.url)).toEqual([]);
+    const latest = await query<{ id: string; change: string }>(db.url, `
+      SELECT DISTINCT ON (id) id::text, change FROM transaction_versions WHERE id = ANY($1::uuid[]) ORDER BY id, version_id DESC`,
+    [[backward.id, forward.id]]);
+    expect(latest.map((r) => r.change)).toEqual(["update", "update"]);
+  });
+
+  test("a server that cannot read the look-alike filters: the row is not taken for deleted on an unfiltered answer", async () => {
+    db = await createMigratedDatabase("trust-moved-filter");
+    sim = await seededSimulator(307, 400, 20);
+    const first = await syncLogged(db.url, sim, { windowMs: 5 * day });
+    if (first.error) throw first.error;
+    const row = sim.ledger.all()[350]!;
+    sim.ledger.update(row.id, { created_at: new Date(Date.parse(`${row.created_at}Z`) + 10 * day).toISOString().replace("Z", "000") });
+    sim.faults.dropFilters = ["amount", "after_balance"];
+    const failed = await syncLogged(db.url, sim, { windowMs: 5 * day, lookbackMs: 30 * day });
+    expect(failed.error?.code).toBe("API_FILTER_IGNORED");
+    expect(failed.error?.message).toMatch(new RegExp(`when asked for rows like ${row.id}, whose (amount|after_balance) it does not share`));
+    expect(await deleteVersions(db.url)).toEqual([]);
+    sim.resetFaults();
+    const next = await syncLogged(db.url, sim, { windowMs: 5 * day, lookbackMs: 30 * day });
+    if (next.error) throw next.error;
+    await expectDatabaseEqualsLedger(db.url, sim);
+    expect(await deleteVersions(db.url)).toEqual([]);
+  });
+});
+
+describe("rows sharing one created_at", () => {
+  /** 300 seeded rows over 10 days, plus `group` rows at one instant in the middle of them. */
+  async function ledgerWithGroup(group: { amount: (i: number) => string; balanceType: (i: number) => string }, size = 150) {
+    const to = new Date(Date.now() - 60_000);
+    const ledger = new Ledger(seedTransactions({ seed: 306, rows: 300, from: new Date(to.getTime() - 10 * day), to }), { seed: 306 });
+    const at = new Date(to.getTime() - 5 * day);
+    for (let i = 0; i < size; i++) ledger.add({ created_at: at, amount: group.amount(i), balance_type: group.balanceType(i) });
+    return { ledger, at: ledger.all().find((r) => r.amount === group.amount(0) && Date.parse(`${r.created_at}Z`) === at.getTime())!.created_at };
+  }
+
+  test.each([
+    { name: "varied amounts and balance types", amount: (i: number) => ["-1", "-2", "-0.5", "-10", "3"][i % 5]!, balanceType: (i: number) => ["platform", "leads_by_icp", "email_finder"][i % 3]! },
+    { name: "one amount and one balance type (after_balance tells them apart)", amount: () => "-1", balanceType: () => "platform" },
+  ])("150 rows at one instant, in a fresh order on every request ($name): read by filters, nothing lost", async ({ amount, balanceType }) => {
+    db = await createMigratedDatabase("trust-instant");
+    const { ledger } = await ledgerWithGroup({ amount, balanceType });
+    sim = await startTestSimulator({ ledger, faults: { unstableOrder: true } });
+    const first = await syncLogged(db.url, sim, { windowMs: 30 * day });
+    if (first.error) throw first.error;
+    expect(sim.stats.injected.unstableOrder).toBeGreaterThan(0);
+    expect(first.log).toContain("walking that instant on its own");
+    await expectDatabaseEqualsLedger(db.url, sim);
+    await expectVersionsConsistent(db.url);
+    const [run] = await runs(db.url);
+    await expectFirstRunTruthful(db.url, run!, first.summary);
+    expect(run!.rows_inserted).toBe(450);
+
+    const next = await syncLogged(db.url, sim, { windowMs: 30 * day, lookbackMs: 30 * day });
+    if (next.error) throw next.error;
+    expect(next.summary).toMatchObject({ inserted: 0, updated: 0, deleted: 0 });
+    await expectDatabaseEqualsLedger(db.url, sim);
+    expect((await runRows(db.url)).map((r) => r.status)).toEqual(["succeeded", "succeeded"]);
+  });
+
+  test("a server that cannot read the amount filter: a part's rows are checked against its filters, the run fails before the instant, and the next run converges", async () => {
+    db = await createMigratedDatabase("trust-instant-filter");
+    const { ledger, at } = await ledgerWithGroup({ amount: (i) => ["-1", "-2", "-0.5", "-10", "3"][i % 5]!, balanceType: () => "platform" });
+    sim = await startTestSimulator({ ledger, faults: { unstableOrder: true, dropFilters: ["amount__lt", "amount__gte"] } });
+    const failed = await syncLogged(db.url, sim, { windowMs: 30 * day });
+    expect(sim.stats.injected.dropFilters).toBeGreaterThan(0);
+    expect(failed.error?.code).toBe("API_FILTER_IGNORED");
+    expect(failed.error?.message).toMatch(/for amount__(lt|gte)=\S+ in window .*, which it does not match: the server ignored the amount filter/);
+    expect(await watermarkOf(db.url)).toBe(at);
+    expect(await countRows(db.url, "created_at >= $1", [new Date(parseTimestamp(at)! / 1000)])).toBe(0);
+
+    sim.resetFaults();
+    Object.assign(sim.faults, { unstableOrder: true });
+    const next = await syncLogged(db.url, sim, { windowMs: 30 * day });
+    if (next.error) throw next.error;
+    await expectDatabaseEqualsLedger(db.url, sim);
+    await expectVersionsConsistent(db.url);
+  });
+
+  test("150 rows alike in every filter, in a fresh order on every request: fails clearly before the instant; a server with a stable order converges", async () => {
+    db = await createMigratedDatabase("trust-instant-alike");
+    // amount 0: every row of the group has the same after_balance too.
+    const { ledger, at } = await ledgerWithGroup({ amount: () => "0", balanceType: () => "platform" });
+    sim = await startTestSimulator({ ledger, faults: { unstableOrder: true } });
+    const failed = await syncLogged(db.url, sim, { windowMs: 30 * day });
+    expect(failed.error?.code).toBe("WINDOW_UNSETTLED");
+    expect(failed.error?.message).toMatch(/more than 100 transactions share created_at .* returned some twice/);
+    // Everything before the instant committed, nothing from it on.
+    expect(await watermarkOf(db.url)).toBe(at);
+    const from = new Date(parseTimestamp(at)! / 1000);
+    expect(await countRows(db.url, "created_at >= $1", [from])).toBe(0);
+    expect(await countRows(db.url)).toBe(sim.ledger.all().filter((r) => r.created_at < at).length);
+    const [run] = await runRows(db.url);
+    expect(run).toMatchObject({ status: "failed", error_code: "WINDOW_UNSETTLED" });
+
+    sim.resetFaults();
+    const clean = await syncLogged(db.url, sim, { windowMs: 30 * day });
+    if (clean.error) throw clean.error;
+    await expectDatabaseEqualsLedger(db.url, sim);
+    await expectVersionsConsistent(db.url);
+  });
+});
