@@ -43,5 +43,7 @@ USER 1000:1000
 # timeout (SIGKILL).
 # Run with `docker run --init` for plain default signal handling and for reaping the embedded
 # Postgres's child processes.
+# The bin checks the Node version before loading anything else: a base image bumped to an older Node
+# stops at once (exit 2, "needs Node.js 22 or newer") instead of failing on the first API response.
 ENTRYPOINT ["node", "/app/bin/generect-sync.js"]
 CMD ["--help"]

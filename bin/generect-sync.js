@@ -4,4 +4,9 @@
 // collecting; the live data is a few pages): measured with `npm run bench` (README, Performance).
 // The young generation is not smaller: at 4 MB every page waiting for its write was promoted, and
 // the old generation's collections took a fifth of the CLI's CPU.
-import "../dist/cli/index.js";
+// The Node check comes first and alone: a static import of the CLI would be loaded (and fail on an
+// old Node, with a misleading error) before any check could run.
+import { requireSupportedNode } from "../dist/cli/node-version.js";
+
+requireSupportedNode();
+await import("../dist/cli/index.js");

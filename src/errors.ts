@@ -34,6 +34,13 @@ export class ConfigError extends SyncError {
   }
 }
 
+/** grant-reader was asked to reshape a role it did not make (a superuser, itself, someone's login). */
+export class RoleRefusedError extends SyncError {
+  constructor(message: string) {
+    super("ROLE_REFUSED", message, { exitCode: ExitCode.Usage });
+  }
+}
+
 export class LockedError extends SyncError {
   constructor(message: string) {
     super("LOCKED", message, { exitCode: ExitCode.Locked });

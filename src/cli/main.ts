@@ -1,6 +1,7 @@
 import { ExitCode, SyncError } from "../errors.js";
 import { scrubSecrets } from "../secrets.js";
 import { passwordOf } from "../db/url.js";
+import { version } from "../version.js";
 import { explainDatabaseError } from "../db/errors.js";
 import type { CommandIo } from "./command.js";
 import { commands } from "./registry.js";
@@ -16,7 +17,7 @@ Usage: generect-sync <command> [options]
 Commands:
 ${commands.map((c) => `  ${c.name.padEnd(nameWidth)}  ${c.summary}`).join("\n")}
 
-Run \`generect-sync <command> --help\` for a command's options and environment.
+Run \`generect-sync <command> --help\` for a command's options and environment, \`generect-sync --version\` for the version.
 Exit codes: 0 ok, 1 failed, 2 bad configuration or usage, 75 locked by another run, 130/143 interrupted.`;
 }
 
@@ -26,6 +27,10 @@ export async function main(argv: string[], io: CommandIo): Promise<number> {
   if (!name || name === "--help" || name === "-h" || name === "help") {
     io.out(usage());
     return name ? ExitCode.Success : ExitCode.Usage;
+  }
+  if (name === "--version" || name === "-v" || name === "version") {
+    io.out(`generect-sync ${version}`);
+    return ExitCode.Success;
   }
   const entry = commands.find((c) => c.name === name);
   if (!entry) {

@@ -22,6 +22,8 @@ export const commands: CommandEntry[] = [
   { name: "status", summary: "watermark and its lag, last runs, rows, snapshots, reconciliation", load: async () => (await import("./commands/status.js")).statusCommand },
   { name: "grant-reader", summary: "create or update a read-only role for BI tools", load: async () => (await import("./commands/grant-reader.js")).grantReaderCommand },
   { name: "metrics", summary: "delete a retired account's series from the Pushgateway", load: async () => (await import("./commands/metrics.js")).metricsCommand },
+  { name: "db", summary: "keep the embedded Postgres up until Ctrl-C, for psql and BI tools", load: async () => (await import("./commands/db.js")).dbCommand },
+  { name: "sql", summary: "run SQL (read-only) and print the rows, embedded Postgres included", load: async () => (await import("./commands/sql.js")).sqlCommand },
   { name: "simulate", summary: "serve a local Generect API simulator with seeded data (and faults on demand)", load: async () => (await import("./commands/simulate.js")).simulateCommand },
   { name: "demo", summary: "simulator + embedded Postgres: a full sync and a summary", load: async () => (await import("./commands/demo.js")).demoCommand },
 ];

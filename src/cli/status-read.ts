@@ -6,10 +6,11 @@ import { reconcile } from "../snapshots/reconcile.js";
 
 const watermarkSql = `SELECT watermark FROM sync_state WHERE account = $1 AND stream = 'transactions'`;
 
+// ORDER BY sync_runs.id: a bare "id" sorts by the text output column, run 99999 before 100000.
 const runsSql = `
 SELECT id::text, status, started_at, finished_at, windows_walked, pages, rows_seen, rows_inserted, rows_updated,
-       rows_unchanged, rows_deleted, rows_rejected, count_mismatches, api_requests, retries, error_message
-FROM sync_runs WHERE account = $1 ORDER BY id DESC LIMIT $2`;
+       rows_unchanged, rows_deleted, rows_rejected, count_mismatches, api_requests, retries, version, error_message
+FROM sync_runs WHERE account = $1 ORDER BY sync_runs.id DESC LIMIT $2`;
 
 const lastSuccessSql = `SELECT finished_at FROM sync_runs WHERE account = $1 AND status = 'succeeded' ORDER BY id DESC LIMIT 1`;
 
@@ -38,6 +39,7 @@ export interface RunRow {
   count_mismatches: number;
   api_requests: number;
   retries: number;
+  version: string | null;
   error_message: string | null;
 }
 

@@ -1,5 +1,5 @@
 import pg from "pg";
-import { ConfigError } from "../errors.js";
+import { ConfigError, RoleRefusedError } from "../errors.js";
 
 /** What a BI reader may read: the ledger, its history, the snapshots, the views, and (read-only) the sync's own bookkeeping. */
 export const readableRelations = [
@@ -7,6 +7,13 @@ export const readableRelations = [
   "spent_credits_daily", "credit_reconciliation_daily", "daily_spend_by_balance_type", "running_balance",
   "daily_closing_balance", "top_ups_and_refunds", "ledger_rollups", "ledger_daily_rollups", "ledger_rollup_zones", "daily_ledger_rollups",
 ] as const;
+
+/**
+ * The comment grant-reader puts on the roles it creates. It is how a later call tells its own role
+ * (safe to reshape) from anyone else's: ALTER ROLE ... NOLOGIN NOSUPERUSER on an existing role took
+ * its owner's login away, and on the server's superuser locked every administrator out.
+ */
+export const readerRoleComment = "generect-sync read-only reader (made by generect-sync grant-reader)";
 
 /**
  * Creates or updates a read-only role: SELECT on the relations above and nothing else (no write,
@@ -22,9 +29,19 @@ export async function grantReader(databaseUrl: string, role: string, password?: 
   try {
     const name = client.escapeIdentifier(role);
     await client.query("BEGIN");
-    const exists = (await client.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [role])).rowCount === 1;
+    const found = await client.query<{ super: boolean; me: boolean; comment: string | null }>(
+      `SELECT rolsuper AS super, rolname IN (current_user, session_user) AS me, shobj_description(oid, 'pg_authid') AS comment
+       FROM pg_roles WHERE rolname = $1`,
+      [role],
+    );
+    const existing = found.rows[0];
+    if (existing) refuseForeignRole(role, existing);
+    const exists = existing !== undefined;
     const login = password === undefined ? "NOLOGIN" : `LOGIN PASSWORD ${client.escapeLiteral(password)}`;
     await client.query(`${exists ? "ALTER" : "CREATE"} ROLE ${name} ${login} NOSUPERUSER NOCREATEDB NOCREATEROLE`);
+    await client.query(`COMMENT ON ROLE ${name} IS ${client.escapeLiteral(readerRoleComment)}`);
+    // Applies to sessions that log in as this role: not to the members of a group role, who keep
+    // their own settings (the grants are what holds them to reading).
     await client.query(`ALTER ROLE ${name} SET default_transaction_read_only = on`);
     await client.query(`REVOKE ALL ON ALL TABLES IN SCHEMA public FROM ${name}`);
     await client.query(`REVOKE ALL ON SCHEMA public FROM ${name}`);
@@ -38,5 +55,22 @@ export async function grantReader(databaseUrl: string, role: string, password?: 
     throw error;
   } finally {
     await client.end();
+  }
+}
+
+/** Only a role grant-reader made may be reshaped; the checks run before anything is changed. */
+function refuseForeignRole(role: string, existing: { super: boolean; me: boolean; comment: string | null }): void {
+  const why = existing.super
+    ? "is a superuser"
+    : existing.me
+      ? "is the role this command is connected as"
+      : existing.comment !== readerRoleComment
+        ? "already exists and was not made by grant-reader"
+        : undefined;
+  if (why) {
+    throw new RoleRefusedError(
+      `grant-reader: refusing to change role ${role}: it ${why}, and making it a read-only NOLOGIN role would take its ` +
+        `rights away. Choose a new role name (grant-reader creates it), then GRANT it to the users who need to read.`,
+    );
   }
 }

@@ -1,4 +1,5 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Config } from "../config/index.js";
 import { redactUrl } from "./url.js";
@@ -6,8 +7,21 @@ import { redactUrl } from "./url.js";
 export interface ResolvedDatabase {
   url: string;
   embedded: boolean;
+  /** The embedded server's URL file, as a path to show (relative when under the current directory). */
+  urlFile?: string;
+  /** Migrations this call applied, when it migrated (an embedded server it started): migrating again in the same process can time out on the first engine's advisory lock. */
+  applied?: string[];
+  /** The PID of the `generect-sync db` keeping this embedded server up, when another process does. */
+  keptBy?: number;
   close(): Promise<void>;
 }
+
+/**
+ * While `generect-sync db` keeps the embedded server up, it holds its PID in this file of
+ * GENERECT_SYNC_HOME: other commands then use that server instead of failing on its data directory
+ * ("already running"), and leave it running when they end.
+ */
+const keeperFile = "db.pid";
 
 export function homeDir(config: Pick<Config, "home">): string {
   return path.resolve(config.home ?? ".generect-sync");
@@ -24,12 +38,48 @@ export async function resolveDatabase(config: Config, say: (line: string) => voi
   const [{ startEmbeddedPostgres }, { migrate }] = await Promise.all([import("./embedded.js"), import("./migrate.js")]);
   const home = homeDir(config);
   await mkdir(home, { recursive: true });
+  const urlFile = path.join(home, "database-url");
+  const shown = path.relative(process.cwd(), urlFile);
+  const kept = await keptUp(home, urlFile);
+  if (kept) {
+    say(`embedded Postgres at ${redactUrl(kept.url)}, kept up by generect-sync db (pid ${kept.pid})`);
+    return { url: kept.url, embedded: true, urlFile: shown.startsWith("..") ? urlFile : shown, keptBy: kept.pid, close: async () => {} };
+  }
   const server = await startEmbeddedPostgres({ dataDir: path.join(home, "pg") });
   const applied = await migrate(server.url);
-  const urlFile = path.join(home, "database-url");
   await writeFile(urlFile, `${server.url}\n`, { mode: 0o600 });
   say(`embedded Postgres at ${redactUrl(server.url)} (data in ${path.join(home, "pg")}${applied.applied.length ? `, applied ${applied.applied.length} migration(s)` : ""})`);
-  const shown = path.relative(process.cwd(), urlFile);
-  say(`connect with: psql "$(cat ${shown.startsWith("..") ? urlFile : shown})"`);
-  return { url: server.url, embedded: true, close: () => server.stop() };
+  return { url: server.url, embedded: true, urlFile: shown.startsWith("..") ? urlFile : shown, applied: applied.applied, close: () => server.stop() };
+}
+
+/** Marks this process as the one keeping the embedded server up (see keeperFile); returns the unmark. */
+export async function keepUp(config: Pick<Config, "home">): Promise<() => Promise<void>> {
+  const file = path.join(homeDir(config), keeperFile);
+  await writeFile(file, `${process.pid}\n`, { mode: 0o600 });
+  return () => rm(file, { force: true });
+}
+
+async function keptUp(home: string, urlFile: string): Promise<{ url: string; pid: number } | undefined> {
+  let pid: number;
+  try {
+    pid = Number.parseInt(await readFile(path.join(home, keeperFile), "utf8"), 10);
+  } catch {
+    return undefined;
+  }
+  // A keeper killed without cleaning up leaves its file: its PID is gone (or the server is).
+  if (!Number.isInteger(pid) || pid === process.pid || !isAlive(pid) || !existsSync(path.join(home, "pg", "postmaster.pid"))) return undefined;
+  try {
+    return { url: (await readFile(urlFile, "utf8")).trim(), pid };
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }

@@ -1,3 +1,5 @@
+import { version } from "../version.js";
+
 /** One run's outcome, as the Pushgateway and the worker's /metrics report it. */
 export interface RunReport {
   account: string;
@@ -33,6 +35,8 @@ export const runSeries = {
   generect_sync_rows: { help: "Transaction rows of the last run by outcome (rejected: kept in quarantined_rows).", labelNames: ["outcome"] },
   generect_sync_watermark_lag_seconds: { help: "How far the watermark is behind now." },
   generect_sync_last_success_timestamp_seconds: { help: "When a run last succeeded." },
+  // Prometheus' build_info convention: the version as a label of a constant 1.
+  generect_sync_build_info: { help: "1, labelled with the generect-sync version that ran the last run.", labelNames: ["version"] },
 } as const satisfies Record<string, SeriesDefinition>;
 
 export type SeriesName = keyof typeof runSeries;
@@ -56,6 +60,7 @@ export function runSamples(report: RunReport, now: number): Sample[] {
     { name: "generect_sync_api_retries", value: report.retries },
     { name: "generect_sync_api_deprecated_responses", value: report.deprecatedResponses },
   ];
+  samples.push({ name: "generect_sync_build_info", value: 1, labels: { version } });
   for (const [outcome, value] of Object.entries(report.rows ?? {})) samples.push({ name: "generect_sync_rows", value, labels: { outcome } });
   if (report.watermarkMs !== undefined) samples.push({ name: "generect_sync_watermark_lag_seconds", value: Math.max(0, (now - report.watermarkMs) / 1000) });
   if (report.succeeded) samples.push({ name: "generect_sync_last_success_timestamp_seconds", value: now / 1000 });

@@ -1,6 +1,7 @@
 import os from "node:os";
 import pg from "pg";
 import { type Micros, toPgTimestamp } from "../api/time.js";
+import { version } from "../version.js";
 import { finishRunSql, markInterruptedSql, startRunSql } from "./sql.js";
 
 export type RunStatus = "running" | "succeeded" | "failed" | "interrupted";
@@ -18,6 +19,7 @@ export async function startRun(db: pg.Pool, account: string, command: string, wa
     os.hostname(),
     process.pid,
     watermarkFrom === undefined ? null : toPgTimestamp(watermarkFrom),
+    version,
   ]);
   return rows[0]!.id;
 }

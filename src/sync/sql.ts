@@ -202,8 +202,8 @@ UPDATE quarantined_rows SET resolved_at = $4, resolution = 'a valid version was 
 WHERE account = $1 AND resolved_at IS NULL AND transaction_id = ANY($2::uuid[]) AND NOT (transaction_id = ANY($3::uuid[]))`;
 
 export const startRunSql = `
-INSERT INTO sync_runs (account, command, status, started_at, host, pid, watermark_from)
-VALUES ($1, $2, 'running', now(), $3, $4, $5)
+INSERT INTO sync_runs (account, command, status, started_at, host, pid, watermark_from, version)
+VALUES ($1, $2, 'running', now(), $3, $4, $5, $6)
 RETURNING id::text`;
 
 export const finishRunSql = `

@@ -1,13 +1,17 @@
-import { execFile } from "node:child_process";
-import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
+import { execFile, execFileSync, spawn } from "node:child_process";
+import { chmod, mkdir, mkdtemp, readFile, rm, symlink } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
-import { createTestDatabase, query, type TestDatabase } from "../helpers/database.js";
-import { repoRoot, runCli } from "../helpers/cli.js";
+import { createMigratedDatabase, createTestDatabase, query, type TestDatabase } from "../helpers/database.js";
+import { oldNode, repoRoot, runCli, spawnCli } from "../helpers/cli.js";
+import { minimumNodeMajor, nodeVersionProblem } from "../../src/cli/node-version.js";
 import { readMigrations } from "../../src/db/migrate.js";
 import { startTestSimulator, testToken } from "../helpers/sync.js";
+import { waitFor } from "../faults/support.js";
+
+const packageVersion: string = JSON.parse(await readFile(path.join(repoRoot, "package.json"), "utf8")).version;
 
 describe("generect-sync CLI", () => {
   let db: TestDatabase;
@@ -60,6 +64,7 @@ describe("generect-sync CLI", () => {
   });
 
   test("run syncs, prints a summary, and status reports it (text and JSON)", async () => {
+    const before = new Date();
     const run = await runCli(["run"], env);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/run #\d+ succeeded: \d+ window\(s\), \d+ page\(s\), 300 rows seen \(300 inserted, 0 updated, 0 unchanged, 0 deleted\)/);
@@ -70,16 +75,60 @@ describe("generect-sync CLI", () => {
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(/watermark \d{4}-\d\d-\d\dT.* \(\d+s behind now\)/);
     expect(status.stdout).toContain("transactions 300");
-    expect(status.stdout).toMatch(/#\d+ succeeded/);
+    expect(status.stdout).toMatch(/#\d+ +succeeded/);
     const json = JSON.parse((await runCli(["status", "--json"], env)).stdout);
+    const after = new Date();
     expect(json).toMatchObject({
-      account: "acct", transactions: 300, runs: [{ status: "succeeded", inserted: 300 }],
-      snapshots: { timezone: "UTC", lastCapturedDay: new Date().toISOString().slice(0, 10) },
+      version: packageVersion, account: "acct", transactions: 300, runs: [{ status: "succeeded", inserted: 300, version: packageVersion }],
+      snapshots: { timezone: "UTC" },
       reconciliation: { daysDiffering: 0 },
     });
-    expect(json.reconciliation.daysCompared).toBeGreaterThanOrEqual(19);
+    // Today's UTC day when the run captured: the test may straddle midnight.
+    expect([before, after].map((d) => d.toISOString().slice(0, 10))).toContain(json.snapshots.lastCapturedDay);
+    // Compared: the UTC days from the oldest row's to the last one the watermark has passed. The
+    // seeded ledger's oldest row lies 33 h into its 20 days, so that is 19 days before 14:40 UTC and
+    // 18 after: counted from the simulator's truth, never typed in.
+    const dayOf = (ms: number) => Math.floor(ms / 86_400_000);
+    const oldest = Date.parse(`${sim.ledger.all().at(-1)!.created_at}Z`);
+    expect(json.reconciliation.daysCompared).toBe(dayOf(Date.parse(json.watermark)) - dayOf(oldest));
+    expect(json.reconciliation.daysCompared).toBeGreaterThanOrEqual(18);
     expect(json.lastSuccessAt).not.toBeNull();
-    expect(status.stdout).toMatch(/reconciliation: ledger agrees with Generect on \d+ days/);
+    expect(status.stdout).toContain(`reconciliation: ledger agrees with Generect on ${json.reconciliation.daysCompared} days`);
+  });
+
+  test("--version, and the version in the run row and status", async () => {
+    for (const flag of ["--version", "-v"]) {
+      const result = await runCli([flag], {});
+      expect(result).toMatchObject({ code: 0, stdout: `generect-sync ${packageVersion}\n`, stderr: "" });
+    }
+    const rows = await query<{ version: string | null }>(db.url, "SELECT version FROM sync_runs");
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((r) => r.version === packageVersion)).toBe(true);
+  });
+
+  test("status's runs stay aligned when run numbers change width", async () => {
+    // The next run is #99999, the one after #100000: next to the first run, #1.
+    await query(db.url, "SELECT setval('sync_runs_id_seq', 99998)");
+    expect((await runCli(["run"], env)).code).toBe(0);
+    expect((await runCli(["run"], env)).code).toBe(0);
+    const status = await runCli(["status", "--runs", "3"], env);
+    expect(status.code).toBe(0);
+    const lines = status.stdout.split("\n");
+    const table = lines.slice(lines.indexOf("last runs:") + 1).filter(Boolean);
+    expect(table.map((l) => /#\d+/.exec(l)?.[0] ?? "header")).toEqual(["header", "#100000", "#99999", "#1"]);
+    // Every column starts where its header does: the right edge of each number under its name's.
+    const header = table[0]!;
+    for (const name of ["status", "started", "version"]) {
+      for (const row of table.slice(1)) {
+        expect({ name, row, at: row[header.indexOf(name) - 1] === " " && row[header.indexOf(name)] !== " " }).toEqual({ name, row, at: true });
+      }
+    }
+    for (const name of ["windows", "seen", "inserted", "requests", "retries"]) {
+      const end = header.indexOf(name) + name.length;
+      for (const row of table.slice(1)) {
+        expect({ name, row, at: row[end - 1] !== " " && row[end] === " " }).toEqual({ name, row, at: true });
+      }
+    }
   });
 
   test("run refuses an unmigrated database with a hint", async () => {
@@ -110,16 +159,24 @@ describe("generect-sync CLI", () => {
   });
 
   test("help for every command, and usage errors", async () => {
-    for (const command of ["migrate", "run", "snapshot", "worker", "reconcile", "statement", "status", "grant-reader", "metrics", "simulate", "demo"]) {
+    for (const command of ["migrate", "run", "snapshot", "worker", "reconcile", "statement", "status", "grant-reader", "metrics", "db", "sql", "simulate", "demo"]) {
       const help = await runCli([command, "--help"], {});
       expect(help.code).toBe(0);
       expect(help.stdout).toContain(`Usage: generect-sync ${command}`);
+      // Variable lists (run, worker: names with an underscore): every description starts in one column.
+      const variables = help.stdout.split("\n").filter((l) => /^  [A-Z][A-Z0-9]*_[A-Z0-9_]+ +\S/.test(l));
+      if (command === "run" || command === "worker") expect(variables.map((l) => l.trim().split(" ")[0])).toContain("SNAPSHOT_RESTATE_DAYS");
+      expect(new Set(variables.map((l) => /^  [A-Z_]+ +/.exec(l)![0].length)).size).toBeLessThanOrEqual(1);
     }
     const top = await runCli(["--help"], {});
     expect(top.stdout).toContain("Commands:");
+    // The summaries start in one column, whatever the length of the command's name.
+    const listed = top.stdout.split("\n").filter((l) => /^  [a-z-]+  +\S/.test(l));
+    expect(listed.map((l) => l.trim().split(/\s+/)[0])).toEqual(expect.arrayContaining(["grant-reader", "db", "sql", "migrate"]));
+    expect(new Set(listed.map((l) => /^  [a-z-]+ +/.exec(l)![0].length)).size).toBe(1);
     expect((await runCli(["frobnicate"], {})).code).toBe(2);
     expect((await runCli(["status", "--bogus"], env)).code).toBe(2);
-  });
+  }, 120_000); // 15 CLI starts in a row: CPU-bound on a loaded 2-core machine
 });
 
 describe("with no DATABASE_URL", () => {
@@ -134,7 +191,7 @@ describe("with no DATABASE_URL", () => {
 
   test("demo starts an embedded Postgres, syncs the simulator, and finds them equal", async () => {
     const result = await runCli(["demo", "--rows", "1500"], { GENERECT_SYNC_HOME: home });
-    expect(result.code).toBe(0);
+    expect({ code: result.code, failure: result.code ? result.stdout + result.stderr : "" }).toEqual({ code: 0, failure: "" });
     const password = decodeURIComponent(new URL((await readFile(path.join(home, "database-url"), "utf8")).trim()).password);
     expect(password.length).toBeGreaterThan(8);
     expect(result.stdout + result.stderr).not.toContain(password);
@@ -145,10 +202,109 @@ describe("with no DATABASE_URL", () => {
     const status = await runCli(["status"], { GENERECT_SYNC_HOME: home, SYNC_ACCOUNT: "demo" });
     expect(status.code).toBe(0);
     expect(status.stdout).toContain("transactions 1500");
+    // What the demo tells the user to do next works: sql on the stopped embedded server.
+    expect(result.stdout).toContain(`npx generect-sync db`);
+    const suggested = /npx generect-sync sql "(.*)"$/m.exec(result.stdout)![1]!;
+    const answer = await runCli(["sql", suggested, "--json"], { GENERECT_SYNC_HOME: home });
+    expect(answer.code).toBe(0);
+    // The demo proved the database equal to its simulator, row by row: the groups hold its 1500 rows.
+    const counted = JSON.parse(answer.stdout) as { balance_type: string; count: string; sum: string }[];
+    expect(counted.length).toBeGreaterThan(1);
+    expect(counted.reduce((n, r) => n + Number(r.count), 0)).toBe(1500);
+    for (const row of counted) expect(row.sum).toMatch(/^-?\d+(\.\d+)?$/);
   }, 120_000);
+
+  test("sql prints the rows as a table, exact, read-only; usage errors exit 2", async () => {
+    const table = await runCli(["sql", "SELECT 1.50::numeric AS amount, 'x' AS label, NULL AS nothing UNION ALL SELECT 123456.000001, 'longer label', 'y'"], { GENERECT_SYNC_HOME: home });
+    expect(table.code).toBe(0);
+    expect(table.stdout).toBe(
+      "amount         label         nothing\n" +
+      "1.50           x\n" +
+      "123456.000001  longer label  y\n" +
+      "(2 rows)\n",
+    );
+    const write = await runCli(["sql", "CREATE TABLE scratch (x int)"], { GENERECT_SYNC_HOME: home });
+    expect(write.code).toBe(1);
+    expect(write.stderr).toContain("read-only transaction");
+    expect((await runCli(["sql"], { GENERECT_SYNC_HOME: home })).code).toBe(2);
+  }, 60_000);
+
+  test("db keeps the embedded Postgres up until Ctrl-C, says how to connect, and stops it", async () => {
+    const db = spawnCli(["db"], { GENERECT_SYNC_HOME: home });
+    try {
+      await waitFor(() => /embedded Postgres is up on 127\.0\.0\.1:\d+ until Ctrl-C/.test(db.output()) || db.child.exitCode !== null, 60_000, "db to say it is up");
+      expect({ exited: db.child.exitCode, output: db.child.exitCode === null ? "" : db.output() }).toEqual({ exited: null, output: "" });
+      expect(db.output()).toContain(`psql "$(cat ${path.join(home, "database-url")})"`);
+      const url = (await readFile(path.join(home, "database-url"), "utf8")).trim();
+      expect(db.output()).not.toContain(decodeURIComponent(new URL(url).password));
+      // As psql would, while the command runs: the demo's data is there.
+      const rows = await query<{ n: string }>(url, "SELECT count(*)::text AS n FROM transactions WHERE account = 'demo'");
+      expect(rows).toEqual([{ n: "1500" }]);
+      // Other commands use the server it keeps up (rather than failing on its data directory), and
+      // leave it up when they end; a second db has nothing to do.
+      const status = await runCli(["status"], { GENERECT_SYNC_HOME: home, SYNC_ACCOUNT: "demo" });
+      expect({ code: status.code, stderr: status.stderr }).toEqual({ code: 0, stderr: expect.stringContaining(`kept up by generect-sync db (pid ${db.child.pid})`) });
+      expect(status.stdout).toContain("transactions 1500");
+      const counted = await runCli(["sql", "SELECT count(*) AS n FROM transactions WHERE account = 'demo'", "--json"], { GENERECT_SYNC_HOME: home });
+      expect(JSON.parse(counted.stdout)).toEqual([{ n: "1500" }]);
+      const second = await runCli(["db"], { GENERECT_SYNC_HOME: home });
+      expect(second.code).toBe(2);
+      expect(second.stderr).toContain(`generect-sync db (pid ${db.child.pid}) already keeps this embedded Postgres up`);
+      expect(await query(url, "SELECT 1 AS up")).toEqual([{ up: 1 }]);
+      db.child.kill("SIGINT");
+      const result = await db.done;
+      expect(result.code).toBe(0);
+      await expect(query(url, "SELECT 1")).rejects.toThrow(/ECONNREFUSED/);
+      // Stopped, it is no longer used by others: the next command starts its own server again.
+      const after = await runCli(["sql", "SELECT 1 AS one"], { GENERECT_SYNC_HOME: home });
+      expect(after.code).toBe(0);
+      expect(after.stderr).not.toContain("kept up by");
+    } finally {
+      db.child.kill("SIGKILL");
+    }
+  }, 90_000);
+
+  test("db with DATABASE_URL set has nothing to keep up: exit 2", async () => {
+    const result = await runCli(["db"], { DATABASE_URL: "postgres://someone:hunter2pw@127.0.0.1:1/x" });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("DATABASE_URL is set");
+    expect(result.stderr).not.toContain("hunter2pw");
+  });
 });
 
 describe("the installed bin", () => {
+  // The README's way to run the worker under a process manager: the bin of an installed package,
+  // started directly (npx runs it as a child and does not pass SIGTERM on).
+  test("node_modules/.bin/generect-sync worker is the worker's own process: SIGTERM to that PID stops it with 143", async () => {
+    const project = await mkdtemp(path.join(os.tmpdir(), "gs-project-"));
+    const db = await createMigratedDatabase("cli-bin-worker");
+    try {
+      await mkdir(path.join(project, "node_modules/.bin"), { recursive: true });
+      await symlink(repoRoot, path.join(project, "node_modules/generect-sync"));
+      await symlink("../generect-sync/bin/generect-sync.js", path.join(project, "node_modules/.bin/generect-sync"));
+      const child = spawn("node_modules/.bin/generect-sync", ["worker"], {
+        cwd: project,
+        env: {
+          PATH: `${path.dirname(process.execPath)}:${process.env.PATH}`, HOME: process.env.HOME, DATABASE_URL: db.url,
+          GENERECT_API_TOKEN: testToken, GENERECT_API_URL: "http://127.0.0.1:9", SYNC_CRON: "0 0 1 1 *", SNAPSHOT_CRON: "0 0 1 1 *",
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let output = "";
+      child.stdout!.on("data", (chunk) => (output += chunk));
+      child.stderr!.on("data", (chunk) => (output += chunk));
+      const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+      await waitFor(() => output.includes("worker started"), 60_000, "the worker to start");
+      process.kill(child.pid!, "SIGTERM");
+      expect(await exited).toBe(143);
+      expect(output).toContain("worker stopped");
+      expect(() => process.kill(child.pid!, 0)).toThrow(); // no process left behind under that PID
+    } finally {
+      await db.drop();
+      await rm(project, { recursive: true, force: true });
+    }
+  }, 90_000);
+
   test("runs through its shebang (env -S with the heap flags), as npx and npm's bin links run it", async () => {
     const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
       const child = execFile(path.join(repoRoot, "bin/generect-sync.js"), ["--help"], {
@@ -158,5 +314,33 @@ describe("the installed bin", () => {
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^Usage: generect-sync/m);
+  });
+
+  // Through the shebang, as a user whose PATH finds an old node first: the check runs before the CLI
+  // is loaded (its one module has no imports), and nothing else is printed.
+  (oldNode() ? test : test.skip)("on a Node older than 22 it exits 2 naming the Node it needs, for every command", async () => {
+    const node = oldNode()!;
+    const version = execFileSync(node, ["--version"], { encoding: "utf8" }).trim().slice(1);
+    for (const args of [["--help"], ["demo"], ["run"]]) {
+      const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = execFile(path.join(repoRoot, "bin/generect-sync.js"), args, {
+          env: { PATH: `${path.dirname(node)}:${process.env.PATH}`, HOME: process.env.HOME },
+        }, (_error, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }));
+      });
+      expect(result).toEqual({ code: 2, stdout: "", stderr: `generect-sync needs Node.js 22 or newer (found ${version})\n` });
+    }
+  });
+
+  test("the Node check's module imports nothing, and the bin loads the CLI only after it", async () => {
+    const check = await readFile(path.join(repoRoot, "src/cli/node-version.ts"), "utf8");
+    expect(check).not.toMatch(/^\s*(import|export .* from)\b/m);
+    const bin = await readFile(path.join(repoRoot, "bin/generect-sync.js"), "utf8");
+    expect(bin.match(/^import .*$/gm)).toEqual([`import { requireSupportedNode } from "../dist/cli/node-version.js";`]);
+    expect(nodeVersionProblem("20.19.5")).toBe("generect-sync needs Node.js 22 or newer (found 20.19.5)");
+    expect(nodeVersionProblem("v21.7.3")).toBe("generect-sync needs Node.js 22 or newer (found 21.7.3)");
+    expect(nodeVersionProblem("22.0.0")).toBeUndefined();
+    expect(nodeVersionProblem(process.versions.node)).toBeUndefined();
+    const engines = JSON.parse(await readFile(path.join(repoRoot, "package.json"), "utf8")).engines.node as string;
+    expect(engines).toBe(`>=${minimumNodeMajor}`);
   });
 });

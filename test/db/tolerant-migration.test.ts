@@ -65,9 +65,9 @@ describe("migration 20261127010000_tolerant_ingestion", () => {
     expect(types).toEqual({ raw: "text", nullable: "after_balance,deleted_at,description,last_run_id,updated_at" });
   });
 
-  test("the next sync finds every row unchanged: no new version", async () => {
-    // The sync of this release writes the schema of the migrations after this one.
-    const later = (await readdir(migrationsDir)).filter((name) => /^\d{14}_/.test(name) && name > tolerant).sort();
+  test("the next sync, after the later migrations, finds every row unchanged: no new version", async () => {
+    // Today's code needs today's schema: the migrations after this one are applied as a user's upgrade would.
+    const later = (await readdir(migrationsDir, { withFileTypes: true })).filter((e) => e.isDirectory() && e.name > tolerant).map((e) => e.name).sort();
     for (const name of later) await query(db.url, await migration(name));
     const summary = await syncOnce(db.url, sim, { windowMs: 5 * day });
     expect(summary).toMatchObject({ inserted: 0, updated: 0, deleted: 0, rejected: 0, unchanged: sim.ledger.size });

@@ -1,5 +1,6 @@
 // Runs the real CLI from source in a child process (tsx), as a user or a CronJob would run it.
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -20,11 +21,20 @@ export interface CliProcess {
   output(): string;
 }
 
-/** The environment a child sees: only what the test gives, plus PATH/HOME (no stray DATABASE_URL). */
+/**
+ * Under `faketime` (libfaketime: `faketime -f +9h npm test -- test/cli`), the children share the
+ * test's shifted clock, so a test can be run at any hour of the day.
+ */
+function fakedClock(): Record<string, string> {
+  const { FAKETIME, LD_PRELOAD } = process.env;
+  return FAKETIME && LD_PRELOAD?.includes("faketime") ? { FAKETIME, LD_PRELOAD } : {};
+}
+
+/** The environment a child sees: only what the test gives, plus PATH/HOME (no stray DATABASE_URL) and a faked clock. */
 export function spawnCli(args: string[], env: Record<string, string | undefined>, { nodeArgs = [] as string[] } = {}): CliProcess {
   const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", entry, ...args], {
     cwd: repoRoot,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: "info", ...env },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: "info", ...fakedClock(), ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
@@ -103,4 +113,17 @@ export async function runCliInTty(
     await tmux("kill-server").catch(() => {});
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A Node.js older than the CLI supports, found on this machine (Debian's /usr/bin/node is 20 on the
+ * CI machine), or undefined: the tests of the Node check run the real old runtime, not a fake.
+ */
+export function oldNode(): string | undefined {
+  for (const candidate of ["/usr/bin/node", "/usr/local/bin/node"]) {
+    if (!existsSync(candidate) || candidate === process.execPath) continue;
+    const version = execFileSync(candidate, ["--version"], { encoding: "utf8" }).trim();
+    if (Number.parseInt(version.slice(1), 10) < 22) return candidate;
+  }
+  return undefined;
 }

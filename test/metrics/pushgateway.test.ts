@@ -1,9 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
 import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
-import { runCli } from "../helpers/cli.js";
+import { repoRoot, runCli } from "../helpers/cli.js";
 import { type FakePushgateway, sample, startFakePushgateway } from "../helpers/pushgateway.js";
 import { startTestSimulator, testToken } from "../helpers/sync.js";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+
+const packageVersion: string = JSON.parse(await readFile(path.join(repoRoot, "package.json"), "utf8")).version;
 
 describe("Pushgateway metrics", () => {
   let db: TestDatabase;
@@ -40,6 +44,7 @@ describe("Pushgateway metrics", () => {
     expect(Math.abs(sample(push.body, "generect_sync_last_success_timestamp_seconds")! - Date.now() / 1000)).toBeLessThan(30);
     expect(sample(push.body, "generect_sync_watermark_lag_seconds")).toBeLessThan(60);
     expect(push.body).not.toContain(testToken);
+    expect(push.body).toContain(`generect_sync_build_info{version="${packageVersion}"} 1`);
   });
 
   test("rows the API sends as no transaction are pushed as outcome rejected", async () => {

@@ -2,6 +2,7 @@
 // entrypoint, no secrets, .dockerignore), then a replay of its build from the instructions it holds
 // (see replay.ts) and the resulting image's CLI run: --help, run without a token, migrate and run
 // against a real database and the simulator.
+import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import fs from "node:fs/promises";
 import os from "node:os";
@@ -14,7 +15,7 @@ import { buildContext } from "./build-context.js";
 import { execForm, flags, lastOf, ofKind, properties, readStages, words } from "./dockerfile-model.js";
 import { isIgnored, parseDockerignore } from "./dockerignore.js";
 import { type BuiltStage, replayBuild, runEntrypoint } from "./replay.js";
-import { repoRoot } from "../helpers/cli.js";
+import { oldNode, repoRoot } from "../helpers/cli.js";
 
 const stages = readStages(path.join(repoRoot, "Dockerfile"));
 const finalStage = stages.at(-1)!;
@@ -122,6 +123,16 @@ describe("the image, built by replaying the Dockerfile", () => {
   test("`--help` exits 0 and lists the commands", async () => {
     const result = await runEntrypoint(image, ["--help"], { home: home() });
     expect(result).toMatchObject({ code: 0, stdout: expect.stringContaining("Commands:") });
+  });
+
+  // A base image bumped (or swapped) to an older Node: the entrypoints say so instead of failing later.
+  (oldNode() ? test : test.skip)("on a Node older than 22, the entrypoint and the job entrypoints exit 2 and say which Node they need", async () => {
+    const node = oldNode()!;
+    const version = execFileSync(node, ["--version"], { encoding: "utf8" }).trim().slice(1);
+    for (const entrypoint of [image.entrypoint!, ["node", "jobs/sync.mjs"]]) {
+      const result = await runEntrypoint({ ...image, entrypoint }, ["--help"], { home: home(), node });
+      expect(result).toMatchObject({ code: 2, stdout: "", stderr: `generect-sync needs Node.js 22 or newer (found ${version})\n` });
+    }
   });
 
   test("`run` without GENERECT_API_TOKEN exits 2 and names the variable", async () => {

@@ -208,11 +208,11 @@ export async function replayBuild(stages: Stage[], options: ReplayOptions): Prom
 /**
  * Runs the image's ENTRYPOINT with `args` in place of CMD, as `docker run image args...` would: in its
  * WORKDIR, with its ENV. Absolute paths that exist in the image point into the replayed stage; `node`
- * (the base image's) is the host's.
+ * (the base image's) is the host's, or `node` (an older runtime, for the image's Node check).
  */
-export function runEntrypoint(image: BuiltStage, args: string[], options: { home: string; env?: Record<string, string> }): Promise<ProcessResult> {
+export function runEntrypoint(image: BuiltStage, args: string[], options: { home: string; env?: Record<string, string>; node?: string }): Promise<ProcessResult> {
   if (!image.entrypoint) throw new Error("the image has no ENTRYPOINT");
   const argv = [...image.entrypoint, ...args].map((arg) => (arg.startsWith("/") && existsSync(path.join(image.root, arg)) ? path.join(image.root, arg) : arg));
-  const file = path.posix.basename(argv[0]!) === "node" ? process.execPath : argv[0]!;
+  const file = path.posix.basename(argv[0]!) === "node" ? (options.node ?? process.execPath) : argv[0]!;
   return exec(file, argv.slice(1), { cwd: hostPath(image, "."), env: { ...baseEnv(options.home), ...image.env, ...options.env } });
 }

@@ -15,6 +15,8 @@ const biRelations = [
 ];
 
 describe("BI-ready schema", () => {
+  // Roles are server-wide: a name of its own, so parallel runs and leftovers never meet.
+  const readerRole = `gs_bi_reader_${process.pid}_${Date.now() % 100000}`;
   let db: TestDatabase;
   let sim: SimulatorHandle;
 
@@ -27,7 +29,7 @@ describe("BI-ready schema", () => {
   afterAll(async () => {
     await sim?.close();
     await db?.drop();
-    await query(db.url.replace(/\/[^/?]+(\?|$)/, "/postgres$1"), "DROP ROLE IF EXISTS gs_bi_reader").catch(() => {});
+    await query(db.url.replace(/\/[^/?]+(\?|$)/, "/postgres$1"), `DROP ROLE IF EXISTS ${readerRole}`).catch(() => {});
   });
 
   test("every BI-facing table, view and column has a comment", async () => {
@@ -75,15 +77,15 @@ describe("BI-ready schema", () => {
 
   test("grant-reader makes a role that reads the BI relations and cannot write", async () => {
     const env = { DATABASE_URL: db.url, READER_PW: "reader-pass-7731" };
-    const first = await runCli(["grant-reader", "gs_bi_reader", "--password-env", "READER_PW"], env);
+    const first = await runCli(["grant-reader", readerRole, "--password-env", "READER_PW"], env);
     expect(first.code).toBe(0);
-    expect(first.stdout).toMatch(/(created|updated) read-only role gs_bi_reader \(can log in\)/);
+    expect(first.stdout).toContain(`created read-only role ${readerRole} (can log in)`);
     expect(first.stdout + first.stderr).not.toContain("reader-pass-7731");
-    const again = await runCli(["grant-reader", "gs_bi_reader", "--password-env", "READER_PW"], env);
-    expect(again.stdout).toContain("updated read-only role gs_bi_reader");
+    const again = await runCli(["grant-reader", readerRole, "--password-env", "READER_PW"], env);
+    expect(again.stdout).toContain(`updated read-only role ${readerRole}`);
 
     const reader = new URL(db.url);
-    reader.username = "gs_bi_reader";
+    reader.username = readerRole;
     reader.password = "reader-pass-7731";
     const client = new pg.Client({ connectionString: withDatabase(reader.toString(), new URL(db.url).pathname.slice(1)) });
     await client.connect();

@@ -35,7 +35,11 @@ export const demoCommand: Command = {
 Starts the Generect simulator with a seeded ledger, an embedded Postgres (or DATABASE_URL),
 migrates it, runs a full sync into account "${demoAccount}" (cleared first), then checks the
 database against the simulator row by row, reconciles the daily spend, and prints a summary and
-how to connect.`,
+how to query the result.
+
+Options:
+  --rows N   transactions in the simulator's ledger, over 3 years up to now (default 5000)
+  --seed S   the ledger's random seed: the same seed and rows give the same ledger, ending now (default 42)`,
   async run(argv, io) {
     const { values } = parseOptions("demo", argv, { rows: { type: "string", default: "5000" }, seed: { type: "string", default: "42" } });
     const config = { ...loadConfig(io.env), account: demoAccount };
@@ -44,7 +48,10 @@ how to connect.`,
     const db = await resolveDatabase(config, io.note);
     const log = createLogger({ secrets: [token, passwordOf(db.url)], level: io.env.LOG_LEVEL ? config.logLevel : "warn" });
     try {
-      await migrate(db.url);
+      // resolveDatabase has migrated an embedded server it started. Migrating again in the same
+      // process timed out now and then: the first engine's idle session can still hold the migration
+      // advisory lock (schema-engine's close() frees the engine, not its pool).
+      if (db.applied === undefined) await migrate(db.url);
       const admin = new pg.Client({ connectionString: db.url });
       await admin.connect();
       for (const sql of clearDemoSql) await admin.query(sql, [demoAccount]);
@@ -68,7 +75,12 @@ how to connect.`,
       io.out(isEqual(diff) ? `database equals the simulator's ledger: ${diff.compared} rows, every field` : `MISMATCH: ${describeDifference(diff)}`);
       if (summary.snapshots) io.out(describeSnapshots(summary.snapshots));
       io.out(check.differing.length ? `reconciliation: ${check.differing.length} day(s) differ` : `reconciliation: ledger agrees with Generect on ${check.daysCompared} days (${config.timezone})`);
-      io.out(`next: SYNC_ACCOUNT=${demoAccount} npx generect-sync status${db.embedded ? `   (the embedded Postgres keeps its data in ${path.join(homeDir(config), "pg")})` : ""}`);
+      io.out(`next: SYNC_ACCOUNT=${demoAccount} npx generect-sync status`);
+      if (db.embedded) {
+        // The server stops with this command: psql needs `db` to keep it up.
+        io.out(`      npx generect-sync sql "SELECT balance_type, count(*), sum(amount) FROM transactions WHERE account = '${demoAccount}' GROUP BY 1"`);
+        io.out(`      npx generect-sync db     (keeps the embedded Postgres up until Ctrl-C, for psql "$(cat ${db.urlFile})"; data in ${path.join(homeDir(config), "pg")})`);
+      }
       return isEqual(diff) ? 0 : 1;
     } finally {
       await sim.close();

@@ -9,10 +9,15 @@ export const grantReaderCommand: Command = {
   summary: "create or update a read-only role for BI tools",
   help: `Usage: generect-sync grant-reader ROLE [--password-env VAR]
 
-Creates (or updates) ROLE with SELECT on the BI tables and views and nothing else: no writes, no
-CREATE, no access to _prisma_migrations, read-only transactions by default. With --password-env,
-the role can log in with the password held in that environment variable (never pass a password
-on the command line); without it, ROLE is a group role to grant to your BI users.
+Creates ROLE (or updates one it created before) with SELECT on the BI tables and views and nothing
+else: no writes, no CREATE, no access to _prisma_migrations. With --password-env, the role can log
+in with the password held in that environment variable (never pass a password on the command
+line), and its sessions are read-only by default. Without it, ROLE is a NOLOGIN group role to grant
+to your BI users: they read through it and cannot write with it, but read-only by default is a
+per-login-role setting; give it to each member: ALTER ROLE alice SET default_transaction_read_only = on
+
+Refuses (exit 2, nothing changed) a superuser, the role it is connected as, and any existing role
+it did not create (it marks its roles with a COMMENT).
 
 Readable: ${readableRelations.join(", ")}
 

@@ -20,7 +20,8 @@ Environment: DATABASE_URL, GENERECT_SYNC_HOME`,
     const db = await resolveDatabase(config, io.note);
     try {
       await probeDatabase(db.url);
-      const { applied } = await migrate(db.url);
+      // An embedded server resolveDatabase started is migrated already (see ResolvedDatabase.applied).
+      const applied = db.applied ?? (await migrate(db.url)).applied;
       io.out(applied.length ? `applied ${applied.length} migration(s): ${applied.join(", ")}` : "database schema is up to date");
       return 0;
     } finally {

@@ -1,4 +1,5 @@
 import { configVariables } from "../../config/index.js";
+import { formatPairs } from "../table.js";
 import { type Command, parseOptions } from "../command.js";
 
 export const runCommand: Command = {
@@ -16,7 +17,7 @@ Exit codes: 0 success; 1 the run failed (the message says why; sync_runs has the
 130/143 stopped by SIGINT/SIGTERM (the run is marked interrupted).
 
 Environment:
-${configVariables.map(([name, text]) => `  ${name.padEnd(20)} ${text}`).join("\n")}
+${formatPairs(configVariables)}
 
 Example:
   GENERECT_API_TOKEN=... DATABASE_URL=postgres://user@host/db generect-sync run`,

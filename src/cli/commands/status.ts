@@ -1,6 +1,8 @@
 import { loadConfig } from "../../config/index.js";
 import { ConfigError } from "../../errors.js";
 import { type Command, parseOptions } from "../command.js";
+import { version } from "../../version.js";
+import { formatTable } from "../table.js";
 
 export const statusCommand: Command = {
   name: "status",
@@ -28,6 +30,7 @@ Environment: DATABASE_URL, SYNC_ACCOUNT, SYNC_TIMEZONE, GENERECT_SYNC_HOME`,
       const { watermark, runs, lastSuccessAt, live, deleted, lastCapturedDay, reconciliation, quarantined } = await readStatus(pool, { account, timezone: config.timezone, runs: take });
       const now = Date.now();
       const report = {
+        version,
         account,
         watermark: watermark?.toISOString() ?? null,
         lagSeconds: watermark ? Math.round((now - watermark.getTime()) / 1000) : null,
@@ -58,6 +61,7 @@ Environment: DATABASE_URL, SYNC_ACCOUNT, SYNC_TIMEZONE, GENERECT_SYNC_HOME`,
           rejected: r.rows_rejected,
           apiRequests: r.api_requests,
           retries: r.retries,
+          version: r.version,
           error: r.error_message,
         })),
       };
@@ -73,13 +77,17 @@ Environment: DATABASE_URL, SYNC_ACCOUNT, SYNC_TIMEZONE, GENERECT_SYNC_HOME`,
       io.out(report.snapshots.lastCapturedDay ? `spent credits captured up to ${report.snapshots.lastCapturedDay} (${config.timezone})` : `no spent credits captured yet (${config.timezone})`);
       const r = report.reconciliation;
       io.out(r.daysCompared === 0 ? "reconciliation: no complete captured day yet" : r.daysDiffering ? `reconciliation: ${r.daysDiffering} of ${r.daysCompared} days differ (first ${r.firstDifferingDay}): run generect-sync reconcile` : `reconciliation: ledger agrees with Generect on ${r.daysCompared} days`);
-      io.out(runs.length ? "last runs:" : "no runs yet");
-      for (const r of report.runs) {
-        io.out(
-          `  #${r.id} ${r.status.padEnd(11)} ${r.startedAt}  windows ${r.windows} pages ${r.pages} seen ${r.rowsSeen} ` +
-            `+${r.inserted} ~${r.updated} =${r.unchanged} -${r.deleted}${r.rejected ? ` rejected ${r.rejected}` : ""} requests ${r.apiRequests} retries ${r.retries}` +
-            `${r.countMismatches ? ` count mismatches ${r.countMismatches}` : ""}${r.error ? `  error: ${r.error}` : ""}`,
-        );
+      if (!runs.length) io.out("no runs yet");
+      else {
+        io.out("last runs:");
+        const header = ["run", "status", "started", "windows", "pages", "seen", "inserted", "updated", "unchanged", "deleted", "rejected", "requests", "retries", "mismatches", "version", "error"];
+        const numeric = header.map((h) => !["run", "status", "started", "version", "error"].includes(h));
+        const rows = report.runs.map((r) => [
+          `#${r.id}`, r.status, r.startedAt,
+          ...[r.windows, r.pages, r.rowsSeen, r.inserted, r.updated, r.unchanged, r.deleted, r.rejected, r.apiRequests, r.retries, r.countMismatches].map(String),
+          r.version ?? "-", r.error ?? "",
+        ]);
+        for (const line of formatTable(header, rows, { numeric, indent: "  " })) io.out(line);
       }
       return 0;
     } finally {

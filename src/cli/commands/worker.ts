@@ -1,4 +1,5 @@
 import { configVariables } from "../../config/index.js";
+import { formatPairs } from "../table.js";
 import { InterruptedError } from "../../errors.js";
 import { type Command, parseOptions } from "../command.js";
 
@@ -18,7 +19,7 @@ With WORKER_HTTP_PORT set it serves, for Kubernetes probes and Prometheus:
   GET /metrics   the Pushgateway's series labelled by account and command, plus process metrics
 
 Environment:
-${configVariables.map(([name, text]) => `  ${name.padEnd(22)} ${text}`).join("\n")}`,
+${formatPairs(configVariables)}`,
   async run(argv, io) {
     parseOptions("worker", argv, {});
     const [{ runWorker }, { withSyncSession }] = await Promise.all([import("../../worker/worker.js"), import("../session.js")]);
