@@ -5,9 +5,10 @@
 // 20261127010000_tolerant_ingestion (see legacyMigrations).
 import type { WritePath } from "../sync/sql.js";
 
-/** The migrations that build the old shape these statements write. */
+/** The migrations that build the old shape these statements write (main's, before storage v2). */
 export const legacyMigrations = [
   "20261122000000_init", "20261122010000_snapshots_reconciliation_bi", "20261127010000_tolerant_ingestion", "20261127020000_walk_count_mismatches",
+  "20261127030000_run_version",
 ];
 
 /** Columns of a transaction version, in the order the loader's arrays are passed. */
