@@ -24,6 +24,8 @@ export interface SnapshotContext {
   capturedAt: Date;
   log: Logger;
   signal?: AbortSignal;
+  /** false: the database has no rollups to register the zone in (the bench's previous-release schema). @default true */
+  rollups?: boolean;
 }
 
 export interface SnapshotStats {
@@ -55,7 +57,7 @@ export async function captureSnapshots(context: SnapshotContext): Promise<Snapsh
   const today = localDate(capturedAt.getTime(), timezone);
   const from = await firstDay(context);
   // Reconciliation compares the captured days with the ledger's daily rollups in the same zone.
-  await inTransaction(pool, (db) => ensureRollupZone(db, account, timezone));
+  if (context.rollups !== false) await inTransaction(pool, (db) => ensureRollupZone(db, account, timezone));
   const stats: SnapshotStats = { from, to: today, days: 0, rows: 0, restated: 0, totalMismatches: 0 };
   if (from === undefined) {
     log.info({ timezone }, "no transactions yet: no spent credits to capture");

@@ -244,7 +244,8 @@ const rollupMeasures = `
   (array_agg(id ORDER BY created_at DESC, id DESC) FILTER (WHERE deleted_at IS NULL))[1] AS closing_id,
   (array_agg(after_balance ORDER BY created_at DESC, id DESC) FILTER (WHERE deleted_at IS NULL))[1] AS closing_balance`;
 
-export const bucketOf = (column: string) => `date_bin('15 minutes', ${column}, timestamptz '2000-01-01 00:00:00+00')`;
+/** The 15-minute UTC bucket of created_at (every IANA offset is a multiple of 15 minutes). */
+const bucketOfCreatedAt = "date_bin('15 minutes', created_at, timestamptz '2000-01-01 00:00:00+00')";
 
 /**
  * Recomputing ledger_rollups over disjoint, bucket-aligned ranges is two statements in the caller's
@@ -261,7 +262,7 @@ WHERE l.account = $1 AND l.bucket >= r.lo AND l.bucket < r.hi`;
 /** See clearRollupsSql. */
 export const fillRollupsSql = `
 INSERT INTO ledger_rollups
-SELECT t.account, ${bucketOf("t.created_at")} AS bucket, t.balance_type, t.status, ${rollupMeasures}
+SELECT t.account, ${bucketOfCreatedAt} AS bucket, t.balance_type, t.status, ${rollupMeasures}
 FROM unnest($2::timestamptz[], $3::timestamptz[]) AS r(lo, hi)
 JOIN transactions t ON t.account = $1 AND t.created_at >= r.lo AND t.created_at < r.hi
 GROUP BY 1, 2, 3, 4`;
@@ -272,7 +273,7 @@ GROUP BY 1, 2, 3, 4`;
  * $1 ids, $2 account, $3 window from, $4 window to.
  */
 export const movedBucketsSql = `
-SELECT DISTINCT account, (extract(epoch FROM ${bucketOf("created_at")}) * 1000000)::bigint::text AS bucket FROM transactions
+SELECT DISTINCT account, (extract(epoch FROM ${bucketOfCreatedAt}) * 1000000)::bigint::text AS bucket FROM transactions
 WHERE account = $2 AND id = ANY($1::uuid[]) AND (created_at < $3 OR created_at >= $4)`;
 
 /** A day's (or zone's) figures summed from the buckets `l` of ledger_rollups. */
