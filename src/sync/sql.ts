@@ -20,10 +20,14 @@ const incomingSql = `incoming AS (
     AS t(id, created_at, updated_at, status, balance_type, amount, description, after_balance, raw_json)
 )`;
 
-/** transaction_history's copy of a superseded current row `t`, ended at $valid_to by $change. */
+/**
+ * transaction_history's copy of a superseded current row `t`: the columns before and after its
+ * validity's end and the change that ended it, which each statement supplies between them.
+ */
 const historyColumns = `account, id, version_id, valid_from, valid_to, change, run_id, ${versionColumns}, first_seen_at, deleted_at`;
-const supersededSql = (validTo: string, change: string) =>
-  `t.account, t.id, t.version_id, t.last_seen_at, ${validTo}, '${change}', t.last_run_id, ${versionColumns.split(", ").map((c) => `t.${c}`).join(", ")}, t.first_seen_at, t.deleted_at`;
+const supersededHead = "t.account, t.id, t.version_id, t.last_seen_at";
+const supersededTail =
+  "t.last_run_id, t.created_at, t.updated_at, t.status, t.balance_type, t.amount, t.description, t.after_balance, t.raw, t.first_seen_at, t.deleted_at";
 
 /**
  * Insert a batch into a window the database held nothing of: no row can be an update, so the
@@ -63,7 +67,7 @@ changed AS (
 ),
 superseded AS (
   INSERT INTO transaction_history (${historyColumns})
-  SELECT ${supersededSql("$11", "update")}
+  SELECT ${supersededHead}, $11, 'update', ${supersededTail}
   FROM transactions t JOIN changed c ON t.account = $10 AND t.id = c.id
 ),
 updated AS (
@@ -120,7 +124,7 @@ WITH gone AS (
 ),
 superseded AS (
   INSERT INTO transaction_history (${historyColumns})
-  SELECT ${supersededSql("$5", "delete")}
+  SELECT ${supersededHead}, $5, 'delete', ${supersededTail}
   FROM transactions t JOIN gone g ON t.account = $1 AND t.id = g.id
 ),
 marked AS (
