@@ -5,7 +5,7 @@ import { ConfigError, RoleRefusedError } from "../errors.js";
 export const readableRelations = [
   "transactions", "transaction_history", "transaction_versions", "quarantined_rows", "spent_credit_snapshots", "spent_credit_captures", "sync_runs", "sync_state",
   "spent_credits_daily", "credit_reconciliation_daily", "daily_spend_by_balance_type", "running_balance",
-  "daily_closing_balance", "top_ups_and_refunds",
+  "daily_closing_balance", "top_ups_and_refunds", "ledger_rollups", "ledger_daily_rollups", "ledger_rollup_zones", "daily_ledger_rollups",
 ] as const;
 
 /**

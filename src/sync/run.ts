@@ -260,6 +260,7 @@ function snapshotPass(run: RunContext): Promise<SnapshotStats> {
   return captureSnapshots({
     pool: run.pool, client: run.client, account: config.account, timezone: config.timezone, restateDays: config.restateDays,
     start: config.start, runId: run.runId, capturedAt: new Date(), log: run.log, signal,
+    rollups: run.options.writePath?.rollups !== false,
   });
 }
 
