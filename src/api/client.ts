@@ -30,6 +30,12 @@ export interface ClientOptions {
   /** Longest `Retry-After` honoured. @default 60_000 */
   maxRetryAfterMs?: number;
   signal?: AbortSignal;
+  /**
+   * Runs each attempt: a fleet shares one limiter among its accounts' clients, so SYNC_CONCURRENCY
+   * bounds the requests in flight of the whole process. A slot is held by one attempt, never by a
+   * retry's backoff. @default every attempt at once
+   */
+  requestSlot?: <T>(attempt: () => Promise<T>) => Promise<T>;
   onRetry?: (info: { attempt: number; reason: string; delayMs: number }) => void;
   /** Called for the first response that carries a `Deprecation` or `Sunset` header (once per client). */
   onDeprecation?: (notice: DeprecationNotice) => void;
@@ -266,7 +272,8 @@ export class GenerectClient {
     };
 
     try {
-      return await pRetry(attempt, {
+      const slot = this.options.requestSlot;
+      return await pRetry(slot ? () => slot(attempt) : attempt, {
         retries,
         factor: 2,
         minTimeout,

@@ -33,6 +33,13 @@ export interface BenchArgs {
   startup: boolean;
   /** Processes per start-up case. */
   startupRuns: number;
+  /** Only the fleet phase: --accounts accounts of --rows rows each, synced by `run --all`. */
+  fleet: boolean;
+  accounts: number;
+  /** SYNC_DB_CONNECTIONS of the fleet run. */
+  dbConnections: number;
+  /** Time the BI queries, status and reconcile on a ledger of --rows instead of the sync phases. */
+  bi: boolean;
   help: boolean;
 }
 
@@ -70,6 +77,14 @@ Options:
   --startup              only time the built CLI's start-up: --help, --version, status --help,
                          and status on an empty database (median of --startup-runs processes each)
   --startup-runs N       processes per start-up case (default 15)
+  --fleet                only the fleet phase: \`simulate --accounts\` in a child process (one
+                         ledger of --rows rows per account), then \`run --all\` as a child: a
+                         backfill and an incremental pass with nothing new, its peak RSS, rows/s
+                         against the latency bound, requests per account
+  --accounts N           accounts of the fleet phase (default 200)
+  --db-connections N     SYNC_DB_CONNECTIONS of the fleet phase (default 12)
+  --bi                   only time the BI side on a ledger of --rows: every README query and BI
+                         view (first 100 rows, full aggregate), status and reconcile (5 warm runs)
   -h, --help             this text
 
 Database: DATABASE_URL (a scratch database is created and dropped per measurement on that server),
@@ -124,6 +139,10 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
         concurrencies: { type: "string" },
         startup: { type: "boolean", default: false },
         "startup-runs": { type: "string", default: "15" },
+        fleet: { type: "boolean", default: false },
+        accounts: { type: "string", default: "200" },
+        "db-connections": { type: "string", default: "12" },
+        bi: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -163,6 +182,10 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     windowRows: v["window-rows"] === undefined ? undefined : wholeNumber("window-rows", v["window-rows"], 0, maxTargetRows),
     startup: v.startup,
     startupRuns: wholeNumber("startup-runs", v["startup-runs"], 1, 1000),
+    fleet: v.fleet,
+    accounts: wholeNumber("accounts", v.accounts, 1, 10_000),
+    dbConnections: wholeNumber("db-connections", v["db-connections"], 2, 1000),
+    bi: v.bi,
     help: v.help,
   };
 }

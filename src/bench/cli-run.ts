@@ -27,8 +27,8 @@ function peakRssBytes(pid: number): number | undefined {
 }
 
 /** Runs `generect-sync run` with exactly `env` (plus PATH, with this Node first); rejects on a non-zero exit. */
-export async function runCliSync(env: Record<string, string | undefined>): Promise<CliRunResult> {
-  const child = spawn(bin, ["run"], {
+export async function runCliSync(env: Record<string, string | undefined>, args: string[] = ["run"]): Promise<CliRunResult> {
+  const child = spawn(bin, args, {
     env: { PATH: `${path.dirname(process.execPath)}:${process.env.PATH}`, HOME: process.env.HOME, LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "ignore", "pipe"],
   });
@@ -48,6 +48,6 @@ export async function runCliSync(env: Record<string, string | undefined>): Promi
     child.on("error", reject);
     child.on("exit", (exitCode) => resolve(exitCode));
   }).finally(() => clearInterval(timer));
-  if (code !== 0) throw new Error(`generect-sync run exited with ${code}: ${stderr.trim().split("\n").slice(-3).join(" | ")}`);
+  if (code !== 0) throw new Error(`generect-sync ${args.join(" ")} exited with ${code}: ${stderr.trim().split("\n").slice(-3).join(" | ")}`);
   return result;
 }

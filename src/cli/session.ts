@@ -1,4 +1,7 @@
+import { type FleetAccount, inShard, loadAccounts, readShard } from "../config/accounts.js";
 import { type Config, loadConfig, requireToken } from "../config/index.js";
+import { ConfigError } from "../errors.js";
+import { readDbConnections } from "../fleet/budget.js";
 import { resolveDatabase } from "../db/resolve.js";
 import { withConnectionRetry } from "../db/retry.js";
 import { assertMigrated } from "../db/schema-check.js";
@@ -30,6 +33,41 @@ export async function withSyncSession<T>(io: CommandIo, work: (session: SyncSess
     // A server refusing connections for a moment (restarting, out of connections) is waited for here too.
     if (!db.embedded) await withConnectionRetry(() => assertMigrated(db.url), { signal: signals.signal });
     return await work({ config, databaseUrl: db.url, log, signal: signals.signal });
+  } finally {
+    signals.dispose();
+    await db.close();
+  }
+}
+
+export interface FleetSession extends Omit<SyncSession, "config"> {
+  /** The environment's configuration (the database, the budget, the schedules). */
+  config: Config;
+  /** The accounts of SYNC_ACCOUNTS_FILE this process syncs (its shard's). */
+  accounts: FleetAccount[];
+  /** SYNC_DB_CONNECTIONS. */
+  dbConnections: number;
+}
+
+/**
+ * withSyncSession for `--all`: the accounts come from SYNC_ACCOUNTS_FILE (a bad file is exit 2
+ * before anything is touched), the shard from --shard or JOB_COMPLETION_INDEX, and the logger
+ * scrubs every account's token.
+ */
+export async function withFleetSession<T>(io: CommandIo, shardOption: string | undefined, work: (session: FleetSession) => Promise<T>): Promise<T> {
+  const file = io.env.SYNC_ACCOUNTS_FILE?.trim();
+  if (!file) throw new ConfigError("--all needs SYNC_ACCOUNTS_FILE: a YAML file listing the accounts (name, token_env), see the README");
+  const config = loadConfig({ ...io.env, GENERECT_API_TOKEN: undefined });
+  const shard = readShard(shardOption, io.env);
+  const dbConnections = readDbConnections(io.env);
+  const accounts = loadAccounts(file, io.env).filter((account) => inShard(account.name, shard));
+  if (shard) io.note(`shard ${shard.index}/${shard.count}: ${accounts.length} account(s)`);
+  const db = await resolveDatabase(config, io.note);
+  const secrets = accounts.map((a) => a.config.apiToken).filter((t): t is string => t !== undefined);
+  const log = createLogger({ secrets: [...secrets, passwordOf(db.url)], level: config.logLevel });
+  const signals = onShutdownSignal();
+  try {
+    if (!db.embedded) await withConnectionRetry(() => assertMigrated(db.url), { signal: signals.signal });
+    return await work({ config, accounts, dbConnections, databaseUrl: db.url, log, signal: signals.signal });
   } finally {
     signals.dispose();
     await db.close();

@@ -89,11 +89,18 @@ export interface SimulatorOptions {
   missingSlash?: "redirect" | "404";
   /** Faults switched on from the start (validated); `sim.faults` can change them later. */
   faults?: Partial<SimulatorFaults>;
+  /**
+   * More accounts on the same server, as Generect serves every account on one host: the key picks
+   * the ledger (`token` keeps `ledger`). Faults and latency are the server's, shared by all.
+   */
+  accounts?: Record<string, Ledger>;
 }
 
 export interface SimulatorHandle {
   url: string; // e.g. http://127.0.0.1:41234, no trailing slash
   ledger: Ledger;
+  /** Every account's ledger by its key, `token`'s included. */
+  ledgers: ReadonlyMap<string, Ledger>;
   faults: SimulatorFaults;
   /** `injected` counts the faults the simulator injected, by kind. */
   stats: { requests: number; byPath: Record<string, number>; injected: Partial<Record<FaultKind, number>> };
@@ -168,6 +175,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorH
   const from = opts.from ?? new Date(new Date(to).setUTCFullYear(to.getUTCFullYear() - 3));
   const ledger =
     opts.ledger ?? new Ledger(seedTransactions({ seed: opts.seed, rows: opts.rows ?? 2000, from, to }), { seed: opts.seed });
+  const ledgers = new Map<string, Ledger>([...Object.entries(opts.accounts ?? {}), [opts.token, ledger]]);
   const maxLimit = opts.maxLimit ?? 100;
   const faults: SimulatorFaults = { ignoreFilters: false };
   Object.defineProperty(faults, "clockOffsetMs", {
@@ -175,7 +183,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorH
     get: () => ledger.clockOffsetMs,
     set: (value: number | undefined) => {
       validateFaultSettings({ clockOffsetMs: value });
-      ledger.clockOffsetMs = value ?? 0;
+      for (const each of ledgers.values()) each.clockOffsetMs = value ?? 0;
     },
   });
   if (opts.faults) {
@@ -205,7 +213,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorH
   }
 
   /** Rows moving inside the requested created_at window while it is walked (churnRate). */
-  function churn(query: URLSearchParams, draw: (kind: string) => number): void {
+  function churn(ledger: Ledger, query: URLSearchParams, draw: (kind: string) => number): void {
     const window = parseFilters(query).createdAt;
     if (window.min === undefined || window.max === undefined) return;
     const kinds = faults.churnKinds?.length ? faults.churnKinds : CHURN_KINDS;
@@ -228,7 +236,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorH
     inject("churnUpdate");
   }
 
-  async function transactions(pathname: string, query: URLSearchParams, draw: (kind: string) => number): Promise<Reply> {
+  async function transactions(ledger: Ledger, pathname: string, query: URLSearchParams, draw: (kind: string) => number): Promise<Reply> {
     // DRF semantics: a limit that is not a positive integer means the default; above max is capped.
     let limit = parseIntParam(query.get("limit")) || DEFAULT_LIMIT;
     if (limit > maxLimit) {
@@ -239,7 +247,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorH
     }
     const offset = parseIntParam(query.get("offset")) ?? 0;
     await faults.beforePage?.({ offset, limit, query });
-    if (chance(draw("churn"), faults.churnRate)) churn(query, draw);
+    if (chance(draw("churn"), faults.churnRate)) churn(ledger, query, draw);
     if (chance(draw("arrival"), faults.arrivalRate)) {
       ledger.add({ amount: "-0.01" });
       inject("arrival");
@@ -284,7 +292,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorH
     return { status: 200, body: pageJson({ count, ...links, limit, max_limit: maxLimit, offset }, rowsJson) };
   }
 
-  function spentCredits(query: URLSearchParams): Reply {
+  function spentCredits(ledger: Ledger, query: URLSearchParams): Reply {
     const params = validateSpentParams({
       timezone: query.get("timezone"),
       period: query.get("period"),
@@ -298,7 +306,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorH
    * The profile as the real API serves it: personal fields the sync must not keep, and the balances
    * the ledger reaches (its latest after_balance per type, credits held by pending rows).
    */
-  function usersMe(): Reply {
+  function usersMe(ledger: Ledger): Reply {
     const { balances, blockedPlatform } = ledger.balances(USERS_ME_BALANCE_TYPES);
     const body: Record<string, unknown> = {
       id: 4711,
@@ -344,11 +352,13 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorH
     if (!auth?.startsWith("Token ")) {
       return send(res, 401, detail("Authentication credentials were not provided."), { "WWW-Authenticate": "Token" });
     }
-    if (auth.slice("Token ".length).trim() !== opts.token) {
+    const key = auth.slice("Token ".length).trim();
+    const ledger = ledgers.get(key);
+    if (!ledger) {
       return send(res, 403, detail("You do not have permission to perform this action."));
     }
     // Keys that start with test_ answer in test mode, and say so on every answer (NOTES.md).
-    if (opts.token.startsWith("test_")) res.setHeader("X-Generect-Mode", "test");
+    if (key.startsWith("test_")) res.setHeader("X-Generect-Mode", "test");
     if (method !== "GET" && method !== "HEAD") {
       return send(res, 405, detail(`Method "${method}" not allowed.`), { Allow: "GET, HEAD" });
     }
@@ -416,8 +426,8 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorH
     let reply: Reply;
     try {
       reply = url.pathname === TRANSACTIONS_PATH
-        ? await transactions(url.pathname, url.searchParams, draw)
-        : url.pathname === USERS_ME_PATH ? usersMe() : spentCredits(url.searchParams);
+        ? await transactions(ledger, url.pathname, url.searchParams, draw)
+        : url.pathname === USERS_ME_PATH ? usersMe(ledger) : spentCredits(ledger, url.searchParams);
     } catch (error) {
       if (!(error instanceof BadRequestError)) throw error;
       reply = { status: 400, body: badRequest(error.message) };
@@ -472,6 +482,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorH
   return {
     url: `http://${host}:${address.port}`,
     ledger,
+    ledgers,
     faults,
     stats,
     resetFaults,

@@ -63,3 +63,81 @@ export async function acquireAccountLock(databaseUrl: string, account: string): 
     },
   };
 }
+
+/**
+ * Many accounts' locks on one connection, for a fleet: a session holds any number of advisory
+ * locks, so a process syncing 30 accounts at once spends one connection on their locks, not 30
+ * (SYNC_DB_CONNECTIONS is the process's budget). If the connection is lost, every lock goes with
+ * it: the session reconnects once, and each account's reassert() takes its own lock again on the
+ * new connection (or fails with LOCK_LOST if another process took it meanwhile), as for a lock of
+ * its own. The runs' end records go through this connection too (record()), not through the pool
+ * the failure may have broken.
+ */
+export class LockSession {
+  private session: Awaited<ReturnType<typeof connect>> | undefined;
+  private generation = 0;
+  private connecting: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(private readonly databaseUrl: string) {}
+
+  /** The live connection and its generation (reconnecting once for all callers if it was lost). */
+  private async current(): Promise<{ client: pg.Client; generation: number }> {
+    while (!this.session?.alive()) {
+      if (this.closed) throw new SyncError("LOCK_LOST", "the fleet's lock session is closed");
+      this.connecting ??= (async () => {
+        await this.session?.client.end().catch(() => {});
+        this.session = undefined;
+        const next = await connect(this.databaseUrl);
+        this.generation += 1;
+        this.session = next;
+      })().finally(() => (this.connecting = undefined));
+      await this.connecting;
+    }
+    return { client: this.session.client, generation: this.generation };
+  }
+
+  /** A query on the session's connection (the run's end record). */
+  async record<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+    return work((await this.current()).client);
+  }
+
+  async acquire(account: string): Promise<AccountLock> {
+    const { client, generation } = await this.current();
+    if (!(await tryLock(client, account))) {
+      const holder = await client
+        .query<{ id: string; started_at: Date; host: string | null; pid: number | null }>(runningRunSql, [account])
+        .catch(() => ({ rows: [] }));
+      const run = holder.rows[0];
+      const who = run ? ` (run #${run.id}, started ${run.started_at.toISOString()} on ${run.host ?? "?"} pid ${run.pid ?? "?"})` : "";
+      throw new LockedError(`another generect-sync run holds the lock for account "${account}"${who}; nothing was done`);
+    }
+    let held = generation;
+    return {
+      reassert: async () => {
+        let now = await this.current();
+        if (now.generation === held && !(await now.client.query("SELECT 1").then(() => true, () => false))) {
+          // Broken without an event yet: reconnect, unless another account already has. The old
+          // client stays referenced so current() ends it: left open, it would keep holding the
+          // locks taken on it, and every account's reassert on the new one would fail.
+          if (this.session?.client === now.client) this.session = { ...this.session, alive: () => false };
+          now = await this.current();
+        }
+        if (now.generation === held) return;
+        if (!(await tryLock(now.client, account))) {
+          throw new SyncError("LOCK_LOST", `lost the lock for account "${account}" with the database connection, and another run holds it now`);
+        }
+        held = now.generation;
+      },
+      release: async () => {
+        if (this.session?.alive() && this.generation === held) await this.session.client.query(unlockSql, [account]).catch(() => {});
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.connecting?.catch(() => {});
+    await this.session?.client.end().catch(() => {});
+  }
+}

@@ -10,12 +10,12 @@ import { InterruptedError, SyncError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { scrubSecrets } from "../log.js";
 import { type SnapshotStats, captureSnapshots } from "../snapshots/capture.js";
-import { type AccountLock, acquireAccountLock } from "./lock.js";
+import { type AccountLock, type LockSession, acquireAccountLock } from "./lock.js";
 import { findOldestTransaction } from "./oldest.js";
 import { type Window, WindowQueue, planStart, splitWindow } from "./plan.js";
 import { captureCheckpoint } from "../proofs/checkpoint.js";
 import { chainHead } from "../proofs/chain.js";
-import { finishRunOnFreshConnection, markAbandonedRuns, startRun } from "./runs.js";
+import { finishRun, finishRunOnFreshConnection, markAbandonedRuns, startRun } from "./runs.js";
 import { type WritePath, readWatermarkSql, writePath } from "./sql.js";
 import { WalkAhead } from "./prefetch.js";
 import { type WindowContext, type WindowStats, syncWindow, transactionsStream, walkOptionsFor } from "./window.js";
@@ -39,6 +39,15 @@ export interface SyncOptions {
   maxWalks?: number;
   /** For tests: reconnect attempts per window before DB_UNAVAILABLE. @default 8 (see db/retry.ts) */
   databaseRetries?: number;
+  /**
+   * A fleet's shared pool: the run takes its connections from it and leaves it open. Without one the
+   * run opens its own pool and ends it.
+   */
+  pool?: pg.Pool;
+  /** A fleet's one connection for its accounts' locks and their runs' end records. */
+  locks?: LockSession;
+  /** A fleet's shared request limiter (see ClientOptions.requestSlot). */
+  requestSlot?: ClientOptions["requestSlot"];
   /** Progress callbacks for a TTY display. */
   progress?: {
     planned(from: Micros, until: Micros): void;
@@ -105,8 +114,9 @@ async function withRun<T>(options: SyncOptions, command: string, body: (run: Run
   const reconnecting = (step: string) => (error: Error, attempt: number) =>
     log.warn({ runId, attempt, err: scrubSecrets(error.message, [token]) }, `the database is unavailable: retrying ${step}`);
   let runId: string | undefined;
-  const lock = await withConnectionRetry(() => acquireAccountLock(options.databaseUrl, config.account), { signal, onRetry: reconnecting("the lock") });
-  const pool = createPool(options.databaseUrl);
+  const { locks } = options;
+  const lock = await withConnectionRetry(() => (locks ? locks.acquire(config.account) : acquireAccountLock(options.databaseUrl, config.account)), { signal, onRetry: reconnecting("the lock") });
+  const pool = options.pool ?? createPool(options.databaseUrl);
   const client = new GenerectClient({
     baseUrl: config.apiUrl,
     token,
@@ -114,6 +124,7 @@ async function withRun<T>(options: SyncOptions, command: string, body: (run: Run
     retries: config.retries,
     maxResponseBytes: config.maxResponseBytes,
     signal,
+    requestSlot: options.requestSlot,
     onRetry: ({ attempt, reason, delayMs }) => log.warn({ runId, attempt, delayMs }, `retrying: ${reason}`),
     // Once per run: the endpoint still answers, but the operator must learn before its Sunset date.
     onDeprecation: (notice) => log.warn({ runId, ...notice }, `the API marks ${notice.path} as deprecated${notice.sunset ? ` (sunset ${notice.sunset})` : ""}: check Generect's changelog before it stops answering`),
@@ -121,7 +132,10 @@ async function withRun<T>(options: SyncOptions, command: string, body: (run: Run
   });
   const finish = (id: string, outcome: Omit<Parameters<typeof finishRunOnFreshConnection>[2], "apiRequests" | "retries">) =>
     withConnectionRetry(
-      () => finishRunOnFreshConnection(options.databaseUrl, id, { ...outcome, apiRequests: client.stats.requests, retries: client.stats.retries }),
+      () => {
+        const record = { ...outcome, apiRequests: client.stats.requests, retries: client.stats.retries };
+        return locks ? locks.record((db) => finishRun(db, id, record)) : finishRunOnFreshConnection(options.databaseUrl, id, record);
+      },
       // Under a shutdown signal the grace period is short: a few attempts, then the next run marks it.
       { retries: signal?.aborted ? 2 : undefined, onRetry: reconnecting("the run's record") },
     );
@@ -151,10 +165,12 @@ async function withRun<T>(options: SyncOptions, command: string, body: (run: Run
       }).catch((finishError: unknown) =>
         log.error({ runId, err: scrubSecrets((finishError as Error).message, [token]) }, "could not record the run's end: the next run marks it interrupted"),
       );
+      // A fleet's summary names the failed run's row (fleet.ts).
+      if (error instanceof Error && !("runId" in error)) Object.assign(error, { runId });
     }
     throw error;
   } finally {
-    await pool.end().catch(() => {});
+    if (!options.pool) await pool.end().catch(() => {});
     await lock.release();
   }
 }
@@ -292,6 +308,7 @@ function snapshotPass(run: RunContext): Promise<SnapshotStats> {
   return captureSnapshots({
     pool: run.pool, client: run.client, account: config.account, timezone: config.timezone, restateDays: config.restateDays,
     start: config.start, runId: run.runId, capturedAt: new Date(), log: run.log, signal,
+    rollups: run.options.writePath?.rollups !== false,
   });
 }
 

@@ -6,6 +6,8 @@ import type { Logger } from "../log.js";
 import { LiveMetrics } from "../metrics/live.js";
 import { withRunMetrics } from "../metrics/report.js";
 import { runSnapshot, runSync } from "../sync/run.js";
+import type { FleetAccount } from "../config/accounts.js";
+import { runFleet } from "../fleet/fleet.js";
 import { type WorkerHttp, startWorkerHttp } from "./http.js";
 
 export interface WorkerOptions {
@@ -14,6 +16,8 @@ export interface WorkerOptions {
   log: Logger;
   /** Aborted on SIGTERM/SIGINT: no new pass starts, the pass in hand stops and rolls back. */
   signal: AbortSignal;
+  /** SYNC_ACCOUNTS_FILE's accounts: each pass is a fleet pass over all of them (see fleet.ts). */
+  fleet?: { accounts: FleetAccount[]; dbConnections: number };
 }
 
 type Pass = "run" | "snapshot" | "verify";
@@ -45,7 +49,7 @@ async function serveHttp(config: Config, databaseUrl: string, log: Logger, signa
  * both schedules), nor a pass of another worker or CronJob (the account's advisory lock: the
  * loser skips). Resolves once the signal is aborted and the pass in hand has ended.
  */
-export async function runWorker({ config, databaseUrl, log, signal }: WorkerOptions): Promise<void> {
+export async function runWorker({ config, databaseUrl, log, signal, fleet }: WorkerOptions): Promise<void> {
   cron.setLogger({
     info: (m) => log.debug({ component: "node-cron" }, m),
     warn: (m) => log.warn({ component: "node-cron" }, m),
@@ -63,7 +67,11 @@ export async function runWorker({ config, databaseUrl, log, signal }: WorkerOpti
     }
     const work = (async () => {
       try {
-        if (kind === "run") {
+        if (fleet && kind !== "verify") {
+          const outcomes = await runFleet({ ...fleet, databaseUrl, log, signal, pass: kind, concurrency: config.concurrency, metrics });
+          const count = (status: string) => outcomes.filter((o) => o.status === status).length;
+          log.info({ pass: kind, succeeded: count("succeeded"), failed: count("failed"), skipped: count("skipped") }, "fleet pass ended");
+        } else if (kind === "run") {
           const s = await withRunMetrics(config, "run", log, () => runSync({ config, databaseUrl, log, signal, command: "run" }), metrics);
           log.info({ runId: s.runId, inserted: s.inserted, updated: s.updated, unchanged: s.unchanged, deleted: s.deleted }, "sync pass succeeded");
         } else if (kind === "verify") {
@@ -92,10 +100,11 @@ export async function runWorker({ config, databaseUrl, log, signal }: WorkerOpti
   const tasks: ScheduledTask[] = [
     cron.schedule(config.syncCron, pass("run"), { ...options, name: "sync" }),
     cron.schedule(config.snapshotCron, pass("snapshot"), { ...options, name: "snapshot" }),
-    cron.schedule(config.verifyCron, pass("verify"), { ...options, name: "verify" }),
+    // The audit sweep is one account's (SYNC_ACCOUNT): a fleet's accounts are swept with verify per account.
+    ...(fleet ? [] : [cron.schedule(config.verifyCron, pass("verify"), { ...options, name: "verify" })]),
   ];
   log.info(
-    { syncCron: config.syncCron, snapshotCron: config.snapshotCron, verifyCron: config.verifyCron, nextVerify: tasks[2]!.getNextRun()?.toISOString(), timezone: config.timezone, nextSync: tasks[0]!.getNextRun()?.toISOString(), nextSnapshot: tasks[1]!.getNextRun()?.toISOString() },
+    { syncCron: config.syncCron, snapshotCron: config.snapshotCron, verifyCron: config.verifyCron, nextVerify: tasks[2]?.getNextRun()?.toISOString() ?? null, timezone: config.timezone, nextSync: tasks[0]!.getNextRun()?.toISOString(), nextSnapshot: tasks[1]!.getNextRun()?.toISOString() },
     "worker started",
   );
 

@@ -4,6 +4,7 @@ import { describe, expect, test } from "@jest/globals";
 import { adminUrl, query } from "../helpers/database.js";
 import { repoRoot, type CliResult } from "../helpers/cli.js";
 import { spawn } from "node:child_process";
+import { biQueries } from "../../src/bench/bi.js";
 import path from "node:path";
 
 const entry = path.join(repoRoot, "src/bench/index.ts");
@@ -110,6 +111,36 @@ describe("npm run bench", () => {
     const left = await query<{ datname: string }>(adminUrl(), "SELECT datname FROM pg_database WHERE datname LIKE $1", [`bench\\_startup\\_${result.pid}\\_%`]);
     expect(left).toEqual([]);
   }, 60_000);
+
+  test("--fleet: simulate --accounts and run --all as children, every account's rows, requests per account of a pass with nothing new", async () => {
+    const result = await runBench(["--fleet", "--accounts", "4", "--rows", "150", "--latency-ms", "5", "--concurrency", "4", "--db-connections", "4", "--json"], { DATABASE_URL: adminUrl() });
+    if (result.code !== 0) throw new Error(`bench exited with ${result.code}:\n${result.stderr}`);
+    const { fleet } = JSON.parse(result.stdout) as { fleet: { backfill: { rows: number; peakRssMB: number }; incremental: { transactionRequestsMax: number; snapshotRequestsMean: number; failed: number }; latencyBoundRowsPerSec: number; targets: unknown[] } };
+    expect(fleet.backfill.rows).toBe(4 * 150);
+    expect(fleet.backfill.peakRssMB).toBeGreaterThan(30);
+    expect(fleet.incremental.failed).toBe(0);
+    expect(fleet.incremental.transactionRequestsMax).toBeGreaterThanOrEqual(1);
+    expect(fleet.incremental.transactionRequestsMax).toBeLessThanOrEqual(3);
+    expect(fleet.latencyBoundRowsPerSec).toBe(4 * 100 / 0.005);
+    expect(fleet.targets).toHaveLength(3);
+    const left = await query<{ datname: string }>(adminUrl(), "SELECT datname FROM pg_database WHERE datname LIKE $1", [`bench\\_fleet\\_${result.pid}\\_%`]);
+    expect(left).toEqual([]);
+  }, 120_000);
+
+  test("--bi times every README query and BI view, status and reconcile, on rollups that equal the ledger", async () => {
+    const result = await runBench(["--bi", "--rows", "500", "--json"], { DATABASE_URL: adminUrl() });
+    if (result.code !== 0) throw new Error(`bench exited with ${result.code}:\n${result.stderr}`);
+    const { bi } = JSON.parse(result.stdout) as { bi: { rows: number; verified: boolean; rollupRows: number; queries: { label: string; medianMs: number; rows: number }[]; commands: { label: string; medianMs: number }[] } };
+    expect(bi.rows).toBe(500);
+    expect(bi.verified).toBe(true);
+    expect(bi.rollupRows).toBeGreaterThan(0);
+    expect(bi.queries.map((q) => q.label)).toEqual(biQueries.map(([label]) => label));
+    for (const q of bi.queries) expect(q.medianMs).toBeGreaterThan(0);
+    expect(bi.queries.find((q) => q.label === "daily_closing_balance LIMIT 100")!.rows).toBe(100);
+    expect(bi.commands.map((c) => c.label)).toEqual(["generect-sync status (exit 0)", "generect-sync reconcile (exit 0)"]);
+    const left = await query<{ datname: string }>(adminUrl(), "SELECT datname FROM pg_database WHERE datname LIKE $1", [`bench\\_bi\\_${result.pid}\\_%`]);
+    expect(left).toEqual([]);
+  }, 120_000);
 
   test("rejects a bad option with exit code 2 and a message naming it", async () => {
     const result = await runBench(["--rows", "many"]);

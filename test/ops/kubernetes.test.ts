@@ -2,11 +2,14 @@
 // operating policy (schedule and deadlines, resources, security context, secrets only by reference,
 // pinned images, container args the CLI really has), and the kustomizations rendered by kubectl.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, test } from "@jest/globals";
 import type { IPodSpec } from "kubernetes-models/v1/PodSpec";
 import { loadConfig } from "../../src/config/index.js";
+import { loadAccounts } from "../../src/config/accounts.js";
+import { readDbConnections } from "../../src/fleet/budget.js";
 import { workerPaths } from "../../src/worker/http.js";
 import { readinessTimeoutMs } from "../../src/worker/worker.js";
 import { repoRoot, runCli } from "../helpers/cli.js";
@@ -75,7 +78,7 @@ describe("jobs/kubernetes manifests", () => {
   });
 
   test("the CronJob runs `run` every 15 minutes, one at a time, within deadlines, keeping a short history", () => {
-    const [cronJob, ...others] = only("CronJob");
+    const [cronJob, ...others] = only("CronJob").filter((m) => !m.file.startsWith("fleet/"));
     expect(others).toEqual([]);
     const spec = cronJob!.object.spec;
     expect(spec.schedule).toBe("*/15 * * * *");
@@ -212,10 +215,13 @@ describe("jobs/kubernetes manifests", () => {
         else expect({ where, secretRef: source.secretRef?.name }).toEqual({ where, secretRef: secret[0]!.name });
       }
     }
-    // `run` needs both the token and the database; `migrate` needs the database.
+    // `run` needs both the token and the database; `migrate` needs the database; `run --all` the
+    // database and every account's token, which it reads from the whole Secret (envFrom).
     for (const { container } of containers) {
       const names = (container.env ?? []).filter((e) => e.valueFrom?.secretKeyRef).map((e) => e.name);
-      expect(names).toEqual(expect.arrayContaining(container.args?.[0] === "migrate" ? ["DATABASE_URL"] : ["GENERECT_API_TOKEN", "DATABASE_URL"]));
+      const fleet = container.args?.includes("--all") === true;
+      expect(names).toEqual(expect.arrayContaining(container.args?.[0] === "migrate" || fleet ? ["DATABASE_URL"] : ["GENERECT_API_TOKEN", "DATABASE_URL"]));
+      if (fleet) expect(container.envFrom?.map((source) => source.secretRef?.name).filter(Boolean)).toEqual([secret[0]!.name]);
     }
   });
 
@@ -231,10 +237,50 @@ describe("jobs/kubernetes manifests", () => {
 
   test("the ConfigMap's settings pass the CLI's own validation, in UTC", () => {
     const [configMap, ...others] = only("ConfigMap");
-    expect(others).toEqual([]);
+    expect(others.map((m) => m.name)).toEqual(["generect-sync-accounts"]);
     const data = configMap!.object.data as Record<string, string>;
     expect(data).toMatchObject({ SYNC_TIMEZONE: "UTC", SYNC_ACCOUNT: expect.any(String), SYNC_LOOKBACK: expect.any(String), SYNC_WINDOW: expect.any(String), SYNC_CONCURRENCY: expect.any(String) });
     expect(() => loadConfig(data)).not.toThrow();
+  });
+});
+
+describe("jobs/kubernetes/fleet: the fleet as an Indexed Job", () => {
+  const fleet = only("CronJob").filter((m) => m.file.startsWith("fleet/"));
+  const job = () => fleet[0]!.object.spec.jobTemplate.spec;
+  const sync = () => containersOf(job().template.spec).find((c) => c.name === "sync")!;
+  const envOf = (name: string) => sync().env?.find((e) => e.name === name)?.value;
+
+  test("one CronJob whose Job is Indexed: completions = parallelism = SYNC_SHARDS, a retry budget per index, exit 2 fails its index", () => {
+    expect(fleet.map((m) => m.file)).toEqual(["fleet/cronjob.yaml"]);
+    expect(fleet[0]!.object.spec.concurrencyPolicy).toBe("Forbid");
+    const spec = job();
+    expect(spec.completionMode).toBe("Indexed");
+    expect(spec.completions).toBeGreaterThanOrEqual(2);
+    expect(spec.parallelism).toBe(spec.completions);
+    expect(envOf("SYNC_SHARDS")).toBe(String(spec.completions));
+    expect(spec.backoffLimitPerIndex).toBeGreaterThanOrEqual(0);
+    // backoffLimit would count the failures of all indexes together: one bad shard would stop the others.
+    expect(spec.backoffLimit).toBeUndefined();
+    expect(spec.podFailurePolicy.rules.find((r: { action: string }) => r.action === "FailIndex")?.onExitCodes).toEqual({ operator: "In", values: [2] });
+    expect(sync().args).toEqual(["run", "--all"]);
+    expect(() => loadConfig({ SYNC_CONCURRENCY: envOf("SYNC_CONCURRENCY") })).not.toThrow();
+  });
+
+  test("the accounts file is mounted from its ConfigMap where SYNC_ACCOUNTS_FILE points, and passes the CLI's own validation", () => {
+    const file = envOf("SYNC_ACCOUNTS_FILE")!;
+    const mount = sync().volumeMounts!.find((m) => file.startsWith(`${m.mountPath}/`))!;
+    expect(mount.readOnly).toBe(true);
+    const volume = job().template.spec.volumes.find((v: { name: string }) => v.name === mount.name);
+    const configMap = only("ConfigMap").find((m) => m.name === volume.configMap.name)!;
+    const text = configMap.object.data[path.posix.basename(file)] as string;
+    const tmp = mkdtempSync(path.join(tmpdir(), "accounts-"));
+    writeFileSync(path.join(tmp, "accounts.yaml"), text);
+    const accounts = loadAccounts(path.join(tmp, "accounts.yaml"), {});
+    expect(accounts.length).toBeGreaterThanOrEqual(2);
+    // No token in the file or the ConfigMap: each entry names a variable of the Secret.
+    expect(strings(configMap.object).filter((s) => credentialUrl.test(s))).toEqual([]);
+    expect(accounts.every((a) => a.tokenError?.includes("is not set"))).toBe(true);
+    expect(() => readDbConnections({ SYNC_DB_CONNECTIONS: envOf("SYNC_DB_CONNECTIONS") })).not.toThrow();
   });
 });
 
@@ -249,6 +295,12 @@ const kubectl = spawnSync("kubectl", ["version", "--client"], { encoding: "utf8"
     expect(rendered.map((m) => `${m.kind}/${m.name}`).sort()).toEqual(["ConfigMap/generect-sync-config", "CronJob/generect-sync"]);
     for (const manifest of rendered) await validateManifest(manifest);
     expect(rendered.flatMap((m) => (podSpecOf(m) ? containersOf(podSpecOf(m) as IPodSpec).map((c) => c.image) : []))).toEqual(Array(2).fill(`ghcr.io/example/generect-sync:${version}`));
+  });
+
+  test("jobs/kubernetes/fleet renders the ConfigMaps and the fleet CronJob, valid", async () => {
+    const rendered = render("fleet");
+    expect(rendered.map((m) => `${m.kind}/${m.name}`).sort()).toEqual(["ConfigMap/generect-sync-accounts", "ConfigMap/generect-sync-config", "CronJob/generect-sync-fleet"]);
+    for (const manifest of rendered) await validateManifest(manifest);
   });
 
   test("jobs/kubernetes/worker renders the ConfigMap and the worker Deployment, without the CronJob", async () => {

@@ -1,11 +1,26 @@
 import { configVariables } from "../../config/index.js";
 import { formatPairs } from "../table.js";
-import { type Command, parseOptions } from "../command.js";
+import { ConfigError } from "../../errors.js";
+import { type Command, type CommandIo, parseOptions } from "../command.js";
+import { InterruptedError } from "../../errors.js";
+
+/** `run --all` and `snapshot --all`: the fleet, one summary line per account, the fleet's exit code. */
+export async function runFleetCommand(pass: "run" | "snapshot", io: CommandIo, shard: string | undefined): Promise<number> {
+  const [{ runFleet, fleetExitCode, outcomeLine }, { withFleetSession }] = await Promise.all([import("../../fleet/fleet.js"), import("../session.js")]);
+  return withFleetSession(io, shard, async ({ config, accounts, dbConnections, databaseUrl, log, signal }) => {
+    const outcomes = await runFleet({ accounts, databaseUrl, log, signal, pass, concurrency: config.concurrency, dbConnections });
+    for (const outcome of outcomes) io.out(outcomeLine(outcome));
+    const counts = (status: string) => outcomes.filter((o) => o.status === status).length;
+    io.out(`fleet: ${counts("succeeded")} succeeded, ${counts("failed")} failed, ${counts("skipped")} skipped (lock held elsewhere), ${counts("interrupted")} interrupted, of ${outcomes.length}`);
+    if (signal.reason instanceof InterruptedError) return signal.reason.exitCode;
+    return fleetExitCode(outcomes);
+  });
+}
 
 export const runCommand: Command = {
   name: "run",
   summary: "one sync pass: fetch new and changed transactions, then exit",
-  help: `Usage: generect-sync run [--full]
+  help: `Usage: generect-sync run [--full] [--all [--shard I/N]]
 
 Walks GET /api/auth/transactions/ from the stored watermark minus SYNC_LOOKBACK up to now, in
 checkpointed windows (the first SYNC_WINDOW long, the next sized to hold about SYNC_WINDOW_ROWS
@@ -17,6 +32,12 @@ outside the database to check the history later (\`generect-sync verify --digest
   --full   walk the whole history, not only from the watermark minus SYNC_LOOKBACK: catches
            in-place changes older than the lookback (versions recorded)
 
+--all syncs every account of SYNC_ACCOUNTS_FILE (each its own run, lock and watermark) under one
+budget: SYNC_CONCURRENCY API requests in flight and SYNC_DB_CONNECTIONS database connections for the
+whole process; one line per account at the end. --shard I/N (or JOB_COMPLETION_INDEX with
+SYNC_SHARDS=N) keeps the accounts whose name hashes to I modulo N. Exit codes with --all: 0 every
+account succeeded or was skipped (its lock held elsewhere); 1 any account failed; 2 a bad file.
+
 Exit codes: 0 success; 1 the run failed (the message says why; sync_runs has the details);
 2 bad configuration (or a test-mode API key: nothing written); 75 another run holds the lock for this account (nothing was done);
 130/143 stopped by SIGINT/SIGTERM (the run is marked interrupted).
@@ -27,7 +48,12 @@ ${formatPairs(configVariables)}
 Example:
   GENERECT_API_TOKEN=... DATABASE_URL=postgres://user@host/db generect-sync run`,
   async run(argv, io) {
-    const { values } = parseOptions("run", argv, { full: { type: "boolean" } });
+    const { values } = parseOptions("run", argv, { full: { type: "boolean" }, all: { type: "boolean" }, shard: { type: "string" } });
+    if (values.all) {
+      if (values.full) throw new ConfigError("run: --full walks one account's history: run it per account, not with --all");
+      return runFleetCommand("run", io, values.shard);
+    }
+    if (values.shard !== undefined) throw new ConfigError("run: --shard goes with --all");
     // The sync and its dependencies load only now: `run --help` stays instant.
     const [{ runSync }, { withRunMetrics }, { createProgress }, { withSyncSession }, { describeSnapshots }] = await Promise.all([
       import("../../sync/run.js"), import("../../metrics/report.js"), import("../progress.js"), import("../session.js"), import("./snapshot.js"),

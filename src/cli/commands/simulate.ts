@@ -93,12 +93,18 @@ function describeFaults(faults: Partial<SimulatorFaults>): string {
 export const simulateCommand: Command = {
   name: "simulate",
   summary: "serve a local Generect API simulator with seeded data (and faults on demand)",
-  help: `Usage: generect-sync simulate [--port 8080] [--host 127.0.0.1] [--rows 5000] [--seed 42] [--years 3] [fault flags]
+  help: `Usage: generect-sync simulate [--port 8080] [--host 127.0.0.1] [--rows 5000] [--seed 42] [--years 3]
+                          [--accounts N [--accounts-file PATH]] [fault flags]
 
 Starts a local HTTP server that behaves like the Generect credits API (Token auth, limit/offset,
 newest first, every documented filter, spent_credits) over a deterministic seeded ledger, and
 serves until interrupted. The token is GENERECT_API_TOKEN (or --token), or a generated one that
 is printed: it is the simulator's own key, not a Generect secret.
+
+--accounts N serves N accounts on the one server, one seeded ledger each (--rows rows, seed
+--seed + i), each behind its own key <token>-<i>; the keys are printed as ACCOUNT_<i>_TOKEN=...
+lines, and --accounts-file PATH writes a SYNC_ACCOUNTS_FILE listing account-<i> with token_env
+ACCOUNT_<i>_TOKEN, ready for \`run --all\`.
 
 Fault flags make it misbehave, for manual trials of the job's retries and guards. Rates are
 probabilities from 0 to 1 per authenticated API request (requests without the right token always
@@ -120,6 +126,8 @@ Example:
       seed: { type: "string", default: "42" },
       years: { type: "string", default: "3" },
       token: { type: "string" },
+      accounts: { type: "string", default: "1" },
+      "accounts-file": { type: "string" },
       sunset: { type: "string" },
       ...Object.fromEntries(faultFlags.map(([flag]) => [flag, { type: "string" as const }])),
     });
@@ -140,20 +148,39 @@ Example:
     // The seeded ledger ends at the simulator's own "now", which a clock offset shifts.
     const to = new Date(Date.now() + ((faults.clockOffsetMs as number | undefined) ?? 0));
     const from = new Date(to.getTime() - number("years", values.years, 0.01) * 365.25 * 86_400_000);
-    const { startSimulator } = await import("../../simulator/index.js");
+    const accounts = Math.floor(number("accounts", values.accounts, 1, 10_000));
+    if (values["accounts-file"] !== undefined && accounts < 2) throw new ConfigError("simulate: --accounts-file goes with --accounts N (N >= 2)");
+    const { startSimulator, Ledger, seedTransactions } = await import("../../simulator/index.js");
+    const rows = Math.floor(number("rows", values.rows, 0));
+    const seed = Math.floor(number("seed", values.seed, 0));
+    // Account 1 is the server's own key and ledger; the others are one ledger per key.
+    const keyOf = (i: number) => (accounts === 1 ? token : `${token}-${i}`);
+    const extra = Object.fromEntries(
+      Array.from({ length: accounts - 1 }, (_, k) => [keyOf(k + 2), new Ledger(seedTransactions({ seed: seed + k + 1, rows, from, to }), { seed: seed + k + 1 })]),
+    );
     const sim = await startSimulator({
-      token,
+      accounts: extra,
+      token: keyOf(1),
       host: values.host,
       port: number("port", values.port, 0, 65_535),
-      rows: Math.floor(number("rows", values.rows, 0)),
-      seed: Math.floor(number("seed", values.seed, 0)),
+      rows,
+      seed,
       from,
       to,
       faults: { ...(faults as Partial<SimulatorFaults>), ...(values.sunset === undefined ? {} : { deprecationHeaders: deprecationHeaders(values.sunset) }) },
     });
     io.out(`Generect simulator listening on ${sim.url} with ${sim.ledger.size} transactions`);
     io.out(`  GENERECT_API_URL=${sim.url}`);
-    io.out(given ? "  token: the one you gave" : `  GENERECT_API_TOKEN=${token}`);
+    if (accounts > 1) {
+      io.out(`  ${accounts} accounts of ${rows} transactions, one ledger per key${given ? " (keys: the one you gave, suffixed -1..-N)" : ":"}`);
+      if (!given) for (let i = 1; i <= accounts; i++) io.out(`  ACCOUNT_${i}_TOKEN=${keyOf(i)}`);
+      const file = values["accounts-file"];
+      if (file !== undefined) {
+        const { writeFileSync } = await import("node:fs");
+        writeFileSync(file, `accounts:\n${Array.from({ length: accounts }, (_, k) => `  - name: account-${k + 1}\n    token_env: ACCOUNT_${k + 1}_TOKEN\n`).join("")}`);
+        io.out(`  SYNC_ACCOUNTS_FILE=${file}`);
+      }
+    } else io.out(given ? "  token: the one you gave" : `  GENERECT_API_TOKEN=${token}`);
     io.out(`  faults: ${describeFaults(sim.faults)}`);
     await new Promise<void>((resolve) => {
       process.once("SIGINT", resolve);

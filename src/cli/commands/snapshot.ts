@@ -10,16 +10,19 @@ export function describeSnapshots(s: SnapshotStats): string {
 export const snapshotCommand: Command = {
   name: "snapshot",
   summary: "capture daily spent credits (also part of every run)",
-  help: `Usage: generect-sync snapshot
+  help: `Usage: generect-sync snapshot [--all [--shard I/N]]
 
 Calls GET /api/auth/transactions/spent_credits/ with period=day in SYNC_TIMEZONE, from the last
 captured day minus SNAPSHOT_RESTATE_DAYS to today (the first capture reaches back to SYNC_START or
 the oldest transaction), and appends new or restated values to spent_credit_snapshots.
 
+--all: every account of SYNC_ACCOUNTS_FILE, as \`run --all\` does.
+
 Environment: GENERECT_API_TOKEN, GENERECT_API_URL, DATABASE_URL, SYNC_ACCOUNT, SYNC_TIMEZONE,
 SNAPSHOT_RESTATE_DAYS, SYNC_START`,
   async run(argv, io) {
-    parseOptions("snapshot", argv, {});
+    const { values } = parseOptions("snapshot", argv, { all: { type: "boolean" }, shard: { type: "string" } });
+    if (values.all) return (await import("./run.js")).runFleetCommand("snapshot", io, values.shard);
     const [{ runSnapshot }, { withRunMetrics }, { withSyncSession }] = await Promise.all([
       import("../../sync/run.js"), import("../../metrics/report.js"), import("../session.js"),
     ]);

@@ -1,21 +1,27 @@
 import { loadConfig } from "../../config/index.js";
 import { ConfigError } from "../../errors.js";
-import { type Command, parseOptions } from "../command.js";
+import { type Command, type CommandIo, parseOptions } from "../command.js";
 import { version } from "../../version.js";
 import { formatTable } from "../table.js";
 
 export const statusCommand: Command = {
   name: "status",
   summary: "watermark and its lag, last runs, rows, snapshots, reconciliation",
-  help: `Usage: generect-sync status [--json] [--runs N]
+  help: `Usage: generect-sync status [--json] [--runs N] | status --all [--json] [--shard I/N]
 
 Shows, for SYNC_ACCOUNT: the watermark and how far it lags behind now, the last runs with their
 counts (rows rejected into quarantined_rows included), the rows held, the unresolved quarantined rows, the last captured spent-credit day and the reconciliation state in
 SYNC_TIMEZONE, and a one-line summary of the proofs (last audit sweep, chain head, last users/me checkpoint). --json prints the same as one JSON object.
 
+--all: one line per account of SYNC_ACCOUNTS_FILE (watermark lag, last run, rows, reconciliation in
+the account's timezone); --json prints the same as a JSON array. Tokens are not needed.
+
 Environment: DATABASE_URL, SYNC_ACCOUNT, SYNC_TIMEZONE, GENERECT_SYNC_HOME`,
   async run(argv, io) {
-    const { values } = parseOptions("status", argv, { json: { type: "boolean" }, runs: { type: "string", default: "5" } });
+    const { values } = parseOptions("status", argv, {
+      json: { type: "boolean" }, runs: { type: "string", default: "5" }, all: { type: "boolean" }, shard: { type: "string" },
+    });
+    if (values.all) return fleetStatus(io, { json: values.json === true, shard: values.shard });
     const take = Number(values.runs);
     if (!/^\d+$/.test(values.runs) || take < 1 || take > 1000) {
       throw new ConfigError(`status: --runs ${JSON.stringify(values.runs)} must be a whole number from 1 to 1000`);
@@ -104,4 +110,59 @@ function formatLag(seconds: number): string {
   if (seconds < 7200) return `${Math.round(seconds / 60)}m`;
   if (seconds < 172800) return `${Math.round(seconds / 3600)}h`;
   return `${Math.round(seconds / 86400)}d`;
+}
+
+/** `status --all`: the fleet at a glance, one row per account of SYNC_ACCOUNTS_FILE. */
+async function fleetStatus(io: CommandIo, options: { json: boolean; shard: string | undefined }): Promise<number> {
+  const file = io.env.SYNC_ACCOUNTS_FILE?.trim();
+  if (!file) throw new ConfigError("status --all needs SYNC_ACCOUNTS_FILE: a YAML file listing the accounts (name, token_env), see the README");
+  const config = loadConfig({ ...io.env, GENERECT_API_TOKEN: undefined });
+  const [{ loadAccounts, readShard, inShard }, { createPool }, { resolveDatabase }, { readStatus }] = await Promise.all([
+    import("../../config/accounts.js"), import("../../db/pool.js"), import("../../db/resolve.js"), import("../status-read.js"),
+  ]);
+  const shard = readShard(options.shard, io.env);
+  const accounts = loadAccounts(file, io.env).filter((a) => inShard(a.name, shard));
+  const db = await resolveDatabase(config, io.note);
+  const pool = createPool(db.url, 2);
+  try {
+    const now = Date.now();
+    const rows = [];
+    for (const { name, config: account, tokenError } of accounts) {
+      const s = await readStatus(pool, { account: name, timezone: account.timezone, runs: 1 });
+      const last = s.runs[0];
+      rows.push({
+        account: name,
+        watermark: s.watermark?.toISOString() ?? null,
+        lagSeconds: s.watermark ? Math.round((now - s.watermark.getTime()) / 1000) : null,
+        lastRun: last ? { id: last.id, status: last.status, startedAt: last.started_at.toISOString(), error: last.error_message } : null,
+        lastSuccessAt: s.lastSuccessAt?.toISOString() ?? null,
+        transactions: s.live,
+        deletedTransactions: s.deleted,
+        quarantinedRows: s.quarantined,
+        reconciliation: { timezone: account.timezone, daysCompared: s.reconciliation.daysCompared, daysDiffering: s.reconciliation.differing.length },
+        tokenProblem: tokenError ?? null,
+      });
+    }
+    if (options.json) {
+      io.out(JSON.stringify(rows, null, 2));
+      return 0;
+    }
+    const table = [["ACCOUNT", "LAG", "LAST RUN", "ROWS", "RECONCILIATION"]];
+    for (const r of rows) {
+      const reconciliation = r.reconciliation.daysCompared === 0 ? "-" : r.reconciliation.daysDiffering ? `${r.reconciliation.daysDiffering}/${r.reconciliation.daysCompared} days differ` : `${r.reconciliation.daysCompared} days agree`;
+      table.push([
+        r.account,
+        r.lagSeconds === null ? "never" : formatLag(r.lagSeconds),
+        r.lastRun ? `#${r.lastRun.id} ${r.lastRun.status} ${r.lastRun.startedAt.slice(0, 16).replace("T", " ")}` : "none",
+        String(r.transactions),
+        reconciliation + (r.tokenProblem ? `  (${r.tokenProblem})` : ""),
+      ]);
+    }
+    const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+    for (const row of table) io.out(row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ").trimEnd());
+    return 0;
+  } finally {
+    await pool.end();
+    await db.close();
+  }
 }

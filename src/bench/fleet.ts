@@ -1,0 +1,134 @@
+// `npm run bench -- --fleet`: many accounts through `run --all`, both in child processes (the
+// simulator as `generect-sync simulate --accounts N`, the fleet as the CLI users run), so the
+// fleet's peak RSS is its own. Requests per account are read from the database: a run's
+// api_requests minus its spent-credit chunks (one request each, spent_credit_captures).
+import { spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { randomBytes } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import type { BenchArgs } from "./args.js";
+import { runCliSync } from "./cli-run.js";
+import { type BenchServer, createScratchDatabase, withClient } from "./database.js";
+import { onCleanup } from "./cleanup.js";
+
+const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../bin/generect-sync.js");
+/** The API's documented page size (the simulator's max_limit). */
+const pageSize = 100;
+
+export interface FleetReport {
+  accounts: number;
+  rowsPerAccount: number;
+  latencyMs: number;
+  concurrency: number;
+  dbConnections: number;
+  backfill: { rows: number; wallSeconds: number; rowsPerSec: number; peakRssMB: number; cpuSeconds: number };
+  /** concurrency x page size / latency: the most any client could fetch. */
+  latencyBoundRowsPerSec: number;
+  backfillVsBound: number;
+  incremental: { wallSeconds: number; peakRssMB: number; transactionRequestsMax: number; transactionRequestsMean: number; snapshotRequestsMean: number; failed: number };
+  loadAverage: { start: number; end: number };
+  targets: { target: string; actual: string; met: boolean }[];
+}
+
+async function startSimulator(args: BenchArgs, file: string, key: string, say: (line: string) => void): Promise<{ url: string; close(): Promise<void> }> {
+  const child = spawn(bin, ["simulate", "--port", "0", "--accounts", String(args.accounts), "--rows", String(args.rows), "--seed", String(args.seed),
+    "--latency-ms", String(args.latencyMs), "--accounts-file", file, "--token", key], { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env.PATH}` } });
+  let out = "";
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on("data", (chunk) => {
+      out += chunk;
+      const match = /GENERECT_API_URL=(\S+)[\s\S]*SYNC_ACCOUNTS_FILE=/.exec(out);
+      if (match) resolve(match[1]!);
+    });
+    child.on("exit", (code) => reject(new Error(`simulate exited with ${code} before listening`)));
+  });
+  say(`simulator (child pid ${child.pid}) at ${url}: ${args.accounts} accounts of ${args.rows} rows`);
+  const close = async () => {
+    if (child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    await exited;
+  };
+  onCleanup(close);
+  return { url, close };
+}
+
+export async function runFleetBench(args: BenchArgs, server: BenchServer, say: (line: string) => void): Promise<FleetReport> {
+  const loadStart = os.loadavg()[0]!;
+  const dir = mkdtempSync(path.join(os.tmpdir(), "bench-fleet-"));
+  const file = path.join(dir, "accounts.yaml");
+  const key = randomBytes(12).toString("hex");
+  const sim = await startSimulator(args, file, key, say);
+  const db = await createScratchDatabase(server, "fleet");
+  const tokens = Object.fromEntries(Array.from({ length: args.accounts }, (_, i) => [`ACCOUNT_${i + 1}_TOKEN`, `${key}-${i + 1}`]));
+  const env = {
+    ...tokens, DATABASE_URL: db.url, GENERECT_API_URL: sim.url, SYNC_ACCOUNTS_FILE: file,
+    SYNC_CONCURRENCY: String(args.concurrency), SYNC_DB_CONNECTIONS: String(args.dbConnections),
+  };
+  try {
+    say(`fleet backfill: run --all, SYNC_CONCURRENCY=${args.concurrency}, SYNC_DB_CONNECTIONS=${args.dbConnections}`);
+    let began = performance.now();
+    const backfill = await runCliSync(env, ["run", "--all"]);
+    const backfillSeconds = (performance.now() - began) / 1000;
+    const rows = Number((await withClient(db.url, (c) => c.query<{ n: string }>("SELECT count(*)::text AS n FROM transactions"))).rows[0]!.n);
+    say(`  ${rows} rows in ${backfillSeconds.toFixed(1)} s, peak RSS ${(backfill.peakRssBytes / 1048576).toFixed(0)} MB`);
+
+    say("fleet incremental, nothing new: run --all");
+    const before = Number((await withClient(db.url, (c) => c.query<{ id: string }>("SELECT coalesce(max(id), 0)::text AS id FROM sync_runs"))).rows[0]!.id);
+    began = performance.now();
+    const incremental = await runCliSync(env, ["run", "--all"]);
+    const incrementalSeconds = (performance.now() - began) / 1000;
+    const perRun = (
+      await withClient(db.url, (c) =>
+        c.query<{ status: string; transactions: number; snapshots: number }>(
+          `SELECT r.status, r.api_requests - r.retries - (SELECT count(*) FROM spent_credit_captures c WHERE c.run_id = r.id)::int AS transactions,
+                  (SELECT count(*) FROM spent_credit_captures c WHERE c.run_id = r.id)::int AS snapshots
+           FROM sync_runs r WHERE r.id > $1`,
+          [before],
+        ),
+      )
+    ).rows;
+    const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
+    const bound = (args.concurrency * pageSize) / (args.latencyMs / 1000);
+    const rowsPerSec = rows / backfillSeconds;
+    const report: FleetReport = {
+      accounts: args.accounts, rowsPerAccount: args.rows, latencyMs: args.latencyMs, concurrency: args.concurrency, dbConnections: args.dbConnections,
+      backfill: { rows, wallSeconds: round(backfillSeconds), rowsPerSec: Math.round(rowsPerSec), peakRssMB: round(backfill.peakRssBytes / 1048576), cpuSeconds: round(backfill.cpuSeconds) },
+      latencyBoundRowsPerSec: Math.round(bound),
+      backfillVsBound: round(rowsPerSec / bound),
+      incremental: {
+        wallSeconds: round(incrementalSeconds), peakRssMB: round(incremental.peakRssBytes / 1048576),
+        transactionRequestsMax: Math.max(...perRun.map((r) => r.transactions)), transactionRequestsMean: round(mean(perRun.map((r) => r.transactions))),
+        snapshotRequestsMean: round(mean(perRun.map((r) => r.snapshots))), failed: perRun.filter((r) => r.status !== "succeeded").length,
+      },
+      loadAverage: { start: round(loadStart), end: round(os.loadavg()[0]!) },
+      targets: [],
+    };
+    const peak = Math.max(report.backfill.peakRssMB, report.incremental.peakRssMB);
+    report.targets = [
+      { target: "fleet backfill >= 0.8 of the latency bound", actual: `${report.backfillVsBound} (${report.backfill.rowsPerSec} of ${report.latencyBoundRowsPerSec} rows/s)`, met: report.backfillVsBound >= 0.8 },
+      { target: "incremental, nothing new: <= 3 transaction requests per account", actual: `max ${report.incremental.transactionRequestsMax}, mean ${report.incremental.transactionRequestsMean} (+ ${report.incremental.snapshotRequestsMean} snapshot)`, met: report.incremental.transactionRequestsMax <= 3 },
+      { target: "peak RSS of the fleet process <= 250 MB", actual: `${peak} MB`, met: peak <= 250 },
+    ];
+    return report;
+  } finally {
+    await sim.close();
+    await db.drop();
+  }
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+export function formatFleetReport(r: FleetReport): string {
+  return [
+    `fleet: ${r.accounts} accounts x ${r.rowsPerAccount} rows, ${r.latencyMs} ms latency, SYNC_CONCURRENCY=${r.concurrency}, SYNC_DB_CONNECTIONS=${r.dbConnections}`,
+    `  backfill     ${r.backfill.rows} rows in ${r.backfill.wallSeconds} s = ${r.backfill.rowsPerSec} rows/s (latency bound ${r.latencyBoundRowsPerSec}: ${r.backfillVsBound}), peak RSS ${r.backfill.peakRssMB} MB, CPU ${r.backfill.cpuSeconds} s`,
+    `  incremental  ${r.incremental.wallSeconds} s, transaction requests per account max ${r.incremental.transactionRequestsMax} mean ${r.incremental.transactionRequestsMean}, snapshot requests mean ${r.incremental.snapshotRequestsMean}, peak RSS ${r.incremental.peakRssMB} MB, ${r.incremental.failed} failed`,
+    `  load average ${r.loadAverage.start} at start, ${r.loadAverage.end} at end (1 min, ${os.cpus().length} CPUs)`,
+    ...r.targets.map((t) => `  ${t.met ? "MET " : "MISS"} ${t.target}: ${t.actual}`),
+  ].join("\n");
+}
