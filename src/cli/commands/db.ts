@@ -37,9 +37,12 @@ Environment: GENERECT_SYNC_HOME (with DATABASE_URL set, your own server is alrea
       const release = await keepUp(config);
       try {
         const port = new URL(db.url).port;
-        io.out(`embedded Postgres is up on 127.0.0.1:${port} until Ctrl-C. Connect from another terminal with:`);
-        io.out(`  psql "$(cat ${db.urlFile})"`);
-        io.out(`(the URL holds the password: it is in ${db.urlFile}, mode 0600, never printed)`);
+        // One write: a reader (a person, a script waiting for "is up") sees how to connect with it.
+        io.out(
+          `embedded Postgres is up on 127.0.0.1:${port} until Ctrl-C. Connect from another terminal with:\n` +
+            `  psql "$(cat ${db.urlFile})"\n` +
+            `(the URL holds the password: it is in ${db.urlFile}, mode 0600, never printed)`,
+        );
         if (!signals.signal.aborted) await new Promise((resolve) => signals.signal.addEventListener("abort", resolve, { once: true }));
         io.note("stopping the embedded Postgres");
       } finally {
