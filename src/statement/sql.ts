@@ -30,7 +30,7 @@ types AS (SELECT DISTINCT balance_type FROM live),
 moves AS (
   SELECT t.month, t.balance_type,
          sum(t.amount) FILTER (WHERE t.status = 'success' AND t.amount < 0) AS charges,
-         sum(t.amount) FILTER (WHERE t.status <> 'pending' AND t.amount > 0 AND t.description NOT ILIKE '%refund%') AS top_ups,
+         sum(t.amount) FILTER (WHERE t.status <> 'pending' AND t.amount > 0 AND NOT COALESCE(t.description ILIKE '%refund%', false)) AS top_ups,
          sum(t.amount) FILTER (WHERE t.status <> 'pending' AND t.amount > 0 AND t.description ILIKE '%refund%') AS refunds,
          sum(t.amount) FILTER (WHERE t.status = 'error' AND t.amount < 0) AS reversed,
          sum(t.amount) FILTER (WHERE t.status = 'pending') AS pending
