@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "@jest/gl
 import { parseTimestamp } from "../../src/api/time.js";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { compareWithLedger, describeDifference } from "../../src/simulator/verify.js";
-import { adminUrl, createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
+import { adminUrl, createMigratedDatabase, grantTablesTo, query, type TestDatabase } from "../helpers/database.js";
 import { expectDatabaseEqualsLedger } from "../helpers/sync.js";
 import {
   cli, day, expectFirstRunTruthful, expectVersionsConsistent, guardCliOutput, registerSecret, runs, seededSimulator, sleep, syncLogged,
@@ -65,16 +65,7 @@ describe("Postgres refusing connections", () => {
 
   async function freshDatabase(): Promise<void> {
     db = await createMigratedDatabase("faults-refusal");
-    await query(adminUrl(), `GRANT CONNECT ON DATABASE "${db.name}" TO ${role}`);
-    for (const sql of [
-      `GRANT USAGE ON SCHEMA public TO ${role}`,
-      `GRANT ALL ON ALL TABLES IN SCHEMA public TO ${role}`,
-      `GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO ${role}`,
-    ]) await query(db.url, sql);
-    const u = new URL(db.url);
-    u.username = role;
-    u.password = password;
-    roleUrl = u.toString();
+    roleUrl = await grantTablesTo(db, role, password);
   }
 
   beforeAll(async () => {

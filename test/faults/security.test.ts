@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { GenerectClient } from "../../src/api/client.js";
 import { parseTimestamp } from "../../src/api/time.js";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
-import { adminUrl, createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
+import { adminUrl, createMigratedDatabase, grantTablesTo, query, type TestDatabase } from "../helpers/database.js";
 import { repoRoot } from "../helpers/cli.js";
 import { expectDatabaseEqualsLedger } from "../helpers/sync.js";
 import { cli, cliTranscripts, guardCliOutput, registerSecret, seededSimulator, testToken } from "./support.js";
@@ -34,16 +34,7 @@ describe("secrets stay out of every output", () => {
     // A role that logs in with a password (the machine's server may trust it anyway: the password
     // is in the URL all the same, which is what must not leak).
     await query(adminUrl(), `CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
-    await query(adminUrl(), `GRANT CONNECT ON DATABASE "${db.name}" TO ${role}`);
-    for (const sql of [
-      `GRANT USAGE ON SCHEMA public TO ${role}`,
-      `GRANT ALL ON ALL TABLES IN SCHEMA public TO ${role}`,
-      `GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO ${role}`,
-    ]) await query(db.url, sql);
-    const u = new URL(db.url);
-    u.username = role;
-    u.password = password;
-    url = u.toString();
+    url = await grantTablesTo(db, role, password);
     sim = await seededSimulator(1001, 600, 20);
   });
   afterAll(async () => {

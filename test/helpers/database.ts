@@ -72,6 +72,23 @@ export async function query<T = any>(url: string, sql: string, params?: unknown[
  * Turns "cannot reach the server" errors into a message that says which server (password redacted)
  * and how to provide one. Other errors are returned unchanged.
  */
+/**
+ * Lets a throwaway login role (created by the test, dropped by it) read and write the generect-sync
+ * tables of `db`, and returns the URL that logs in as it with `password`.
+ */
+export async function grantTablesTo(db: TestDatabase, role: string, password: string): Promise<string> {
+  await query(adminUrl(), `GRANT CONNECT ON DATABASE "${db.name}" TO ${role}`);
+  for (const sql of [
+    `GRANT USAGE ON SCHEMA public TO ${role}`,
+    `GRANT ALL ON ALL TABLES IN SCHEMA public TO ${role}`,
+    `GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO ${role}`,
+  ]) await query(db.url, sql);
+  const u = new URL(db.url);
+  u.username = role;
+  u.password = password;
+  return u.toString();
+}
+
 export function explainConnectionError(url: string, error: unknown): Error {
   const code = errorCode(error);
   const where = redactUrl(url);
