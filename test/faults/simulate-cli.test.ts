@@ -78,7 +78,8 @@ describe("generect-sync simulate with faults", () => {
       expect(run.code).toBe(0);
       const warnings = run.stderr.split("\n").filter((line) => line.includes("deprecated"));
       expect(warnings).toHaveLength(1);
-      expect(warnings[0]).toContain("the API marks /api/auth/transactions/ as deprecated (sunset Thu, 01 Jul 2027 00:00:00 GMT)");
+      // The first marked answer is named: users/me, which each run reads first for its balance checkpoint.
+      expect(warnings[0]).toContain("the API marks /api/auth/users/me/ as deprecated (sunset Thu, 01 Jul 2027 00:00:00 GMT)");
     } finally {
       sim.child.kill("SIGTERM");
     }
