@@ -2,12 +2,15 @@ import got, { type Got, RequestError } from "got";
 import pRetry from "p-retry";
 import { ApiRequestError, ApiResponseError, ApiTestModeError, SyncError } from "../errors.js";
 import { scrubSecrets, scrubbedExcerpt } from "../secrets.js";
-import { type SpentCredits, type TransactionsPage, parseSpentCredits, parseTransactionsPage } from "./schema.js";
+import {
+  type SpentCredits, type TransactionsPage, type UsersMeBalances, parseSpentCredits, parseTransactionsPage, parseUsersMe,
+} from "./schema.js";
 import { isRetryableNetworkCode, isRetryableStatus, isTlsCertificateCode, parseRetryAfter } from "./retry-policy.js";
 import { type Micros, formatApiTimestamp } from "./time.js";
 
 export const transactionsPath = "api/auth/transactions/";
 export const spentCreditsPath = "api/auth/transactions/spent_credits/";
+export const usersMePath = "api/auth/users/me/";
 
 /** The documented page size ceiling, used until the server tells its own `max_limit`. */
 export const documentedMaxLimit = 100;
@@ -194,6 +197,11 @@ export class GenerectClient {
       end_date: query.endDate,
     });
     return this.get(spentCreditsPath, params, parseSpentCredits);
+  }
+
+  /** The account's balances from `GET /api/auth/users/me/` (the profile's other fields are dropped). */
+  async usersMeBalances(): Promise<UsersMeBalances> {
+    return this.get(usersMePath, new URLSearchParams(), parseUsersMe);
   }
 
   /** Counts every announcement; tells the first (a run warns once, not once per page). */

@@ -252,3 +252,30 @@ export function parseSpentCredits(text: string, where: string): SpentCredits {
   }
   return { buckets, total: numberLiteral(result.data.total_spent_credits) };
 }
+
+/** The users/me fields the sync keeps: balances, nothing of the profile (email, names, logo, ...). */
+const balanceField = /^(blocked_)?balance_[a-z0-9_]+$/;
+const balancesSchema = z.record(z.string().regex(balanceField), rawNumber.nullable());
+
+/** Balances from `GET /api/auth/users/me/`: field name → exact decimal text. */
+export type UsersMeBalances = Map<string, string>;
+
+/**
+ * Parses a `GET /api/auth/users/me/` body down to its balance_* and blocked_balance_* fields; every
+ * other field is dropped before validation, so no personal data outlives this function. A balance
+ * sent as null is left out.
+ */
+export function parseUsersMe(text: string, where: string): UsersMeBalances {
+  const body = parseJsonBody(text, where);
+  if (typeof body !== "object" || body === null || Array.isArray(body)) throw new ApiResponseError(`${where}: expected a JSON object`);
+  const picked = Object.fromEntries(Object.entries(body).filter(([key]) => balanceField.test(key)));
+  const result = balancesSchema.safeParse(picked);
+  if (!result.success) {
+    const { field, detail } = firstIssue(result.error, picked);
+    throw new ApiResponseError(`${where}: the response has an invalid field "${field}": ${detail}`);
+  }
+  const balances: UsersMeBalances = new Map();
+  for (const [field, value] of Object.entries(result.data)) if (value !== null) balances.set(field, numberLiteral(value));
+  if (balances.size === 0) throw new ApiResponseError(`${where}: the response holds no balance_* field`);
+  return balances;
+}

@@ -38,6 +38,8 @@ export interface BenchArgs {
   accounts: number;
   /** SYNC_DB_CONNECTIONS of the fleet run. */
   dbConnections: number;
+  /** Time the BI queries, status and reconcile on a ledger of --rows instead of the sync phases. */
+  bi: boolean;
   help: boolean;
 }
 
@@ -82,6 +84,8 @@ Options:
                          backfill at 0 ms latency (this machine's ceiling for the workload)
   --accounts N           accounts of the fleet phase (default 200)
   --db-connections N     SYNC_DB_CONNECTIONS of the fleet phase (default 12)
+  --bi                   only time the BI side on a ledger of --rows: every README query and BI
+                         view (first 100 rows, full aggregate), status and reconcile (5 warm runs)
   -h, --help             this text
 
 Database: DATABASE_URL (a scratch database is created and dropped per measurement on that server),
@@ -139,6 +143,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
         fleet: { type: "boolean", default: false },
         accounts: { type: "string", default: "200" },
         "db-connections": { type: "string", default: "12" },
+        bi: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -181,6 +186,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     fleet: v.fleet,
     accounts: wholeNumber("accounts", v.accounts, 1, 10_000),
     dbConnections: wholeNumber("db-connections", v["db-connections"], 2, 1000),
+    bi: v.bi,
     help: v.help,
   };
 }

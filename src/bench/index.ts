@@ -8,6 +8,7 @@ import { formatReport } from "./report.js";
 import { type BenchSimulator, SimHost } from "./sim-host.js";
 import { ChildSimulator } from "./sim-process.js";
 import { formatStartup, measureStartup } from "./startup.js";
+import { formatBi, runBi } from "./bi.js";
 
 const say = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
@@ -59,6 +60,11 @@ async function main(argv: string[]): Promise<number> {
     const server = await startBenchServer(process.env.DATABASE_URL?.trim() || undefined, say);
     say(`database: ${server.description}`);
 
+    if (args.bi) {
+      const bi = await runBi({ rows: args.rows, runs: 5 }, sim, server, say);
+      process.stdout.write(args.json ? `${JSON.stringify({ bi }, null, 2)}\n` : `${formatBi(bi)}\n`);
+      return bi.verified ? 0 : 1;
+    }
     const report = await runBench(args, sim, server, say);
     await writeChart(report);
     if (report.sweep) say(`chart written to ${report.sweep.chart}`);

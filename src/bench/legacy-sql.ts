@@ -5,7 +5,7 @@
 // 20261127010000_tolerant_ingestion (see legacyMigrations).
 import type { WritePath } from "../sync/sql.js";
 
-/** The migrations that build the old shape these statements write. */
+/** The migrations that build the old shape these statements write (main's, before storage v2). */
 export const legacyMigrations = [
   "20261122000000_init", "20261122010000_snapshots_reconciliation_bi", "20261127010000_tolerant_ingestion", "20261127020000_walk_count_mismatches",
   // Not the ledger's shape: today's run bookkeeping (startRun records the version) runs on both write paths.
@@ -110,4 +110,4 @@ versions AS (
 )
 SELECT count(*)::int AS deleted FROM gone`;
 
-export const legacyWritePath: WritePath = { insertNewPage: insertNewPageSql, upsertPage: upsertPageSql, markDeleted: markDeletedSql, markDeletedInFreshWindows: true };
+export const legacyWritePath: WritePath = { insertNewPage: insertNewPageSql, upsertPage: upsertPageSql, markDeleted: markDeletedSql, markDeletedInFreshWindows: true, rollups: false, proofs: false };

@@ -19,6 +19,7 @@ export const commands: CommandEntry[] = [
   { name: "worker", summary: "long-running: sync on SYNC_CRON, snapshots on SNAPSHOT_CRON", load: async () => (await import("./commands/worker.js")).workerCommand },
   { name: "reconcile", summary: "compare Generect's daily spend with the ledger's", load: async () => (await import("./commands/reconcile.js")).reconcileCommand },
   { name: "statement", summary: "monthly credit statement for auditors (HTML, CSV, JSON, PDF)", load: async () => (await import("./commands/statement.js")).statementCommand },
+  { name: "verify", summary: "prove the mirror complete and untouched: audit sweep, balance chain, checkpoints, hash chain", load: async () => (await import("./commands/verify.js")).verifyCommand },
   { name: "status", summary: "watermark and its lag, last runs, rows, snapshots, reconciliation", load: async () => (await import("./commands/status.js")).statusCommand },
   { name: "grant-reader", summary: "create or update a read-only role for BI tools", load: async () => (await import("./commands/grant-reader.js")).grantReaderCommand },
   { name: "metrics", summary: "delete a retired account's series from the Pushgateway", load: async () => (await import("./commands/metrics.js")).metricsCommand },

@@ -41,6 +41,8 @@ export interface Config {
   syncCron: string;
   /** `SNAPSHOT_CRON`: when the worker captures spent credits, in SYNC_TIMEZONE. @default "15 0 * * *" */
   snapshotCron: string;
+  /** `VERIFY_CRON`: when the worker runs the audit sweep, in SYNC_TIMEZONE. @default "45 1 * * *" */
+  verifyCron: string;
   /** `PUSHGATEWAY_URL`: Prometheus Pushgateway to push each run's metrics to. @default none */
   pushgatewayUrl: string | undefined;
   /** `LOG_LEVEL`: the least severe pino level logged. @default "info" */
@@ -65,6 +67,7 @@ export const defaults = {
   restateDays: 35,
   syncCron: "*/15 * * * *",
   snapshotCron: "15 0 * * *",
+  verifyCron: "45 1 * * *",
   logLevel: "info",
 } satisfies Partial<Config>;
 
@@ -92,6 +95,7 @@ export const configVariables = [
   ["SNAPSHOT_RESTATE_DAYS", `days re-read before the last captured day (default ${defaults.restateDays})`],
   ["SYNC_CRON", `worker: sync schedule in SYNC_TIMEZONE (default "${defaults.syncCron}")`],
   ["SNAPSHOT_CRON", `worker: snapshot schedule in SYNC_TIMEZONE (default "${defaults.snapshotCron}")`],
+  ["VERIFY_CRON", `worker: audit sweep schedule in SYNC_TIMEZONE (default "${defaults.verifyCron}")`],
   ["SYNC_ACCOUNTS_FILE", "--all: YAML file of the fleet's accounts (name, token_env, overrides)"],
   ["SYNC_DB_CONNECTIONS", "--all: database connections of the whole process (default 12, 2-1000)"],
   ["SYNC_SHARDS", "--all: N shards; the shard is JOB_COMPLETION_INDEX (an Indexed Job)"],
@@ -250,6 +254,7 @@ export function loadConfig(env: Env = process.env): Config {
     restateDays: integer(env, "SNAPSHOT_RESTATE_DAYS", defaults.restateDays, 0, 3660),
     syncCron: cron(env, "SYNC_CRON", defaults.syncCron),
     snapshotCron: cron(env, "SNAPSHOT_CRON", defaults.snapshotCron),
+    verifyCron: cron(env, "VERIFY_CRON", defaults.verifyCron),
     pushgatewayUrl: read(env, "PUSHGATEWAY_URL") === undefined ? undefined : httpUrl(env, "PUSHGATEWAY_URL", ""),
     logLevel: logLevel(env),
     workerHttpPort: read(env, "WORKER_HTTP_PORT") === undefined ? undefined : integer(env, "WORKER_HTTP_PORT", 0, 0, 65_535),

@@ -5,7 +5,9 @@ import { ConfigError, RoleRefusedError } from "../errors.js";
 export const readableRelations = [
   "transactions", "transaction_history", "transaction_versions", "quarantined_rows", "spent_credit_snapshots", "spent_credit_captures", "sync_runs", "sync_state",
   "spent_credits_daily", "credit_reconciliation_daily", "daily_spend_by_balance_type", "running_balance",
-  "daily_closing_balance", "top_ups_and_refunds",
+  "daily_closing_balance", "top_ups_and_refunds", "ledger_rollups", "ledger_daily_rollups", "ledger_rollup_zones", "daily_ledger_rollups",
+  // The proofs' evidence (generect-sync verify): an auditor reads it without write access.
+  "balance_checkpoints", "balance_checkpoint_values", "proof_chain", "audit_sweeps", "balance_chain", "balance_chain_rule", "balance_chain_breaks",
 ] as const;
 
 /**

@@ -10,6 +10,8 @@ export {
   startSimulator,
   SPENT_CREDITS_PATH,
   TRANSACTIONS_PATH,
+  USERS_ME_PATH,
+  USERS_ME_BALANCE_TYPES,
   type InterceptResponse,
   type SimulatorFaults,
   type SimulatorHandle,

@@ -232,6 +232,24 @@ export class Ledger {
     return { count: matched.length, slice: (offset, limit) => matched.slice(offset, offset + limit) };
   }
 
+  /**
+   * What users/me reports: per balance type the latest row's after_balance (the running balance),
+   * "0" for a type without rows, and the platform credits held by pending charges (positive).
+   */
+  balances(types: readonly string[]): { balances: Record<string, string>; blockedPlatform: string } {
+    const balances: Record<string, string> = Object.fromEntries(types.map((t) => [t, "0"]));
+    const seen = new Set<string>();
+    let blocked = "0";
+    for (const row of this.#rows) {
+      if (!seen.has(row.balance_type)) {
+        seen.add(row.balance_type);
+        balances[row.balance_type] = row.after_balance;
+      }
+      if (row.status === "pending" && row.balance_type === "platform" && row.amount.startsWith("-")) blocked = addDecimals(blocked, row.amount.slice(1));
+    }
+    return { balances, blockedPlatform: blocked };
+  }
+
   spentCredits(params: SpentCreditsParams): SpentCreditsResult {
     return computeSpentCredits((min, max) => {
       const [lo, hi] = this.#window({ min, minInclusive: true, max, maxInclusive: true });

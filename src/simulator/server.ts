@@ -9,7 +9,7 @@ import {
 } from "./faults.js";
 import { mulberry32 } from "./prng.js";
 import { parseFilters } from "./filters.js";
-import { objectJson, pageJson, rowForTamper, rowJson, spentCreditsJson } from "./json.js";
+import { JsonNumber, objectJson, pageJson, rowForTamper, rowJson, spentCreditsJson } from "./json.js";
 import { Ledger } from "./ledger.js";
 import { pageLinks } from "./links.js";
 import { seedTransactions } from "./seed.js";
@@ -62,6 +62,11 @@ export interface SimulatorFaults extends FaultSettings {
    * Runs first for every request. Return a response to send it instead of the normal answer (e.g. a
    * 502 HTML page), "destroy" to cut the connection without answering, or undefined to carry on.
    */
+  /**
+   * Tamper with the users/me answer: gets the profile with balances as JsonNumber and returns the
+   * object to send (e.g. a balance that disagrees with the ledger).
+   */
+  transformUsersMe?: (body: Record<string, unknown>) => Record<string, unknown>;
   intercept?: (ctx: {
     method: string;
     path: string;
@@ -112,7 +117,13 @@ interface Reply {
 
 export const TRANSACTIONS_PATH = "/api/auth/transactions/";
 export const SPENT_CREDITS_PATH = "/api/auth/transactions/spent_credits/";
+export const USERS_ME_PATH = "/api/auth/users/me/";
 const DEFAULT_LIMIT = 100;
+
+/** The balance types users/me reports (NOTES.md), one balance_<type> field each. */
+export const USERS_ME_BALANCE_TYPES = [
+  "platform", "leads_by_icp", "companies_by_icp", "lead_by_link", "company_by_link", "email_finder", "email_verifier",
+] as const;
 
 const detail = (text: string) => JSON.stringify({ detail: text });
 const badRequest = (text: string) => JSON.stringify({ status: "error", status_code: 400, detail: text });
@@ -291,6 +302,30 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorH
     return { status: 200, body: spentCreditsJson(ledger.spentCredits(params)) };
   }
 
+  /**
+   * The profile as the real API serves it: personal fields the sync must not keep, and the balances
+   * the ledger reaches (its latest after_balance per type, credits held by pending rows).
+   */
+  function usersMe(ledger: Ledger): Reply {
+    const { balances, blockedPlatform } = ledger.balances(USERS_ME_BALANCE_TYPES);
+    const body: Record<string, unknown> = {
+      id: 4711,
+      email: "ada.lovelace@example.com",
+      full_name: "Ada Lovelace",
+      first_name: "Ada",
+      last_name: "Lovelace",
+      phone: "+44 20 7946 0958",
+      logo: "https://cdn.example.com/logos/ada.png",
+      company_name: "Analytical Engines Ltd",
+      date_joined: "2024-03-02T09:14:07.118224",
+      is_active: true,
+    };
+    for (const type of USERS_ME_BALANCE_TYPES) body[`balance_${type}`] = new JsonNumber(balances[type]!);
+    for (const [type, value] of Object.entries(balances)) if (!(`balance_${type}` in body)) body[`balance_${type}`] = new JsonNumber(value);
+    body.blocked_balance_platform = new JsonNumber(blockedPlatform);
+    return { status: 200, body: objectJson(faults.transformUsersMe ? faults.transformUsersMe(body) : body) };
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const arrived = performance.now();
     const url = new URL(req.url ?? "/", "http://simulator");
@@ -305,7 +340,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorH
     }
 
     // Routing comes before authentication in Django, so 404 and the slash redirect need no token.
-    const known = [TRANSACTIONS_PATH, SPENT_CREDITS_PATH];
+    const known = [TRANSACTIONS_PATH, SPENT_CREDITS_PATH, USERS_ME_PATH];
     if (!known.includes(url.pathname)) {
       if (known.includes(`${url.pathname}/`) && opts.missingSlash !== "404") {
         return send(res, 301, "", { Location: `${url.pathname}/${url.search}` });
@@ -390,7 +425,9 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorH
 
     let reply: Reply;
     try {
-      reply = url.pathname === TRANSACTIONS_PATH ? await transactions(ledger, url.pathname, url.searchParams, draw) : spentCredits(ledger, url.searchParams);
+      reply = url.pathname === TRANSACTIONS_PATH
+        ? await transactions(ledger, url.pathname, url.searchParams, draw)
+        : url.pathname === USERS_ME_PATH ? usersMe(ledger) : spentCredits(ledger, url.searchParams);
     } catch (error) {
       if (!(error instanceof BadRequestError)) throw error;
       reply = { status: 400, body: badRequest(error.message) };

@@ -4,6 +4,7 @@ import type { Micros } from "../api/time.js";
 import { inTransaction } from "../db/pool.js";
 import type { Logger } from "../log.js";
 import { findOldestTransaction } from "../sync/oldest.js";
+import { ensureRollupZone } from "../sync/rollups.js";
 import { dayValues } from "./buckets.js";
 import { addDays, dayChunks, daysBetween, localDate } from "./days.js";
 import { addSnapshotCountsSql, appendSnapshotsSql, lastCapturedDaySql, oldestTransactionSql, recordCaptureSql } from "./sql.js";
@@ -23,6 +24,8 @@ export interface SnapshotContext {
   capturedAt: Date;
   log: Logger;
   signal?: AbortSignal;
+  /** false: the database has no rollups to register the zone in (the bench's previous-release schema). @default true */
+  rollups?: boolean;
 }
 
 export interface SnapshotStats {
@@ -53,6 +56,8 @@ export async function captureSnapshots(context: SnapshotContext): Promise<Snapsh
   const { pool, client, account, timezone, runId, capturedAt, log } = context;
   const today = localDate(capturedAt.getTime(), timezone);
   const from = await firstDay(context);
+  // Reconciliation compares the captured days with the ledger's daily rollups in the same zone.
+  if (context.rollups !== false) await inTransaction(pool, (db) => ensureRollupZone(db, account, timezone));
   const stats: SnapshotStats = { from, to: today, days: 0, rows: 0, restated: 0, totalMismatches: 0 };
   if (from === undefined) {
     log.info({ timezone }, "no transactions yet: no spent credits to capture");

@@ -2,7 +2,9 @@
 // by sql.ts; this module only arranges rows, so no money ever passes through a JS number.
 import type pg from "pg";
 import { type Proof, type Statement, type StatementDay, type StatementLine, notAvailable } from "./model.js";
-import { DAYS_SQL, ENDPOINT_BALANCE_TYPES, LINES_SQL, PROVENANCE_SQL, QUARANTINE_COUNT_SQL, QUARANTINE_EXISTS_SQL, RANGE_SQL } from "./sql.js";
+import { checkBalanceChain } from "../proofs/balance-chain.js";
+import { checkCheckpoints } from "../proofs/checkpoint.js";
+import { DAYS_SQL, ENDPOINT_BALANCE_TYPES, LAST_SWEEP_SQL, LINES_SQL, PROOFS_EXIST_SQL, PROVENANCE_SQL, QUARANTINE_COUNT_SQL, QUARANTINE_EXISTS_SQL, RANGE_SQL } from "./sql.js";
 
 export interface StatementOptions {
   account: string;
@@ -47,9 +49,7 @@ export async function buildStatement(db: Queryable, opts: StatementOptions): Pro
     lines: statementLines,
     days: days.rows,
     proofs: {
-      balance_chain_breaks: notAvailable("not available yet: balance-chain verification (generect-sync verify) is not built"),
-      users_me_checkpoint: notAvailable("not available yet: users/me balance checkpoints are not captured"),
-      audit_sweep: notAvailable("not available yet: no audit sweep has been built"),
+      ...(await proofs(db, account)),
       quarantined_rows: await quarantined(db, account),
       days_not_complete: { available: true, value: { count: incomplete.length, first: incomplete[0]?.day ?? null } },
       days_differing: { available: true, value: days.rows.filter((d) => d.state === "differs").length },
@@ -60,6 +60,27 @@ export async function buildStatement(db: Queryable, opts: StatementOptions): Pro
       timezone,
       ...provenance,
     },
+  };
+}
+
+/** The proofs of #16 (generect-sync verify): chain breaks under the detected rule, the last judged checkpoint, the last sweep. */
+async function proofs(db: Queryable, account: string): Promise<Pick<Statement["proofs"], "balance_chain_breaks" | "users_me_checkpoint" | "audit_sweep">> {
+  const { rows } = await db.query<{ present: boolean }>(PROOFS_EXIST_SQL);
+  if (!rows[0]?.present) {
+    const missing = notAvailable("not available yet: this database has no proofs tables (run generect-sync migrate)");
+    return { balance_chain_breaks: missing, users_me_checkpoint: missing, audit_sweep: missing };
+  }
+  const chain = await checkBalanceChain(db, account, 0);
+  const checkpoints = await checkCheckpoints(db, account);
+  const sweep = (await db.query<{ at: string; windows: number; differing: number }>(LAST_SWEEP_SQL, [account])).rows[0];
+  return {
+    balance_chain_breaks: chain.rule === undefined ? notAvailable("no transactions to chain") : { available: true, value: chain.breaks },
+    users_me_checkpoint: checkpoints.lastJudged
+      ? { available: true, value: { at: checkpoints.lastJudged.capturedAt, agrees: checkpoints.lastJudged.agrees } }
+      : notAvailable(checkpoints.captured ? "no users/me checkpoint before the watermark yet" : "no users/me checkpoint captured yet"),
+    audit_sweep: sweep
+      ? { available: true, value: { at: sweep.at, result: `${sweep.differing} of ${sweep.windows} windows differ` } }
+      : notAvailable("no audit sweep yet: run generect-sync verify"),
   };
 }
 

@@ -120,3 +120,8 @@ SELECT (SELECT min(id)::text FROM sync_runs WHERE account = $1) AS first_run_id,
 /** Rows the API sent that could not be stored and nobody has resolved yet (older schemas lack the table). */
 export const QUARANTINE_EXISTS_SQL = `SELECT to_regclass('quarantined_rows') IS NOT NULL AS present`;
 export const QUARANTINE_COUNT_SQL = `SELECT count(*)::int AS n FROM quarantined_rows WHERE account = $1 AND resolved_at IS NULL`;
+
+export const PROOFS_EXIST_SQL = `SELECT to_regclass('audit_sweeps') IS NOT NULL AS present`;
+export const LAST_SWEEP_SQL = `
+SELECT to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC' AS at, windows, jsonb_array_length(differing) AS differing
+FROM audit_sweeps WHERE account = $1 ORDER BY id DESC LIMIT 1`;

@@ -23,7 +23,14 @@ export interface LoadCounts {
  * reports, not estimates. `fresh` says the window held no rows when its transaction began: the
  * batch is inserted without comparisons, and only if some row existed after all is it upserted.
  */
-export async function loadPage(db: pg.ClientBase, rows: Transaction[], context: LoadContext, fresh = false): Promise<LoadCounts> {
+export async function loadPage(
+  db: pg.ClientBase,
+  rows: Transaction[],
+  context: LoadContext,
+  fresh = false,
+  /** Called with the batch's ids before any of them may be updated (the rollups read where moved rows were). */
+  beforeUpsert?: (ids: string[]) => Promise<void>,
+): Promise<LoadCounts> {
   // The same id twice in one INSERT ... ON CONFLICT is an error; the later copy is the fresher one.
   const unique = [...new Map(rows.map((row) => [row.id, row])).values()];
   if (unique.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
@@ -47,6 +54,7 @@ export async function loadPage(db: pg.ClientBase, rows: Transaction[], context: 
     inserted = (await db.query<{ inserted: number }>(sql.insertNewPage, parameters)).rows[0]!.inserted;
     if (inserted === unique.length) return { inserted, updated: 0, unchanged: rows.length - inserted };
   }
+  await beforeUpsert?.(unique.map((r) => r.id));
   // Rows inserted just above compare equal here and count as neither inserted nor updated.
   const result = await db.query<{ inserted: number; updated: number }>(sql.upsertPage, parameters);
   const updated = result.rows[0]!.updated;

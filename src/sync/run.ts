@@ -12,9 +12,11 @@ import { scrubSecrets } from "../log.js";
 import { type SnapshotStats, captureSnapshots } from "../snapshots/capture.js";
 import { type AccountLock, type LockSession, acquireAccountLock } from "./lock.js";
 import { findOldestTransaction } from "./oldest.js";
-import { WindowQueue, planStart } from "./plan.js";
+import { type Window, WindowQueue, planStart, splitWindow } from "./plan.js";
+import { captureCheckpoint } from "../proofs/checkpoint.js";
+import { chainHead } from "../proofs/chain.js";
 import { finishRun, finishRunOnFreshConnection, markAbandonedRuns, startRun } from "./runs.js";
-import { type WritePath, readWatermarkSql } from "./sql.js";
+import { type WritePath, readWatermarkSql, writePath } from "./sql.js";
 import { WalkAhead } from "./prefetch.js";
 import { type WindowContext, type WindowStats, syncWindow, transactionsStream, walkOptionsFor } from "./window.js";
 
@@ -25,6 +27,8 @@ export interface SyncOptions {
   signal?: AbortSignal;
   /** Recorded in sync_runs.command. @default "run" */
   command?: string;
+  /** `run --full`: walk the whole history, not only from the watermark minus the lookback. @default false */
+  full?: boolean;
   /** Capture spent-credit snapshots after the transactions pass. @default true */
   snapshots?: boolean;
   /** For the bench's comparison with the previous release: its statements, into a database of its shape. @default writePath */
@@ -71,6 +75,10 @@ export interface SyncSummary {
   deprecatedResponses: number;
   watermark: Micros | undefined;
   snapshots: SnapshotStats | undefined;
+  /** The proof chain's head when the run ended (see proofs/chain.ts); logged, printed and recorded. */
+  headDigest: string;
+  /** users/me at the start of the run: captured, or missing (never a failure). */
+  checkpoint: "captured" | "missing";
 }
 
 /** What a pass of a run works with: the run's row, its lock, its pool and its API client. */
@@ -172,7 +180,8 @@ async function syncTransactions(run: RunContext, summary: SyncSummary): Promise<
   const { options, pool, lock, client, runId, log } = run;
   const { config, signal } = options;
   const runStart = fromDate(new Date());
-  const watermark = await readWatermark(pool, config.account);
+  // --full plans as a first run would: the whole history, for changes older than the lookback.
+  const watermark = options.full ? undefined : await readWatermark(pool, config.account);
   const oldest = watermark === undefined && config.start === undefined ? await findOldestTransaction(client) : undefined;
   const from = planStart({ watermark, lookbackMs: config.lookbackMs, start: config.start, oldest });
   const queue = new WindowQueue(from ?? runStart, runStart, { windowMs: config.windowMs, targetRows: config.windowRows });
@@ -255,11 +264,51 @@ async function syncTransactions(run: RunContext, summary: SyncSummary): Promise<
   }
 }
 
+/** The chain head, recorded on the run and logged: a log collector keeps it outside the database. */
+async function recordHead(run: RunContext): Promise<string> {
+  const { head, links } = await chainHead(run.pool, run.options.config.account);
+  await run.pool.query(`UPDATE sync_runs SET head_digest = $2 WHERE id = $1`, [run.runId, head]);
+  run.log.info({ headDigest: head, links }, "proof chain head");
+  return head;
+}
+
+/**
+ * `verify --repair`: walks exactly the given windows again through the normal window pipeline (the
+ * same checks, versions and chain links as any run), in a run of its own under the account's lock.
+ */
+export async function runRepair(options: SyncOptions, windows: Window[]): Promise<{ runId: string; committed: number; headDigest: string }> {
+  return withRun(options, "repair", async (run) => {
+    const { config, signal } = options;
+    const context: WindowContext = {
+      pool: run.pool, client: run.client, account: config.account, runId: run.runId, seenAt: new Date(), concurrency: config.concurrency, signal,
+      pageSize: { value: documentedMaxLimit }, maxRowsPerWindow: options.maxRowsPerWindow, maxWalks: options.maxWalks, limit: pLimit(config.concurrency),
+    };
+    const queue = [...windows].sort((a, b) => a.from - b.from);
+    let committed = 0;
+    for (let window = queue.shift(); window; window = queue.shift()) {
+      const interrupted = abortReason(signal);
+      if (interrupted) throw interrupted;
+      await run.lock.reassert();
+      const outcome = await syncWindow(context, window);
+      if (outcome.kind === "split") {
+        const halves = splitWindow(window);
+        if (!halves) throw new SyncError("REPAIR_UNSETTLED", `window [${formatInstant(window.from)}, ${formatInstant(window.to)}) cannot be split further`);
+        queue.unshift(...halves);
+        continue;
+      }
+      committed += 1;
+      run.log.info({ window: [formatInstant(window.from), formatInstant(window.to)], inserted: outcome.stats.inserted, updated: outcome.stats.updated, deleted: outcome.stats.deleted }, "window repaired");
+    }
+    return { runId: run.runId, committed, headDigest: await recordHead(run) };
+  });
+}
+
 function snapshotPass(run: RunContext): Promise<SnapshotStats> {
   const { config, signal } = run.options;
   return captureSnapshots({
     pool: run.pool, client: run.client, account: config.account, timezone: config.timezone, restateDays: config.restateDays,
     start: config.start, runId: run.runId, capturedAt: new Date(), log: run.log, signal,
+    rollups: run.options.writePath?.rollups !== false,
   });
 }
 
@@ -268,9 +317,18 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
   return withRun(options, options.command ?? "run", async (run) => {
     const summary: SyncSummary = {
       runId: run.runId, windows: 0, pages: 0, rowsSeen: 0, inserted: 0, updated: 0, unchanged: 0, deleted: 0, rejected: 0, countMismatches: 0,
-      apiRequests: 0, retries: 0, deprecatedResponses: 0, watermark: undefined, snapshots: undefined,
+      apiRequests: 0, retries: 0, deprecatedResponses: 0, watermark: undefined, snapshots: undefined, headDigest: "", checkpoint: "missing",
     };
+    // Before the transactions pass: the capture then lies before the watermark this run reaches,
+    // so verify can judge it against a ledger complete up to it.
+    const proofs = (options.writePath ?? writePath).proofs;
+    if (proofs) {
+      const checkpoint = await captureCheckpoint(run.pool, run.client, { account: options.config.account, runId: run.runId, signal: options.signal });
+      summary.checkpoint = checkpoint.outcome;
+      if (checkpoint.outcome === "missing") run.log.warn({ code: checkpoint.errorCode }, "users/me balances could not be read: checkpoint recorded as missing");
+    }
     await syncTransactions(run, summary);
+    if (proofs) summary.headDigest = await recordHead(run);
     if (options.snapshots !== false) {
       const interrupted = abortReason(options.signal);
       if (interrupted) throw interrupted;

@@ -9,7 +9,9 @@ import { type Window, defaultMaxRowsPerWindow, splitAround, splitWindow } from "
 import { type WritePath, addWindowCountsSql, advanceWatermarkSql, deletionCandidatesSql, windowHeldSql, writePath } from "./sql.js";
 import { locateMoved } from "./moved.js";
 import type { PrefetchedWalk } from "./prefetch.js";
+import { extendChain } from "../proofs/chain.js";
 import { quarantineRows, resolveQuarantined } from "./quarantine.js";
+import { MovedBuckets, refreshRollups } from "./rollups.js";
 import { type WalkOptions, type WalkResult, walkWindow } from "./walk.js";
 
 export const transactionsStream = "transactions";
@@ -64,7 +66,7 @@ export type WindowOutcome =
 /**
  * One window, one database transaction: every page is written as it arrives, the window is
  * checked (every row inside it, distinct ids == count before and after), rows the API no longer
- * lists are marked deleted, and the watermark moves to the window's end before COMMIT.
+ * lists are marked deleted, the rollups of the buckets it changed are recomputed, and the watermark moves to the window's end before COMMIT.
  * Any failure rolls the whole window back, so the watermark never runs ahead of the data.
  */
 export async function syncWindow(context: WindowContext, window: Window, prefetched?: PrefetchedWalk): Promise<WindowOutcome> {
@@ -199,8 +201,11 @@ async function walkAndCommit(context: WindowContext, window: Window, prefetched:
     let fresh = !held; // a backfill: nothing to compare against until this window's first walk wrote it
     const sql = context.writePath ?? writePath;
     const totals = { inserted: 0, updated: 0, unchanged: 0, pages: 0, rows: 0 };
+    const rollups = (context.writePath ?? writePath).rollups !== false;
+    const moved = new MovedBuckets();
     const sink = async (rows: Parameters<typeof loadPage>[1], pages: number) => {
-      const counts = await loadPage(db, rows, context, fresh);
+      if (rollups) moved.recordWritten(rows, context.account, window);
+      const counts = await loadPage(db, rows, context, fresh, rollups ? (ids) => moved.record(db, ids, context.account, window) : undefined);
       totals.inserted += counts.inserted;
       totals.updated += counts.updated;
       totals.unchanged += counts.unchanged;
@@ -264,8 +269,11 @@ async function walkAndCommit(context: WindowContext, window: Window, prefetched:
       const deleted = deletions.length === 0 ? 0 : (await db.query<{ deleted: number }>(sql.markDeleted, [
         context.account, from, to, arrayLiteral(deletions), context.seenAt, context.runId,
       ])).rows[0]!.deleted;
+      if (rollups) await refreshRollups(db, context.account, window, moved);
       await quarantineRows(db, context, window, result.rejected);
       await resolveQuarantined(db, context, ids, result.rejected);
+      // Tamper evidence: the versions this window wrote join the account's hash chain in the same transaction.
+      if (sql.proofs) await extendChain(db, { account: context.account, runId: context.runId, windowFrom: from, windowTo: to });
       await db.query(advanceWatermarkSql, [context.account, transactionsStream, to, context.runId]);
       const stats: WindowStats = {
         window, walks: walk, count: result.countAtEnd, deleted, rejected: result.rejected.length,

@@ -20,7 +20,7 @@ export interface WorkerOptions {
   fleet?: { accounts: FleetAccount[]; dbConnections: number };
 }
 
-type Pass = "run" | "snapshot";
+type Pass = "run" | "snapshot" | "verify";
 
 /** How long /readyz waits for the database: under the Deployment's probe timeout (3 s). */
 export const readinessTimeoutMs = 2_000;
@@ -44,7 +44,7 @@ async function serveHttp(config: Config, databaseUrl: string, log: Logger, signa
 }
 
 /**
- * The long-running worker: node-cron fires sync and snapshot passes in SYNC_TIMEZONE. A pass never
+ * The long-running worker: node-cron fires sync, snapshot and audit-sweep passes in SYNC_TIMEZONE. A pass never
  * overlaps the previous one of this worker (node-cron's noOverlap, and one pass at a time across
  * both schedules), nor a pass of another worker or CronJob (the account's advisory lock: the
  * loser skips). Resolves once the signal is aborted and the pass in hand has ended.
@@ -67,13 +67,21 @@ export async function runWorker({ config, databaseUrl, log, signal, fleet }: Wor
     }
     const work = (async () => {
       try {
-        if (fleet) {
+        if (fleet && kind !== "verify") {
           const outcomes = await runFleet({ ...fleet, databaseUrl, log, signal, pass: kind, concurrency: config.concurrency, metrics });
           const count = (status: string) => outcomes.filter((o) => o.status === status).length;
           log.info({ pass: kind, succeeded: count("succeeded"), failed: count("failed"), skipped: count("skipped") }, "fleet pass ended");
         } else if (kind === "run") {
           const s = await withRunMetrics(config, "run", log, () => runSync({ config, databaseUrl, log, signal, command: "run" }), metrics);
           log.info({ runId: s.runId, inserted: s.inserted, updated: s.updated, unchanged: s.unchanged, deleted: s.deleted }, "sync pass succeeded");
+        } else if (kind === "verify") {
+          // The audit sweep alone: counts from the API against the table, recorded in audit_sweeps.
+          // It repairs nothing by itself: `verify --repair` is an operator's decision.
+          const { runSweep } = await import("../proofs/verify.js");
+          const s = await runSweep({ config, databaseUrl, log, signal });
+          const summary = { windows: s.windows, apiRequests: s.apiRequests, differing: s.differing.length };
+          if (s.differing.length) log.warn(summary, "audit sweep: windows differ between the API and the database (generect-sync verify --repair)");
+          else log.info(summary, "audit sweep: every window agrees");
         } else {
           const s = await withRunMetrics(config, "snapshot", log, () => runSnapshot({ config, databaseUrl, log, signal }), metrics);
           log.info({ runId: s.runId, rows: s.rows, restated: s.restated }, "snapshot pass succeeded");
@@ -92,9 +100,11 @@ export async function runWorker({ config, databaseUrl, log, signal, fleet }: Wor
   const tasks: ScheduledTask[] = [
     cron.schedule(config.syncCron, pass("run"), { ...options, name: "sync" }),
     cron.schedule(config.snapshotCron, pass("snapshot"), { ...options, name: "snapshot" }),
+    // The audit sweep is one account's (SYNC_ACCOUNT): a fleet's accounts are swept with verify per account.
+    ...(fleet ? [] : [cron.schedule(config.verifyCron, pass("verify"), { ...options, name: "verify" })]),
   ];
   log.info(
-    { syncCron: config.syncCron, snapshotCron: config.snapshotCron, timezone: config.timezone, nextSync: tasks[0]!.getNextRun()?.toISOString(), nextSnapshot: tasks[1]!.getNextRun()?.toISOString() },
+    { syncCron: config.syncCron, snapshotCron: config.snapshotCron, verifyCron: config.verifyCron, nextVerify: tasks[2]?.getNextRun()?.toISOString() ?? null, timezone: config.timezone, nextSync: tasks[0]!.getNextRun()?.toISOString(), nextSnapshot: tasks[1]!.getNextRun()?.toISOString() },
     "worker started",
   );
 

@@ -4,6 +4,7 @@ import { describe, expect, test } from "@jest/globals";
 import { adminUrl, query } from "../helpers/database.js";
 import { repoRoot, type CliResult } from "../helpers/cli.js";
 import { spawn } from "node:child_process";
+import { biQueries } from "../../src/bench/bi.js";
 import path from "node:path";
 
 const entry = path.join(repoRoot, "src/bench/index.ts");
@@ -126,6 +127,21 @@ describe("npm run bench", () => {
     expect(fleet.ceiling.vsBound).toBeCloseTo(fleet.ceiling.rowsPerSec / fleet.latencyBoundRowsPerSec, 1);
     expect(fleet.targets).toHaveLength(4);
     const left = await query<{ datname: string }>(adminUrl(), "SELECT datname FROM pg_database WHERE datname LIKE $1 OR datname LIKE $2", [`bench\\_fleet\\_${result.pid}\\_%`, `bench\\_fleet\\_ceiling\\_${result.pid}\\_%`]);
+    expect(left).toEqual([]);
+  }, 120_000);
+
+  test("--bi times every README query and BI view, status and reconcile, on rollups that equal the ledger", async () => {
+    const result = await runBench(["--bi", "--rows", "500", "--json"], { DATABASE_URL: adminUrl() });
+    if (result.code !== 0) throw new Error(`bench exited with ${result.code}:\n${result.stderr}`);
+    const { bi } = JSON.parse(result.stdout) as { bi: { rows: number; verified: boolean; rollupRows: number; queries: { label: string; medianMs: number; rows: number }[]; commands: { label: string; medianMs: number }[] } };
+    expect(bi.rows).toBe(500);
+    expect(bi.verified).toBe(true);
+    expect(bi.rollupRows).toBeGreaterThan(0);
+    expect(bi.queries.map((q) => q.label)).toEqual(biQueries.map(([label]) => label));
+    for (const q of bi.queries) expect(q.medianMs).toBeGreaterThan(0);
+    expect(bi.queries.find((q) => q.label === "daily_closing_balance LIMIT 100")!.rows).toBe(100);
+    expect(bi.commands.map((c) => c.label)).toEqual(["generect-sync status (exit 0)", "generect-sync reconcile (exit 0)"]);
+    const left = await query<{ datname: string }>(adminUrl(), "SELECT datname FROM pg_database WHERE datname LIKE $1", [`bench\\_bi\\_${result.pid}\\_%`]);
     expect(left).toEqual([]);
   }, 120_000);
 

@@ -44,7 +44,7 @@ describe("generect-sync CLI", () => {
     );
     expect(migrations).toEqual(names.map((migration_name) => ({ migration_name, finished: true, rolled_back: false, steps: 1 })));
     const tables = await query<{ table_name: string }>(db.url, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1");
-    expect(tables.map((t) => t.table_name)).toEqual(["_prisma_migrations", "quarantined_rows", "spent_credit_captures", "spent_credit_snapshots", "sync_runs", "sync_state", "transaction_history", "transactions"]);
+    expect(tables.map((t) => t.table_name)).toEqual(["_prisma_migrations", "audit_sweeps", "balance_checkpoint_values", "balance_checkpoints", "ledger_daily_rollups", "ledger_rollup_zones", "ledger_rollups", "proof_chain", "quarantined_rows", "spent_credit_captures", "spent_credit_snapshots", "sync_runs", "sync_state", "transaction_history", "transactions"]);
     const columns = await query<{ column_name: string; data_type: string }>(
       db.url,
       "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'transactions' AND column_name IN ('amount', 'after_balance', 'created_at', 'updated_at', 'raw', 'id') ORDER BY 1",
@@ -60,7 +60,11 @@ describe("generect-sync CLI", () => {
     const indexes = await query<{ indexdef: string }>(db.url, "SELECT indexdef FROM pg_indexes WHERE tablename = 'transactions'");
     const defs = indexes.map((i) => i.indexdef).join("\n");
     // Storage v2: every key starts with the account; whole-ledger indexes are gone (see the migration).
-    expect(indexes.map((i) => i.indexdef.replace(/^.* USING btree /, "")).sort()).toEqual(["(account, balance_type, created_at)", "(account, created_at)", "(account, id)"]);
+    // (account, version_id): each committed window extends the proof chain by the versions after its last link.
+    expect(indexes.map((i) => i.indexdef.replace(/^.* USING btree /, "")).sort()).toEqual([
+      "(account, balance_type, created_at)", "(account, created_at)", "(account, created_at) WHERE ((amount > (0)::numeric) AND (deleted_at IS NULL))",
+      "(account, id)", "(account, version_id)",
+    ]);
   });
 
   test("run syncs, prints a summary, and status reports it (text and JSON)", async () => {

@@ -86,11 +86,12 @@ describe("Pushgateway metrics", () => {
         const result = await runCli(["run"], env);
         expect(result.code).toBe(0);
         const answered = (sim.stats.injected.deprecation ?? 0) - before;
-        expect(answered).toBeGreaterThan(1); // every page and the spent-credits request carried the headers
+        expect(answered).toBeGreaterThan(1); // users/me, every page and the spent-credits request carried the headers
         const warnings = result.stderr.split("\n").filter((line) => line.includes("as deprecated"));
         expect({ round, warnings: warnings.length }).toEqual({ round, warnings: 1 });
         const warning = JSON.parse(warnings[0]!) as Record<string, unknown>;
-        expect(warning).toMatchObject({ level: 40, path: "/api/auth/transactions/", deprecation: "@1767225600", sunset, link: expect.stringContaining("rel=\"deprecation\"") });
+        // The run's first answer is its users/me checkpoint: the one warning names it.
+        expect(warning).toMatchObject({ level: 40, path: "/api/auth/users/me/", deprecation: "@1767225600", sunset, link: expect.stringContaining("rel=\"deprecation\"") });
         expect(warning.msg).toContain(`(sunset ${sunset})`);
         const push = gateway.received.at(-1)!;
         expect(sample(push.body, "generect_sync_api_deprecated_responses")).toBe(answered);

@@ -11,6 +11,8 @@ import { startTestSimulator, syncOnce, testToken } from "../helpers/sync.js";
 const biRelations = [
   "transactions", "transaction_history", "transaction_versions", "spent_credit_snapshots", "spent_credit_captures", "sync_runs", "sync_state",
   "spent_credits_daily", "credit_reconciliation_daily", "daily_spend_by_balance_type", "running_balance", "daily_closing_balance", "top_ups_and_refunds",
+  "ledger_rollups", "ledger_daily_rollups", "ledger_rollup_zones", "daily_ledger_rollups",
+  "balance_checkpoints", "balance_checkpoint_values", "proof_chain", "audit_sweeps", "balance_chain", "balance_chain_rule", "balance_chain_breaks",
 ];
 
 describe("BI-ready schema", () => {

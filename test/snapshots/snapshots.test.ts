@@ -4,6 +4,7 @@ import { runSnapshot } from "../../src/sync/run.js";
 import { localDate } from "../../src/snapshots/days.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { runCli } from "../helpers/cli.js";
+import { refreshRollupsAt } from "../helpers/rollups.js";
 import { dailyFromDatabase, dailyFromSimulator } from "../helpers/snapshots.js";
 import { LogCapture, startTestSimulator, syncOnce, testConfig, testToken } from "../helpers/sync.js";
 
@@ -142,7 +143,11 @@ describe("reconciliation", () => {
       `SELECT id::text, to_char((created_at AT TIME ZONE 'Asia/Kolkata')::date, 'YYYY-MM-DD') AS day, amount::text FROM transactions
        WHERE status = 'success' AND amount < 0 AND created_at < now() - interval '20 days' ORDER BY created_at LIMIT 1`,
     );
-    await query(db.url, "UPDATE transactions SET amount = amount - 0.01 WHERE id = $1", [victim!.id]);
+    // The ledger changed by hand: its rollup bucket is recomputed the way the sync does at a window's commit.
+    const [moved] = await query<{ us: string }>(
+      db.url, "UPDATE transactions SET amount = amount - 0.01 WHERE id = $1 RETURNING (extract(epoch FROM created_at) * 1000000)::bigint::text AS us", [victim!.id],
+    );
+    await refreshRollupsAt(db.url, Number(moved!.us));
     const result = await runCli(["reconcile", "--json"], env);
     expect(result.code).toBe(1);
     const report = JSON.parse(result.stdout);

@@ -71,7 +71,9 @@ describe("guards", () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("API token rejected (403");
     expect(result.stderr).not.toContain("wrong-token-123456");
-    expect(sim.stats.requests - before).toBe(1);
+    // The users/me checkpoint is refused and recorded missing (it never fails a run); the first
+    // transactions page is refused and fails it: one request each, neither retried.
+    expect(sim.stats.requests - before).toBe(2);
   });
 });
 

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { spawnCli } from "../helpers/cli.js";
-import { expectDatabaseEqualsLedger, startTestSimulator, syncRuns, testToken } from "../helpers/sync.js";
+import { expectRollupsEqualLedger } from "../helpers/rollups.js";
+import { expectDatabaseEqualsLedger, startTestSimulator, syncRuns, testToken, watermark } from "../helpers/sync.js";
 
 const day = 86_400_000;
 
@@ -35,12 +36,16 @@ describe("a run killed with SIGKILL mid-backfill", () => {
     }
     const partial = await query<{ n: string }>(db.url, "SELECT count(*)::text AS n FROM transactions");
     expect(Number(partial[0]!.n)).toBeLessThan(sim.ledger.size);
+    // Killed windows rolled back with their rollups: what committed is exactly the truth before the watermark.
+    const held = (await watermark(db.url))!;
+    await expectRollupsEqualLedger(db.url, sim.ledger.all().filter((r) => r.created_at < held), ["UTC", "Asia/Kolkata"]);
 
     sim.faults.beforePage = undefined;
     const final = await spawnCli(["run"], env).done;
     expect(final.stderr).not.toContain(testToken);
     expect(final.code).toBe(0);
     await expectDatabaseEqualsLedger(db.url, sim);
+    await expectRollupsEqualLedger(db.url, sim.ledger.all(), ["UTC", "Asia/Kolkata"]);
 
     const versions = await query<{ id: string; n: string }>(db.url, "SELECT id::text, count(*)::text AS n FROM transaction_versions GROUP BY id HAVING count(*) <> 1");
     expect(versions).toEqual([]);

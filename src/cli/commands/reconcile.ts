@@ -12,7 +12,7 @@ export const reconcileCommand: Command = {
   help: `Usage: generect-sync reconcile [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--tolerance 0.000001] [--json]
 
 Compares, per local day in SYNC_TIMEZONE, the spend Generect reported (spent_credits_daily) with
-the ledger's (success charges in transactions) over the captured days whose ledger is complete,
+the ledger's (success charges, from the daily rollups the sync keeps in that zone) over the captured days whose ledger is complete,
 and prints the days that differ by more than the tolerance, or "ledger agrees with Generect on N
 days". Exit code 1 when any day differs.
 

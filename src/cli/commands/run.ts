@@ -20,12 +20,17 @@ export async function runFleetCommand(pass: "run" | "snapshot", io: CommandIo, s
 export const runCommand: Command = {
   name: "run",
   summary: "one sync pass: fetch new and changed transactions, then exit",
-  help: `Usage: generect-sync run [--all [--shard I/N]]
+  help: `Usage: generect-sync run [--full] [--all [--shard I/N]]
 
 Walks GET /api/auth/transactions/ from the stored watermark minus SYNC_LOOKBACK up to now, in
 checkpointed windows (the first SYNC_WINDOW long, the next sized to hold about SYNC_WINDOW_ROWS
 rows), and upserts every row into the transactions table; then
-captures the daily spent-credit snapshots (as \`generect-sync snapshot\`).
+captures the daily spent-credit snapshots (as \`generect-sync snapshot\`). Each run first records
+the users/me balances (a checkpoint) and ends by printing the proof chain's head digest: keep it
+outside the database to check the history later (\`generect-sync verify --digest\`).
+
+  --full   walk the whole history, not only from the watermark minus SYNC_LOOKBACK: catches
+           in-place changes older than the lookback (versions recorded)
 
 --all syncs every account of SYNC_ACCOUNTS_FILE (each its own run, lock and watermark) under one
 budget: SYNC_CONCURRENCY API requests in flight and SYNC_DB_CONNECTIONS database connections for the
@@ -43,8 +48,11 @@ ${formatPairs(configVariables)}
 Example:
   GENERECT_API_TOKEN=... DATABASE_URL=postgres://user@host/db generect-sync run`,
   async run(argv, io) {
-    const { values } = parseOptions("run", argv, { all: { type: "boolean" }, shard: { type: "string" } });
-    if (values.all) return runFleetCommand("run", io, values.shard);
+    const { values } = parseOptions("run", argv, { full: { type: "boolean" }, all: { type: "boolean" }, shard: { type: "string" } });
+    if (values.all) {
+      if (values.full) throw new ConfigError("run: --full walks one account's history: run it per account, not with --all");
+      return runFleetCommand("run", io, values.shard);
+    }
     if (values.shard !== undefined) throw new ConfigError("run: --shard goes with --all");
     // The sync and its dependencies load only now: `run --help` stays instant.
     const [{ runSync }, { withRunMetrics }, { createProgress }, { withSyncSession }, { describeSnapshots }] = await Promise.all([
@@ -53,7 +61,7 @@ Example:
     return withSyncSession(io, async ({ config, databaseUrl, log, signal }) => {
       const progress = createProgress();
       try {
-        const summary = await withRunMetrics(config, "run", log, () => runSync({ config, databaseUrl, log, signal, progress }));
+        const summary = await withRunMetrics(config, "run", log, () => runSync({ config, databaseUrl, log, signal, progress, full: values.full }));
         progress?.finish();
         io.out(
           `run #${summary.runId} succeeded: ${summary.windows} window(s), ${summary.pages} page(s), ${summary.rowsSeen} rows seen ` +
@@ -64,6 +72,7 @@ Example:
           io.out(`${summary.countMismatches} window(s) committed on two complete walks that agreed although the API's count did not (sync_runs.count_mismatches)`);
         }
         if (summary.snapshots) io.out(describeSnapshots(summary.snapshots));
+        io.out(`proof chain head ${summary.headDigest} (users/me checkpoint ${summary.checkpoint})`);
         return 0;
       } catch (error) {
         progress?.finish();

@@ -11,7 +11,7 @@ export const statusCommand: Command = {
 
 Shows, for SYNC_ACCOUNT: the watermark and how far it lags behind now, the last runs with their
 counts (rows rejected into quarantined_rows included), the rows held, the unresolved quarantined rows, the last captured spent-credit day and the reconciliation state in
-SYNC_TIMEZONE. --json prints the same as one JSON object.
+SYNC_TIMEZONE, and a one-line summary of the proofs (last audit sweep, chain head, last users/me checkpoint). --json prints the same as one JSON object.
 
 --all: one line per account of SYNC_ACCOUNTS_FILE (watermark lag, last run, rows, reconciliation in
 the account's timezone); --json prints the same as a JSON array. Tokens are not needed.
@@ -28,12 +28,12 @@ Environment: DATABASE_URL, SYNC_ACCOUNT, SYNC_TIMEZONE, GENERECT_SYNC_HOME`,
     }
     const config = loadConfig(io.env);
     // pg loads only now, so `status --help` answers at once.
-    const [{ createPool }, { resolveDatabase }, { readStatus }] = await Promise.all([import("../../db/pool.js"), import("../../db/resolve.js"), import("../status-read.js")]);
+    const [{ createPool }, { resolveDatabase }, { readStatus, describeProofs }] = await Promise.all([import("../../db/pool.js"), import("../../db/resolve.js"), import("../status-read.js")]);
     const db = await resolveDatabase(config, io.note);
     const pool = createPool(db.url);
     try {
       const account = config.account;
-      const { watermark, runs, lastSuccessAt, live, deleted, lastCapturedDay, reconciliation, quarantined } = await readStatus(pool, { account, timezone: config.timezone, runs: take });
+      const { watermark, runs, lastSuccessAt, live, deleted, lastCapturedDay, reconciliation, quarantined, proofs } = await readStatus(pool, { account, timezone: config.timezone, runs: take });
       const now = Date.now();
       const report = {
         version,
@@ -44,6 +44,7 @@ Environment: DATABASE_URL, SYNC_ACCOUNT, SYNC_TIMEZONE, GENERECT_SYNC_HOME`,
         deletedTransactions: deleted,
         /** Open entries of quarantined_rows: rows the API sent that could not be stored as transactions. */
         quarantinedRows: quarantined,
+        proofs: { ...proofs, summary: describeProofs(proofs) },
         lastSuccessAt: lastSuccessAt?.toISOString() ?? null,
         snapshots: { timezone: config.timezone, lastCapturedDay },
         reconciliation: {
@@ -80,6 +81,7 @@ Environment: DATABASE_URL, SYNC_ACCOUNT, SYNC_TIMEZONE, GENERECT_SYNC_HOME`,
       io.out(`transactions ${live}${deleted ? ` (+${deleted} deleted upstream)` : ""}`);
       if (quarantined) io.out(`quarantined rows ${quarantined} unresolved: rows the API sent that are not transactions, see table quarantined_rows`);
       io.out(`last success ${report.lastSuccessAt ?? "never"}`);
+      io.out(report.proofs.summary);
       io.out(report.snapshots.lastCapturedDay ? `spent credits captured up to ${report.snapshots.lastCapturedDay} (${config.timezone})` : `no spent credits captured yet (${config.timezone})`);
       const r = report.reconciliation;
       io.out(r.daysCompared === 0 ? "reconciliation: no complete captured day yet" : r.daysDiffering ? `reconciliation: ${r.daysDiffering} of ${r.daysCompared} days differ (first ${r.firstDifferingDay}): run generect-sync reconcile` : `reconciliation: ledger agrees with Generect on ${r.daysCompared} days`);

@@ -1,0 +1,192 @@
+// `npm run bench -- --bi`: the BI side at the ledger's size. The simulator's ledger (the rows a
+// backfill of --rows would write) goes into `transactions` with one COPY, the rollups are built by
+// the sync's own code path (refreshRollups, window after window), the spent-credit snapshots are
+// captured from the simulator in SYNC_TIMEZONE=Asia/Kolkata, then after VACUUM ANALYZE every README
+// example query and every BI view (its first 100 rows and its full aggregate) is timed warm, and
+// `status` and `reconcile` as processes (start-up included).
+import { execFile } from "node:child_process";
+import { createReadStream } from "node:fs";
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import pino from "pino";
+import { loadConfig } from "../config/index.js";
+import { runSnapshot } from "../sync/run.js";
+import { refreshRollups } from "../sync/rollups.js";
+import { copyFrom } from "./copy.js";
+import { type BenchServer, createScratchDatabase } from "./database.js";
+import { benchAccount } from "./phases.js";
+import { type BenchSimulator, copyRowColumns } from "./sim-host.js";
+
+const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../bin/generect-sync.js");
+const zone = "Asia/Kolkata";
+/** Rows per rollup refresh: the sync's default SYNC_WINDOW_ROWS. */
+const windowRows = 10_000;
+
+export interface BiTiming {
+  label: string;
+  /** Median of the warm runs, in milliseconds. */
+  medianMs: number;
+  maxMs: number;
+  rows: number;
+  targetMs: number;
+}
+
+export interface BiReport {
+  rows: number;
+  loadAverage: number[];
+  fillSeconds: number;
+  rollupRows: number;
+  rollupWindows: number;
+  /** Mean wall time of one window's rollup refresh (about windowRows rows). */
+  rollupMsPerWindow: number;
+  /** The rollups' totals equal an aggregate of transactions (checked outside the timings). */
+  verified: boolean;
+  queries: BiTiming[];
+  commands: BiTiming[];
+}
+
+/** What is timed: the README's examples, then each view's first 100 rows and its full aggregate. */
+export const biQueries: [string, string][] = [
+  ["README: last month per product", `SELECT balance_type, sum(credits_spent) FROM daily_spend_by_balance_type
+    WHERE day >= date_trunc('month', now()) - interval '1 month' AND day < date_trunc('month', now()) GROUP BY 1 ORDER BY 2 DESC`],
+  ["README: Generect's daily figures", `SELECT day, endpoint, credits, day_total FROM spent_credits_daily WHERE timezone = '${zone}' ORDER BY day DESC, endpoint LIMIT 20`],
+  ["README: platform balance per day", "SELECT day, closing_balance FROM daily_closing_balance WHERE balance_type = 'platform' ORDER BY day"],
+  ["README: balance moves of the last week", `SELECT created_at, amount, after_balance, description FROM running_balance
+    WHERE balance_type = 'platform' AND created_at > now() - interval '7 days' ORDER BY created_at`],
+  ["README: top-ups and refunds this year", "SELECT kind, count(*), sum(amount) FROM top_ups_and_refunds WHERE created_at >= date_trunc('year', now()) GROUP BY kind"],
+  ["README: days that disagree", "SELECT day, api_spent, ledger_spent, difference FROM credit_reconciliation_daily WHERE ledger_complete AND difference <> 0 ORDER BY day"],
+  ["spent_credits_daily LIMIT 100", "SELECT * FROM spent_credits_daily LIMIT 100"],
+  ["credit_reconciliation_daily LIMIT 100", "SELECT * FROM credit_reconciliation_daily LIMIT 100"],
+  ["daily_spend_by_balance_type LIMIT 100", "SELECT * FROM daily_spend_by_balance_type LIMIT 100"],
+  ["running_balance LIMIT 100", "SELECT * FROM running_balance LIMIT 100"],
+  ["daily_closing_balance LIMIT 100", "SELECT * FROM daily_closing_balance LIMIT 100"],
+  ["top_ups_and_refunds LIMIT 100", "SELECT * FROM top_ups_and_refunds LIMIT 100"],
+  ["daily_ledger_rollups LIMIT 100", "SELECT * FROM daily_ledger_rollups LIMIT 100"],
+  ["ledger_rollups LIMIT 100", "SELECT * FROM ledger_rollups LIMIT 100"],
+  ["spent_credits_daily aggregate", "SELECT timezone, count(*), sum(credits) FROM spent_credits_daily GROUP BY 1"],
+  ["credit_reconciliation_daily aggregate", "SELECT count(*), sum(api_spent), sum(ledger_spent), count(*) FILTER (WHERE difference <> 0) FROM credit_reconciliation_daily"],
+  ["daily_spend_by_balance_type aggregate", "SELECT balance_type, sum(credits_spent), sum(charges) FROM daily_spend_by_balance_type GROUP BY 1"],
+  // running_balance and top_ups_and_refunds list rows: their aggregates read rows (the second through
+  // a partial index), and the same figures from the daily rollups follow each.
+  ["running_balance aggregate (rows, last 30 days)", "SELECT balance_type, count(*), sum(amount) FROM running_balance WHERE created_at > now() - interval '30 days' GROUP BY 1"],
+  ["the same from daily_ledger_rollups", `SELECT balance_type, sum(live_rows), sum(charges + top_ups + refunds) FROM daily_ledger_rollups
+    WHERE day >= (now() - interval '30 days')::date GROUP BY 1`],
+  ["daily_closing_balance aggregate", "SELECT balance_type, count(*), min(closing_balance), max(closing_balance) FROM daily_closing_balance GROUP BY 1"],
+  ["top_ups_and_refunds aggregate", "SELECT kind, count(*), sum(amount) FROM top_ups_and_refunds GROUP BY kind"],
+  ["the same from daily_ledger_rollups", "SELECT sum(top_up_count), sum(top_ups), sum(refund_count), sum(refunds) FROM daily_ledger_rollups"],
+  ["daily_ledger_rollups aggregate", "SELECT status, sum(live_rows), sum(charges), sum(top_ups), sum(refunds) FROM daily_ledger_rollups GROUP BY 1"],
+  ["ledger_days (a zone not registered) aggregate", "SELECT status, count(*), sum(charges) FROM ledger_days('Asia/Kathmandu') GROUP BY 1"],
+];
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return (s[(s.length - 1) >> 1]! + s[s.length >> 1]!) / 2;
+};
+
+async function timed<T>(body: () => Promise<T>): Promise<[number, T]> {
+  const began = performance.now();
+  const value = await body();
+  return [performance.now() - began, value];
+}
+
+function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ ms: number; code: number | null }> {
+  return new Promise((resolve) => {
+    const began = performance.now();
+    const child = execFile(bin, args, { env }, () => resolve({ ms: performance.now() - began, code: child.exitCode }));
+  });
+}
+
+export async function runBi(options: { rows: number; runs: number }, sim: BenchSimulator, server: BenchServer, say: (line: string) => void): Promise<BiReport> {
+  const database = await createScratchDatabase(server, "bi");
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), "generect-bench-bi-"));
+  const client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+  try {
+    const seenAt = new Date().toISOString();
+    const file = path.join(dir, "transactions.copy");
+    await sim.writeCopyFile(file, benchAccount, [seenAt, seenAt]);
+    const [copyMs] = await timed(() => copyFrom(client, `COPY transactions (${copyRowColumns}, first_seen_at, last_seen_at) FROM STDIN`, createReadStream(file, { highWaterMark: 256 * 1024 })));
+    await fs.rm(dir, { recursive: true, force: true });
+    say(`bi: ${sim.size} rows copied into transactions (${(copyMs / 1000).toFixed(1)} s)`);
+
+    // Windows of about windowRows rows, as the sync's would be, each refreshed in its own transaction.
+    const { rows: edges } = await client.query<{ us: string }>(
+      `SELECT (extract(epoch FROM created_at) * 1000000)::bigint::text AS us FROM (
+         SELECT created_at, row_number() OVER (ORDER BY created_at) AS n FROM transactions WHERE account = $1) t
+       WHERE n % $2 = 1 ORDER BY n`,
+      [benchAccount, windowRows],
+    );
+    const bounds = edges.map((e) => Number(e.us));
+    bounds.push(Date.now() * 1000);
+    let rollupMs = 0;
+    for (let i = 0; i + 1 < bounds.length; i++) {
+      const [ms] = await timed(async () => {
+        await client.query("BEGIN");
+        await refreshRollups(client, benchAccount, { from: bounds[i]!, to: bounds[i + 1]! });
+        await client.query("COMMIT");
+      });
+      rollupMs += ms;
+    }
+    const windows = bounds.length - 1;
+    say(`bi: rollups built in ${windows} windows (${(rollupMs / 1000).toFixed(1)} s, ${(rollupMs / windows).toFixed(1)} ms a window)`);
+    await client.query(
+      `INSERT INTO sync_state (account, stream, watermark, updated_at) VALUES ($1, 'transactions', now() - interval '1 minute', now())`,
+      [benchAccount],
+    );
+
+    const env = {
+      GENERECT_API_TOKEN: sim.token, GENERECT_API_URL: sim.url, DATABASE_URL: database.url, SYNC_ACCOUNT: benchAccount, SYNC_TIMEZONE: zone,
+    };
+    const [snapshotMs] = await timed(() => runSnapshot({ config: loadConfig(env), databaseUrl: database.url, log: pino({ level: "silent" }) }));
+    say(`bi: spent credits captured in ${zone} (${(snapshotMs / 1000).toFixed(1)} s)`);
+    await client.query("VACUUM ANALYZE");
+    const { rollup_rows } = (await client.query<{ rollup_rows: number }>("SELECT count(*)::int AS rollup_rows FROM ledger_rollups")).rows[0]!;
+    const { verified } = (await client.query<{ verified: boolean }>(`
+      SELECT (SELECT (count(*), COALESCE(sum(amount) FILTER (WHERE amount < 0), 0)) FROM transactions WHERE deleted_at IS NULL)
+           = (SELECT (sum(live_rows), sum(charges)) FROM ledger_daily_rollups WHERE timezone = 'UTC')
+         AND (SELECT (count(*), COALESCE(sum(amount) FILTER (WHERE amount < 0), 0)) FROM transactions WHERE deleted_at IS NULL)
+           = (SELECT (sum(live_rows), sum(charges)) FROM ledger_daily_rollups WHERE timezone = $1) AS verified`, [zone])).rows[0]!;
+    say(`bi: rollups ${verified ? "equal" : "DIFFER FROM"} the aggregate of transactions`);
+
+    const queries: BiTiming[] = [];
+    for (const [label, sql] of biQueries) {
+      const [, first] = await timed(() => client.query(sql)); // warm-up
+      const times: number[] = [];
+      for (let i = 0; i < options.runs; i++) times.push((await timed(() => client.query(sql)))[0]);
+      queries.push({ label, medianMs: median(times), maxMs: Math.max(...times), rows: first.rowCount ?? 0, targetMs: 50 });
+      say(`bi: ${label}: ${median(times).toFixed(1)} ms`);
+    }
+    const processEnv = { PATH: `${path.dirname(process.execPath)}:${process.env.PATH}`, HOME: process.env.HOME, ...env };
+    const commands: BiTiming[] = [];
+    for (const args of [["status"], ["reconcile"]]) {
+      const warm = await runCli(args, processEnv);
+      const times: number[] = [];
+      for (let i = 0; i < options.runs; i++) times.push((await runCli(args, processEnv)).ms);
+      commands.push({ label: `generect-sync ${args.join(" ")} (exit ${warm.code})`, medianMs: median(times), maxMs: Math.max(...times), rows: 0, targetMs: 1000 });
+      say(`bi: ${args.join(" ")}: ${median(times).toFixed(0)} ms`);
+    }
+    return {
+      rows: sim.size, loadAverage: os.loadavg(), fillSeconds: copyMs / 1000, rollupRows: rollup_rows, rollupWindows: windows,
+      rollupMsPerWindow: rollupMs / windows, verified, queries, commands,
+    };
+  } finally {
+    await client.end();
+    await database.drop().catch(() => {});
+  }
+}
+
+export function formatBi(report: BiReport): string {
+  const lines = [
+    `BI at ${report.rows} rows (load average ${report.loadAverage.map((l) => l.toFixed(2)).join(" ")}); ledger_rollups ${report.rollupRows} rows, ` +
+      `built in ${report.rollupWindows} windows of ~${windowRows} rows, ${report.rollupMsPerWindow.toFixed(1)} ms a window; ` +
+      `rollup totals ${report.verified ? "equal" : "DIFFER FROM"} transactions'`,
+    `${"query".padEnd(44)} ${"median ms".padStart(10)} ${"max ms".padStart(8)} ${"rows".padStart(7)} ${"target".padStart(7)}  verdict`,
+  ];
+  for (const t of [...report.queries, ...report.commands]) {
+    lines.push(`${t.label.padEnd(44)} ${t.medianMs.toFixed(1).padStart(10)} ${t.maxMs.toFixed(1).padStart(8)} ${String(t.rows).padStart(7)} ${String(t.targetMs).padStart(7)}  ${t.medianMs <= t.targetMs ? "meets target" : "OVER TARGET"}`);
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,42 @@
+import { ConfigError } from "../../errors.js";
+import { type Command, parseOptions } from "../command.js";
+
+export const verifyCommand: Command = {
+  name: "verify",
+  summary: "prove the mirror complete and untouched: audit sweep, balance chain, checkpoints, hash chain",
+  help: `Usage: generect-sync verify [--json] [--repair] [--digest HEX]
+
+One line per proof (README: What verify proves):
+  audit_sweep          per window of the whole history (SYNC_WINDOW long), the API's count
+                       (one limit=1 request) against the database's live rows
+  balance_chain        previous after_balance + amount = after_balance per balance type, under
+                       the rule the account's data follows (all rows, settled rows, success rows)
+  balance_checkpoints  each users/me capture against the ledger's latest after_balance per type
+  tamper_evidence      the hash chain over every version, recomputed; names the first version
+                       that no longer matches
+  quarantine           rows the API sent that could not be stored, until resolved
+
+  --json          the report as JSON
+  --repair        walk the windows that differ again, through the normal window pipeline
+                  (versions recorded), then count them again
+  --digest HEX    a head digest kept outside the database (printed by every run): the history
+                  must still produce it
+
+Exit codes: 0 every proof holds; 1 something differs (named); 2 bad usage or configuration.
+
+Environment: GENERECT_API_TOKEN, GENERECT_API_URL, DATABASE_URL, SYNC_ACCOUNT, SYNC_START, SYNC_WINDOW,
+SYNC_CONCURRENCY`,
+  async run(argv, io) {
+    const { values } = parseOptions("verify", argv, { json: { type: "boolean" }, repair: { type: "boolean" }, digest: { type: "string" } });
+    if (values.digest !== undefined && !/^[0-9a-fA-F]{64}$/.test(values.digest)) {
+      throw new ConfigError(`verify: --digest ${JSON.stringify(values.digest)} is not a SHA-256 digest (64 hex digits)`);
+    }
+    const [{ verify, renderReport }, { withSyncSession }] = await Promise.all([import("../../proofs/verify.js"), import("../session.js")]);
+    return withSyncSession(io, async ({ config, databaseUrl, log, signal }) => {
+      const report = await verify({ config, databaseUrl, log, signal, repair: values.repair, digest: values.digest?.toLowerCase() });
+      if (values.json) io.out(JSON.stringify(report, (_key, value: unknown) => (Buffer.isBuffer(value) ? undefined : value), 2));
+      else for (const line of renderReport(report)) io.out(line);
+      return report.holds ? 0 : 1;
+    });
+  },
+};

@@ -1,0 +1,198 @@
+// Tamper evidence: a SHA-256 hash chain over every version the sync writes, extended by each
+// committed window in the window's own transaction (see README, "What verify proves").
+//
+// Encoding of one version (its leaf): SHA-256 of the UTF-8 JSON array
+//   [account, id, version_id, valid_from, created_at, updated_at, status, balance_type, amount,
+//    description, after_balance, raw]
+// with version_id as decimal text, times as "YYYY-MM-DDTHH:MM:SS.ffffff" UTC (valid_from is when the
+// version became current, the end of its validity is the next version's valid_from, itself
+// chained), numbers as Postgres numeric text, null as null, raw as stored. A link is
+//   head = hex(SHA-256(UTF-8(previous head hex) || leaf_1 || ... || leaf_n))
+// over its versions in version_id order; the first link's previous head is 64 zeros.
+import { createHash } from "node:crypto";
+import type pg from "pg";
+
+type Queryable = Pick<pg.ClientBase, "query">;
+
+export const genesisDigest = "0".repeat(64);
+const leafBytes = 32;
+const maxVersionId = "9223372036854775807";
+
+/**
+ * The row source of the chain, one statement: the versions of an account in (after, upTo], in order,
+ * each field as the encoding takes it: current versions from transactions (valid since
+ * last_seen_at), superseded ones from transaction_history (their valid_from; valid_to is left out,
+ * it is set when the version is superseded, after it was chained). Read from the tables, not the
+ * transaction_versions view, whose lag() over every version of the account the version range cannot
+ * narrow. $1 account, $2 after, $3 up to (version ids as text).
+ */
+export const chainVersionsSql = `
+SELECT v.account, v.id::text AS id, v.version_id::text AS version_id,
+       to_char(v.valid_from AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS valid_from,
+       to_char(v.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS created_at,
+       to_char(v.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS updated_at,
+       v.status, v.balance_type, v.amount::text AS amount, v.description, v.after_balance::text AS after_balance, v.raw
+FROM (
+  SELECT account, id, version_id, last_seen_at AS valid_from, created_at, updated_at, status, balance_type, amount, description, after_balance, raw
+  FROM transactions WHERE account = $1 AND version_id > $2::bigint AND version_id <= $3::bigint
+  UNION ALL
+  SELECT account, id, version_id, valid_from, created_at, updated_at, status, balance_type, amount, description, after_balance, raw
+  FROM transaction_history WHERE account = $1 AND version_id > $2::bigint AND version_id <= $3::bigint
+) v
+ORDER BY v.version_id`;
+
+const lastLinkSql = `SELECT last_version_id::text AS last_version_id, head_digest FROM proof_chain WHERE account = $1 ORDER BY proof_chain.seq DESC LIMIT 1`;
+
+const insertLinkSql = `
+INSERT INTO proof_chain (account, run_id, window_from, window_to, first_version_id, last_version_id, versions, leaves, previous_digest, head_digest)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`;
+
+const linksSql = `
+SELECT seq::text, run_id::text, first_version_id::text, last_version_id::text, versions, leaves, previous_digest, head_digest
+FROM proof_chain WHERE account = $1 ORDER BY proof_chain.seq`;
+
+export interface ChainVersion {
+  account: string;
+  id: string;
+  version_id: string;
+  valid_from: string;
+  created_at: string;
+  updated_at: string | null;
+  status: string;
+  balance_type: string;
+  amount: string;
+  description: string | null;
+  after_balance: string | null;
+  raw: string;
+}
+
+/** The leaf of one version: SHA-256 of its canonical encoding (above). */
+export function leafOf(v: ChainVersion): Buffer {
+  const encoding = JSON.stringify([
+    v.account, v.id, v.version_id, v.valid_from, v.created_at, v.updated_at, v.status, v.balance_type, v.amount, v.description, v.after_balance, v.raw,
+  ]);
+  return createHash("sha256").update(encoding, "utf8").digest();
+}
+
+export function linkDigest(previous: string, leaves: Buffer): string {
+  return createHash("sha256").update(previous, "utf8").update(leaves).digest("hex");
+}
+
+/** The account's chain head, or the genesis digest before the first link. */
+export async function chainHead(db: Queryable, account: string): Promise<{ head: string; links: number }> {
+  const { rows } = await db.query<{ seq: string; head_digest: string }>(lastLinkSql, [account]);
+  const count = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM proof_chain WHERE account = $1`, [account]);
+  return { head: rows[0]?.head_digest ?? genesisDigest, links: count.rows[0]!.n };
+}
+
+/**
+ * Extends the account's chain by the versions written since its last link (the window's own, and
+ * on the first link every version written before the chain existed). Runs inside the window's
+ * transaction: the link commits with the versions or not at all. The account's lock keeps links
+ * and versions of one account in one order.
+ */
+export async function extendChain(
+  db: Queryable,
+  link: { account: string; runId: string; windowFrom: string | null; windowTo: string | null },
+): Promise<string | undefined> {
+  const last = (await db.query<{ last_version_id: string; head_digest: string }>(lastLinkSql, [link.account])).rows[0];
+  const previous = last?.head_digest ?? genesisDigest;
+  const versions = (await db.query<ChainVersion>(chainVersionsSql, [link.account, last?.last_version_id ?? "0", maxVersionId])).rows;
+  if (versions.length === 0) return undefined;
+  const leaves = Buffer.concat(versions.map(leafOf));
+  const head = linkDigest(previous, leaves);
+  await db.query(insertLinkSql, [
+    link.account, link.runId, link.windowFrom, link.windowTo, versions[0]!.version_id, versions.at(-1)!.version_id, versions.length, leaves, previous, head,
+  ]);
+  return head;
+}
+
+export interface ChainBreak {
+  /** The link that no longer matches. */
+  seq: string;
+  runId: string;
+  /** What changed: a version's content, a version gone or added, or the stored chain itself. */
+  kind: "version changed" | "version missing" | "version added" | "link rewritten";
+  versionId?: string;
+  transactionId?: string;
+  detail: string;
+}
+
+export interface ChainCheck {
+  links: number;
+  versions: number;
+  /** The head recomputed from the versions as they are now. */
+  head: string;
+  /** The head stored in the last link. */
+  storedHead: string;
+  /** The first break, in chain order; none when the history is as it was chained. */
+  firstBreak: ChainBreak | undefined;
+  breaks: number;
+  /** Versions written after the last link (none unless written outside the sync). */
+  unlinked: number;
+  /** --digest: the link whose recomputed head equals it, if any. */
+  digestMatch?: { seq: string; linkedVersions: number } | null;
+}
+
+/**
+ * Recomputes the chain from the versions as they are now: each version's leaf against the one
+ * stored at its link (naming the first version that changed), and every head from the genesis.
+ * With `digest`, finds the link whose recomputed head equals it: a digest kept outside the database
+ * proves the history it covered is unchanged, even if someone rewrote the stored chain too.
+ */
+export async function checkChain(db: Queryable, account: string, digest?: string): Promise<ChainCheck> {
+  const links = (await db.query<{
+    seq: string; run_id: string; first_version_id: string; last_version_id: string; versions: number; leaves: Buffer; previous_digest: string; head_digest: string;
+  }>(linksSql, [account])).rows;
+  let head = genesisDigest;
+  let storedPrevious = genesisDigest;
+  let after = "0";
+  let versions = 0;
+  let breaks = 0;
+  let firstBreak: ChainBreak | undefined;
+  let digestMatch: ChainCheck["digestMatch"] = digest === undefined ? undefined : null;
+  const broke = (b: ChainBreak): void => {
+    breaks += 1;
+    firstBreak ??= b;
+  };
+  for (const link of links) {
+    const rows = (await db.query<ChainVersion>(chainVersionsSql, [account, after, link.last_version_id])).rows;
+    const computed = rows.map(leafOf);
+    const storedLeaf = (i: number) => link.leaves.subarray(i * leafBytes, (i + 1) * leafBytes);
+    const differs = (i: number) => !computed[i]!.equals(storedLeaf(i));
+    const common = Math.min(rows.length, link.versions);
+    const changed = Array.from({ length: common }, (_, i) => i).filter(differs);
+    if (rows.length !== link.versions) {
+      // A version removed or added by hand shifts the leaves after it: the first that differs names it.
+      const at = rows[changed[0] ?? Math.max(0, common - 1)];
+      const kind = rows.length < link.versions ? "version missing" : "version added";
+      broke({
+        seq: link.seq, runId: link.run_id, kind, versionId: at?.version_id, transactionId: at?.id,
+        detail: `link ${link.seq} (run ${link.run_id}) chained ${link.versions} versions, the database now holds ${rows.length} in its range ` +
+          `(${kind}, first difference at version ${at?.version_id ?? "?"} of transaction ${at?.id ?? "?"})`,
+      });
+    } else if (changed.length > 0) {
+      const row = rows[changed[0]!]!;
+      broke({
+        seq: link.seq, runId: link.run_id, kind: "version changed", versionId: row.version_id, transactionId: row.id,
+        detail: `version ${row.version_id} of transaction ${row.id} no longer produces the leaf chained by run ${link.run_id} ` +
+          `(link ${link.seq}${changed.length > 1 ? `, ${changed.length} versions of this link differ` : ""})`,
+      });
+    }
+    const linkBroken = rows.length !== link.versions || changed.length > 0;
+    head = linkDigest(head, Buffer.concat(computed));
+    // The stored chain itself: each link continues the one before and its head is its leaves' digest.
+    if (!linkBroken && (link.previous_digest !== storedPrevious || link.head_digest !== linkDigest(link.previous_digest, link.leaves))) {
+      broke({ seq: link.seq, runId: link.run_id, kind: "link rewritten", detail: `link ${link.seq} (run ${link.run_id}) does not continue the chain: its stored digests were changed` });
+    }
+    storedPrevious = link.head_digest;
+    if (digest !== undefined && head === digest.toLowerCase()) digestMatch = { seq: link.seq, linkedVersions: versions + rows.length };
+    versions += rows.length;
+    after = link.last_version_id;
+  }
+  const unlinked = Number((await db.query<{ n: string }>(
+    `SELECT (SELECT count(*) FROM transactions WHERE account = $1 AND version_id > $2::bigint)
+          + (SELECT count(*) FROM transaction_history WHERE account = $1 AND version_id > $2::bigint) AS n`, [account, after],
+  )).rows[0]!.n);
+  return { links: links.length, versions, head, storedHead: links.at(-1)?.head_digest ?? genesisDigest, firstBreak, breaks, unlinked, digestMatch };
+}

@@ -1,0 +1,109 @@
+// The audit sweep: for every window of the account's history, the API's count (one limit=1
+// request) against the database's live rows in that window. It does not trust the sync's own
+// bookkeeping: the counts come from the API and from the table, nothing else.
+import pLimit from "p-limit";
+import type pg from "pg";
+import type { GenerectClient } from "../api/client.js";
+import { type Micros, formatInstant, toPgTimestamp } from "../api/time.js";
+import { findOldestTransaction } from "../sync/oldest.js";
+import type { Window } from "../sync/plan.js";
+
+type Queryable = Pick<pg.ClientBase, "query">;
+
+export interface SweepWindow extends Window {
+  api: number;
+  database: number;
+}
+
+export interface SweepResult {
+  /** The swept span: from the oldest row (API or database) to the watermark. */
+  from: Micros | undefined;
+  to: Micros | undefined;
+  windows: number;
+  apiRequests: number;
+  differing: SweepWindow[];
+  startedAt: Date;
+  finishedAt: Date;
+}
+
+/** Live rows per window, one statement: window index = (created_at - from) div span, in microseconds. */
+const databaseCountsSql = `
+SELECT ((extract(epoch FROM created_at) * 1000000)::bigint - $2::bigint) / $3::bigint AS w, count(*)::int AS n
+FROM transactions
+WHERE account = $1 AND deleted_at IS NULL AND created_at >= $4 AND created_at < $5
+GROUP BY 1`;
+
+const oldestHeldSql = `SELECT (extract(epoch FROM min(created_at)) * 1000000)::bigint::text AS oldest FROM transactions WHERE account = $1`;
+
+const recordSweepSql = `
+INSERT INTO audit_sweeps (account, started_at, finished_at, swept_from, swept_to, windows, api_requests, differing, repaired)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
+
+export interface SweepOptions {
+  account: string;
+  /** The watermark: the database is complete up to it, and the sweep stops there. */
+  watermark: Micros | undefined;
+  /** SYNC_START: nothing before it is mirrored, so nothing before it is swept. */
+  start: Micros | undefined;
+  spanMs: number;
+  concurrency: number;
+}
+
+/** Fixed windows of `spanMs` from `from` to `to`, the last one shorter. */
+export function sweepWindows(from: Micros, to: Micros, spanMs: number): Window[] {
+  const span = Math.max(1, spanMs * 1000);
+  const windows: Window[] = [];
+  for (let at = from; at < to; at += span) windows.push({ from: at, to: Math.min(at + span, to) });
+  return windows;
+}
+
+export async function sweep(db: Queryable, client: GenerectClient, options: SweepOptions): Promise<SweepResult> {
+  const startedAt = new Date();
+  const requestsBefore = client.stats.requests;
+  const result = (windows: number, differing: SweepWindow[], from?: Micros, to?: Micros): SweepResult => ({
+    from, to, windows, apiRequests: client.stats.requests - requestsBefore, differing, startedAt, finishedAt: new Date(),
+  });
+  if (options.watermark === undefined) return result(0, []);
+  const held = (await db.query<{ oldest: string | null }>(oldestHeldSql, [options.account])).rows[0]!.oldest;
+  const apiOldest = await findOldestTransaction(client);
+  const candidates = [held === null ? undefined : Number(held), apiOldest].filter((m): m is Micros => m !== undefined);
+  if (candidates.length === 0) return result(0, []);
+  const from = Math.max(Math.min(...candidates), options.start ?? -Infinity);
+  const to = options.watermark;
+  if (from >= to) return result(0, [], from, to);
+
+  const windows = sweepWindows(from, to, options.spanMs);
+  const span = Math.max(1, options.spanMs * 1000);
+  const limit = pLimit(options.concurrency);
+  const apiCounts = await Promise.all(
+    windows.map((w) => limit(async () => (await client.listTransactions({ gte: w.from, lt: w.to, limit: 1, offset: 0 })).count)),
+  );
+  const { rows } = await db.query<{ w: string; n: number }>(databaseCountsSql, [options.account, String(from), String(span), toPgTimestamp(from), toPgTimestamp(to)]);
+  const held_ = new Map(rows.map((r) => [Number(r.w), r.n]));
+  const differing = windows
+    .map((w, i) => ({ ...w, api: apiCounts[i]!, database: held_.get(i) ?? 0 }))
+    .filter((w) => w.api !== w.database);
+  return result(windows.length, differing, from, to);
+}
+
+/** Counts one window again, after a repair. */
+export async function recount(db: Queryable, client: GenerectClient, account: string, window: Window): Promise<SweepWindow> {
+  const api = (await client.listTransactions({ gte: window.from, lt: window.to, limit: 1, offset: 0 })).count;
+  const { rows } = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM transactions WHERE account = $1 AND deleted_at IS NULL AND created_at >= $2 AND created_at < $3`,
+    [account, toPgTimestamp(window.from), toPgTimestamp(window.to)],
+  );
+  return { ...window, api, database: rows[0]!.n };
+}
+
+export async function recordSweep(db: Queryable, account: string, sweepResult: SweepResult, repaired: boolean): Promise<void> {
+  await db.query(recordSweepSql, [
+    account, sweepResult.startedAt, sweepResult.finishedAt,
+    sweepResult.from === undefined ? null : toPgTimestamp(sweepResult.from), sweepResult.to === undefined ? null : toPgTimestamp(sweepResult.to),
+    sweepResult.windows, sweepResult.apiRequests, JSON.stringify(sweepResult.differing.map(describeSweepWindow)), repaired,
+  ]);
+}
+
+export function describeSweepWindow(w: SweepWindow): { from: string; to: string; api: number; database: number } {
+  return { from: formatInstant(w.from), to: formatInstant(w.to), api: w.api, database: w.database };
+}

@@ -1,0 +1,80 @@
+import type pg from "pg";
+import { type Micros, toPgTimestamp } from "../api/time.js";
+import { arrayLiteral } from "../db/array-literal.js";
+import type { Window } from "./plan.js";
+import { addRollupZoneSql, buildZoneRollupsSql, clearDailyRollupsSql, clearRollupsSql, fillDailyRollupsSql, fillRollupsSql, movedBucketsSql } from "./sql.js";
+
+// ledger_rollups is kept equal to an aggregate of transactions by recomputing, at each window's
+// commit and in its transaction, every 15-minute bucket the window may have changed: the buckets
+// of its own range (inserts, updates, deletion marks all lie there) and the old bucket of every row
+// that moved into it from elsewhere. Recomputing rather than adding deltas keeps it exact whatever
+// wrote the rows, and costs one aggregate over rows the window has just written (so in cache).
+
+export const bucketMicros: Micros = 15 * 60 * 1_000_000;
+
+const floorBucket = (t: Micros) => Math.floor(t / bucketMicros) * bucketMicros;
+const ceilBucket = (t: Micros) => Math.ceil(t / bucketMicros) * bucketMicros;
+
+/** Buckets (per account, their start in microseconds) outside the window that its writes changed. */
+export class MovedBuckets {
+  private readonly byAccount = new Map<string, Set<string>>();
+
+  /** Reads, before a batch is upserted, where its rows held elsewhere sit now. */
+  async record(db: pg.ClientBase, ids: string[], account: string, window: Window): Promise<void> {
+    if (ids.length === 0) return;
+    const { rows } = await db.query<{ account: string; bucket: string }>(movedBucketsSql, [
+      arrayLiteral(ids), account, toPgTimestamp(window.from), toPgTimestamp(window.to),
+    ]);
+    for (const row of rows) this.add(row.account, row.bucket);
+  }
+
+  /** Rows written outside the window (a moved row found where it now lives): their buckets change too. */
+  recordWritten(rows: { createdAt: Micros }[], account: string, window: Window): void {
+    for (const row of rows) if (row.createdAt < window.from || row.createdAt >= window.to) this.add(account, String(floorBucket(row.createdAt)));
+  }
+
+  private add(account: string, bucket: string): void {
+    let set = this.byAccount.get(account);
+    if (!set) this.byAccount.set(account, (set = new Set()));
+    set.add(bucket);
+  }
+
+  entries(): [string, Set<string>][] {
+    return [...this.byAccount.entries()];
+  }
+}
+
+/** Recomputes the rollups of `window` (widened to whole buckets) and of the buckets rows moved out of; returns rows deleted and written. */
+export async function refreshRollups(db: pg.ClientBase, account: string, window: Window, moved?: MovedBuckets): Promise<number> {
+  const lo = floorBucket(window.from);
+  const hi = ceilBucket(window.to);
+  const ranges = new Map<string, { lows: string[]; highs: string[] }>([[account, { lows: [toPgTimestamp(lo)], highs: [toPgTimestamp(hi)] }]]);
+  for (const [owner, buckets] of moved?.entries() ?? []) {
+    for (const bucket of buckets) {
+      const start = Number(bucket);
+      if (owner === account && start >= lo && start < hi) continue; // already in the window's range: ranges stay disjoint
+      let r = ranges.get(owner);
+      if (!r) ranges.set(owner, (r = { lows: [], highs: [] }));
+      r.lows.push(toPgTimestamp(start));
+      r.highs.push(toPgTimestamp(start + bucketMicros));
+    }
+  }
+  let written = 0;
+  await ensureRollupZone(db, account, "UTC");
+  for (const [owner, r] of ranges) {
+    const parameters = [owner, arrayLiteral(r.lows), arrayLiteral(r.highs)];
+    for (const sql of [clearRollupsSql, fillRollupsSql, clearDailyRollupsSql, fillDailyRollupsSql]) written += (await db.query(sql, parameters)).rowCount ?? 0;
+  }
+  return written;
+}
+
+/**
+ * Keeps the account's daily rollups in `timezone` from now on (built from its buckets when new):
+ * a capture of spent credits registers its zone, so reconciliation always finds its days. Call it
+ * inside a transaction: a zone registered without its days would stay wrong.
+ */
+export async function ensureRollupZone(db: pg.ClientBase, account: string, timezone: string): Promise<void> {
+  // Registered once: the build reads every bucket of the account, so it runs only for a new zone.
+  const added = await db.query(addRollupZoneSql, [account, timezone]);
+  if (added.rowCount) await db.query(buildZoneRollupsSql, [account, timezone]);
+}

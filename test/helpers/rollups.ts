@@ -1,0 +1,100 @@
+import { expect } from "@jest/globals";
+import pg from "pg";
+import { type SimTransaction, normalizeDecimal, parseUnits } from "../../src/simulator/index.js";
+import { addDecimals } from "../../src/simulator/decimal.js";
+import { naiveToMicros } from "../../src/simulator/time.js";
+import { refreshRollups } from "../../src/sync/rollups.js";
+import { localDate } from "../../src/snapshots/days.js";
+import { query } from "./database.js";
+
+// The rollups against the simulator's truth: an aggregate computed here, in JS, from the Ledger's
+// rows (never from the database), compared field by field with ledger_days(zone).
+
+export interface DayFigures {
+  charges: string; charge_count: number; top_ups: string; top_up_count: number;
+  refunds: string; refund_count: number; live_rows: number; closing_balance: string | null;
+}
+
+/** Per "day|balance_type|status" in `zone`, from the simulator's rows. */
+export function truthDays(rows: SimTransaction[], zone: string): Map<string, DayFigures> {
+  const days = new Map<string, DayFigures & { last: [string, string] }>();
+  for (const row of rows) {
+    const day = localDate(naiveToMicros(row.created_at) / 1000, zone);
+    const key = `${day}|${row.balance_type}|${row.status}`;
+    let f = days.get(key);
+    if (!f) {
+      f = { charges: "0", charge_count: 0, top_ups: "0", top_up_count: 0, refunds: "0", refund_count: 0, live_rows: 0, closing_balance: null, last: ["", ""] };
+      days.set(key, f);
+    }
+    f.live_rows += 1;
+    const amount = normalizeDecimal(row.amount);
+    const units = parseUnits(amount);
+    if (units < 0n) {
+      f.charges = addDecimals(f.charges, amount);
+      f.charge_count += 1;
+    } else if (units > 0n) {
+      if (/refund/i.test(row.description)) {
+        f.refunds = addDecimals(f.refunds, amount);
+        f.refund_count += 1;
+      } else {
+        f.top_ups = addDecimals(f.top_ups, amount);
+        f.top_up_count += 1;
+      }
+    }
+    const order: [string, string] = [row.created_at, row.id.toLowerCase()];
+    if (order[0] > f.last[0] || (order[0] === f.last[0] && order[1] > f.last[1])) {
+      f.last = order;
+      f.closing_balance = normalizeDecimal(row.after_balance);
+    }
+  }
+  return new Map([...days].map(([key, { last: _last, ...figures }]) => [key, figures]));
+}
+
+/**
+ * The same figures as the database holds them for local days of `zone`: summed from the 15-minute
+ * buckets (`buckets`), or as maintained in ledger_daily_rollups (`daily`).
+ */
+export async function databaseDays(url: string, zone: string, account = "acct", source: "buckets" | "daily" = "buckets"): Promise<Map<string, DayFigures>> {
+  const from = source === "buckets" ? "ledger_days($1) WHERE true" : "ledger_daily_rollups WHERE timezone = $1";
+  const rows = await query<DayFigures & { day: string; balance_type: string; status: string }>(
+    url,
+    `SELECT to_char(day, 'YYYY-MM-DD') AS day, balance_type, status, charges::text, charge_count::int, top_ups::text, top_up_count::int,
+            refunds::text, refund_count::int, live_rows::int, closing_balance::text
+     FROM ${from} AND account = $2 AND live_rows > 0`,
+    [zone, account],
+  );
+  return new Map(rows.map(({ day, balance_type, status, ...f }) => [
+    `${day}|${balance_type}|${status}`,
+    { ...f, charges: normalizeDecimal(f.charges), top_ups: normalizeDecimal(f.top_ups), refunds: normalizeDecimal(f.refunds),
+      closing_balance: f.closing_balance === null ? null : normalizeDecimal(f.closing_balance) },
+  ]));
+}
+
+/**
+ * Fails naming the first days that differ when the rollups are not the aggregate of `rows`: the
+ * buckets summed in each zone, and the maintained daily rollups of each zone the account registered.
+ */
+export async function expectRollupsEqualLedger(url: string, rows: SimTransaction[], zones: string[], account = "acct"): Promise<void> {
+  const registered = (await query<{ timezone: string }>(url, "SELECT timezone FROM ledger_rollup_zones WHERE account = $1", [account])).map((z) => z.timezone);
+  const sources = [...zones.map((zone) => [zone, "buckets"] as const), ...registered.map((zone) => [zone, "daily"] as const)];
+  for (const [zone, source] of sources) {
+    const truth = truthDays(rows, zone);
+    const held = await databaseDays(url, zone, account, source);
+    const differing = [...new Set([...truth.keys(), ...held.keys()])].sort()
+      .filter((key) => JSON.stringify(truth.get(key)) !== JSON.stringify(held.get(key)))
+      .slice(0, 5).map((key) => ({ zone, source, key, truth: truth.get(key), database: held.get(key) }));
+    expect(differing).toEqual([]);
+    expect(held.size).toBe(truth.size);
+  }
+}
+
+/** Recomputes the rollup bucket holding `micros` the way the sync does at a window's commit. */
+export async function refreshRollupsAt(url: string, micros: number, account = "acct"): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await refreshRollups(client, account, { from: micros, to: micros + 1 });
+  } finally {
+    await client.end();
+  }
+}

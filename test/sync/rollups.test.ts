@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import { Ledger, formatMicros, normalizeDecimal, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
+import { createPool } from "../../src/db/pool.js";
+import { readStatus } from "../../src/cli/status-read.js";
+import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
+import { expectRollupsEqualLedger } from "../helpers/rollups.js";
+import { ensureRollupZone } from "../../src/sync/rollups.js";
+import { expectDatabaseEqualsLedger, startTestSimulator, syncOnce } from "../helpers/sync.js";
+
+const day = 86_400_000;
+const hour = 3_600_000;
+const zones = ["UTC", "Asia/Kolkata", "Asia/Kathmandu"];
+const naive = (ms: number) => formatMicros(ms * 1000);
+
+describe("ledger_rollups kept with the data", () => {
+  let db: TestDatabase;
+  let sim: SimulatorHandle;
+  const to = Date.now() - 60_000;
+  const midnightUtc = Math.floor((to - 20 * day) / day) * day;
+
+  beforeAll(async () => {
+    db = await createMigratedDatabase("rollups");
+    const ledger = new Ledger(seedTransactions({ seed: 77, rows: 900, from: new Date(to - 60 * day), to: new Date(to) }), { seed: 77 });
+    // Rows on the edges of local days: Kolkata's midnight is 18:30 UTC, Kathmandu's 18:15 UTC.
+    for (const edge of [18 * hour + 30 * 60_000, 18 * hour + 15 * 60_000, day]) {
+      ledger.add({ created_at: new Date(midnightUtc - day + edge), amount: "-1.25" });
+      ledger.add({ created_at: new Date(midnightUtc - day + edge - 1), amount: "-0.5", description: "edge - 1 ms" });
+    }
+    ledger.add({ created_at: new Date(midnightUtc - 3 * day), amount: "40", description: "Refund for a failed search" });
+    ledger.add({ created_at: new Date(midnightUtc - 3 * day + hour), amount: "500", description: "Top-up" });
+    sim = await startTestSimulator({ ledger });
+    // As a capture of spent credits in those zones would: their daily rollups are kept from the start.
+    for (const zone of zones.slice(1)) await query(db.url, "INSERT INTO ledger_rollup_zones (account, timezone) VALUES ('acct', $1)", [zone]);
+    await syncOnce(db.url, sim, { windowMs: 7 * day });
+  });
+  let shared: ReturnType<typeof createPool> | undefined;
+  const pool = () => (shared ??= createPool(db.url));
+  afterAll(async () => {
+    await shared?.end();
+    await sim?.close();
+    await db?.drop();
+  });
+
+  test("after a backfill, equal the simulator's aggregate in UTC, +05:30 and +05:45", async () => {
+    await expectDatabaseEqualsLedger(db.url, sim);
+    const registered = await query<{ timezone: string }>(db.url, "SELECT timezone FROM ledger_rollup_zones WHERE account = 'acct' ORDER BY 1");
+    expect(registered.map((z) => z.timezone)).toEqual([...zones].sort());
+    await expectRollupsEqualLedger(db.url, sim.ledger.all(), zones);
+  });
+
+  test("a zone registered late is built from the buckets", async () => {
+    const client = await pool().connect();
+    try {
+      await ensureRollupZone(client, "acct", "America/St_Johns"); // -03:30
+    } finally {
+      client.release();
+    }
+    await expectRollupsEqualLedger(db.url, sim.ledger.all(), ["America/St_Johns"]);
+  });
+
+  test("follow updates, a created_at moved across days, and deletions", async () => {
+    const rows = sim.ledger.all();
+    const recent = rows.filter((r) => Date.parse(`${r.created_at}Z`) > to - 12 * hour);
+    const old = rows.filter((r) => Date.parse(`${r.created_at}Z`) < to - 30 * day);
+    expect(recent.length).toBeGreaterThan(4);
+    // A settled charge restated, another reversed, one row gone, and an old row moved into today:
+    // its old day (outside the run's lookback) must lose it.
+    sim.ledger.update(recent[0]!.id, { amount: "-7.000001" });
+    sim.ledger.update(recent[1]!.id, { status: "error" });
+    sim.ledger.remove(recent[2]!.id);
+    sim.ledger.update(old[0]!.id, { created_at: naive(to - 2 * hour) });
+    sim.ledger.update(old[1]!.id, { created_at: naive(to - 3 * hour), balance_type: "platform", amount: "-3" });
+    // And a recent row moved back 40 days: the sync finds it there (not deleted), and that old day gains it.
+    sim.ledger.update(recent[3]!.id, { created_at: naive(to - 40 * day) });
+    const summary = await syncOnce(db.url, sim);
+    expect(summary.deleted).toBe(1);
+    await expectDatabaseEqualsLedger(db.url, sim);
+    await expectRollupsEqualLedger(db.url, sim.ledger.all(), zones);
+
+    const pool = createPool(db.url);
+    try {
+      const status = await readStatus(pool, { account: "acct", timezone: "UTC", runs: 1 });
+      expect(status.live).toBe(sim.ledger.size);
+      expect(status.deleted).toBe(1);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  test("every UTC day has a closing balance, days without a transaction included", async () => {
+    const rows = sim.ledger.all().map((r) => ({ ...r, ms: Date.parse(`${r.created_at}Z`) }));
+    const view = await query<{ balance_type: string; day: string; closing: string | null; had_rows: boolean }>(
+      db.url,
+      `SELECT balance_type, to_char(day, 'YYYY-MM-DD') AS day, closing_balance::text AS closing, had_rows FROM daily_closing_balance
+       WHERE account = 'acct' ORDER BY balance_type, day`,
+    );
+    const types = [...new Set(rows.map((r) => r.balance_type))].sort();
+    expect([...new Set(view.map((v) => v.balance_type))].sort()).toEqual(types);
+    let empty = 0;
+    for (const type of types) {
+      const days = view.filter((v) => v.balance_type === type);
+      const ofType = rows.filter((r) => r.balance_type === type).sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
+      expect(days[0]!.day).toBe(ofType[0]!.created_at.slice(0, 10));
+      for (let i = 0; i < days.length; i++) {
+        const d = days[i]!;
+        expect(Date.parse(`${d.day}T00:00:00Z`)).toBe(Date.parse(`${days[0]!.day}T00:00:00Z`) + i * day); // no day missing
+        const end = Date.parse(`${d.day}T00:00:00Z`) + day;
+        const before = ofType.filter((r) => r.ms < end);
+        const last = before[before.length - 1]!;
+        expect({ day: d.day, closing: d.closing === null ? null : normalizeDecimal(d.closing), had: d.had_rows })
+          .toEqual({ day: d.day, closing: normalizeDecimal(last.after_balance), had: before.some((r) => r.ms >= end - day) });
+        if (!d.had_rows) empty += 1;
+      }
+    }
+    expect(empty).toBeGreaterThan(0); // the ledger has quiet days, and they were checked
+  });
+});
