@@ -80,7 +80,8 @@ Options:
   --fleet                only the fleet phase: \`simulate --accounts\` in a child process (one
                          ledger of --rows rows per account), then \`run --all\` as a child: a
                          backfill and an incremental pass with nothing new, its peak RSS, rows/s
-                         against the latency bound, requests per account
+                         against the latency bound, requests per account; then the same
+                         backfill at 0 ms latency (this machine's ceiling for the workload)
   --accounts N           accounts of the fleet phase (default 200)
   --db-connections N     SYNC_DB_CONNECTIONS of the fleet phase (default 12)
   --bi                   only time the BI side on a ledger of --rows: every README query and BI

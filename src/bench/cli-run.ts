@@ -26,10 +26,14 @@ function peakRssBytes(pid: number): number | undefined {
   }
 }
 
-/** Runs `generect-sync run` with exactly `env` (plus PATH, with this Node first); rejects on a non-zero exit. */
+/**
+ * Runs `generect-sync run` with exactly `env` (plus PATH, with this Node first); rejects on a non-zero exit.
+ * BENCH_CHILD_NODE_OPTIONS becomes the child's NODE_OPTIONS (e.g. `--cpu-prof --cpu-prof-dir=DIR`):
+ * the bench's own NODE_OPTIONS would profile the bench and the simulator too.
+ */
 export async function runCliSync(env: Record<string, string | undefined>, args: string[] = ["run"]): Promise<CliRunResult> {
   const child = spawn(bin, args, {
-    env: { PATH: `${path.dirname(process.execPath)}:${process.env.PATH}`, HOME: process.env.HOME, LOG_LEVEL: "warn", ...env },
+    env: { PATH: `${path.dirname(process.execPath)}:${process.env.PATH}`, HOME: process.env.HOME, LOG_LEVEL: "warn", ...(process.env.BENCH_CHILD_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_CHILD_NODE_OPTIONS } : {}), ...env },
     stdio: ["ignore", "ignore", "pipe"],
   });
   let stderr = "";

@@ -47,6 +47,23 @@ export function daysBetween(from: string, to: string): number {
  * in zones whose DST change skips midnight, where the day starts at 01:00.
  */
 export function dayBucketKey(date: string, timezone: string): string {
+  // Every spent_credits bucket is checked against this key, for each account and each run: the
+  // search below formats a dozen instants, which made it the fleet's costliest function. A day's
+  // key never changes (the zone data is the process's), so it is computed once per zone and day.
+  const memoKey = `${timezone}\u0000${date}`;
+  const known = bucketKeys.get(memoKey);
+  if (known !== undefined) return known;
+  const key = searchDayBucketKey(date, timezone);
+  if (bucketKeys.size >= maxBucketKeys) bucketKeys.clear();
+  bucketKeys.set(memoKey, key);
+  return key;
+}
+
+/** Zones x days remembered: a few years of history for a few dozen zones, a few MB at most. */
+const maxBucketKeys = 50_000;
+const bucketKeys = new Map<string, string>();
+
+function searchDayBucketKey(date: string, timezone: string): string {
   // Offsets lie within -12h..+14h: the day's first instant is within 15 hours of UTC midnight.
   let low = Date.parse(`${date}T00:00:00Z`) / 60_000 - 15 * 60;
   let high = low + 30 * 60;

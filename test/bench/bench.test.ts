@@ -112,18 +112,21 @@ describe("npm run bench", () => {
     expect(left).toEqual([]);
   }, 60_000);
 
-  test("--fleet: simulate --accounts and run --all as children, every account's rows, requests per account of a pass with nothing new", async () => {
+  test("--fleet: simulate --accounts and run --all as children, every account's rows, requests per account of a pass with nothing new, the zero-latency ceiling", async () => {
     const result = await runBench(["--fleet", "--accounts", "4", "--rows", "150", "--latency-ms", "5", "--concurrency", "4", "--db-connections", "4", "--json"], { DATABASE_URL: adminUrl() });
     if (result.code !== 0) throw new Error(`bench exited with ${result.code}:\n${result.stderr}`);
-    const { fleet } = JSON.parse(result.stdout) as { fleet: { backfill: { rows: number; peakRssMB: number }; incremental: { transactionRequestsMax: number; snapshotRequestsMean: number; failed: number }; latencyBoundRowsPerSec: number; targets: unknown[] } };
+    const { fleet } = JSON.parse(result.stdout) as { fleet: { backfill: { rows: number; peakRssMB: number }; ceiling: { rows: number; rowsPerSec: number; vsBound: number }; incremental: { transactionRequestsMax: number; snapshotRequestsMean: number; failed: number }; latencyBoundRowsPerSec: number; targets: unknown[] } };
     expect(fleet.backfill.rows).toBe(4 * 150);
     expect(fleet.backfill.peakRssMB).toBeGreaterThan(30);
     expect(fleet.incremental.failed).toBe(0);
     expect(fleet.incremental.transactionRequestsMax).toBeGreaterThanOrEqual(1);
     expect(fleet.incremental.transactionRequestsMax).toBeLessThanOrEqual(3);
     expect(fleet.latencyBoundRowsPerSec).toBe(4 * 100 / 0.005);
-    expect(fleet.targets).toHaveLength(3);
-    const left = await query<{ datname: string }>(adminUrl(), "SELECT datname FROM pg_database WHERE datname LIKE $1", [`bench\\_fleet\\_${result.pid}\\_%`]);
+    // The ceiling phase synced the same fleet again, into its own database, at 0 ms latency.
+    expect(fleet.ceiling.rows).toBe(4 * 150);
+    expect(fleet.ceiling.vsBound).toBeCloseTo(fleet.ceiling.rowsPerSec / fleet.latencyBoundRowsPerSec, 1);
+    expect(fleet.targets).toHaveLength(4);
+    const left = await query<{ datname: string }>(adminUrl(), "SELECT datname FROM pg_database WHERE datname LIKE $1 OR datname LIKE $2", [`bench\\_fleet\\_${result.pid}\\_%`, `bench\\_fleet\\_ceiling\\_${result.pid}\\_%`]);
     expect(left).toEqual([]);
   }, 120_000);
 
