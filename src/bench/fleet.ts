@@ -3,7 +3,7 @@
 // fleet's peak RSS is its own. Requests per account are read from the database: a run's
 // api_requests minus its spent-credit chunks (one request each, spent_credit_captures).
 import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
@@ -146,7 +146,9 @@ async function fleetFixture(args: BenchArgs, latencyMs: number, server: BenchSer
   const dir = mkdtempSync(path.join(os.tmpdir(), "bench-fleet-"));
   const file = path.join(dir, "accounts.yaml");
   const key = randomBytes(12).toString("hex");
-  const sim = await startSimulator(args, latencyMs, file, key, say);
+  const simulator = await startSimulator(args, latencyMs, file, key, say);
+  // The accounts file's folder goes with the simulator that wrote it.
+  const sim = { url: simulator.url, close: () => simulator.close().finally(() => rmSync(dir, { recursive: true, force: true })) };
   const db = await createScratchDatabase(server, latencyMs === 0 ? "fleet_ceiling" : "fleet");
   const tokens = Object.fromEntries(Array.from({ length: args.accounts }, (_, i) => [`ACCOUNT_${i + 1}_TOKEN`, `${key}-${i + 1}`]));
   const env = {

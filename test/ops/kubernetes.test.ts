@@ -2,7 +2,7 @@
 // operating policy (schedule and deadlines, resources, security context, secrets only by reference,
 // pinned images, container args the CLI really has), and the kustomizations rendered by kubectl.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, test } from "@jest/globals";
@@ -276,6 +276,7 @@ describe("jobs/kubernetes/fleet: the fleet as an Indexed Job", () => {
     const tmp = mkdtempSync(path.join(tmpdir(), "accounts-"));
     writeFileSync(path.join(tmp, "accounts.yaml"), text);
     const accounts = loadAccounts(path.join(tmp, "accounts.yaml"), {});
+    rmSync(tmp, { recursive: true, force: true });
     expect(accounts.length).toBeGreaterThanOrEqual(2);
     // No token in the file or the ConfigMap: each entry names a variable of the Secret.
     expect(strings(configMap.object).filter((s) => credentialUrl.test(s))).toEqual([]);
