@@ -33,7 +33,7 @@ const RUNTIME_PROBE_MS = 2_000;
 export default async function globalSetup(): Promise<void> {
   const began = Date.now();
   allowTsBehindJsSpecifiers();
-  const { redactUrl } = await import("../src/db/url.js");
+  const { redactUrl } = await import("../src/config/database-url.js");
   const { query } = await import("./helpers/database.js");
 
   const server = await chooseServer();
@@ -60,7 +60,7 @@ async function chooseServer(): Promise<TestServer> {
 }
 
 async function startContainer(): Promise<TestServer> {
-  const { withDatabase } = await import("../src/db/url.js");
+  const { withDatabase } = await import("../src/config/database-url.js");
   const { PostgreSqlContainer } = await import("@testcontainers/postgresql");
   const container = await new PostgreSqlContainer("postgres:18-alpine").start();
   return {

@@ -6,7 +6,7 @@ import {
   type SpentCredits, type TransactionsPage, type UsersMeBalances, parseSpentCredits, parseTransactionsPage, parseUsersMe,
 } from "./schema.js";
 import { isRetryableNetworkCode, isRetryableStatus, isTlsCertificateCode, parseRetryAfter } from "./retry-policy.js";
-import { type Micros, formatApiTimestamp } from "./time.js";
+import { type Micros, formatApiTimestamp } from "../time.js";
 
 export const transactionsPath = "api/auth/transactions/";
 export const spentCreditsPath = "api/auth/transactions/spent_credits/";

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ApiResponseError } from "../errors.js";
 import { type ExactNumber, isExactNumber, numberLiteral, parseJsonKeepingNumbers } from "./json.js";
-import { type Micros, parseTimestamp, toPgTimestampText } from "./time.js";
+import { type Micros, parseTimestamp, toPgTimestampText } from "../time.js";
 
 // The documented shapes of the two endpoints. Numbers arrive exact (see json.ts).
 

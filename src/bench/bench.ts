@@ -1,3 +1,4 @@
+import { asMillis } from "../time.js";
 // One benchmark run: the phases in order, side by side on the same ledger, then ratios, targets and
 // the checks that every phase did what it claims (row counts).
 import { readFile, writeFile } from "node:fs/promises";
@@ -150,7 +151,7 @@ async function phasesOf(
     const mutation = await sim.mutate({ added: onePercent, changed: onePercent });
     await checkpoint(server);
     say(`sync: incremental run, ${mutation.added} new and ${mutation.changed} changed rows (lookback ${mutation.lookbackMs / 3_600_000}h, to reach the changed rows)`);
-    const changes = await measure(measured, () => syncOnce(context, syncDb.url, { concurrency: C, snapshots: args.snapshots, config: { lookbackMs: mutation.lookbackMs } }));
+    const changes = await measure(measured, () => syncOnce(context, syncDb.url, { concurrency: C, snapshots: args.snapshots, config: { lookbackMs: asMillis(mutation.lookbackMs) } }));
     const s1 = changes.result;
     phases.syncIncrementalChanges = phaseReport("sync: incremental, 1% new + 1% changed", s1.rowsSeen, changes.measurement, {
       lookbackHours: mutation.lookbackMs / 3_600_000, added: mutation.added, changed: mutation.changed, windows: s1.windows, pages: s1.pages,

@@ -1,3 +1,4 @@
+import { asMicros, fromDate } from "../time.js";
 // `npm run bench -- --bi`: the BI side at the ledger's size. The simulator's ledger (the rows a
 // backfill of --rows would write) goes into `transactions` with one COPY, the rollups are built by
 // the sync's own code path (refreshRollups, window after window), the spent-credit snapshots are
@@ -13,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import pino from "pino";
 import { loadConfig } from "../config/index.js";
-import { runSnapshot } from "../sync/run.js";
+import { runSnapshot } from "../job/run.js";
 import { refreshRollups } from "../sync/rollups.js";
 import { copyFrom } from "./copy.js";
 import { type BenchServer, createScratchDatabase } from "./database.js";
@@ -119,8 +120,8 @@ export async function runBi(options: { rows: number; runs: number }, sim: BenchS
        WHERE n % $2 = 1 ORDER BY n`,
       [benchAccount, windowRows],
     );
-    const bounds = edges.map((e) => Number(e.us));
-    bounds.push(Date.now() * 1000);
+    const bounds = edges.map((e) => asMicros(Number(e.us)));
+    bounds.push(fromDate(new Date()));
     let rollupMs = 0;
     for (let i = 0; i + 1 < bounds.length; i++) {
       const [ms] = await timed(async () => {

@@ -8,7 +8,7 @@ import path from "node:path";
 import pg from "pg";
 import { startEmbeddedPostgres } from "../db/embedded.js";
 import { migrate } from "../db/migrate.js";
-import { redactUrl, withDatabase } from "../db/url.js";
+import { redactUrl, withDatabase } from "../config/database-url.js";
 import { onCleanup } from "./cleanup.js";
 
 export interface BenchServer {

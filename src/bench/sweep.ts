@@ -1,3 +1,4 @@
+import { asMicros } from "../time.js";
 // Measures the audit sweep (generect-sync verify) on a large ledger: a simulator of --rows rows over
 // three years, a scratch database filled by a real backfill, then the sweep alone, timed, at zero
 // latency and at --latency ms per request. Usage (after npm run build):
@@ -9,7 +10,7 @@ import { createPool } from "../db/pool.js";
 import { createLogger } from "../log.js";
 import { sweep } from "../proofs/sweep.js";
 import { readWatermarkSql } from "../sync/sql.js";
-import { runSync } from "../sync/run.js";
+import { runSync } from "../job/run.js";
 import { startSimulator } from "../simulator/index.js";
 import { createScratchDatabase, startBenchServer } from "./database.js";
 
@@ -27,7 +28,7 @@ try {
   await runSync({ config, databaseUrl: db.url, log: createLogger({ level: "warn" }), snapshots: false });
   say(`backfill of ${rows} rows: ${((performance.now() - began) / 1000).toFixed(1)} s`);
   const pool = createPool(db.url);
-  const watermark = Number((await pool.query<{ watermark: string }>(readWatermarkSql, ["bench", "transactions"])).rows[0]!.watermark);
+  const watermark = asMicros(Number((await pool.query<{ watermark: string }>(readWatermarkSql, ["bench", "transactions"])).rows[0]!.watermark));
   for (const latency of [0, Number(values.latency)]) {
     sim.faults.latencyMs = latency;
     const client = new GenerectClient({ baseUrl: sim.url, token, timeoutMs: 30_000, retries: 3 });

@@ -1,6 +1,6 @@
 import { ExitCode, SyncError } from "../errors.js";
 import { scrubSecrets } from "../secrets.js";
-import { passwordOf } from "../db/url.js";
+import { passwordOf } from "../config/database-url.js";
 import { version } from "../version.js";
 import { explainDatabaseError } from "../db/errors.js";
 import type { CommandIo } from "./command.js";

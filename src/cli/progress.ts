@@ -1,4 +1,4 @@
-import type { Micros } from "../api/time.js";
+import type { Micros } from "../time.js";
 import type { WindowStats } from "../sync/window.js";
 import { terminalFor } from "../terminal.js";
 

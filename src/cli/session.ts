@@ -1,11 +1,11 @@
 import { type FleetAccount, inShard, loadAccounts, readShard } from "../config/accounts.js";
 import { type Config, loadConfig, requireToken } from "../config/index.js";
 import { ConfigError } from "../errors.js";
-import { readDbConnections } from "../fleet/budget.js";
+import { readDbConnections } from "../job/fleet-budget.js";
 import { resolveDatabase } from "../db/resolve.js";
 import { withConnectionRetry } from "../db/retry.js";
 import { assertMigrated } from "../db/schema-check.js";
-import { passwordOf } from "../db/url.js";
+import { passwordOf } from "../config/database-url.js";
 import { type Logger, createLogger } from "../log.js";
 import type { CommandIo } from "./command.js";
 import { onShutdownSignal } from "./signals.js";

@@ -1,9 +1,9 @@
 import { validateDetailed } from "node-cron";
 import { ConfigError } from "../errors.js";
 import { parseDuration } from "./duration.js";
-import { type Micros, parseTimestamp } from "../api/time.js";
-import { redactUrl } from "../db/url.js";
-import { maxTargetRows } from "../sync/plan.js";
+import { type Micros, type Millis, asMillis, parseTimestamp } from "../time.js";
+import { redactUrl } from "./database-url.js";
+import { maxTargetRows } from "./window-limits.js";
 
 /** Everything the job reads from its environment, validated. */
 export interface Config {
@@ -18,15 +18,15 @@ export interface Config {
   /** `SYNC_START`: earliest `created_at` to fetch. @default the account's oldest transaction */
   start: Micros | undefined;
   /** `SYNC_LOOKBACK`: how far behind the watermark each run re-reads, to catch late changes. @default 24h */
-  lookbackMs: number;
+  lookbackMs: Millis;
   /** `SYNC_WINDOW`: the span of the first checkpointed window (of every one when windowRows is 0). @default 7d */
-  windowMs: number;
+  windowMs: Millis;
   /** `SYNC_WINDOW_ROWS`: rows a window aims at; later spans follow the ledger's density. 0: fixed SYNC_WINDOW spans. @default 10000 */
   windowRows: number;
   /** `SYNC_CONCURRENCY`: transaction pages in flight. @default 4 */
   concurrency: number;
   /** `GENERECT_TIMEOUT`: per-request timeout. @default 30s */
-  requestTimeoutMs: number;
+  requestTimeoutMs: Millis;
   /** `GENERECT_RETRIES`: retries per request on network errors, 429 and 5xx. @default 6 */
   retries: number;
   /** `GENERECT_MAX_RESPONSE_BYTES`: a larger response body fails the request (API_RESPONSE_TOO_LARGE). @default 16 MiB */
@@ -54,11 +54,11 @@ export interface Config {
 export const defaults = {
   apiUrl: "https://api.generect.com",
   account: "default",
-  lookbackMs: 24 * 3_600_000,
-  windowMs: 7 * 86_400_000,
+  lookbackMs: asMillis(24 * 3_600_000),
+  windowMs: asMillis(7 * 86_400_000),
   windowRows: 10_000,
   concurrency: 4,
-  requestTimeoutMs: 30_000,
+  requestTimeoutMs: asMillis(30_000),
   retries: 6,
   // A page of 100 rows is about 40 KB and a 92-day spent_credits answer a few KB: 16 MiB is far
   // above any honest answer and far below what exhausts the heap.
@@ -109,13 +109,13 @@ function read(env: Env, name: string): string | undefined {
   return value === undefined || value.trim() === "" ? undefined : value.trim();
 }
 
-function duration(env: Env, name: string, fallback: number, { allowZero = false } = {}): number {
+function duration(env: Env, name: string, fallback: Millis, { allowZero = false } = {}): Millis {
   const text = read(env, name);
   if (text === undefined) return fallback;
   const ms = parseDuration(text);
   if (ms === undefined) throw new ConfigError(`${name}=${JSON.stringify(text)} is not a duration: use forms like 15m, 24h, 7d`);
   if (ms === 0 && !allowZero) throw new ConfigError(`${name}=${JSON.stringify(text)} must be longer than zero`);
-  return ms;
+  return asMillis(ms);
 }
 
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {

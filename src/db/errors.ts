@@ -1,5 +1,5 @@
 import { ExitCode, SyncError } from "../errors.js";
-import { redactUrl } from "./url.js";
+import { redactUrl } from "../config/database-url.js";
 
 /**
  * Failures that mean "no usable connection to Postgres right now", after which the same work can

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Config } from "../config/index.js";
-import { redactUrl } from "./url.js";
+import { redactUrl } from "../config/database-url.js";
 
 export interface ResolvedDatabase {
   url: string;

@@ -1,6 +1,6 @@
 import type { Config } from "../config/index.js";
 import type { Logger } from "../log.js";
-import type { SyncSummary } from "../sync/run.js";
+import type { SyncSummary } from "../job/run.js";
 import type { LiveMetrics } from "./live.js";
 import { pushRunMetrics } from "./push.js";
 import type { RunReport } from "./series.js";

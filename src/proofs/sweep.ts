@@ -4,8 +4,8 @@
 import pLimit from "p-limit";
 import type pg from "pg";
 import type { GenerectClient } from "../api/client.js";
-import { type Micros, formatInstant, toPgTimestamp } from "../api/time.js";
-import { findOldestTransaction } from "../sync/oldest.js";
+import { type Micros, type Millis, addMicros, asMicros, formatInstant, millisToMicros } from "../time.js";
+import { findOldestTransaction } from "../api/oldest.js";
 import type { Window } from "../sync/plan.js";
 
 type Queryable = Pick<pg.ClientBase, "query">;
@@ -45,15 +45,15 @@ export interface SweepOptions {
   watermark: Micros | undefined;
   /** SYNC_START: nothing before it is mirrored, so nothing before it is swept. */
   start: Micros | undefined;
-  spanMs: number;
+  spanMs: Millis;
   concurrency: number;
 }
 
 /** Fixed windows of `spanMs` from `from` to `to`, the last one shorter. */
-export function sweepWindows(from: Micros, to: Micros, spanMs: number): Window[] {
-  const span = Math.max(1, spanMs * 1000);
+export function sweepWindows(from: Micros, to: Micros, spanMs: Millis): Window[] {
+  const span = Math.max(1, millisToMicros(spanMs));
   const windows: Window[] = [];
-  for (let at = from; at < to; at += span) windows.push({ from: at, to: Math.min(at + span, to) });
+  for (let at = from; at < to; at = addMicros(at, span)) windows.push({ from: at, to: asMicros(Math.min(at + span, to)) });
   return windows;
 }
 
@@ -66,19 +66,19 @@ export async function sweep(db: Queryable, client: GenerectClient, options: Swee
   if (options.watermark === undefined) return result(0, []);
   const held = (await db.query<{ oldest: string | null }>(oldestHeldSql, [options.account])).rows[0]!.oldest;
   const apiOldest = await findOldestTransaction(client);
-  const candidates = [held === null ? undefined : Number(held), apiOldest].filter((m): m is Micros => m !== undefined);
+  const candidates = [held === null ? undefined : asMicros(Number(held)), apiOldest].filter((m): m is Micros => m !== undefined);
   if (candidates.length === 0) return result(0, []);
-  const from = Math.max(Math.min(...candidates), options.start ?? -Infinity);
+  const from = asMicros(Math.max(Math.min(...candidates), options.start ?? -Infinity));
   const to = options.watermark;
   if (from >= to) return result(0, [], from, to);
 
   const windows = sweepWindows(from, to, options.spanMs);
-  const span = Math.max(1, options.spanMs * 1000);
+  const span = Math.max(1, millisToMicros(options.spanMs));
   const limit = pLimit(options.concurrency);
   const apiCounts = await Promise.all(
     windows.map((w) => limit(async () => (await client.listTransactions({ gte: w.from, lt: w.to, limit: 1, offset: 0 })).count)),
   );
-  const { rows } = await db.query<{ w: string; n: number }>(databaseCountsSql, [options.account, String(from), String(span), toPgTimestamp(from), toPgTimestamp(to)]);
+  const { rows } = await db.query<{ w: string; n: number }>(databaseCountsSql, [options.account, String(from), String(span), formatInstant(from), formatInstant(to)]);
   const held_ = new Map(rows.map((r) => [Number(r.w), r.n]));
   const differing = windows
     .map((w, i) => ({ ...w, api: apiCounts[i]!, database: held_.get(i) ?? 0 }))
@@ -91,7 +91,7 @@ export async function recount(db: Queryable, client: GenerectClient, account: st
   const api = (await client.listTransactions({ gte: window.from, lt: window.to, limit: 1, offset: 0 })).count;
   const { rows } = await db.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM transactions WHERE account = $1 AND deleted_at IS NULL AND created_at >= $2 AND created_at < $3`,
-    [account, toPgTimestamp(window.from), toPgTimestamp(window.to)],
+    [account, formatInstant(window.from), formatInstant(window.to)],
   );
   return { ...window, api, database: rows[0]!.n };
 }
@@ -99,7 +99,7 @@ export async function recount(db: Queryable, client: GenerectClient, account: st
 export async function recordSweep(db: Queryable, account: string, sweepResult: SweepResult, repaired: boolean): Promise<void> {
   await db.query(recordSweepSql, [
     account, sweepResult.startedAt, sweepResult.finishedAt,
-    sweepResult.from === undefined ? null : toPgTimestamp(sweepResult.from), sweepResult.to === undefined ? null : toPgTimestamp(sweepResult.to),
+    sweepResult.from === undefined ? null : formatInstant(sweepResult.from), sweepResult.to === undefined ? null : formatInstant(sweepResult.to),
     sweepResult.windows, sweepResult.apiRequests, JSON.stringify(sweepResult.differing.map(describeSweepWindow)), repaired,
   ]);
 }

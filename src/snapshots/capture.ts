@@ -1,9 +1,9 @@
 import type pg from "pg";
 import type { GenerectClient } from "../api/client.js";
-import type { Micros } from "../api/time.js";
+import type { Micros } from "../time.js";
 import { inTransaction } from "../db/pool.js";
 import type { Logger } from "../log.js";
-import { findOldestTransaction } from "../sync/oldest.js";
+import { findOldestTransaction } from "../api/oldest.js";
 import { ensureRollupZone } from "../sync/rollups.js";
 import { dayValues } from "./buckets.js";
 import { addDays, dayChunks, daysBetween, localDate } from "./days.js";

@@ -1,6 +1,6 @@
 import type { GenerectClient } from "../api/client.js";
 import type { Transaction, TransactionsPage } from "../api/schema.js";
-import { formatInstant } from "../api/time.js";
+import { formatInstant } from "../time.js";
 import { GuardError } from "../errors.js";
 import type { Window } from "./plan.js";
 import {

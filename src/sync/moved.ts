@@ -1,6 +1,6 @@
 import type { GenerectClient } from "../api/client.js";
 import type { Transaction } from "../api/schema.js";
-import { formatInstant } from "../api/time.js";
+import { asMicros, formatInstant } from "../time.js";
 import { GuardError } from "../errors.js";
 import type { Window } from "./plan.js";
 import { type WalkOptions, guardOffset } from "./walk.js";
@@ -14,7 +14,7 @@ export interface Absent {
 }
 
 /** For messages: a moved row may have gone anywhere, behind the lookback too (no created_at filter is sent). */
-const anywhere: Window = { from: 0, to: Date.UTC(9999, 11, 31) * 1000 };
+const anywhere: Window = { from: asMicros(0), to: asMicros(Date.UTC(9999, 11, 31) * 1000) };
 
 /** Pages of look-alikes read before giving up on finding the row (then it counts as deleted). */
 const maxPages = 10;

@@ -1,4 +1,4 @@
-import type { Micros } from "../api/time.js";
+import { type Micros, type Millis, addMicros, asMicros, millisToMicros } from "../time.js";
 
 /** A half-open span of `created_at`: [from, to). */
 export interface Window {
@@ -9,7 +9,7 @@ export interface Window {
 export interface PlanInput {
   /** Stored watermark: every row created before it was walked by an earlier run. */
   watermark: Micros | undefined;
-  lookbackMs: number;
+  lookbackMs: Millis;
   /** SYNC_START: never fetch rows created before this. */
   start: Micros | undefined;
   /** created_at of the oldest row the API has; only consulted on a first run without SYNC_START. */
@@ -23,21 +23,17 @@ export interface PlanInput {
  */
 export function planStart({ watermark, lookbackMs, start, oldest }: PlanInput): Micros | undefined {
   if (watermark !== undefined) {
-    const from = watermark - lookbackMs * 1000;
-    return start !== undefined ? Math.max(from, start) : from;
+    const from = addMicros(watermark, -millisToMicros(lookbackMs));
+    return start !== undefined ? asMicros(Math.max(from, start)) : from;
   }
   return start ?? oldest;
 }
 
-/** A window counting more rows than this is halved before anything is written, so one transaction stays bounded. */
-export const defaultMaxRowsPerWindow = 50_000;
-
-/** The highest SYNC_WINDOW_ROWS: half the split threshold, so a window sized on its predecessor's density is rarely halved. */
-export const maxTargetRows = defaultMaxRowsPerWindow / 2;
+export { defaultMaxRowsPerWindow, maxTargetRows } from "../config/window-limits.js";
 
 export interface WindowSizing {
   /** SYNC_WINDOW: the first window's span, and every window's when `targetRows` is 0. */
-  windowMs: number;
+  windowMs: Millis;
   /** SYNC_WINDOW_ROWS: rows a window should hold; later spans follow the ledger's density. 0: fixed spans. */
   targetRows: number;
 }
@@ -66,13 +62,13 @@ export class WindowQueue {
     private readonly sizing: WindowSizing,
   ) {
     this.#cursor = from;
-    this.#spanMicros = Math.max(1, sizing.windowMs * 1000);
+    this.#spanMicros = Math.max(1, millisToMicros(sizing.windowMs));
   }
 
   /** The next window, made now if it was not yet; the same object until it is shifted. */
   peek(): Window | undefined {
     if (this.#pending.length === 0 && this.#cursor < this.until) {
-      const to = Math.min(this.#cursor + this.#spanMicros, this.until);
+      const to = asMicros(Math.min(this.#cursor + this.#spanMicros, this.until));
       this.#pending.push({ from: this.#cursor, to });
       this.#cursor = to;
     }
@@ -108,8 +104,8 @@ export function splitWindow({ from, to }: Window): [Window, Window] | undefined 
   if (to - from < 2) return undefined;
   const middle = from + Math.floor((to - from) / 2);
   return [
-    { from, to: middle },
-    { from: middle, to },
+    { from, to: asMicros(middle) },
+    { from: asMicros(middle), to },
   ];
 }
 
@@ -125,7 +121,7 @@ export function isInstant({ from, to }: Window): boolean {
 export function splitAround({ from, to }: Window, at: Micros): Window[] {
   const parts: Window[] = [];
   if (from < at) parts.push({ from, to: at });
-  parts.push({ from: at, to: at + 1 });
-  if (at + 1 < to) parts.push({ from: at + 1, to });
+  parts.push({ from: at, to: addMicros(at, 1) });
+  if (at + 1 < to) parts.push({ from: addMicros(at, 1), to });
   return parts;
 }

@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { sanitiseText } from "../api/schema.js";
-import { toPgTimestamp } from "../api/time.js";
+import { formatInstant } from "../time.js";
 import { arrayLiteral, jsonArrayText, nullableArrayLiteral } from "../db/array-literal.js";
 import type { Window } from "./plan.js";
 import { quarantineRowsSql, resolveQuarantinedSql } from "./sql.js";
@@ -22,8 +22,8 @@ export async function quarantineRows(db: pg.ClientBase, context: QuarantineConte
   await db.query(quarantineRowsSql, [
     context.account,
     context.runId,
-    toPgTimestamp(window.from),
-    toPgTimestamp(window.to),
+    formatInstant(window.from),
+    formatInstant(window.to),
     context.seenAt,
     nullableArrayLiteral(unique.map((r) => r.id)),
     arrayLiteral(unique.map((r) => r.code)),

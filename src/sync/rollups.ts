@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { type Micros, toPgTimestamp } from "../api/time.js";
+import { type Micros, addMicros, asMicros, formatInstant } from "../time.js";
 import { arrayLiteral } from "../db/array-literal.js";
 import type { Window } from "./plan.js";
 import { addRollupZoneSql, buildZoneRollupsSql, clearDailyRollupsSql, clearRollupsSql, fillDailyRollupsSql, fillRollupsSql, movedBucketsSql } from "./sql.js";
@@ -10,10 +10,10 @@ import { addRollupZoneSql, buildZoneRollupsSql, clearDailyRollupsSql, clearRollu
 // that moved into it from elsewhere. Recomputing rather than adding deltas keeps it exact whatever
 // wrote the rows, and costs one aggregate over rows the window has just written (so in cache).
 
-export const bucketMicros: Micros = 15 * 60 * 1_000_000;
+export const bucketMicros = asMicros(15 * 60 * 1_000_000);
 
-const floorBucket = (t: Micros) => Math.floor(t / bucketMicros) * bucketMicros;
-const ceilBucket = (t: Micros) => Math.ceil(t / bucketMicros) * bucketMicros;
+const floorBucket = (t: Micros) => asMicros(Math.floor(t / bucketMicros) * bucketMicros);
+const ceilBucket = (t: Micros) => asMicros(Math.ceil(t / bucketMicros) * bucketMicros);
 
 /** Buckets (per account, their start in microseconds) outside the window that its writes changed. */
 export class MovedBuckets {
@@ -23,7 +23,7 @@ export class MovedBuckets {
   async record(db: pg.ClientBase, ids: string[], account: string, window: Window): Promise<void> {
     if (ids.length === 0) return;
     const { rows } = await db.query<{ account: string; bucket: string }>(movedBucketsSql, [
-      arrayLiteral(ids), account, toPgTimestamp(window.from), toPgTimestamp(window.to),
+      arrayLiteral(ids), account, formatInstant(window.from), formatInstant(window.to),
     ]);
     for (const row of rows) this.add(row.account, row.bucket);
   }
@@ -48,15 +48,15 @@ export class MovedBuckets {
 export async function refreshRollups(db: pg.ClientBase, account: string, window: Window, moved?: MovedBuckets): Promise<number> {
   const lo = floorBucket(window.from);
   const hi = ceilBucket(window.to);
-  const ranges = new Map<string, { lows: string[]; highs: string[] }>([[account, { lows: [toPgTimestamp(lo)], highs: [toPgTimestamp(hi)] }]]);
+  const ranges = new Map<string, { lows: string[]; highs: string[] }>([[account, { lows: [formatInstant(lo)], highs: [formatInstant(hi)] }]]);
   for (const [owner, buckets] of moved?.entries() ?? []) {
     for (const bucket of buckets) {
-      const start = Number(bucket);
+      const start = asMicros(Number(bucket));
       if (owner === account && start >= lo && start < hi) continue; // already in the window's range: ranges stay disjoint
       let r = ranges.get(owner);
       if (!r) ranges.set(owner, (r = { lows: [], highs: [] }));
-      r.lows.push(toPgTimestamp(start));
-      r.highs.push(toPgTimestamp(start + bucketMicros));
+      r.lows.push(formatInstant(start));
+      r.highs.push(formatInstant(addMicros(start, bucketMicros)));
     }
   }
   let written = 0;

@@ -1,6 +1,6 @@
 import type { GenerectClient } from "../api/client.js";
 import type { RejectedRow, Transaction, TransactionsPage } from "../api/schema.js";
-import { type Micros, formatInstant } from "../api/time.js";
+import { type Micros, formatInstant } from "../time.js";
 import { ApiResponseError, GuardError } from "../errors.js";
 import { walkInstant } from "./instant.js";
 import { type Window, isInstant } from "./plan.js";

@@ -1,6 +1,6 @@
 import type pg from "pg";
 import type { GenerectClient } from "../api/client.js";
-import { type Micros, formatInstant, toPgTimestamp } from "../api/time.js";
+import { type Micros, addMicros, asMicros, formatInstant } from "../time.js";
 import { GuardError } from "../errors.js";
 import { arrayLiteral } from "../db/array-literal.js";
 import { inTransaction } from "../db/pool.js";
@@ -146,12 +146,12 @@ async function confirmDeletions(
 ): Promise<{ confirmed: string[] | undefined; pages: number; rows: number }> {
   const candidates = (
     await db.query<{ id: string; created_at: string; amount: string; after_balance: string | null; balance_type: string }>(deletionCandidatesSql, [
-      context.account, toPgTimestamp(window.from), toPgTimestamp(window.to), arrayLiteral([...walked.ids]),
+      context.account, formatInstant(window.from), formatInstant(window.to), arrayLiteral([...walked.ids]),
     ])
   ).rows;
   const instants = new Map<Micros, string[]>();
   for (const { id, created_at } of candidates) {
-    const at = Number(created_at);
+    const at = asMicros(Number(created_at));
     instants.set(at, [...(instants.get(at) ?? []), id]);
   }
   const probes = await Promise.all(
@@ -160,7 +160,7 @@ async function confirmDeletions(
       let pages = 0;
       let rows = 0;
       for (let attempt = 1; attempt <= maxProbes; attempt++) {
-        const probe = await walkWindow(context.client, { from: at, to: at + 1 }, {
+        const probe = await walkWindow(context.client, { from: at, to: addMicros(at, 1) }, {
           pageSize: walked.pageSize, concurrency: 1, signal: context.signal, limit: context.limit, sink,
         });
         if (probe.kind !== "walked") throw new Error("unreachable: an instant is never split");
@@ -195,8 +195,8 @@ async function walkAndCommit(context: WindowContext, window: Window, prefetched:
   const canHalve = splitWindow(window) !== undefined;
 
   return inTransaction(context.pool, async (db) => {
-    const from = toPgTimestamp(window.from);
-    const to = toPgTimestamp(window.to);
+    const from = formatInstant(window.from);
+    const to = formatInstant(window.to);
     const { held } = (await db.query<{ held: boolean }>(windowHeldSql, [context.account, from, to])).rows[0]!;
     let fresh = !held; // a backfill: nothing to compare against until this window's first walk wrote it
     const sql = context.writePath ?? writePath;

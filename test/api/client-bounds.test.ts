@@ -2,7 +2,7 @@
 // retried, the process's memory untouched) and test-mode answers (exit code 2, not retried).
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { GenerectClient } from "../../src/api/client.js";
-import { parseTimestamp } from "../../src/api/time.js";
+import { parseTimestamp } from "../../src/time.js";
 import { ExitCode } from "../../src/errors.js";
 import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
 import { startTestSimulator, testToken } from "../helpers/sync.js";

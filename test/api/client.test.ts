@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "@jest/globals";
 import { GenerectClient } from "../../src/api/client.js";
-import { parseTimestamp } from "../../src/api/time.js";
+import { parseTimestamp } from "../../src/time.js";
 import { ApiRequestError } from "../../src/errors.js";
 import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
 import { startTestSimulator, testToken } from "../helpers/sync.js";

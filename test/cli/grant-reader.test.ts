@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import pg from "pg";
 import { readerRoleComment } from "../../src/db/grant-reader.js";
-import { withDatabase } from "../../src/db/url.js";
+import { withDatabase } from "../../src/config/database-url.js";
 import { adminUrl, createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { runCli } from "../helpers/cli.js";
 

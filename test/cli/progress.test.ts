@@ -1,3 +1,4 @@
+import { asMicros } from "../../src/time.js";
 import { describe, expect, test } from "@jest/globals";
 import { createProgress } from "../../src/cli/progress.js";
 
@@ -10,7 +11,7 @@ describe("progress on a TTY", () => {
   test("draws windows, pages, rows, rate and ETA", () => {
     const { stream, text } = fakeStream(true);
     const progress = createProgress(stream)!;
-    progress.planned(0, 4_000);
+    progress.planned(asMicros(0), asMicros(4_000));
     progress.page(100);
     progress.window({ window: { from: 0, to: 1_000 } } as never);
     progress.finish();

@@ -12,7 +12,7 @@ import {
   startEmbeddedPostgres,
   type EmbeddedPostgresHandle,
 } from "../../src/db/embedded.js";
-import { redactUrl, withDatabase } from "../../src/db/url.js";
+import { redactUrl, withDatabase } from "../../src/config/database-url.js";
 import { adminUrl, createMigratedDatabase, createTestDatabase, query } from "../helpers/database.js";
 
 const isRoot = process.getuid?.() === 0;

@@ -13,6 +13,7 @@ import { Ledger, type SimulatorHandle, seedTransactions } from "../../src/simula
 import { expectVersionsConsistent } from "../faults/support.js";
 import { createTestDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { expectDatabaseEqualsLedger, startTestSimulator, syncOnce } from "../helpers/sync.js";
+import { days } from "../helpers/time.js";
 
 const storageV2 = "20261127040000_storage_v2";
 const day = 86_400_000;
@@ -38,7 +39,7 @@ describe(`migration ${storageV2}`, () => {
   let between: Date;
   let servedBetween: string[];
 
-  const legacySync = (sim: SimulatorHandle, account: string) => syncOnce(db.url, sim, { windowMs: 10 * day, account }, { writePath: legacyWritePath });
+  const legacySync = (sim: SimulatorHandle, account: string) => syncOnce(db.url, sim, { windowMs: days(10), account }, { writePath: legacyWritePath });
 
   beforeAll(async () => {
     db = await createTestDatabase("storage-v2-migration");
@@ -118,7 +119,7 @@ describe(`migration ${storageV2}`, () => {
 
   test("the next sync of this release finds nothing to change in any account", async () => {
     for (const [sim, account] of [[a, "a"], [b, "b"], [c, "c"], [c, "d"]] as const) {
-      expect(await syncOnce(db.url, sim, { windowMs: 10 * day, account })).toMatchObject({ inserted: 0, updated: 0, deleted: 0 });
+      expect(await syncOnce(db.url, sim, { windowMs: days(10), account })).toMatchObject({ inserted: 0, updated: 0, deleted: 0 });
       await expectDatabaseEqualsLedger(db.url, sim, account);
     }
     const versionsNow = await query(db.url, versionsSql);

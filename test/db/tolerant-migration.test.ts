@@ -8,6 +8,7 @@ import { migrationsDir } from "../../src/db/paths.js";
 import { Ledger, type SimulatorHandle, seedTransactions } from "../../src/simulator/index.js";
 import { createTestDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { expectDatabaseEqualsLedger, startTestSimulator, syncOnce, syncRuns } from "../helpers/sync.js";
+import { days } from "../helpers/time.js";
 
 const before = ["20261122000000_init", "20261122010000_snapshots_reconciliation_bi"];
 const tolerant = "20261127010000_tolerant_ingestion";
@@ -69,7 +70,7 @@ describe("migration 20261127010000_tolerant_ingestion", () => {
     // Today's code needs today's schema: the migrations after this one are applied as a user's upgrade would.
     const later = (await readdir(migrationsDir, { withFileTypes: true })).filter((e) => e.isDirectory() && e.name > tolerant).map((e) => e.name).sort();
     for (const name of later) await query(db.url, await migration(name));
-    const summary = await syncOnce(db.url, sim, { windowMs: 5 * day });
+    const summary = await syncOnce(db.url, sim, { windowMs: days(5) });
     expect(summary).toMatchObject({ inserted: 0, updated: 0, deleted: 0, rejected: 0, unchanged: sim.ledger.size });
     const [versions] = await query<{ n: string }>(db.url, "SELECT count(*)::text AS n FROM transaction_versions");
     expect(Number(versions!.n)).toBe(sim.ledger.size);

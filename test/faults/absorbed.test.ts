@@ -6,6 +6,8 @@ import { compareWithLedger } from "../../src/simulator/verify.js";
 import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
 import { expectDatabaseEqualsLedger } from "../helpers/sync.js";
 import { countRows, day, expectFirstRunTruthful, expectVersionsConsistent, runs, seededSimulator, sleep, syncLogged, testToken } from "./support.js";
+import { days, hours, ms } from "../helpers/time.js";
+import type { Millis } from "../../src/time.js";
 
 interface Case {
   name: string;
@@ -13,7 +15,7 @@ interface Case {
   /** Whether the client had to retry (sync_runs.retries > 0). */
   retried: boolean;
   /** Config overrides: e.g. a short request timeout for hangs. */
-  config?: { requestTimeoutMs?: number; retries?: number };
+  config?: { requestTimeoutMs?: Millis; retries?: number };
   check?: (sim: SimulatorHandle, ms: number) => void;
 }
 
@@ -37,7 +39,7 @@ const cases: Case[] = [
   { name: "a burst of the next 4 requests throttled", faults: { throttleNext: 4 }, retried: true },
   { name: "500/502/503 at 10%", faults: { failRate: 0.1 }, retried: true },
   { name: "the next 3 requests answer 503", faults: { failNext: 3, failStatuses: [503] }, retried: true },
-  { name: "responses that hang past the client timeout at 10%", faults: { hangRate: 0.1, seed: 2 }, retried: true, config: { requestTimeoutMs: 300 } },
+  { name: "responses that hang past the client timeout at 10%", faults: { hangRate: 0.1, seed: 2 }, retried: true, config: { requestTimeoutMs: ms(300) } },
   { name: "connections reset mid-body at 10%", faults: { resetRate: 0.1 }, retried: true },
   { name: "truncated JSON at 10%", faults: { truncateRate: 0.1 }, retried: true },
   { name: "non-JSON 200 bodies at 15%", faults: { invalidJsonRate: 0.15 }, retried: true },
@@ -63,7 +65,7 @@ describe("faults the retries absorb", () => {
 
   test.each(cases)("$name: the run succeeds and the database equals the ledger", async ({ faults, retried, config, check }) => {
     Object.assign(sim.faults, faults);
-    const outcome = await syncLogged(db.url, sim, { windowMs: 5 * day, ...config });
+    const outcome = await syncLogged(db.url, sim, { windowMs: days(5), ...config });
     if (outcome.error) throw outcome.error;
     const injected = Object.values(sim.stats.injected).reduce((a, b) => a + (b ?? 0), 0);
     expect(injected).toBeGreaterThan(0); // the fault really happened
@@ -82,7 +84,7 @@ describe("faults the retries absorb", () => {
     // All rows within the last 20 hours, so the default 24 h lookback re-reads all of them.
     await sim.close();
     sim = await seededSimulator(102, 600, 20 / 24, { faults: { seed: 8, churnRate: 0.15, churnKinds: ["update"] } });
-    const first = await syncLogged(db.url, sim, { windowMs: 2 * 3_600_000 });
+    const first = await syncLogged(db.url, sim, { windowMs: hours(2) });
     if (first.error) throw first.error;
     const updates = sim.stats.injected.churnUpdate ?? 0;
     expect(updates).toBeGreaterThan(0);
@@ -109,7 +111,7 @@ describe("faults the retries absorb", () => {
       sim.resetFaults();
       Object.assign(sim.faults, { clockOffsetMs: offsetMs, arrivalRate: 0.3, seed: offsetMs });
       for (let i = 0; i < 2; i++) {
-        const outcome = await syncLogged(db.url, sim, { windowMs: 7 * day });
+        const outcome = await syncLogged(db.url, sim, { windowMs: days(7) });
         if (outcome.error) throw outcome.error;
       }
       expect(sim.stats.injected.arrival ?? 0).toBeGreaterThan(0);
@@ -118,7 +120,7 @@ describe("faults the retries absorb", () => {
       sim.faults.arrivalRate = 0;
       // A row stamped ahead of the job's clock is fetched by the first run that starts after that instant.
       await sleep(Math.max(0, offsetMs) + 100);
-      const last = await syncLogged(db.url, sim, { windowMs: 7 * day });
+      const last = await syncLogged(db.url, sim, { windowMs: days(7) });
       if (last.error) throw last.error;
       sim.resetFaults();
       await expectDatabaseEqualsLedger(db.url, sim);
@@ -161,7 +163,7 @@ describe("an insert and a delete in one walk", () => {
         sim.ledger.add({ created_at: new Date(at), amount: "-0.25" });
       }
     };
-    const outcome = await syncLogged(db.url, sim, { windowMs: 30 * day, concurrency: 1 });
+    const outcome = await syncLogged(db.url, sim, { windowMs: days(30), concurrency: 1 });
     if (outcome.error) throw outcome.error;
     expect(step).toBe(2);
     await expectDatabaseEqualsLedger(db.url, sim);
@@ -184,14 +186,14 @@ describe("an insert and a delete in one walk", () => {
       sim.ledger.remove(all[10]!.id);
       sim.ledger.add({ created_at: new Date(Date.parse(`${all[300]!.created_at}Z`) + 1), amount: "-0.25" });
     };
-    const first = await syncLogged(db.url, sim, { windowMs: 30 * day, concurrency: 1 });
+    const first = await syncLogged(db.url, sim, { windowMs: days(30), concurrency: 1 });
     if (first.error) throw first.error;
     sim.faults.beforePage = undefined;
     const diff = await compareWithLedger(db.url, "acct", sim.ledger);
     expect(diff.missing).toEqual([all[100]!.id]);
     expect(diff.unexpected).toEqual([all[10]!.id]);
     // The window is older than the default 24 h lookback: a run with a lookback covering it.
-    const second = await syncLogged(db.url, sim, { windowMs: 30 * day, concurrency: 1, lookbackMs: 10 * day });
+    const second = await syncLogged(db.url, sim, { windowMs: days(30), concurrency: 1, lookbackMs: days(10) });
     if (second.error) throw second.error;
     expect(second.summary).toMatchObject({ inserted: 1, deleted: 1 });
     await expectDatabaseEqualsLedger(db.url, sim);

@@ -4,10 +4,12 @@
 // converges.
 import { afterEach, beforeEach, describe, expect, test } from "@jest/globals";
 import type { InterceptResponse, SimulatorFaults, SimulatorHandle } from "../../src/simulator/index.js";
-import { parseTimestamp } from "../../src/api/time.js";
+import { parseTimestamp } from "../../src/time.js";
 import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
 import { expectDatabaseEqualsLedger } from "../helpers/sync.js";
 import { armAtWindow, countRows, day, expectVersionsConsistent, runs, seededSimulator, syncLogged, testToken, watermarkOf } from "./support.js";
+import { days, ms } from "../helpers/time.js";
+import type { Millis } from "../../src/time.js";
 
 interface Case {
   name: string;
@@ -17,7 +19,7 @@ interface Case {
   message: RegExp;
   /** The client retried (GENERECT_RETRIES = 2 per request) before giving up. */
   retried: boolean;
-  config?: { requestTimeoutMs?: number };
+  config?: { requestTimeoutMs?: Millis };
 }
 
 const cases: Case[] = [
@@ -30,7 +32,7 @@ const cases: Case[] = [
   { name: "429 on every request, Retry-After: 0", faults: { throttleRate: 1, retryAfterSeconds: 0 }, code: "API_THROTTLED",
     message: /API kept throttling/, retried: true },
   { name: "every request hangs past the timeout", faults: { hangRate: 1 }, code: "API_TIMEOUT",
-    message: /API request GET .* timed out after 300 ms/, retried: true, config: { requestTimeoutMs: 300 } },
+    message: /API request GET .* timed out after 300 ms/, retried: true, config: { requestTimeoutMs: ms(300) } },
   { name: "every connection reset mid-body", faults: { resetRate: 1 }, code: "API_UNREACHABLE",
     message: /could not reach the API at 127\.0\.0\.1:\d+ for GET .*: (ECONNRESET|ERR_HTTP_CONTENT_LENGTH_MISMATCH|ERR_STREAM_PREMATURE_CLOSE)/, retried: true },
   { name: "every body truncated", faults: { truncateRate: 1 }, code: "API_RESPONSE_INVALID",
@@ -61,7 +63,7 @@ describe("faults beyond the retry budget", () => {
 
   test.each(cases)("$name: fails clearly, commits nothing of the failed window, and the next run converges", async ({ faults, respond, code, message, retried, config }) => {
     const watch = armAtWindow(sim, 3, () => Object.assign(sim.faults, faults ?? {}), respond);
-    const failed = await syncLogged(db.url, sim, { windowMs: 5 * day, retries: 2, ...config });
+    const failed = await syncLogged(db.url, sim, { windowMs: days(5), retries: 2, ...config });
     expect(failed.error).toBeDefined();
     expect(failed.error!.code).toBe(code);
     expect(failed.error!.message).toMatch(message);
@@ -85,7 +87,7 @@ describe("faults beyond the retry budget", () => {
     expect(JSON.stringify(run)).not.toContain(testToken);
 
     sim.resetFaults();
-    const clean = await syncLogged(db.url, sim, { windowMs: 5 * day });
+    const clean = await syncLogged(db.url, sim, { windowMs: days(5) });
     if (clean.error) throw clean.error;
     await expectDatabaseEqualsLedger(db.url, sim);
     await expectVersionsConsistent(db.url);

@@ -6,7 +6,7 @@
 // DB_UNAVAILABLE, and its end is still recorded, on a connection opened once the server is back.
 import { randomBytes } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "@jest/globals";
-import { parseTimestamp } from "../../src/api/time.js";
+import { parseTimestamp } from "../../src/time.js";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { compareWithLedger, describeDifference } from "../../src/simulator/verify.js";
 import { adminUrl, createMigratedDatabase, grantTablesTo, query, type TestDatabase } from "../helpers/database.js";
@@ -15,6 +15,7 @@ import {
   cli, day, expectFirstRunTruthful, expectVersionsConsistent, guardCliOutput, registerSecret, runs, seededSimulator, sleep, syncLogged,
   testToken, watermarkOf,
 } from "./support.js";
+import { days } from "../helpers/time.js";
 
 guardCliOutput();
 
@@ -149,7 +150,7 @@ describe("Postgres refusing connections", () => {
       });
     };
     // In process, with one reconnect attempt per window, so the budget is spent within the outage.
-    const failed = await syncLogged(roleUrl, sim, { windowMs: 5 * day }, { databaseRetries: 1 });
+    const failed = await syncLogged(roleUrl, sim, { windowMs: days(5) }, { databaseRetries: 1 });
     await pending;
     sim.faults.beforePage = undefined;
     expect(failed.error?.code).toBe("DB_UNAVAILABLE");
@@ -174,7 +175,7 @@ describe("Postgres refusing connections", () => {
     expect(describeDifference(await compareWithLedger(db.url, "acct", committed))).toBe(`equal: ${committed.length} rows`);
     expect(run!.rows_inserted).toBe(committed.length);
 
-    const clean = await syncLogged(roleUrl, sim, { windowMs: 5 * day });
+    const clean = await syncLogged(roleUrl, sim, { windowMs: days(5) });
     if (clean.error) throw clean.error;
     await expectDatabaseEqualsLedger(db.url, sim);
     await expectVersionsConsistent(db.url);

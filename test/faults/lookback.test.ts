@@ -8,6 +8,7 @@ import { compareWithLedger } from "../../src/simulator/verify.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { expectDatabaseEqualsLedger } from "../helpers/sync.js";
 import { cli, day, expectVersionsConsistent, guardCliOutput, hour, runs, seededSimulator, syncLogged, testToken } from "./support.js";
+import { days } from "../helpers/time.js";
 
 guardCliOutput();
 
@@ -18,7 +19,7 @@ describe("changes behind the watermark", () => {
   beforeAll(async () => {
     db = await createMigratedDatabase("faults-lookback");
     sim = await seededSimulator(701, 1000, 40);
-    const first = await syncLogged(db.url, sim, { windowMs: 10 * day });
+    const first = await syncLogged(db.url, sim, { windowMs: days(10) });
     if (first.error) throw first.error;
     await expectDatabaseEqualsLedger(db.url, sim);
   });

@@ -7,12 +7,13 @@ import { afterEach, beforeEach, describe, expect, test } from "@jest/globals";
 import {
   BAD_ROW_KINDS, type BadRowKind, type InterceptResponse, REJECTED_ROW_KINDS, type SimTransaction, type SimulatorHandle,
 } from "../../src/simulator/index.js";
-import { parseTimestamp } from "../../src/api/time.js";
+import { parseTimestamp } from "../../src/time.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { expectDatabaseEqualsLedger } from "../helpers/sync.js";
 import {
   armAtWindow, cli, countRows, day, expectVersionsConsistent, guardCliOutput, runs, seededSimulator, syncLogged, testToken, watermarkOf,
 } from "./support.js";
+import { days } from "../helpers/time.js";
 
 guardCliOutput();
 
@@ -100,7 +101,7 @@ describe("odd rows never stop the ledger", () => {
 
   test("every kind, sent for good: accepted rows stored as sent, the others quarantined, every window committed; the API's correction converges", async () => {
     const odd = makeOdd(sim, BAD_ROW_KINDS);
-    const first = await syncLogged(db.url, sim, { windowMs: 5 * day });
+    const first = await syncLogged(db.url, sim, { windowMs: days(5) });
     if (first.error) throw first.error;
     const [run] = await runs(db.url);
     const rejectedCount = REJECTED_ROW_KINDS.length;
@@ -122,7 +123,7 @@ describe("odd rows never stop the ledger", () => {
     // The API corrects every row: the next run re-reads them (lookback over the whole ledger).
     const oddTexts = new Map([...odd].map(([kind, row]) => [kind, sim.ledger.served(row)]));
     for (const row of odd.values()) sim.ledger.setOdd(row.id);
-    const second = await syncLogged(db.url, sim, { windowMs: 5 * day, lookbackMs: 31 * day });
+    const second = await syncLogged(db.url, sim, { windowMs: days(5), lookbackMs: days(31) });
     if (second.error) throw second.error;
     expect(second.summary).toMatchObject({ rejected: 0, inserted: rejectedCount, updated: accepted.length, deleted: 0 });
     await expectDatabaseEqualsLedger(db.url, sim);
@@ -139,7 +140,7 @@ describe("odd rows never stop the ledger", () => {
   });
 
   test("a stored row later sent unreadable stays as stored (not deleted), quarantined once however often it is sent; a new number literal is a new version", async () => {
-    const clean = await syncLogged(db.url, sim, { windowMs: 5 * day });
+    const clean = await syncLogged(db.url, sim, { windowMs: days(5) });
     if (clean.error) throw clean.error;
     const kinds: BadRowKind[] = ["amount-as-string", "bad-datetime", "missing-id", "reformatted-amount", "nul-in-description", "lone-surrogate-in-description"];
     const servedBefore = new Map(sim.ledger.all().map((row) => [row.id, sim.ledger.served(row)]));
@@ -149,7 +150,7 @@ describe("odd rows never stop the ledger", () => {
     const gone = sim.ledger.all()[31 + 2 * 60]!;
     expect(sim.ledger.oddKind(sim.ledger.all()[30 + 2 * 60]!.id)).toBe("missing-id");
     sim.ledger.remove(gone.id);
-    const again = { windowMs: 5 * day, lookbackMs: 31 * day };
+    const again = { windowMs: days(5), lookbackMs: days(31) };
     const second = await syncLogged(db.url, sim, again);
     if (second.error) throw second.error;
     // Rejected rows were listed: their stored versions stand, none is marked deleted.
@@ -196,7 +197,7 @@ describe("odd rows never stop the ledger", () => {
   ] as const)("the oldest row sent %s: the first run still finds where the ledger starts", async (kind, quarantinedRows) => {
     const oldest = sim.ledger.all().at(-1)!;
     sim.ledger.setOdd(oldest.id, kind);
-    const first = await syncLogged(db.url, sim, { windowMs: 5 * day });
+    const first = await syncLogged(db.url, sim, { windowMs: days(5) });
     if (first.error) throw first.error;
     // Its created_at still readable: the walk starts there and quarantines it. Not readable: the
     // walk starts at the next oldest, and the row, older than any window, is SYNC_START's to reach.
@@ -207,14 +208,14 @@ describe("odd rows never stop the ledger", () => {
 
   test("one-off rows mangled by a proxy (10% of pages): the run commits what it was sent, the next clean run converges", async () => {
     Object.assign(sim.faults, { badRowRate: 0.1, seed: 3 });
-    const first = await syncLogged(db.url, sim, { windowMs: 5 * day });
+    const first = await syncLogged(db.url, sim, { windowMs: days(5) });
     if (first.error) throw first.error;
     expect(sim.stats.injected.badRow ?? 0).toBeGreaterThan(0);
     const [run] = await runs(db.url);
     expect(run).toMatchObject({ status: "succeeded", retries: 0 });
     expect(run!.rows_rejected).toBe((await quarantined(db.url)).length);
     sim.resetFaults();
-    const second = await syncLogged(db.url, sim, { windowMs: 5 * day, lookbackMs: 31 * day });
+    const second = await syncLogged(db.url, sim, { windowMs: days(5), lookbackMs: days(31) });
     if (second.error) throw second.error;
     await expectDatabaseEqualsLedger(db.url, sim);
     await expectVersionsConsistent(db.url);
@@ -271,7 +272,7 @@ describe("bodies that are not a page", () => {
 
   test.each(bodies)("$name: the window commits nothing and the error says what was wrong", async (c) => {
     const watch = arm(c);
-    const outcome = await syncLogged(db.url, sim, { windowMs: 5 * day, retries: 1 });
+    const outcome = await syncLogged(db.url, sim, { windowMs: days(5), retries: 1 });
     expect(outcome.error?.code).toBe("API_RESPONSE_INVALID");
     expect(outcome.error!.message).toMatch(c.message);
     expect(await watermarkOf(db.url)).toBe(watch.armed());
@@ -282,7 +283,7 @@ describe("bodies that are not a page", () => {
     expect(`${outcome.log}${outcome.error!.message}${outcome.error!.stack}${JSON.stringify(run)}`).not.toContain(testToken);
 
     sim.faults.intercept = undefined;
-    const clean = await syncLogged(db.url, sim, { windowMs: 5 * day });
+    const clean = await syncLogged(db.url, sim, { windowMs: days(5) });
     if (clean.error) throw clean.error;
     await expectDatabaseEqualsLedger(db.url, sim);
   });

@@ -14,7 +14,7 @@ import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from "../../src/db
 import { migrate } from "../../src/db/migrate.js";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { expectDatabaseEqualsLedger } from "../helpers/sync.js";
-import { passwordOf } from "../../src/db/url.js";
+import { passwordOf } from "../../src/config/database-url.js";
 import { cli, expectFirstRunTruthful, expectVersionsConsistent, guardCliOutput, registerSecret, runs, seededSimulator, sleep, testToken } from "./support.js";
 
 guardCliOutput();

@@ -3,7 +3,7 @@
 // run left `running`); a body announced or grown past the bound is now a request error, not
 // retried, and the run ends like any failed run. The job is the real CLI.
 import { afterEach, beforeEach, describe, expect, test } from "@jest/globals";
-import { parseTimestamp } from "../../src/api/time.js";
+import { parseTimestamp } from "../../src/time.js";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { compareWithLedger, describeDifference } from "../../src/simulator/verify.js";
 import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";

@@ -11,7 +11,7 @@ import {
   type InterceptResponse,
   seedTransactions,
 } from "../../src/simulator/index.js";
-import { type SyncOptions, type SyncSummary, runSync } from "../../src/sync/run.js";
+import { type SyncOptions, type SyncSummary, runSync } from "../../src/job/run.js";
 import { type CliProcess, type CliResult, spawnCli } from "../helpers/cli.js";
 import { query } from "../helpers/database.js";
 import { LogCapture, startTestSimulator, testSyncOptions, testToken } from "../helpers/sync.js";

@@ -4,13 +4,14 @@
 // ends with the database compared to the simulator's ledger field by field, after the faulty run
 // and after the next clean one, and with sync_runs checked against what happened.
 import { afterEach, describe, expect, test } from "@jest/globals";
-import { parseTimestamp } from "../../src/api/time.js";
+import { parseTimestamp } from "../../src/time.js";
 import { Ledger, type SimulatorHandle, seedTransactions } from "../../src/simulator/index.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { expectDatabaseEqualsLedger, startTestSimulator } from "../helpers/sync.js";
 import {
   countRows, day, expectFirstRunTruthful, expectVersionsConsistent, guardCliOutput, runCliChecked, runs, seededSimulator, syncLogged, testToken, watermarkOf,
 } from "./support.js";
+import { days } from "../helpers/time.js";
 
 guardCliOutput();
 
@@ -46,12 +47,12 @@ describe("a count that lies", () => {
   test("one short on every page: the 101st row is neither lost nor marked deleted, and the disagreement is recorded", async () => {
     db = await createMigratedDatabase("trust-count-short");
     sim = await seededSimulator(301, 101, 5); // one 30-day window of 101 rows
-    const clean = await syncLogged(db.url, sim, { windowMs: 30 * day });
+    const clean = await syncLogged(db.url, sim, { windowMs: days(30) });
     if (clean.error) throw clean.error;
     await expectDatabaseEqualsLedger(db.url, sim);
 
     sim.faults.countOffset = -1; // count: 100 on every page, the closing request included
-    const lying = await syncLogged(db.url, sim, { windowMs: 30 * day, lookbackMs: 30 * day });
+    const lying = await syncLogged(db.url, sim, { windowMs: days(30), lookbackMs: days(30) });
     if (lying.error) throw lying.error;
     expect(sim.stats.injected.countOffset).toBeGreaterThan(0);
     // The lookback reaches before the oldest row: one window holds all 101 rows, the next one none (count 0, true).
@@ -68,7 +69,7 @@ describe("a count that lies", () => {
     const report = JSON.parse(status.stdout) as { runs: { countMismatches: number; deleted: number }[] };
     expect(report.runs.map((r) => r.countMismatches).sort()).toEqual([0, 1]);
 
-    const next = await syncLogged(db.url, sim, { windowMs: 30 * day, lookbackMs: 30 * day });
+    const next = await syncLogged(db.url, sim, { windowMs: days(30), lookbackMs: days(30) });
     if (next.error) throw next.error;
     expect(next.summary).toMatchObject({ deleted: 0, inserted: 0, updated: 0, countMismatches: 0 });
     await expectDatabaseEqualsLedger(db.url, sim);
@@ -78,7 +79,7 @@ describe("a count that lies", () => {
   test.each([-1, 3])("a backfill whose count is off by %i on every page: every row arrives, each window's disagreement is counted", async (offset) => {
     db = await createMigratedDatabase("trust-count-backfill");
     sim = await seededSimulator(302, 900, 30, { faults: { countOffset: offset } }); // six 5-day windows
-    const outcome = await syncLogged(db.url, sim, { windowMs: 5 * day });
+    const outcome = await syncLogged(db.url, sim, { windowMs: days(5) });
     if (outcome.error) throw outcome.error;
     sim.resetFaults();
     await expectDatabaseEqualsLedger(db.url, sim);
@@ -90,7 +91,7 @@ describe("a count that lies", () => {
     expect(row!.windows_walked).toBeGreaterThanOrEqual(6);
     expect(outcome.log).not.toContain(testToken);
 
-    const next = await syncLogged(db.url, sim, { windowMs: 5 * day, lookbackMs: 40 * day });
+    const next = await syncLogged(db.url, sim, { windowMs: days(5), lookbackMs: days(40) });
     if (next.error) throw next.error;
     expect(next.summary).toMatchObject({ inserted: 0, updated: 0, deleted: 0, countMismatches: 0 });
     await expectDatabaseEqualsLedger(db.url, sim);
@@ -104,7 +105,7 @@ describe("a page size the server clamps without saying so", () => {
   ])("$name: the walk follows the rows a full page returned", async ({ faults }) => {
     db = await createMigratedDatabase("trust-clamp");
     sim = await seededSimulator(303, 450, 30, { faults });
-    const outcome = await syncLogged(db.url, sim, { windowMs: 10 * day, concurrency: 4 });
+    const outcome = await syncLogged(db.url, sim, { windowMs: days(10), concurrency: 4 });
     if (outcome.error) throw outcome.error;
     expect(sim.stats.injected.clampLimit).toBeGreaterThan(0);
     sim.resetFaults();
@@ -117,7 +118,7 @@ describe("a page size the server clamps without saying so", () => {
     expect(row!.count_mismatches).toBe(faults.countOffset ? row!.windows_walked : 0);
 
     Object.assign(sim.faults, faults);
-    const next = await syncLogged(db.url, sim, { windowMs: 10 * day, lookbackMs: 40 * day });
+    const next = await syncLogged(db.url, sim, { windowMs: days(10), lookbackMs: days(40) });
     if (next.error) throw next.error;
     expect(next.summary).toMatchObject({ inserted: 0, updated: 0, deleted: 0 });
     sim.resetFaults();
@@ -133,7 +134,7 @@ describe("deletion needs proof", () => {
   test("a live row the walk missed is not marked deleted; the row really deleted is", async () => {
     db = await createMigratedDatabase("trust-deletion");
     sim = await seededSimulator(304, 350, 5);
-    const first = await syncLogged(db.url, sim, { windowMs: 30 * day, concurrency: 1 });
+    const first = await syncLogged(db.url, sim, { windowMs: days(30), concurrency: 1 });
     if (first.error) throw first.error;
     await expectDatabaseEqualsLedger(db.url, sim);
 
@@ -147,7 +148,7 @@ describe("deletion needs proof", () => {
       sim!.ledger.remove(gone.id);
       sim!.ledger.add({ created_at: new Date(Date.parse(`${all[300]!.created_at}Z`) + 1), amount: "-0.25" });
     };
-    const second = await syncLogged(db.url, sim, { windowMs: 30 * day, concurrency: 1, lookbackMs: 10 * day });
+    const second = await syncLogged(db.url, sim, { windowMs: days(30), concurrency: 1, lookbackMs: days(10) });
     if (second.error) throw second.error;
     expect(done).toBe(true);
     expect(second.summary).toMatchObject({ inserted: 1, deleted: 1, updated: 0 });
@@ -159,7 +160,7 @@ describe("deletion needs proof", () => {
     const [, run] = await runRows(db.url);
     expect(run).toMatchObject({ status: "succeeded", rows_inserted: 1, rows_deleted: 1 });
 
-    const third = await syncLogged(db.url, sim, { windowMs: 30 * day, lookbackMs: 10 * day });
+    const third = await syncLogged(db.url, sim, { windowMs: days(30), lookbackMs: days(10) });
     if (third.error) throw third.error;
     expect(third.summary).toMatchObject({ inserted: 0, updated: 0, deleted: 0 });
     await expectDatabaseEqualsLedger(db.url, sim);
@@ -168,7 +169,7 @@ describe("deletion needs proof", () => {
   test("a row whose created_at moved is an update where it now lives", async () => {
     db = await createMigratedDatabase("trust-moved");
     sim = await seededSimulator(305, 400, 20);
-    const first = await syncLogged(db.url, sim, { windowMs: 5 * day });
+    const first = await syncLogged(db.url, sim, { windowMs: days(5) });
     if (first.error) throw first.error;
     const all = sim.ledger.all();
     const backward = all[50]!; // moves 10 days back, into an earlier window
@@ -177,7 +178,7 @@ describe("deletion needs proof", () => {
       sim!.ledger.update(row.id, { created_at: new Date(Date.parse(`${row.created_at}Z`) + ms).toISOString().replace("Z", "000") });
     shift(backward, -10 * day);
     shift(forward, 10 * day);
-    const second = await syncLogged(db.url, sim, { windowMs: 5 * day, lookbackMs: 30 * day });
+    const second = await syncLogged(db.url, sim, { windowMs: days(5), lookbackMs: days(30) });
     if (second.error) throw second.error;
     // The forward one is gone from its created_at when its old window is walked: found where it now
     // lives (by amount, after_balance and balance_type), it is written there, never marked deleted.
@@ -194,17 +195,17 @@ describe("deletion needs proof", () => {
   test("a server that cannot read the look-alike filters: the row is not taken for deleted on an unfiltered answer", async () => {
     db = await createMigratedDatabase("trust-moved-filter");
     sim = await seededSimulator(307, 400, 20);
-    const first = await syncLogged(db.url, sim, { windowMs: 5 * day });
+    const first = await syncLogged(db.url, sim, { windowMs: days(5) });
     if (first.error) throw first.error;
     const row = sim.ledger.all()[350]!;
     sim.ledger.update(row.id, { created_at: new Date(Date.parse(`${row.created_at}Z`) + 10 * day).toISOString().replace("Z", "000") });
     sim.faults.dropFilters = ["amount", "after_balance"];
-    const failed = await syncLogged(db.url, sim, { windowMs: 5 * day, lookbackMs: 30 * day });
+    const failed = await syncLogged(db.url, sim, { windowMs: days(5), lookbackMs: days(30) });
     expect(failed.error?.code).toBe("API_FILTER_IGNORED");
     expect(failed.error?.message).toMatch(new RegExp(`when asked for rows like ${row.id}, whose (amount|after_balance) it does not share`));
     expect(await deleteVersions(db.url)).toEqual([]);
     sim.resetFaults();
-    const next = await syncLogged(db.url, sim, { windowMs: 5 * day, lookbackMs: 30 * day });
+    const next = await syncLogged(db.url, sim, { windowMs: days(5), lookbackMs: days(30) });
     if (next.error) throw next.error;
     await expectDatabaseEqualsLedger(db.url, sim);
     expect(await deleteVersions(db.url)).toEqual([]);
@@ -228,7 +229,7 @@ describe("rows sharing one created_at", () => {
     db = await createMigratedDatabase("trust-instant");
     const { ledger } = await ledgerWithGroup({ amount, balanceType });
     sim = await startTestSimulator({ ledger, faults: { unstableOrder: true } });
-    const first = await syncLogged(db.url, sim, { windowMs: 30 * day });
+    const first = await syncLogged(db.url, sim, { windowMs: days(30) });
     if (first.error) throw first.error;
     expect(sim.stats.injected.unstableOrder).toBeGreaterThan(0);
     expect(first.log).toContain("walking that instant on its own");
@@ -238,7 +239,7 @@ describe("rows sharing one created_at", () => {
     await expectFirstRunTruthful(db.url, run!, first.summary);
     expect(run!.rows_inserted).toBe(450);
 
-    const next = await syncLogged(db.url, sim, { windowMs: 30 * day, lookbackMs: 30 * day });
+    const next = await syncLogged(db.url, sim, { windowMs: days(30), lookbackMs: days(30) });
     if (next.error) throw next.error;
     expect(next.summary).toMatchObject({ inserted: 0, updated: 0, deleted: 0 });
     await expectDatabaseEqualsLedger(db.url, sim);
@@ -249,7 +250,7 @@ describe("rows sharing one created_at", () => {
     db = await createMigratedDatabase("trust-instant-filter");
     const { ledger, at } = await ledgerWithGroup({ amount: (i) => ["-1", "-2", "-0.5", "-10", "3"][i % 5]!, balanceType: () => "platform" });
     sim = await startTestSimulator({ ledger, faults: { unstableOrder: true, dropFilters: ["amount__lt", "amount__gte"] } });
-    const failed = await syncLogged(db.url, sim, { windowMs: 30 * day });
+    const failed = await syncLogged(db.url, sim, { windowMs: days(30) });
     expect(sim.stats.injected.dropFilters).toBeGreaterThan(0);
     expect(failed.error?.code).toBe("API_FILTER_IGNORED");
     expect(failed.error?.message).toMatch(/for amount__(lt|gte)=\S+ in window .*, which it does not match: the server ignored the amount filter/);
@@ -258,7 +259,7 @@ describe("rows sharing one created_at", () => {
 
     sim.resetFaults();
     Object.assign(sim.faults, { unstableOrder: true });
-    const next = await syncLogged(db.url, sim, { windowMs: 30 * day });
+    const next = await syncLogged(db.url, sim, { windowMs: days(30) });
     if (next.error) throw next.error;
     await expectDatabaseEqualsLedger(db.url, sim);
     await expectVersionsConsistent(db.url);
@@ -269,7 +270,7 @@ describe("rows sharing one created_at", () => {
     // amount 0: every row of the group has the same after_balance too.
     const { ledger, at } = await ledgerWithGroup({ amount: () => "0", balanceType: () => "platform" });
     sim = await startTestSimulator({ ledger, faults: { unstableOrder: true } });
-    const failed = await syncLogged(db.url, sim, { windowMs: 30 * day });
+    const failed = await syncLogged(db.url, sim, { windowMs: days(30) });
     expect(failed.error?.code).toBe("WINDOW_UNSETTLED");
     expect(failed.error?.message).toMatch(/more than 100 transactions share created_at .* returned some twice/);
     // Everything before the instant committed, nothing from it on.
@@ -281,7 +282,7 @@ describe("rows sharing one created_at", () => {
     expect(run).toMatchObject({ status: "failed", error_code: "WINDOW_UNSETTLED" });
 
     sim.resetFaults();
-    const clean = await syncLogged(db.url, sim, { windowMs: 30 * day });
+    const clean = await syncLogged(db.url, sim, { windowMs: days(30) });
     if (clean.error) throw clean.error;
     await expectDatabaseEqualsLedger(db.url, sim);
     await expectVersionsConsistent(db.url);

@@ -8,7 +8,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { accountHash, inShard, loadAccounts } from "../../src/config/accounts.js";
 import { Ledger, type SimulatorHandle, seedTransactions } from "../../src/simulator/index.js";
-import { acquireAccountLock } from "../../src/sync/lock.js";
+import { acquireAccountLock } from "../../src/job/lock.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { expectDatabaseEqualsLedger, startTestSimulator } from "../helpers/sync.js";
 import { cli, day, expectVersionsConsistent, guardCliOutput, registerSecret, runCliChecked, runs, waitFor } from "../faults/support.js";

@@ -13,7 +13,7 @@ import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import pg from "pg";
-import { redactUrl, withDatabase } from "../../src/db/url.js";
+import { redactUrl, withDatabase } from "../../src/config/database-url.js";
 
 export interface TestDatabase {
   /** Connection URL of the new database (same server and credentials as the admin URL). */

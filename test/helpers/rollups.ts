@@ -3,6 +3,7 @@ import pg from "pg";
 import { type SimTransaction, normalizeDecimal, parseUnits } from "../../src/simulator/index.js";
 import { addDecimals } from "../../src/simulator/decimal.js";
 import { naiveToMicros } from "../../src/simulator/time.js";
+import { asMicros } from "../../src/time.js";
 import { refreshRollups } from "../../src/sync/rollups.js";
 import { localDate } from "../../src/snapshots/days.js";
 import { query } from "./database.js";
@@ -93,7 +94,7 @@ export async function refreshRollupsAt(url: string, micros: number, account = "a
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    await refreshRollups(client, account, { from: micros, to: micros + 1 });
+    await refreshRollups(client, account, { from: asMicros(micros), to: asMicros(micros + 1) });
   } finally {
     await client.end();
   }

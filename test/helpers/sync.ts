@@ -4,7 +4,7 @@ import { type Config, defaults } from "../../src/config/index.js";
 import { createLogger } from "../../src/log.js";
 import { type SimulatorHandle, type SimulatorOptions, startSimulator } from "../../src/simulator/index.js";
 import { compareWithLedger, describeDifference } from "../../src/simulator/verify.js";
-import { type SyncOptions, type SyncSummary, runSync } from "../../src/sync/run.js";
+import { type SyncOptions, type SyncSummary, runSync } from "../../src/job/run.js";
 import { query } from "./database.js";
 
 export const testToken = "tok_test_3f9c2b7a51e84d06";

@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import pg from "pg";
 import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
-import { withDatabase } from "../../src/db/url.js";
+import { withDatabase } from "../../src/config/database-url.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { repoRoot, runCli } from "../helpers/cli.js";
 import { startTestSimulator, syncOnce, testToken } from "../helpers/sync.js";
+import { days } from "../helpers/time.js";
 
 const biRelations = [
   "transactions", "transaction_history", "transaction_versions", "spent_credit_snapshots", "spent_credit_captures", "sync_runs", "sync_state",
@@ -25,7 +26,7 @@ describe("BI-ready schema", () => {
     db = await createMigratedDatabase("bi");
     const to = new Date(Date.now() - 60_000);
     sim = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 51, rows: 1200, from: new Date(to.getTime() - 200 * 86_400_000), to })) });
-    await syncOnce(db.url, sim, { windowMs: 30 * 86_400_000 }, { snapshots: true });
+    await syncOnce(db.url, sim, { windowMs: days(30) }, { snapshots: true });
   });
   afterAll(async () => {
     await sim?.close();

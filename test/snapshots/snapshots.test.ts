@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { Ledger, normalizeDecimal, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
-import { runSnapshot } from "../../src/sync/run.js";
+import { runSnapshot } from "../../src/job/run.js";
 import { localDate } from "../../src/snapshots/days.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { runCli } from "../helpers/cli.js";
 import { refreshRollupsAt } from "../helpers/rollups.js";
 import { dailyFromDatabase, dailyFromSimulator } from "../helpers/snapshots.js";
 import { LogCapture, startTestSimulator, syncOnce, testConfig, testToken } from "../helpers/sync.js";
+import { days } from "../helpers/time.js";
 
 const day = 86_400_000;
 
@@ -34,7 +35,7 @@ describe("daily spent-credit snapshots", () => {
   beforeAll(async () => {
     db = await createMigratedDatabase("snapshots");
     sim = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 41, rows: 2500, from, to })) });
-    await syncOnce(db.url, sim, { windowMs: 60 * day });
+    await syncOnce(db.url, sim, { windowMs: days(60) });
   });
   afterAll(async () => {
     await sim?.close();

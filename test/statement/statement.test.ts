@@ -7,12 +7,13 @@ import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { findChromium } from "../../src/statement/pdf.js";
 import { main } from "../../src/cli/main.js";
 import { Ledger, addDecimals, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
-import { runSnapshot } from "../../src/sync/run.js";
+import { runSnapshot } from "../../src/job/run.js";
 import type { Statement } from "../../src/statement/model.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { runCli } from "../helpers/cli.js";
 import { LogCapture, startTestSimulator, syncOnce, testConfig, testToken } from "../helpers/sync.js";
 import { localMonth, perMonth, spentByDay, truthLines } from "./truth.js";
+import { days } from "../helpers/time.js";
 
 const day = 86_400_000;
 const zones = ["UTC", "Asia/Kolkata"];
@@ -49,7 +50,7 @@ describe("statement", () => {
     // A top-up the API sends with a null description (tolerant ingestion stores it): still a top-up.
     const topUp = sim.ledger.all().find((r) => !r.amount.startsWith("-") && r.amount !== "0" && r.status !== "pending" && !/refund/i.test(r.description))!;
     sim.ledger.setOdd(topUp.id, "null-description");
-    await syncOnce(db.url, sim, { windowMs: 120 * day });
+    await syncOnce(db.url, sim, { windowMs: days(120) });
     for (const zone of zones) await snapshot(zone);
     for (const zone of zones) captured.set(zone, spentByDay(sim, zone));
 
@@ -65,7 +66,7 @@ describe("statement", () => {
     sim.ledger.remove(gone.id);
     Object.assign(changed, { recent: recent.created_at, old: old.created_at, gone: gone.created_at });
     // The whole history is walked again so the sync sees the changes (the default lookback is a day).
-    await syncOnce(db.url, sim, { windowMs: 120 * day, lookbackMs: 4 * 365 * day });
+    await syncOnce(db.url, sim, { windowMs: days(120), lookbackMs: days(1460) });
     for (const zone of zones) await snapshot(zone);
     // A capture re-reads SNAPSHOT_RESTATE_DAYS (35) before its last captured day (today): Generect's
     // figures for older days stay as first captured, the days since are restated.
@@ -173,7 +174,7 @@ describe("statement", () => {
       const gte = q.get("created_at__gte");
       return path.includes("transactions") && !path.includes("spent") && gte && Date.parse(`${gte}Z`) >= cutoff.getTime() ? { status: 503, body: "{}" } : undefined;
     };
-    const failed = await syncOnce(db.url, other, { account: "part", windowMs: 60 * day }).then(() => undefined, (e: Error) => e);
+    const failed = await syncOnce(db.url, other, { account: "part", windowMs: days(60) }).then(() => undefined, (e: Error) => e);
     await other.close();
     expect(failed?.message).toMatch(/503/);
     const [{ w }] = (await query<{ w: string }>(db.url, "SELECT to_char(watermark AT TIME ZONE 'UTC', 'YYYY-MM') AS w FROM sync_state WHERE account = 'part'")) as [{ w: string }];
@@ -202,7 +203,7 @@ describe("statement HTML in a headless Chromium", () => {
     db = await createMigratedDatabase("statement-html");
     const to = new Date(Date.now() - 120_000);
     sim = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 23, rows: 2500, from: new Date(to.getTime() - 400 * day), to })) });
-    await syncOnce(db.url, sim, { windowMs: 120 * day }, { snapshots: true });
+    await syncOnce(db.url, sim, { windowMs: days(120) }, { snapshots: true });
     dir = await mkdtemp(path.join(os.tmpdir(), "statement-"));
   }, 60_000);
   afterAll(async () => {

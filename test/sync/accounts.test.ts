@@ -6,6 +6,7 @@ import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simula
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { expectDatabaseEqualsLedger, startTestSimulator, syncOnce, watermark } from "../helpers/sync.js";
 import { expectVersionsConsistent } from "../faults/support.js";
+import { days } from "../helpers/time.js";
 
 const day = 86_400_000;
 
@@ -34,9 +35,9 @@ describe("two accounts whose ledgers share ids", () => {
   });
 
   test("each account's backfill inserts its own rows, and both equal their truth field by field", async () => {
-    const first = await syncOnce(db.url, a, { windowMs: 10 * day, account: "a" });
+    const first = await syncOnce(db.url, a, { windowMs: days(10), account: "a" });
     const markA = await watermark(db.url, "a");
-    const second = await syncOnce(db.url, b, { windowMs: 10 * day, account: "b" });
+    const second = await syncOnce(db.url, b, { windowMs: days(10), account: "b" });
     expect(first).toMatchObject({ inserted: a.ledger.size, updated: 0, deleted: 0 });
     expect(second).toMatchObject({ inserted: b.ledger.size, updated: 0, deleted: 0 });
     const shared = await query<{ n: number }>(db.url, "SELECT count(*)::int AS n FROM transactions x JOIN transactions y ON x.id = y.id AND x.account = 'a' AND y.account = 'b'");
@@ -53,8 +54,8 @@ describe("two accounts whose ledgers share ids", () => {
     const victim = b.ledger.all()[7]!;
     const victimServed = b.ledger.served(victim);
     b.ledger.remove(victim.id);
-    expect(await syncOnce(db.url, b, { windowMs: 10 * day, account: "b" })).toMatchObject({ inserted: 0, updated: 1, deleted: 1 });
-    expect(await syncOnce(db.url, a, { windowMs: 10 * day, account: "a" })).toMatchObject({ inserted: 0, updated: 0, deleted: 0 });
+    expect(await syncOnce(db.url, b, { windowMs: days(10), account: "b" })).toMatchObject({ inserted: 0, updated: 1, deleted: 1 });
+    expect(await syncOnce(db.url, a, { windowMs: days(10), account: "a" })).toMatchObject({ inserted: 0, updated: 0, deleted: 0 });
     await expectDatabaseEqualsLedger(db.url, a, "a");
     await expectDatabaseEqualsLedger(db.url, b, "b");
     // The superseded versions are what the API served before, valid until the run that replaced them.

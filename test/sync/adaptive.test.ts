@@ -6,8 +6,9 @@ import { Ledger, seedTransactions, type SimulatorFaults, type SimulatorHandle } 
 import type { WindowStats } from "../../src/sync/window.js";
 import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
 import { LogCapture, expectDatabaseEqualsLedger, startTestSimulator, syncRuns, testSyncOptions } from "../helpers/sync.js";
-import { runSync } from "../../src/sync/run.js";
+import { runSync } from "../../src/job/run.js";
 import { expectFirstRunTruthful, expectVersionsConsistent, runs, seededSimulator, syncLogged } from "../faults/support.js";
+import { days } from "../helpers/time.js";
 
 const day = 86_400_000;
 const target = 300;
@@ -18,7 +19,7 @@ async function backfill(db: TestDatabase, sim: SimulatorHandle, windowRows: numb
   const committed: WindowStats[] = [];
   const log = new LogCapture();
   const progress = { planned() {}, page() {}, window: (stats: WindowStats) => void committed.push(stats) };
-  const summary = await runSync(testSyncOptions(db.url, sim, log.logger, { windowMs: day, windowRows }, { maxRowsPerWindow, progress }));
+  const summary = await runSync(testSyncOptions(db.url, sim, log.logger, { windowMs: days(1), windowRows }, { maxRowsPerWindow, progress }));
   return { summary, committed, log: log.text };
 }
 
@@ -101,7 +102,7 @@ describe("row-sized windows under faults the retries absorb", () => {
     db = await createMigratedDatabase("adaptive-faults");
     // 8,000 rows over 60 days: spans grow from one day to about two weeks.
     sim = await seededSimulator(131, 8000, 60, { faults: { seed: 7, ...faults } });
-    const outcome = await syncLogged(db.url, sim, { windowMs: day, windowRows: 2000, concurrency: 3 });
+    const outcome = await syncLogged(db.url, sim, { windowMs: days(1), windowRows: 2000, concurrency: 3 });
     if (outcome.error) throw outcome.error;
     expect(Object.values(sim.stats.injected).reduce((a, b) => a + (b ?? 0), 0)).toBeGreaterThan(0);
     sim.resetFaults();

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { expectDatabaseEqualsLedger, startTestSimulator, syncOnce, syncRuns, watermark } from "../helpers/sync.js";
+import { days } from "../helpers/time.js";
 
 const day = 86_400_000;
 
@@ -25,7 +26,7 @@ describe("first backfill over several windows", () => {
   });
 
   test("the database equals the simulator's ledger, every field, every amount", async () => {
-    const summary = await syncOnce(db.url, sim, { windowMs: 30 * day });
+    const summary = await syncOnce(db.url, sim, { windowMs: days(30) });
     expect(summary.windows).toBeGreaterThanOrEqual(4);
     expect(summary.inserted).toBe(sim.ledger.size);
     expect(summary.updated).toBe(0);
@@ -101,7 +102,7 @@ describe("text that array literals must escape", () => {
   });
 
   test("inserted, then updated, every value equals the API's", async () => {
-    const first = await syncOnce(db.url, sim, { windowMs: 30 * day });
+    const first = await syncOnce(db.url, sim, { windowMs: days(30) });
     expect(first.inserted).toBe(awkward.length);
     await expectDatabaseEqualsLedger(db.url, sim);
     const stored = await query<{ description: string; raw_description: string }>(
@@ -113,7 +114,7 @@ describe("text that array literals must escape", () => {
     // The same texts reversed over the same ids: the upsert path, with versions.
     const oldestFirst = [...sim.ledger.all()].sort((a, b) => a.created_at.localeCompare(b.created_at));
     oldestFirst.forEach((row, i) => sim.ledger.update(row.id, { description: awkward[awkward.length - 1 - i]! }));
-    const second = await syncOnce(db.url, sim, { windowMs: 30 * day, lookbackMs: 30 * day });
+    const second = await syncOnce(db.url, sim, { windowMs: days(30), lookbackMs: days(30) });
     expect(second).toMatchObject({ inserted: 0, updated: awkward.length });
     await expectDatabaseEqualsLedger(db.url, sim);
     const [versions] = await query<{ n: string }>(db.url, `SELECT count(*)::text AS n FROM transaction_versions WHERE description = ANY($1::text[])`, [awkward]);

@@ -3,8 +3,9 @@ import { JsonNumber, Ledger, seedTransactions, type SimulatorHandle } from "../.
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { runCli } from "../helpers/cli.js";
 import { LogCapture, expectDatabaseEqualsLedger, startTestSimulator, syncRuns, syncOnce, testToken, watermark } from "../helpers/sync.js";
-import { runSync } from "../../src/sync/run.js";
+import { runSync } from "../../src/job/run.js";
 import { testConfig } from "../helpers/sync.js";
+import { days } from "../helpers/time.js";
 
 const day = 86_400_000;
 
@@ -44,7 +45,7 @@ describe("guards", () => {
     const victim = sim.ledger.all()[150]!;
     sim.faults.transformRow = (row) => (row.id === victim.id ? { ...row, amount: String(row.amount) } : row);
     const capture = new LogCapture();
-    const summary = await runSync({ config: testConfig(sim, { windowMs: 5 * day }), databaseUrl: db.url, log: capture.logger, clientOptions: { minRetryDelayMs: 1, maxRetryDelayMs: 2 } });
+    const summary = await runSync({ config: testConfig(sim, { windowMs: days(5) }), databaseUrl: db.url, log: capture.logger, clientOptions: { minRetryDelayMs: 1, maxRetryDelayMs: 2 } });
     expect(summary).toMatchObject({ rejected: 1, inserted: sim.ledger.size - 1 });
     expect(await query(db.url, "SELECT 1 FROM transactions WHERE id = $1", [victim.id])).toEqual([]);
     const [entry] = await query<{ transaction_id: string; reason_code: string; reason: string }>(db.url, "SELECT transaction_id::text, reason_code, reason FROM quarantined_rows");
@@ -58,7 +59,7 @@ describe("guards", () => {
 
     // Once the API sends the row properly, the next run re-reading it converges and resolves the entry.
     sim.faults.transformRow = undefined;
-    await syncOnce(db.url, sim, { windowMs: 5 * day, lookbackMs: 60 * day });
+    await syncOnce(db.url, sim, { windowMs: days(5), lookbackMs: days(60) });
     await expectDatabaseEqualsLedger(db.url, sim);
     const [resolved] = await query<{ resolved: boolean }>(db.url, "SELECT resolved_at IS NOT NULL AS resolved FROM quarantined_rows");
     expect(resolved).toEqual({ resolved: true });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
 import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
 import { expectDatabaseEqualsLedger, startTestSimulator, syncOnce } from "../helpers/sync.js";
+import { days } from "../helpers/time.js";
 
 const day = 86_400_000;
 
@@ -32,7 +33,7 @@ describe("rows that move while a window is walked", () => {
         sim.ledger.add({ created_at: new Date(from.getTime() + 10 * day + pages), amount: "-0.5" });
       }
     };
-    const summary = await syncOnce(db.url, sim, { windowMs: 30 * day });
+    const summary = await syncOnce(db.url, sim, { windowMs: days(30) });
     sim.faults.beforePage = undefined;
     // The 12-page window did not settle on its first walk; being over 10 pages, it was rolled back
     // and walked as two halves instead of whole again.
@@ -49,7 +50,7 @@ describe("rows that move while a window is walked", () => {
         sim.ledger.remove(victim.id);
       }
     };
-    await syncOnce(db.url, sim, { lookbackMs: 30 * day });
+    await syncOnce(db.url, sim, { lookbackMs: days(30) });
     sim.faults.beforePage = undefined;
     await expectDatabaseEqualsLedger(db.url, sim);
   });
@@ -58,9 +59,9 @@ describe("rows that move while a window is walked", () => {
     sim.faults.beforePage = ({ offset }) => {
       if (offset > 0) sim.ledger.add({ created_at: new Date(to.getTime() - 5000), amount: "-1" });
     };
-    await expect(syncOnce(db.url, sim, { lookbackMs: 30 * day })).rejects.toThrow(/did not settle after 3 walks/);
+    await expect(syncOnce(db.url, sim, { lookbackMs: days(30) })).rejects.toThrow(/did not settle after 3 walks/);
     sim.faults.beforePage = undefined;
-    await syncOnce(db.url, sim, { lookbackMs: 30 * day });
+    await syncOnce(db.url, sim, { lookbackMs: days(30) });
     await expectDatabaseEqualsLedger(db.url, sim);
   });
 });

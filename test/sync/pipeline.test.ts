@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import { Ledger, seedTransactions, type SimulatorHandle, TRANSACTIONS_PATH } from "../../src/simulator/index.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { expectDatabaseEqualsLedger, startTestSimulator, syncOnce, syncRuns, watermark } from "../helpers/sync.js";
+import { days } from "../helpers/time.js";
 
 const day = 86_400_000;
 
@@ -45,7 +46,7 @@ describe("windows in a pipeline", () => {
     };
 
     // 15-day windows of about 600 rows: six pages each, enough to fill three request slots.
-    const summary = await syncOnce(db.url, sim, { windowMs: 15 * day, concurrency: 3 });
+    const summary = await syncOnce(db.url, sim, { windowMs: days(15), concurrency: 3 });
     expect(summary.windows).toBeGreaterThanOrEqual(4);
     expect(maxInFlight).toBeLessThanOrEqual(3);
     expect(maxInFlight).toBe(3);
@@ -63,7 +64,7 @@ describe("windows in a pipeline", () => {
       if (window && window === seen[3]) return { status: 400, body: JSON.stringify({ detail: "Bad request." }), headers: { "content-type": "application/json" } };
       return undefined;
     };
-    const error = await syncOnce(db.url, sim, { windowMs: 5 * day, concurrency: 4 }).catch((e: Error) => e);
+    const error = await syncOnce(db.url, sim, { windowMs: days(5), concurrency: 4 }).catch((e: Error) => e);
     expect(error).toBeInstanceOf(Error);
 
     const [run] = await syncRuns(db.url);
@@ -81,10 +82,10 @@ describe("windows in a pipeline", () => {
   });
 
   test("the same API synced under a second account leaves the first account's rows alone: both complete", async () => {
-    await syncOnce(db.url, sim, { windowMs: 10 * day, account: "before" });
+    await syncOnce(db.url, sim, { windowMs: days(10), account: "before" });
     const before = await watermark(db.url, "before");
     // Every window of the second account is empty for it although every id exists under the first: a fresh insert each.
-    const summary = await syncOnce(db.url, sim, { windowMs: 10 * day, account: "acct" });
+    const summary = await syncOnce(db.url, sim, { windowMs: days(10), account: "acct" });
     expect(summary).toMatchObject({ inserted: sim.ledger.size, updated: 0, deleted: 0 });
     await expectDatabaseEqualsLedger(db.url, sim, "acct");
     await expectDatabaseEqualsLedger(db.url, sim, "before");

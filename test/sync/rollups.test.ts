@@ -6,6 +6,7 @@ import { createMigratedDatabase, query, type TestDatabase } from "../helpers/dat
 import { expectRollupsEqualLedger } from "../helpers/rollups.js";
 import { ensureRollupZone } from "../../src/sync/rollups.js";
 import { expectDatabaseEqualsLedger, startTestSimulator, syncOnce } from "../helpers/sync.js";
+import { days } from "../helpers/time.js";
 
 const day = 86_400_000;
 const hour = 3_600_000;
@@ -31,7 +32,7 @@ describe("ledger_rollups kept with the data", () => {
     sim = await startTestSimulator({ ledger });
     // As a capture of spent credits in those zones would: their daily rollups are kept from the start.
     for (const zone of zones.slice(1)) await query(db.url, "INSERT INTO ledger_rollup_zones (account, timezone) VALUES ('acct', $1)", [zone]);
-    await syncOnce(db.url, sim, { windowMs: 7 * day });
+    await syncOnce(db.url, sim, { windowMs: days(7) });
   });
   let shared: ReturnType<typeof createPool> | undefined;
   const pool = () => (shared ??= createPool(db.url));

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "@jest/globals";
 import { parseSpentCredits, parseTransactionsPage } from "../../src/api/schema.js";
-import { formatApiTimestamp, parseTimestamp, toPgTimestamp, toPgTimestampText } from "../../src/api/time.js";
+import { formatApiTimestamp, parseTimestamp, formatInstant, toPgTimestampText } from "../../src/time.js";
 import { isRetryableNetworkCode, isRetryableStatus, parseRetryAfter } from "../../src/api/retry-policy.js";
 
 const row = {
@@ -21,7 +21,7 @@ describe("API timestamps", () => {
     const micros = parseTimestamp("2025-01-07T13:01:15.397996")!;
     expect(micros).toBe(Date.UTC(2025, 0, 7, 13, 1, 15, 397) * 1000 + 996);
     expect(formatApiTimestamp(micros)).toBe("2025-01-07T13:01:15.397996");
-    expect(toPgTimestamp(micros)).toBe("2025-01-07T13:01:15.397996Z");
+    expect(formatInstant(micros)).toBe("2025-01-07T13:01:15.397996Z");
     expect(parseTimestamp("2025-01-07")).toBe(Date.UTC(2025, 0, 7) * 1000);
     expect(parseTimestamp("2025-01-07T13:01:15+02:00")).toBe(Date.UTC(2025, 0, 7, 11, 1, 15) * 1000);
     expect(formatApiTimestamp(parseTimestamp("1969-12-31T23:59:59.000001")!)).toBe("1969-12-31T23:59:59.000001");

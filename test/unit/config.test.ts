@@ -2,7 +2,8 @@ import { describe, expect, test } from "@jest/globals";
 import { defaults, loadConfig } from "../../src/config/index.js";
 import { formatDuration, parseDuration } from "../../src/config/duration.js";
 import { ConfigError } from "../../src/errors.js";
-import { parseTimestamp } from "../../src/api/time.js";
+import { parseTimestamp } from "../../src/time.js";
+import { days, hours } from "../helpers/time.js";
 
 describe("durations", () => {
   test.each([
@@ -35,7 +36,7 @@ describe("configuration from the environment", () => {
       SYNC_ACCOUNT: "acme-eu", SYNC_START: "2024-02-01", SYNC_LOOKBACK: "2h", SYNC_WINDOW: "1d", SYNC_CONCURRENCY: "8",
       SYNC_WINDOW_ROWS: "0",
     });
-    expect(config).toMatchObject({ apiToken: "abc123", apiUrl: "http://127.0.0.1:9", account: "acme-eu", lookbackMs: 7_200_000, windowMs: 86_400_000, windowRows: 0, concurrency: 8 });
+    expect(config).toMatchObject({ apiToken: "abc123", apiUrl: "http://127.0.0.1:9", account: "acme-eu", lookbackMs: hours(2), windowMs: days(1), windowRows: 0, concurrency: 8 });
     expect(config.start).toBe(parseTimestamp("2024-02-01T00:00:00"));
   });
 

@@ -1,12 +1,17 @@
 import { describe, expect, test } from "@jest/globals";
 import { type Window, WindowQueue, isInstant, planStart, splitAround, splitWindow } from "../../src/sync/plan.js";
 import { pageSizeOf } from "../../src/sync/walk.js";
+import { type Micros, type Millis, asMicros } from "../../src/time.js";
+import { days, ms } from "../helpers/time.js";
 
-const hour = 3_600_000_000; // microseconds
-const day = 24 * hour;
+/** Instants in microseconds, `n` days (or hours) after the epoch. */
+const day = (n: number): Micros => asMicros(n * 86_400_000_000);
+/** A literal instant, in microseconds. */
+const µ = (n: number): Micros => asMicros(n);
+const hour = (n: number): Micros => asMicros(n * 3_600_000_000);
 
 /** Every window of a queue with fixed spans. */
-function planWindows(from: number, until: number, windowMs: number): Window[] {
+function planWindows(from: Micros, until: Micros, windowMs: Millis): Window[] {
   const queue = new WindowQueue(from, until, { windowMs, targetRows: 0 });
   const windows: Window[] = [];
   for (let window = queue.shift(); window; window = queue.shift()) windows.push(window);
@@ -15,90 +20,90 @@ function planWindows(from: number, until: number, windowMs: number): Window[] {
 
 describe("window planner", () => {
   test("first run starts at SYNC_START, else at the oldest row, else nowhere", () => {
-    expect(planStart({ watermark: undefined, lookbackMs: 86_400_000, start: 5 * day, oldest: 2 * day })).toBe(5 * day);
-    expect(planStart({ watermark: undefined, lookbackMs: 86_400_000, start: undefined, oldest: 2 * day })).toBe(2 * day);
-    expect(planStart({ watermark: undefined, lookbackMs: 86_400_000, start: undefined, oldest: undefined })).toBeUndefined();
+    expect(planStart({ watermark: undefined, lookbackMs: days(1), start: day(5), oldest: day(2) })).toBe(day(5));
+    expect(planStart({ watermark: undefined, lookbackMs: days(1), start: undefined, oldest: day(2) })).toBe(day(2));
+    expect(planStart({ watermark: undefined, lookbackMs: days(1), start: undefined, oldest: undefined })).toBeUndefined();
   });
 
   test("later runs start at the watermark minus the lookback, never before SYNC_START", () => {
-    expect(planStart({ watermark: 10 * day, lookbackMs: 86_400_000, start: undefined, oldest: undefined })).toBe(9 * day);
-    expect(planStart({ watermark: 10 * day, lookbackMs: 0, start: undefined, oldest: undefined })).toBe(10 * day);
-    expect(planStart({ watermark: 10 * day, lookbackMs: 86_400_000, start: 9.5 * day, oldest: undefined })).toBe(9.5 * day);
+    expect(planStart({ watermark: day(10), lookbackMs: days(1), start: undefined, oldest: undefined })).toBe(day(9));
+    expect(planStart({ watermark: day(10), lookbackMs: ms(0), start: undefined, oldest: undefined })).toBe(day(10));
+    expect(planStart({ watermark: day(10), lookbackMs: days(1), start: day(9.5), oldest: undefined })).toBe(day(9.5));
   });
 
   test("windows are half-open, contiguous, at most SYNC_WINDOW long, and end at the run's start", () => {
-    const windows = planWindows(0, 16 * day + 7, 7 * 86_400_000);
+    const windows = planWindows(µ(0), µ(day(16) + 7), days(7));
     expect(windows).toEqual([
-      { from: 0, to: 7 * day },
-      { from: 7 * day, to: 14 * day },
-      { from: 14 * day, to: 16 * day + 7 },
+      { from: µ(0), to: day(7) },
+      { from: day(7), to: day(14) },
+      { from: day(14), to: day(16) + 7 },
     ]);
-    expect(planWindows(5, 5, 1000)).toEqual([]);
-    expect(planWindows(10, 5, 1000)).toEqual([]);
+    expect(planWindows(µ(5), µ(5), ms(1000))).toEqual([]);
+    expect(planWindows(µ(10), µ(5), ms(1000))).toEqual([]);
   });
 
   test("a window splits into two contiguous halves until it is one microsecond wide", () => {
-    expect(splitWindow({ from: 0, to: 10 })).toEqual([{ from: 0, to: 5 }, { from: 5, to: 10 }]);
-    expect(splitWindow({ from: 0, to: 3 })).toEqual([{ from: 0, to: 1 }, { from: 1, to: 3 }]);
-    expect(splitWindow({ from: 4, to: 5 })).toBeUndefined();
+    expect(splitWindow({ from: µ(0), to: µ(10) })).toEqual([{ from: µ(0), to: µ(5) }, { from: µ(5), to: µ(10) }]);
+    expect(splitWindow({ from: µ(0), to: µ(3) })).toEqual([{ from: µ(0), to: µ(1) }, { from: µ(1), to: µ(3) }]);
+    expect(splitWindow({ from: µ(4), to: µ(5) })).toBeUndefined();
   });
 
   test("with a row target, each new window's span follows the density the last window was counted at", () => {
-    const queue = new WindowQueue(0, 1000 * day, { windowMs: 86_400_000, targetRows: 10_000 });
+    const queue = new WindowQueue(µ(0), day(1000), { windowMs: days(1), targetRows: 10_000 });
     const first = queue.peek()!;
-    expect(first).toEqual({ from: 0, to: day });
+    expect(first).toEqual({ from: µ(0), to: day(1) });
     expect(queue.peek()).toBe(first); // the head a walk ahead starts on is the window later taken
     queue.observe(first, 5_000); // half the target: the next span doubles
     expect(queue.shift()).toBe(first);
     const second = queue.shift()!;
-    expect(second).toEqual({ from: day, to: 3 * day });
-    queue.observe(second, 40_000); // four times the target over 2 days: half a day
+    expect(second).toEqual({ from: day(1), to: day(3) });
+    queue.observe(second, 40_000); // four times the target over 2 days: half a day(1)
     const third = queue.shift()!;
-    expect(third).toEqual({ from: 3 * day, to: 3.5 * day });
+    expect(third).toEqual({ from: day(3), to: day(3.5) });
     queue.observe(third, 0); // nothing there: grow, but at most eightfold per window
-    expect(queue.shift()).toEqual({ from: 3.5 * day, to: 7.5 * day });
-    queue.observe({ from: 0, to: day }, 1); // one row a day would ask for 10,000 days: still eightfold
-    expect(queue.shift()).toEqual({ from: 7.5 * day, to: 15.5 * day });
+    expect(queue.shift()).toEqual({ from: day(3.5), to: day(7.5) });
+    queue.observe({ from: µ(0), to: day(1) }, 1); // one row a day(1) would ask for 10,000 days: still eightfold
+    expect(queue.shift()).toEqual({ from: day(7.5), to: day(15.5) });
   });
 
   test("a split window's halves come next, and the last window ends exactly at the run's start", () => {
-    const queue = new WindowQueue(0, 10 * day, { windowMs: 4 * 86_400_000, targetRows: 10_000 });
+    const queue = new WindowQueue(µ(0), day(10), { windowMs: days(4), targetRows: 10_000 });
     const first = queue.shift()!;
     queue.halve(first, 80_000);
-    expect(queue.shift()).toEqual({ from: 0, to: 2 * day });
-    expect(queue.shift()).toEqual({ from: 2 * day, to: 4 * day });
-    expect(queue.shift()).toEqual({ from: 4 * day, to: 4.5 * day }); // sized on the split window's count
-    queue.observe({ from: 4 * day, to: 4.5 * day }, 100);
-    expect(queue.shift()).toEqual({ from: 4.5 * day, to: 8.5 * day });
-    queue.observe({ from: 4.5 * day, to: 8.5 * day }, 100);
-    expect(queue.shift()).toEqual({ from: 8.5 * day, to: 10 * day });
+    expect(queue.shift()).toEqual({ from: µ(0), to: day(2) });
+    expect(queue.shift()).toEqual({ from: day(2), to: day(4) });
+    expect(queue.shift()).toEqual({ from: day(4), to: day(4.5) }); // sized on the split window's count
+    queue.observe({ from: day(4), to: day(4.5) }, 100);
+    expect(queue.shift()).toEqual({ from: day(4.5), to: day(8.5) });
+    queue.observe({ from: day(4.5), to: day(8.5) }, 100);
+    expect(queue.shift()).toEqual({ from: day(8.5), to: day(10) });
     expect(queue.shift()).toBeUndefined();
   });
 
   test("a row target of 0 keeps every window SYNC_WINDOW long, whatever the counts", () => {
-    const queue = new WindowQueue(0, 3 * day, { windowMs: 86_400_000, targetRows: 0 });
+    const queue = new WindowQueue(µ(0), day(3), { windowMs: days(1), targetRows: 0 });
     const first = queue.shift()!;
     queue.observe(first, 1);
     expect([first, queue.shift(), queue.shift(), queue.shift()]).toEqual([
-      { from: 0, to: day }, { from: day, to: 2 * day }, { from: 2 * day, to: 3 * day }, undefined,
+      { from: µ(0), to: day(1) }, { from: day(1), to: day(2) }, { from: day(2), to: day(3) }, undefined,
     ]);
   });
 });
 
 describe("an instant cut out of a window", () => {
   test("the parts before, at and after the instant are contiguous and cover the window; empty parts are left out", () => {
-    expect(splitAround({ from: 10, to: 20 }, 15)).toEqual([{ from: 10, to: 15 }, { from: 15, to: 16 }, { from: 16, to: 20 }]);
-    expect(splitAround({ from: 10, to: 20 }, 10)).toEqual([{ from: 10, to: 11 }, { from: 11, to: 20 }]);
-    expect(splitAround({ from: 10, to: 20 }, 19)).toEqual([{ from: 10, to: 19 }, { from: 19, to: 20 }]);
-    expect(splitAround({ from: 10, to: 20 }, 15).filter(isInstant)).toEqual([{ from: 15, to: 16 }]);
+    expect(splitAround({ from: µ(10), to: µ(20) }, µ(15))).toEqual([{ from: µ(10), to: µ(15) }, { from: µ(15), to: µ(16) }, { from: µ(16), to: µ(20) }]);
+    expect(splitAround({ from: µ(10), to: µ(20) }, µ(10))).toEqual([{ from: µ(10), to: µ(11) }, { from: µ(11), to: µ(20) }]);
+    expect(splitAround({ from: µ(10), to: µ(20) }, µ(19))).toEqual([{ from: µ(10), to: µ(19) }, { from: µ(19), to: µ(20) }]);
+    expect(splitAround({ from: µ(10), to: µ(20) }, µ(15)).filter(isInstant)).toEqual([{ from: µ(15), to: µ(16) }]);
   });
 
   test("a queue walks the parts next, in order, ahead of any new window", () => {
-    const queue = new WindowQueue(0, 100, { windowMs: 0.05, targetRows: 0 });
+    const queue = new WindowQueue(µ(0), µ(100), { windowMs: ms(0.05), targetRows: 0 });
     const first = queue.shift()!;
-    queue.halve(first, 150, splitAround(first, 30));
+    queue.halve(first, 150, splitAround(first, µ(30)));
     expect([queue.shift(), queue.shift(), queue.shift(), queue.shift()]).toEqual([
-      { from: 0, to: 30 }, { from: 30, to: 31 }, { from: 31, to: 50 }, { from: 50, to: 100 },
+      { from: µ(0), to: µ(30) }, { from: µ(30), to: µ(31) }, { from: µ(31), to: µ(50) }, { from: µ(50), to: µ(100) },
     ]);
   });
 });

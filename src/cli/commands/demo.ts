@@ -8,10 +8,10 @@ import { createLogger } from "../../log.js";
 import { startSimulator } from "../../simulator/index.js";
 import { compareWithLedger, describeDifference, isEqual } from "../../simulator/verify.js";
 import { formatUnits, parseUnits } from "../../simulator/decimal.js";
-import { runSync } from "../../sync/run.js";
+import { runSync } from "../../job/run.js";
 import { type Command, parseOptions } from "../command.js";
 import { createProgress } from "../progress.js";
-import { passwordOf } from "../../db/url.js";
+import { passwordOf } from "../../config/database-url.js";
 import { reconcile } from "../../snapshots/reconcile.js";
 import { describeSnapshots } from "./snapshot.js";
 

@@ -6,7 +6,7 @@ import { InterruptedError } from "../../errors.js";
 
 /** `run --all` and `snapshot --all`: the fleet, one summary line per account, the fleet's exit code. */
 export async function runFleetCommand(pass: "run" | "snapshot", io: CommandIo, shard: string | undefined): Promise<number> {
-  const [{ runFleet, fleetExitCode, outcomeLine }, { withFleetSession }] = await Promise.all([import("../../fleet/fleet.js"), import("../session.js")]);
+  const [{ runFleet, fleetExitCode, outcomeLine }, { withFleetSession }] = await Promise.all([import("../../job/fleet.js"), import("../session.js")]);
   return withFleetSession(io, shard, async ({ config, accounts, dbConnections, databaseUrl, log, signal }) => {
     const outcomes = await runFleet({ accounts, databaseUrl, log, signal, pass, concurrency: config.concurrency, dbConnections });
     for (const outcome of outcomes) io.out(outcomeLine(outcome));
@@ -56,7 +56,7 @@ Example:
     if (values.shard !== undefined) throw new ConfigError("run: --shard goes with --all");
     // The sync and its dependencies load only now: `run --help` stays instant.
     const [{ runSync }, { withRunMetrics }, { createProgress }, { withSyncSession }, { describeSnapshots }] = await Promise.all([
-      import("../../sync/run.js"), import("../../metrics/report.js"), import("../progress.js"), import("../session.js"), import("./snapshot.js"),
+      import("../../job/run.js"), import("../../metrics/report.js"), import("../progress.js"), import("../session.js"), import("./snapshot.js"),
     ]);
     return withSyncSession(io, async ({ config, databaseUrl, log, signal }) => {
       const progress = createProgress();

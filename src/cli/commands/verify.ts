@@ -31,7 +31,7 @@ SYNC_CONCURRENCY`,
     if (values.digest !== undefined && !/^[0-9a-fA-F]{64}$/.test(values.digest)) {
       throw new ConfigError(`verify: --digest ${JSON.stringify(values.digest)} is not a SHA-256 digest (64 hex digits)`);
     }
-    const [{ verify, renderReport }, { withSyncSession }] = await Promise.all([import("../../proofs/verify.js"), import("../session.js")]);
+    const [{ verify, renderReport }, { withSyncSession }] = await Promise.all([import("../../job/verify.js"), import("../session.js")]);
     return withSyncSession(io, async ({ config, databaseUrl, log, signal }) => {
       const report = await verify({ config, databaseUrl, log, signal, repair: values.repair, digest: values.digest?.toLowerCase() });
       if (values.json) io.out(JSON.stringify(report, (_key, value: unknown) => (Buffer.isBuffer(value) ? undefined : value), 2));

@@ -26,7 +26,7 @@ Environment:
 ${formatPairs(configVariables)}`,
   async run(argv, io) {
     const { values } = parseOptions("worker", argv, { shard: { type: "string" } });
-    const [{ runWorker }, { withSyncSession, withFleetSession }] = await Promise.all([import("../../worker/worker.js"), import("../session.js")]);
+    const [{ runWorker }, { withSyncSession, withFleetSession }] = await Promise.all([import("../../job/worker.js"), import("../session.js")]);
     if (io.env.SYNC_ACCOUNTS_FILE?.trim()) {
       return withFleetSession(io, values.shard, async ({ config, accounts, dbConnections, databaseUrl, log, signal }) => {
         await runWorker({ config, databaseUrl, log, signal, fleet: { accounts, dbConnections } });

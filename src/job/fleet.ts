@@ -5,9 +5,9 @@ import { LockedError, SyncError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { LiveMetrics } from "../metrics/live.js";
 import { withRunMetrics } from "../metrics/report.js";
-import { type SyncOptions, type SyncSummary, runSnapshot, runSync } from "../sync/run.js";
-import { LockSession } from "../sync/lock.js";
-import { fleetBudget } from "./budget.js";
+import { type SyncOptions, type SyncSummary, runSnapshot, runSync } from "./run.js";
+import { LockSession } from "./lock.js";
+import { fleetBudget } from "./fleet-budget.js";
 
 export type FleetPass = "run" | "snapshot";
 

@@ -1,7 +1,7 @@
 import pLimit from "p-limit";
 import type pg from "pg";
 import { type ClientOptions, GenerectClient, documentedMaxLimit } from "../api/client.js";
-import { type Micros, formatInstant, fromDate } from "../api/time.js";
+import { type Micros, asMicros, formatInstant, fromDate } from "../time.js";
 import type { Config } from "../config/index.js";
 import { requireToken } from "../config/index.js";
 import { createPool } from "../db/pool.js";
@@ -11,14 +11,14 @@ import type { Logger } from "../log.js";
 import { scrubSecrets } from "../log.js";
 import { type SnapshotStats, captureSnapshots } from "../snapshots/capture.js";
 import { type AccountLock, type LockSession, acquireAccountLock } from "./lock.js";
-import { findOldestTransaction } from "./oldest.js";
-import { type Window, WindowQueue, planStart, splitWindow } from "./plan.js";
+import { findOldestTransaction } from "../api/oldest.js";
+import { type Window, WindowQueue, planStart, splitWindow } from "../sync/plan.js";
 import { captureCheckpoint } from "../proofs/checkpoint.js";
 import { chainHead } from "../proofs/chain.js";
-import { finishRun, finishRunOnFreshConnection, markAbandonedRuns, startRun } from "./runs.js";
-import { type WritePath, readWatermarkSql, writePath } from "./sql.js";
-import { WalkAhead } from "./prefetch.js";
-import { type WindowContext, type WindowStats, syncWindow, transactionsStream, walkOptionsFor } from "./window.js";
+import { finishRun, finishRunOnFreshConnection, markAbandonedRuns, startRun } from "./run-record.js";
+import { type WritePath, readWatermarkSql, writePath } from "../sync/sql.js";
+import { WalkAhead } from "../sync/prefetch.js";
+import { type WindowContext, type WindowStats, syncWindow, transactionsStream, walkOptionsFor } from "../sync/window.js";
 
 export interface SyncOptions {
   config: Config;
@@ -93,7 +93,7 @@ interface RunContext {
 
 async function readWatermark(pool: pg.Pool, account: string): Promise<Micros | undefined> {
   const { rows } = await pool.query<{ watermark: string }>(readWatermarkSql, [account, transactionsStream]);
-  return rows[0] ? Number(rows[0].watermark) : undefined;
+  return rows[0] ? asMicros(Number(rows[0].watermark)) : undefined;
 }
 
 function abortReason(signal: AbortSignal | undefined): InterruptedError | undefined {

@@ -3,7 +3,27 @@
  * a JS Date keeps milliseconds, so a Date would silently move rows across window edges.
  * (A double holds these integers exactly until the year 2255.)
  */
-export type Micros = number;
+declare const unit: unique symbol;
+export type Micros = number & { readonly [unit]: "µs" };
+
+/** Durations as configured (SYNC_LOOKBACK, SYNC_WINDOW, timeouts): milliseconds, never mixed with Micros by accident. */
+export type Millis = number & { readonly [unit]: "ms" };
+
+/** A number known to be microseconds (read from the API, Postgres or arithmetic on Micros). */
+export const asMicros = (n: number): Micros => n as Micros;
+
+export const asMillis = (n: number): Millis => n as Millis;
+
+export const millisToMicros = (ms: Millis): Micros => (ms * 1000) as Micros;
+
+/** `at` moved by `by` microseconds. */
+export const addMicros = (at: Micros, by: number): Micros => (at + by) as Micros;
+
+/** A half-open span of instants: [from, to). */
+export interface Span {
+  from: Micros;
+  to: Micros;
+}
 
 const timestampPattern =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?(Z|[+-]\d{2}:?\d{2})?$/;
@@ -27,7 +47,7 @@ export function parseTimestamp(text: string): Micros | undefined {
     const digits = zone.slice(1).replace(":", "");
     micros -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000_000;
   }
-  return micros;
+  return micros as Micros;
 }
 
 /** The API's own datetime format, `yyyy-mm-ddTHH:MM:SS.ssssss`, in UTC. */
@@ -38,8 +58,11 @@ export function formatApiTimestamp(micros: Micros): string {
   return `${iso.slice(0, 19)}.${fraction}`;
 }
 
-/** A value Postgres reads as timestamptz without losing the microseconds. */
-export function toPgTimestamp(micros: Micros): string {
+/**
+ * ISO 8601 with microseconds and `Z`: what the logs and messages show, and a value Postgres reads
+ * as timestamptz without losing the microseconds.
+ */
+export function formatInstant(micros: Micros): string {
   return `${formatApiTimestamp(micros)}Z`;
 }
 
@@ -51,16 +74,13 @@ const naiveDateTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?$/;
  * alone, an offset) are formatted from the parsed instant, so Postgres never applies its own zone.
  */
 export function toPgTimestampText(text: string, micros: Micros): string {
-  return naiveDateTime.test(text) ? `${text}Z` : toPgTimestamp(micros);
+  return naiveDateTime.test(text) ? `${text}Z` : formatInstant(micros);
 }
 
 export function fromDate(date: Date): Micros {
-  return date.getTime() * 1000;
+  return (date.getTime() * 1000) as Micros;
 }
 
 export function toDate(micros: Micros): Date {
   return new Date(Math.floor(micros / 1000));
 }
-
-/** Human display: ISO 8601 with microseconds and `Z`. */
-export const formatInstant = toPgTimestamp;

@@ -5,10 +5,10 @@ import { LockedError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { LiveMetrics } from "../metrics/live.js";
 import { withRunMetrics } from "../metrics/report.js";
-import { runSnapshot, runSync } from "../sync/run.js";
+import { runSnapshot, runSync } from "./run.js";
 import type { FleetAccount } from "../config/accounts.js";
-import { runFleet } from "../fleet/fleet.js";
-import { type WorkerHttp, startWorkerHttp } from "./http.js";
+import { runFleet } from "./fleet.js";
+import { type WorkerHttp, startWorkerHttp } from "./worker-http.js";
 
 export interface WorkerOptions {
   config: Config;
@@ -77,7 +77,7 @@ export async function runWorker({ config, databaseUrl, log, signal, fleet }: Wor
         } else if (kind === "verify") {
           // The audit sweep alone: counts from the API against the table, recorded in audit_sweeps.
           // It repairs nothing by itself: `verify --repair` is an operator's decision.
-          const { runSweep } = await import("../proofs/verify.js");
+          const { runSweep } = await import("./verify.js");
           const s = await runSweep({ config, databaseUrl, log, signal });
           const summary = { windows: s.windows, apiRequests: s.apiRequests, differing: s.differing.length };
           if (s.differing.length) log.warn(summary, "audit sweep: windows differ between the API and the database (generect-sync verify --repair)");

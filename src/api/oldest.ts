@@ -1,6 +1,6 @@
-import type { GenerectClient } from "../api/client.js";
-import type { TransactionsPage } from "../api/schema.js";
-import type { Micros } from "../api/time.js";
+import type { GenerectClient } from "./client.js";
+import type { TransactionsPage } from "./schema.js";
+import { type Micros, asMicros } from "../time.js";
 import { GuardError } from "../errors.js";
 
 /** Rows read back from the end when the last one has no readable created_at. */
@@ -38,7 +38,7 @@ export async function findOldestTransaction(client: GenerectClient, maxProbes = 
       if (last !== undefined) return last;
       const before = await client.listAllTransactions(lookBehind, Math.max(0, offset + 1 - lookBehind));
       const readable = times(before);
-      if (readable.length > 0) return Math.min(...readable);
+      if (readable.length > 0) return asMicros(Math.min(...readable));
       break;
     }
     if (entries(page) >= 2) holds = offset + 1;

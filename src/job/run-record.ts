@@ -1,8 +1,8 @@
 import os from "node:os";
 import pg from "pg";
-import { type Micros, toPgTimestamp } from "../api/time.js";
+import { type Micros, formatInstant } from "../time.js";
 import { version } from "../version.js";
-import { finishRunSql, markInterruptedSql, startRunSql } from "./sql.js";
+import { finishRunSql, markInterruptedSql, startRunSql } from "../sync/sql.js";
 
 export type RunStatus = "running" | "succeeded" | "failed" | "interrupted";
 
@@ -18,7 +18,7 @@ export async function startRun(db: pg.Pool, account: string, command: string, wa
     command,
     os.hostname(),
     process.pid,
-    watermarkFrom === undefined ? null : toPgTimestamp(watermarkFrom),
+    watermarkFrom === undefined ? null : formatInstant(watermarkFrom),
     version,
   ]);
   return rows[0]!.id;

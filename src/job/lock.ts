@@ -1,6 +1,6 @@
 import pg from "pg";
 import { LockedError, SyncError } from "../errors.js";
-import { runningRunSql, tryLockSql, unlockSql } from "./sql.js";
+import { runningRunSql, tryLockSql, unlockSql } from "../sync/sql.js";
 
 export interface AccountLock {
   /**

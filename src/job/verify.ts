@@ -3,18 +3,18 @@
 // that a digest kept elsewhere can hold to account.
 import type pg from "pg";
 import { GenerectClient } from "../api/client.js";
-import { formatInstant } from "../api/time.js";
+import { type Micros, asMicros, formatInstant } from "../time.js";
 import type { Config } from "../config/index.js";
 import { requireToken } from "../config/index.js";
 import { createPool } from "../db/pool.js";
 import type { Logger } from "../log.js";
 import { readWatermarkSql } from "../sync/sql.js";
-import { runRepair, type SyncOptions } from "../sync/run.js";
+import { runRepair, type SyncOptions } from "./run.js";
 import { transactionsStream } from "../sync/window.js";
-import { type BalanceChainCheck, checkBalanceChain } from "./balance-chain.js";
-import { type ChainCheck, checkChain } from "./chain.js";
-import { type CheckpointCheck, checkCheckpoints } from "./checkpoint.js";
-import { type SweepResult, type SweepWindow, describeSweepWindow, recordSweep, recount, sweep } from "./sweep.js";
+import { type BalanceChainCheck, checkBalanceChain } from "../proofs/balance-chain.js";
+import { type ChainCheck, checkChain } from "../proofs/chain.js";
+import { type CheckpointCheck, checkCheckpoints } from "../proofs/checkpoint.js";
+import { type SweepResult, type SweepWindow, describeSweepWindow, recordSweep, recount, sweep } from "../proofs/sweep.js";
 
 export type ProofName = "audit_sweep" | "balance_chain" | "balance_checkpoints" | "tamper_evidence" | "quarantine";
 
@@ -71,9 +71,9 @@ function apiClient(options: Pick<VerifyOptions, "config" | "signal" | "clientOpt
   });
 }
 
-async function readWatermark(db: Pick<pg.Pool, "query">, account: string): Promise<number | undefined> {
+async function readWatermark(db: Pick<pg.Pool, "query">, account: string): Promise<Micros | undefined> {
   const { rows } = await db.query<{ watermark: string }>(readWatermarkSql, [account, transactionsStream]);
-  return rows[0] ? Number(rows[0].watermark) : undefined;
+  return rows[0] ? asMicros(Number(rows[0].watermark)) : undefined;
 }
 
 /** The audit sweep alone, recorded (the worker's VERIFY_CRON pass). */
