@@ -91,3 +91,9 @@ export class ApiTestModeError extends SyncError {
     super("API_TEST_MODE", message, { exitCode: ExitCode.Usage });
   }
 }
+
+/** The InterruptedError a stop signal carries, or undefined while the run may go on. */
+export function interruption(signal: AbortSignal | undefined): InterruptedError | undefined {
+  if (!signal?.aborted) return undefined;
+  return signal.reason instanceof InterruptedError ? signal.reason : new InterruptedError(String(signal.reason ?? "abort"));
+}

@@ -4,7 +4,6 @@ import fs from "node:fs/promises";
 import { createReadStream } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import pLimit from "p-limit";
 import pino from "pino";
 import { GenerectClient, documentedMaxLimit } from "../api/client.js";
 import { fromDate } from "../time.js";
@@ -13,8 +12,7 @@ import { createPrisma } from "../db/prisma.js";
 import { findOldestTransaction } from "../api/oldest.js";
 import { WindowQueue } from "../sync/plan.js";
 import { type SyncOptions, type SyncSummary, runSync } from "../job/run.js";
-import { WalkAhead, prefetchWalk } from "../sync/prefetch.js";
-import { walkOptionsFor } from "../sync/window.js";
+import { WindowWalks } from "../sync/pipeline.js";
 import { onCleanup } from "./cleanup.js";
 import { copyFrom } from "./copy.js";
 import { type BenchServer, createScratchDatabase, queryOne, withClient } from "./database.js";
@@ -68,27 +66,23 @@ export async function apiCeiling(context: PhaseContext, concurrency: number): Pr
   const queue = new WindowQueue(oldest ?? until, until, { windowMs: config.windowMs, targetRows: config.windowRows });
   const result: ApiCeilingResult = { rows: 0, pages: 0, windows: 0, pageSize: documentedMaxLimit };
   // The sync's pipeline without the database: windows sized and started ahead as the sync does.
-  const walks: Parameters<typeof walkOptionsFor>[0] = {
-    pageSize: { value: documentedMaxLimit },
-    concurrency,
-    limit: pLimit(concurrency),
-    onCounted: (window, count) => queue.observe(window, count),
-    onTail: () => ahead.startNext(),
-  };
-  const ahead = new WalkAhead(client, queue, (window) => walkOptionsFor(walks, window, 1));
-  for (let window = queue.shift(); window; window = queue.shift()) {
-    const walk = ahead.take(window) ?? prefetchWalk(client, window, walkOptionsFor(walks, window, 1));
-    walk.open(async () => {});
-    const walked = await walk.result;
-    if (walked.kind === "split") {
-      queue.halve(window, walked.count);
-      continue;
+  const walks = new WindowWalks({ client, plan: queue, concurrency });
+  try {
+    for (let next = walks.next(); next; next = walks.next()) {
+      next.first.open(async () => {});
+      const walked = await next.first.result;
+      if (walked.kind === "split") {
+        queue.halve(next.window, walked.count);
+        continue;
+      }
+      result.rows += walked.rows;
+      result.pages += walked.pages;
+      result.windows += 1;
     }
-    result.rows += walked.rows;
-    result.pages += walked.pages;
-    result.windows += 1;
+  } finally {
+    await walks.stop(new Error("the phase stopped"));
   }
-  result.pageSize = walks.pageSize.value;
+  result.pageSize = walks.pageSize;
   return result;
 }
 

@@ -1,24 +1,23 @@
-import pLimit from "p-limit";
 import type pg from "pg";
-import { type ClientOptions, GenerectClient, documentedMaxLimit } from "../api/client.js";
+import { type ClientOptions, GenerectClient } from "../api/client.js";
 import { type Micros, asMicros, formatInstant, fromDate } from "../time.js";
 import type { Config } from "../config/index.js";
 import { requireToken } from "../config/index.js";
 import { createPool } from "../db/pool.js";
 import { withConnectionRetry } from "../db/retry.js";
-import { InterruptedError, SyncError } from "../errors.js";
+import { InterruptedError, SyncError, interruption } from "../errors.js";
 import type { Logger } from "../log.js";
 import { scrubSecrets } from "../log.js";
 import { type SnapshotStats, captureSnapshots } from "../snapshots/capture.js";
 import { type AccountLock, type LockSession, acquireAccountLock } from "./lock.js";
 import { findOldestTransaction } from "../api/oldest.js";
-import { type Window, WindowQueue, planStart, splitWindow } from "../sync/plan.js";
+import { type Window, WindowQueue, isInstant, planStart } from "../sync/plan.js";
+import { FixedWindows, type PipelineSettings, WindowPipeline } from "../sync/pipeline.js";
 import { captureCheckpoint } from "../proofs/checkpoint.js";
 import { chainHead } from "../proofs/chain.js";
 import { finishRun, finishRunOnFreshConnection, markAbandonedRuns, startRun } from "./run-record.js";
 import { type WritePath, readWatermarkSql, writePath } from "../sync/sql.js";
-import { WalkAhead } from "../sync/prefetch.js";
-import { type WindowContext, type WindowStats, syncWindow, transactionsStream, walkOptionsFor } from "../sync/window.js";
+import { type WindowStats, transactionsStream } from "../sync/window.js";
 
 export interface SyncOptions {
   config: Config;
@@ -96,11 +95,6 @@ async function readWatermark(pool: pg.Pool, account: string): Promise<Micros | u
   return rows[0] ? asMicros(Number(rows[0].watermark)) : undefined;
 }
 
-function abortReason(signal: AbortSignal | undefined): InterruptedError | undefined {
-  if (!signal?.aborted) return undefined;
-  return signal.reason instanceof InterruptedError ? signal.reason : new InterruptedError(String(signal.reason ?? "abort"));
-}
-
 /**
  * The frame of every run: take the account's lock, mark runs a killed process left `running`,
  * open a sync_runs row, run the passes, and record how it ended (with no secret in the message).
@@ -155,7 +149,7 @@ async function withRun<T>(options: SyncOptions, command: string, body: (run: Run
     await finish(id, { status: "succeeded" });
     return result;
   } catch (caught) {
-    const error = abortReason(signal) ?? caught;
+    const error = interruption(signal) ?? caught;
     if (runId !== undefined) {
       const message = scrubSecrets(error instanceof Error ? error.message : String(error), [token]);
       await finish(runId, {
@@ -177,91 +171,75 @@ async function withRun<T>(options: SyncOptions, command: string, body: (run: Run
 
 /** The transactions pass: windows from the watermark to the run's start, walked and committed one by one. */
 async function syncTransactions(run: RunContext, summary: SyncSummary): Promise<void> {
-  const { options, pool, lock, client, runId, log } = run;
-  const { config, signal } = options;
+  const { options, pool, client, log } = run;
+  const { config } = options;
   const runStart = fromDate(new Date());
   // --full plans as a first run would: the whole history, for changes older than the lookback.
   const watermark = options.full ? undefined : await readWatermark(pool, config.account);
   const oldest = watermark === undefined && config.start === undefined ? await findOldestTransaction(client) : undefined;
   const from = planStart({ watermark, lookbackMs: config.lookbackMs, start: config.start, oldest });
-  const queue = new WindowQueue(from ?? runStart, runStart, { windowMs: config.windowMs, targetRows: config.windowRows });
   log.info(
     { from: from === undefined ? null : formatInstant(from), until: formatInstant(runStart) },
     from === undefined ? "the account has no transactions yet" : "planned",
   );
   if (from !== undefined) options.progress?.planned(from, runStart);
 
-  // The next window, sized by the current one's count, starts its walk as soon as the current walk
-  // is in its last round (see prefetch.ts); one limiter keeps the two walks within SYNC_CONCURRENCY
-  // requests in flight.
-  const context: WindowContext = {
-    pool, client, account: config.account, runId, seenAt: new Date(), writePath: options.writePath, concurrency: config.concurrency, signal,
-    pageSize: { value: documentedMaxLimit }, maxRowsPerWindow: options.maxRowsPerWindow, maxWalks: options.maxWalks,
+  const pipeline = new WindowPipeline({
+    ...pipelineSettings(run),
+    plan: new WindowQueue(from ?? runStart, runStart, { windowMs: config.windowMs, targetRows: config.windowRows }),
     onPage: (rows: number, pages: number) => options.progress?.page(rows, pages),
-    limit: pLimit(config.concurrency),
-    onCounted: (window, count) => queue.observe(window, count),
-    onTail: () => ahead.startNext(),
-  };
-  const ahead = new WalkAhead(client, queue, (window) => walkOptionsFor(context, window, 1), signal);
-  try {
-    for (let window = queue.shift(); window; window = queue.shift()) {
-      const interrupted = abortReason(signal);
-      if (interrupted) throw interrupted;
-      let prefetched = ahead.take(window);
-      const outcome = await withConnectionRetry(
-        async () => {
-          await lock.reassert();
-          const walk = prefetched; // a retried window walks again from scratch
-          prefetched = undefined;
-          return syncWindow(context, window, walk);
-        },
-        { signal, retries: options.databaseRetries, onRetry: (error, attempt) => log.warn({ attempt, err: error.message }, "lost the database connection: retrying the window") },
-      ).catch(async (error: unknown) => {
-        await prefetched?.cancel(error);
-        throw error;
-      });
-      if (outcome.kind === "split") {
-        if (outcome.reason === "too large") log.debug({ count: outcome.count }, "window too large for one transaction: halved");
-        else if (outcome.parts) log.info({ window: [formatInstant(window.from), formatInstant(window.to)], instant: formatInstant(outcome.parts.find((p) => p.to - p.from === 1)!.from) }, "window did not settle and rows of one instant straddled two pages: rolled back, walking that instant on its own");
-        else log.info({ window: [formatInstant(window.from), formatInstant(window.to)], count: outcome.count }, "window did not settle (rows moved during the walk): rolled back, walking its halves");
-        queue.halve(window, outcome.count, outcome.parts);
-        continue;
-      }
-      const s = outcome.stats;
-      summary.windows += 1;
-      summary.pages += s.pages;
-      summary.rowsSeen += s.rows;
-      summary.inserted += s.inserted;
-      summary.updated += s.updated;
-      summary.unchanged += s.unchanged;
-      summary.deleted += s.deleted;
-      summary.rejected += s.rejected;
-      summary.watermark = window.to;
-      if (s.countMismatch) {
-        summary.countMismatches += 1;
-        log.warn(
-          { window: [formatInstant(window.from), formatInstant(window.to)], counted: s.countMismatch.counted, walked: s.countMismatch.walked },
-          `the API counted ${s.countMismatch.counted} rows in the window but two complete walks returned the same ${s.countMismatch.walked}: committed on the walks' evidence`,
-        );
-      }
-      options.progress?.window(s);
-      log.info(
-        { window: [formatInstant(window.from), formatInstant(window.to)], count: s.count, pages: s.pages, walks: s.walks,
-          inserted: s.inserted, updated: s.updated, unchanged: s.unchanged, deleted: s.deleted },
-        "window committed",
-      );
-      if (s.rejected > 0) {
-        // The window still committed: one odd row must not stop the ledger, but someone should look.
-        log.warn(
-          { window: [formatInstant(window.from), formatInstant(window.to)], rejected: s.rejected,
-            reasons: [...new Set(s.rejectedCodes)] },
-          `${s.rejected} row(s) could not be stored as transactions and were quarantined (table quarantined_rows)`,
-        );
-      }
+  });
+  for await (const event of pipeline) {
+    const { window } = event;
+    const span = [formatInstant(window.from), formatInstant(window.to)];
+    if (event.kind === "split") {
+      if (event.reason === "too large") log.debug({ count: event.count }, "window too large for one transaction: halved");
+      else if (event.parts) log.info({ window: span, instant: formatInstant(event.parts.find(isInstant)!.from) }, "window did not settle and rows of one instant straddled two pages: rolled back, walking that instant on its own");
+      else log.info({ window: span, count: event.count }, "window did not settle (rows moved during the walk): rolled back, walking its halves");
+      continue;
     }
-  } finally {
-    await ahead.stop(new Error("the run stopped before this window"));
+    const s = event.stats;
+    summary.windows += 1;
+    summary.pages += s.pages;
+    summary.rowsSeen += s.rows;
+    summary.inserted += s.inserted;
+    summary.updated += s.updated;
+    summary.unchanged += s.unchanged;
+    summary.deleted += s.deleted;
+    summary.rejected += s.rejected;
+    summary.watermark = window.to;
+    if (s.countMismatch) {
+      summary.countMismatches += 1;
+      log.warn(
+        { window: span, counted: s.countMismatch.counted, walked: s.countMismatch.walked },
+        `the API counted ${s.countMismatch.counted} rows in the window but two complete walks returned the same ${s.countMismatch.walked}: committed on the walks' evidence`,
+      );
+    }
+    options.progress?.window(s);
+    log.info(
+      { window: span, count: s.count, pages: s.pages, walks: s.walks, inserted: s.inserted, updated: s.updated, unchanged: s.unchanged, deleted: s.deleted },
+      "window committed",
+    );
+    if (s.rejected > 0) {
+      // The window still committed: one odd row must not stop the ledger, but someone should look.
+      log.warn(
+        { window: span, rejected: s.rejected, reasons: [...new Set(s.rejectedCodes)] },
+        `${s.rejected} row(s) could not be stored as transactions and were quarantined (table quarantined_rows)`,
+      );
+    }
   }
+}
+
+/** What every pass's window pipeline shares: the run's pool, client, lock and limits. */
+function pipelineSettings(run: RunContext): Omit<PipelineSettings, "plan"> {
+  const { options, pool, lock, client, runId, log } = run;
+  const { config, signal } = options;
+  return {
+    pool, client, account: config.account, runId, seenAt: new Date(), writePath: options.writePath, concurrency: config.concurrency, signal,
+    maxRowsPerWindow: options.maxRowsPerWindow, maxWalks: options.maxWalks, databaseRetries: options.databaseRetries,
+    reassert: () => lock.reassert(),
+    onReconnect: (error, attempt) => log.warn({ attempt, err: error.message }, "lost the database connection: retrying the window"),
+  };
 }
 
 /** The chain head, recorded on the run and logged: a log collector keeps it outside the database. */
@@ -278,26 +256,12 @@ async function recordHead(run: RunContext): Promise<string> {
  */
 export async function runRepair(options: SyncOptions, windows: Window[]): Promise<{ runId: string; committed: number; headDigest: string }> {
   return withRun(options, "repair", async (run) => {
-    const { config, signal } = options;
-    const context: WindowContext = {
-      pool: run.pool, client: run.client, account: config.account, runId: run.runId, seenAt: new Date(), concurrency: config.concurrency, signal,
-      pageSize: { value: documentedMaxLimit }, maxRowsPerWindow: options.maxRowsPerWindow, maxWalks: options.maxWalks, limit: pLimit(config.concurrency),
-    };
-    const queue = [...windows].sort((a, b) => a.from - b.from);
     let committed = 0;
-    for (let window = queue.shift(); window; window = queue.shift()) {
-      const interrupted = abortReason(signal);
-      if (interrupted) throw interrupted;
-      await run.lock.reassert();
-      const outcome = await syncWindow(context, window);
-      if (outcome.kind === "split") {
-        const halves = splitWindow(window);
-        if (!halves) throw new SyncError("REPAIR_UNSETTLED", `window [${formatInstant(window.from)}, ${formatInstant(window.to)}) cannot be split further`);
-        queue.unshift(...halves);
-        continue;
-      }
+    for await (const event of new WindowPipeline({ ...pipelineSettings(run), plan: new FixedWindows(windows) })) {
+      if (event.kind === "split") continue;
       committed += 1;
-      run.log.info({ window: [formatInstant(window.from), formatInstant(window.to)], inserted: outcome.stats.inserted, updated: outcome.stats.updated, deleted: outcome.stats.deleted }, "window repaired");
+      const { window, stats } = event;
+      run.log.info({ window: [formatInstant(window.from), formatInstant(window.to)], inserted: stats.inserted, updated: stats.updated, deleted: stats.deleted }, "window repaired");
     }
     return { runId: run.runId, committed, headDigest: await recordHead(run) };
   });
@@ -330,7 +294,7 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
     await syncTransactions(run, summary);
     if (proofs) summary.headDigest = await recordHead(run);
     if (options.snapshots !== false) {
-      const interrupted = abortReason(options.signal);
+      const interrupted = interruption(options.signal);
       if (interrupted) throw interrupted;
       summary.snapshots = await snapshotPass(run);
     }

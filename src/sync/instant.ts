@@ -4,8 +4,8 @@ import { formatInstant } from "../time.js";
 import { GuardError } from "../errors.js";
 import type { Window } from "./plan.js";
 import {
-  type ReceivedRejected, type WalkOptions, type WalkResult, describeWindow, entries, guardInside, guardOffset, maxBatchRows, pageSizeOf,
-} from "./walk.js";
+  type Milestones, type ReceivedRejected, type WalkOptions, type WalkResult, describeWindow, entries, guardInside, guardOffset, maxBatchRows, pageSizeOf,
+} from "./pages.js";
 import { WriteBehind } from "./write-behind.js";
 
 /**
@@ -113,7 +113,7 @@ function splitPart(part: Part, rows: Transaction[]): { parts: Part[]; exhaustive
  * its rows must add up to the count of the part split, else the walk is reported incomplete. A
  * closing request past every row read re-reads the count, as a paged walk's does.
  */
-export async function walkInstant(client: GenerectClient, window: Window, options: WalkOptions): Promise<WalkResult> {
+export async function walkInstant(client: GenerectClient, window: Window, options: WalkOptions, milestones: Milestones): Promise<WalkResult> {
   const limit = options.limit ?? ((request) => request());
   const fetchPart = (part: Part, limitRows: number, offset: number) =>
     limit(() => client.listTransactions({ gte: window.from, lt: window.to, limit: limitRows, offset, filters: filtersOf(part) }));
@@ -122,8 +122,8 @@ export async function walkInstant(client: GenerectClient, window: Window, option
   options.signal?.throwIfAborted();
   guardOffset(first, 0, window);
   guardPart(first, window, whole);
-  options.onCounted?.(first.count, first.maxLimit);
-  options.onTail?.(); // no long last round here: the next window may start now
+  milestones.counted(first.count, first.maxLimit);
+  milestones.tail(); // no long last round here: the next window may start now
 
   const ids = new Set<string>();
   const rejected: ReceivedRejected[] = [];

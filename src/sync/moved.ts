@@ -3,7 +3,7 @@ import type { Transaction } from "../api/schema.js";
 import { asMicros, formatInstant } from "../time.js";
 import { GuardError } from "../errors.js";
 import type { Window } from "./plan.js";
-import { type WalkOptions, guardOffset } from "./walk.js";
+import { type WalkOptions, guardOffset } from "./pages.js";
 
 /** A row held live in a window whose walk did not return it, and that its instant no longer lists. */
 export interface Absent {

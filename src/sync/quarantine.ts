@@ -4,7 +4,7 @@ import { formatInstant } from "../time.js";
 import { arrayLiteral, jsonArrayText, nullableArrayLiteral } from "../db/array-literal.js";
 import type { Window } from "./plan.js";
 import { quarantineRowsSql, resolveQuarantinedSql } from "./sql.js";
-import type { ReceivedRejected } from "./walk.js";
+import type { ReceivedRejected } from "./pages.js";
 
 export interface QuarantineContext {
   account: string;

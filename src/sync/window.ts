@@ -1,47 +1,46 @@
 import type pg from "pg";
 import type { GenerectClient } from "../api/client.js";
+import type { Transaction } from "../api/schema.js";
 import { type Micros, addMicros, asMicros, formatInstant } from "../time.js";
 import { GuardError } from "../errors.js";
 import { arrayLiteral } from "../db/array-literal.js";
 import { inTransaction } from "../db/pool.js";
-import { type LoadCounts, loadPage } from "./load.js";
-import { type Window, defaultMaxRowsPerWindow, splitAround, splitWindow } from "./plan.js";
+import { type WriteCounts, writeRows } from "./write-rows.js";
+import type { WalkOptions, WalkResult } from "./pages.js";
+import { type Window, splitAround, splitWindow } from "./plan.js";
 import { type WritePath, addWindowCountsSql, advanceWatermarkSql, deletionCandidatesSql, windowHeldSql, writePath } from "./sql.js";
 import { locateMoved } from "./moved.js";
 import type { PrefetchedWalk } from "./prefetch.js";
 import { extendChain } from "../proofs/chain.js";
 import { quarantineRows, resolveQuarantined } from "./quarantine.js";
 import { MovedBuckets, refreshRollups } from "./rollups.js";
-import { type WalkOptions, type WalkResult, walkWindow } from "./walk.js";
+import { walkWindow } from "./walk.js";
 
 export const transactionsStream = "transactions";
 
-export interface WindowContext {
+/** What committing a window works with (pipeline.ts builds it). */
+export interface WindowCommitContext {
   pool: pg.Pool;
   client: GenerectClient;
   account: string;
   runId: string;
+  /** One instant for the whole run, so a run's versions share their seen_at. */
   seenAt: Date;
   /** @default writePath */
   writePath?: WritePath;
-  concurrency: number;
   signal?: AbortSignal;
-  /** Learned from the server's max_limit on the first page; shared by the run's windows. */
-  pageSize: { value: number };
   /** Walks of one window before giving up on counts that keep moving. @default 3 */
   maxWalks?: number;
-  /** A window counting more rows than this is halved first, so one transaction stays bounded. @default defaultMaxRowsPerWindow */
-  maxRowsPerWindow?: number;
+  /** The run's walks (pipeline.ts): options of a window's later walks, and the limiter the deletion probes share. */
+  walks: {
+    walkOptions(window: Window, walk: number): Omit<WalkOptions, "sink">;
+    limit: NonNullable<WalkOptions["limit"]>;
+  };
+  /** Progress display: rows of one or more pages written. */
   onPage?: (rows: number, pages: number) => void;
-  /** Shared by the run's walks: at most `concurrency` requests in flight. */
-  limit?: WalkOptions["limit"];
-  /** The window's first walk counted `count` rows and will not split (the next window is sized by it). */
-  onCounted?: (window: Window, count: number) => void;
-  /** The window's first walk is in its last round of requests: the next window may start its walk. */
-  onTail?: () => void;
 }
 
-export interface WindowStats extends LoadCounts {
+export interface WindowStats extends WriteCounts {
   window: Window;
   walks: number;
   pages: number;
@@ -69,11 +68,11 @@ export type WindowOutcome =
  * lists are marked deleted, the rollups of the buckets it changed are recomputed, and the watermark moves to the window's end before COMMIT.
  * Any failure rolls the whole window back, so the watermark never runs ahead of the data.
  */
-export async function syncWindow(context: WindowContext, window: Window, prefetched?: PrefetchedWalk): Promise<WindowOutcome> {
+export async function syncWindow(context: WindowCommitContext, window: Window, first: PrefetchedWalk): Promise<WindowOutcome> {
   try {
-    return await walkAndCommit(context, window, prefetched);
+    return await walkAndCommit(context, window, first);
   } catch (error) {
-    await prefetched?.cancel(error); // a walk never handed its writer would wait for it forever
+    await first.cancel(error); // a walk never handed its writer would wait for it forever
     if (error instanceof HalveUnsettled) return { kind: "split", reason: "unsettled", count: error.count, parts: error.parts };
     throw error;
   }
@@ -100,28 +99,6 @@ const pagesToHalve = 10;
 /** Reads of a deletion candidate's instant before its absence counts as unproven. */
 const maxProbes = 3;
 
-/** The options of a window's walk; the first walk alone may ask for a split, size the next window and start it. */
-export function walkOptionsFor(
-  context: Pick<WindowContext, "pageSize" | "concurrency" | "signal" | "limit" | "maxRowsPerWindow" | "onCounted" | "onTail">,
-  window: Window,
-  walk: number,
-): Omit<WalkOptions, "sink"> {
-  const canHalve = splitWindow(window) !== undefined;
-  const maxRows = context.maxRowsPerWindow ?? defaultMaxRowsPerWindow;
-  return {
-    pageSize: context.pageSize.value,
-    concurrency: context.concurrency,
-    signal: context.signal,
-    limit: context.limit,
-    tooLarge: walk === 1 && canHalve ? (count) => count > maxRows : undefined,
-    onCounted: (count, maxLimit) => {
-      if (maxLimit) context.pageSize.value = maxLimit;
-      if (walk === 1) context.onCounted?.(window, count);
-    },
-    onTail: walk === 1 ? context.onTail : undefined,
-  };
-}
-
 function sameIds(a: Set<string>, b: Set<string>): boolean {
   if (a.size !== b.size) return false;
   for (const id of a) if (!b.has(id)) return false;
@@ -138,7 +115,7 @@ function sameIds(a: Set<string>, b: Set<string>): boolean {
  * now lives, an update; only a candidate found nowhere is confirmed deleted.
  */
 async function confirmDeletions(
-  context: WindowContext,
+  context: WindowCommitContext,
   db: pg.ClientBase,
   window: Window,
   walked: { ids: Set<string>; pageSize: number },
@@ -161,7 +138,7 @@ async function confirmDeletions(
       let rows = 0;
       for (let attempt = 1; attempt <= maxProbes; attempt++) {
         const probe = await walkWindow(context.client, { from: at, to: addMicros(at, 1) }, {
-          pageSize: walked.pageSize, concurrency: 1, signal: context.signal, limit: context.limit, sink,
+          pageSize: walked.pageSize, concurrency: 1, signal: context.signal, limit: context.walks.limit, sink,
         });
         if (probe.kind !== "walked") throw new Error("unreachable: an instant is never split");
         pages += probe.pages;
@@ -178,7 +155,7 @@ async function confirmDeletions(
   const located = await Promise.all(
     candidates.map(async (c) => {
       const absent = { id: c.id, amount: c.amount, afterBalance: c.after_balance, balanceType: c.balance_type };
-      return { id: c.id, ...(await locateMoved(context.client, absent, { pageSize: walked.pageSize, limit: context.limit, signal: context.signal })) };
+      return { id: c.id, ...(await locateMoved(context.client, absent, { pageSize: walked.pageSize, limit: context.walks.limit, signal: context.signal })) };
     }),
   );
   const moved = located.flatMap((l) => (l.found ? [l.found] : []));
@@ -190,7 +167,7 @@ async function confirmDeletions(
   return { confirmed: located.filter((l) => !l.found).map((l) => l.id), pages, rows };
 }
 
-async function walkAndCommit(context: WindowContext, window: Window, prefetched: PrefetchedWalk | undefined): Promise<WindowOutcome> {
+async function walkAndCommit(context: WindowCommitContext, window: Window, first: PrefetchedWalk): Promise<WindowOutcome> {
   const maxWalks = context.maxWalks ?? 3;
   const canHalve = splitWindow(window) !== undefined;
 
@@ -203,9 +180,9 @@ async function walkAndCommit(context: WindowContext, window: Window, prefetched:
     const totals = { inserted: 0, updated: 0, unchanged: 0, pages: 0, rows: 0 };
     const rollups = (context.writePath ?? writePath).rollups !== false;
     const moved = new MovedBuckets();
-    const sink = async (rows: Parameters<typeof loadPage>[1], pages: number) => {
+    const sink = async (rows: Transaction[], pages: number) => {
       if (rollups) moved.recordWritten(rows, context.account, window);
-      const counts = await loadPage(db, rows, context, fresh, rollups ? (ids) => moved.record(db, ids, context.account, window) : undefined);
+      const counts = await writeRows(db, rows, { ...context, fresh, beforeUpsert: rollups ? (ids) => moved.record(db, ids, context.account, window) : undefined });
       totals.inserted += counts.inserted;
       totals.updated += counts.updated;
       totals.unchanged += counts.unchanged;
@@ -216,11 +193,11 @@ async function walkAndCommit(context: WindowContext, window: Window, prefetched:
     let lastComplete: { ids: Set<string>; unidentified: number } | undefined;
     for (let walk = 1; walk <= maxWalks; walk++) {
       let result: WalkResult;
-      if (walk === 1 && prefetched) {
-        prefetched.open(sink);
-        result = await prefetched.result;
+      if (walk === 1) {
+        first.open(sink);
+        result = await first.result;
       } else {
-        result = await walkWindow(context.client, window, { ...walkOptionsFor(context, window, walk), sink });
+        result = await walkWindow(context.client, window, { ...context.walks.walkOptions(window, walk), sink });
       }
       if (result.kind === "split") return { kind: "split", reason: "too large", count: result.count };
       fresh = false;

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "@jest/globals";
 import { type Window, WindowQueue, isInstant, planStart, splitAround, splitWindow } from "../../src/sync/plan.js";
-import { pageSizeOf } from "../../src/sync/walk.js";
+import { pageSizeOf } from "../../src/sync/pages.js";
 import { type Micros, type Millis, asMicros } from "../../src/time.js";
 import { days, ms } from "../helpers/time.js";
 
