@@ -22,7 +22,7 @@ Environment: GENERECT_API_TOKEN, GENERECT_API_URL, DATABASE_URL, SYNC_ACCOUNT, S
 SNAPSHOT_RESTATE_DAYS, SYNC_START`,
   async run(argv, io) {
     const { values } = parseOptions("snapshot", argv, { all: { type: "boolean" }, shard: { type: "string" } });
-    if (values.all) return (await import("./run.js")).runFleetCommand("snapshot", io, values.shard);
+    if (values.all) return (await import("../fleet-command.js")).runFleetCommand("snapshot", io, values.shard);
     const [{ runSnapshot }, { withRunMetrics }, { withSyncSession }] = await Promise.all([
       import("../../job/run.js"), import("../../metrics/report.js"), import("../session.js"),
     ]);
