@@ -4,7 +4,7 @@ import { createPool } from "../db/pool.js";
 import { LockedError, SyncError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { LiveMetrics } from "../metrics/live.js";
-import { withRunMetrics } from "../metrics/report.js";
+import { withRunMetrics } from "./run-metrics.js";
 import { type SyncOptions, type SyncSummary, runSnapshot, runSync } from "./run.js";
 import { LockSession } from "./lock.js";
 import { fleetBudget } from "./fleet-budget.js";

@@ -4,7 +4,7 @@ import { type Readiness, checkReadiness, expectedMigrations } from "../db/schema
 import { LockedError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { LiveMetrics } from "../metrics/live.js";
-import { withRunMetrics } from "../metrics/report.js";
+import { withRunMetrics } from "./run-metrics.js";
 import { runSnapshot, runSync } from "./run.js";
 import type { FleetAccount } from "../config/accounts.js";
 import { runFleet } from "./fleet.js";

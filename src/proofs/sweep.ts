@@ -6,7 +6,7 @@ import type pg from "pg";
 import type { GenerectClient } from "../api/client.js";
 import { type Micros, type Millis, addMicros, asMicros, formatInstant, millisToMicros } from "../time.js";
 import { findOldestTransaction } from "../api/oldest.js";
-import type { Window } from "../sync/plan.js";
+import type { Span as Window } from "../time.js";
 
 type Queryable = Pick<pg.ClientBase, "query">;
 

@@ -1,10 +1,7 @@
-import { type Micros, type Millis, addMicros, asMicros, millisToMicros } from "../time.js";
+import { type Micros, type Millis, type Span, addMicros, asMicros, millisToMicros } from "../time.js";
 
 /** A half-open span of `created_at`: [from, to). */
-export interface Window {
-  from: Micros;
-  to: Micros;
-}
+export type Window = Span;
 
 export interface PlanInput {
   /** Stored watermark: every row created before it was walked by an earlier run. */

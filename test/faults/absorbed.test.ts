@@ -2,7 +2,7 @@
 // equals the simulator's ledger (every row, every field), and sync_runs tells the truth.
 import { afterEach, beforeEach, describe, expect, test } from "@jest/globals";
 import type { SimulatorFaults, SimulatorHandle } from "../../src/simulator/index.js";
-import { compareWithLedger } from "../../src/simulator/verify.js";
+import { compareWithLedger } from "../../src/proofs/against-ledger.js";
 import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
 import { expectDatabaseEqualsLedger } from "../helpers/sync.js";
 import { countRows, day, expectFirstRunTruthful, expectVersionsConsistent, runs, seededSimulator, sleep, syncLogged, testToken } from "./support.js";

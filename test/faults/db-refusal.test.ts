@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "@jest/globals";
 import { parseTimestamp } from "../../src/time.js";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
-import { compareWithLedger, describeDifference } from "../../src/simulator/verify.js";
+import { compareWithLedger, describeDifference } from "../../src/proofs/against-ledger.js";
 import { adminUrl, createMigratedDatabase, grantTablesTo, query, type TestDatabase } from "../helpers/database.js";
 import { expectDatabaseEqualsLedger } from "../helpers/sync.js";
 import {

@@ -4,7 +4,7 @@
 // clock behind the job's by more than the lookback.
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
-import { compareWithLedger } from "../../src/simulator/verify.js";
+import { compareWithLedger } from "../../src/proofs/against-ledger.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { expectDatabaseEqualsLedger } from "../helpers/sync.js";
 import { cli, day, expectVersionsConsistent, guardCliOutput, hour, runs, seededSimulator, syncLogged, testToken } from "./support.js";

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "@jest/globals";
 import { parseTimestamp } from "../../src/time.js";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
-import { compareWithLedger, describeDifference } from "../../src/simulator/verify.js";
+import { compareWithLedger, describeDifference } from "../../src/proofs/against-ledger.js";
 import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
 import { expectDatabaseEqualsLedger } from "../helpers/sync.js";
 import { armAtWindow, cli, expectVersionsConsistent, guardCliOutput, runs, seededSimulator, testToken, watermarkOf } from "./support.js";

@@ -3,7 +3,7 @@ import { Writable } from "node:stream";
 import { type Config, defaults } from "../../src/config/index.js";
 import { createLogger } from "../../src/log.js";
 import { type SimulatorHandle, type SimulatorOptions, startSimulator } from "../../src/simulator/index.js";
-import { compareWithLedger, describeDifference } from "../../src/simulator/verify.js";
+import { compareWithLedger, describeDifference } from "../../src/proofs/against-ledger.js";
 import { type SyncOptions, type SyncSummary, runSync } from "../../src/job/run.js";
 import { query } from "./database.js";
 

@@ -6,7 +6,7 @@ import { homeDir, resolveDatabase } from "../../db/resolve.js";
 import { migrate } from "../../db/migrate.js";
 import { createLogger } from "../../log.js";
 import { startSimulator } from "../../simulator/index.js";
-import { compareWithLedger, describeDifference, isEqual } from "../../simulator/verify.js";
+import { compareWithLedger, describeDifference, isEqual } from "../../proofs/against-ledger.js";
 import { formatUnits, parseUnits } from "../../simulator/decimal.js";
 import { runSync } from "../../job/run.js";
 import { type Command, parseOptions } from "../command.js";

@@ -43,7 +43,7 @@ Example:
     if (values.shard !== undefined) throw new ConfigError("run: --shard goes with --all");
     // The sync and its dependencies load only now: `run --help` stays instant.
     const [{ runSync }, { withRunMetrics }, { createProgress }, { withSyncSession }, { describeSnapshots }] = await Promise.all([
-      import("../../job/run.js"), import("../../metrics/report.js"), import("../progress.js"), import("../session.js"), import("./snapshot.js"),
+      import("../../job/run.js"), import("../../job/run-metrics.js"), import("../progress.js"), import("../session.js"), import("./snapshot.js"),
     ]);
     return withSyncSession(io, async ({ config, databaseUrl, log, signal }) => {
       const progress = createProgress();

@@ -24,7 +24,7 @@ SNAPSHOT_RESTATE_DAYS, SYNC_START`,
     const { values } = parseOptions("snapshot", argv, { all: { type: "boolean" }, shard: { type: "string" } });
     if (values.all) return (await import("../fleet-command.js")).runFleetCommand("snapshot", io, values.shard);
     const [{ runSnapshot }, { withRunMetrics }, { withSyncSession }] = await Promise.all([
-      import("../../job/run.js"), import("../../metrics/report.js"), import("../session.js"),
+      import("../../job/run.js"), import("../../job/run-metrics.js"), import("../session.js"),
     ]);
     return withSyncSession(io, async ({ config, databaseUrl, log, signal }) => {
       const result = await withRunMetrics(config, "snapshot", log, () => runSnapshot({ config, databaseUrl, log, signal }));

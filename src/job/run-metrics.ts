@@ -1,9 +1,9 @@
 import type { Config } from "../config/index.js";
 import type { Logger } from "../log.js";
-import type { SyncSummary } from "../job/run.js";
-import type { LiveMetrics } from "./live.js";
-import { pushRunMetrics } from "./push.js";
-import type { RunReport } from "./series.js";
+import type { SyncSummary } from "./run.js";
+import type { LiveMetrics } from "../metrics/live.js";
+import { pushRunMetrics } from "../metrics/push.js";
+import type { RunReport } from "../metrics/series.js";
 
 /**
  * Times a run and reports its outcome, whether it succeeded or not: pushed when PUSHGATEWAY_URL is

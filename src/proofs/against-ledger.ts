@@ -1,9 +1,9 @@
 import pg from "pg";
-import { normalizeDecimal } from "./decimal.js";
-import { REJECTED_ROW_KINDS } from "./faults.js";
-import { rowJson } from "./json.js";
-import type { Ledger } from "./ledger.js";
-import type { SimTransaction } from "./types.js";
+import { normalizeDecimal } from "../simulator/decimal.js";
+import { REJECTED_ROW_KINDS } from "../simulator/faults.js";
+import { rowJson } from "../simulator/json.js";
+import type { Ledger } from "../simulator/ledger.js";
+import type { SimTransaction } from "../simulator/types.js";
 
 /** Every field of a transaction, as text, the way the database holds it. */
 const liveRowsSql = `
