@@ -1,12 +1,54 @@
 /**
+ * Every code a SyncError carries: stable, recorded in sync_runs.error_code and
+ * balance_checkpoints.error_code, and matched by operators' alerts, so a code is added here, never
+ * renamed. (Those columns also hold two codes no SyncError carries: `UNEXPECTED`, a failure that was
+ * not a SyncError, and `ABANDONED`, a run whose process died.)
+ */
+export type ErrorCode =
+  // the API (src/api/client.ts, the classes below)
+  | "API_AUTH"
+  | "API_FORBIDDEN"
+  | "API_BAD_REQUEST"
+  | "API_NOT_FOUND"
+  | "API_THROTTLED"
+  | "API_UNAVAILABLE"
+  | "API_HTTP_ERROR"
+  | "API_TIMEOUT"
+  | "API_TLS"
+  | "API_UNREACHABLE"
+  | "API_RESPONSE_TOO_LARGE"
+  | "API_RESPONSE_INVALID"
+  | "API_TEST_MODE"
+  // guards on what the API answered (src/sync)
+  | "API_FILTER_IGNORED"
+  | "WINDOW_UNSETTLED"
+  | "OLDEST_UNSETTLED"
+  | "REPAIR_UNSETTLED"
+  // the database and its lock
+  | "DB_UNAVAILABLE"
+  | "DB_UNREACHABLE"
+  | "DB_MISSING"
+  | "DB_AUTH_FAILED"
+  | "SCHEMA_NOT_MIGRATED"
+  | "LOCKED"
+  | "LOCK_LOST"
+  // configuration, commands and the process
+  | "CONFIG_INVALID"
+  | "ROLE_REFUSED"
+  | "INTERRUPTED"
+  | "CHROMIUM_MISSING"
+  | "PUSHGATEWAY_FAILED"
+  | "WORKER_HTTP_LISTEN";
+
+/**
  * Every failure the job reports is a SyncError: a stable `code` (recorded in sync_runs.error_code
  * and in logs), a message written for the operator, and the process exit code it maps to.
  */
 export class SyncError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly exitCode: number;
 
-  constructor(code: string, message: string, options: { cause?: unknown; exitCode?: number } = {}) {
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; exitCode?: number } = {}) {
     super(message, { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
@@ -66,7 +108,7 @@ export class ApiResponseError extends SyncError {
 export class ApiRequestError extends SyncError {
   readonly status: number | undefined;
 
-  constructor(code: string, message: string, status?: number, options: { cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, status?: number, options: { cause?: unknown } = {}) {
     super(code, message, options);
     this.status = status;
   }

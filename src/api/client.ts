@@ -1,11 +1,12 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import got, { type Got, RequestError } from "got";
-import pRetry from "p-retry";
-import { ApiRequestError, ApiResponseError, ApiTestModeError, SyncError } from "../errors.js";
+import pRetry, { AbortError } from "p-retry";
+import { ApiRequestError, ApiResponseError, ApiTestModeError, type ErrorCode, SyncError } from "../errors.js";
 import { scrubSecrets, scrubbedExcerpt } from "../secrets.js";
 import {
   type SpentCredits, type TransactionsPage, type UsersMeBalances, parseSpentCredits, parseTransactionsPage, parseUsersMe,
 } from "./schema.js";
-import { isRetryableNetworkCode, isRetryableStatus, isTlsCertificateCode, parseRetryAfter } from "./retry-policy.js";
+import { type AttemptOutcome, isRetryable, isTlsCertificateCode, parseRetryAfter } from "./retry-policy.js";
 import { type Micros, formatApiTimestamp } from "../time.js";
 
 export const transactionsPath = "api/auth/transactions/";
@@ -70,17 +71,6 @@ export interface ClientStats {
   retries: number;
 }
 
-/** One failed attempt, with what the retry policy needs to know. Never carries got's options (headers). */
-class AttemptFailure extends Error {
-  constructor(
-    readonly final: SyncError,
-    readonly retryable: boolean,
-    readonly retryAfterMs?: number,
-  ) {
-    super(final.message);
-  }
-}
-
 /** The header a `test_` key's answers carry (NOTES.md): their data is not the account's ledger. */
 const modeHeader = "x-generect-mode";
 
@@ -94,56 +84,53 @@ function detailOf(body: string, secrets: string[]): string {
   return scrubbedExcerpt(body, 120, secrets);
 }
 
-function statusFailure(status: number, body: string, where: string, retryAfterMs: number | undefined, secrets: string[]): AttemptFailure {
+/**
+ * An attempt's failure as p-retry reads it: what the policy calls final wrapped in p-retry's
+ * AbortError (p-retry stops and rejects with the error inside), everything else bare (retried).
+ */
+function failure(outcome: AttemptOutcome, error: SyncError): Error {
+  return isRetryable(outcome) ? error : new AbortError(error);
+}
+
+function statusFailure(status: number, body: string, where: string, retryAfterMs: number | undefined, secrets: string[]): Error {
   const detail = detailOf(body, secrets);
+  const outcome: AttemptOutcome = { kind: "status", status, retryAfter: retryAfterMs !== undefined };
+  const error = (code: ErrorCode, message: string) => failure(outcome, new ApiRequestError(code, message, status));
   switch (status) {
     case 401:
-      return new AttemptFailure(new ApiRequestError("API_AUTH", `API token rejected (401 ${detail}): check GENERECT_API_TOKEN`, status), false);
+      return error("API_AUTH", `API token rejected (401 ${detail}): check GENERECT_API_TOKEN`);
     case 403:
-      return new AttemptFailure(new ApiRequestError("API_FORBIDDEN", `API token rejected (403 ${detail}): the key has no access to the transactions of this account`, status), false);
+      return error("API_FORBIDDEN", `API token rejected (403 ${detail}): the key has no access to the transactions of this account`);
     case 400:
-      return new AttemptFailure(new ApiRequestError("API_BAD_REQUEST", `API rejected the request ${where} (400 ${detail})`, status), false);
+      return error("API_BAD_REQUEST", `API rejected the request ${where} (400 ${detail})`);
     case 404:
-      return new AttemptFailure(new ApiRequestError("API_NOT_FOUND", `API answered 404 for ${where}: check GENERECT_API_URL`, status), false);
+      return error("API_NOT_FOUND", `API answered 404 for ${where}: check GENERECT_API_URL`);
     case 429:
-      return new AttemptFailure(new ApiRequestError("API_THROTTLED", `API kept throttling ${where} (429 ${detail})`, status), true, retryAfterMs);
+      return error("API_THROTTLED", `API kept throttling ${where} (429 ${detail})`);
     default:
-      return new AttemptFailure(
-        new ApiRequestError(isRetryableStatus(status) ? "API_UNAVAILABLE" : "API_HTTP_ERROR", `API answered ${status} for ${where}: ${detail}`, status),
-        isRetryableStatus(status),
-        retryAfterMs,
-      );
+      return error(isRetryable(outcome) ? "API_UNAVAILABLE" : "API_HTTP_ERROR", `API answered ${status} for ${where}: ${detail}`);
   }
 }
 
-function networkFailure(error: unknown, where: string, host: string, timeoutMs: number): AttemptFailure {
+function networkFailure(error: unknown, where: string, host: string, timeoutMs: number): Error {
   const code = (error as { code?: string }).code;
+  const outcome: AttemptOutcome = { kind: "transport", code };
   if (error instanceof RequestError && (error.name === "TimeoutError" || code === "ETIMEDOUT")) {
-    return new AttemptFailure(new ApiRequestError("API_TIMEOUT", `API request ${where} timed out after ${timeoutMs} ms`), true);
+    return failure(outcome, new ApiRequestError("API_TIMEOUT", `API request ${where} timed out after ${timeoutMs} ms`));
+  }
+  if (isTlsCertificateCode(code)) {
+    return failure(outcome, new ApiRequestError("API_TLS", `TLS certificate of the API at ${host} rejected (${code}) for ${where}: check GENERECT_API_URL`));
   }
   const reason = code ?? (error as Error).message;
-  if (isTlsCertificateCode(code)) {
-    return new AttemptFailure(new ApiRequestError("API_TLS", `TLS certificate of the API at ${host} rejected (${code}) for ${where}: check GENERECT_API_URL`), false);
-  }
-  return new AttemptFailure(
-    new ApiRequestError("API_UNREACHABLE", `could not reach the API at ${host} for ${where}: ${reason}`),
-    isRetryableNetworkCode(code) || error instanceof RequestError,
-  );
+  return failure(outcome, new ApiRequestError("API_UNREACHABLE", `could not reach the API at ${host} for ${where}: ${reason}`));
 }
 
-function tooLargeFailure(where: string, maxBytes: number): AttemptFailure {
-  return new AttemptFailure(
+function tooLargeFailure(where: string, maxBytes: number): Error {
+  return failure(
+    { kind: "too-large" },
     new ApiRequestError("API_RESPONSE_TOO_LARGE", `API response to ${where} exceeded ${maxBytes} bytes (GENERECT_MAX_RESPONSE_BYTES): not read further`),
-    false,
   );
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (ms <= 0) return resolve();
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => (clearTimeout(timer), reject(signal.reason)), { once: true });
-  });
 
 /** The Generect API: typed calls, validated answers, one retry policy. */
 export class GenerectClient {
@@ -159,6 +146,9 @@ export class GenerectClient {
       prefixUrl: options.baseUrl,
       headers: { authorization: `Token ${options.token}`, accept: "application/json", "user-agent": "generect-sync" },
       timeout: { request: options.timeoutMs },
+      // Retries live in one layer, p-retry's (GenerectClient.get), not got's: an attempt also fails
+      // on what got never sees (a 200 whose body fails validation), a fleet's requestSlot must be
+      // held by one attempt and never by a backoff, and GENERECT_RETRIES is one budget for them all.
       retry: { limit: 0 },
       throwHttpErrors: false,
       responseType: "text",
@@ -226,8 +216,11 @@ export class GenerectClient {
     const maxBytes = this.options.maxResponseBytes ?? 16 * 1024 * 1024;
     const secrets = [this.options.token];
 
+    /** The last failed attempt's Retry-After (attempts of one call run one after another). */
+    let retryAfterMs: number | undefined;
     const attempt = async (): Promise<T> => {
       this.stats.requests += 1;
+      retryAfterMs = undefined;
       let response;
       // got has no body size limit: count the (decompressed) bytes as they arrive and abort past
       // the bound, so an endless or huge body is an error instead of an exhausted heap.
@@ -246,53 +239,59 @@ export class GenerectClient {
       this.noteDeprecation(path, response.headers);
       if (response.rawBody.byteLength > maxBytes) throw tooLargeFailure(where, maxBytes); // whole before any progress event
       if (String(response.headers[modeHeader] ?? "").trim().toLowerCase() === "test") {
-        throw new AttemptFailure(
+        throw failure(
+          { kind: "test-mode" },
           new ApiTestModeError(
             "the API answered in test mode (X-Generect-Mode: test): GENERECT_API_TOKEN is a test key, whose data is not the account's ledger. " +
               "Nothing was written; set the account's live key",
           ),
-          false,
         );
       }
       // A body that quotes the token (a proxy echoing the request) is scrubbed before anything can
       // quote it in turn: an error's excerpt, a row's preview.
       const body = scrubSecrets(response.body, secrets);
       if (response.statusCode !== 200) {
-        const header = response.headers["retry-after"];
-        throw statusFailure(response.statusCode, body, where, parseRetryAfter(header, maxRetryAfterMs), secrets);
+        retryAfterMs = parseRetryAfter(response.headers["retry-after"], maxRetryAfterMs);
+        throw statusFailure(response.statusCode, body, where, retryAfterMs, secrets);
       }
       try {
         return parse(body, where);
       } catch (error) {
         // A body that fails validation may be a one-off (a proxy cutting the body short): retry it
         // within the budget, and report the validation error itself if it persists.
-        if (error instanceof ApiResponseError) throw new AttemptFailure(error, true);
+        if (error instanceof ApiResponseError) throw failure({ kind: "invalid-body" }, error);
         throw error;
       }
     };
 
-    try {
-      const slot = this.options.requestSlot;
-      return await pRetry(slot ? () => slot(attempt) : attempt, {
-        retries,
-        factor: 2,
-        minTimeout,
-        maxTimeout: this.options.maxRetryDelayMs ?? 30_000,
-        randomize: true,
-        signal,
-        shouldRetry: ({ error }) => error instanceof AttemptFailure && error.retryable,
-        onFailedAttempt: async ({ error, attemptNumber, retriesLeft, retryDelay }) => {
-          if (!(error instanceof AttemptFailure) || !error.retryable || retriesLeft === 0) return;
-          this.stats.retries += 1;
-          // Honour Retry-After: wait whatever it asks beyond p-retry's own backoff.
-          const extra = Math.max(0, (error.retryAfterMs ?? 0) - retryDelay);
-          this.options.onRetry?.({ attempt: attemptNumber, reason: error.final.message, delayMs: retryDelay + extra });
-          await sleep(extra, signal);
-        },
-      });
-    } catch (error) {
-      if (error instanceof AttemptFailure) throw error.final;
-      throw error;
-    }
+    // A final failure arrives as AbortError, which p-retry unwraps and rejects with at once (no
+    // callback runs); a retryable one is a bare ApiRequestError or ApiResponseError. Anything else
+    // (a bug, the request slot failing) is not retried either.
+    const ours = (error: Error) => error instanceof ApiRequestError || error instanceof ApiResponseError;
+    const slot = this.options.requestSlot;
+    return pRetry(slot ? () => slot(attempt) : attempt, {
+      retries,
+      factor: 2,
+      minTimeout,
+      maxTimeout: this.options.maxRetryDelayMs ?? 30_000,
+      randomize: true,
+      signal,
+      shouldRetry: ({ error }) => ours(error),
+      onFailedAttempt: async ({ error, attemptNumber, retriesLeft, retryDelay }) => {
+        if (!ours(error) || retriesLeft === 0) return;
+        this.stats.retries += 1;
+        // Honour Retry-After: wait whatever it asks beyond p-retry's own backoff.
+        const extra = Math.max(0, (retryAfterMs ?? 0) - retryDelay);
+        this.options.onRetry?.({ attempt: attemptNumber, reason: error.message, delayMs: retryDelay + extra });
+        // Aborted, timers' promise rejects with its own AbortError: reject with the signal's reason
+        // instead, as p-retry's own backoff does, so a stopped run reads the same wherever it stopped.
+        if (extra === 0) return;
+        try {
+          await sleep(extra, undefined, { signal });
+        } catch (cause) {
+          throw signal?.aborted ? signal.reason : cause;
+        }
+      },
+    });
   }
 }

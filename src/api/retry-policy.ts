@@ -1,22 +1,29 @@
-// Which failures are worth another attempt, and how long the server asked us to wait.
-// Pure, so the table is tested without a server.
+// Which failed attempts are worth another one, and how long the server asked us to wait. Pure, so
+// the table is tested without a server. The client throws what this says is final as p-retry's
+// AbortError and everything else bare, so p-retry alone decides (see GenerectClient.get).
+import got from "got";
 
-/** HTTP statuses that mean "try again later". Everything else 4xx is the caller's fault. */
-const retryableStatuses = new Set([408, 425, 429, 500, 502, 503, 504]);
+/**
+ * got's own table of retryable answers (source/core/options.ts): 408, 413, 429 and the 5xx it knows
+ * to be transient. Read from got, not copied, so the two cannot drift.
+ */
+const gotRetry = got.defaults.options.retry;
+const gotRetryableStatuses: readonly number[] = gotRetry.statusCodes ?? [];
+/** got's retryable socket codes; a subset of what {@link isRetryable} retries (see "transport"). */
+export const gotRetryableErrorCodes: readonly string[] = gotRetry.errorCodes ?? [];
 
-/** Socket-level failures a later attempt can get past. */
-const retryableNetworkCodes = new Set([
-  "ECONNRESET", // connection dropped mid-body
-  "ECONNREFUSED", // server (or proxy) restarting
-  "ECONNABORTED",
-  "EPIPE",
-  "ETIMEDOUT", // got's timeout code as well as the socket's
-  "ENETUNREACH",
-  "EHOSTUNREACH",
-  "EAI_AGAIN", // transient DNS failure
-  "ENOTFOUND", // transient in containers before DNS is up; bounded by the retry budget
-  "ERR_STREAM_PREMATURE_CLOSE",
-]);
+/** How one attempt ended, as far as the retry decision cares. */
+export type AttemptOutcome =
+  /** The server answered with a status other than 200; `retryAfter`: it sent a readable Retry-After. */
+  | { kind: "status"; status: number; retryAfter: boolean }
+  /** No answer, or one cut short: a socket error, a timeout, a body that stopped mid-way. */
+  | { kind: "transport"; code: string | undefined }
+  /** A 200 whose body failed validation (a proxy cutting it short, a one-off HTML page). */
+  | { kind: "invalid-body" }
+  /** The body passed GENERECT_MAX_RESPONSE_BYTES: asking again gets the same body. */
+  | { kind: "too-large" }
+  /** The answer is marked X-Generect-Mode: test: the key is wrong, not the moment. */
+  | { kind: "test-mode" };
 
 /**
  * Certificate failures: retrying cannot fix them, and they must never be worked around by turning
@@ -39,12 +46,34 @@ export function isTlsCertificateCode(code: string | undefined): boolean {
   return code !== undefined && tlsCertificateCodes.has(code);
 }
 
-export function isRetryableStatus(status: number): boolean {
-  return retryableStatuses.has(status) || (status >= 500 && status <= 599);
+/**
+ * got's retryable statuses, with got's own rule that a 413 is retried only when the server says when
+ * (calculate-retry-delay.ts), widened to every 5xx as the README promises ("429 and 5xx"). Everything
+ * else 4xx is the caller's fault.
+ */
+export function isRetryableStatus(status: number, retryAfter = false): boolean {
+  if (status >= 500 && status <= 599) return true;
+  return gotRetryableStatuses.includes(status) && (status !== 413 || retryAfter);
 }
 
-export function isRetryableNetworkCode(code: string | undefined): boolean {
-  return code !== undefined && retryableNetworkCodes.has(code);
+/**
+ * The retry decision. Transport failures are retried whatever their code, a certificate rejection
+ * aside: got's `errorCodes` list only the failures before an answer, while a GET (idempotent) cut
+ * mid-body (ERR_STREAM_PREMATURE_CLOSE, ERR_HTTP_CONTENT_LENGTH_MISMATCH) or by an unlisted socket
+ * error (EHOSTUNREACH) is as worth repeating, and GENERECT_RETRIES bounds it.
+ */
+export function isRetryable(outcome: AttemptOutcome): boolean {
+  switch (outcome.kind) {
+    case "status":
+      return isRetryableStatus(outcome.status, outcome.retryAfter);
+    case "transport":
+      return !isTlsCertificateCode(outcome.code);
+    case "invalid-body":
+      return true;
+    case "too-large":
+    case "test-mode":
+      return false;
+  }
 }
 
 /**

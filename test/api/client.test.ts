@@ -64,6 +64,33 @@ describe("Generect client against the simulator", () => {
     expect(c.stats).toEqual({ requests: 3, retries: 2 });
   });
 
+  test("a stop during a Retry-After wait rejects at once with the signal's reason", async () => {
+    sim.faults.throttleNext = 5;
+    sim.faults.retryAfterSeconds = 30;
+    const stop = new AbortController();
+    const reason = new Error("stopped by the test");
+    const c = client({ signal: stop.signal, onRetry: () => setTimeout(() => stop.abort(reason), 50) });
+    const started = Date.now();
+    await expect(c.listTransactions(window)).rejects.toBe(reason);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(c.stats).toEqual({ requests: 1, retries: 1 });
+  });
+
+  test.each([
+    [413, undefined, 1, "API_HTTP_ERROR"],
+    [413, "0", 4, "API_UNAVAILABLE"],
+    [501, undefined, 4, "API_UNAVAILABLE"],
+    [422, undefined, 1, "API_HTTP_ERROR"],
+  ])("%i (Retry-After %s): %i request(s), %s", async (status, retryAfter, requests, code) => {
+    const headers: Record<string, string> = retryAfter === undefined ? {} : { "Retry-After": retryAfter };
+    sim.faults.intercept = () => ({ status, body: '{"detail": "no"}', headers });
+    const c = client();
+    const error = (await c.listTransactions(window).catch((e: unknown) => e)) as ApiRequestError;
+    expect(error).toBeInstanceOf(ApiRequestError);
+    expect(error).toMatchObject({ code, status, message: expect.stringContaining(`API answered ${status} for GET /api/auth/transactions/`) });
+    expect(c.stats.requests).toBe(requests);
+  });
+
   test("a hanging response times out and is retried", async () => {
     let hung = false;
     sim.faults.intercept = async () => {

@@ -1,7 +1,6 @@
 import { describe, expect, test } from "@jest/globals";
 import { parseSpentCredits, parseTransactionsPage } from "../../src/api/schema.js";
 import { formatApiTimestamp, parseTimestamp, formatInstant, toPgTimestampText } from "../../src/time.js";
-import { isRetryableNetworkCode, isRetryableStatus, parseRetryAfter } from "../../src/api/retry-policy.js";
 
 const row = {
   id: "51a800b8-5c0c-4f0b-9c3c-459ea2a3fad6",
@@ -153,27 +152,5 @@ describe("spent credits", () => {
     expect(() => parseSpentCredits('{"spent_credits": {"2025-01-01T00:00:00": {"platform": "-1"}}, "total_spent_credits": -1}', "GET y")).toThrow(
       'invalid field "spent_credits.2025-01-01T00:00:00.platform"',
     );
-  });
-});
-
-describe("retry policy", () => {
-  test("statuses", () => {
-    for (const status of [429, 500, 502, 503, 504, 408]) expect(isRetryableStatus(status)).toBe(true);
-    for (const status of [400, 401, 403, 404, 422]) expect(isRetryableStatus(status)).toBe(false);
-  });
-  test("network codes", () => {
-    expect(isRetryableNetworkCode("ECONNRESET")).toBe(true);
-    expect(isRetryableNetworkCode("ERR_TLS_CERT_ALTNAME_INVALID")).toBe(false);
-    expect(isRetryableNetworkCode(undefined)).toBe(false);
-  });
-  test("Retry-After in seconds or as a date, bounded", () => {
-    expect(parseRetryAfter("3", 60_000)).toBe(3000);
-    expect(parseRetryAfter("0", 60_000)).toBe(0);
-    expect(parseRetryAfter("3600", 60_000)).toBe(60_000);
-    const now = Date.parse("2026-01-01T00:00:00Z");
-    expect(parseRetryAfter("Thu, 01 Jan 2026 00:00:05 GMT", 60_000, now)).toBe(5000);
-    expect(parseRetryAfter("Wed, 31 Dec 2025 00:00:00 GMT", 60_000, now)).toBe(0);
-    expect(parseRetryAfter("soon", 60_000)).toBeUndefined();
-    expect(parseRetryAfter(undefined, 60_000)).toBeUndefined();
   });
 });
