@@ -13,10 +13,9 @@ import { Ledger, type SimulatorHandle, seedTransactions } from "../../src/simula
 import { expectVersionsConsistent } from "../faults/support.js";
 import { createTestDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { expectDatabaseEqualsLedger, startTestSimulator, syncOnce } from "../helpers/sync.js";
-import { days } from "../helpers/time.js";
+import { dayMs, days } from "../helpers/time.js";
 
 const storageV2 = "20261127040000_storage_v2";
-const day = 86_400_000;
 const migration = (name: string) => readFile(path.join(migrationsDir, name, "migration.sql"), "utf8");
 
 const versionsSql = `
@@ -45,7 +44,7 @@ describe(`migration ${storageV2}`, () => {
     db = await createTestDatabase("storage-v2-migration");
     for (const name of legacyMigrations) await query(db.url, await migration(name));
     const to = new Date(Date.now() - 60_000);
-    const ledger = (seed: number, rows: number) => new Ledger(seedTransactions({ seed, rows, from: new Date(to.getTime() - 30 * day), to }), { seed });
+    const ledger = (seed: number, rows: number) => new Ledger(seedTransactions({ seed, rows, from: new Date(to.getTime() - 30 * dayMs), to }), { seed });
     a = await startTestSimulator({ ledger: ledger(31, 400) });
     b = await startTestSimulator({ ledger: ledger(32, 300) });
     c = await startTestSimulator({ ledger: ledger(33, 40) });

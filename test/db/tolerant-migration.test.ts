@@ -8,11 +8,10 @@ import { migrationsDir } from "../../src/db/paths.js";
 import { Ledger, type SimulatorHandle, seedTransactions } from "../../src/simulator/index.js";
 import { createTestDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { expectDatabaseEqualsLedger, startTestSimulator, syncOnce, syncRuns } from "../helpers/sync.js";
-import { days } from "../helpers/time.js";
+import { dayMs, days } from "../helpers/time.js";
 
 const before = ["20261122000000_init", "20261122010000_snapshots_reconciliation_bi"];
 const tolerant = "20261127010000_tolerant_ingestion";
-const day = 86_400_000;
 
 const migration = (name: string) => readFile(path.join(migrationsDir, name, "migration.sql"), "utf8");
 
@@ -37,8 +36,8 @@ describe("migration 20261127010000_tolerant_ingestion", () => {
     db = await createTestDatabase("tolerant-migration");
     for (const name of before) await query(db.url, await migration(name));
     const to = new Date(Date.now() - 60_000);
-    const ledger = new Ledger(seedTransactions({ seed: 77, rows: 150, from: new Date(to.getTime() - 10 * day), to }), { seed: 77 });
-    for (const text of ['say "hi"', "C:\\temp\\", "naïve ☕ 🚀", "line\nbreak", "\u0001 control"]) ledger.add({ created_at: new Date(to.getTime() - day), description: text });
+    const ledger = new Ledger(seedTransactions({ seed: 77, rows: 150, from: new Date(to.getTime() - 10 * dayMs), to }), { seed: 77 });
+    for (const text of ['say "hi"', "C:\\temp\\", "naïve ☕ 🚀", "line\nbreak", "\u0001 control"]) ledger.add({ created_at: new Date(to.getTime() - dayMs), description: text });
     // A literal the old jsonb kept with its scale (-10.100000): the new text must keep it too.
     ledger.setOdd(ledger.all()[3]!.id, "reformatted-amount");
     sim = await startTestSimulator({ ledger });

@@ -5,7 +5,7 @@ import type { SimulatorFaults, SimulatorHandle } from "../../src/simulator/index
 import { compareWithLedger } from "../../src/simulator/verify.js";
 import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
 import { expectDatabaseEqualsLedger } from "../helpers/sync.js";
-import { countRows, day, expectFirstRunTruthful, expectVersionsConsistent, runs, seededSimulator, sleep, syncLogged, testToken } from "./support.js";
+import { countRows, expectFirstRunTruthful, expectVersionsConsistent, runs, seededSimulator, sleep, syncLogged, testToken } from "./support.js";
 import { days, hours, ms } from "../helpers/time.js";
 import type { Millis } from "../../src/time.js";
 

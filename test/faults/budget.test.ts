@@ -7,7 +7,7 @@ import type { InterceptResponse, SimulatorFaults, SimulatorHandle } from "../../
 import { parseTimestamp } from "../../src/time.js";
 import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
 import { expectDatabaseEqualsLedger } from "../helpers/sync.js";
-import { armAtWindow, countRows, day, expectVersionsConsistent, runs, seededSimulator, syncLogged, testToken, watermarkOf } from "./support.js";
+import { armAtWindow, countRows, expectVersionsConsistent, runs, seededSimulator, syncLogged, testToken, watermarkOf } from "./support.js";
 import { days, ms } from "../helpers/time.js";
 import type { Millis } from "../../src/time.js";
 

@@ -12,7 +12,7 @@ import { compareWithLedger, describeDifference } from "../../src/simulator/verif
 import { adminUrl, createMigratedDatabase, grantTablesTo, query, type TestDatabase } from "../helpers/database.js";
 import { expectDatabaseEqualsLedger } from "../helpers/sync.js";
 import {
-  cli, day, expectFirstRunTruthful, expectVersionsConsistent, guardCliOutput, registerSecret, runs, seededSimulator, sleep, syncLogged,
+  cli, expectFirstRunTruthful, expectVersionsConsistent, guardCliOutput, registerSecret, runs, seededSimulator, sleep, syncLogged,
   testToken, watermarkOf,
 } from "./support.js";
 import { days } from "../helpers/time.js";

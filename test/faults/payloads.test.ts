@@ -11,7 +11,7 @@ import { parseTimestamp } from "../../src/time.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { expectDatabaseEqualsLedger } from "../helpers/sync.js";
 import {
-  armAtWindow, cli, countRows, day, expectVersionsConsistent, guardCliOutput, runs, seededSimulator, syncLogged, testToken, watermarkOf,
+  armAtWindow, cli, countRows, expectVersionsConsistent, guardCliOutput, runs, seededSimulator, syncLogged, testToken, watermarkOf,
 } from "./support.js";
 import { days } from "../helpers/time.js";
 

@@ -15,9 +15,8 @@ import { type SyncOptions, type SyncSummary, runSync } from "../../src/job/run.j
 import { type CliProcess, type CliResult, spawnCli } from "../helpers/cli.js";
 import { query } from "../helpers/database.js";
 import { LogCapture, startTestSimulator, testSyncOptions, testToken } from "../helpers/sync.js";
+import { dayMs } from "../helpers/time.js";
 
-export const day = 86_400_000;
-export const hour = 3_600_000;
 
 /** Long soak variants run only with GENERECT_SOAK=1 (see the README's Reliability section). */
 export const soak = process.env.GENERECT_SOAK === "1";
@@ -25,7 +24,7 @@ export const soak = process.env.GENERECT_SOAK === "1";
 /** A simulator over a seeded ledger of `rows` rows spread over `days` days, ending a minute ago. */
 export function seededSimulator(seed: number, rows: number, days: number, options: Partial<SimulatorOptions> = {}): Promise<SimulatorHandle> {
   const to = new Date(Date.now() - 60_000);
-  const ledger = new Ledger(seedTransactions({ seed, rows, from: new Date(to.getTime() - days * day), to }), { seed });
+  const ledger = new Ledger(seedTransactions({ seed, rows, from: new Date(to.getTime() - days * dayMs), to }), { seed });
   return startTestSimulator({ ledger, ...options });
 }
 

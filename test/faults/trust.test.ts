@@ -9,9 +9,9 @@ import { Ledger, type SimulatorHandle, seedTransactions } from "../../src/simula
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { expectDatabaseEqualsLedger, startTestSimulator } from "../helpers/sync.js";
 import {
-  countRows, day, expectFirstRunTruthful, expectVersionsConsistent, guardCliOutput, runCliChecked, runs, seededSimulator, syncLogged, testToken, watermarkOf,
+  countRows, expectFirstRunTruthful, expectVersionsConsistent, guardCliOutput, runCliChecked, runs, seededSimulator, syncLogged, testToken, watermarkOf,
 } from "./support.js";
-import { days } from "../helpers/time.js";
+import { dayMs, days } from "../helpers/time.js";
 
 guardCliOutput();
 
@@ -176,8 +176,8 @@ describe("deletion needs proof", () => {
     const forward = all[350]!; // moves 10 days on, into a later window
     const shift = (row: typeof backward, ms: number) =>
       sim!.ledger.update(row.id, { created_at: new Date(Date.parse(`${row.created_at}Z`) + ms).toISOString().replace("Z", "000") });
-    shift(backward, -10 * day);
-    shift(forward, 10 * day);
+    shift(backward, -10 * dayMs);
+    shift(forward, 10 * dayMs);
     const second = await syncLogged(db.url, sim, { windowMs: days(5), lookbackMs: days(30) });
     if (second.error) throw second.error;
     // The forward one is gone from its created_at when its old window is walked: found where it now
@@ -198,7 +198,7 @@ describe("deletion needs proof", () => {
     const first = await syncLogged(db.url, sim, { windowMs: days(5) });
     if (first.error) throw first.error;
     const row = sim.ledger.all()[350]!;
-    sim.ledger.update(row.id, { created_at: new Date(Date.parse(`${row.created_at}Z`) + 10 * day).toISOString().replace("Z", "000") });
+    sim.ledger.update(row.id, { created_at: new Date(Date.parse(`${row.created_at}Z`) + 10 * dayMs).toISOString().replace("Z", "000") });
     sim.faults.dropFilters = ["amount", "after_balance"];
     const failed = await syncLogged(db.url, sim, { windowMs: days(5), lookbackMs: days(30) });
     expect(failed.error?.code).toBe("API_FILTER_IGNORED");
@@ -216,8 +216,8 @@ describe("rows sharing one created_at", () => {
   /** 300 seeded rows over 10 days, plus `group` rows at one instant in the middle of them. */
   async function ledgerWithGroup(group: { amount: (i: number) => string; balanceType: (i: number) => string }, size = 150) {
     const to = new Date(Date.now() - 60_000);
-    const ledger = new Ledger(seedTransactions({ seed: 306, rows: 300, from: new Date(to.getTime() - 10 * day), to }), { seed: 306 });
-    const at = new Date(to.getTime() - 5 * day);
+    const ledger = new Ledger(seedTransactions({ seed: 306, rows: 300, from: new Date(to.getTime() - 10 * dayMs), to }), { seed: 306 });
+    const at = new Date(to.getTime() - 5 * dayMs);
     for (let i = 0; i < size; i++) ledger.add({ created_at: at, amount: group.amount(i), balance_type: group.balanceType(i) });
     return { ledger, at: ledger.all().find((r) => r.amount === group.amount(0) && Date.parse(`${r.created_at}Z`) === at.getTime())!.created_at };
   }

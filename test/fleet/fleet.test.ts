@@ -11,7 +11,8 @@ import { Ledger, type SimulatorHandle, seedTransactions } from "../../src/simula
 import { acquireAccountLock } from "../../src/job/lock.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { expectDatabaseEqualsLedger, startTestSimulator } from "../helpers/sync.js";
-import { cli, day, expectVersionsConsistent, guardCliOutput, registerSecret, runCliChecked, runs, waitFor } from "../faults/support.js";
+import { cli, expectVersionsConsistent, guardCliOutput, registerSecret, runCliChecked, runs, waitFor } from "../faults/support.js";
+import { dayMs } from "../helpers/time.js";
 
 guardCliOutput();
 
@@ -47,7 +48,7 @@ const mixedFile = accountsFile(
 /** Each account's own ledger: acme and globex share every id (globex's values differ, some rows gone). */
 function ledgers(rows: number): Record<keyof typeof keys, Ledger> {
   const to = new Date(Date.now() - 60_000);
-  const seeded = (seed: number, n = rows) => new Ledger(seedTransactions({ seed, rows: n, from: new Date(to.getTime() - 40 * day), to }), { seed });
+  const seeded = (seed: number, n = rows) => new Ledger(seedTransactions({ seed, rows: n, from: new Date(to.getTime() - 40 * dayMs), to }), { seed });
   const globex = seeded(71);
   for (const [i, row] of globex.all().entries()) {
     if (i % 3 === 0) globex.update(row.id, { description: `globex's own ${i}`, status: row.status === "success" ? "error" : "success" });
@@ -290,8 +291,8 @@ describe("isolation and fairness", () => {
 
   test("a large backfill does not starve small accounts: with SYNC_CONCURRENCY=1 every small account finishes before the large one", async () => {
     const to = new Date(Date.now() - 60_000);
-    const big = new Ledger(seedTransactions({ seed: 81, rows: 3000, from: new Date(to.getTime() - 60 * day), to }), { seed: 81 });
-    const small = Array.from({ length: 6 }, (_, i) => new Ledger(seedTransactions({ seed: 90 + i, rows: 30, from: new Date(to.getTime() - 5 * day), to }), { seed: 90 + i }));
+    const big = new Ledger(seedTransactions({ seed: 81, rows: 3000, from: new Date(to.getTime() - 60 * dayMs), to }), { seed: 81 });
+    const small = Array.from({ length: 6 }, (_, i) => new Ledger(seedTransactions({ seed: 90 + i, rows: 30, from: new Date(to.getTime() - 5 * dayMs), to }), { seed: 90 + i }));
     const sim = await startTestSimulator({
       token: "tok_live_big_0001", ledger: big, faults: { latencyMs: 5 },
       accounts: Object.fromEntries(small.map((ledger, i) => [`tok_live_small_${i}`, ledger])),

@@ -6,9 +6,8 @@ import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simula
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { expectDatabaseEqualsLedger, startTestSimulator, syncOnce, watermark } from "../helpers/sync.js";
 import { expectVersionsConsistent } from "../faults/support.js";
-import { days } from "../helpers/time.js";
+import { dayMs, days } from "../helpers/time.js";
 
-const day = 86_400_000;
 
 describe("two accounts whose ledgers share ids", () => {
   let a: SimulatorHandle;
@@ -17,7 +16,7 @@ describe("two accounts whose ledgers share ids", () => {
 
   beforeAll(async () => {
     const to = new Date(Date.now() - 60_000);
-    const seed = () => seedTransactions({ seed: 21, rows: 600, from: new Date(to.getTime() - 30 * day), to });
+    const seed = () => seedTransactions({ seed: 21, rows: 600, from: new Date(to.getTime() - 30 * dayMs), to });
     a = await startTestSimulator({ ledger: new Ledger(seed(), { seed: 21 }) });
     const other = new Ledger(seed(), { seed: 22 });
     const rows = other.all();

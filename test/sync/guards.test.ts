@@ -5,9 +5,8 @@ import { runCli } from "../helpers/cli.js";
 import { LogCapture, expectDatabaseEqualsLedger, startTestSimulator, syncRuns, syncOnce, testToken, watermark } from "../helpers/sync.js";
 import { runSync } from "../../src/job/run.js";
 import { testConfig } from "../helpers/sync.js";
-import { days } from "../helpers/time.js";
+import { dayMs, days } from "../helpers/time.js";
 
-const day = 86_400_000;
 
 describe("guards", () => {
   let sim: SimulatorHandle;
@@ -15,7 +14,7 @@ describe("guards", () => {
 
   beforeAll(async () => {
     const to = new Date(Date.now() - 60_000);
-    sim = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 3, rows: 900, from: new Date(to.getTime() - 40 * day), to })) });
+    sim = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 3, rows: 900, from: new Date(to.getTime() - 40 * dayMs), to })) });
   });
   beforeEach(async () => {
     db = await createMigratedDatabase("guards");

@@ -2,9 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { expectDatabaseEqualsLedger, startTestSimulator, syncOnce, syncRuns } from "../helpers/sync.js";
-import { days } from "../helpers/time.js";
+import { dayMs, days } from "../helpers/time.js";
 
-const day = 86_400_000;
 
 describe("a second run", () => {
   let db: TestDatabase;
@@ -13,7 +12,7 @@ describe("a second run", () => {
   beforeAll(async () => {
     db = await createMigratedDatabase("incremental");
     const to = new Date(Date.now() - 5_000);
-    sim = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 11, rows: 800, from: new Date(to.getTime() - 60 * day), to })) });
+    sim = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 11, rows: 800, from: new Date(to.getTime() - 60 * dayMs), to })) });
     await syncOnce(db.url, sim, { windowMs: days(14) });
     await expectDatabaseEqualsLedger(db.url, sim);
   });

@@ -2,9 +2,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import { Ledger, seedTransactions, type SimulatorHandle, TRANSACTIONS_PATH } from "../../src/simulator/index.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { expectDatabaseEqualsLedger, startTestSimulator, syncOnce, syncRuns, watermark } from "../helpers/sync.js";
-import { days } from "../helpers/time.js";
+import { dayMs, days } from "../helpers/time.js";
 
-const day = 86_400_000;
 
 describe("windows in a pipeline", () => {
   let sim: SimulatorHandle;
@@ -12,7 +11,7 @@ describe("windows in a pipeline", () => {
 
   beforeAll(async () => {
     const to = new Date(Date.now() - 60_000);
-    sim = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 11, rows: 2400, from: new Date(to.getTime() - 60 * day), to })) });
+    sim = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 11, rows: 2400, from: new Date(to.getTime() - 60 * dayMs), to })) });
   });
   beforeEach(async () => {
     db = await createMigratedDatabase("pipeline");

@@ -8,8 +8,8 @@ import { createMigratedDatabase, query, type TestDatabase } from "../helpers/dat
 import { sample } from "../helpers/pushgateway.js";
 import { startTestSimulator, syncRuns, testToken } from "../helpers/sync.js";
 import { type TcpProxy, startTcpProxy } from "../helpers/tcp-proxy.js";
+import { dayMs } from "../helpers/time.js";
 
-const day = 86_400_000;
 const never = "0 0 1 1 *"; // a schedule that does not fire during a test
 
 async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
@@ -55,7 +55,7 @@ describe("generect-sync worker with WORKER_HTTP_PORT", () => {
   beforeAll(async () => {
     db = await createMigratedDatabase("worker-http");
     const to = new Date(Date.now() - 60_000);
-    sim = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 67, rows: 600, from: new Date(to.getTime() - 30 * day), to })) });
+    sim = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 67, rows: 600, from: new Date(to.getTime() - 30 * dayMs), to })) });
     env = { DATABASE_URL: db.url, GENERECT_API_URL: sim.url, GENERECT_API_TOKEN: testToken, SYNC_ACCOUNT: "acct", WORKER_HTTP_PORT: "0", SNAPSHOT_CRON: never };
   });
   afterAll(async () => {

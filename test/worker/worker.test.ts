@@ -3,8 +3,8 @@ import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simula
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { runCli, spawnCli } from "../helpers/cli.js";
 import { expectDatabaseEqualsLedger, startTestSimulator, testToken } from "../helpers/sync.js";
+import { dayMs } from "../helpers/time.js";
 
-const day = 86_400_000;
 
 async function until(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -25,7 +25,7 @@ describe("generect-sync worker", () => {
   beforeAll(async () => {
     db = await createMigratedDatabase("worker");
     const to = new Date(Date.now() - 60_000);
-    sim = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 61, rows: 800, from: new Date(to.getTime() - 40 * day), to })) });
+    sim = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 61, rows: 800, from: new Date(to.getTime() - 40 * dayMs), to })) });
     env = {
       DATABASE_URL: db.url, GENERECT_API_URL: sim.url, GENERECT_API_TOKEN: testToken, SYNC_ACCOUNT: "acct",
       SYNC_CRON: "* * * * * *", SNAPSHOT_CRON: "*/3 * * * * *", SYNC_TIMEZONE: "Europe/Berlin",
