@@ -10,9 +10,9 @@ import { parseTimestamp } from "../../src/time.js";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { compareWithLedger, describeDifference } from "../../src/simulator/verify.js";
 import { adminUrl, createMigratedDatabase, grantTablesTo, query, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger } from "../helpers/sync.js";
+import { expectDatabaseEqualsLedger, syncRuns } from "../helpers/sync.js";
 import {
-  cli, expectFirstRunTruthful, expectVersionsConsistent, guardCliOutput, registerSecret, runs, seededSimulator, sleep, syncLogged,
+  cli, expectFirstRunTruthful, expectVersionsConsistent, guardCliOutput, registerSecret, seededSimulator, sleep, syncLogged,
   testToken, watermarkOf,
 } from "./support.js";
 import { days } from "../helpers/time.js";
@@ -114,7 +114,7 @@ describe("Postgres refusing connections", () => {
 
     await expectDatabaseEqualsLedger(db.url, sim);
     await expectVersionsConsistent(db.url);
-    const [first, ...others] = await runs(db.url);
+    const [first, ...others] = await syncRuns(db.url);
     expect(others).toEqual([]);
     await expectFirstRunTruthful(db.url, first!);
     expect(first!.rows_inserted).toBe(sim.ledger.size);
@@ -128,7 +128,7 @@ describe("Postgres refusing connections", () => {
     expect(next.code).toBe(0);
     await expectDatabaseEqualsLedger(db.url, sim);
     await expectVersionsConsistent(db.url);
-    const all = await runs(db.url);
+    const all = await syncRuns(db.url);
     expect(all.map((r) => [r.status, r.error_code, r.finished_at !== null])).toEqual([["succeeded", null, true], ["succeeded", null, true]]);
   }, 150_000);
 
@@ -157,7 +157,7 @@ describe("Postgres refusing connections", () => {
     expect(failed.error!.message).toMatch(/the database stayed unavailable after 2 attempts \(55000: database "[^"]+" is not currently accepting connections\)/);
     expect(failed.log).toContain("the database is unavailable: retrying the run's record");
 
-    const [run, ...others] = await runs(db.url);
+    const [run, ...others] = await syncRuns(db.url);
     expect(others).toEqual([]);
     // The outage began at the third window's first page; the second may still have been committing
     // (the next window's walk starts under the current one's tail): then it is the one that failed.
@@ -179,7 +179,7 @@ describe("Postgres refusing connections", () => {
     if (clean.error) throw clean.error;
     await expectDatabaseEqualsLedger(db.url, sim);
     await expectVersionsConsistent(db.url);
-    const [, second] = await runs(db.url);
+    const [, second] = await syncRuns(db.url);
     expect(second).toMatchObject({ status: "succeeded", error_code: null, rows_inserted: sim.ledger.size - committed.length });
     expect(second!.finished_at).not.toBeNull();
   }, 120_000);

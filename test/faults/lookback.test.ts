@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { compareWithLedger } from "../../src/simulator/verify.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger } from "../helpers/sync.js";
-import { cli, expectVersionsConsistent, guardCliOutput, runs, seededSimulator, syncLogged, testToken } from "./support.js";
+import { expectDatabaseEqualsLedger, syncRuns } from "../helpers/sync.js";
+import { cli, expectVersionsConsistent, guardCliOutput, seededSimulator, syncLogged, testToken } from "./support.js";
 import { dayMs, days, hourMs } from "../helpers/time.js";
 
 guardCliOutput();
@@ -66,7 +66,7 @@ describe("changes behind the watermark", () => {
     expect(sweep.stdout).toMatch(/\(1 inserted, 1 updated, \d+ unchanged, 1 deleted\)/);
     await expectDatabaseEqualsLedger(db.url, sim);
     await expectVersionsConsistent(db.url);
-    expect((await runs(db.url)).map((r) => r.status)).toEqual(["succeeded", "succeeded", "succeeded"]);
+    expect((await syncRuns(db.url)).map((r) => r.status)).toEqual(["succeeded", "succeeded", "succeeded"]);
   }, 60_000);
 
   test("an API clock behind the job's by more than the lookback loses new rows to incremental runs; a larger lookback finds them", async () => {

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { mulberry32 } from "../../src/simulator/prng.js";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger } from "../helpers/sync.js";
-import { cli, expectVersionsConsistent, guardCliOutput, runs, seededSimulator, sleep, soak, testToken, waitFor } from "./support.js";
+import { expectDatabaseEqualsLedger, syncRuns } from "../helpers/sync.js";
+import { cli, expectVersionsConsistent, guardCliOutput, seededSimulator, sleep, soak, testToken, waitFor } from "./support.js";
 import { hourMs } from "../helpers/time.js";
 
 guardCliOutput();
@@ -84,7 +84,7 @@ describe("SIGKILL at random points of a backfill", () => {
         expect(duplicates).toEqual([]);
         await expectVersionsConsistent(db.url);
 
-        const all = await runs(db.url);
+        const all = await syncRuns(db.url);
         expect(all.filter((r) => r.status === "running")).toEqual([]);
         expect(all.at(-1)!.status).toBe("succeeded");
         for (const r of all.slice(0, -1)) {

@@ -14,7 +14,7 @@ import {
 import { type SyncOptions, type SyncSummary, runSync } from "../../src/job/run.js";
 import { type CliProcess, type CliResult, spawnCli } from "../helpers/cli.js";
 import { query } from "../helpers/database.js";
-import { LogCapture, startTestSimulator, testSyncOptions, testToken } from "../helpers/sync.js";
+import { LogCapture, type RunRow, startTestSimulator, testSyncOptions, testToken } from "../helpers/sync.js";
 import { dayMs } from "../helpers/time.js";
 
 
@@ -141,31 +141,6 @@ export function armAtWindow(
 
 // ---------------------------------------------------------------------------------------------
 // Invariants.
-
-export interface RunRow {
-  id: string;
-  status: string;
-  command: string;
-  windows_walked: number;
-  pages: number;
-  rows_seen: number;
-  rows_inserted: number;
-  rows_updated: number;
-  rows_unchanged: number;
-  rows_deleted: number;
-  rows_rejected: number;
-  api_requests: number;
-  retries: number;
-  error_code: string | null;
-  error_message: string | null;
-  started_at: Date;
-  finished_at: Date | null;
-  pid: number | null;
-}
-
-export function runs(databaseUrl: string): Promise<RunRow[]> {
-  return query<RunRow>(databaseUrl, "SELECT r.*, r.id::text AS id FROM sync_runs r ORDER BY r.id");
-}
 
 export async function countRows(databaseUrl: string, where = "TRUE", params: unknown[] = []): Promise<number> {
   const [row] = await query<{ n: string }>(databaseUrl, `SELECT count(*)::text AS n FROM transactions WHERE ${where}`, params);

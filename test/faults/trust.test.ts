@@ -7,27 +7,13 @@ import { afterEach, describe, expect, test } from "@jest/globals";
 import { parseTimestamp } from "../../src/time.js";
 import { Ledger, type SimulatorHandle, seedTransactions } from "../../src/simulator/index.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger, startTestSimulator } from "../helpers/sync.js";
+import { expectDatabaseEqualsLedger, startTestSimulator, syncRuns } from "../helpers/sync.js";
 import {
-  countRows, expectFirstRunTruthful, expectVersionsConsistent, guardCliOutput, runCliChecked, runs, seededSimulator, syncLogged, testToken, watermarkOf,
+  countRows, expectFirstRunTruthful, expectVersionsConsistent, guardCliOutput, runCliChecked, seededSimulator, syncLogged, testToken, watermarkOf,
 } from "./support.js";
 import { dayMs, days } from "../helpers/time.js";
 
 guardCliOutput();
-
-interface TrustRun {
-  status: string;
-  windows_walked: number;
-  rows_inserted: number;
-  rows_updated: number;
-  rows_deleted: number;
-  count_mismatches: number;
-  error_code: string | null;
-}
-
-async function runRows(databaseUrl: string): Promise<TrustRun[]> {
-  return query<TrustRun>(databaseUrl, "SELECT * FROM sync_runs ORDER BY id");
-}
 
 async function deleteVersions(databaseUrl: string): Promise<string[]> {
   const rows = await query<{ id: string }>(databaseUrl, "SELECT id::text FROM transaction_versions WHERE change = 'delete' ORDER BY id");
@@ -62,7 +48,7 @@ describe("a count that lies", () => {
     await expectDatabaseEqualsLedger(db.url, sim);
     expect(await deleteVersions(db.url)).toEqual([]);
     expect(await countRows(db.url, "deleted_at IS NOT NULL")).toBe(0);
-    const [, second] = await runRows(db.url);
+    const [, second] = await syncRuns(db.url);
     expect(second).toMatchObject({ status: "succeeded", windows_walked: lying.summary!.windows, rows_deleted: 0, rows_updated: 0, count_mismatches: 1 });
     const status = await runCliChecked(["status", "--json"], { DATABASE_URL: db.url, SYNC_ACCOUNT: "acct" });
     expect(status.code).toBe(0);
@@ -84,9 +70,9 @@ describe("a count that lies", () => {
     sim.resetFaults();
     await expectDatabaseEqualsLedger(db.url, sim);
     await expectVersionsConsistent(db.url);
-    const [run] = await runs(db.url);
+    const [run] = await syncRuns(db.url);
     await expectFirstRunTruthful(db.url, run!, outcome.summary);
-    const [row] = await runRows(db.url);
+    const [row] = await syncRuns(db.url);
     expect(row!.count_mismatches).toBe(row!.windows_walked);
     expect(row!.windows_walked).toBeGreaterThanOrEqual(6);
     expect(outcome.log).not.toContain(testToken);
@@ -111,10 +97,10 @@ describe("a page size the server clamps without saying so", () => {
     sim.resetFaults();
     await expectDatabaseEqualsLedger(db.url, sim);
     await expectVersionsConsistent(db.url);
-    const [run] = await runs(db.url);
+    const [run] = await syncRuns(db.url);
     await expectFirstRunTruthful(db.url, run!, outcome.summary);
     expect(run!.pages).toBeGreaterThanOrEqual(Math.ceil(450 / 20));
-    const [row] = await runRows(db.url);
+    const [row] = await syncRuns(db.url);
     expect(row!.count_mismatches).toBe(faults.countOffset ? row!.windows_walked : 0);
 
     Object.assign(sim.faults, faults);
@@ -157,7 +143,7 @@ describe("deletion needs proof", () => {
     await expectVersionsConsistent(db.url);
     expect(await deleteVersions(db.url)).toEqual([gone.id]);
     expect(await countRows(db.url, "id = $1 AND deleted_at IS NULL", [slid.id])).toBe(1);
-    const [, run] = await runRows(db.url);
+    const [, run] = await syncRuns(db.url);
     expect(run).toMatchObject({ status: "succeeded", rows_inserted: 1, rows_deleted: 1 });
 
     const third = await syncLogged(db.url, sim, { windowMs: days(30), lookbackMs: days(10) });
@@ -235,7 +221,7 @@ describe("rows sharing one created_at", () => {
     expect(first.log).toContain("walking that instant on its own");
     await expectDatabaseEqualsLedger(db.url, sim);
     await expectVersionsConsistent(db.url);
-    const [run] = await runs(db.url);
+    const [run] = await syncRuns(db.url);
     await expectFirstRunTruthful(db.url, run!, first.summary);
     expect(run!.rows_inserted).toBe(450);
 
@@ -243,7 +229,7 @@ describe("rows sharing one created_at", () => {
     if (next.error) throw next.error;
     expect(next.summary).toMatchObject({ inserted: 0, updated: 0, deleted: 0 });
     await expectDatabaseEqualsLedger(db.url, sim);
-    expect((await runRows(db.url)).map((r) => r.status)).toEqual(["succeeded", "succeeded"]);
+    expect((await syncRuns(db.url)).map((r) => r.status)).toEqual(["succeeded", "succeeded"]);
   });
 
   test("a server that cannot read the amount filter: a part's rows are checked against its filters, the run fails before the instant, and the next run converges", async () => {
@@ -278,7 +264,7 @@ describe("rows sharing one created_at", () => {
     const from = new Date(parseTimestamp(at)! / 1000);
     expect(await countRows(db.url, "created_at >= $1", [from])).toBe(0);
     expect(await countRows(db.url)).toBe(sim.ledger.all().filter((r) => r.created_at < at).length);
-    const [run] = await runRows(db.url);
+    const [run] = await syncRuns(db.url);
     expect(run).toMatchObject({ status: "failed", error_code: "WINDOW_UNSETTLED" });
 
     sim.resetFaults();

@@ -10,8 +10,8 @@ import { accountHash, inShard, loadAccounts } from "../../src/config/accounts.js
 import { Ledger, type SimulatorHandle, seedTransactions } from "../../src/simulator/index.js";
 import { acquireAccountLock } from "../../src/job/lock.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger, startTestSimulator } from "../helpers/sync.js";
-import { cli, expectVersionsConsistent, guardCliOutput, registerSecret, runCliChecked, runs, waitFor } from "../faults/support.js";
+import { expectDatabaseEqualsLedger, startTestSimulator, syncRuns } from "../helpers/sync.js";
+import { cli, expectVersionsConsistent, guardCliOutput, registerSecret, runCliChecked, waitFor } from "../faults/support.js";
 import { dayMs } from "../helpers/time.js";
 
 guardCliOutput();
@@ -151,7 +151,7 @@ describe("run --all: three accounts, one rejected key, one unset key", () => {
   });
 
   test("a bad file exits 2 naming the file, the entry and the field; nothing runs", async () => {
-    const before = (await runs(db.url)).length;
+    const before = (await syncRuns(db.url)).length;
     const bad = accountsFile("bad.yaml", "accounts:\n  - name: acme\n    token_env: ACME_GENERECT_TOKEN\n  - name: globex\n    token_env: GLOBEX_GENERECT_TOKEN\n    timezone: Mars/Olympus\n");
     const result = await runCliChecked(["run", "--all"], fleetEnv(db, sim, bad));
     expect(result.code).toBe(2);
@@ -161,7 +161,7 @@ describe("run --all: three accounts, one rejected key, one unset key", () => {
     const second = await runCliChecked(["run", "--all"], fleetEnv(db, sim, dup));
     expect(second.code).toBe(2);
     expect(second.stderr).toContain('accounts[1] ("acme"), field name: also the name of accounts[0]');
-    expect((await runs(db.url)).length).toBe(before);
+    expect((await syncRuns(db.url)).length).toBe(before);
   });
 });
 
@@ -208,7 +208,7 @@ describe("worker with SYNC_ACCOUNTS_FILE", () => {
       worker.child.kill("SIGTERM");
       const result = await worker.done;
       expect(result.code).toBe(143);
-      expect((await runs(db.url)).every((r) => r.status !== "running")).toBe(true);
+      expect((await syncRuns(db.url)).every((r) => r.status !== "running")).toBe(true);
       await expectEveryAccountEqualsItsLedger(db, sim);
     } finally {
       await sim.close();
@@ -243,7 +243,7 @@ describe("run --all killed mid-fleet", () => {
     const rerun = await runCliChecked(["run", "--all"], env);
     expect(rerun.code).toBe(0);
     await expectEveryAccountEqualsItsLedger(db, sim);
-    const killed = (await runs(db.url)).filter((r) => r.status === "interrupted");
+    const killed = (await syncRuns(db.url)).filter((r) => r.status === "interrupted");
     expect(killed.length).toBeGreaterThanOrEqual(1);
   });
 
@@ -263,7 +263,7 @@ describe("run --all killed mid-fleet", () => {
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(/^fleet: 3 succeeded, 0 failed/m);
       await expectEveryAccountEqualsItsLedger(fresh, sim);
-      expect((await runs(fresh.url)).map((r) => r.status)).toEqual(["succeeded", "succeeded", "succeeded"]);
+      expect((await syncRuns(fresh.url)).map((r) => r.status)).toEqual(["succeeded", "succeeded", "succeeded"]);
     } finally {
       await fresh.drop();
     }

@@ -87,12 +87,32 @@ export async function expectDatabaseEqualsLedger(databaseUrl: string, sim: Simul
   }
 }
 
-export async function syncRuns(databaseUrl: string) {
-  return query<{
-    id: string; status: string; windows_walked: number; pages: number; rows_seen: number; rows_inserted: number;
-    rows_updated: number; rows_unchanged: number; rows_deleted: number; api_requests: number; retries: number;
-    error_code: string | null; error_message: string | null; finished_at: Date | null;
-  }>(databaseUrl, "SELECT r.*, r.id::text AS id FROM sync_runs r ORDER BY r.id");
+/** A sync_runs row as the tests read it (id as text: a bigint). */
+export interface RunRow {
+  id: string;
+  status: string;
+  command: string;
+  windows_walked: number;
+  pages: number;
+  rows_seen: number;
+  rows_inserted: number;
+  rows_updated: number;
+  rows_unchanged: number;
+  rows_deleted: number;
+  rows_rejected: number;
+  count_mismatches: number;
+  api_requests: number;
+  retries: number;
+  error_code: string | null;
+  error_message: string | null;
+  started_at: Date;
+  finished_at: Date | null;
+  pid: number | null;
+}
+
+/** Every sync_runs row, oldest first: the one query the tests read runs with. */
+export function syncRuns(databaseUrl: string): Promise<RunRow[]> {
+  return query<RunRow>(databaseUrl, "SELECT r.*, r.id::text AS id FROM sync_runs r ORDER BY r.id");
 }
 
 export async function watermark(databaseUrl: string, account = "acct"): Promise<string | undefined> {

@@ -7,7 +7,7 @@ import type { WindowStats } from "../../src/sync/window.js";
 import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
 import { LogCapture, expectDatabaseEqualsLedger, startTestSimulator, syncRuns, testSyncOptions } from "../helpers/sync.js";
 import { runSync } from "../../src/job/run.js";
-import { expectFirstRunTruthful, expectVersionsConsistent, runs, seededSimulator, syncLogged } from "../faults/support.js";
+import { expectFirstRunTruthful, expectVersionsConsistent, seededSimulator, syncLogged } from "../faults/support.js";
 import { dayMs, days } from "../helpers/time.js";
 
 const target = 300;
@@ -107,7 +107,7 @@ describe("row-sized windows under faults the retries absorb", () => {
     sim.resetFaults();
     await expectDatabaseEqualsLedger(db.url, sim);
     await expectVersionsConsistent(db.url);
-    const [run] = await runs(db.url);
+    const [run] = await syncRuns(db.url);
     await expectFirstRunTruthful(db.url, run!, outcome.summary);
     expect(outcome.summary!.windows).toBeLessThan(20);
     if (halved) expect(outcome.log).toContain("window did not settle (rows moved during the walk): rolled back, walking its halves");

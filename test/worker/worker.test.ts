@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
-import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
+import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
 import { runCli, spawnCli } from "../helpers/cli.js";
-import { expectDatabaseEqualsLedger, startTestSimulator, testToken } from "../helpers/sync.js";
+import { expectDatabaseEqualsLedger, startTestSimulator, syncRuns, testToken } from "../helpers/sync.js";
 import { dayMs } from "../helpers/time.js";
 
 
@@ -14,13 +14,11 @@ async function until(condition: () => Promise<boolean>, timeoutMs: number, what:
   }
 }
 
-interface RunRow { id: string; command: string; status: string; started_at: Date; finished_at: Date | null }
-
 describe("generect-sync worker", () => {
   let db: TestDatabase;
   let sim: SimulatorHandle;
   let env: Record<string, string>;
-  const runs = () => query<RunRow>(db.url, "SELECT id::text, command, status, started_at, finished_at FROM sync_runs ORDER BY id");
+  const runs = () => syncRuns(db.url);
 
   beforeAll(async () => {
     db = await createMigratedDatabase("worker");
