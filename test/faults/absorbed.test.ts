@@ -4,8 +4,8 @@ import { afterEach, beforeEach, describe, expect, test } from "@jest/globals";
 import type { SimulatorFaults, SimulatorHandle } from "../../src/simulator/index.js";
 import { compareWithLedger } from "../../src/simulator/verify.js";
 import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger, syncRuns } from "../helpers/sync.js";
-import { countRows, expectFirstRunTruthful, expectVersionsConsistent, seededSimulator, sleep, syncLogged, testToken } from "./support.js";
+import { expectDatabaseEqualsLedger, seededSimulator, syncRuns } from "../helpers/sync.js";
+import { countRows, expectFirstRunTruthful, expectVersionsConsistent, sleep, syncLogged, testToken } from "./support.js";
 import { days, hours, ms } from "../helpers/time.js";
 import type { Millis } from "../../src/time.js";
 

@@ -6,8 +6,8 @@ import { afterEach, beforeEach, describe, expect, test } from "@jest/globals";
 import type { InterceptResponse, SimulatorFaults, SimulatorHandle } from "../../src/simulator/index.js";
 import { parseTimestamp } from "../../src/time.js";
 import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger, syncRuns } from "../helpers/sync.js";
-import { armAtWindow, countRows, expectVersionsConsistent, seededSimulator, syncLogged, testToken, watermarkOf } from "./support.js";
+import { expectDatabaseEqualsLedger, seededSimulator, syncRuns } from "../helpers/sync.js";
+import { armAtWindow, countRows, expectVersionsConsistent, syncLogged, testToken, watermarkOf } from "./support.js";
 import { days, ms } from "../helpers/time.js";
 import type { Millis } from "../../src/time.js";
 

@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger, syncRuns } from "../helpers/sync.js";
-import { cli, expectVersionsConsistent, guardCliOutput, seededSimulator, testToken, waitFor } from "./support.js";
+import { expectDatabaseEqualsLedger, seededSimulator, syncRuns } from "../helpers/sync.js";
+import { cli, expectVersionsConsistent, guardCliOutput, testToken, waitFor } from "./support.js";
 
 guardCliOutput();
 

@@ -10,9 +10,9 @@ import { parseTimestamp } from "../../src/time.js";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { compareWithLedger, describeDifference } from "../../src/simulator/verify.js";
 import { adminUrl, createMigratedDatabase, grantTablesTo, query, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger, syncRuns } from "../helpers/sync.js";
+import { expectDatabaseEqualsLedger, seededSimulator, syncRuns } from "../helpers/sync.js";
 import {
-  cli, expectFirstRunTruthful, expectVersionsConsistent, guardCliOutput, registerSecret, seededSimulator, sleep, syncLogged,
+  cli, expectFirstRunTruthful, expectVersionsConsistent, guardCliOutput, registerSecret, sleep, syncLogged,
   testToken, watermarkOf,
 } from "./support.js";
 import { days } from "../helpers/time.js";

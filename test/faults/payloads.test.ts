@@ -9,9 +9,9 @@ import {
 } from "../../src/simulator/index.js";
 import { parseTimestamp } from "../../src/time.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger, syncRuns } from "../helpers/sync.js";
+import { expectDatabaseEqualsLedger, seededSimulator, syncRuns } from "../helpers/sync.js";
 import {
-  armAtWindow, cli, countRows, expectVersionsConsistent, guardCliOutput, seededSimulator, syncLogged, testToken, watermarkOf,
+  armAtWindow, cli, countRows, expectVersionsConsistent, guardCliOutput, syncLogged, testToken, watermarkOf,
 } from "./support.js";
 import { days } from "../helpers/time.js";
 

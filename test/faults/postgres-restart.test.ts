@@ -13,9 +13,9 @@ import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from "../../src/db/embedded.js";
 import { migrate } from "../../src/db/migrate.js";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
-import { expectDatabaseEqualsLedger, syncRuns } from "../helpers/sync.js";
+import { expectDatabaseEqualsLedger, seededSimulator, syncRuns } from "../helpers/sync.js";
 import { passwordOf } from "../../src/config/database-url.js";
-import { cli, expectFirstRunTruthful, expectVersionsConsistent, guardCliOutput, registerSecret, seededSimulator, sleep, testToken } from "./support.js";
+import { cli, expectFirstRunTruthful, expectVersionsConsistent, guardCliOutput, registerSecret, sleep, testToken } from "./support.js";
 
 guardCliOutput();
 

@@ -7,8 +7,8 @@ import { parseTimestamp } from "../../src/time.js";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { compareWithLedger, describeDifference } from "../../src/simulator/verify.js";
 import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger, syncRuns } from "../helpers/sync.js";
-import { armAtWindow, cli, expectVersionsConsistent, guardCliOutput, seededSimulator, testToken, watermarkOf } from "./support.js";
+import { expectDatabaseEqualsLedger, seededSimulator, syncRuns } from "../helpers/sync.js";
+import { armAtWindow, cli, expectVersionsConsistent, guardCliOutput, testToken, watermarkOf } from "./support.js";
 
 guardCliOutput();
 

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { mulberry32 } from "../../src/simulator/prng.js";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger, syncRuns } from "../helpers/sync.js";
-import { cli, expectVersionsConsistent, guardCliOutput, seededSimulator, sleep, soak, testToken, waitFor } from "./support.js";
+import { expectDatabaseEqualsLedger, seededSimulator, syncRuns } from "../helpers/sync.js";
+import { cli, expectVersionsConsistent, guardCliOutput, sleep, soak, testToken, waitFor } from "./support.js";
 import { hourMs } from "../helpers/time.js";
 
 guardCliOutput();

@@ -4,8 +4,8 @@
 import { afterEach, beforeEach, describe, expect, test } from "@jest/globals";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger, syncRuns } from "../helpers/sync.js";
-import { cli, countRows, expectVersionsConsistent, guardCliOutput, seededSimulator, testToken, waitFor, watermarkOf } from "./support.js";
+import { expectDatabaseEqualsLedger, seededSimulator, syncRuns } from "../helpers/sync.js";
+import { cli, countRows, expectVersionsConsistent, guardCliOutput, testToken, waitFor, watermarkOf } from "./support.js";
 
 guardCliOutput();
 

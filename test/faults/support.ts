@@ -1,32 +1,20 @@
-// Shared by the test/faults scenarios: seeded ledgers, a sync that keeps its logs, the window
+// Shared by the test/faults scenarios: a sync that keeps its logs, the window
 // tracker that arms a fault from the N-th window on, invariants over the database, and the only way
 // these tests start the CLI (`cli()`), which checks every child's output for secrets.
 import { afterAll, expect } from "@jest/globals";
 import type { Config } from "../../src/config/index.js";
 import {
-  Ledger,
   type SimulatorHandle,
-  type SimulatorOptions,
   TRANSACTIONS_PATH,
   type InterceptResponse,
-  seedTransactions,
 } from "../../src/simulator/index.js";
 import { type SyncOptions, type SyncSummary, runSync } from "../../src/job/run.js";
 import { type CliProcess, type CliResult, spawnCli } from "../helpers/cli.js";
 import { query } from "../helpers/database.js";
-import { LogCapture, type RunRow, startTestSimulator, testSyncOptions, testToken } from "../helpers/sync.js";
-import { dayMs } from "../helpers/time.js";
-
+import { LogCapture, type RunRow, testSyncOptions, testToken } from "../helpers/sync.js";
 
 /** Long soak variants run only with GENERECT_SOAK=1 (see the README's Reliability section). */
 export const soak = process.env.GENERECT_SOAK === "1";
-
-/** A simulator over a seeded ledger of `rows` rows spread over `days` days, ending a minute ago. */
-export function seededSimulator(seed: number, rows: number, days: number, options: Partial<SimulatorOptions> = {}): Promise<SimulatorHandle> {
-  const to = new Date(Date.now() - 60_000);
-  const ledger = new Ledger(seedTransactions({ seed, rows, from: new Date(to.getTime() - days * dayMs), to }), { seed });
-  return startTestSimulator({ ledger, ...options });
-}
 
 // ---------------------------------------------------------------------------------------------
 // CLI children: every byte they print is kept and checked for secrets.

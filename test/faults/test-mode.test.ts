@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger, startTestSimulator, syncRuns } from "../helpers/sync.js";
-import { cli, expectFirstRunTruthful, expectVersionsConsistent, guardCliOutput, registerSecret, seededSimulator, testToken } from "./support.js";
+import { expectDatabaseEqualsLedger, seededSimulator, startTestSimulator, syncRuns } from "../helpers/sync.js";
+import { cli, expectFirstRunTruthful, expectVersionsConsistent, guardCliOutput, registerSecret, testToken } from "./support.js";
 
 guardCliOutput();
 

@@ -7,9 +7,9 @@ import { afterEach, describe, expect, test } from "@jest/globals";
 import { parseTimestamp } from "../../src/time.js";
 import { Ledger, type SimulatorHandle, seedTransactions } from "../../src/simulator/index.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger, startTestSimulator, syncRuns } from "../helpers/sync.js";
+import { expectDatabaseEqualsLedger, seededSimulator, startTestSimulator, syncRuns } from "../helpers/sync.js";
 import {
-  countRows, expectFirstRunTruthful, expectVersionsConsistent, guardCliOutput, runCliChecked, seededSimulator, syncLogged, testToken, watermarkOf,
+  countRows, expectFirstRunTruthful, expectVersionsConsistent, guardCliOutput, runCliChecked, syncLogged, testToken, watermarkOf,
 } from "./support.js";
 import { dayMs, days } from "../helpers/time.js";
 

@@ -2,15 +2,30 @@
 import { Writable } from "node:stream";
 import { type Config, defaults } from "../../src/config/index.js";
 import { createLogger } from "../../src/log.js";
-import { type SimulatorHandle, type SimulatorOptions, startSimulator } from "../../src/simulator/index.js";
+import { Ledger, type SimulatorHandle, type SimulatorOptions, seedTransactions, startSimulator } from "../../src/simulator/index.js";
 import { compareWithLedger, describeDifference } from "../../src/simulator/verify.js";
 import { type SyncOptions, type SyncSummary, runSync } from "../../src/job/run.js";
 import { query } from "./database.js";
+import { dayMs } from "./time.js";
 
 export const testToken = "tok_test_3f9c2b7a51e84d06";
 
 export function startTestSimulator(options: Partial<SimulatorOptions> = {}): Promise<SimulatorHandle> {
   return startSimulator({ token: testToken, rows: 0, ...options });
+}
+
+/**
+ * A simulator over a seeded ledger of `rows` rows spread over `days` days, ending a minute ago (or at
+ * `to`); `seed` also seeds the ids of rows a test adds later. The one way tests build a seeded ledger.
+ */
+export function seededSimulator(
+  seed: number,
+  rows: number,
+  days: number,
+  { to = new Date(Date.now() - 60_000), ...options }: Partial<SimulatorOptions> & { to?: Date } = {},
+): Promise<SimulatorHandle> {
+  const ledger = new Ledger(seedTransactions({ seed, rows, from: new Date(to.getTime() - days * dayMs), to }), { seed });
+  return startTestSimulator({ ledger, ...options });
 }
 
 /**

@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { JsonNumber, type SimulatorHandle, USERS_ME_PATH } from "../../src/simulator/index.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger, syncOnce, testToken } from "../helpers/sync.js";
-import { guardCliOutput, runCliChecked, seededSimulator, waitFor } from "../faults/support.js";
+import { expectDatabaseEqualsLedger, seededSimulator, syncOnce, testToken } from "../helpers/sync.js";
+import { guardCliOutput, runCliChecked, waitFor } from "../faults/support.js";
 import { spawnCli } from "../helpers/cli.js";
 import { dayMs } from "../helpers/time.js";
 

@@ -5,9 +5,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "@jest/gl
 import { Ledger, seedTransactions, type SimulatorFaults, type SimulatorHandle } from "../../src/simulator/index.js";
 import type { WindowStats } from "../../src/sync/window.js";
 import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
-import { LogCapture, expectDatabaseEqualsLedger, startTestSimulator, syncRuns, testSyncOptions } from "../helpers/sync.js";
+import { LogCapture, expectDatabaseEqualsLedger, seededSimulator, startTestSimulator, syncRuns, testSyncOptions } from "../helpers/sync.js";
 import { runSync } from "../../src/job/run.js";
-import { expectFirstRunTruthful, expectVersionsConsistent, seededSimulator, syncLogged } from "../faults/support.js";
+import { expectFirstRunTruthful, expectVersionsConsistent, syncLogged } from "../faults/support.js";
 import { dayMs, days } from "../helpers/time.js";
 
 const target = 300;
