@@ -15,7 +15,7 @@ import {
   cli, expectFirstRunTruthful, expectVersionsConsistent, guardCliOutput, registerSecret, sleep, syncLogged,
   testToken, watermarkOf,
 } from "./support.js";
-import { days } from "../helpers/time.js";
+import { days, hourMs } from "../helpers/time.js";
 
 guardCliOutput();
 
@@ -120,7 +120,7 @@ describe("Postgres refusing connections", () => {
     expect(first!.rows_inserted).toBe(sim.ledger.size);
 
     // The ledger moves on inside the lookback; the next run, undisturbed, converges.
-    const changed = sim.ledger.all().filter((r) => Date.parse(`${r.created_at}Z`) > Date.now() - 12 * 3_600_000).slice(0, 3);
+    const changed = sim.ledger.all().filter((r) => Date.parse(`${r.created_at}Z`) > Date.now() - 12 * hourMs).slice(0, 3);
     expect(changed.length).toBeGreaterThan(0);
     for (const row of changed) sim.ledger.update(row.id, { status: row.status === "pending" ? "success" : row.status, description: `${row.description} (edited)` });
     sim.ledger.add({ amount: "-1.25" });

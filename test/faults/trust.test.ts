@@ -199,7 +199,10 @@ describe("deletion needs proof", () => {
 });
 
 describe("rows sharing one created_at", () => {
-  /** 300 seeded rows over 10 days, plus `group` rows at one instant in the middle of them. */
+  /**
+   * 300 seeded rows over 10 days, plus `group` rows at one instant in the middle of them. A Ledger, not
+   * seededSimulator: the instant is read back from the ledger before each test starts its simulator.
+   */
   async function ledgerWithGroup(group: { amount: (i: number) => string; balanceType: (i: number) => string }, size = 150) {
     const to = new Date(Date.now() - 60_000);
     const ledger = new Ledger(seedTransactions({ seed: 306, rows: 300, from: new Date(to.getTime() - 10 * dayMs), to }), { seed: 306 });

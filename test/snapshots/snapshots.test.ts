@@ -6,7 +6,7 @@ import { createMigratedDatabase, query, type TestDatabase } from "../helpers/dat
 import { runCli } from "../helpers/cli.js";
 import { refreshRollupsAt } from "../helpers/rollups.js";
 import { dailyFromDatabase, dailyFromSimulator } from "../helpers/snapshots.js";
-import { LogCapture, startTestSimulator, syncOnce, testConfig, testToken } from "../helpers/sync.js";
+import { LogCapture, seededSimulator, startTestSimulator, syncOnce, testConfig, testToken } from "../helpers/sync.js";
 import { dayMs, days } from "../helpers/time.js";
 
 
@@ -119,8 +119,7 @@ describe("reconciliation", () => {
 
   beforeAll(async () => {
     db = await createMigratedDatabase("reconcile");
-    const to = new Date(Date.now() - 120_000);
-    sim = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 43, rows: 1500, from: new Date(to.getTime() - 60 * dayMs), to })) });
+    sim = await seededSimulator(43, 1500, 60, { to: new Date(Date.now() - 120_000) });
     env = { DATABASE_URL: db.url, GENERECT_API_URL: sim.url, GENERECT_API_TOKEN: testToken, SYNC_ACCOUNT: "acct", SYNC_TIMEZONE: "Asia/Kolkata" };
     expect((await runCli(["run"], env)).code).toBe(0); // transactions, then snapshots
   });

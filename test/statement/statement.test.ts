@@ -6,12 +6,12 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { findChromium } from "../../src/statement/pdf.js";
 import { main } from "../../src/cli/main.js";
-import { Ledger, addDecimals, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
+import { Ledger, addDecimals, type SimulatorHandle } from "../../src/simulator/index.js";
 import { runSnapshot } from "../../src/job/run.js";
 import type { Statement } from "../../src/statement/model.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { runCli } from "../helpers/cli.js";
-import { LogCapture, startTestSimulator, syncOnce, testConfig, testToken } from "../helpers/sync.js";
+import { LogCapture, seededSimulator, startTestSimulator, syncOnce, testConfig, testToken } from "../helpers/sync.js";
 import { localMonth, perMonth, spentByDay, truthLines } from "./truth.js";
 import { dayMs, days } from "../helpers/time.js";
 
@@ -35,7 +35,6 @@ describe("statement", () => {
   let db: TestDatabase;
   let sim: SimulatorHandle;
   const to = new Date(Date.now() - 120_000);
-  const from = new Date(to.getTime() - 3 * 365 * dayMs);
   const env = (timezone: string, account = "acct") => ({ DATABASE_URL: db.url, SYNC_ACCOUNT: account, SYNC_TIMEZONE: timezone });
   const snapshot = (timezone: string, account = "acct") =>
     runSnapshot({ config: testConfig(sim, { timezone, account }), databaseUrl: db.url, log: new LogCapture().logger, clientOptions: { minRetryDelayMs: 1, maxRetryDelayMs: 2 } });
@@ -45,7 +44,7 @@ describe("statement", () => {
 
   beforeAll(async () => {
     db = await createMigratedDatabase("statement");
-    sim = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 19, rows: 4000, from, to })) });
+    sim = await seededSimulator(19, 4000, 3 * 365, { to });
     // A top-up the API sends with a null description (tolerant ingestion stores it): still a top-up.
     const topUp = sim.ledger.all().find((r) => !r.amount.startsWith("-") && r.amount !== "0" && r.status !== "pending" && !/refund/i.test(r.description))!;
     sim.ledger.setOdd(topUp.id, "null-description");
@@ -165,7 +164,7 @@ describe("statement", () => {
   test("a partially synced account marks the months after the watermark unknown instead of zero", async () => {
     // The API fails every window from a cutoff on: the run commits the windows before it and fails.
     const cutoff = new Date(Date.now() - 400 * dayMs);
-    const other = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 20, rows: 800, from, to })) });
+    const other = await seededSimulator(20, 800, 3 * 365, { to });
     // And one row arrives without an id: it is quarantined, and the statement's proofs count it.
     other.faults.badRowRate = 0.5;
     other.faults.badRowKinds = ["missing-id"];
@@ -200,8 +199,7 @@ describe("statement HTML in a headless Chromium", () => {
 
   beforeAll(async () => {
     db = await createMigratedDatabase("statement-html");
-    const to = new Date(Date.now() - 120_000);
-    sim = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 23, rows: 2500, from: new Date(to.getTime() - 400 * dayMs), to })) });
+    sim = await seededSimulator(23, 2500, 400, { to: new Date(Date.now() - 120_000) });
     await syncOnce(db.url, sim, { windowMs: days(120) }, { snapshots: true });
     dir = await mkdtemp(path.join(os.tmpdir(), "statement-"));
   }, 60_000);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
+import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger, startTestSimulator, syncOnce } from "../helpers/sync.js";
+import { expectDatabaseEqualsLedger, seededSimulator, syncOnce } from "../helpers/sync.js";
 import { dayMs, days } from "../helpers/time.js";
 
 
@@ -13,7 +13,7 @@ describe("rows that move while a window is walked", () => {
 
   beforeAll(async () => {
     db = await createMigratedDatabase("moving");
-    sim = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 31, rows: 1200, from, to })) });
+    sim = await seededSimulator(31, 1200, 20, { to });
   });
   afterAll(async () => {
     await sim?.close();

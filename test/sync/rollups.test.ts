@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { Ledger, formatMicros, normalizeDecimal, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
+import { formatMicros, normalizeDecimal, type SimulatorHandle } from "../../src/simulator/index.js";
 import { createPool } from "../../src/db/pool.js";
 import { readStatus } from "../../src/cli/status-read.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { expectRollupsEqualLedger } from "../helpers/rollups.js";
 import { ensureRollupZone } from "../../src/sync/rollups.js";
-import { expectDatabaseEqualsLedger, startTestSimulator, syncOnce } from "../helpers/sync.js";
+import { expectDatabaseEqualsLedger, seededSimulator, syncOnce } from "../helpers/sync.js";
 import { dayMs, days, hourMs } from "../helpers/time.js";
 
 const zones = ["UTC", "Asia/Kolkata", "Asia/Kathmandu"];
@@ -19,7 +19,8 @@ describe("ledger_rollups kept with the data", () => {
 
   beforeAll(async () => {
     db = await createMigratedDatabase("rollups");
-    const ledger = new Ledger(seedTransactions({ seed: 77, rows: 900, from: new Date(to - 60 * dayMs), to: new Date(to) }), { seed: 77 });
+    sim = await seededSimulator(77, 900, 60, { to: new Date(to) });
+    const ledger = sim.ledger;
     // Rows on the edges of local days: Kolkata's midnight is 18:30 UTC, Kathmandu's 18:15 UTC.
     for (const edge of [18 * hourMs + 30 * 60_000, 18 * hourMs + 15 * 60_000, dayMs]) {
       ledger.add({ created_at: new Date(midnightUtc - dayMs + edge), amount: "-1.25" });
@@ -27,7 +28,6 @@ describe("ledger_rollups kept with the data", () => {
     }
     ledger.add({ created_at: new Date(midnightUtc - 3 * dayMs), amount: "40", description: "Refund for a failed search" });
     ledger.add({ created_at: new Date(midnightUtc - 3 * dayMs + hourMs), amount: "500", description: "Top-up" });
-    sim = await startTestSimulator({ ledger });
     // As a capture of spent credits in those zones would: their daily rollups are kept from the start.
     for (const zone of zones.slice(1)) await query(db.url, "INSERT INTO ledger_rollup_zones (account, timezone) VALUES ('acct', $1)", [zone]);
     await syncOnce(db.url, sim, { windowMs: days(7) });

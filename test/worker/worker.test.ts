@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
+import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
 import { runCli, spawnCli } from "../helpers/cli.js";
-import { expectDatabaseEqualsLedger, startTestSimulator, syncRuns, testToken } from "../helpers/sync.js";
-import { dayMs } from "../helpers/time.js";
+import { expectDatabaseEqualsLedger, seededSimulator, syncRuns, testToken } from "../helpers/sync.js";
 
 
 async function until(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
@@ -22,8 +21,7 @@ describe("generect-sync worker", () => {
 
   beforeAll(async () => {
     db = await createMigratedDatabase("worker");
-    const to = new Date(Date.now() - 60_000);
-    sim = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 61, rows: 800, from: new Date(to.getTime() - 40 * dayMs), to })) });
+    sim = await seededSimulator(61, 800, 40);
     env = {
       DATABASE_URL: db.url, GENERECT_API_URL: sim.url, GENERECT_API_TOKEN: testToken, SYNC_ACCOUNT: "acct",
       SYNC_CRON: "* * * * * *", SNAPSHOT_CRON: "*/3 * * * * *", SYNC_TIMEZONE: "Europe/Berlin",
