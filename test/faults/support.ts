@@ -1,6 +1,7 @@
-// Shared by the test/faults scenarios: a sync that keeps its logs, the window
-// tracker that arms a fault from the N-th window on, invariants over the database, and the only way
-// these tests start the CLI (`cli()`), which checks every child's output for secrets.
+// Shared by the test/faults scenarios: a sync that keeps its logs, the window tracker that arms a
+// fault from the N-th window on, invariants over the database, and the only way these tests start
+// the CLI (`cli()`), which checks every child's output for secrets. Seeded simulators and the
+// sync_runs reader are in test/helpers/sync.ts, durations in test/helpers/time.ts.
 import { afterAll, expect } from "@jest/globals";
 import type { Config } from "../../src/config/index.js";
 import {
