@@ -3,13 +3,14 @@ import { chmod, mkdir, mkdtemp, readFile, rm, symlink } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
+import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { createMigratedDatabase, createTestDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { oldNode, repoRoot, runCli, spawnCli } from "../helpers/cli.js";
 import { minimumNodeMajor, nodeVersionProblem } from "../../src/cli/node-version.js";
 import { readMigrations } from "../../src/db/migrate.js";
-import { startTestSimulator, testToken } from "../helpers/sync.js";
+import { seededSimulator, testToken } from "../helpers/sync.js";
 import { waitFor } from "../faults/support.js";
+import { dayMs } from "../helpers/time.js";
 
 const packageVersion: string = JSON.parse(await readFile(path.join(repoRoot, "package.json"), "utf8")).version;
 
@@ -20,8 +21,7 @@ describe("generect-sync CLI", () => {
 
   beforeAll(async () => {
     db = await createTestDatabase("cli");
-    const to = new Date(Date.now() - 60_000);
-    sim = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 9, rows: 300, from: new Date(to.getTime() - 20 * 86_400_000), to })) });
+    sim = await seededSimulator(9, 300, 20);
     env = { DATABASE_URL: db.url, GENERECT_API_URL: sim.url, GENERECT_API_TOKEN: testToken, SYNC_ACCOUNT: "acct" };
   });
   afterAll(async () => {
@@ -92,7 +92,7 @@ describe("generect-sync CLI", () => {
     // Compared: the UTC days from the oldest row's to the last one the watermark has passed. The
     // seeded ledger's oldest row lies 33 h into its 20 days, so that is 19 days before 14:40 UTC and
     // 18 after: counted from the simulator's truth, never typed in.
-    const dayOf = (ms: number) => Math.floor(ms / 86_400_000);
+    const dayOf = (ms: number) => Math.floor(ms / dayMs);
     const oldest = Date.parse(`${sim.ledger.all().at(-1)!.created_at}Z`);
     expect(json.reconciliation.daysCompared).toBe(dayOf(Date.parse(json.watermark)) - dayOf(oldest));
     expect(json.reconciliation.daysCompared).toBeGreaterThanOrEqual(18);

@@ -2,12 +2,12 @@
 // its message, which must name what is wrong and where, and never a password.
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
+import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { localDate } from "../../src/snapshots/days.js";
 import { adminUrl, createMigratedDatabase, createTestDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { runCli } from "../helpers/cli.js";
 import { dailyFromDatabase, dailyFromSimulator } from "../helpers/snapshots.js";
-import { startTestSimulator, testToken } from "../helpers/sync.js";
+import { seededSimulator, testToken } from "../helpers/sync.js";
 
 /** A URL with a password, pointing at the test server but at another database. */
 function withPassword(url: string, password: string, database?: string): string {
@@ -33,8 +33,7 @@ describe("usage and configuration errors: exit 2, a message naming what and wher
 
   beforeAll(async () => {
     db = await createMigratedDatabase("cli-errors");
-    const to = new Date(Date.now() - 60_000);
-    sim = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 12, rows: 400, from: new Date(to.getTime() - 30 * 86_400_000), to })) });
+    sim = await seededSimulator(12, 400, 30);
     env = { DATABASE_URL: db.url, GENERECT_API_URL: sim.url, GENERECT_API_TOKEN: testToken, SYNC_ACCOUNT: "acct" };
   });
   afterAll(async () => {
@@ -125,8 +124,7 @@ describe("SYNC_TIMEZONE is canonicalised", () => {
 
   beforeAll(async () => {
     db = await createMigratedDatabase("cli-timezone");
-    const to = new Date(Date.now() - 60_000);
-    sim = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 13, rows: 600, from: new Date(to.getTime() - 90 * 86_400_000), to })) });
+    sim = await seededSimulator(13, 600, 90);
   });
   afterAll(async () => {
     await sim?.close();

@@ -1,9 +1,9 @@
 // The CLI at a terminal: tmux gives it a real TTY, and the test reads the screen a person would.
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
+import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
 import { runCliInTty } from "../helpers/cli.js";
-import { expectDatabaseEqualsLedger, startTestSimulator, testToken } from "../helpers/sync.js";
+import { expectDatabaseEqualsLedger, seededSimulator, testToken } from "../helpers/sync.js";
 
 /** The progress bar's whole line, as progress.ts draws it; anything else on that line is a collision. */
 const barLine = /^[█░]{24} \d+% windows \d+ pages \d+ rows \d+ \d+\/s ETA \S+$/;
@@ -14,12 +14,8 @@ describe("run on a TTY", () => {
 
   beforeAll(async () => {
     db = await createMigratedDatabase("tty");
-    const to = new Date(Date.now() - 60_000);
     // Slow pages and small windows: many bar redraws and many "window committed" lines, interleaved in time.
-    sim = await startTestSimulator({
-      ledger: new Ledger(seedTransactions({ seed: 4, rows: 1_500, from: new Date(to.getTime() - 60 * 86_400_000), to })),
-      faults: { latencyMs: 15 },
-    });
+    sim = await seededSimulator(4, 1_500, 60, { faults: { latencyMs: 15 } });
   });
   afterAll(async () => {
     await sim?.close();

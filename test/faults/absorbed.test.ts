@@ -4,8 +4,8 @@ import { afterEach, beforeEach, describe, expect, test } from "@jest/globals";
 import type { SimulatorFaults, SimulatorHandle } from "../../src/simulator/index.js";
 import { compareWithLedger } from "../../src/proofs/against-ledger.js";
 import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger } from "../helpers/sync.js";
-import { countRows, day, expectFirstRunTruthful, expectVersionsConsistent, runs, seededSimulator, sleep, syncLogged, testToken } from "./support.js";
+import { expectDatabaseEqualsLedger, seededSimulator, syncRuns } from "../helpers/sync.js";
+import { countRows, expectFirstRunTruthful, expectVersionsConsistent, sleep, syncLogged, testToken } from "./support.js";
 import { days, hours, ms } from "../helpers/time.js";
 import type { Millis } from "../../src/time.js";
 
@@ -72,7 +72,7 @@ describe("faults the retries absorb", () => {
     sim.resetFaults(); // the comparison reads the ledger, not the API
     await expectDatabaseEqualsLedger(db.url, sim);
     await expectVersionsConsistent(db.url);
-    const [run] = await runs(db.url);
+    const [run] = await syncRuns(db.url);
     await expectFirstRunTruthful(db.url, run!, outcome.summary);
     if (retried) expect(run!.retries).toBeGreaterThan(0);
     else expect(run!.retries).toBe(0);
@@ -103,7 +103,7 @@ describe("faults the retries absorb", () => {
     expect(second.summary!.updated).toBe(diff.different.size);
     await expectDatabaseEqualsLedger(db.url, sim);
     await expectVersionsConsistent(db.url);
-    expect((await runs(db.url)).map((r) => r.status)).toEqual(["succeeded", "succeeded"]);
+    expect((await syncRuns(db.url)).map((r) => r.status)).toEqual(["succeeded", "succeeded"]);
   });
 
   test("an API clock 2 s ahead and one 10 min behind, with rows arriving during the runs: nothing is lost", async () => {
@@ -126,7 +126,7 @@ describe("faults the retries absorb", () => {
       await expectDatabaseEqualsLedger(db.url, sim);
     }
     await expectVersionsConsistent(db.url);
-    expect((await runs(db.url)).every((r) => r.status === "succeeded")).toBe(true);
+    expect((await syncRuns(db.url)).every((r) => r.status === "succeeded")).toBe(true);
   });
 });
 
@@ -169,7 +169,7 @@ describe("an insert and a delete in one walk", () => {
     await expectDatabaseEqualsLedger(db.url, sim);
     expect(await countRows(db.url, "id = $1 AND deleted_at IS NULL", [skipped.id])).toBe(1);
     await expectVersionsConsistent(db.url);
-    const [run] = await runs(db.url);
+    const [run] = await syncRuns(db.url);
     expect(run).toMatchObject({ status: "succeeded", rows_deleted: 1 });
   });
 

@@ -6,8 +6,8 @@ import { afterEach, beforeEach, describe, expect, test } from "@jest/globals";
 import type { InterceptResponse, SimulatorFaults, SimulatorHandle } from "../../src/simulator/index.js";
 import { parseTimestamp } from "../../src/time.js";
 import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger } from "../helpers/sync.js";
-import { armAtWindow, countRows, day, expectVersionsConsistent, runs, seededSimulator, syncLogged, testToken, watermarkOf } from "./support.js";
+import { expectDatabaseEqualsLedger, seededSimulator, syncRuns } from "../helpers/sync.js";
+import { armAtWindow, countRows, expectVersionsConsistent, syncLogged, testToken, watermarkOf } from "./support.js";
 import { days, ms } from "../helpers/time.js";
 import type { Millis } from "../../src/time.js";
 
@@ -78,7 +78,7 @@ describe("faults beyond the retry budget", () => {
     const committed = sim.ledger.all().filter((r) => Date.parse(`${r.created_at}Z`) < from.getTime()).length;
     expect(await countRows(db.url)).toBe(committed);
 
-    const [run] = await runs(db.url);
+    const [run] = await syncRuns(db.url);
     expect(run).toMatchObject({ status: "failed", error_code: code, windows_walked: 2, rows_inserted: committed });
     expect(run!.error_message).toMatch(message);
     expect(run!.finished_at).not.toBeNull();
@@ -91,7 +91,7 @@ describe("faults beyond the retry budget", () => {
     if (clean.error) throw clean.error;
     await expectDatabaseEqualsLedger(db.url, sim);
     await expectVersionsConsistent(db.url);
-    const [, second] = await runs(db.url);
+    const [, second] = await syncRuns(db.url);
     expect(second).toMatchObject({ status: "succeeded", rows_inserted: sim.ledger.size - committed, error_code: null });
   });
 });

@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger } from "../helpers/sync.js";
-import { cli, expectVersionsConsistent, guardCliOutput, runs, seededSimulator, testToken, waitFor } from "./support.js";
+import { expectDatabaseEqualsLedger, seededSimulator, syncRuns } from "../helpers/sync.js";
+import { cli, expectVersionsConsistent, guardCliOutput, testToken, waitFor } from "./support.js";
 
 guardCliOutput();
 
@@ -26,7 +26,7 @@ describe("concurrent runs of one account", () => {
   });
 
   test.each([2, 5])("%i runs started together: one works, the others exit 75 and touch nothing", async (n) => {
-    const before = await runs(db.url);
+    const before = await syncRuns(db.url);
     const requestsBefore = sim.stats.requests;
     // The run that holds the lock parks on its first page until the n - 1 others have exited, so
     // "started together" holds however slowly a loaded machine starts the processes.
@@ -46,7 +46,7 @@ describe("concurrent runs of one account", () => {
       expect(loser.stderr).toMatch(/another generect-sync run holds the lock for account "acct"( \(run #\d+, started .* pid \d+\))?; nothing was done/);
       expect(loser.stdout).toBe("");
     }
-    const after = await runs(db.url);
+    const after = await syncRuns(db.url);
     expect(after).toHaveLength(before.length + 1);
     expect(after.map((r) => r.status)).toEqual(Array(before.length + 1).fill("succeeded"));
     // Every API request was the working run's.

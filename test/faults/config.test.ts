@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import type { CliResult } from "../helpers/cli.js";
-import { cli, guardCliOutput, registerSecret, seededSimulator, testToken } from "./support.js";
+import { cli, guardCliOutput, registerSecret, testToken } from "./support.js";
+import { seededSimulator } from "../helpers/sync.js";
 
 guardCliOutput();
 

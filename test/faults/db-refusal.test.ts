@@ -10,12 +10,12 @@ import { parseTimestamp } from "../../src/time.js";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { compareWithLedger, describeDifference } from "../../src/proofs/against-ledger.js";
 import { adminUrl, createMigratedDatabase, grantTablesTo, query, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger } from "../helpers/sync.js";
+import { expectDatabaseEqualsLedger, seededSimulator, syncRuns } from "../helpers/sync.js";
 import {
-  cli, day, expectFirstRunTruthful, expectVersionsConsistent, guardCliOutput, registerSecret, runs, seededSimulator, sleep, syncLogged,
+  cli, expectFirstRunTruthful, expectVersionsConsistent, guardCliOutput, registerSecret, sleep, syncLogged,
   testToken, watermarkOf,
 } from "./support.js";
-import { days } from "../helpers/time.js";
+import { days, hourMs } from "../helpers/time.js";
 
 guardCliOutput();
 
@@ -114,13 +114,13 @@ describe("Postgres refusing connections", () => {
 
     await expectDatabaseEqualsLedger(db.url, sim);
     await expectVersionsConsistent(db.url);
-    const [first, ...others] = await runs(db.url);
+    const [first, ...others] = await syncRuns(db.url);
     expect(others).toEqual([]);
     await expectFirstRunTruthful(db.url, first!);
     expect(first!.rows_inserted).toBe(sim.ledger.size);
 
     // The ledger moves on inside the lookback; the next run, undisturbed, converges.
-    const changed = sim.ledger.all().filter((r) => Date.parse(`${r.created_at}Z`) > Date.now() - 12 * 3_600_000).slice(0, 3);
+    const changed = sim.ledger.all().filter((r) => Date.parse(`${r.created_at}Z`) > Date.now() - 12 * hourMs).slice(0, 3);
     expect(changed.length).toBeGreaterThan(0);
     for (const row of changed) sim.ledger.update(row.id, { status: row.status === "pending" ? "success" : row.status, description: `${row.description} (edited)` });
     sim.ledger.add({ amount: "-1.25" });
@@ -128,7 +128,7 @@ describe("Postgres refusing connections", () => {
     expect(next.code).toBe(0);
     await expectDatabaseEqualsLedger(db.url, sim);
     await expectVersionsConsistent(db.url);
-    const all = await runs(db.url);
+    const all = await syncRuns(db.url);
     expect(all.map((r) => [r.status, r.error_code, r.finished_at !== null])).toEqual([["succeeded", null, true], ["succeeded", null, true]]);
   }, 150_000);
 
@@ -157,7 +157,7 @@ describe("Postgres refusing connections", () => {
     expect(failed.error!.message).toMatch(/the database stayed unavailable after 2 attempts \(55000: database "[^"]+" is not currently accepting connections\)/);
     expect(failed.log).toContain("the database is unavailable: retrying the run's record");
 
-    const [run, ...others] = await runs(db.url);
+    const [run, ...others] = await syncRuns(db.url);
     expect(others).toEqual([]);
     // The outage began at the third window's first page; the second may still have been committing
     // (the next window's walk starts under the current one's tail): then it is the one that failed.
@@ -179,7 +179,7 @@ describe("Postgres refusing connections", () => {
     if (clean.error) throw clean.error;
     await expectDatabaseEqualsLedger(db.url, sim);
     await expectVersionsConsistent(db.url);
-    const [, second] = await runs(db.url);
+    const [, second] = await syncRuns(db.url);
     expect(second).toMatchObject({ status: "succeeded", error_code: null, rows_inserted: sim.ledger.size - committed.length });
     expect(second!.finished_at).not.toBeNull();
   }, 120_000);

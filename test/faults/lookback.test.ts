@@ -6,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { compareWithLedger } from "../../src/proofs/against-ledger.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger } from "../helpers/sync.js";
-import { cli, day, expectVersionsConsistent, guardCliOutput, hour, runs, seededSimulator, syncLogged, testToken } from "./support.js";
-import { days } from "../helpers/time.js";
+import { expectDatabaseEqualsLedger, seededSimulator, syncRuns } from "../helpers/sync.js";
+import { cli, expectVersionsConsistent, guardCliOutput, syncLogged, testToken } from "./support.js";
+import { dayMs, days, hourMs } from "../helpers/time.js";
 
 guardCliOutput();
 
@@ -32,18 +32,18 @@ describe("changes behind the watermark", () => {
 
   test("inside the lookback they are caught; outside it they are not; a larger SYNC_LOOKBACK catches them", async () => {
     const rows = sim.ledger.all();
-    const recent = rows.filter((r) => ageOf(r.created_at) < 20 * hour);
-    const old = rows.filter((r) => ageOf(r.created_at) > 5 * day && ageOf(r.created_at) < 30 * day);
+    const recent = rows.filter((r) => ageOf(r.created_at) < 20 * hourMs);
+    const old = rows.filter((r) => ageOf(r.created_at) > 5 * dayMs && ageOf(r.created_at) < 30 * dayMs);
     expect(recent.length).toBeGreaterThanOrEqual(2);
     // Inside the 24 h lookback: an update, a delete, a late row.
     const updatedInside = sim.ledger.update(recent[0]!.id, { status: "error" });
     sim.ledger.remove(recent[1]!.id);
-    const lateInside = sim.ledger.add({ created_at: new Date(Date.now() - 6 * hour), amount: "-3" });
+    const lateInside = sim.ledger.add({ created_at: new Date(Date.now() - 6 * hourMs), amount: "-3" });
     // Outside it: the same three, 5 to 30 days back.
     const updatedOutside = sim.ledger.update(old[0]!.id, { status: "error", description: "reversed after an audit" });
     const deletedOutside = old[1]!;
     sim.ledger.remove(deletedOutside.id);
-    const lateOutside = sim.ledger.add({ created_at: new Date(Date.now() - 10 * day), amount: "-7" });
+    const lateOutside = sim.ledger.add({ created_at: new Date(Date.now() - 10 * dayMs), amount: "-7" });
 
     const incremental = await syncLogged(db.url, sim);
     if (incremental.error) throw incremental.error;
@@ -66,15 +66,15 @@ describe("changes behind the watermark", () => {
     expect(sweep.stdout).toMatch(/\(1 inserted, 1 updated, \d+ unchanged, 1 deleted\)/);
     await expectDatabaseEqualsLedger(db.url, sim);
     await expectVersionsConsistent(db.url);
-    expect((await runs(db.url)).map((r) => r.status)).toEqual(["succeeded", "succeeded", "succeeded"]);
+    expect((await syncRuns(db.url)).map((r) => r.status)).toEqual(["succeeded", "succeeded", "succeeded"]);
   }, 60_000);
 
   test("an API clock behind the job's by more than the lookback loses new rows to incremental runs; a larger lookback finds them", async () => {
     const env = { DATABASE_URL: db.url, GENERECT_API_URL: sim.url, GENERECT_API_TOKEN: testToken, SYNC_ACCOUNT: "acct" };
-    sim.faults.clockOffsetMs = -2 * hour; // the API stamps rows two hours in the past
+    sim.faults.clockOffsetMs = -2 * hourMs; // the API stamps rows two hours in the past
     const behind = sim.ledger.add({ amount: "-1.5" });
     sim.faults.clockOffsetMs = 0;
-    expect(ageOf(behind.created_at)).toBeGreaterThan(hour);
+    expect(ageOf(behind.created_at)).toBeGreaterThan(hourMs);
     const short = await cli(["run"], { ...env, SYNC_LOOKBACK: "1h" }).done;
     expect(short.code).toBe(0);
     expect((await compareWithLedger(db.url, "acct", sim.ledger)).missing).toEqual([behind.id]);

@@ -9,9 +9,9 @@ import {
 } from "../../src/simulator/index.js";
 import { parseTimestamp } from "../../src/time.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger } from "../helpers/sync.js";
+import { expectDatabaseEqualsLedger, seededSimulator, syncRuns } from "../helpers/sync.js";
 import {
-  armAtWindow, cli, countRows, day, expectVersionsConsistent, guardCliOutput, runs, seededSimulator, syncLogged, testToken, watermarkOf,
+  armAtWindow, cli, countRows, expectVersionsConsistent, guardCliOutput, syncLogged, testToken, watermarkOf,
 } from "./support.js";
 import { days } from "../helpers/time.js";
 
@@ -103,7 +103,7 @@ describe("odd rows never stop the ledger", () => {
     const odd = makeOdd(sim, BAD_ROW_KINDS);
     const first = await syncLogged(db.url, sim, { windowMs: days(5) });
     if (first.error) throw first.error;
-    const [run] = await runs(db.url);
+    const [run] = await syncRuns(db.url);
     const rejectedCount = REJECTED_ROW_KINDS.length;
     expect(run).toMatchObject({ status: "succeeded", rows_rejected: rejectedCount, rows_inserted: sim.ledger.size - rejectedCount, rows_deleted: 0 });
     expect(run!.rows_seen).toBe(sim.ledger.size - rejectedCount);
@@ -129,7 +129,7 @@ describe("odd rows never stop the ledger", () => {
     await expectDatabaseEqualsLedger(db.url, sim);
     await expectVersionsConsistent(db.url);
     const after = await quarantined(db.url);
-    const [, secondRun] = await runs(db.url);
+    const [, secondRun] = await syncRuns(db.url);
     expect(secondRun!.rows_rejected).toBe(0);
     // Entries with a readable id are resolved by the valid version; without one nothing links them.
     for (const kind of REJECTED_ROW_KINDS) {
@@ -168,7 +168,7 @@ describe("odd rows never stop the ledger", () => {
     expect(versions[1]!.raw).toBe(sim.ledger.served(reformatted));
     expect(versions[1]!.raw).not.toBe(versions[0]!.raw);
     await expectVersionsConsistent(db.url);
-    const [, secondRun] = await runs(db.url);
+    const [, secondRun] = await syncRuns(db.url);
     expectQuarantineMatches(await quarantined(db.url), sim, odd, secondRun!.id);
 
     expect(await countRows(db.url, "id = $1 AND deleted_at IS NULL", [gone.id])).toBe(1);
@@ -177,7 +177,7 @@ describe("odd rows never stop the ledger", () => {
     const third = await syncLogged(db.url, sim, again);
     if (third.error) throw third.error;
     expect(third.summary).toMatchObject({ rejected: 3, deleted: 0, inserted: 0, updated: 0 });
-    const [, , thirdRun] = await runs(db.url);
+    const [, , thirdRun] = await syncRuns(db.url);
     const entries = await quarantined(db.url);
     expect(entries).toHaveLength(3);
     for (const entry of entries) expect(entry).toMatchObject({ run_id: secondRun!.id, last_run_id: thirdRun!.id, times_received: 2, resolved_at: null });
@@ -211,7 +211,7 @@ describe("odd rows never stop the ledger", () => {
     const first = await syncLogged(db.url, sim, { windowMs: days(5) });
     if (first.error) throw first.error;
     expect(sim.stats.injected.badRow ?? 0).toBeGreaterThan(0);
-    const [run] = await runs(db.url);
+    const [run] = await syncRuns(db.url);
     expect(run).toMatchObject({ status: "succeeded", retries: 0 });
     expect(run!.rows_rejected).toBe((await quarantined(db.url)).length);
     sim.resetFaults();
@@ -277,7 +277,7 @@ describe("bodies that are not a page", () => {
     expect(outcome.error!.message).toMatch(c.message);
     expect(await watermarkOf(db.url)).toBe(watch.armed());
     expect(await countRows(db.url, "created_at >= $1", [new Date(parseTimestamp(watch.armed()!)! / 1000)])).toBe(0);
-    const [run] = await runs(db.url);
+    const [run] = await syncRuns(db.url);
     expect(run).toMatchObject({ status: "failed", error_code: "API_RESPONSE_INVALID", windows_walked: 2 });
     expect(run!.error_message).toMatch(c.message);
     expect(`${outcome.log}${outcome.error!.message}${outcome.error!.stack}${JSON.stringify(run)}`).not.toContain(testToken);

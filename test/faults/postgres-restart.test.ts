@@ -13,9 +13,9 @@ import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from "../../src/db/embedded.js";
 import { migrate } from "../../src/db/migrate.js";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
-import { expectDatabaseEqualsLedger } from "../helpers/sync.js";
+import { expectDatabaseEqualsLedger, seededSimulator, syncRuns } from "../helpers/sync.js";
 import { passwordOf } from "../../src/config/database-url.js";
-import { cli, expectFirstRunTruthful, expectVersionsConsistent, guardCliOutput, registerSecret, runs, seededSimulator, sleep, testToken } from "./support.js";
+import { cli, expectFirstRunTruthful, expectVersionsConsistent, guardCliOutput, registerSecret, sleep, testToken } from "./support.js";
 
 guardCliOutput();
 
@@ -73,7 +73,7 @@ describe("Postgres restarted mid-run", () => {
 
     await expectDatabaseEqualsLedger(server.url, sim);
     await expectVersionsConsistent(server.url);
-    const all = await runs(server.url);
+    const all = await syncRuns(server.url);
     expect(all).toHaveLength(1);
     // The counters were added in the committed windows' transactions only: the rolled-back attempt
     // counts nothing, the retried window counts once.

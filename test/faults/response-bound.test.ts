@@ -7,8 +7,8 @@ import { parseTimestamp } from "../../src/time.js";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { compareWithLedger, describeDifference } from "../../src/proofs/against-ledger.js";
 import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger } from "../helpers/sync.js";
-import { armAtWindow, cli, expectVersionsConsistent, guardCliOutput, runs, seededSimulator, testToken, watermarkOf } from "./support.js";
+import { expectDatabaseEqualsLedger, seededSimulator, syncRuns } from "../helpers/sync.js";
+import { armAtWindow, cli, expectVersionsConsistent, guardCliOutput, testToken, watermarkOf } from "./support.js";
 
 guardCliOutput();
 
@@ -56,7 +56,7 @@ describe("response bodies past the bound", () => {
     const committed = sim.ledger.all().filter((r) => Date.parse(`${r.created_at}Z`) < before);
     expect(describeDifference(await compareWithLedger(db.url, "acct", committed))).toBe(`equal: ${committed.length} rows`);
 
-    const [run, ...others] = await runs(db.url);
+    const [run, ...others] = await syncRuns(db.url);
     expect(others).toEqual([]);
     expect(run).toMatchObject({
       status: "failed", error_code: "API_RESPONSE_TOO_LARGE", windows_walked: watch.windows.indexOf(mark!), rows_inserted: committed.length, retries: 0,
@@ -69,7 +69,7 @@ describe("response bodies past the bound", () => {
     expect(clean.code).toBe(0);
     await expectDatabaseEqualsLedger(db.url, sim);
     await expectVersionsConsistent(db.url);
-    const [, second] = await runs(db.url);
+    const [, second] = await syncRuns(db.url);
     expect(second).toMatchObject({ status: "succeeded", error_code: null, rows_inserted: sim.ledger.size - committed.length });
     expect(second!.finished_at).not.toBeNull();
   }, 90_000);

@@ -15,8 +15,8 @@ import { parseTimestamp } from "../../src/time.js";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { adminUrl, createMigratedDatabase, grantTablesTo, query, type TestDatabase } from "../helpers/database.js";
 import { repoRoot } from "../helpers/cli.js";
-import { expectDatabaseEqualsLedger } from "../helpers/sync.js";
-import { cli, cliTranscripts, guardCliOutput, registerSecret, seededSimulator, testToken } from "./support.js";
+import { expectDatabaseEqualsLedger, seededSimulator } from "../helpers/sync.js";
+import { cli, cliTranscripts, guardCliOutput, registerSecret, testToken } from "./support.js";
 import { auditSql, collectConstants } from "./sql-audit.js";
 
 guardCliOutput();

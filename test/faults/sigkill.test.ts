@@ -7,8 +7,9 @@ import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { mulberry32 } from "../../src/simulator/prng.js";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger } from "../helpers/sync.js";
-import { cli, expectVersionsConsistent, guardCliOutput, hour, runs, seededSimulator, sleep, soak, testToken, waitFor } from "./support.js";
+import { expectDatabaseEqualsLedger, seededSimulator, syncRuns } from "../helpers/sync.js";
+import { cli, expectVersionsConsistent, guardCliOutput, sleep, soak, testToken, waitFor } from "./support.js";
+import { hourMs } from "../helpers/time.js";
 
 guardCliOutput();
 
@@ -40,7 +41,7 @@ describe("SIGKILL at random points of a backfill", () => {
         const finishedOk: number[] = [];
         for (let k = 0; k < killsPerRound; k++) {
           // Between kills the ledger moves a little inside the lookback: new rows, a settled pending one.
-          if (rng() < 0.5) sim.ledger.add({ created_at: new Date(Date.now() - Math.floor(rng() * 12 * hour)), amount: "-0.05" });
+          if (rng() < 0.5) sim.ledger.add({ created_at: new Date(Date.now() - Math.floor(rng() * 12 * hourMs)), amount: "-0.05" });
           const recent = sim.ledger.all().slice(0, 20);
           const victim = recent[Math.floor(rng() * recent.length)]!;
           if (rng() < 0.3) sim.ledger.update(victim.id, { description: `${victim.description.replace(/ #\d+$/, "")} #${k}` });
@@ -83,7 +84,7 @@ describe("SIGKILL at random points of a backfill", () => {
         expect(duplicates).toEqual([]);
         await expectVersionsConsistent(db.url);
 
-        const all = await runs(db.url);
+        const all = await syncRuns(db.url);
         expect(all.filter((r) => r.status === "running")).toEqual([]);
         expect(all.at(-1)!.status).toBe("succeeded");
         for (const r of all.slice(0, -1)) {

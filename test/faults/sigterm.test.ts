@@ -4,8 +4,8 @@
 import { afterEach, beforeEach, describe, expect, test } from "@jest/globals";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger } from "../helpers/sync.js";
-import { cli, countRows, expectVersionsConsistent, guardCliOutput, runs, seededSimulator, testToken, waitFor, watermarkOf } from "./support.js";
+import { expectDatabaseEqualsLedger, seededSimulator, syncRuns } from "../helpers/sync.js";
+import { cli, countRows, expectVersionsConsistent, guardCliOutput, testToken, waitFor, watermarkOf } from "./support.js";
 
 guardCliOutput();
 
@@ -44,7 +44,7 @@ describe("SIGTERM mid-run", () => {
     expect(tookMs).toBeLessThan(5_000);
     expect(result.stderr).toMatch(/error \[INTERRUPTED\]: stopped by SIGTERM/);
 
-    const [stopped] = await runs(db.url);
+    const [stopped] = await syncRuns(db.url);
     expect(stopped).toMatchObject({ status: "interrupted", error_code: "INTERRUPTED", error_message: "stopped by SIGTERM" });
     expect(stopped!.finished_at).not.toBeNull();
     // The window in hand was rolled back: the run's counters are exactly what it committed.
@@ -56,6 +56,6 @@ describe("SIGTERM mid-run", () => {
     expect(next.code).toBe(0);
     await expectDatabaseEqualsLedger(db.url, sim);
     await expectVersionsConsistent(db.url);
-    expect((await runs(db.url)).map((r) => r.status)).toEqual(["interrupted", "succeeded"]);
+    expect((await syncRuns(db.url)).map((r) => r.status)).toEqual(["interrupted", "succeeded"]);
   }, 60_000);
 });

@@ -2,7 +2,8 @@
 // and effective: a real `run` against a misbehaving simulator succeeds through its retries.
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
-import { cli, guardCliOutput, runs, testToken, waitFor } from "./support.js";
+import { cli, guardCliOutput, testToken, waitFor } from "./support.js";
+import { syncRuns } from "../helpers/sync.js";
 
 guardCliOutput();
 
@@ -58,7 +59,7 @@ describe("generect-sync simulate with faults", () => {
       }).done;
       expect(run.code).toBe(0);
       expect(run.stdout).toMatch(/run #\d+ succeeded: .* 800 rows seen \(800 inserted/);
-      const [row] = await runs(db.url);
+      const [row] = await syncRuns(db.url);
       expect(row!.retries).toBeGreaterThan(0);
     } finally {
       sim.child.kill("SIGTERM");

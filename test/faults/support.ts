@@ -1,33 +1,21 @@
-// Shared by the test/faults scenarios: seeded ledgers, a sync that keeps its logs, the window
-// tracker that arms a fault from the N-th window on, invariants over the database, and the only way
-// these tests start the CLI (`cli()`), which checks every child's output for secrets.
+// Shared by the test/faults scenarios: a sync that keeps its logs, the window tracker that arms a
+// fault from the N-th window on, invariants over the database, and the only way these tests start
+// the CLI (`cli()`), which checks every child's output for secrets. Seeded simulators and the
+// sync_runs reader are in test/helpers/sync.ts, durations in test/helpers/time.ts.
 import { afterAll, expect } from "@jest/globals";
 import type { Config } from "../../src/config/index.js";
 import {
-  Ledger,
   type SimulatorHandle,
-  type SimulatorOptions,
   TRANSACTIONS_PATH,
   type InterceptResponse,
-  seedTransactions,
 } from "../../src/simulator/index.js";
 import { type SyncOptions, type SyncSummary, runSync } from "../../src/job/run.js";
 import { type CliProcess, type CliResult, spawnCli } from "../helpers/cli.js";
 import { query } from "../helpers/database.js";
-import { LogCapture, startTestSimulator, testSyncOptions, testToken } from "../helpers/sync.js";
-
-export const day = 86_400_000;
-export const hour = 3_600_000;
+import { LogCapture, type RunRow, testSyncOptions, testToken } from "../helpers/sync.js";
 
 /** Long soak variants run only with GENERECT_SOAK=1 (see the README's Reliability section). */
 export const soak = process.env.GENERECT_SOAK === "1";
-
-/** A simulator over a seeded ledger of `rows` rows spread over `days` days, ending a minute ago. */
-export function seededSimulator(seed: number, rows: number, days: number, options: Partial<SimulatorOptions> = {}): Promise<SimulatorHandle> {
-  const to = new Date(Date.now() - 60_000);
-  const ledger = new Ledger(seedTransactions({ seed, rows, from: new Date(to.getTime() - days * day), to }), { seed });
-  return startTestSimulator({ ledger, ...options });
-}
 
 // ---------------------------------------------------------------------------------------------
 // CLI children: every byte they print is kept and checked for secrets.
@@ -142,31 +130,6 @@ export function armAtWindow(
 
 // ---------------------------------------------------------------------------------------------
 // Invariants.
-
-export interface RunRow {
-  id: string;
-  status: string;
-  command: string;
-  windows_walked: number;
-  pages: number;
-  rows_seen: number;
-  rows_inserted: number;
-  rows_updated: number;
-  rows_unchanged: number;
-  rows_deleted: number;
-  rows_rejected: number;
-  api_requests: number;
-  retries: number;
-  error_code: string | null;
-  error_message: string | null;
-  started_at: Date;
-  finished_at: Date | null;
-  pid: number | null;
-}
-
-export function runs(databaseUrl: string): Promise<RunRow[]> {
-  return query<RunRow>(databaseUrl, "SELECT r.*, r.id::text AS id FROM sync_runs r ORDER BY r.id");
-}
 
 export async function countRows(databaseUrl: string, where = "TRUE", params: unknown[] = []): Promise<number> {
   const [row] = await query<{ n: string }>(databaseUrl, `SELECT count(*)::text AS n FROM transactions WHERE ${where}`, params);

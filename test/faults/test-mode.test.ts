@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger, startTestSimulator } from "../helpers/sync.js";
-import { cli, expectFirstRunTruthful, expectVersionsConsistent, guardCliOutput, registerSecret, runs, seededSimulator, testToken } from "./support.js";
+import { expectDatabaseEqualsLedger, seededSimulator, startTestSimulator, syncRuns } from "../helpers/sync.js";
+import { cli, expectFirstRunTruthful, expectVersionsConsistent, guardCliOutput, registerSecret, testToken } from "./support.js";
 
 guardCliOutput();
 
@@ -50,7 +50,7 @@ describe("a test-mode key", () => {
     for (const table of ["transactions", "transaction_versions", "sync_state", "spent_credit_snapshots", "spent_credit_captures"]) {
       expect([table, await query(db.url, `SELECT count(*)::int AS n FROM ${table}`)]).toEqual([table, [{ n: 0 }]]);
     }
-    const [run, ...others] = await runs(db.url);
+    const [run, ...others] = await syncRuns(db.url);
     expect(others).toEqual([]);
     expect(run).toMatchObject({ status: "failed", error_code: "API_TEST_MODE", windows_walked: 0, rows_seen: 0, api_requests: 1, retries: 0 });
     expect(run!.finished_at).not.toBeNull();
@@ -60,7 +60,7 @@ describe("a test-mode key", () => {
     expect(ok.code).toBe(0);
     await expectDatabaseEqualsLedger(db.url, live);
     await expectVersionsConsistent(db.url);
-    const all = await runs(db.url);
+    const all = await syncRuns(db.url);
     expect(all).toHaveLength(2);
     await expectFirstRunTruthful(db.url, all[1]!);
     expect(all[1]!.rows_inserted).toBe(live.ledger.size);

@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import type { InterceptResponse, SimulatorHandle } from "../../src/simulator/index.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger } from "../helpers/sync.js";
-import { cli, guardCliOutput, registerSecret, seededSimulator } from "./support.js";
+import { expectDatabaseEqualsLedger, seededSimulator } from "../helpers/sync.js";
+import { cli, guardCliOutput, registerSecret } from "./support.js";
 
 guardCliOutput();
 

@@ -7,27 +7,13 @@ import { afterEach, describe, expect, test } from "@jest/globals";
 import { parseTimestamp } from "../../src/time.js";
 import { Ledger, type SimulatorHandle, seedTransactions } from "../../src/simulator/index.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger, startTestSimulator } from "../helpers/sync.js";
+import { expectDatabaseEqualsLedger, seededSimulator, startTestSimulator, syncRuns } from "../helpers/sync.js";
 import {
-  countRows, day, expectFirstRunTruthful, expectVersionsConsistent, guardCliOutput, runCliChecked, runs, seededSimulator, syncLogged, testToken, watermarkOf,
+  countRows, expectFirstRunTruthful, expectVersionsConsistent, guardCliOutput, runCliChecked, syncLogged, testToken, watermarkOf,
 } from "./support.js";
-import { days } from "../helpers/time.js";
+import { dayMs, days } from "../helpers/time.js";
 
 guardCliOutput();
-
-interface TrustRun {
-  status: string;
-  windows_walked: number;
-  rows_inserted: number;
-  rows_updated: number;
-  rows_deleted: number;
-  count_mismatches: number;
-  error_code: string | null;
-}
-
-async function runRows(databaseUrl: string): Promise<TrustRun[]> {
-  return query<TrustRun>(databaseUrl, "SELECT * FROM sync_runs ORDER BY id");
-}
 
 async function deleteVersions(databaseUrl: string): Promise<string[]> {
   const rows = await query<{ id: string }>(databaseUrl, "SELECT id::text FROM transaction_versions WHERE change = 'delete' ORDER BY id");
@@ -62,7 +48,7 @@ describe("a count that lies", () => {
     await expectDatabaseEqualsLedger(db.url, sim);
     expect(await deleteVersions(db.url)).toEqual([]);
     expect(await countRows(db.url, "deleted_at IS NOT NULL")).toBe(0);
-    const [, second] = await runRows(db.url);
+    const [, second] = await syncRuns(db.url);
     expect(second).toMatchObject({ status: "succeeded", windows_walked: lying.summary!.windows, rows_deleted: 0, rows_updated: 0, count_mismatches: 1 });
     const status = await runCliChecked(["status", "--json"], { DATABASE_URL: db.url, SYNC_ACCOUNT: "acct" });
     expect(status.code).toBe(0);
@@ -84,9 +70,9 @@ describe("a count that lies", () => {
     sim.resetFaults();
     await expectDatabaseEqualsLedger(db.url, sim);
     await expectVersionsConsistent(db.url);
-    const [run] = await runs(db.url);
+    const [run] = await syncRuns(db.url);
     await expectFirstRunTruthful(db.url, run!, outcome.summary);
-    const [row] = await runRows(db.url);
+    const [row] = await syncRuns(db.url);
     expect(row!.count_mismatches).toBe(row!.windows_walked);
     expect(row!.windows_walked).toBeGreaterThanOrEqual(6);
     expect(outcome.log).not.toContain(testToken);
@@ -111,10 +97,10 @@ describe("a page size the server clamps without saying so", () => {
     sim.resetFaults();
     await expectDatabaseEqualsLedger(db.url, sim);
     await expectVersionsConsistent(db.url);
-    const [run] = await runs(db.url);
+    const [run] = await syncRuns(db.url);
     await expectFirstRunTruthful(db.url, run!, outcome.summary);
     expect(run!.pages).toBeGreaterThanOrEqual(Math.ceil(450 / 20));
-    const [row] = await runRows(db.url);
+    const [row] = await syncRuns(db.url);
     expect(row!.count_mismatches).toBe(faults.countOffset ? row!.windows_walked : 0);
 
     Object.assign(sim.faults, faults);
@@ -157,7 +143,7 @@ describe("deletion needs proof", () => {
     await expectVersionsConsistent(db.url);
     expect(await deleteVersions(db.url)).toEqual([gone.id]);
     expect(await countRows(db.url, "id = $1 AND deleted_at IS NULL", [slid.id])).toBe(1);
-    const [, run] = await runRows(db.url);
+    const [, run] = await syncRuns(db.url);
     expect(run).toMatchObject({ status: "succeeded", rows_inserted: 1, rows_deleted: 1 });
 
     const third = await syncLogged(db.url, sim, { windowMs: days(30), lookbackMs: days(10) });
@@ -176,8 +162,8 @@ describe("deletion needs proof", () => {
     const forward = all[350]!; // moves 10 days on, into a later window
     const shift = (row: typeof backward, ms: number) =>
       sim!.ledger.update(row.id, { created_at: new Date(Date.parse(`${row.created_at}Z`) + ms).toISOString().replace("Z", "000") });
-    shift(backward, -10 * day);
-    shift(forward, 10 * day);
+    shift(backward, -10 * dayMs);
+    shift(forward, 10 * dayMs);
     const second = await syncLogged(db.url, sim, { windowMs: days(5), lookbackMs: days(30) });
     if (second.error) throw second.error;
     // The forward one is gone from its created_at when its old window is walked: found where it now
@@ -198,7 +184,7 @@ describe("deletion needs proof", () => {
     const first = await syncLogged(db.url, sim, { windowMs: days(5) });
     if (first.error) throw first.error;
     const row = sim.ledger.all()[350]!;
-    sim.ledger.update(row.id, { created_at: new Date(Date.parse(`${row.created_at}Z`) + 10 * day).toISOString().replace("Z", "000") });
+    sim.ledger.update(row.id, { created_at: new Date(Date.parse(`${row.created_at}Z`) + 10 * dayMs).toISOString().replace("Z", "000") });
     sim.faults.dropFilters = ["amount", "after_balance"];
     const failed = await syncLogged(db.url, sim, { windowMs: days(5), lookbackMs: days(30) });
     expect(failed.error?.code).toBe("API_FILTER_IGNORED");
@@ -213,11 +199,14 @@ describe("deletion needs proof", () => {
 });
 
 describe("rows sharing one created_at", () => {
-  /** 300 seeded rows over 10 days, plus `group` rows at one instant in the middle of them. */
+  /**
+   * 300 seeded rows over 10 days, plus `group` rows at one instant in the middle of them. A Ledger, not
+   * seededSimulator: the instant is read back from the ledger before each test starts its simulator.
+   */
   async function ledgerWithGroup(group: { amount: (i: number) => string; balanceType: (i: number) => string }, size = 150) {
     const to = new Date(Date.now() - 60_000);
-    const ledger = new Ledger(seedTransactions({ seed: 306, rows: 300, from: new Date(to.getTime() - 10 * day), to }), { seed: 306 });
-    const at = new Date(to.getTime() - 5 * day);
+    const ledger = new Ledger(seedTransactions({ seed: 306, rows: 300, from: new Date(to.getTime() - 10 * dayMs), to }), { seed: 306 });
+    const at = new Date(to.getTime() - 5 * dayMs);
     for (let i = 0; i < size; i++) ledger.add({ created_at: at, amount: group.amount(i), balance_type: group.balanceType(i) });
     return { ledger, at: ledger.all().find((r) => r.amount === group.amount(0) && Date.parse(`${r.created_at}Z`) === at.getTime())!.created_at };
   }
@@ -235,7 +224,7 @@ describe("rows sharing one created_at", () => {
     expect(first.log).toContain("walking that instant on its own");
     await expectDatabaseEqualsLedger(db.url, sim);
     await expectVersionsConsistent(db.url);
-    const [run] = await runs(db.url);
+    const [run] = await syncRuns(db.url);
     await expectFirstRunTruthful(db.url, run!, first.summary);
     expect(run!.rows_inserted).toBe(450);
 
@@ -243,7 +232,7 @@ describe("rows sharing one created_at", () => {
     if (next.error) throw next.error;
     expect(next.summary).toMatchObject({ inserted: 0, updated: 0, deleted: 0 });
     await expectDatabaseEqualsLedger(db.url, sim);
-    expect((await runRows(db.url)).map((r) => r.status)).toEqual(["succeeded", "succeeded"]);
+    expect((await syncRuns(db.url)).map((r) => r.status)).toEqual(["succeeded", "succeeded"]);
   });
 
   test("a server that cannot read the amount filter: a part's rows are checked against its filters, the run fails before the instant, and the next run converges", async () => {
@@ -278,7 +267,7 @@ describe("rows sharing one created_at", () => {
     const from = new Date(parseTimestamp(at)! / 1000);
     expect(await countRows(db.url, "created_at >= $1", [from])).toBe(0);
     expect(await countRows(db.url)).toBe(sim.ledger.all().filter((r) => r.created_at < at).length);
-    const [run] = await runRows(db.url);
+    const [run] = await syncRuns(db.url);
     expect(run).toMatchObject({ status: "failed", error_code: "WINDOW_UNSETTLED" });
 
     sim.resetFaults();

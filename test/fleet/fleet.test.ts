@@ -10,8 +10,9 @@ import { accountHash, inShard, loadAccounts } from "../../src/config/accounts.js
 import { Ledger, type SimulatorHandle, seedTransactions } from "../../src/simulator/index.js";
 import { acquireAccountLock } from "../../src/job/lock.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger, startTestSimulator } from "../helpers/sync.js";
-import { cli, day, expectVersionsConsistent, guardCliOutput, registerSecret, runCliChecked, runs, waitFor } from "../faults/support.js";
+import { expectDatabaseEqualsLedger, startTestSimulator, syncRuns } from "../helpers/sync.js";
+import { cli, expectVersionsConsistent, guardCliOutput, registerSecret, runCliChecked, waitFor } from "../faults/support.js";
+import { dayMs } from "../helpers/time.js";
 
 guardCliOutput();
 
@@ -47,7 +48,7 @@ const mixedFile = accountsFile(
 /** Each account's own ledger: acme and globex share every id (globex's values differ, some rows gone). */
 function ledgers(rows: number): Record<keyof typeof keys, Ledger> {
   const to = new Date(Date.now() - 60_000);
-  const seeded = (seed: number, n = rows) => new Ledger(seedTransactions({ seed, rows: n, from: new Date(to.getTime() - 40 * day), to }), { seed });
+  const seeded = (seed: number, n = rows) => new Ledger(seedTransactions({ seed, rows: n, from: new Date(to.getTime() - 40 * dayMs), to }), { seed });
   const globex = seeded(71);
   for (const [i, row] of globex.all().entries()) {
     if (i % 3 === 0) globex.update(row.id, { description: `globex's own ${i}`, status: row.status === "success" ? "error" : "success" });
@@ -150,7 +151,7 @@ describe("run --all: three accounts, one rejected key, one unset key", () => {
   });
 
   test("a bad file exits 2 naming the file, the entry and the field; nothing runs", async () => {
-    const before = (await runs(db.url)).length;
+    const before = (await syncRuns(db.url)).length;
     const bad = accountsFile("bad.yaml", "accounts:\n  - name: acme\n    token_env: ACME_GENERECT_TOKEN\n  - name: globex\n    token_env: GLOBEX_GENERECT_TOKEN\n    timezone: Mars/Olympus\n");
     const result = await runCliChecked(["run", "--all"], fleetEnv(db, sim, bad));
     expect(result.code).toBe(2);
@@ -160,7 +161,7 @@ describe("run --all: three accounts, one rejected key, one unset key", () => {
     const second = await runCliChecked(["run", "--all"], fleetEnv(db, sim, dup));
     expect(second.code).toBe(2);
     expect(second.stderr).toContain('accounts[1] ("acme"), field name: also the name of accounts[0]');
-    expect((await runs(db.url)).length).toBe(before);
+    expect((await syncRuns(db.url)).length).toBe(before);
   });
 });
 
@@ -207,7 +208,7 @@ describe("worker with SYNC_ACCOUNTS_FILE", () => {
       worker.child.kill("SIGTERM");
       const result = await worker.done;
       expect(result.code).toBe(143);
-      expect((await runs(db.url)).every((r) => r.status !== "running")).toBe(true);
+      expect((await syncRuns(db.url)).every((r) => r.status !== "running")).toBe(true);
       await expectEveryAccountEqualsItsLedger(db, sim);
     } finally {
       await sim.close();
@@ -242,7 +243,7 @@ describe("run --all killed mid-fleet", () => {
     const rerun = await runCliChecked(["run", "--all"], env);
     expect(rerun.code).toBe(0);
     await expectEveryAccountEqualsItsLedger(db, sim);
-    const killed = (await runs(db.url)).filter((r) => r.status === "interrupted");
+    const killed = (await syncRuns(db.url)).filter((r) => r.status === "interrupted");
     expect(killed.length).toBeGreaterThanOrEqual(1);
   });
 
@@ -262,7 +263,7 @@ describe("run --all killed mid-fleet", () => {
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(/^fleet: 3 succeeded, 0 failed/m);
       await expectEveryAccountEqualsItsLedger(fresh, sim);
-      expect((await runs(fresh.url)).map((r) => r.status)).toEqual(["succeeded", "succeeded", "succeeded"]);
+      expect((await syncRuns(fresh.url)).map((r) => r.status)).toEqual(["succeeded", "succeeded", "succeeded"]);
     } finally {
       await fresh.drop();
     }
@@ -290,8 +291,8 @@ describe("isolation and fairness", () => {
 
   test("a large backfill does not starve small accounts: with SYNC_CONCURRENCY=1 every small account finishes before the large one", async () => {
     const to = new Date(Date.now() - 60_000);
-    const big = new Ledger(seedTransactions({ seed: 81, rows: 3000, from: new Date(to.getTime() - 60 * day), to }), { seed: 81 });
-    const small = Array.from({ length: 6 }, (_, i) => new Ledger(seedTransactions({ seed: 90 + i, rows: 30, from: new Date(to.getTime() - 5 * day), to }), { seed: 90 + i }));
+    const big = new Ledger(seedTransactions({ seed: 81, rows: 3000, from: new Date(to.getTime() - 60 * dayMs), to }), { seed: 81 });
+    const small = Array.from({ length: 6 }, (_, i) => new Ledger(seedTransactions({ seed: 90 + i, rows: 30, from: new Date(to.getTime() - 5 * dayMs), to }), { seed: 90 + i }));
     const sim = await startTestSimulator({
       token: "tok_live_big_0001", ledger: big, faults: { latencyMs: 5 },
       accounts: Object.fromEntries(small.map((ledger, i) => [`tok_live_small_${i}`, ledger])),

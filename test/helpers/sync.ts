@@ -2,15 +2,30 @@
 import { Writable } from "node:stream";
 import { type Config, defaults } from "../../src/config/index.js";
 import { createLogger } from "../../src/log.js";
-import { type SimulatorHandle, type SimulatorOptions, startSimulator } from "../../src/simulator/index.js";
+import { Ledger, type SimulatorHandle, type SimulatorOptions, seedTransactions, startSimulator } from "../../src/simulator/index.js";
 import { compareWithLedger, describeDifference } from "../../src/proofs/against-ledger.js";
 import { type SyncOptions, type SyncSummary, runSync } from "../../src/job/run.js";
 import { query } from "./database.js";
+import { dayMs } from "./time.js";
 
 export const testToken = "tok_test_3f9c2b7a51e84d06";
 
 export function startTestSimulator(options: Partial<SimulatorOptions> = {}): Promise<SimulatorHandle> {
   return startSimulator({ token: testToken, rows: 0, ...options });
+}
+
+/**
+ * A simulator over a seeded ledger of `rows` rows spread over `days` days, ending a minute ago (or at
+ * `to`); `seed` also seeds the ids of rows a test adds later. The one way tests build a seeded ledger.
+ */
+export function seededSimulator(
+  seed: number,
+  rows: number,
+  days: number,
+  { to = new Date(Date.now() - 60_000), ...options }: Partial<SimulatorOptions> & { to?: Date } = {},
+): Promise<SimulatorHandle> {
+  const ledger = new Ledger(seedTransactions({ seed, rows, from: new Date(to.getTime() - days * dayMs), to }), { seed });
+  return startTestSimulator({ ledger, ...options });
 }
 
 /**
@@ -87,12 +102,32 @@ export async function expectDatabaseEqualsLedger(databaseUrl: string, sim: Simul
   }
 }
 
-export async function syncRuns(databaseUrl: string) {
-  return query<{
-    id: string; status: string; windows_walked: number; pages: number; rows_seen: number; rows_inserted: number;
-    rows_updated: number; rows_unchanged: number; rows_deleted: number; api_requests: number; retries: number;
-    error_code: string | null; error_message: string | null; finished_at: Date | null;
-  }>(databaseUrl, "SELECT r.*, r.id::text AS id FROM sync_runs r ORDER BY r.id");
+/** A sync_runs row as the tests read it (id as text: a bigint). */
+export interface RunRow {
+  id: string;
+  status: string;
+  command: string;
+  windows_walked: number;
+  pages: number;
+  rows_seen: number;
+  rows_inserted: number;
+  rows_updated: number;
+  rows_unchanged: number;
+  rows_deleted: number;
+  rows_rejected: number;
+  count_mismatches: number;
+  api_requests: number;
+  retries: number;
+  error_code: string | null;
+  error_message: string | null;
+  started_at: Date;
+  finished_at: Date | null;
+  pid: number | null;
+}
+
+/** Every sync_runs row, oldest first: the one query the tests read runs with. */
+export function syncRuns(databaseUrl: string): Promise<RunRow[]> {
+  return query<RunRow>(databaseUrl, "SELECT r.*, r.id::text AS id FROM sync_runs r ORDER BY r.id");
 }
 
 export async function watermark(databaseUrl: string, account = "acct"): Promise<string | undefined> {

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
+import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
 import { repoRoot, runCli } from "../helpers/cli.js";
 import { type FakePushgateway, sample, startFakePushgateway } from "../helpers/pushgateway.js";
-import { startTestSimulator, testToken } from "../helpers/sync.js";
+import { seededSimulator, testToken } from "../helpers/sync.js";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 
@@ -18,8 +18,7 @@ describe("Pushgateway metrics", () => {
   beforeAll(async () => {
     db = await createMigratedDatabase("metrics");
     gateway = await startFakePushgateway();
-    const to = new Date(Date.now() - 60_000);
-    sim = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 71, rows: 400, from: new Date(to.getTime() - 20 * 86_400_000), to })) });
+    sim = await seededSimulator(71, 400, 20);
     env = { DATABASE_URL: db.url, GENERECT_API_URL: sim.url, GENERECT_API_TOKEN: testToken, SYNC_ACCOUNT: "acct", PUSHGATEWAY_URL: gateway.url };
   });
   afterAll(async () => {

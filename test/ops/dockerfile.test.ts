@@ -8,7 +8,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { startTestSimulator, testToken } from "../helpers/sync.js";
+import { seededSimulator, testToken } from "../helpers/sync.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.js";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { buildContext } from "./build-context.js";
@@ -143,8 +143,7 @@ describe("the image, built by replaying the Dockerfile", () => {
 
   test("`migrate` then `run` work from the image against a real database and the simulator", async () => {
     db = await createTestDatabase("docker-image");
-    const to = new Date(Date.now() - 60_000);
-    sim = await startTestSimulator({ seed: 11, rows: 120, from: new Date(to.getTime() - 20 * 86_400_000), to });
+    sim = await seededSimulator(11, 120, 20);
     const env = { DATABASE_URL: db.url, GENERECT_API_URL: sim.url, GENERECT_API_TOKEN: testToken, SYNC_ACCOUNT: "image" };
     const migrations = (await fs.readdir(path.join(repoRoot, "prisma/migrations"), { withFileTypes: true })).filter((e) => e.isDirectory());
     const migrate = await runEntrypoint(image, ["migrate"], { home: home(), env });

@@ -4,9 +4,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { JsonNumber, type SimulatorHandle, USERS_ME_PATH } from "../../src/simulator/index.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger, syncOnce, testToken } from "../helpers/sync.js";
-import { day, guardCliOutput, runCliChecked, seededSimulator, waitFor } from "../faults/support.js";
+import { expectDatabaseEqualsLedger, seededSimulator, syncOnce, testToken } from "../helpers/sync.js";
+import { guardCliOutput, runCliChecked, waitFor } from "../faults/support.js";
 import { spawnCli } from "../helpers/cli.js";
+import { dayMs } from "../helpers/time.js";
 
 const naive = (ms: number) => new Date(ms).toISOString().slice(0, 23).replace("Z", "") + "000";
 
@@ -51,7 +52,7 @@ describe("verify", () => {
     expect(proof(report, "balance_checkpoints").summary).toMatch(/^1 checkpoint\(s\) judged of 1 captured \(0 missing\)/);
     // One limit=1 request per 7-day window of the 150-day history, plus the two that find its oldest row.
     const [span] = await query<{ micros: string }>(db.url, `SELECT ((extract(epoch FROM (SELECT watermark FROM sync_state)) - extract(epoch FROM min(created_at))) * 1000000)::bigint::text AS micros FROM transactions`);
-    expect(report!.sweep.windows).toBe(Math.ceil(Number(span!.micros) / (7 * day * 1000)));
+    expect(report!.sweep.windows).toBe(Math.ceil(Number(span!.micros) / (7 * dayMs * 1000)));
     expect(report!.sweep.apiRequests).toBe(report!.sweep.windows + 2);
     const [run] = await query<{ head_digest: string }>(db.url, `SELECT head_digest FROM sync_runs ORDER BY id DESC LIMIT 1`);
     expect(report!.headDigest).toBe(run!.head_digest);
@@ -95,7 +96,7 @@ describe("verify", () => {
   }, 120_000);
 
   test("a row the API lists that the database lacks, inserted 60 days back: named, and repaired", async () => {
-    const at = Date.now() - 60 * day;
+    const at = Date.now() - 60 * dayMs;
     // Amount 0 keeps every later after_balance true: only the count can tell.
     const row = sim.ledger.add({ created_at: naive(at), amount: "0", balance_type: "platform" });
     await syncOnce(db.url, sim); // the lookback (24h) does not reach it
@@ -186,10 +187,10 @@ describe("verify", () => {
   test("a row moved 10 days back: both windows named; --repair makes the database equal the truth, its history showing the move", async () => {
     const candidates = sim.ledger.all().filter((r) => {
       const t = Date.parse(`${r.created_at}Z`);
-      return t < Date.now() - 5 * day && t > Date.now() - 6 * day;
+      return t < Date.now() - 5 * dayMs && t > Date.now() - 6 * dayMs;
     });
     const row = candidates[0]!;
-    const movedTo = Date.parse(`${row.created_at}Z`) - 10 * day;
+    const movedTo = Date.parse(`${row.created_at}Z`) - 10 * dayMs;
     sim.ledger.update(row.id, { created_at: naive(movedTo), updated_at: row.updated_at });
     await syncOnce(db.url, sim);
     const { code, report } = await verify("--json");
@@ -206,11 +207,11 @@ describe("verify", () => {
       db.url, `SELECT change, created_at FROM transaction_versions WHERE id = $1 ORDER BY version_id`, [row.id],
     );
     expect(versions.map((v) => v.change)).toEqual(["insert", "update"]);
-    expect(versions[1]!.created_at.getTime() - versions[0]!.created_at.getTime()).toBe(-10 * day);
+    expect(versions[1]!.created_at.getTime() - versions[0]!.created_at.getTime()).toBe(-10 * dayMs);
   }, 120_000);
 
   test("run --full walks the whole history: an in-place change older than the lookback, which no count shows, gets its version", async () => {
-    const old = sim.ledger.all().find((r) => Date.parse(`${r.created_at}Z`) < Date.now() - 90 * day)!;
+    const old = sim.ledger.all().find((r) => Date.parse(`${r.created_at}Z`) < Date.now() - 90 * dayMs)!;
     sim.ledger.update(old.id, { description: "restated by Generect" });
     await syncOnce(db.url, sim);
     expect((await query(db.url, `SELECT 1 FROM transaction_versions WHERE id = $1 AND change = 'update'`, [old.id])).length).toBe(0);

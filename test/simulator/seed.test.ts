@@ -1,6 +1,7 @@
 import { describe, expect, test } from "@jest/globals";
 import { Ledger, seedTransactions, startSimulator, type SimTransaction } from "../../src/simulator/index.js";
 import { get, TOKEN, toMicro, txPath } from "./support.js";
+import { hourMs } from "../helpers/time.js";
 
 const FROM = new Date("2022-06-01T00:00:00Z");
 const TO = new Date("2025-06-01T12:00:00Z");
@@ -107,7 +108,7 @@ describe("realism", () => {
 
 test("rows from the last 60 s are pending; older rows settled 30-60 s after creation", () => {
   const to = new Date("2025-06-01T12:00:00Z");
-  const rows = seedTransactions({ seed: 3, rows: 3000, from: new Date(to.getTime() - 3_600_000), to });
+  const rows = seedTransactions({ seed: 3, rows: 3000, from: new Date(to.getTime() - hourMs), to });
   const cutoff = (to.getTime() - 60_000) * 1000;
   const pending = rows.filter((r) => r.status === "pending");
   expect(pending.length).toBeGreaterThan(10);

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import pg from "pg";
-import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
+import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { withDatabase } from "../../src/config/database-url.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { repoRoot, runCli } from "../helpers/cli.js";
-import { startTestSimulator, syncOnce, testToken } from "../helpers/sync.js";
+import { seededSimulator, syncOnce, testToken } from "../helpers/sync.js";
 import { days } from "../helpers/time.js";
 
 const biRelations = [
@@ -24,8 +24,7 @@ describe("BI-ready schema", () => {
 
   beforeAll(async () => {
     db = await createMigratedDatabase("bi");
-    const to = new Date(Date.now() - 60_000);
-    sim = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 51, rows: 1200, from: new Date(to.getTime() - 200 * 86_400_000), to })) });
+    sim = await seededSimulator(51, 1200, 200);
     await syncOnce(db.url, sim, { windowMs: days(30) }, { snapshots: true });
   });
   afterAll(async () => {

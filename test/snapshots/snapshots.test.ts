@@ -6,10 +6,9 @@ import { createMigratedDatabase, query, type TestDatabase } from "../helpers/dat
 import { runCli } from "../helpers/cli.js";
 import { refreshRollupsAt } from "../helpers/rollups.js";
 import { dailyFromDatabase, dailyFromSimulator } from "../helpers/snapshots.js";
-import { LogCapture, startTestSimulator, syncOnce, testConfig, testToken } from "../helpers/sync.js";
-import { days } from "../helpers/time.js";
+import { LogCapture, seededSimulator, startTestSimulator, syncOnce, testConfig, testToken } from "../helpers/sync.js";
+import { dayMs, days } from "../helpers/time.js";
 
-const day = 86_400_000;
 
 async function snapshot(db: TestDatabase, sim: SimulatorHandle, timezone: string) {
   return runSnapshot({ config: testConfig(sim, { timezone }), databaseUrl: db.url, log: new LogCapture().logger, clientOptions: { minRetryDelayMs: 1, maxRetryDelayMs: 2 } });
@@ -20,8 +19,8 @@ function losAngelesDstDays(fromMs: number, toMs: number): string[] {
   const format = new Intl.DateTimeFormat("en-US", { timeZone: "America/Los_Angeles", timeZoneName: "shortOffset" });
   const offset = (ms: number) => format.formatToParts(ms).find((part) => part.type === "timeZoneName")!.value;
   const days: string[] = [];
-  for (let noon = Math.floor(fromMs / day) * day + day / 2; noon + day <= toMs; noon += day) {
-    if (offset(noon) !== offset(noon + day)) days.push(localDate(noon + day, "America/Los_Angeles"));
+  for (let noon = Math.floor(fromMs / dayMs) * dayMs + dayMs / 2; noon + dayMs <= toMs; noon += dayMs) {
+    if (offset(noon) !== offset(noon + dayMs)) days.push(localDate(noon + dayMs, "America/Los_Angeles"));
   }
   return days;
 }
@@ -30,7 +29,7 @@ describe("daily spent-credit snapshots", () => {
   let db: TestDatabase;
   let sim: SimulatorHandle;
   const to = new Date(Date.now() - 120_000);
-  const from = new Date(to.getTime() - 300 * day); // spans both DST changes of the year
+  const from = new Date(to.getTime() - 300 * dayMs); // spans both DST changes of the year
 
   beforeAll(async () => {
     db = await createMigratedDatabase("snapshots");
@@ -67,12 +66,12 @@ describe("daily spent-credit snapshots", () => {
     const before = await query<{ n: string }>(db.url, "SELECT count(*)::text AS n FROM spent_credit_snapshots WHERE timezone = 'UTC'");
     const again = await snapshot(db, sim, "UTC");
     expect(again.rows).toBe(0);
-    expect(again.from).toBe(localDate(Date.now() - 35 * day, "UTC")); // last captured day minus SNAPSHOT_RESTATE_DAYS
+    expect(again.from).toBe(localDate(Date.now() - 35 * dayMs, "UTC")); // last captured day minus SNAPSHOT_RESTATE_DAYS
     const after = await query<{ n: string }>(db.url, "SELECT count(*)::text AS n FROM spent_credit_snapshots WHERE timezone = 'UTC'");
     expect(after).toEqual(before);
 
     // Generect reverses a charge from ten days ago: that day's value is restated.
-    const charge = sim.ledger.all().find((r) => r.status === "success" && r.amount.startsWith("-") && Date.parse(`${r.created_at}Z`) < Date.now() - 10 * day)!;
+    const charge = sim.ledger.all().find((r) => r.status === "success" && r.amount.startsWith("-") && Date.parse(`${r.created_at}Z`) < Date.now() - 10 * dayMs)!;
     sim.ledger.update(charge.id, { status: "error" });
     const restated = await snapshot(db, sim, "UTC");
     expect(restated.restated).toBe(1);
@@ -120,8 +119,7 @@ describe("reconciliation", () => {
 
   beforeAll(async () => {
     db = await createMigratedDatabase("reconcile");
-    const to = new Date(Date.now() - 120_000);
-    sim = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 43, rows: 1500, from: new Date(to.getTime() - 60 * day), to })) });
+    sim = await seededSimulator(43, 1500, 60, { to: new Date(Date.now() - 120_000) });
     env = { DATABASE_URL: db.url, GENERECT_API_URL: sim.url, GENERECT_API_TOKEN: testToken, SYNC_ACCOUNT: "acct", SYNC_TIMEZONE: "Asia/Kolkata" };
     expect((await runCli(["run"], env)).code).toBe(0); // transactions, then snapshots
   });

@@ -6,16 +6,15 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { findChromium } from "../../src/statement/pdf.js";
 import { main } from "../../src/cli/main.js";
-import { Ledger, addDecimals, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
+import { Ledger, addDecimals, type SimulatorHandle } from "../../src/simulator/index.js";
 import { runSnapshot } from "../../src/job/run.js";
 import type { Statement } from "../../src/statement/model.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { runCli } from "../helpers/cli.js";
-import { LogCapture, startTestSimulator, syncOnce, testConfig, testToken } from "../helpers/sync.js";
+import { LogCapture, seededSimulator, startTestSimulator, syncOnce, testConfig, testToken } from "../helpers/sync.js";
 import { localMonth, perMonth, spentByDay, truthLines } from "./truth.js";
-import { days } from "../helpers/time.js";
+import { dayMs, days } from "../helpers/time.js";
 
-const day = 86_400_000;
 const zones = ["UTC", "Asia/Kolkata"];
 
 /** The command in this process (the CLI's own main, minus the child process): for the cheap cases. */
@@ -36,7 +35,6 @@ describe("statement", () => {
   let db: TestDatabase;
   let sim: SimulatorHandle;
   const to = new Date(Date.now() - 120_000);
-  const from = new Date(to.getTime() - 3 * 365 * day);
   const env = (timezone: string, account = "acct") => ({ DATABASE_URL: db.url, SYNC_ACCOUNT: account, SYNC_TIMEZONE: timezone });
   const snapshot = (timezone: string, account = "acct") =>
     runSnapshot({ config: testConfig(sim, { timezone, account }), databaseUrl: db.url, log: new LogCapture().logger, clientOptions: { minRetryDelayMs: 1, maxRetryDelayMs: 2 } });
@@ -46,7 +44,7 @@ describe("statement", () => {
 
   beforeAll(async () => {
     db = await createMigratedDatabase("statement");
-    sim = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 19, rows: 4000, from, to })) });
+    sim = await seededSimulator(19, 4000, 3 * 365, { to });
     // A top-up the API sends with a null description (tolerant ingestion stores it): still a top-up.
     const topUp = sim.ledger.all().find((r) => !r.amount.startsWith("-") && r.amount !== "0" && r.status !== "pending" && !/refund/i.test(r.description))!;
     sim.ledger.setOdd(topUp.id, "null-description");
@@ -57,7 +55,7 @@ describe("statement", () => {
     // After the first sync Generect changes its past: a recent charge is reversed (its day's spend
     // is restated), an old one too, and a row two years back disappears (the balance chain breaks).
     const rows = sim.ledger.all();
-    const charge = (ageDays: number) => rows.find((r) => r.status === "success" && r.amount.startsWith("-") && Date.parse(`${r.created_at}Z`) < Date.now() - ageDays * day)!;
+    const charge = (ageDays: number) => rows.find((r) => r.status === "success" && r.amount.startsWith("-") && Date.parse(`${r.created_at}Z`) < Date.now() - ageDays * dayMs)!;
     const recent = charge(10);
     const old = charge(500);
     const gone = charge(700);
@@ -71,7 +69,7 @@ describe("statement", () => {
     // A capture re-reads SNAPSHOT_RESTATE_DAYS (35) before its last captured day (today): Generect's
     // figures for older days stay as first captured, the days since are restated.
     for (const zone of zones) {
-      const restateFrom = new Date(Date.parse(`${new Intl.DateTimeFormat("en-CA", { timeZone: zone }).format(Date.now())}T00:00:00Z`) - 35 * day).toISOString().slice(0, 10);
+      const restateFrom = new Date(Date.parse(`${new Intl.DateTimeFormat("en-CA", { timeZone: zone }).format(Date.now())}T00:00:00Z`) - 35 * dayMs).toISOString().slice(0, 10);
       const now = spentByDay(sim, zone);
       const stored = captured.get(zone)!;
       for (const key of [...stored.keys()]) if (key >= restateFrom) stored.delete(key);
@@ -131,7 +129,7 @@ describe("statement", () => {
   });
 
   test("a range: --from/--to select whole months, bad arguments are usage errors", async () => {
-    const month = localMonth(new Date(Date.now() - 400 * day).toISOString().slice(0, 23), "UTC");
+    const month = localMonth(new Date(Date.now() - 400 * dayMs).toISOString().slice(0, 23), "UTC");
     const json = JSON.parse((await statementIn(["--format", "json", "--from", month, "--to", month], env("UTC"))).stdout) as Statement;
     expect(new Set(json.lines.map((l) => l.month))).toEqual(new Set([month]));
     expect(json.days.length).toBeGreaterThanOrEqual(28);
@@ -165,8 +163,8 @@ describe("statement", () => {
 
   test("a partially synced account marks the months after the watermark unknown instead of zero", async () => {
     // The API fails every window from a cutoff on: the run commits the windows before it and fails.
-    const cutoff = new Date(Date.now() - 400 * day);
-    const other = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 20, rows: 800, from, to })) });
+    const cutoff = new Date(Date.now() - 400 * dayMs);
+    const other = await seededSimulator(20, 800, 3 * 365, { to });
     // And one row arrives without an id: it is quarantined, and the statement's proofs count it.
     other.faults.badRowRate = 0.5;
     other.faults.badRowKinds = ["missing-id"];
@@ -178,7 +176,7 @@ describe("statement", () => {
     await other.close();
     expect(failed?.message).toMatch(/503/);
     const [{ w }] = (await query<{ w: string }>(db.url, "SELECT to_char(watermark AT TIME ZONE 'UTC', 'YYYY-MM') AS w FROM sync_state WHERE account = 'part'")) as [{ w: string }];
-    expect(w <= localMonth(new Date(cutoff.getTime() + 60 * day).toISOString().slice(0, 23), "UTC")).toBe(true); // the last committed window ends at most one window past the cutoff
+    expect(w <= localMonth(new Date(cutoff.getTime() + 60 * dayMs).toISOString().slice(0, 23), "UTC")).toBe(true); // the last committed window ends at most one window past the cutoff
 
     const statement = JSON.parse((await statementIn(["--format", "json"], env("UTC", "part"))).stdout) as Statement;
     const after = statement.lines.filter((l) => l.month > w);
@@ -201,8 +199,7 @@ describe("statement HTML in a headless Chromium", () => {
 
   beforeAll(async () => {
     db = await createMigratedDatabase("statement-html");
-    const to = new Date(Date.now() - 120_000);
-    sim = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 23, rows: 2500, from: new Date(to.getTime() - 400 * day), to })) });
+    sim = await seededSimulator(23, 2500, 400, { to: new Date(Date.now() - 120_000) });
     await syncOnce(db.url, sim, { windowMs: days(120) }, { snapshots: true });
     dir = await mkdtemp(path.join(os.tmpdir(), "statement-"));
   }, 60_000);
@@ -244,7 +241,7 @@ describe("statement HTML in a headless Chromium", () => {
       expect(await page.locator("#balance-chart polyline.series").count()).toBe(new Set(csv.map((r) => r.balance_type)).size);
       expect(await page.locator("#balance-chart circle.point").count()).toBe(csv.filter((r) => r.closing_balance !== "").length);
       const today = new Date().toISOString().slice(0, 10);
-      const days = Math.round((Date.parse(`${today}T00:00:00Z`) - Date.parse(`${from}-01T00:00:00Z`)) / day) + 1;
+      const days = Math.round((Date.parse(`${today}T00:00:00Z`) - Date.parse(`${from}-01T00:00:00Z`)) / dayMs) + 1;
       expect(await page.locator("#calendar rect.day").count()).toBe(days);
       expect(await page.locator("#calendar rect.day-agrees").count()).toBeGreaterThan(days - 3);
 

@@ -4,11 +4,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger, startTestSimulator, syncOnce, watermark } from "../helpers/sync.js";
+import { expectDatabaseEqualsLedger, seededSimulator, startTestSimulator, syncOnce, watermark } from "../helpers/sync.js";
 import { expectVersionsConsistent } from "../faults/support.js";
-import { days } from "../helpers/time.js";
+import { dayMs, days } from "../helpers/time.js";
 
-const day = 86_400_000;
 
 describe("two accounts whose ledgers share ids", () => {
   let a: SimulatorHandle;
@@ -17,9 +16,9 @@ describe("two accounts whose ledgers share ids", () => {
 
   beforeAll(async () => {
     const to = new Date(Date.now() - 60_000);
-    const seed = () => seedTransactions({ seed: 21, rows: 600, from: new Date(to.getTime() - 30 * day), to });
-    a = await startTestSimulator({ ledger: new Ledger(seed(), { seed: 21 }) });
-    const other = new Ledger(seed(), { seed: 22 });
+    a = await seededSimulator(21, 600, 30, { to });
+    // By hand, not seededSimulator: b serves its own copy of a's seeded rows, changed below.
+    const other = new Ledger(seedTransactions({ seed: 21, rows: 600, from: new Date(to.getTime() - 30 * dayMs), to }), { seed: 22 });
     const rows = other.all();
     for (const [i, row] of rows.entries()) {
       if (i % 3 === 0) other.update(row.id, { description: `b's own ${i}`, status: row.status === "success" ? "error" : "success" });

@@ -5,12 +5,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "@jest/gl
 import { Ledger, seedTransactions, type SimulatorFaults, type SimulatorHandle } from "../../src/simulator/index.js";
 import type { WindowStats } from "../../src/sync/window.js";
 import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
-import { LogCapture, expectDatabaseEqualsLedger, startTestSimulator, syncRuns, testSyncOptions } from "../helpers/sync.js";
+import { LogCapture, expectDatabaseEqualsLedger, seededSimulator, startTestSimulator, syncRuns, testSyncOptions } from "../helpers/sync.js";
 import { runSync } from "../../src/job/run.js";
-import { expectFirstRunTruthful, expectVersionsConsistent, runs, seededSimulator, syncLogged } from "../faults/support.js";
-import { days } from "../helpers/time.js";
+import { expectFirstRunTruthful, expectVersionsConsistent, syncLogged } from "../faults/support.js";
+import { dayMs, days } from "../helpers/time.js";
 
-const day = 86_400_000;
 const target = 300;
 const maxRowsPerWindow = 900;
 
@@ -33,8 +32,8 @@ describe("row-sized windows", () => {
     // 400 days of sparse history (about 3 rows a day), 60 empty days, then a burst of 3,000 rows
     // within two days (1,500 a day: a window sized on the sparse part counts far more than 900).
     const rows = [
-      ...seedTransactions({ seed: 21, rows: 1200, from: new Date(to.getTime() - 460 * day), to: new Date(to.getTime() - 60 * day) }),
-      ...seedTransactions({ seed: 22, rows: 3000, from: new Date(to.getTime() - 2 * day), to }),
+      ...seedTransactions({ seed: 21, rows: 1200, from: new Date(to.getTime() - 460 * dayMs), to: new Date(to.getTime() - 60 * dayMs) }),
+      ...seedTransactions({ seed: 22, rows: 3000, from: new Date(to.getTime() - 2 * dayMs), to }),
     ];
     sim = await startTestSimulator({ ledger: new Ledger(rows, { seed: 3 }) });
     adaptive = await createMigratedDatabase("adaptive");
@@ -108,7 +107,7 @@ describe("row-sized windows under faults the retries absorb", () => {
     sim.resetFaults();
     await expectDatabaseEqualsLedger(db.url, sim);
     await expectVersionsConsistent(db.url);
-    const [run] = await runs(db.url);
+    const [run] = await syncRuns(db.url);
     await expectFirstRunTruthful(db.url, run!, outcome.summary);
     expect(outcome.summary!.windows).toBeLessThan(20);
     if (halved) expect(outcome.log).toContain("window did not settle (rows moved during the walk): rolled back, walking its halves");

@@ -1,24 +1,22 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
+import { Ledger, type SimulatorHandle } from "../../src/simulator/index.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger, startTestSimulator, syncOnce, syncRuns, watermark } from "../helpers/sync.js";
-import { days } from "../helpers/time.js";
+import { expectDatabaseEqualsLedger, seededSimulator, startTestSimulator, syncOnce, syncRuns, watermark } from "../helpers/sync.js";
+import { dayMs, days } from "../helpers/time.js";
 
-const day = 86_400_000;
 
 describe("first backfill over several windows", () => {
   let db: TestDatabase;
   let sim: SimulatorHandle;
   const to = new Date(Date.now() - 60_000);
-  const from = new Date(to.getTime() - 120 * day);
+  const from = new Date(to.getTime() - 120 * dayMs);
 
   beforeAll(async () => {
     db = await createMigratedDatabase("backfill");
-    const ledger = new Ledger(seedTransactions({ seed: 7, rows: 1500, from, to }));
+    sim = await seededSimulator(7, 1500, 120, { to });
     // 3,000 one-cent charges on one day: their sum must come out as exactly -30, not -29.99999999.
-    const centDay = new Date(to.getTime() - 40 * day);
-    for (let i = 0; i < 3000; i++) ledger.add({ created_at: new Date(centDay.getTime() + i * 1000), amount: "-0.01", balance_type: "platform", status: "success" });
-    sim = await startTestSimulator({ ledger });
+    const centDay = new Date(to.getTime() - 40 * dayMs);
+    for (let i = 0; i < 3000; i++) sim.ledger.add({ created_at: new Date(centDay.getTime() + i * 1000), amount: "-0.01", balance_type: "platform", status: "success" });
   });
   afterAll(async () => {
     await sim?.close();
@@ -90,7 +88,7 @@ describe("text that array literals must escape", () => {
   beforeAll(async () => {
     db = await createMigratedDatabase("backfill-escapes");
     const ledger = new Ledger();
-    const start = Date.now() - 10 * day;
+    const start = Date.now() - 10 * dayMs;
     awkward.forEach((text, i) => {
       ledger.add({ created_at: new Date(start + i * 60_000), description: text, balance_type: `type ${text}`, status: "success" });
     });

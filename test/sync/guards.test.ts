@@ -1,21 +1,19 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "@jest/globals";
-import { JsonNumber, Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
+import { JsonNumber, type SimulatorHandle } from "../../src/simulator/index.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { runCli } from "../helpers/cli.js";
-import { LogCapture, expectDatabaseEqualsLedger, startTestSimulator, syncRuns, syncOnce, testToken, watermark } from "../helpers/sync.js";
+import { LogCapture, expectDatabaseEqualsLedger, seededSimulator, syncRuns, syncOnce, testToken, watermark } from "../helpers/sync.js";
 import { runSync } from "../../src/job/run.js";
 import { testConfig } from "../helpers/sync.js";
 import { days } from "../helpers/time.js";
 
-const day = 86_400_000;
 
 describe("guards", () => {
   let sim: SimulatorHandle;
   let db: TestDatabase;
 
   beforeAll(async () => {
-    const to = new Date(Date.now() - 60_000);
-    sim = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 3, rows: 900, from: new Date(to.getTime() - 40 * day), to })) });
+    sim = await seededSimulator(3, 900, 40);
   });
   beforeEach(async () => {
     db = await createMigratedDatabase("guards");

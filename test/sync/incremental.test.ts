@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
+import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger, startTestSimulator, syncOnce, syncRuns } from "../helpers/sync.js";
-import { days } from "../helpers/time.js";
+import { expectDatabaseEqualsLedger, seededSimulator, syncOnce, syncRuns } from "../helpers/sync.js";
+import { days, hourMs } from "../helpers/time.js";
 
-const day = 86_400_000;
 
 describe("a second run", () => {
   let db: TestDatabase;
@@ -12,8 +11,7 @@ describe("a second run", () => {
 
   beforeAll(async () => {
     db = await createMigratedDatabase("incremental");
-    const to = new Date(Date.now() - 5_000);
-    sim = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 11, rows: 800, from: new Date(to.getTime() - 60 * day), to })) });
+    sim = await seededSimulator(11, 800, 60, { to: new Date(Date.now() - 5_000) });
     await syncOnce(db.url, sim, { windowMs: days(14) });
     await expectDatabaseEqualsLedger(db.url, sim);
   });
@@ -35,7 +33,7 @@ describe("a second run", () => {
   });
 
   test("picks up new rows and a pending row settling inside the lookback, and writes versions", async () => {
-    const recent = Date.now() - 2 * 3_600_000;
+    const recent = Date.now() - 2 * hourMs;
     const pending = sim.ledger.add({ created_at: new Date(recent), status: "pending", amount: "-2.5", balance_type: "leads_by_icp" });
     await syncOnce(db.url, sim);
     sim.ledger.update(pending.id, { status: "success" });
@@ -63,14 +61,14 @@ describe("a second run", () => {
 
   test("asks only for the lookback, not the history", async () => {
     const summary = await syncOnce(db.url, sim);
-    const inLookback = sim.ledger.all().filter((r) => Date.parse(`${r.created_at}Z`) >= Date.now() - 25 * 3_600_000).length;
+    const inLookback = sim.ledger.all().filter((r) => Date.parse(`${r.created_at}Z`) >= Date.now() - 25 * hourMs).length;
     expect(summary.windows).toBe(1);
     expect(summary.pages).toBe(Math.max(1, Math.ceil(inLookback / 100)));
     expect(summary.apiRequests).toBe(summary.pages + 2); // + the count re-read at the end, + the users/me checkpoint
   });
 
   test("a row deleted upstream is marked deleted, with a version, and comes back if it reappears", async () => {
-    const victim = sim.ledger.all().find((r) => Date.parse(`${r.created_at}Z`) > Date.now() - 20 * 3_600_000)!;
+    const victim = sim.ledger.all().find((r) => Date.parse(`${r.created_at}Z`) > Date.now() - 20 * hourMs)!;
     sim.ledger.remove(victim.id);
     const summary = await syncOnce(db.url, sim);
     expect(summary.deleted).toBe(1);

@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
+import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { spawnCli } from "../helpers/cli.js";
 import { expectRollupsEqualLedger } from "../helpers/rollups.js";
-import { expectDatabaseEqualsLedger, startTestSimulator, syncRuns, testToken, watermark } from "../helpers/sync.js";
+import { expectDatabaseEqualsLedger, seededSimulator, syncRuns, testToken, watermark } from "../helpers/sync.js";
 
-const day = 86_400_000;
 
 describe("a run killed with SIGKILL mid-backfill", () => {
   let db: TestDatabase;
@@ -14,8 +13,7 @@ describe("a run killed with SIGKILL mid-backfill", () => {
 
   beforeAll(async () => {
     db = await createMigratedDatabase("kill");
-    const to = new Date(Date.now() - 60_000);
-    sim = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 23, rows: 4000, from: new Date(to.getTime() - 200 * day), to })) });
+    sim = await seededSimulator(23, 4000, 200);
     env = { DATABASE_URL: db.url, GENERECT_API_URL: sim.url, GENERECT_API_TOKEN: testToken, SYNC_ACCOUNT: "acct", SYNC_WINDOW: "10d", SYNC_CONCURRENCY: "2" };
   });
   afterAll(async () => {

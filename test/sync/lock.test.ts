@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
+import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
 import { runCli, spawnCli } from "../helpers/cli.js";
-import { startTestSimulator, syncRuns, testToken } from "../helpers/sync.js";
+import { seededSimulator, syncRuns, testToken } from "../helpers/sync.js";
 
 describe("the account lock", () => {
   let db: TestDatabase;
@@ -10,8 +10,7 @@ describe("the account lock", () => {
 
   beforeAll(async () => {
     db = await createMigratedDatabase("lock");
-    const to = new Date();
-    sim = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 5, rows: 600, from: new Date(to.getTime() - 30 * 86_400_000), to })) });
+    sim = await seededSimulator(5, 600, 30, { to: new Date() });
   });
   afterAll(async () => {
     await sim?.close();

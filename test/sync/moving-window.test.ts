@@ -1,20 +1,19 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
+import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger, startTestSimulator, syncOnce } from "../helpers/sync.js";
-import { days } from "../helpers/time.js";
+import { expectDatabaseEqualsLedger, seededSimulator, syncOnce } from "../helpers/sync.js";
+import { dayMs, days } from "../helpers/time.js";
 
-const day = 86_400_000;
 
 describe("rows that move while a window is walked", () => {
   let db: TestDatabase;
   let sim: SimulatorHandle;
   const to = new Date(Date.now() - 60_000);
-  const from = new Date(to.getTime() - 20 * day);
+  const from = new Date(to.getTime() - 20 * dayMs);
 
   beforeAll(async () => {
     db = await createMigratedDatabase("moving");
-    sim = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 31, rows: 1200, from, to })) });
+    sim = await seededSimulator(31, 1200, 20, { to });
   });
   afterAll(async () => {
     await sim?.close();
@@ -30,7 +29,7 @@ describe("rows that move while a window is walked", () => {
       pages += 1;
       if (offset > 0 && pages <= 6) {
         sim.ledger.add({ created_at: new Date(to.getTime() - 1000 * pages), amount: "-1" });
-        sim.ledger.add({ created_at: new Date(from.getTime() + 10 * day + pages), amount: "-0.5" });
+        sim.ledger.add({ created_at: new Date(from.getTime() + 10 * dayMs + pages), amount: "-0.5" });
       }
     };
     const summary = await syncOnce(db.url, sim, { windowMs: days(30) });

@@ -1,18 +1,16 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "@jest/globals";
-import { Ledger, seedTransactions, type SimulatorHandle, TRANSACTIONS_PATH } from "../../src/simulator/index.js";
+import { type SimulatorHandle, TRANSACTIONS_PATH } from "../../src/simulator/index.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger, startTestSimulator, syncOnce, syncRuns, watermark } from "../helpers/sync.js";
+import { expectDatabaseEqualsLedger, seededSimulator, syncOnce, syncRuns, watermark } from "../helpers/sync.js";
 import { days } from "../helpers/time.js";
 
-const day = 86_400_000;
 
 describe("windows in a pipeline", () => {
   let sim: SimulatorHandle;
   let db: TestDatabase;
 
   beforeAll(async () => {
-    const to = new Date(Date.now() - 60_000);
-    sim = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 11, rows: 2400, from: new Date(to.getTime() - 60 * day), to })) });
+    sim = await seededSimulator(11, 2400, 60);
   });
   beforeEach(async () => {
     db = await createMigratedDatabase("pipeline");

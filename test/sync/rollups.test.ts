@@ -1,15 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { Ledger, formatMicros, normalizeDecimal, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
+import { formatMicros, normalizeDecimal, type SimulatorHandle } from "../../src/simulator/index.js";
 import { createPool } from "../../src/db/pool.js";
 import { readStatus } from "../../src/cli/status-read.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { expectRollupsEqualLedger } from "../helpers/rollups.js";
 import { ensureRollupZone } from "../../src/sync/rollups.js";
-import { expectDatabaseEqualsLedger, startTestSimulator, syncOnce } from "../helpers/sync.js";
-import { days } from "../helpers/time.js";
+import { expectDatabaseEqualsLedger, seededSimulator, syncOnce } from "../helpers/sync.js";
+import { dayMs, days, hourMs } from "../helpers/time.js";
 
-const day = 86_400_000;
-const hour = 3_600_000;
 const zones = ["UTC", "Asia/Kolkata", "Asia/Kathmandu"];
 const naive = (ms: number) => formatMicros(ms * 1000);
 
@@ -17,19 +15,19 @@ describe("ledger_rollups kept with the data", () => {
   let db: TestDatabase;
   let sim: SimulatorHandle;
   const to = Date.now() - 60_000;
-  const midnightUtc = Math.floor((to - 20 * day) / day) * day;
+  const midnightUtc = Math.floor((to - 20 * dayMs) / dayMs) * dayMs;
 
   beforeAll(async () => {
     db = await createMigratedDatabase("rollups");
-    const ledger = new Ledger(seedTransactions({ seed: 77, rows: 900, from: new Date(to - 60 * day), to: new Date(to) }), { seed: 77 });
+    sim = await seededSimulator(77, 900, 60, { to: new Date(to) });
+    const ledger = sim.ledger;
     // Rows on the edges of local days: Kolkata's midnight is 18:30 UTC, Kathmandu's 18:15 UTC.
-    for (const edge of [18 * hour + 30 * 60_000, 18 * hour + 15 * 60_000, day]) {
-      ledger.add({ created_at: new Date(midnightUtc - day + edge), amount: "-1.25" });
-      ledger.add({ created_at: new Date(midnightUtc - day + edge - 1), amount: "-0.5", description: "edge - 1 ms" });
+    for (const edge of [18 * hourMs + 30 * 60_000, 18 * hourMs + 15 * 60_000, dayMs]) {
+      ledger.add({ created_at: new Date(midnightUtc - dayMs + edge), amount: "-1.25" });
+      ledger.add({ created_at: new Date(midnightUtc - dayMs + edge - 1), amount: "-0.5", description: "edge - 1 ms" });
     }
-    ledger.add({ created_at: new Date(midnightUtc - 3 * day), amount: "40", description: "Refund for a failed search" });
-    ledger.add({ created_at: new Date(midnightUtc - 3 * day + hour), amount: "500", description: "Top-up" });
-    sim = await startTestSimulator({ ledger });
+    ledger.add({ created_at: new Date(midnightUtc - 3 * dayMs), amount: "40", description: "Refund for a failed search" });
+    ledger.add({ created_at: new Date(midnightUtc - 3 * dayMs + hourMs), amount: "500", description: "Top-up" });
     // As a capture of spent credits in those zones would: their daily rollups are kept from the start.
     for (const zone of zones.slice(1)) await query(db.url, "INSERT INTO ledger_rollup_zones (account, timezone) VALUES ('acct', $1)", [zone]);
     await syncOnce(db.url, sim, { windowMs: days(7) });
@@ -61,18 +59,18 @@ describe("ledger_rollups kept with the data", () => {
 
   test("follow updates, a created_at moved across days, and deletions", async () => {
     const rows = sim.ledger.all();
-    const recent = rows.filter((r) => Date.parse(`${r.created_at}Z`) > to - 12 * hour);
-    const old = rows.filter((r) => Date.parse(`${r.created_at}Z`) < to - 30 * day);
+    const recent = rows.filter((r) => Date.parse(`${r.created_at}Z`) > to - 12 * hourMs);
+    const old = rows.filter((r) => Date.parse(`${r.created_at}Z`) < to - 30 * dayMs);
     expect(recent.length).toBeGreaterThan(4);
     // A settled charge restated, another reversed, one row gone, and an old row moved into today:
     // its old day (outside the run's lookback) must lose it.
     sim.ledger.update(recent[0]!.id, { amount: "-7.000001" });
     sim.ledger.update(recent[1]!.id, { status: "error" });
     sim.ledger.remove(recent[2]!.id);
-    sim.ledger.update(old[0]!.id, { created_at: naive(to - 2 * hour) });
-    sim.ledger.update(old[1]!.id, { created_at: naive(to - 3 * hour), balance_type: "platform", amount: "-3" });
+    sim.ledger.update(old[0]!.id, { created_at: naive(to - 2 * hourMs) });
+    sim.ledger.update(old[1]!.id, { created_at: naive(to - 3 * hourMs), balance_type: "platform", amount: "-3" });
     // And a recent row moved back 40 days: the sync finds it there (not deleted), and that old day gains it.
-    sim.ledger.update(recent[3]!.id, { created_at: naive(to - 40 * day) });
+    sim.ledger.update(recent[3]!.id, { created_at: naive(to - 40 * dayMs) });
     const summary = await syncOnce(db.url, sim);
     expect(summary.deleted).toBe(1);
     await expectDatabaseEqualsLedger(db.url, sim);
@@ -104,12 +102,12 @@ describe("ledger_rollups kept with the data", () => {
       expect(days[0]!.day).toBe(ofType[0]!.created_at.slice(0, 10));
       for (let i = 0; i < days.length; i++) {
         const d = days[i]!;
-        expect(Date.parse(`${d.day}T00:00:00Z`)).toBe(Date.parse(`${days[0]!.day}T00:00:00Z`) + i * day); // no day missing
-        const end = Date.parse(`${d.day}T00:00:00Z`) + day;
+        expect(Date.parse(`${d.day}T00:00:00Z`)).toBe(Date.parse(`${days[0]!.day}T00:00:00Z`) + i * dayMs); // no day missing
+        const end = Date.parse(`${d.day}T00:00:00Z`) + dayMs;
         const before = ofType.filter((r) => r.ms < end);
         const last = before[before.length - 1]!;
         expect({ day: d.day, closing: d.closing === null ? null : normalizeDecimal(d.closing), had: d.had_rows })
-          .toEqual({ day: d.day, closing: normalizeDecimal(last.after_balance), had: before.some((r) => r.ms >= end - day) });
+          .toEqual({ day: d.day, closing: normalizeDecimal(last.after_balance), had: before.some((r) => r.ms >= end - dayMs) });
         if (!d.had_rows) empty += 1;
       }
     }

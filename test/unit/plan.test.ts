@@ -2,13 +2,10 @@ import { describe, expect, test } from "@jest/globals";
 import { type Window, WindowQueue, isInstant, planStart, splitAround, splitWindow } from "../../src/sync/plan.js";
 import { pageSizeOf } from "../../src/sync/pages.js";
 import { type Micros, type Millis, asMicros } from "../../src/time.js";
-import { days, ms } from "../helpers/time.js";
+import { dayMicros, days, ms } from "../helpers/time.js";
 
-/** Instants in microseconds, `n` days (or hours) after the epoch. */
-const day = (n: number): Micros => asMicros(n * 86_400_000_000);
 /** A literal instant, in microseconds. */
 const µ = (n: number): Micros => asMicros(n);
-const hour = (n: number): Micros => asMicros(n * 3_600_000_000);
 
 /** Every window of a queue with fixed spans. */
 function planWindows(from: Micros, until: Micros, windowMs: Millis): Window[] {
@@ -20,23 +17,23 @@ function planWindows(from: Micros, until: Micros, windowMs: Millis): Window[] {
 
 describe("window planner", () => {
   test("first run starts at SYNC_START, else at the oldest row, else nowhere", () => {
-    expect(planStart({ watermark: undefined, lookbackMs: days(1), start: day(5), oldest: day(2) })).toBe(day(5));
-    expect(planStart({ watermark: undefined, lookbackMs: days(1), start: undefined, oldest: day(2) })).toBe(day(2));
+    expect(planStart({ watermark: undefined, lookbackMs: days(1), start: dayMicros(5), oldest: dayMicros(2) })).toBe(dayMicros(5));
+    expect(planStart({ watermark: undefined, lookbackMs: days(1), start: undefined, oldest: dayMicros(2) })).toBe(dayMicros(2));
     expect(planStart({ watermark: undefined, lookbackMs: days(1), start: undefined, oldest: undefined })).toBeUndefined();
   });
 
   test("later runs start at the watermark minus the lookback, never before SYNC_START", () => {
-    expect(planStart({ watermark: day(10), lookbackMs: days(1), start: undefined, oldest: undefined })).toBe(day(9));
-    expect(planStart({ watermark: day(10), lookbackMs: ms(0), start: undefined, oldest: undefined })).toBe(day(10));
-    expect(planStart({ watermark: day(10), lookbackMs: days(1), start: day(9.5), oldest: undefined })).toBe(day(9.5));
+    expect(planStart({ watermark: dayMicros(10), lookbackMs: days(1), start: undefined, oldest: undefined })).toBe(dayMicros(9));
+    expect(planStart({ watermark: dayMicros(10), lookbackMs: ms(0), start: undefined, oldest: undefined })).toBe(dayMicros(10));
+    expect(planStart({ watermark: dayMicros(10), lookbackMs: days(1), start: dayMicros(9.5), oldest: undefined })).toBe(dayMicros(9.5));
   });
 
   test("windows are half-open, contiguous, at most SYNC_WINDOW long, and end at the run's start", () => {
-    const windows = planWindows(µ(0), µ(day(16) + 7), days(7));
+    const windows = planWindows(µ(0), µ(dayMicros(16) + 7), days(7));
     expect(windows).toEqual([
-      { from: µ(0), to: day(7) },
-      { from: day(7), to: day(14) },
-      { from: day(14), to: day(16) + 7 },
+      { from: µ(0), to: dayMicros(7) },
+      { from: dayMicros(7), to: dayMicros(14) },
+      { from: dayMicros(14), to: dayMicros(16) + 7 },
     ]);
     expect(planWindows(µ(5), µ(5), ms(1000))).toEqual([]);
     expect(planWindows(µ(10), µ(5), ms(1000))).toEqual([]);
@@ -49,43 +46,43 @@ describe("window planner", () => {
   });
 
   test("with a row target, each new window's span follows the density the last window was counted at", () => {
-    const queue = new WindowQueue(µ(0), day(1000), { windowMs: days(1), targetRows: 10_000 });
+    const queue = new WindowQueue(µ(0), dayMicros(1000), { windowMs: days(1), targetRows: 10_000 });
     const first = queue.peek()!;
-    expect(first).toEqual({ from: µ(0), to: day(1) });
+    expect(first).toEqual({ from: µ(0), to: dayMicros(1) });
     expect(queue.peek()).toBe(first); // the head a walk ahead starts on is the window later taken
     queue.observe(first, 5_000); // half the target: the next span doubles
     expect(queue.shift()).toBe(first);
     const second = queue.shift()!;
-    expect(second).toEqual({ from: day(1), to: day(3) });
+    expect(second).toEqual({ from: dayMicros(1), to: dayMicros(3) });
     queue.observe(second, 40_000); // four times the target over 2 days: half a day(1)
     const third = queue.shift()!;
-    expect(third).toEqual({ from: day(3), to: day(3.5) });
+    expect(third).toEqual({ from: dayMicros(3), to: dayMicros(3.5) });
     queue.observe(third, 0); // nothing there: grow, but at most eightfold per window
-    expect(queue.shift()).toEqual({ from: day(3.5), to: day(7.5) });
-    queue.observe({ from: µ(0), to: day(1) }, 1); // one row a day(1) would ask for 10,000 days: still eightfold
-    expect(queue.shift()).toEqual({ from: day(7.5), to: day(15.5) });
+    expect(queue.shift()).toEqual({ from: dayMicros(3.5), to: dayMicros(7.5) });
+    queue.observe({ from: µ(0), to: dayMicros(1) }, 1); // one row a day(1) would ask for 10,000 days: still eightfold
+    expect(queue.shift()).toEqual({ from: dayMicros(7.5), to: dayMicros(15.5) });
   });
 
   test("a split window's halves come next, and the last window ends exactly at the run's start", () => {
-    const queue = new WindowQueue(µ(0), day(10), { windowMs: days(4), targetRows: 10_000 });
+    const queue = new WindowQueue(µ(0), dayMicros(10), { windowMs: days(4), targetRows: 10_000 });
     const first = queue.shift()!;
     queue.halve(first, 80_000);
-    expect(queue.shift()).toEqual({ from: µ(0), to: day(2) });
-    expect(queue.shift()).toEqual({ from: day(2), to: day(4) });
-    expect(queue.shift()).toEqual({ from: day(4), to: day(4.5) }); // sized on the split window's count
-    queue.observe({ from: day(4), to: day(4.5) }, 100);
-    expect(queue.shift()).toEqual({ from: day(4.5), to: day(8.5) });
-    queue.observe({ from: day(4.5), to: day(8.5) }, 100);
-    expect(queue.shift()).toEqual({ from: day(8.5), to: day(10) });
+    expect(queue.shift()).toEqual({ from: µ(0), to: dayMicros(2) });
+    expect(queue.shift()).toEqual({ from: dayMicros(2), to: dayMicros(4) });
+    expect(queue.shift()).toEqual({ from: dayMicros(4), to: dayMicros(4.5) }); // sized on the split window's count
+    queue.observe({ from: dayMicros(4), to: dayMicros(4.5) }, 100);
+    expect(queue.shift()).toEqual({ from: dayMicros(4.5), to: dayMicros(8.5) });
+    queue.observe({ from: dayMicros(4.5), to: dayMicros(8.5) }, 100);
+    expect(queue.shift()).toEqual({ from: dayMicros(8.5), to: dayMicros(10) });
     expect(queue.shift()).toBeUndefined();
   });
 
   test("a row target of 0 keeps every window SYNC_WINDOW long, whatever the counts", () => {
-    const queue = new WindowQueue(µ(0), day(3), { windowMs: days(1), targetRows: 0 });
+    const queue = new WindowQueue(µ(0), dayMicros(3), { windowMs: days(1), targetRows: 0 });
     const first = queue.shift()!;
     queue.observe(first, 1);
     expect([first, queue.shift(), queue.shift(), queue.shift()]).toEqual([
-      { from: µ(0), to: day(1) }, { from: day(1), to: day(2) }, { from: day(2), to: day(3) }, undefined,
+      { from: µ(0), to: dayMicros(1) }, { from: dayMicros(1), to: dayMicros(2) }, { from: dayMicros(2), to: dayMicros(3) }, undefined,
     ]);
   });
 });

@@ -2,14 +2,13 @@
 // with WORKER_HTTP_PORT, and plain HTTP requests to its port.
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
+import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { type CliProcess, runCli, spawnCli } from "../helpers/cli.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { sample } from "../helpers/pushgateway.js";
-import { startTestSimulator, syncRuns, testToken } from "../helpers/sync.js";
+import { seededSimulator, syncRuns, testToken } from "../helpers/sync.js";
 import { type TcpProxy, startTcpProxy } from "../helpers/tcp-proxy.js";
 
-const day = 86_400_000;
 const never = "0 0 1 1 *"; // a schedule that does not fire during a test
 
 async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
@@ -54,8 +53,7 @@ describe("generect-sync worker with WORKER_HTTP_PORT", () => {
 
   beforeAll(async () => {
     db = await createMigratedDatabase("worker-http");
-    const to = new Date(Date.now() - 60_000);
-    sim = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 67, rows: 600, from: new Date(to.getTime() - 30 * day), to })) });
+    sim = await seededSimulator(67, 600, 30);
     env = { DATABASE_URL: db.url, GENERECT_API_URL: sim.url, GENERECT_API_TOKEN: testToken, SYNC_ACCOUNT: "acct", WORKER_HTTP_PORT: "0", SNAPSHOT_CRON: never };
   });
   afterAll(async () => {

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
-import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
+import type { SimulatorHandle } from "../../src/simulator/index.js";
+import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
 import { runCli, spawnCli } from "../helpers/cli.js";
-import { expectDatabaseEqualsLedger, startTestSimulator, testToken } from "../helpers/sync.js";
+import { expectDatabaseEqualsLedger, seededSimulator, syncRuns, testToken } from "../helpers/sync.js";
 
-const day = 86_400_000;
 
 async function until(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -14,18 +13,15 @@ async function until(condition: () => Promise<boolean>, timeoutMs: number, what:
   }
 }
 
-interface RunRow { id: string; command: string; status: string; started_at: Date; finished_at: Date | null }
-
 describe("generect-sync worker", () => {
   let db: TestDatabase;
   let sim: SimulatorHandle;
   let env: Record<string, string>;
-  const runs = () => query<RunRow>(db.url, "SELECT id::text, command, status, started_at, finished_at FROM sync_runs ORDER BY id");
+  const runs = () => syncRuns(db.url);
 
   beforeAll(async () => {
     db = await createMigratedDatabase("worker");
-    const to = new Date(Date.now() - 60_000);
-    sim = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 61, rows: 800, from: new Date(to.getTime() - 40 * day), to })) });
+    sim = await seededSimulator(61, 800, 40);
     env = {
       DATABASE_URL: db.url, GENERECT_API_URL: sim.url, GENERECT_API_TOKEN: testToken, SYNC_ACCOUNT: "acct",
       SYNC_CRON: "* * * * * *", SNAPSHOT_CRON: "*/3 * * * * *", SYNC_TIMEZONE: "Europe/Berlin",
