@@ -3,7 +3,7 @@
 // the bench can measure both side by side in one run, and so the migration test can fill a
 // database of the old shape the way that release did. It needs a database migrated up to
 // 20261127010000_tolerant_ingestion (see legacyMigrations).
-import type { WritePath } from "../sync/sql.js";
+import type { WritePath } from "../db/sql/transactions.js";
 
 /** The migrations that build the old shape these statements write (main's, before storage v2). */
 export const legacyMigrations = [

@@ -19,7 +19,7 @@ import { type BenchServer, createScratchDatabase, queryOne, withClient } from ".
 import { type BenchSimulator, copyRowColumns } from "./sim-host.js";
 import { legacyMigrations } from "./legacy-sql.js";
 import { migrationsDir } from "../db/paths.js";
-import type { WritePath } from "../sync/sql.js";
+import type { WritePath } from "../db/sql/transactions.js";
 
 export const benchAccount = "bench";
 

@@ -9,7 +9,7 @@ import { defaults } from "../config/index.js";
 import { createPool } from "../db/pool.js";
 import { createLogger } from "../log.js";
 import { sweep } from "../proofs/sweep.js";
-import { readWatermarkSql } from "../sync/sql.js";
+import { readWatermarkSql } from "../db/sql/watermarks.js";
 import { runSync } from "../job/run.js";
 import { startSimulator } from "../simulator/index.js";
 import { createScratchDatabase, startBenchServer } from "./database.js";

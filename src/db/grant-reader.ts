@@ -1,5 +1,9 @@
 import pg from "pg";
 import { ConfigError, RoleRefusedError } from "../errors.js";
+import {
+  commentOnRoleSql, findRoleSql, grantSchemaUsageSql, grantSelectSql, readOnlyByDefaultSql, revokeSchemaSql, revokeTablesSql, upsertRoleSql,
+} from "./sql/roles.js";
+import { serverVersionSql } from "./sql/server.js";
 
 /** What a BI reader may read: the ledger, its history, the snapshots, the views, and (read-only) the sync's own bookkeeping. */
 export const readableRelations = [
@@ -29,28 +33,20 @@ export async function grantReader(databaseUrl: string, role: string, password?: 
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    const name = client.escapeIdentifier(role);
     await client.query("BEGIN");
-    const found = await client.query<{ super: boolean; me: boolean; comment: string | null }>(
-      `SELECT rolsuper AS super, rolname IN (current_user, session_user) AS me, shobj_description(oid, 'pg_authid') AS comment
-       FROM pg_roles WHERE rolname = $1`,
-      [role],
-    );
+    const found = await client.query<{ super: boolean; me: boolean; comment: string | null }>(findRoleSql, [role]);
     const existing = found.rows[0];
     if (existing) refuseForeignRole(role, existing);
     const exists = existing !== undefined;
-    const login = password === undefined ? "NOLOGIN" : `LOGIN PASSWORD ${client.escapeLiteral(password)}`;
-    await client.query(`${exists ? "ALTER" : "CREATE"} ROLE ${name} ${login} NOSUPERUSER NOCREATEDB NOCREATEROLE`);
-    await client.query(`COMMENT ON ROLE ${name} IS ${client.escapeLiteral(readerRoleComment)}`);
-    // Applies to sessions that log in as this role: not to the members of a group role, who keep
-    // their own settings (the grants are what holds them to reading).
-    await client.query(`ALTER ROLE ${name} SET default_transaction_read_only = on`);
-    await client.query(`REVOKE ALL ON ALL TABLES IN SCHEMA public FROM ${name}`);
-    await client.query(`REVOKE ALL ON SCHEMA public FROM ${name}`);
-    await client.query(`GRANT USAGE ON SCHEMA public TO ${name}`);
-    await client.query(`GRANT SELECT ON ${readableRelations.map((r) => client.escapeIdentifier(r)).join(", ")} TO ${name}`);
+    await client.query(upsertRoleSql(role, exists, password));
+    await client.query(commentOnRoleSql(role, readerRoleComment));
+    await client.query(readOnlyByDefaultSql(role));
+    await client.query(revokeTablesSql(role));
+    await client.query(revokeSchemaSql(role));
+    await client.query(grantSchemaUsageSql(role));
+    await client.query(grantSelectSql(role, readableRelations));
     await client.query("COMMIT");
-    const serverVersion = Number((await client.query<{ v: string }>("SHOW server_version_num")).rows[0]!.v);
+    const serverVersion = Number((await client.query<{ v: string }>(serverVersionSql)).rows[0]!.v);
     return { created: !exists, serverVersion };
   } catch (error) {
     await client.query("ROLLBACK").catch(() => {});

@@ -1,6 +1,7 @@
 import pg from "pg";
 import { SyncError } from "../errors.js";
 import { readMigrations } from "./migrate.js";
+import { appliedMigrationsSql } from "./sql/schema.js";
 
 /** The migrations this version ships (prisma/migrations), by folder name. */
 export async function expectedMigrations(): Promise<string[]> {
@@ -10,7 +11,7 @@ export async function expectedMigrations(): Promise<string[]> {
 /** Which of `expected` the database has not applied (all of them when _prisma_migrations is missing). */
 async function missingMigrations(client: pg.Client, expected: string[]): Promise<string[]> {
   const { rows } = await client.query<{ name: string }>(
-    `SELECT migration_name AS name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
+    appliedMigrationsSql,
   ).catch(() => ({ rows: [] as { name: string }[] })); // no _prisma_migrations: a database never migrated
   const applied = new Set(rows.map((r) => r.name));
   return expected.filter((name) => !applied.has(name));

@@ -1,6 +1,8 @@
 import pg from "pg";
 import { LockedError, SyncError } from "../errors.js";
-import { runningRunSql, tryLockSql, unlockSql } from "../sync/sql.js";
+import { tryLockSql, unlockSql } from "../db/sql/locks.js";
+import { pingSql } from "../db/sql/server.js";
+import { runningRunSql } from "../db/sql/sync-runs.js";
 
 export interface AccountLock {
   /**
@@ -48,7 +50,7 @@ export async function acquireAccountLock(databaseUrl: string, account: string): 
   return {
     async reassert() {
       if (session.alive()) {
-        const ok = await session.client.query("SELECT 1").then(() => true, () => false);
+        const ok = await session.client.query(pingSql).then(() => true, () => false);
         if (ok) return;
       }
       await session.client.end().catch(() => {});
@@ -116,7 +118,7 @@ export class LockSession {
     return {
       reassert: async () => {
         let now = await this.current();
-        if (now.generation === held && !(await now.client.query("SELECT 1").then(() => true, () => false))) {
+        if (now.generation === held && !(await now.client.query(pingSql).then(() => true, () => false))) {
           // Broken without an event yet: reconnect, unless another account already has. The old
           // client stays referenced so current() ends it: left open, it would keep holding the
           // locks taken on it, and every account's reassert on the new one would fail.

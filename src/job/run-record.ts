@@ -2,7 +2,7 @@ import os from "node:os";
 import pg from "pg";
 import { type Micros, formatInstant } from "../time.js";
 import { version } from "../version.js";
-import { finishRunSql, markInterruptedSql, startRunSql } from "../sync/sql.js";
+import { finishRunSql, markInterruptedSql, startRunSql } from "../db/sql/sync-runs.js";
 
 export type RunStatus = "running" | "succeeded" | "failed" | "interrupted";
 

@@ -16,7 +16,9 @@ import { FixedWindows, type PipelineSettings, WindowPipeline } from "../sync/pip
 import { captureCheckpoint } from "../proofs/checkpoint.js";
 import { chainHead } from "../proofs/chain.js";
 import { finishRun, finishRunOnFreshConnection, markAbandonedRuns, startRun } from "./run-record.js";
-import { type WritePath, readWatermarkSql, writePath } from "../sync/sql.js";
+import { type WritePath, writePath } from "../db/sql/transactions.js";
+import { readWatermarkSql } from "../db/sql/watermarks.js";
+import { setHeadDigestSql } from "../db/sql/sync-runs.js";
 import { type WindowStats, transactionsStream } from "../sync/window.js";
 
 export interface SyncOptions {
@@ -245,7 +247,7 @@ function pipelineSettings(run: RunContext): Omit<PipelineSettings, "plan"> {
 /** The chain head, recorded on the run and logged: a log collector keeps it outside the database. */
 async function recordHead(run: RunContext): Promise<string> {
   const { head, links } = await chainHead(run.pool, run.options.config.account);
-  await run.pool.query(`UPDATE sync_runs SET head_digest = $2 WHERE id = $1`, [run.runId, head]);
+  await run.pool.query(setHeadDigestSql, [run.runId, head]);
   run.log.info({ headDigest: head, links }, "proof chain head");
   return head;
 }

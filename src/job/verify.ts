@@ -8,7 +8,9 @@ import type { Config } from "../config/index.js";
 import { requireToken } from "../config/index.js";
 import { createPool } from "../db/pool.js";
 import type { Logger } from "../log.js";
-import { readWatermarkSql } from "../sync/sql.js";
+import { readWatermarkSql } from "../db/sql/watermarks.js";
+import { chainHeadSql } from "../db/sql/proofs.js";
+import { openQuarantinedRowsSql } from "../db/sql/quarantine.js";
 import { runRepair, type SyncOptions } from "./run.js";
 import { transactionsStream } from "../sync/window.js";
 import { type BalanceChainCheck, checkBalanceChain } from "../proofs/balance-chain.js";
@@ -45,10 +47,6 @@ export interface QuarantinedEntry {
   reason_code: string;
   reason: string;
 }
-
-const openQuarantineSql = `
-SELECT id::text, transaction_id::text, reason_code, reason FROM quarantined_rows
-WHERE account = $1 AND resolved_at IS NULL ORDER BY id LIMIT 100`;
 
 export interface VerifyOptions {
   config: Config;
@@ -125,8 +123,8 @@ export async function verify(options: VerifyOptions): Promise<VerifyReport> {
     }
     const balanceChain = await checkBalanceChain(pool, account);
     const checkpoints = await checkCheckpoints(pool, account);
-    const quarantined = (await pool.query<QuarantinedEntry>(openQuarantineSql, [account])).rows;
-    const head = (await pool.query<{ head_digest: string }>(`SELECT head_digest FROM proof_chain WHERE account = $1 ORDER BY seq DESC LIMIT 1`, [account])).rows[0]?.head_digest ?? chain.head;
+    const quarantined = (await pool.query<QuarantinedEntry>(openQuarantinedRowsSql, [account])).rows;
+    const head = (await pool.query<{ head_digest: string }>(chainHeadSql, [account])).rows[0]?.head_digest ?? chain.head;
 
     const proofs: ProofLine[] = [
       {

@@ -2,18 +2,9 @@
 // The views (migration 20261127060000_proofs) check it under three rules and pick the one the
 // account's data follows; this module reads them. A break never fails a sync: verify reports it.
 import type pg from "pg";
+import { balanceChainBreaksSql, balanceChainRulesSql } from "../db/sql/proofs.js";
 
 type Queryable = Pick<pg.ClientBase, "query">;
-
-const rulesSql = `
-SELECT rule, count(*) FILTER (WHERE is_break)::int AS breaks, count(*) FILTER (WHERE previous_id IS NOT NULL)::int AS checked
-FROM balance_chain WHERE account = $1 GROUP BY rule`;
-
-const breaksSql = `
-SELECT balance_type, id::text, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') AS created_at, status,
-       amount::text, previous_id::text, previous_after_balance::text, expected::text, after_balance::text AS found
-FROM balance_chain WHERE account = $1 AND rule = $2 AND is_break
-ORDER BY created_at, id LIMIT $3`;
 
 export type ChainRule = "all" | "settled" | "success";
 const ruleOrder: ChainRule[] = ["all", "settled", "success"];
@@ -43,12 +34,12 @@ export interface BalanceChainCheck {
 
 /** One pass over the views; `limit` bounds the breaks listed, not the ones counted. */
 export async function checkBalanceChain(db: Queryable, account: string, limit = 20): Promise<BalanceChainCheck> {
-  const { rows } = await db.query<{ rule: ChainRule; breaks: number; checked: number }>(rulesSql, [account]);
+  const { rows } = await db.query<{ rule: ChainRule; breaks: number; checked: number }>(balanceChainRulesSql, [account]);
   const byRule = Object.fromEntries(ruleOrder.map((r) => [r, 0])) as Record<ChainRule, number>;
   for (const row of rows) byRule[row.rule] = row.breaks;
   const present = ruleOrder.filter((r) => rows.some((row) => row.rule === r));
   const rule = present.sort((a, b) => byRule[a] - byRule[b] || ruleOrder.indexOf(a) - ruleOrder.indexOf(b))[0];
   if (rule === undefined) return { rule, breaksByRule: byRule, checked: 0, breaks: 0, first: [] };
-  const first = (await db.query<BalanceBreak>(breaksSql, [account, rule, limit])).rows;
+  const first = (await db.query<BalanceBreak>(balanceChainBreaksSql, [account, rule, limit])).rows;
   return { rule, breaksByRule: byRule, checked: rows.find((r) => r.rule === rule)!.checked, breaks: byRule[rule], first };
 }

@@ -11,45 +11,13 @@
 // over its versions in version_id order; the first link's previous head is 64 zeros.
 import { createHash } from "node:crypto";
 import type pg from "pg";
+import { chainLinkCountSql, chainVersionsSql, insertLinkSql, lastLinkSql, linksSql, unlinkedVersionsSql } from "../db/sql/proofs.js";
 
 type Queryable = Pick<pg.ClientBase, "query">;
 
 export const genesisDigest = "0".repeat(64);
 const leafBytes = 32;
 const maxVersionId = "9223372036854775807";
-
-/**
- * The row source of the chain, one statement: the versions of an account in (after, upTo], in order,
- * each field as the encoding takes it: current versions from transactions (valid since
- * last_seen_at), superseded ones from transaction_history (their valid_from; valid_to is left out,
- * it is set when the version is superseded, after it was chained). Read from the tables, not the
- * transaction_versions view, whose lag() over every version of the account the version range cannot
- * narrow. $1 account, $2 after, $3 up to (version ids as text).
- */
-export const chainVersionsSql = `
-SELECT v.account, v.id::text AS id, v.version_id::text AS version_id,
-       to_char(v.valid_from AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS valid_from,
-       to_char(v.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS created_at,
-       to_char(v.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS updated_at,
-       v.status, v.balance_type, v.amount::text AS amount, v.description, v.after_balance::text AS after_balance, v.raw
-FROM (
-  SELECT account, id, version_id, last_seen_at AS valid_from, created_at, updated_at, status, balance_type, amount, description, after_balance, raw
-  FROM transactions WHERE account = $1 AND version_id > $2::bigint AND version_id <= $3::bigint
-  UNION ALL
-  SELECT account, id, version_id, valid_from, created_at, updated_at, status, balance_type, amount, description, after_balance, raw
-  FROM transaction_history WHERE account = $1 AND version_id > $2::bigint AND version_id <= $3::bigint
-) v
-ORDER BY v.version_id`;
-
-const lastLinkSql = `SELECT last_version_id::text AS last_version_id, head_digest FROM proof_chain WHERE account = $1 ORDER BY proof_chain.seq DESC LIMIT 1`;
-
-const insertLinkSql = `
-INSERT INTO proof_chain (account, run_id, window_from, window_to, first_version_id, last_version_id, versions, leaves, previous_digest, head_digest)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`;
-
-const linksSql = `
-SELECT seq::text, run_id::text, first_version_id::text, last_version_id::text, versions, leaves, previous_digest, head_digest
-FROM proof_chain WHERE account = $1 ORDER BY proof_chain.seq`;
 
 export interface ChainVersion {
   account: string;
@@ -81,7 +49,7 @@ export function linkDigest(previous: string, leaves: Buffer): string {
 /** The account's chain head, or the genesis digest before the first link. */
 export async function chainHead(db: Queryable, account: string): Promise<{ head: string; links: number }> {
   const { rows } = await db.query<{ seq: string; head_digest: string }>(lastLinkSql, [account]);
-  const count = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM proof_chain WHERE account = $1`, [account]);
+  const count = await db.query<{ n: number }>(chainLinkCountSql, [account]);
   return { head: rows[0]?.head_digest ?? genesisDigest, links: count.rows[0]!.n };
 }
 
@@ -191,8 +159,7 @@ export async function checkChain(db: Queryable, account: string, digest?: string
     after = link.last_version_id;
   }
   const unlinked = Number((await db.query<{ n: string }>(
-    `SELECT (SELECT count(*) FROM transactions WHERE account = $1 AND version_id > $2::bigint)
-          + (SELECT count(*) FROM transaction_history WHERE account = $1 AND version_id > $2::bigint) AS n`, [account, after],
+    unlinkedVersionsSql, [account, after],
   )).rows[0]!.n);
   return { links: links.length, versions, head, storedHead: links.at(-1)?.head_digest ?? genesisDigest, firstBreak, breaks, unlinked, digestMatch };
 }

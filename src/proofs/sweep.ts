@@ -7,6 +7,7 @@ import type { GenerectClient } from "../api/client.js";
 import { type Micros, type Millis, addMicros, asMicros, formatInstant, millisToMicros } from "../time.js";
 import { findOldestTransaction } from "../api/oldest.js";
 import type { Span as Window } from "../time.js";
+import { oldestHeldSql, recordSweepSql, windowLiveCountSql, windowLiveCountsSql } from "../db/sql/proofs.js";
 
 type Queryable = Pick<pg.ClientBase, "query">;
 
@@ -25,19 +26,6 @@ export interface SweepResult {
   startedAt: Date;
   finishedAt: Date;
 }
-
-/** Live rows per window, one statement: window index = (created_at - from) div span, in microseconds. */
-const databaseCountsSql = `
-SELECT ((extract(epoch FROM created_at) * 1000000)::bigint - $2::bigint) / $3::bigint AS w, count(*)::int AS n
-FROM transactions
-WHERE account = $1 AND deleted_at IS NULL AND created_at >= $4 AND created_at < $5
-GROUP BY 1`;
-
-const oldestHeldSql = `SELECT (extract(epoch FROM min(created_at)) * 1000000)::bigint::text AS oldest FROM transactions WHERE account = $1`;
-
-const recordSweepSql = `
-INSERT INTO audit_sweeps (account, started_at, finished_at, swept_from, swept_to, windows, api_requests, differing, repaired)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
 
 export interface SweepOptions {
   account: string;
@@ -78,7 +66,7 @@ export async function sweep(db: Queryable, client: GenerectClient, options: Swee
   const apiCounts = await Promise.all(
     windows.map((w) => limit(async () => (await client.listTransactions({ gte: w.from, lt: w.to, limit: 1, offset: 0 })).count)),
   );
-  const { rows } = await db.query<{ w: string; n: number }>(databaseCountsSql, [options.account, String(from), String(span), formatInstant(from), formatInstant(to)]);
+  const { rows } = await db.query<{ w: string; n: number }>(windowLiveCountsSql, [options.account, String(from), String(span), formatInstant(from), formatInstant(to)]);
   const held_ = new Map(rows.map((r) => [Number(r.w), r.n]));
   const differing = windows
     .map((w, i) => ({ ...w, api: apiCounts[i]!, database: held_.get(i) ?? 0 }))
@@ -90,7 +78,7 @@ export async function sweep(db: Queryable, client: GenerectClient, options: Swee
 export async function recount(db: Queryable, client: GenerectClient, account: string, window: Window): Promise<SweepWindow> {
   const api = (await client.listTransactions({ gte: window.from, lt: window.to, limit: 1, offset: 0 })).count;
   const { rows } = await db.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM transactions WHERE account = $1 AND deleted_at IS NULL AND created_at >= $2 AND created_at < $3`,
+    windowLiveCountSql,
     [account, formatInstant(window.from), formatInstant(window.to)],
   );
   return { ...window, api, database: rows[0]!.n };

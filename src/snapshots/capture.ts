@@ -7,7 +7,9 @@ import { findOldestTransaction } from "../api/oldest.js";
 import { ensureRollupZone } from "../sync/rollups.js";
 import { dayValues } from "./buckets.js";
 import { addDays, dayChunks, daysBetween, localDate } from "./days.js";
-import { addSnapshotCountsSql, appendSnapshotsSql, lastCapturedDaySql, oldestTransactionSql, recordCaptureSql } from "./sql.js";
+import { appendSnapshotsSql, lastCapturedDaySql, recordCaptureSql } from "../db/sql/snapshots.js";
+import { addSnapshotCountsSql } from "../db/sql/sync-runs.js";
+import { oldestTransactionSql } from "../db/sql/transactions.js";
 
 /** Days per spent_credits request on a first capture: a year of history is a handful of requests. */
 const chunkDays = 92;

@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { reconciliationSql } from "../db/sql/status.js";
 
 export interface ReconciliationDay {
   day: string;
@@ -18,14 +19,6 @@ export interface Reconciliation {
   daysIncomplete: number;
   differing: ReconciliationDay[];
 }
-
-const reconciliationSql = `
-SELECT to_char(day, 'YYYY-MM-DD') AS day, api_spent::text, ledger_spent::text, difference::text,
-       ledger_charges::int, ledger_complete, abs(difference) > $5::numeric AS differs
-FROM credit_reconciliation_daily
-WHERE account = $1 AND timezone = $2
-  AND ($3::date IS NULL OR day >= $3::date) AND ($4::date IS NULL OR day <= $4::date)
-ORDER BY day`;
 
 /** The days where Generect's reported spend and the ledger's differ by more than `tolerance`. */
 export async function reconcile(

@@ -1,10 +1,21 @@
 // Computes a Statement from the current schema. Every figure is a Postgres numeric turned into text
-// by sql.ts; this module only arranges rows, so no money ever passes through a JS number.
+// by src/db/sql/statement.ts; this module only arranges rows, so no money ever passes through a JS number.
 import type pg from "pg";
 import { type Proof, type Statement, type StatementDay, type StatementLine, notAvailable } from "./model.js";
 import { checkBalanceChain } from "../proofs/balance-chain.js";
 import { checkCheckpoints } from "../proofs/checkpoint.js";
-import { DAYS_SQL, ENDPOINT_BALANCE_TYPES, LAST_SWEEP_SQL, LINES_SQL, PROOFS_EXIST_SQL, PROVENANCE_SQL, QUARANTINE_COUNT_SQL, QUARANTINE_EXISTS_SQL, RANGE_SQL } from "./sql.js";
+import { DAYS_SQL, LAST_SWEEP_SQL, LINES_SQL, PROOFS_EXIST_SQL, PROVENANCE_SQL, QUARANTINE_COUNT_SQL, QUARANTINE_EXISTS_SQL, RANGE_SQL } from "../db/sql/statement.js";
+
+/** Generect's endpoint labels (spent_credits) per balance type, as the API reference lists them. */
+export const ENDPOINT_BALANCE_TYPES: Readonly<Record<string, string>> = {
+  "/api/linkedin/leads/by_icp/": "leads_by_icp",
+  "/api/linkedin/lead/by_link/": "lead_by_link",
+  "/api/linkedin/companies/by_icp/": "companies_by_icp",
+  "/api/linkedin/company/by_link/": "company_by_link",
+  "/api/linkedin/email_finder/": "email_finder",
+  "/api/linkedin/email_verifier/": "email_verifier",
+  platform: "platform",
+};
 
 export interface StatementOptions {
   account: string;

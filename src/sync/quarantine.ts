@@ -3,7 +3,7 @@ import { sanitiseText } from "../api/schema.js";
 import { formatInstant } from "../time.js";
 import { arrayLiteral, jsonArrayText, nullableArrayLiteral } from "../db/array-literal.js";
 import type { Window } from "./plan.js";
-import { quarantineRowsSql, resolveQuarantinedSql } from "./sql.js";
+import { quarantineRowsSql, resolveQuarantinedSql } from "../db/sql/quarantine.js";
 import type { ReceivedRejected } from "./pages.js";
 
 export interface QuarantineContext {

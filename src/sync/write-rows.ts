@@ -1,7 +1,7 @@
 import type pg from "pg";
 import type { Transaction } from "../api/schema.js";
 import { arrayLiteral, jsonArrayText, nullableArrayLiteral } from "../db/array-literal.js";
-import { type WritePath, writePath } from "./sql.js";
+import { type WritePath, writePath } from "../db/sql/transactions.js";
 
 export interface WriteContext {
   account: string;

@@ -17,7 +17,7 @@ import { adminUrl, createMigratedDatabase, grantTablesTo, query, type TestDataba
 import { repoRoot } from "../helpers/cli.js";
 import { expectDatabaseEqualsLedger, seededSimulator } from "../helpers/sync.js";
 import { cli, cliTranscripts, guardCliOutput, registerSecret, testToken } from "./support.js";
-import { auditSql, collectConstants } from "./sql-audit.js";
+import { auditSql, collectConstants, findSqlLiterals, misplacedSql, sqlHome } from "./sql-audit.js";
 
 guardCliOutput();
 
@@ -141,8 +141,21 @@ describe("SQL is parameterized", () => {
       files.push({ file: path.relative(repoRoot, file).split(path.sep).join("/"), source: await readFile(file, "utf8") });
     }
     expect(files.length).toBeGreaterThan(30);
+    expect(files.filter(({ file }) => file.startsWith(sqlHome)).length).toBeGreaterThanOrEqual(10);
     const constants = collectConstants(files);
     expect(files.flatMap(({ file, source }) => auditSql(file, source, constants))).toEqual([]);
+  });
+
+  test("SQL has one home: no statement outside src/db/sql/ (transaction control in src/db/, the bench and the oracle aside)", async () => {
+    const files = [];
+    for (const file of await sourceFiles(path.join(repoRoot, "src"))) {
+      if (file.includes(`${path.sep}generated${path.sep}`)) continue;
+      files.push({ file: path.relative(repoRoot, file).split(path.sep).join("/"), source: await readFile(file, "utf8") });
+    }
+    // The home holds the statements: the rule below is not passing because nothing looks like SQL.
+    const home = files.filter(({ file }) => file.startsWith(sqlHome)).flatMap(({ file, source }) => findSqlLiterals(file, source));
+    expect(home.length).toBeGreaterThan(60);
+    expect(files.flatMap(({ file, source }) => misplacedSql(file, source)).map((f) => `${f.file}:${f.line} ${f.text}`)).toEqual([]);
   });
 
   test("the audit is not blind: it flags values in SQL text and accepts the audited constants", () => {
@@ -172,6 +185,29 @@ describe("SQL is parameterized", () => {
         await client.query(upsertSql, [1]);
       }`);
     expect(good).toEqual([]);
+  });
+
+  test("the placement rule is not blind: it flags a statement anywhere outside src/db/sql/ but transaction control in src/db/", () => {
+    const source = `
+      const countSql = "SELECT count(*) FROM transactions WHERE account = $1";
+      export async function work(db, account) {
+        await db.query("BEGIN");
+        await db.query(\`
+          UPDATE sync_runs SET status = $2 WHERE id = $1\`, [1, "failed"]);
+        await db.query(\`DELETE FROM sync_state WHERE account = '\${account}'\`);
+        await db.query("COMMIT");
+        return "a SELECT in prose is no statement: only a literal that starts with one is";
+      }`;
+    const flagged = (file: string) => misplacedSql(file, source).map((f) => `${f.line} ${f.text}`);
+    const statements = [
+      '2 "SELECT count(*) FROM transactions WHERE account = $1"',
+      "5 `\n          UPDATE sync_runs SET status = $2 WHERE id = $1`",
+      "7 `DELETE FROM sync_state WHERE account = '${account}'`",
+    ];
+    expect(flagged("src/sync/window.ts")).toEqual([statements[0], '4 "BEGIN"', statements[1], statements[2], '8 "COMMIT"']);
+    expect(flagged("src/db/pool.ts")).toEqual(statements);
+    expect(flagged("src/db/sql/transactions.ts")).toEqual([]);
+    expect(flagged("src/bench/legacy-sql.ts")).toEqual([]);
   });
 });
 

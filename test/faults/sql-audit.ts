@@ -13,6 +13,9 @@ export interface SqlFinding {
   reason: string;
 }
 
+/** The folder that holds every statement the product runs (src/db/sql/README.md). */
+export const sqlHome = "src/db/sql/";
+
 /** Escaping functions whose result is safe to interpolate into SQL text. */
 const escapers = new Set(["ident", "escapeIdentifier", "escapeLiteral"]);
 /** A statement's first keyword, upper case: a template or string starting with one is SQL. */
@@ -59,6 +62,8 @@ export function auditSql(file: string, source: string, programConstants: Program
   const sf = ts.createSourceFile(file, source, ts.ScriptTarget.ES2023, true, ts.ScriptKind.TS);
   const consts = new Map<string, ts.Expression>();
   const imported = new Set<string>();
+  /** Names imported from src/db/sql/, the home of every statement (each of its files audited on its own). */
+  const importedStatements = new Set<string>();
   const importedConstants = new Set<string>();
   const visitDecls = (node: ts.Node) => {
     if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && node.initializer && ts.isVariableDeclarationList(node.parent) && (node.parent.flags & ts.NodeFlags.Const) !== 0) {
@@ -71,6 +76,7 @@ export function auditSql(file: string, source: string, programConstants: Program
       if (bindings && ts.isNamedImports(bindings)) {
         for (const element of bindings.elements) {
           imported.add(element.name.text);
+          if (target.startsWith(sqlHome)) importedStatements.add(element.name.text);
           if (exported.has((element.propertyName ?? element.name).text)) importedConstants.add(element.name.text);
         }
       }
@@ -93,8 +99,8 @@ export function auditSql(file: string, source: string, programConstants: Program
       if (trusted.has(expr.text)) return true;
       const init = consts.get(expr.text);
       if (init) return again(init);
-      // Literal constants of another module, and SQL constants of the sql modules (audited file by file).
-      return importedConstants.has(expr.text) || (imported.has(expr.text) && /Sql$/.test(expr.text));
+      // Literal constants of another module, and the statements of src/db/sql/ (audited file by file).
+      return importedConstants.has(expr.text) || (importedStatements.has(expr.text) && /Sql$/.test(expr.text));
     }
     if (ts.isCallExpression(expr)) {
       const callee = expr.expression;
@@ -157,4 +163,54 @@ export function auditSql(file: string, source: string, programConstants: Program
   };
   visit(sf);
   return findings;
+}
+
+/** A statement's first keyword, for finding statements written outside src/db/: the audit's, and the transaction and utility ones. */
+const statementKeywords = /^\s*(SELECT|INSERT|UPDATE|DELETE|WITH|CREATE|ALTER|DROP|GRANT|REVOKE|TRUNCATE|COPY|SET|BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|SHOW|COMMENT|LOCK|VALUES|EXPLAIN|ANALYZE|VACUUM|REINDEX|CALL|DO|LISTEN|NOTIFY)\b/;
+
+/**
+ * Every string or template literal of a source file that starts like an SQL statement (upper-case
+ * keyword first, as this code base writes them): outside src/db/ (and src/bench/, which is not
+ * shipped) there must be none, so every statement the product runs is found under src/db/sql/.
+ */
+export function findSqlLiterals(file: string, source: string): SqlFinding[] {
+  const sf = ts.createSourceFile(file, source, ts.ScriptTarget.ES2023, true, ts.ScriptKind.TS);
+  const findings: SqlFinding[] = [];
+  const visit = (node: ts.Node) => {
+    const text = ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node) ? node.text : ts.isTemplateExpression(node) ? node.head.text : undefined;
+    if (text !== undefined && statementKeywords.test(text)) {
+      const { line } = sf.getLineAndCharacterOfPosition(node.getStart(sf));
+      findings.push({ file, line: line + 1, text: node.getText(sf).slice(0, 160), reason: "SQL statement outside src/db/" });
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return findings;
+}
+
+/** Transaction control, which the code that owns a connection may still write beside it (src/db/ only). */
+const transactionControl = /^\s*(BEGIN|COMMIT|ROLLBACK)\s*$/;
+
+/**
+ * Files allowed to hold a statement outside src/db/sql/, each with its reason. Not shipped: the
+ * bench (src/bench/, which also keeps the previous release's statements to compare against).
+ * The comparison of the mirror with the simulator's ledger (src/proofs/against-ledger.ts) reads the
+ * mirror with its own query: it checks what the sync wrote, so it shares nothing with the sync's
+ * statements.
+ */
+export const sqlHomeExceptions: readonly { path: RegExp; why: string }[] = [
+  { path: /^src\/bench\//, why: "not shipped; keeps the previous release's statements" },
+  { path: /^src\/proofs\/against-ledger\.ts$/, why: "the oracle's own read of the mirror, sharing nothing with what it checks" },
+];
+
+/**
+ * Statements written where they do not belong: every statement lives under src/db/sql/; elsewhere
+ * in src/db/ only transaction control (BEGIN, COMMIT, ROLLBACK) beside the connection it runs on;
+ * outside src/db/ nothing, but for sqlHomeExceptions. Paths are relative to the repository.
+ */
+export function misplacedSql(file: string, source: string): SqlFinding[] {
+  if (file.startsWith(sqlHome) || sqlHomeExceptions.some((e) => e.path.test(file))) return [];
+  const found = findSqlLiterals(file, source);
+  if (!file.startsWith("src/db/")) return found;
+  return found.filter((f) => !transactionControl.test(f.text.slice(1, -1)));
 }

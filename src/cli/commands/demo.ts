@@ -14,18 +14,10 @@ import { createProgress } from "../progress.js";
 import { passwordOf } from "../../config/database-url.js";
 import { reconcile } from "../../snapshots/reconcile.js";
 import { describeSnapshots } from "./snapshot.js";
+import { clearDemoSql, demoTotalsSql } from "../../db/sql/demo.js";
 
 /** The demo owns its account label; its rows are cleared at the start so every demo is a first sync. */
 const demoAccount = "demo";
-
-const clearDemoSql = [
-  `DELETE FROM transaction_history WHERE account = $1`,
-  `DELETE FROM spent_credit_snapshots WHERE account = $1`,
-  `DELETE FROM spent_credit_captures WHERE account = $1`,
-  `DELETE FROM transactions WHERE account = $1`,
-  `DELETE FROM sync_state WHERE account = $1`,
-  `DELETE FROM sync_runs WHERE account = $1`,
-];
 
 export const demoCommand: Command = {
   name: "demo",
@@ -60,12 +52,7 @@ Options:
       const summary = await runSync({ config: { ...config, apiToken: token, apiUrl: sim.url }, databaseUrl: db.url, log, progress });
       progress?.finish();
       const diff = await compareWithLedger(db.url, demoAccount, sim.ledger);
-      const totals = await admin.query<{ rows: string; spent: string; versions: string }>(
-        `SELECT count(*)::text AS rows, COALESCE(sum(amount) FILTER (WHERE amount < 0 AND status = 'success'), 0)::text AS spent,
-                (SELECT count(*)::text FROM transaction_versions WHERE account = $1) AS versions
-         FROM transactions WHERE account = $1 AND deleted_at IS NULL`,
-        [demoAccount],
-      );
+      const totals = await admin.query<{ rows: string; spent: string; versions: string }>(demoTotalsSql, [demoAccount]);
       const check = await reconcile(admin, { account: demoAccount, timezone: config.timezone, tolerance: "0" });
       await admin.end();
       const t = totals.rows[0]!;

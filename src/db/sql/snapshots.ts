@@ -1,4 +1,5 @@
-// The SQL of the spent-credit snapshots, in one place.
+// spent_credit_snapshots and spent_credit_captures: the API's spent credits per local day, appended
+// as captured; and the days they are reconciled on (credit_reconciliation_daily).
 
 /**
  * Appends the values that are new or changed since their latest capture (a restatement keeps
@@ -42,14 +43,3 @@ RETURNING api_total = values_total AS total_matches, values_total::text`;
 
 export const lastCapturedDaySql = `
 SELECT to_char(max(end_day), 'YYYY-MM-DD') AS day FROM spent_credit_captures WHERE account = $1 AND timezone = $2`;
-
-export const oldestTransactionSql = `
-SELECT (extract(epoch FROM min(created_at)) * 1000)::bigint::text AS ms FROM transactions WHERE account = $1`;
-
-export const addSnapshotCountsSql = `
-UPDATE sync_runs SET
-  snapshot_days = snapshot_days + $2,
-  snapshot_rows = snapshot_rows + $3,
-  snapshot_restated = snapshot_restated + $4,
-  snapshot_total_mismatches = snapshot_total_mismatches + $5
-WHERE id = $1`;

@@ -1,18 +1,7 @@
-// Every statement the auditor's statement runs, in one place. Parameters: $1 account, $2 IANA
-// timezone, $3 first month and $4 last month as 'YYYY-MM-01' (local months); LINES_SQL also takes
-// $5 endpoint labels and $6 their balance types (ENDPOINT_BALANCE_TYPES). Sums go through
-// trim_scale(...)::text so money leaves Postgres as exact, canonical decimal text.
-
-/** Generect's endpoint labels (spent_credits) per balance type, as the API reference lists them. */
-export const ENDPOINT_BALANCE_TYPES: Readonly<Record<string, string>> = {
-  "/api/linkedin/leads/by_icp/": "leads_by_icp",
-  "/api/linkedin/lead/by_link/": "lead_by_link",
-  "/api/linkedin/companies/by_icp/": "companies_by_icp",
-  "/api/linkedin/company/by_link/": "company_by_link",
-  "/api/linkedin/email_finder/": "email_finder",
-  "/api/linkedin/email_verifier/": "email_verifier",
-  platform: "platform",
-};
+// The monthly statement (generect-sync statement): every statement it runs. Parameters: $1 account,
+// $2 IANA timezone, $3 first month and $4 last month as 'YYYY-MM-01' (local months); LINES_SQL also
+// takes $5 endpoint labels and $6 their balance types (ENDPOINT_BALANCE_TYPES, src/statement/query.ts).
+// Sums go through trim_scale(...)::text so money leaves Postgres as exact, canonical decimal text.
 
 /**
  * The months x balance types the ledger has a balance for, with the month's movements. A month that
@@ -119,9 +108,11 @@ SELECT (SELECT min(id)::text FROM sync_runs WHERE account = $1) AS first_run_id,
 
 /** Rows the API sent that could not be stored and nobody has resolved yet (older schemas lack the table). */
 export const QUARANTINE_EXISTS_SQL = `SELECT to_regclass('quarantined_rows') IS NOT NULL AS present`;
+
 export const QUARANTINE_COUNT_SQL = `SELECT count(*)::int AS n FROM quarantined_rows WHERE account = $1 AND resolved_at IS NULL`;
 
 export const PROOFS_EXIST_SQL = `SELECT to_regclass('audit_sweeps') IS NOT NULL AS present`;
+
 export const LAST_SWEEP_SQL = `
 SELECT to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC' AS at, windows, jsonb_array_length(differing) AS differing
 FROM audit_sweeps WHERE account = $1 ORDER BY id DESC LIMIT 1`;

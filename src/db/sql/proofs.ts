@@ -1,0 +1,104 @@
+// The proofs' evidence (generect-sync verify): the hash chain's links (proof_chain), the users/me
+// balance checkpoints (balance_checkpoints, balance_checkpoint_values), the audit sweeps
+// (audit_sweeps), and the balance-chain views that migration 20261127060000_proofs defines.
+
+export const balanceChainRulesSql = `
+SELECT rule, count(*) FILTER (WHERE is_break)::int AS breaks, count(*) FILTER (WHERE previous_id IS NOT NULL)::int AS checked
+FROM balance_chain WHERE account = $1 GROUP BY rule`;
+
+export const balanceChainBreaksSql = `
+SELECT balance_type, id::text, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') AS created_at, status,
+       amount::text, previous_id::text, previous_after_balance::text, expected::text, after_balance::text AS found
+FROM balance_chain WHERE account = $1 AND rule = $2 AND is_break
+ORDER BY created_at, id LIMIT $3`;
+
+/**
+ * The row source of the chain, one statement: the versions of an account in (after, upTo], in order,
+ * each field as the encoding takes it: current versions from transactions (valid since
+ * last_seen_at), superseded ones from transaction_history (their valid_from; valid_to is left out,
+ * it is set when the version is superseded, after it was chained). Read from the tables, not the
+ * transaction_versions view, whose lag() over every version of the account the version range cannot
+ * narrow. $1 account, $2 after, $3 up to (version ids as text).
+ */
+export const chainVersionsSql = `
+SELECT v.account, v.id::text AS id, v.version_id::text AS version_id,
+       to_char(v.valid_from AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS valid_from,
+       to_char(v.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS created_at,
+       to_char(v.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS updated_at,
+       v.status, v.balance_type, v.amount::text AS amount, v.description, v.after_balance::text AS after_balance, v.raw
+FROM (
+  SELECT account, id, version_id, last_seen_at AS valid_from, created_at, updated_at, status, balance_type, amount, description, after_balance, raw
+  FROM transactions WHERE account = $1 AND version_id > $2::bigint AND version_id <= $3::bigint
+  UNION ALL
+  SELECT account, id, version_id, valid_from, created_at, updated_at, status, balance_type, amount, description, after_balance, raw
+  FROM transaction_history WHERE account = $1 AND version_id > $2::bigint AND version_id <= $3::bigint
+) v
+ORDER BY v.version_id`;
+
+export const lastLinkSql = `SELECT last_version_id::text AS last_version_id, head_digest FROM proof_chain WHERE account = $1 ORDER BY proof_chain.seq DESC LIMIT 1`;
+
+export const insertLinkSql = `
+INSERT INTO proof_chain (account, run_id, window_from, window_to, first_version_id, last_version_id, versions, leaves, previous_digest, head_digest)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`;
+
+export const linksSql = `
+SELECT seq::text, run_id::text, first_version_id::text, last_version_id::text, versions, leaves, previous_digest, head_digest
+FROM proof_chain WHERE account = $1 ORDER BY proof_chain.seq`;
+
+export const insertCheckpointSql = `
+INSERT INTO balance_checkpoints (account, run_id, captured_at, outcome, error_code) VALUES ($1, $2, $3, $4, $5) RETURNING id::text`;
+
+export const insertCheckpointValuesSql = `
+INSERT INTO balance_checkpoint_values (checkpoint_id, field, value)
+SELECT $1::bigint, f, v FROM unnest($2::text[], $3::numeric[]) AS t(f, v)`;
+
+/**
+ * Per judged checkpoint and balance_* field: the API's balance and the after_balance of the latest
+ * live row of that type created at or before the capture (0 when there is none). Only checkpoints
+ * captured before the watermark are judged: the ledger is complete up to it.
+ */
+export const checkpointComparisonSql = `
+SELECT c.id::text AS checkpoint, to_char(c.captured_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') AS captured_at,
+       v.field, v.value::text AS api, COALESCE(l.after_balance, 0)::text AS ledger, l.id::text AS last_id,
+       COALESCE(l.after_balance, 0) = v.value AS agrees
+FROM balance_checkpoints c
+JOIN balance_checkpoint_values v ON v.checkpoint_id = c.id
+LEFT JOIN LATERAL (
+  SELECT t.after_balance, t.id FROM transactions t
+  WHERE t.account = c.account AND t.balance_type = substr(v.field, 9) AND t.deleted_at IS NULL AND t.created_at <= c.captured_at
+  ORDER BY t.created_at DESC, t.id DESC LIMIT 1
+) l ON true
+WHERE c.account = $1 AND c.outcome = 'captured' AND v.field LIKE 'balance\\_%'
+  AND c.captured_at <= (SELECT watermark FROM sync_state WHERE account = $1 AND stream = 'transactions')
+ORDER BY c.id, v.field`;
+
+export const checkpointTallySql = `
+SELECT count(*) FILTER (WHERE outcome = 'captured')::int AS captured, count(*) FILTER (WHERE outcome = 'missing')::int AS missing,
+       to_char(max(captured_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS last
+FROM balance_checkpoints WHERE account = $1`;
+
+/** Live rows per window, one statement: window index = (created_at - from) div span, in microseconds. */
+export const windowLiveCountsSql = `
+SELECT ((extract(epoch FROM created_at) * 1000000)::bigint - $2::bigint) / $3::bigint AS w, count(*)::int AS n
+FROM transactions
+WHERE account = $1 AND deleted_at IS NULL AND created_at >= $4 AND created_at < $5
+GROUP BY 1`;
+
+export const oldestHeldSql = `SELECT (extract(epoch FROM min(created_at)) * 1000000)::bigint::text AS oldest FROM transactions WHERE account = $1`;
+
+/** Live rows in one window [$2, $3), after a repair. */
+export const windowLiveCountSql = `SELECT count(*)::int AS n FROM transactions WHERE account = $1 AND deleted_at IS NULL AND created_at >= $2 AND created_at < $3`;
+
+export const recordSweepSql = `
+INSERT INTO audit_sweeps (account, started_at, finished_at, swept_from, swept_to, windows, api_requests, differing, repaired)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
+
+/** The number of links of the account's chain. */
+export const chainLinkCountSql = `SELECT count(*)::int AS n FROM proof_chain WHERE account = $1`;
+
+/** Versions written after the chain's last link ($2, a version id): none once every window committed its link. */
+export const unlinkedVersionsSql = `SELECT (SELECT count(*) FROM transactions WHERE account = $1 AND version_id > $2::bigint)
+          + (SELECT count(*) FROM transaction_history WHERE account = $1 AND version_id > $2::bigint) AS n`;
+
+/** The chain's head digest as stored by its last link. */
+export const chainHeadSql = `SELECT head_digest FROM proof_chain WHERE account = $1 ORDER BY seq DESC LIMIT 1`;

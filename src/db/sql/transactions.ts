@@ -1,0 +1,154 @@
+// The current rows of the ledger (transactions) and their superseded versions (transaction_history):
+// the statements that write a window's rows and read what the window held. Every value is a
+// parameter; columns travel as typed Postgres arrays (the raw rows as one JSON array) and are
+// unnested side by side, so a page is one statement whatever its size.
+
+/** Columns of a transaction version, in the order the loader's arrays are passed. */
+const versionColumns = "created_at, updated_at, status, balance_type, amount, description, after_balance, raw";
+
+/**
+ * The batch's columns as rows: $1 ids, $2..$8 the typed version columns, $9 the raw rows as one JSON
+ * array. ROWS FROM zips them by position (a text[] would cost the client an escaped copy of every
+ * raw row and Postgres the unescaping). The array is read as json, not jsonb: json keeps each
+ * element's exact text (number literals, \u0000 escapes, lone surrogates), which jsonb cannot hold.
+ */
+const incomingSql = `incoming AS (
+  SELECT id, created_at, updated_at, status, balance_type, amount, description, after_balance, raw_json::text AS raw
+  FROM ROWS FROM (unnest($1::uuid[]), unnest($2::timestamptz[]), unnest($3::timestamptz[]), unnest($4::text[]),
+                  unnest($5::text[]), unnest($6::numeric[]), unnest($7::text[]), unnest($8::numeric[]),
+                  json_array_elements($9::json))
+    AS t(id, created_at, updated_at, status, balance_type, amount, description, after_balance, raw_json)
+)`;
+
+/**
+ * transaction_history's copy of a superseded current row `t`: the columns before and after its
+ * validity's end and the change that ended it, which each statement supplies between them.
+ */
+const historyColumns = `account, id, version_id, valid_from, valid_to, change, run_id, ${versionColumns}, first_seen_at, deleted_at`;
+const supersededHead = "t.account, t.id, t.version_id, t.last_seen_at";
+const supersededTail =
+  "t.last_run_id, t.created_at, t.updated_at, t.status, t.balance_type, t.amount, t.description, t.after_balance, t.raw, t.first_seen_at, t.deleted_at";
+
+/**
+ * Insert a batch into a window the database held nothing of: no row can be an update, so the
+ * statement skips every comparison and writes each row once (its history starts empty: a version
+ * reaches transaction_history only when superseded). A row that does exist anyway (an id seen
+ * twice in one walk, or held under another created_at) is left alone here; the returned count is
+ * then short and the loader upserts the batch again, which settles it.
+ * Same parameters as upsertPageSql.
+ */
+export const insertNewPageSql = `
+WITH ${incomingSql},
+written AS (
+  INSERT INTO transactions (account, id, ${versionColumns}, first_seen_at, last_seen_at, last_run_id)
+  SELECT $10, id, ${versionColumns}, $11, $11, $12 FROM incoming
+  ON CONFLICT (account, id) DO NOTHING
+  RETURNING 1
+)
+SELECT count(*)::int AS inserted FROM written`;
+
+/** Whether the database holds any row of the account in [$2, $3): an empty window takes insertNewPageSql. */
+export const windowHeldSql = `
+SELECT EXISTS (SELECT 1 FROM transactions WHERE account = $1 AND created_at >= $2 AND created_at < $3) AS held`;
+
+/**
+ * Upsert one page of the account. A row is rewritten only when its payload (`raw`, compared as
+ * exact text: -10.100000 to -10.1 is a change) changed or it was marked deleted; its previous
+ * version then moves to transaction_history (valid until $11, ended by an update) in the same
+ * statement, and so in the same transaction. Every CTE reads the table as it was before the
+ * statement, so the history receives the old values and the UPDATE writes the new ones.
+ * $1..$9 arrays, $10 account, $11 seen_at, $12 run id.
+ */
+export const upsertPageSql = `
+WITH ${incomingSql},
+changed AS (
+  SELECT i.* FROM incoming i JOIN transactions t ON t.account = $10 AND t.id = i.id
+  WHERE t.raw IS DISTINCT FROM i.raw OR t.deleted_at IS NOT NULL
+),
+superseded AS (
+  INSERT INTO transaction_history (${historyColumns})
+  SELECT ${supersededHead}, $11, 'update', ${supersededTail}
+  FROM transactions t JOIN changed c ON t.account = $10 AND t.id = c.id
+),
+updated AS (
+  UPDATE transactions t SET
+    created_at = c.created_at,
+    updated_at = c.updated_at,
+    status = c.status,
+    balance_type = c.balance_type,
+    amount = c.amount,
+    description = c.description,
+    after_balance = c.after_balance,
+    raw = c.raw,
+    last_seen_at = $11,
+    last_run_id = $12,
+    deleted_at = NULL,
+    version_id = nextval('transaction_version_id_seq')
+  FROM changed c
+  WHERE t.account = $10 AND t.id = c.id
+  RETURNING 1
+),
+inserted AS (
+  INSERT INTO transactions (account, id, ${versionColumns}, first_seen_at, last_seen_at, last_run_id)
+  SELECT $10, id, ${versionColumns}, $11, $11, $12 FROM incoming i
+  WHERE NOT EXISTS (SELECT 1 FROM transactions t WHERE t.account = $10 AND t.id = i.id)
+  ON CONFLICT (account, id) DO NOTHING
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM inserted)::int AS inserted,
+       (SELECT count(*) FROM updated)::int AS updated`;
+
+/**
+ * Rows the account holds live in a window that its walk did not return: each is a deletion only
+ * once a targeted request confirms it is gone (see src/sync/window.ts); the other fields find it if it moved
+ * (src/sync/moved.ts). created_at as whole microseconds.
+ * $1 account, $2 from, $3 to, $4 ids seen.
+ */
+export const deletionCandidatesSql = `
+SELECT id::text, (extract(epoch FROM created_at) * 1000000)::bigint::text AS created_at,
+       amount::text AS amount, after_balance::text AS after_balance, balance_type
+FROM transactions
+WHERE account = $1 AND created_at >= $2 AND created_at < $3
+  AND deleted_at IS NULL AND NOT (id = ANY($4::uuid[]))`;
+
+/**
+ * Rows whose absence from the API was confirmed: mark them (never delete: auditors keep history),
+ * their listed version moving to transaction_history (ended by a delete) as the updates do.
+ * $1 account, $2 from, $3 to, $4 ids confirmed gone, $5 seen_at, $6 run id.
+ */
+export const markDeletedSql = `
+WITH gone AS (
+  SELECT t.id FROM transactions t
+  WHERE t.account = $1 AND t.created_at >= $2 AND t.created_at < $3
+    AND t.deleted_at IS NULL AND t.id = ANY($4::uuid[])
+),
+superseded AS (
+  INSERT INTO transaction_history (${historyColumns})
+  SELECT ${supersededHead}, $5, 'delete', ${supersededTail}
+  FROM transactions t JOIN gone g ON t.account = $1 AND t.id = g.id
+),
+marked AS (
+  UPDATE transactions t SET deleted_at = $5, last_seen_at = $5, last_run_id = $6,
+    version_id = nextval('transaction_version_id_seq')
+  FROM gone g WHERE t.account = $1 AND t.id = g.id
+  RETURNING 1
+)
+SELECT count(*)::int AS deleted FROM marked`;
+
+/** The statements that write a window's rows: the sync's own, or for a comparison the previous release's (bench). */
+export interface WritePath {
+  insertNewPage: string;
+  upsertPage: string;
+  markDeleted: string;
+  /** Whether markDeleted runs after the first walk of a window that held nothing (it cannot find anything there). */
+  markDeletedInFreshWindows: boolean;
+  /** Whether windows keep ledger_rollups (the previous release's schema has no such table). @default true */
+  rollups?: boolean;
+  /** Whether runs keep the proofs (users/me checkpoint, hash chain): the previous release, and its schema, had none. */
+  proofs: boolean;
+}
+
+export const writePath: WritePath = { insertNewPage: insertNewPageSql, upsertPage: upsertPageSql, markDeleted: markDeletedSql, markDeletedInFreshWindows: false, proofs: true };
+
+export const oldestTransactionSql = `
+SELECT (extract(epoch FROM min(created_at)) * 1000)::bigint::text AS ms FROM transactions WHERE account = $1`;
