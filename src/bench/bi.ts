@@ -10,9 +10,9 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import pg from "pg";
 import pino from "pino";
 import { loadConfig } from "../config/index.js";
+import { inTransaction, openSession } from "../db/database.js";
 import { runSnapshot } from "../sync/run.js";
 import { refreshRollups } from "../sync/rollups.js";
 import { copyFrom } from "./copy.js";
@@ -102,8 +102,7 @@ function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ ms: number; c
 export async function runBi(options: { rows: number; runs: number }, sim: BenchSimulator, server: BenchServer, say: (line: string) => void): Promise<BiReport> {
   const database = await createScratchDatabase(server, "bi");
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "generect-bench-bi-"));
-  const client = new pg.Client({ connectionString: database.url });
-  await client.connect();
+  const { client, end } = await openSession(database.url);
   try {
     const seenAt = new Date().toISOString();
     const file = path.join(dir, "transactions.copy");
@@ -124,9 +123,7 @@ export async function runBi(options: { rows: number; runs: number }, sim: BenchS
     let rollupMs = 0;
     for (let i = 0; i + 1 < bounds.length; i++) {
       const [ms] = await timed(async () => {
-        await client.query("BEGIN");
-        await refreshRollups(client, benchAccount, { from: bounds[i]!, to: bounds[i + 1]! });
-        await client.query("COMMIT");
+        await inTransaction(client, (db) => refreshRollups(db, benchAccount, { from: bounds[i]!, to: bounds[i + 1]! }));
       });
       rollupMs += ms;
     }
@@ -173,7 +170,7 @@ export async function runBi(options: { rows: number; runs: number }, sim: BenchS
       rollupMsPerWindow: rollupMs / windows, verified, queries, commands,
     };
   } finally {
-    await client.end();
+    await end();
     await database.drop().catch(() => {});
   }
 }

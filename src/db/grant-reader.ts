@@ -1,5 +1,5 @@
-import pg from "pg";
 import { ConfigError, RoleRefusedError } from "../errors.js";
+import { inTransaction, withSession } from "./database.js";
 
 /** What a BI reader may read: the ledger, its history, the snapshots, the views, and (read-only) the sync's own bookkeeping. */
 export const readableRelations = [
@@ -26,38 +26,32 @@ export async function grantReader(databaseUrl: string, role: string, password?: 
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(role)) {
     throw new ConfigError(`grant-reader: role name ${JSON.stringify(role)} must be lowercase letters, digits and _ (at most 63), starting with a letter or _`);
   }
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    const name = client.escapeIdentifier(role);
-    await client.query("BEGIN");
-    const found = await client.query<{ super: boolean; me: boolean; comment: string | null }>(
-      `SELECT rolsuper AS super, rolname IN (current_user, session_user) AS me, shobj_description(oid, 'pg_authid') AS comment
-       FROM pg_roles WHERE rolname = $1`,
-      [role],
-    );
-    const existing = found.rows[0];
-    if (existing) refuseForeignRole(role, existing);
-    const exists = existing !== undefined;
-    const login = password === undefined ? "NOLOGIN" : `LOGIN PASSWORD ${client.escapeLiteral(password)}`;
-    await client.query(`${exists ? "ALTER" : "CREATE"} ROLE ${name} ${login} NOSUPERUSER NOCREATEDB NOCREATEROLE`);
-    await client.query(`COMMENT ON ROLE ${name} IS ${client.escapeLiteral(readerRoleComment)}`);
-    // Applies to sessions that log in as this role: not to the members of a group role, who keep
-    // their own settings (the grants are what holds them to reading).
-    await client.query(`ALTER ROLE ${name} SET default_transaction_read_only = on`);
-    await client.query(`REVOKE ALL ON ALL TABLES IN SCHEMA public FROM ${name}`);
-    await client.query(`REVOKE ALL ON SCHEMA public FROM ${name}`);
-    await client.query(`GRANT USAGE ON SCHEMA public TO ${name}`);
-    await client.query(`GRANT SELECT ON ${readableRelations.map((r) => client.escapeIdentifier(r)).join(", ")} TO ${name}`);
-    await client.query("COMMIT");
-    const serverVersion = Number((await client.query<{ v: string }>("SHOW server_version_num")).rows[0]!.v);
+  return withSession(databaseUrl, async (session) => {
+    const exists = await inTransaction(session, async (client) => {
+      const name = client.escapeIdentifier(role);
+      const found = await client.query<{ super: boolean; me: boolean; comment: string | null }>(
+        `SELECT rolsuper AS super, rolname IN (current_user, session_user) AS me, shobj_description(oid, 'pg_authid') AS comment
+         FROM pg_roles WHERE rolname = $1`,
+        [role],
+      );
+      const existing = found.rows[0];
+      if (existing) refuseForeignRole(role, existing);
+      const exists = existing !== undefined;
+      const login = password === undefined ? "NOLOGIN" : `LOGIN PASSWORD ${client.escapeLiteral(password)}`;
+      await client.query(`${exists ? "ALTER" : "CREATE"} ROLE ${name} ${login} NOSUPERUSER NOCREATEDB NOCREATEROLE`);
+      await client.query(`COMMENT ON ROLE ${name} IS ${client.escapeLiteral(readerRoleComment)}`);
+      // Applies to sessions that log in as this role: not to the members of a group role, who keep
+      // their own settings (the grants are what holds them to reading).
+      await client.query(`ALTER ROLE ${name} SET default_transaction_read_only = on`);
+      await client.query(`REVOKE ALL ON ALL TABLES IN SCHEMA public FROM ${name}`);
+      await client.query(`REVOKE ALL ON SCHEMA public FROM ${name}`);
+      await client.query(`GRANT USAGE ON SCHEMA public TO ${name}`);
+      await client.query(`GRANT SELECT ON ${readableRelations.map((r) => client.escapeIdentifier(r)).join(", ")} TO ${name}`);
+      return exists;
+    });
+    const serverVersion = Number((await session.query<{ v: string }>("SHOW server_version_num")).rows[0]!.v);
     return { created: !exists, serverVersion };
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw error;
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 /** Only a role grant-reader made may be reshaped; the checks run before anything is changed. */

@@ -3,7 +3,7 @@ import type { GenerectClient } from "../api/client.js";
 import { type Micros, formatInstant, toPgTimestamp } from "../api/time.js";
 import { GuardError } from "../errors.js";
 import { arrayLiteral } from "../db/array-literal.js";
-import { inTransaction } from "../db/pool.js";
+import { inTransaction } from "../db/database.js";
 import { type LoadCounts, loadPage } from "./load.js";
 import { type Window, defaultMaxRowsPerWindow, splitAround, splitWindow } from "./plan.js";
 import { type WritePath, addWindowCountsSql, advanceWatermarkSql, deletionCandidatesSql, windowHeldSql, writePath } from "./sql.js";

@@ -11,7 +11,7 @@ import {
   defaultDataDir,
   startEmbeddedPostgres,
   type EmbeddedPostgresHandle,
-} from "../../src/db/embedded.js";
+} from "../../src/db/embedded/index.js";
 import { redactUrl, withDatabase } from "../../src/db/url.js";
 import { adminUrl, createMigratedDatabase, createTestDatabase, query } from "../helpers/database.js";
 

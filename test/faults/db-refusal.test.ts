@@ -8,9 +8,9 @@ import { randomBytes } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "@jest/globals";
 import { parseTimestamp } from "../../src/api/time.js";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
-import { compareWithLedger, describeDifference } from "../../src/simulator/verify.js";
+import { describeDifference } from "../../src/simulator/verify.js";
 import { adminUrl, createMigratedDatabase, grantTablesTo, query, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger } from "../helpers/sync.js";
+import { compareDatabaseWithLedger, expectDatabaseEqualsLedger } from "../helpers/sync.js";
 import {
   cli, day, expectFirstRunTruthful, expectVersionsConsistent, guardCliOutput, registerSecret, runs, seededSimulator, sleep, syncLogged,
   testToken, watermarkOf,
@@ -171,7 +171,7 @@ describe("Postgres refusing connections", () => {
     const before = parseTimestamp(mark!)! / 1000;
     const committed = sim.ledger.all().filter((r) => Date.parse(`${r.created_at}Z`) < before);
     expect(committed.length).toBeGreaterThan(0);
-    expect(describeDifference(await compareWithLedger(db.url, "acct", committed))).toBe(`equal: ${committed.length} rows`);
+    expect(describeDifference(await compareDatabaseWithLedger(db.url, "acct", committed))).toBe(`equal: ${committed.length} rows`);
     expect(run!.rows_inserted).toBe(committed.length);
 
     const clean = await syncLogged(roleUrl, sim, { windowMs: 5 * day });
