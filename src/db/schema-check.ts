@@ -34,12 +34,14 @@ export type Readiness = { ready: true } | { ready: false; reason: string };
  * written for the operator and holds no part of the URL.
  */
 export async function checkReadiness(databaseUrl: string, expected: string[], timeoutMs: number): Promise<Readiness> {
-  // A session notes the 'error' pg emits on an idle client whose connection dies (unhandled, it would kill the worker).
-  const opening = openSession(databaseUrl, { connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs, application_name: "generect-sync readyz" });
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<Readiness>((resolve) => {
     timer = setTimeout(() => resolve({ ready: false, reason: `the database did not answer within ${timeoutMs} ms` }), timeoutMs);
   });
+  // Opened after the deadline is armed, so a black-holed connection reports the deadline, not the
+  // connection timeout of the same length. A session notes the 'error' pg emits on an idle client
+  // whose connection dies (unhandled, it would kill the worker).
+  const opening = openSession(databaseUrl, { connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs, application_name: "generect-sync readyz" });
   const check = (async (): Promise<Readiness> => {
     let client: pg.Client;
     try {
