@@ -15,7 +15,7 @@ import { loadConfig } from "../config/index.js";
 import { inTransaction, openSession } from "../db/database.js";
 import { runSnapshot } from "../sync/run.js";
 import { refreshRollups } from "../sync/rollups.js";
-import { copyFrom } from "./copy.js";
+import { copyFrom } from "../db/copy.js";
 import { type BenchServer, createScratchDatabase } from "./database.js";
 import { benchAccount } from "./phases.js";
 import { type BenchSimulator, copyRowColumns } from "./sim-host.js";

@@ -16,7 +16,7 @@ import { type SyncOptions, type SyncSummary, runSync } from "../sync/run.js";
 import { WalkAhead, prefetchWalk } from "../sync/prefetch.js";
 import { walkOptionsFor } from "../sync/window.js";
 import { onCleanup } from "./cleanup.js";
-import { copyFrom } from "./copy.js";
+import { copyFrom } from "../db/copy.js";
 import { type BenchServer, createScratchDatabase, queryOne, withClient } from "./database.js";
 import { type BenchSimulator, copyRowColumns } from "./sim-host.js";
 import { legacyMigrations } from "./legacy-sql.js";
