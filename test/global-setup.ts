@@ -73,7 +73,7 @@ async function startContainer(): Promise<TestServer> {
 }
 
 async function startEmbedded(): Promise<TestServer> {
-  const { startEmbeddedPostgres } = await import("../src/db/embedded.js");
+  const { startEmbeddedPostgres } = await import("../src/db/embedded/index.js");
   const tempDir = await fs.mkdtemp(path.join(os.tmpdir(), "generect-sync-test-pg-"));
   const removeTempDir = () => fs.rm(tempDir, { recursive: true, force: true });
   try {

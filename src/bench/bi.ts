@@ -11,12 +11,12 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import pg from "pg";
 import pino from "pino";
 import { loadConfig } from "../config/index.js";
+import { inTransaction, openSession } from "../db/database.js";
 import { runSnapshot } from "../job/run.js";
 import { refreshRollups } from "../sync/rollups.js";
-import { copyFrom } from "./copy.js";
+import { copyFrom } from "../db/copy.js";
 import { type BenchServer, createScratchDatabase } from "./database.js";
 import { benchAccount } from "./phases.js";
 import { type BenchSimulator, copyRowColumns } from "./sim-host.js";
@@ -103,8 +103,7 @@ function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ ms: number; c
 export async function runBi(options: { rows: number; runs: number }, sim: BenchSimulator, server: BenchServer, say: (line: string) => void): Promise<BiReport> {
   const database = await createScratchDatabase(server, "bi");
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "generect-bench-bi-"));
-  const client = new pg.Client({ connectionString: database.url });
-  await client.connect();
+  const { client, end } = await openSession(database.url);
   try {
     const seenAt = new Date().toISOString();
     const file = path.join(dir, "transactions.copy");
@@ -125,9 +124,7 @@ export async function runBi(options: { rows: number; runs: number }, sim: BenchS
     let rollupMs = 0;
     for (let i = 0; i + 1 < bounds.length; i++) {
       const [ms] = await timed(async () => {
-        await client.query("BEGIN");
-        await refreshRollups(client, benchAccount, { from: bounds[i]!, to: bounds[i + 1]! });
-        await client.query("COMMIT");
+        await inTransaction(client, (db) => refreshRollups(db, benchAccount, { from: bounds[i]!, to: bounds[i + 1]! }));
       });
       rollupMs += ms;
     }
@@ -174,7 +171,7 @@ export async function runBi(options: { rows: number; runs: number }, sim: BenchS
       rollupMsPerWindow: rollupMs / windows, verified, queries, commands,
     };
   } finally {
-    await client.end();
+    await end();
     await database.drop().catch(() => {});
   }
 }

@@ -5,8 +5,9 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import pg from "pg";
-import { startEmbeddedPostgres } from "../db/embedded.js";
+import type pg from "pg";
+import { openSession, withSession } from "../db/database.js";
+import { startEmbeddedPostgres } from "../db/embedded/index.js";
 import { migrate } from "../db/migrate.js";
 import { redactUrl, withDatabase } from "../config/database-url.js";
 import { onCleanup } from "./cleanup.js";
@@ -39,15 +40,8 @@ export interface ScratchDatabase {
   drop(): Promise<void>;
 }
 
-async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
-  client.on("error", () => {});
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end().catch(() => {});
-  }
+function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  return withSession(url, work, { connectionTimeoutMillis: 10_000 });
 }
 
 export async function startBenchServer(databaseUrl: string | undefined, say: (line: string) => void): Promise<BenchServer> {
@@ -101,10 +95,8 @@ const ownDatabasesPattern = `bench\\_%\\_${process.pid}\\_%`;
  * the admin database (itself not one of them, so never counted).
  */
 export async function ownBackendLister(server: BenchServer): Promise<{ list(): Promise<number[]>; close(): Promise<void> }> {
-  const client = new pg.Client({ connectionString: server.adminUrl, connectionTimeoutMillis: 10_000 });
-  client.on("error", () => {});
-  await client.connect();
-  const close = onCleanup(() => client.end().catch(() => {}));
+  const { client, end } = await openSession(server.adminUrl, { connectionTimeoutMillis: 10_000 });
+  const close = onCleanup(end);
   return {
     list: async () => (await client.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname LIKE $1", [ownDatabasesPattern])).rows.map((r) => r.pid),
     close,

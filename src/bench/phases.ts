@@ -14,7 +14,7 @@ import { WindowQueue } from "../sync/plan.js";
 import { type SyncOptions, type SyncSummary, runSync } from "../job/run.js";
 import { WindowWalks } from "../sync/pipeline.js";
 import { onCleanup } from "./cleanup.js";
-import { copyFrom } from "./copy.js";
+import { copyFrom } from "../db/copy.js";
 import { type BenchServer, createScratchDatabase, queryOne, withClient } from "./database.js";
 import { type BenchSimulator, copyRowColumns } from "./sim-host.js";
 import { legacyMigrations } from "./legacy-sql.js";

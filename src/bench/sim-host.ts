@@ -7,7 +7,7 @@ import { createWriteStream } from "node:fs";
 import { once } from "node:events";
 import { Ledger, type SimTransaction, type SimulatorHandle, formatMicros, seedTransactions, startSimulator } from "../simulator/index.js";
 import { rowJson } from "../simulator/json.js";
-import { copyText } from "./copy.js";
+import { copyText } from "../db/copy.js";
 
 export interface SimulatorStart {
   rows: number;

@@ -6,7 +6,7 @@ import { asMicros } from "../time.js";
 import { parseArgs } from "node:util";
 import { GenerectClient } from "../api/client.js";
 import { defaults } from "../config/index.js";
-import { createPool } from "../db/pool.js";
+import { Database } from "../db/database.js";
 import { createLogger } from "../log.js";
 import { sweep } from "../proofs/sweep.js";
 import { readWatermarkSql } from "../db/sql/watermarks.js";
@@ -27,7 +27,8 @@ try {
   const began = performance.now();
   await runSync({ config, databaseUrl: db.url, log: createLogger({ level: "warn" }), snapshots: false });
   say(`backfill of ${rows} rows: ${((performance.now() - began) / 1000).toFixed(1)} s`);
-  const pool = createPool(db.url);
+  const database = new Database(db.url);
+  const { pool } = database;
   const watermark = asMicros(Number((await pool.query<{ watermark: string }>(readWatermarkSql, ["bench", "transactions"])).rows[0]!.watermark));
   for (const latency of [0, Number(values.latency)]) {
     sim.faults.latencyMs = latency;
@@ -38,7 +39,7 @@ try {
     say(`sweep at ${latency} ms latency, SYNC_WINDOW ${defaults.windowMs / 86_400_000}d, concurrency ${defaults.concurrency}: ` +
       `${result.windows} windows, ${result.apiRequests} requests, ${seconds.toFixed(2)} s, ${result.differing.length} differing`);
   }
-  await pool.end();
+  await database.close();
 } finally {
   await sim.close();
   await db.drop();

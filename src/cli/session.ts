@@ -2,7 +2,7 @@ import { type FleetAccount, inShard, loadAccounts, readShard } from "../config/a
 import { type Config, loadConfig, requireToken } from "../config/index.js";
 import { ConfigError } from "../errors.js";
 import { readDbConnections } from "../job/fleet-budget.js";
-import { resolveDatabase } from "../db/resolve.js";
+import { resolveMigratedDatabase } from "../db/resolve.js";
 import { withConnectionRetry } from "../db/retry.js";
 import { assertMigrated } from "../db/schema-check.js";
 import { passwordOf } from "../config/database-url.js";
@@ -26,7 +26,7 @@ export interface SyncSession {
 export async function withSyncSession<T>(io: CommandIo, work: (session: SyncSession) => Promise<T>): Promise<T> {
   const config = loadConfig(io.env);
   const token = requireToken(config);
-  const db = await resolveDatabase(config, io.note);
+  const db = await resolveMigratedDatabase(config, io.note);
   const log = createLogger({ secrets: [token, passwordOf(db.url)], level: config.logLevel });
   const signals = onShutdownSignal();
   try {
@@ -61,7 +61,7 @@ export async function withFleetSession<T>(io: CommandIo, shardOption: string | u
   const dbConnections = readDbConnections(io.env);
   const accounts = loadAccounts(file, io.env).filter((account) => inShard(account.name, shard));
   if (shard) io.note(`shard ${shard.index}/${shard.count}: ${accounts.length} account(s)`);
-  const db = await resolveDatabase(config, io.note);
+  const db = await resolveMigratedDatabase(config, io.note);
   const secrets = accounts.map((a) => a.config.apiToken).filter((t): t is string => t !== undefined);
   const log = createLogger({ secrets: [...secrets, passwordOf(db.url)], level: config.logLevel });
   const signals = onShutdownSignal();

@@ -74,8 +74,6 @@ export function explainDatabaseError(error: unknown, databaseUrl: string | undef
  * schema engine) fails with a driver error explainDatabaseError can name.
  */
 export async function probeDatabase(databaseUrl: string): Promise<void> {
-  const { default: pg } = await import("pg");
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  await client.end();
+  const { withSession } = await import("./database.js");
+  await withSession(databaseUrl, async () => {});
 }

@@ -1,9 +1,9 @@
-import pg from "pg";
 import { ConfigError, RoleRefusedError } from "../errors.js";
 import {
   commentOnRoleSql, findRoleSql, grantSchemaUsageSql, grantSelectSql, readOnlyByDefaultSql, revokeSchemaSql, revokeTablesSql, upsertRoleSql,
 } from "./sql/roles.js";
 import { serverVersionSql } from "./sql/server.js";
+import { inTransaction, withSession } from "./database.js";
 
 /** What a BI reader may read: the ledger, its history, the snapshots, the views, and (read-only) the sync's own bookkeeping. */
 export const readableRelations = [
@@ -30,30 +30,24 @@ export async function grantReader(databaseUrl: string, role: string, password?: 
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(role)) {
     throw new ConfigError(`grant-reader: role name ${JSON.stringify(role)} must be lowercase letters, digits and _ (at most 63), starting with a letter or _`);
   }
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    await client.query("BEGIN");
-    const found = await client.query<{ super: boolean; me: boolean; comment: string | null }>(findRoleSql, [role]);
-    const existing = found.rows[0];
-    if (existing) refuseForeignRole(role, existing);
-    const exists = existing !== undefined;
-    await client.query(upsertRoleSql(role, exists, password));
-    await client.query(commentOnRoleSql(role, readerRoleComment));
-    await client.query(readOnlyByDefaultSql(role));
-    await client.query(revokeTablesSql(role));
-    await client.query(revokeSchemaSql(role));
-    await client.query(grantSchemaUsageSql(role));
-    await client.query(grantSelectSql(role, readableRelations));
-    await client.query("COMMIT");
-    const serverVersion = Number((await client.query<{ v: string }>(serverVersionSql)).rows[0]!.v);
+  return withSession(databaseUrl, async (session) => {
+    const exists = await inTransaction(session, async (client) => {
+      const found = await client.query<{ super: boolean; me: boolean; comment: string | null }>(findRoleSql, [role]);
+      const existing = found.rows[0];
+      if (existing) refuseForeignRole(role, existing);
+      const exists = existing !== undefined;
+      await client.query(upsertRoleSql(role, exists, password));
+      await client.query(commentOnRoleSql(role, readerRoleComment));
+      await client.query(readOnlyByDefaultSql(role));
+      await client.query(revokeTablesSql(role));
+      await client.query(revokeSchemaSql(role));
+      await client.query(grantSchemaUsageSql(role));
+      await client.query(grantSelectSql(role, readableRelations));
+      return exists;
+    });
+    const serverVersion = Number((await session.query<{ v: string }>(serverVersionSql)).rows[0]!.v);
     return { created: !exists, serverVersion };
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw error;
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 /** Only a role grant-reader made may be reshaped; the checks run before anything is changed. */

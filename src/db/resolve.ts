@@ -9,8 +9,6 @@ export interface ResolvedDatabase {
   embedded: boolean;
   /** The embedded server's URL file, as a path to show (relative when under the current directory). */
   urlFile?: string;
-  /** Migrations this call applied, when it migrated (an embedded server it started): migrating again in the same process can time out on the first engine's advisory lock. */
-  applied?: string[];
   /** The PID of the `generect-sync db` keeping this embedded server up, when another process does. */
   keptBy?: number;
   close(): Promise<void>;
@@ -28,14 +26,15 @@ export function homeDir(config: Pick<Config, "home">): string {
 }
 
 /**
- * DATABASE_URL when given; otherwise a real embedded Postgres in GENERECT_SYNC_HOME, started,
- * migrated, and its URL written to a 0600 file (the URL holds the password, so it is never printed).
+ * DATABASE_URL when given; otherwise a real embedded Postgres in GENERECT_SYNC_HOME, started (or
+ * the one `generect-sync db` keeps up), its URL written to a 0600 file (the URL holds the password,
+ * so it is never printed). It does not migrate: see resolveMigratedDatabase.
  */
 export async function resolveDatabase(config: Config, say: (line: string) => void): Promise<ResolvedDatabase> {
   if (config.databaseUrl) return { url: config.databaseUrl, embedded: false, close: async () => {} };
-  // Loaded here, not at the top: a command given DATABASE_URL never needs the embedded server or
-  // the schema engine (WebAssembly), and `status` must start fast.
-  const [{ startEmbeddedPostgres }, { migrate }] = await Promise.all([import("./embedded.js"), import("./migrate.js")]);
+  // Loaded here, not at the top: a command given DATABASE_URL never needs the embedded server,
+  // and `status` must start fast.
+  const { startEmbeddedPostgres } = await import("./embedded/index.js");
   const home = homeDir(config);
   await mkdir(home, { recursive: true });
   const urlFile = path.join(home, "database-url");
@@ -46,10 +45,29 @@ export async function resolveDatabase(config: Config, say: (line: string) => voi
     return { url: kept.url, embedded: true, urlFile: shown.startsWith("..") ? urlFile : shown, keptBy: kept.pid, close: async () => {} };
   }
   const server = await startEmbeddedPostgres({ dataDir: path.join(home, "pg") });
-  const applied = await migrate(server.url);
   await writeFile(urlFile, `${server.url}\n`, { mode: 0o600 });
-  say(`embedded Postgres at ${redactUrl(server.url)} (data in ${path.join(home, "pg")}${applied.applied.length ? `, applied ${applied.applied.length} migration(s)` : ""})`);
-  return { url: server.url, embedded: true, urlFile: shown.startsWith("..") ? urlFile : shown, applied: applied.applied, close: () => server.stop() };
+  say(`embedded Postgres at ${redactUrl(server.url)} (data in ${path.join(home, "pg")})`);
+  return { url: server.url, embedded: true, urlFile: shown.startsWith("..") ? urlFile : shown, close: () => server.stop() };
+}
+
+/**
+ * resolveDatabase for the commands that work on the schema (all but `migrate` and `demo`, which
+ * migrate themselves): an embedded server this call started is migrated too, saying what was applied,
+ * as a user without a server of their own expects. A server given by DATABASE_URL is the operator's
+ * to migrate (`generect-sync migrate`); one kept up by `generect-sync db` was migrated when it started.
+ */
+export async function resolveMigratedDatabase(config: Config, say: (line: string) => void): Promise<ResolvedDatabase> {
+  const db = await resolveDatabase(config, say);
+  if (!db.embedded || db.keptBy !== undefined) return db;
+  try {
+    const { migrate } = await import("./migrate.js");
+    const { applied } = await migrate(db.url);
+    if (applied.length) say(`applied ${applied.length} migration(s) to the embedded Postgres`);
+    return db;
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
 }
 
 /** Marks this process as the one keeping the embedded server up (see keeperFile); returns the unmark. */

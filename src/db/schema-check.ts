@@ -1,5 +1,6 @@
-import pg from "pg";
+import type pg from "pg";
 import { SyncError } from "../errors.js";
+import { openSession, withSession } from "./database.js";
 import { readMigrations } from "./migrate.js";
 import { appliedMigrationsSql } from "./sql/schema.js";
 
@@ -20,15 +21,9 @@ async function missingMigrations(client: pg.Client, expected: string[]): Promise
 /** Fails with a plain hint when the database lacks migrations this version needs. */
 export async function assertMigrated(databaseUrl: string): Promise<void> {
   const expected = await expectedMigrations();
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    const missing = await missingMigrations(client, expected);
-    if (missing.length) {
-      throw new SyncError("SCHEMA_NOT_MIGRATED", `the database lacks ${missing.length} migration(s) (${missing.join(", ")}): run \`generect-sync migrate\` first`);
-    }
-  } finally {
-    await client.end();
+  const missing = await withSession(databaseUrl, (client) => missingMigrations(client, expected));
+  if (missing.length) {
+    throw new SyncError("SCHEMA_NOT_MIGRATED", `the database lacks ${missing.length} migration(s) (${missing.join(", ")}): run \`generect-sync migrate\` first`);
   }
 }
 
@@ -40,16 +35,18 @@ export type Readiness = { ready: true } | { ready: false; reason: string };
  * written for the operator and holds no part of the URL.
  */
 export async function checkReadiness(databaseUrl: string, expected: string[], timeoutMs: number): Promise<Readiness> {
-  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs, application_name: "generect-sync readyz" });
-  // pg emits 'error' on an idle client whose connection dies; unhandled, it would kill the worker.
-  client.on("error", () => {});
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<Readiness>((resolve) => {
     timer = setTimeout(() => resolve({ ready: false, reason: `the database did not answer within ${timeoutMs} ms` }), timeoutMs);
   });
+  // Opened after the deadline is armed, so a black-holed connection reports the deadline, not the
+  // connection timeout of the same length. A session notes the 'error' pg emits on an idle client
+  // whose connection dies (unhandled, it would kill the worker).
+  const opening = openSession(databaseUrl, { connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs, application_name: "generect-sync readyz" });
   const check = (async (): Promise<Readiness> => {
+    let client: pg.Client;
     try {
-      await client.connect();
+      client = (await opening).client;
     } catch (error) {
       return { ready: false, reason: `the database is unreachable (${(error as { code?: string }).code ?? "connection failed"})` };
     }
@@ -61,6 +58,6 @@ export async function checkReadiness(databaseUrl: string, expected: string[], ti
   } finally {
     clearTimeout(timer);
     // Never awaited: end() on a connection that never answers would hold the probe's answer.
-    void client.end().catch(() => {});
+    void opening.then((session) => session.end(), () => {});
   }
 }

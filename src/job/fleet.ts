@@ -1,6 +1,6 @@
 import pLimit from "p-limit";
 import type { FleetAccount } from "../config/accounts.js";
-import { createPool } from "../db/pool.js";
+import { Database } from "../db/database.js";
 import { LockedError, SyncError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { LiveMetrics } from "../metrics/live.js";
@@ -25,6 +25,11 @@ export interface FleetOptions {
   clientOptions?: SyncOptions["clientOptions"];
   /** The worker's live /metrics: each account's run is recorded under its own label. */
   metrics?: LiveMetrics;
+  /**
+   * A Database to reuse (the worker's, across its passes), sized to the budget's pool (see
+   * fleetPoolSize) and left open; without one the pass opens its own and closes it.
+   */
+  database?: Database;
   /** Called as each account ends (the CLI prints a line, the worker logs it). */
   onOutcome?: (outcome: AccountOutcome) => void;
 }
@@ -58,7 +63,7 @@ export async function runFleet(options: FleetOptions): Promise<AccountOutcome[]>
   // p-limit serves its queue in order: an account walking a large backfill queues at most its own
   // SYNC_CONCURRENCY pages at a time, so the accounts beside it get a slot every round.
   const requestSlot = pLimit(options.concurrency);
-  const pool = createPool(options.databaseUrl, budget.pool);
+  const database = options.database ?? new Database(options.databaseUrl, { max: budget.pool });
   const locks = new LockSession(options.databaseUrl);
   log.info({ accounts: accounts.length, accountsInFlight: budget.accountsInFlight, pool: budget.pool, concurrency: options.concurrency }, "fleet started");
   const outcomes: AccountOutcome[] = new Array(accounts.length);
@@ -70,7 +75,7 @@ export async function runFleet(options: FleetOptions): Promise<AccountOutcome[]>
     if (signal?.aborted) return { account: name, status: "interrupted", detail: "not started: the fleet was stopped" };
     const accountLog = log.child({ account: name });
     const sync: SyncOptions = {
-      config: account.config, databaseUrl: options.databaseUrl, log: accountLog, signal, pool, locks, requestSlot,
+      config: account.config, databaseUrl: options.databaseUrl, log: accountLog, signal, database, locks, requestSlot,
       command: options.pass, clientOptions: options.clientOptions,
     };
     try {
@@ -104,9 +109,14 @@ export async function runFleet(options: FleetOptions): Promise<AccountOutcome[]>
     await Promise.all(Array.from({ length: budget.accountsInFlight }, lane));
   } finally {
     await locks.close();
-    await pool.end().catch(() => {});
+    if (!options.database) await database.close();
   }
   return outcomes;
+}
+
+/** The pool a fleet of `accounts` opens under SYNC_DB_CONNECTIONS (one connection goes to the locks). */
+export function fleetPoolSize(options: Pick<FleetOptions, "dbConnections" | "concurrency">, accounts: number): number {
+  return fleetBudget(options.dbConnections, options.concurrency, accounts).pool;
 }
 
 /** The fleet's exit code: 0 when no account failed (skipped ones are not failures), 1 otherwise. */

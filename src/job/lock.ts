@@ -1,4 +1,5 @@
-import pg from "pg";
+import type pg from "pg";
+import { type Session, openSession } from "../db/database.js";
 import { LockedError, SyncError } from "../errors.js";
 import { tryLockSql, unlockSql } from "../db/sql/locks.js";
 import { pingSql } from "../db/sql/server.js";
@@ -13,14 +14,9 @@ export interface AccountLock {
   release(): Promise<void>;
 }
 
-async function connect(databaseUrl: string): Promise<{ client: pg.Client; alive: () => boolean }> {
-  const client = new pg.Client({ connectionString: databaseUrl, application_name: "generect-sync lock" });
-  let alive = true;
-  const dead = () => (alive = false);
-  client.on("error", dead); // a lost lock connection is noticed by reassert(), not by a crash
-  client.on("end", dead);
-  await client.connect();
-  return { client, alive: () => alive };
+/** The lock's own connection: its loss is noticed by reassert(), not by a crash. */
+function connect(databaseUrl: string): Promise<Session> {
+  return openSession(databaseUrl, { application_name: "generect-sync lock" });
 }
 
 async function tryLock(client: pg.Client, account: string): Promise<boolean> {
@@ -44,7 +40,7 @@ export async function acquireAccountLock(databaseUrl: string, account: string): 
       throw new LockedError(`another generect-sync run holds the lock for account "${account}"${who}; nothing was done`);
     }
   } catch (error) {
-    await session.client.end().catch(() => {});
+    await session.end();
     throw error;
   }
   return {
@@ -53,7 +49,7 @@ export async function acquireAccountLock(databaseUrl: string, account: string): 
         const ok = await session.client.query(pingSql).then(() => true, () => false);
         if (ok) return;
       }
-      await session.client.end().catch(() => {});
+      await session.end();
       session = await connect(databaseUrl);
       if (!(await tryLock(session.client, account))) {
         throw new SyncError("LOCK_LOST", `lost the lock for account "${account}" with the database connection, and another run holds it now`);
@@ -61,7 +57,7 @@ export async function acquireAccountLock(databaseUrl: string, account: string): 
     },
     async release() {
       await session.client.query(unlockSql, [account]).catch(() => {});
-      await session.client.end().catch(() => {});
+      await session.end();
     },
   };
 }
@@ -76,7 +72,7 @@ export async function acquireAccountLock(databaseUrl: string, account: string): 
  * the failure may have broken.
  */
 export class LockSession {
-  private session: Awaited<ReturnType<typeof connect>> | undefined;
+  private session: Session | undefined;
   private generation = 0;
   private connecting: Promise<void> | undefined;
   private closed = false;
@@ -88,7 +84,7 @@ export class LockSession {
     while (!this.session?.alive()) {
       if (this.closed) throw new SyncError("LOCK_LOST", "the fleet's lock session is closed");
       this.connecting ??= (async () => {
-        await this.session?.client.end().catch(() => {});
+        await this.session?.end();
         this.session = undefined;
         const next = await connect(this.databaseUrl);
         this.generation += 1;
@@ -140,6 +136,6 @@ export class LockSession {
   async close(): Promise<void> {
     this.closed = true;
     await this.connecting?.catch(() => {});
-    await this.session?.client.end().catch(() => {});
+    await this.session?.end();
   }
 }

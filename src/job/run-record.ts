@@ -1,5 +1,6 @@
 import os from "node:os";
-import pg from "pg";
+import type pg from "pg";
+import { withSession } from "../db/database.js";
 import { type Micros, formatInstant } from "../time.js";
 import { version } from "../version.js";
 import { finishRunSql, markInterruptedSql, startRunSql } from "../db/sql/sync-runs.js";
@@ -37,12 +38,6 @@ export async function finishRun(
  * failure broke, or be the very thing that failed. Closed whatever happens.
  */
 export async function finishRunOnFreshConnection(databaseUrl: string, runId: string, outcome: Parameters<typeof finishRun>[2]): Promise<void> {
-  const client = new pg.Client({ connectionString: databaseUrl, application_name: "generect-sync" });
-  client.on("error", () => {}); // a connection lost mid-query fails the query, which is retried
-  try {
-    await client.connect();
-    await finishRun(client, runId, outcome);
-  } finally {
-    await client.end().catch(() => {});
-  }
+  // A connection lost mid-query fails the query, which is retried.
+  await withSession(databaseUrl, (client) => finishRun(client, runId, outcome));
 }

@@ -3,7 +3,7 @@ import { type ClientOptions, GenerectClient } from "../api/client.js";
 import { type Micros, asMicros, formatInstant, fromDate } from "../time.js";
 import type { Config } from "../config/index.js";
 import { requireToken } from "../config/index.js";
-import { createPool } from "../db/pool.js";
+import { Database } from "../db/database.js";
 import { withConnectionRetry } from "../db/retry.js";
 import { InterruptedError, SyncError, interruption } from "../errors.js";
 import type { Logger } from "../log.js";
@@ -41,10 +41,10 @@ export interface SyncOptions {
   /** For tests: reconnect attempts per window before DB_UNAVAILABLE. @default 8 (see db/retry.ts) */
   databaseRetries?: number;
   /**
-   * A fleet's shared pool: the run takes its connections from it and leaves it open. Without one the
-   * run opens its own pool and ends it.
+   * A shared Database (a fleet's pool, a worker's across its ticks): the run takes its connections
+   * from it and leaves it open. Without one the run opens its own and closes it.
    */
-  pool?: pg.Pool;
+  database?: Database;
   /** A fleet's one connection for its accounts' locks and their runs' end records. */
   locks?: LockSession;
   /** A fleet's shared request limiter (see ClientOptions.requestSlot). */
@@ -112,7 +112,8 @@ async function withRun<T>(options: SyncOptions, command: string, body: (run: Run
   let runId: string | undefined;
   const { locks } = options;
   const lock = await withConnectionRetry(() => (locks ? locks.acquire(config.account) : acquireAccountLock(options.databaseUrl, config.account)), { signal, onRetry: reconnecting("the lock") });
-  const pool = options.pool ?? createPool(options.databaseUrl);
+  const database = options.database ?? new Database(options.databaseUrl);
+  const { pool } = database;
   const client = new GenerectClient({
     baseUrl: config.apiUrl,
     token,
@@ -166,7 +167,7 @@ async function withRun<T>(options: SyncOptions, command: string, body: (run: Run
     }
     throw error;
   } finally {
-    if (!options.pool) await pool.end().catch(() => {});
+    if (!options.database) await database.close();
     await lock.release();
   }
 }

@@ -6,7 +6,7 @@ import { GenerectClient } from "../api/client.js";
 import { type Micros, asMicros, formatInstant } from "../time.js";
 import type { Config } from "../config/index.js";
 import { requireToken } from "../config/index.js";
-import { createPool } from "../db/pool.js";
+import { Database } from "../db/database.js";
 import type { Logger } from "../log.js";
 import { readWatermarkSql } from "../db/sql/watermarks.js";
 import { chainHeadSql } from "../db/sql/proofs.js";
@@ -57,6 +57,8 @@ export interface VerifyOptions {
   /** A head digest kept outside the database: the history must still produce it. */
   digest?: string;
   clientOptions?: SyncOptions["clientOptions"];
+  /** A shared Database (the worker's, across its ticks), left open; without one the sweep opens its own. */
+  database?: Database;
 }
 
 function apiClient(options: Pick<VerifyOptions, "config" | "signal" | "clientOptions" | "log">): GenerectClient {
@@ -76,11 +78,11 @@ async function readWatermark(db: Pick<pg.Pool, "query">, account: string): Promi
 
 /** The audit sweep alone, recorded (the worker's VERIFY_CRON pass). */
 export async function runSweep(options: VerifyOptions): Promise<SweepResult> {
-  const pool = createPool(options.databaseUrl);
+  const database = options.database ?? new Database(options.databaseUrl);
   try {
-    return await sweepAndRecord(pool, apiClient(options), options, false);
+    return await sweepAndRecord(database.pool, apiClient(options), options, false);
   } finally {
-    await pool.end();
+    if (!options.database) await database.close();
   }
 }
 
@@ -99,7 +101,8 @@ const windowText = (w: SweepWindow) => `[${formatInstant(w.from)}, ${formatInsta
 export async function verify(options: VerifyOptions): Promise<VerifyReport> {
   const { config } = options;
   const account = config.account;
-  const pool = createPool(options.databaseUrl);
+  const database = new Database(options.databaseUrl);
+  const { pool } = database;
   const client = apiClient(options);
   try {
     // Tamper evidence first: a repair adds links, and the chain as found is what is being judged.
@@ -180,7 +183,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyReport> {
       balanceChain, checkpoints, chain, quarantined,
     };
   } finally {
-    await pool.end();
+    await database.close();
   }
 }
 

@@ -1,5 +1,6 @@
 import cron, { type ScheduledTask } from "node-cron";
 import type { Config } from "../config/index.js";
+import { Database } from "../db/database.js";
 import { type Readiness, checkReadiness, expectedMigrations } from "../db/schema-check.js";
 import { LockedError } from "../errors.js";
 import type { Logger } from "../log.js";
@@ -7,7 +8,7 @@ import { LiveMetrics } from "../metrics/live.js";
 import { withRunMetrics } from "./run-metrics.js";
 import { runSnapshot, runSync } from "./run.js";
 import type { FleetAccount } from "../config/accounts.js";
-import { runFleet } from "./fleet.js";
+import { fleetPoolSize, runFleet } from "./fleet.js";
 import { type WorkerHttp, startWorkerHttp } from "./worker-http.js";
 
 export interface WorkerOptions {
@@ -57,6 +58,9 @@ export async function runWorker({ config, databaseUrl, log, signal, fleet }: Wor
     debug: (m) => log.debug({ component: "node-cron" }, String(m)),
   });
   const { http, metrics } = await serveHttp(config, databaseUrl, log, signal);
+  // One pool for the worker's whole life, not one per tick: idle connections close by themselves
+  // between ticks (pg's idle timeout), and a fleet's is sized as each pass's would be.
+  const database = new Database(databaseUrl, fleet ? { max: fleetPoolSize({ ...fleet, concurrency: config.concurrency }, fleet.accounts.length) } : {});
   let current: Promise<void> | undefined;
 
   const pass = (kind: Pass) => async () => {
@@ -68,22 +72,22 @@ export async function runWorker({ config, databaseUrl, log, signal, fleet }: Wor
     const work = (async () => {
       try {
         if (fleet && kind !== "verify") {
-          const outcomes = await runFleet({ ...fleet, databaseUrl, log, signal, pass: kind, concurrency: config.concurrency, metrics });
+          const outcomes = await runFleet({ ...fleet, databaseUrl, database, log, signal, pass: kind, concurrency: config.concurrency, metrics });
           const count = (status: string) => outcomes.filter((o) => o.status === status).length;
           log.info({ pass: kind, succeeded: count("succeeded"), failed: count("failed"), skipped: count("skipped") }, "fleet pass ended");
         } else if (kind === "run") {
-          const s = await withRunMetrics(config, "run", log, () => runSync({ config, databaseUrl, log, signal, command: "run" }), metrics);
+          const s = await withRunMetrics(config, "run", log, () => runSync({ config, databaseUrl, database, log, signal, command: "run" }), metrics);
           log.info({ runId: s.runId, inserted: s.inserted, updated: s.updated, unchanged: s.unchanged, deleted: s.deleted }, "sync pass succeeded");
         } else if (kind === "verify") {
           // The audit sweep alone: counts from the API against the table, recorded in audit_sweeps.
           // It repairs nothing by itself: `verify --repair` is an operator's decision.
           const { runSweep } = await import("./verify.js");
-          const s = await runSweep({ config, databaseUrl, log, signal });
+          const s = await runSweep({ config, databaseUrl, database, log, signal });
           const summary = { windows: s.windows, apiRequests: s.apiRequests, differing: s.differing.length };
           if (s.differing.length) log.warn(summary, "audit sweep: windows differ between the API and the database (generect-sync verify --repair)");
           else log.info(summary, "audit sweep: every window agrees");
         } else {
-          const s = await withRunMetrics(config, "snapshot", log, () => runSnapshot({ config, databaseUrl, log, signal }), metrics);
+          const s = await withRunMetrics(config, "snapshot", log, () => runSnapshot({ config, databaseUrl, database, log, signal }), metrics);
           log.info({ runId: s.runId, rows: s.rows, restated: s.restated }, "snapshot pass succeeded");
         }
       } catch (error) {
@@ -111,6 +115,7 @@ export async function runWorker({ config, databaseUrl, log, signal, fleet }: Wor
   await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
   await Promise.all(tasks.map((task) => task.destroy()));
   await current;
+  await database.close();
   // Served until the pass in hand has ended: /readyz answers "stopping" meanwhile, /healthz ok.
   await http?.close();
   log.info("worker stopped");

@@ -1,4 +1,4 @@
-import pg from "pg";
+import type pg from "pg";
 import { normalizeDecimal } from "../simulator/decimal.js";
 import { REJECTED_ROW_KINDS } from "../simulator/faults.js";
 import { rowJson } from "../simulator/json.js";
@@ -74,16 +74,14 @@ function expectedRow(truth: SimTransaction, served: string): Record<(typeof fiel
  * Compares the account's live rows with the simulator's ledger, row by row and field by field,
  * against each row as the API serves it (a Ledger's odd rows included): money as exact decimals,
  * times to the microsecond, raw as the exact text served. Rows served as no transaction are
- * listed in `rejected` and not compared.
+ * listed in `rejected` and not compared. The connection is the caller's: the simulator opens none.
  */
-export async function compareWithLedger(databaseUrl: string, account: string, ledger: Ledger | SimTransaction[]): Promise<LedgerDifference> {
+export async function compareWithLedger(db: Pick<pg.ClientBase, "query">, account: string, ledger: Ledger | SimTransaction[]): Promise<LedgerDifference> {
   const rows = Array.isArray(ledger) ? ledger : ledger.all();
   const served = (row: SimTransaction) => (Array.isArray(ledger) ? rowJson(row) : ledger.served(row));
   const odd = (row: SimTransaction) => (Array.isArray(ledger) ? undefined : ledger.oddKind(row.id));
   const truth = new Map(rows.map((row) => [row.id, row]));
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  const { rows: held } = await client.query<Record<(typeof fields)[number] | "id", string | null>>(liveRowsSql, [account]).finally(() => client.end());
+  const { rows: held } = await db.query<Record<(typeof fields)[number] | "id", string | null>>(liveRowsSql, [account]);
   const diff: LedgerDifference = { missing: [], rejected: [], unexpected: [], different: new Map(), compared: 0 };
   const rejected = new Set(rows.filter((row) => REJECTED_ROW_KINDS.includes(odd(row)!)).map((row) => row.id));
   diff.rejected = [...rejected];

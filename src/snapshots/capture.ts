@@ -1,7 +1,7 @@
 import type pg from "pg";
 import type { GenerectClient } from "../api/client.js";
 import type { Micros } from "../time.js";
-import { inTransaction } from "../db/pool.js";
+import { inTransaction } from "../db/database.js";
 import type { Logger } from "../log.js";
 import { findOldestTransaction } from "../api/oldest.js";
 import { ensureRollupZone } from "../sync/rollups.js";

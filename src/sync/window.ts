@@ -4,7 +4,7 @@ import type { Transaction } from "../api/schema.js";
 import { type Micros, addMicros, asMicros, formatInstant } from "../time.js";
 import { GuardError } from "../errors.js";
 import { arrayLiteral } from "../db/array-literal.js";
-import { inTransaction } from "../db/pool.js";
+import { inTransaction } from "../db/database.js";
 import { type WriteCounts, writeRows } from "./write-rows.js";
 import type { WalkOptions, WalkResult } from "./pages.js";
 import { type Window, splitAround, splitWindow } from "./plan.js";

@@ -201,6 +201,9 @@ describe("with no DATABASE_URL", () => {
     expect(result.stdout + result.stderr).not.toContain(password);
     expect(result.stdout).toContain("database equals the simulator's ledger: 1500 rows, every field");
     expect(result.stderr).toMatch(/embedded Postgres at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/postgres/);
+    // The demo migrates once, itself: starting the embedded server does not migrate it beforehand.
+    const names = (await readMigrations()).migrationDirectories.map((m) => m.path);
+    expect(result.stderr.split("\n").filter((line) => /migration/.test(line))).toEqual([`applied ${names.length} migration(s)`]);
 
     // The data directory persists: status finds the demo's run in it.
     const status = await runCli(["status"], { GENERECT_SYNC_HOME: home, SYNC_ACCOUNT: "demo" });
@@ -216,6 +219,36 @@ describe("with no DATABASE_URL", () => {
     expect(counted.length).toBeGreaterThan(1);
     expect(counted.reduce((n, r) => n + Number(r.count), 0)).toBe(1500);
     for (const row of counted) expect(row.sum).toMatch(/^-?\d+(\.\d+)?$/);
+  }, 120_000);
+
+  test("migrate on a fresh embedded home reports the migrations it applied, then that the schema is up to date", async () => {
+    const fresh = await mkdtemp(path.join(os.tmpdir(), "gs-home-"));
+    try {
+      await chmod(fresh, 0o755);
+      const names = (await readMigrations()).migrationDirectories.map((m) => m.path);
+      const first = await runCli(["migrate"], { GENERECT_SYNC_HOME: fresh });
+      expect({ code: first.code, stderr: first.code ? first.stderr : "" }).toEqual({ code: 0, stderr: "" });
+      expect(first.stdout).toContain(`applied ${names.length} migration(s): ${names.join(", ")}`);
+      const again = await runCli(["migrate"], { GENERECT_SYNC_HOME: fresh });
+      expect(again.code).toBe(0);
+      expect(again.stdout).toContain("database schema is up to date");
+    } finally {
+      await rm(fresh, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  test("other commands still find a fresh embedded home migrated", async () => {
+    const fresh = await mkdtemp(path.join(os.tmpdir(), "gs-home-"));
+    try {
+      await chmod(fresh, 0o755);
+      const names = (await readMigrations()).migrationDirectories.map((m) => m.path);
+      const answer = await runCli(["sql", "SELECT count(*) AS n FROM _prisma_migrations WHERE finished_at IS NOT NULL", "--json"], { GENERECT_SYNC_HOME: fresh });
+      expect({ code: answer.code, stderr: answer.code ? answer.stderr : "" }).toEqual({ code: 0, stderr: "" });
+      expect(JSON.parse(answer.stdout)).toEqual([{ n: String(names.length) }]);
+      expect(answer.stderr).toContain(`applied ${names.length} migration(s) to the embedded Postgres`);
+    } finally {
+      await rm(fresh, { recursive: true, force: true });
+    }
   }, 120_000);
 
   test("sql prints the rows as a table, exact, read-only; usage errors exit 2", async () => {

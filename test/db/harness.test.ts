@@ -11,7 +11,7 @@ import {
   defaultDataDir,
   startEmbeddedPostgres,
   type EmbeddedPostgresHandle,
-} from "../../src/db/embedded.js";
+} from "../../src/db/embedded/index.js";
 import { repoRoot } from "../helpers/cli.js";
 import { adminUrl, createMigratedDatabase, createTestDatabase, query } from "../helpers/database.js";
 

@@ -2,9 +2,8 @@
 // equals the simulator's ledger (every row, every field), and sync_runs tells the truth.
 import { afterEach, beforeEach, describe, expect, test } from "@jest/globals";
 import type { SimulatorFaults, SimulatorHandle } from "../../src/simulator/index.js";
-import { compareWithLedger } from "../../src/proofs/against-ledger.js";
 import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger, seededSimulator, syncRuns } from "../helpers/sync.js";
+import { compareDatabaseWithLedger, expectDatabaseEqualsLedger, seededSimulator, syncRuns } from "../helpers/sync.js";
 import { countRows, expectFirstRunTruthful, expectVersionsConsistent, sleep, syncLogged, testToken } from "./support.js";
 import { days, hours, ms } from "../helpers/time.js";
 import type { Millis } from "../../src/time.js";
@@ -91,7 +90,7 @@ describe("faults the retries absorb", () => {
     sim.resetFaults();
     // An update that lands on a page already read is not visible to this walk (count and ids do
     // not move): at most those rows differ, by updated_at/status only.
-    const diff = await compareWithLedger(db.url, "acct", sim.ledger);
+    const diff = await compareDatabaseWithLedger(db.url, "acct", sim.ledger);
     expect(diff.missing).toEqual([]);
     expect(diff.unexpected).toEqual([]);
     expect(diff.different.size).toBeLessThanOrEqual(updates);
@@ -189,7 +188,7 @@ describe("an insert and a delete in one walk", () => {
     const first = await syncLogged(db.url, sim, { windowMs: days(30), concurrency: 1 });
     if (first.error) throw first.error;
     sim.faults.beforePage = undefined;
-    const diff = await compareWithLedger(db.url, "acct", sim.ledger);
+    const diff = await compareDatabaseWithLedger(db.url, "acct", sim.ledger);
     expect(diff.missing).toEqual([all[100]!.id]);
     expect(diff.unexpected).toEqual([all[10]!.id]);
     // The window is older than the default 24 h lookback: a run with a lookback covering it.

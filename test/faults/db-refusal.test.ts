@@ -8,9 +8,9 @@ import { randomBytes } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "@jest/globals";
 import { parseTimestamp } from "../../src/time.js";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
-import { compareWithLedger, describeDifference } from "../../src/proofs/against-ledger.js";
+import { describeDifference } from "../../src/proofs/against-ledger.js";
 import { adminUrl, createMigratedDatabase, grantTablesTo, query, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger, seededSimulator, syncRuns } from "../helpers/sync.js";
+import { compareDatabaseWithLedger, expectDatabaseEqualsLedger, seededSimulator, syncRuns } from "../helpers/sync.js";
 import {
   cli, expectFirstRunTruthful, expectVersionsConsistent, guardCliOutput, registerSecret, sleep, syncLogged,
   testToken, watermarkOf,
@@ -172,7 +172,7 @@ describe("Postgres refusing connections", () => {
     const before = parseTimestamp(mark!)! / 1000;
     const committed = sim.ledger.all().filter((r) => Date.parse(`${r.created_at}Z`) < before);
     expect(committed.length).toBeGreaterThan(0);
-    expect(describeDifference(await compareWithLedger(db.url, "acct", committed))).toBe(`equal: ${committed.length} rows`);
+    expect(describeDifference(await compareDatabaseWithLedger(db.url, "acct", committed))).toBe(`equal: ${committed.length} rows`);
     expect(run!.rows_inserted).toBe(committed.length);
 
     const clean = await syncLogged(roleUrl, sim, { windowMs: days(5) });

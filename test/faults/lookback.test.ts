@@ -4,9 +4,8 @@
 // clock behind the job's by more than the lookback.
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
-import { compareWithLedger } from "../../src/proofs/against-ledger.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger, seededSimulator, syncRuns } from "../helpers/sync.js";
+import { compareDatabaseWithLedger, expectDatabaseEqualsLedger, seededSimulator, syncRuns } from "../helpers/sync.js";
 import { cli, expectVersionsConsistent, guardCliOutput, syncLogged, testToken } from "./support.js";
 import { dayMs, days, hourMs } from "../helpers/time.js";
 
@@ -50,7 +49,7 @@ describe("changes behind the watermark", () => {
     expect(incremental.summary).toMatchObject({ inserted: 1, updated: 1, deleted: 1 });
 
     // Exactly the three changes outside the lookback are missed, and nothing else.
-    const diff = await compareWithLedger(db.url, "acct", sim.ledger);
+    const diff = await compareDatabaseWithLedger(db.url, "acct", sim.ledger);
     expect(diff.missing).toEqual([lateOutside.id]);
     expect(diff.unexpected).toEqual([deletedOutside.id]);
     expect([...diff.different.keys()]).toEqual([updatedOutside.id]);
@@ -77,7 +76,7 @@ describe("changes behind the watermark", () => {
     expect(ageOf(behind.created_at)).toBeGreaterThan(hourMs);
     const short = await cli(["run"], { ...env, SYNC_LOOKBACK: "1h" }).done;
     expect(short.code).toBe(0);
-    expect((await compareWithLedger(db.url, "acct", sim.ledger)).missing).toEqual([behind.id]);
+    expect((await compareDatabaseWithLedger(db.url, "acct", sim.ledger)).missing).toEqual([behind.id]);
     const wider = await cli(["run"], { ...env, SYNC_LOOKBACK: "3h" }).done;
     expect(wider.code).toBe(0);
     await expectDatabaseEqualsLedger(db.url, sim);

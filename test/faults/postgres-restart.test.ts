@@ -10,7 +10,7 @@ import { chmod, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from "../../src/db/embedded.js";
+import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from "../../src/db/embedded/index.js";
 import { migrate } from "../../src/db/migrate.js";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { expectDatabaseEqualsLedger, seededSimulator, syncRuns } from "../helpers/sync.js";

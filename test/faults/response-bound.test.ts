@@ -5,9 +5,9 @@
 import { afterEach, beforeEach, describe, expect, test } from "@jest/globals";
 import { parseTimestamp } from "../../src/time.js";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
-import { compareWithLedger, describeDifference } from "../../src/proofs/against-ledger.js";
+import { describeDifference } from "../../src/proofs/against-ledger.js";
 import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger, seededSimulator, syncRuns } from "../helpers/sync.js";
+import { compareDatabaseWithLedger, expectDatabaseEqualsLedger, seededSimulator, syncRuns } from "../helpers/sync.js";
 import { armAtWindow, cli, expectVersionsConsistent, guardCliOutput, testToken, watermarkOf } from "./support.js";
 
 guardCliOutput();
@@ -54,7 +54,7 @@ describe("response bodies past the bound", () => {
     expect(watch.windows.slice(1, 3)).toContain(mark);
     const before = parseTimestamp(mark!)! / 1000;
     const committed = sim.ledger.all().filter((r) => Date.parse(`${r.created_at}Z`) < before);
-    expect(describeDifference(await compareWithLedger(db.url, "acct", committed))).toBe(`equal: ${committed.length} rows`);
+    expect(describeDifference(await compareDatabaseWithLedger(db.url, "acct", committed))).toBe(`equal: ${committed.length} rows`);
 
     const [run, ...others] = await syncRuns(db.url);
     expect(others).toEqual([]);

@@ -1,9 +1,10 @@
 // Builds a sync against a simulator and a test database, the way the CLI does, minus the process.
 import { Writable } from "node:stream";
+import pg from "pg";
 import { type Config, defaults } from "../../src/config/index.js";
 import { createLogger } from "../../src/log.js";
 import { Ledger, type SimulatorHandle, type SimulatorOptions, seedTransactions, startSimulator } from "../../src/simulator/index.js";
-import { compareWithLedger, describeDifference } from "../../src/proofs/against-ledger.js";
+import { type LedgerDifference, compareWithLedger, describeDifference } from "../../src/proofs/against-ledger.js";
 import { type SyncOptions, type SyncSummary, runSync } from "../../src/job/run.js";
 import { query } from "./database.js";
 import { dayMs } from "./time.js";
@@ -91,9 +92,20 @@ export async function syncOnce(
   return runSync(testSyncOptions(databaseUrl, sim, new LogCapture().logger, overrides, options));
 }
 
+/** compareWithLedger on a connection of the test's own, opened for it. */
+export async function compareDatabaseWithLedger(databaseUrl: string, account: string, ledger: Parameters<typeof compareWithLedger>[2]): Promise<LedgerDifference> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    return await compareWithLedger(client, account, ledger);
+  } finally {
+    await client.end();
+  }
+}
+
 /** Fails with a readable account of what differs when the database is not the simulator's ledger. */
 export async function expectDatabaseEqualsLedger(databaseUrl: string, sim: SimulatorHandle, account = "acct"): Promise<void> {
-  const diff = await compareWithLedger(databaseUrl, account, sim.ledger);
+  const diff = await compareDatabaseWithLedger(databaseUrl, account, sim.ledger);
   if (diff.missing.length || diff.unexpected.length || diff.different.size) {
     throw new Error(`database differs from the simulator: ${describeDifference(diff)}`);
   }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { formatMicros, normalizeDecimal, type SimulatorHandle } from "../../src/simulator/index.js";
-import { createPool } from "../../src/db/pool.js";
+import { Database } from "../../src/db/database.js";
 import { readStatus } from "../../src/cli/status-read.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { expectRollupsEqualLedger } from "../helpers/rollups.js";
@@ -32,10 +32,10 @@ describe("ledger_rollups kept with the data", () => {
     for (const zone of zones.slice(1)) await query(db.url, "INSERT INTO ledger_rollup_zones (account, timezone) VALUES ('acct', $1)", [zone]);
     await syncOnce(db.url, sim, { windowMs: days(7) });
   });
-  let shared: ReturnType<typeof createPool> | undefined;
-  const pool = () => (shared ??= createPool(db.url));
+  let shared: Database | undefined;
+  const database = () => (shared ??= new Database(db.url));
   afterAll(async () => {
-    await shared?.end();
+    await shared?.close();
     await sim?.close();
     await db?.drop();
   });
@@ -48,12 +48,7 @@ describe("ledger_rollups kept with the data", () => {
   });
 
   test("a zone registered late is built from the buckets", async () => {
-    const client = await pool().connect();
-    try {
-      await ensureRollupZone(client, "acct", "America/St_Johns"); // -03:30
-    } finally {
-      client.release();
-    }
+    await database().withClient((client) => ensureRollupZone(client, "acct", "America/St_Johns")); // -03:30
     await expectRollupsEqualLedger(db.url, sim.ledger.all(), ["America/St_Johns"]);
   });
 
@@ -76,13 +71,13 @@ describe("ledger_rollups kept with the data", () => {
     await expectDatabaseEqualsLedger(db.url, sim);
     await expectRollupsEqualLedger(db.url, sim.ledger.all(), zones);
 
-    const pool = createPool(db.url);
+    const database = new Database(db.url);
     try {
-      const status = await readStatus(pool, { account: "acct", timezone: "UTC", runs: 1 });
+      const status = await readStatus(database.pool, { account: "acct", timezone: "UTC", runs: 1 });
       expect(status.live).toBe(sim.ledger.size);
       expect(status.deleted).toBe(1);
     } finally {
-      await pool.end();
+      await database.close();
     }
   });
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
-import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
+import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { runCli, spawnCli } from "../helpers/cli.js";
 import { expectDatabaseEqualsLedger, seededSimulator, syncRuns, testToken } from "../helpers/sync.js";
 
@@ -88,6 +88,33 @@ describe("generect-sync worker", () => {
     expect(last.finished_at).not.toBeNull();
     sim.faults.beforePage = undefined;
   }, 60_000);
+
+  test("one pool serves the worker's passes: a connection of one pass serves the next one too", async () => {
+    sim.faults.beforePage = () => new Promise((resolve) => setTimeout(resolve, 100));
+    const worker = spawnCli(["worker"], { ...env, SNAPSHOT_CRON: "0 0 1 1 *", VERIFY_CRON: "0 0 1 1 *" });
+    // Which passes each of the worker's pooled backends was seen serving (the lock has a name of its own).
+    const served = new Map<number, Set<string>>();
+    const before = Number((await query<{ id: string }>(db.url, "SELECT coalesce(max(id), 0)::text AS id FROM sync_runs"))[0]!.id);
+    try {
+      await until(async () => {
+        const [sample] = await query<{ run: string | null; pids: number[] | null }>(
+          db.url,
+          `SELECT (SELECT id::text FROM sync_runs WHERE status = 'running' AND id > $1 ORDER BY id DESC LIMIT 1) AS run,
+                  (SELECT array_agg(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'generect-sync') AS pids`,
+          [before],
+        );
+        if (sample?.run) for (const pid of sample.pids ?? []) served.set(pid, (served.get(pid) ?? new Set()).add(sample.run));
+        const rows = await runs();
+        return rows.filter((r) => Number(r.id) > before && r.command === "run" && r.status === "succeeded").length >= 3;
+      }, 60_000, "three sync passes of one worker");
+    } finally {
+      worker.child.kill("SIGTERM");
+      await worker.done;
+      sim.faults.beforePage = undefined;
+    }
+    // A pool per pass (ended with it) would leave every backend with one pass at most.
+    expect(Math.max(...[...served.values()].map((passes) => passes.size))).toBeGreaterThanOrEqual(2);
+  }, 90_000);
 
   test("a bad cron expression is refused at start, naming the variable", async () => {
     const result = await runCli(["worker"], { ...env, SYNC_CRON: "61 * * * *" });

@@ -25,12 +25,12 @@ Environment: GENERECT_SYNC_HOME (with DATABASE_URL set, your own server is alrea
     if (config.databaseUrl) {
       throw new ConfigError("db: DATABASE_URL is set, so there is no embedded Postgres to keep up: connect to your server with psql \"$DATABASE_URL\"");
     }
-    const { keepUp, resolveDatabase } = await import("../../db/resolve.js");
+    const { keepUp, resolveMigratedDatabase } = await import("../../db/resolve.js");
     const { onShutdownSignal } = await import("../signals.js");
     // Taken before the server starts: a Ctrl-C during the start still stops it cleanly.
     const signals = onShutdownSignal();
     try {
-      const db = await resolveDatabase(config, io.note);
+      const db = await resolveMigratedDatabase(config, io.note);
       if (db.keptBy !== undefined) {
         throw new ConfigError(`db: generect-sync db (pid ${db.keptBy}) already keeps this embedded Postgres up: connect with psql "$(cat ${db.urlFile})"`);
       }

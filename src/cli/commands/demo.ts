@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
-import pg from "pg";
 import { loadConfig } from "../../config/index.js";
 import path from "node:path";
 import { homeDir, resolveDatabase } from "../../db/resolve.js";
 import { migrate } from "../../db/migrate.js";
+import { withSession } from "../../db/database.js";
 import { createLogger } from "../../log.js";
 import { startSimulator } from "../../simulator/index.js";
 import { compareWithLedger, describeDifference, isEqual } from "../../proofs/against-ledger.js";
@@ -40,21 +40,21 @@ Options:
     const db = await resolveDatabase(config, io.note);
     const log = createLogger({ secrets: [token, passwordOf(db.url)], level: io.env.LOG_LEVEL ? config.logLevel : "warn" });
     try {
-      // resolveDatabase has migrated an embedded server it started. Migrating again in the same
-      // process timed out now and then: the first engine's idle session can still hold the migration
-      // advisory lock (schema-engine's close() frees the engine, not its pool).
-      if (db.applied === undefined) await migrate(db.url);
-      const admin = new pg.Client({ connectionString: db.url });
-      await admin.connect();
-      for (const sql of clearDemoSql) await admin.query(sql, [demoAccount]);
+      // The one migration of the demo: resolveDatabase starts the server, it does not migrate.
+      const { applied } = await migrate(db.url);
+      if (applied.length) io.note(`applied ${applied.length} migration(s)`);
+      await withSession(db.url, async (admin) => {
+        for (const sql of clearDemoSql) await admin.query(sql, [demoAccount]);
+      });
       io.out(`simulator: ${sim.url} with ${sim.ledger.size} transactions over 3 years`);
       const progress = createProgress();
       const summary = await runSync({ config: { ...config, apiToken: token, apiUrl: sim.url }, databaseUrl: db.url, log, progress });
       progress?.finish();
-      const diff = await compareWithLedger(db.url, demoAccount, sim.ledger);
-      const totals = await admin.query<{ rows: string; spent: string; versions: string }>(demoTotalsSql, [demoAccount]);
-      const check = await reconcile(admin, { account: demoAccount, timezone: config.timezone, tolerance: "0" });
-      await admin.end();
+      const { diff, totals, check } = await withSession(db.url, async (admin) => ({
+        diff: await compareWithLedger(admin, demoAccount, sim.ledger),
+        totals: await admin.query<{ rows: string; spent: string; versions: string }>(demoTotalsSql, [demoAccount]),
+        check: await reconcile(admin, { account: demoAccount, timezone: config.timezone, tolerance: "0" }),
+      }));
       const t = totals.rows[0]!;
       const truthSpent = sim.ledger.all().filter((r) => r.status === "success" && r.amount.startsWith("-")).reduce((sum, r) => sum + parseUnits(r.amount), 0n);
       io.out(`run #${summary.runId}: ${summary.windows} windows, ${summary.pages} pages, ${summary.apiRequests} API requests, ${summary.retries} retries`);

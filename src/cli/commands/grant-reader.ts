@@ -1,6 +1,6 @@
 import { loadConfig } from "../../config/index.js";
 import { grantReader, readableRelations } from "../../db/grant-reader.js";
-import { resolveDatabase } from "../../db/resolve.js";
+import { resolveMigratedDatabase } from "../../db/resolve.js";
 import { ConfigError } from "../../errors.js";
 import { type Command, parseOptions } from "../command.js";
 
@@ -29,7 +29,7 @@ Environment: DATABASE_URL (a role allowed to create roles and grant on these tab
     const password = variable === undefined ? undefined : io.env[variable];
     if (variable !== undefined && !password) throw new ConfigError(`grant-reader: --password-env ${variable}, but ${variable} is not set`);
     const config = loadConfig(io.env);
-    const db = await resolveDatabase(config, io.note);
+    const db = await resolveMigratedDatabase(config, io.note);
     try {
       const { created, serverVersion } = await grantReader(db.url, positionals[0]!, password);
       io.out(`${created ? "created" : "updated"} read-only role ${positionals[0]} (${password ? "can log in" : "NOLOGIN: grant it to users"})`);

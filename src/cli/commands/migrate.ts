@@ -20,8 +20,8 @@ Environment: DATABASE_URL, GENERECT_SYNC_HOME`,
     const db = await resolveDatabase(config, io.note);
     try {
       await probeDatabase(db.url);
-      // An embedded server resolveDatabase started is migrated already (see ResolvedDatabase.applied).
-      const applied = db.applied ?? (await migrate(db.url)).applied;
+      // resolveDatabase only starts an embedded server: what this call applies is what it reports.
+      const { applied } = await migrate(db.url);
       io.out(applied.length ? `applied ${applied.length} migration(s): ${applied.join(", ")}` : "database schema is up to date");
       return 0;
     } finally {

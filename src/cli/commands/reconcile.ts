@@ -1,6 +1,6 @@
-import pg from "pg";
+import { withSession } from "../../db/database.js";
 import { loadConfig } from "../../config/index.js";
-import { resolveDatabase } from "../../db/resolve.js";
+import { resolveMigratedDatabase } from "../../db/resolve.js";
 import { ConfigError } from "../../errors.js";
 import { isDate } from "../../snapshots/days.js";
 import { reconcile } from "../../snapshots/reconcile.js";
@@ -30,11 +30,9 @@ Environment: DATABASE_URL, SYNC_ACCOUNT, SYNC_TIMEZONE`,
     }
     if (!/^\d+(\.\d+)?$/.test(values.tolerance)) throw new ConfigError(`reconcile: --tolerance ${JSON.stringify(values.tolerance)} must be a non-negative decimal`);
     const config = loadConfig(io.env);
-    const db = await resolveDatabase(config, io.note);
-    const client = new pg.Client({ connectionString: db.url });
-    await client.connect();
+    const db = await resolveMigratedDatabase(config, io.note);
     try {
-      const result = await reconcile(client, { account: config.account, timezone: config.timezone, from: values.from, to: values.to, tolerance: values.tolerance });
+      const result = await withSession(db.url, (client) => reconcile(client, { account: config.account, timezone: config.timezone, from: values.from, to: values.to, tolerance: values.tolerance }));
       if (values.json) io.out(JSON.stringify(result, null, 2));
       else if (result.differing.length === 0) {
         io.out(`ledger agrees with Generect on ${result.daysCompared} days (${config.timezone}${result.daysIncomplete ? `, ${result.daysIncomplete} day(s) not yet complete in the ledger` : ""})`);
@@ -46,7 +44,6 @@ Environment: DATABASE_URL, SYNC_ACCOUNT, SYNC_TIMEZONE`,
       }
       return result.differing.length ? 1 : 0;
     } finally {
-      await client.end();
       await db.close();
     }
   },

@@ -22,19 +22,17 @@ Environment: DATABASE_URL, GENERECT_SYNC_HOME`,
     const { values, positionals } = parseOptions("sql", argv, { json: { type: "boolean" } }, { positionals: "SQL" });
     if (positionals.length !== 1 || !positionals[0]!.trim()) throw new ConfigError('sql: give the SQL as one argument, in quotes: generect-sync sql "SELECT ..."');
     const { loadConfig } = await import("../../config/index.js");
-    const { resolveDatabase } = await import("../../db/resolve.js");
-    const { default: pg } = await import("pg");
+    const { resolveMigratedDatabase } = await import("../../db/resolve.js");
+    const { openSession } = await import("../../db/database.js");
     const { formatTable } = await import("../table.js");
     const config = loadConfig(io.env);
-    const db = await resolveDatabase(config, io.note);
+    const db = await resolveMigratedDatabase(config, io.note);
     try {
-      const client = new pg.Client({
-        connectionString: db.url,
+      const { client, end } = await openSession(db.url, {
         options: "-c default_transaction_read_only=on -c TimeZone=UTC",
         // Every value as the text Postgres sends: exact numerics, timestamps as written.
         types: { getTypeParser: () => (text: string) => text },
       });
-      await client.connect();
       try {
         // Arrays, not objects: two columns of the same name (SELECT 1, 1) both show.
         const answer: QueryArrayResult | QueryArrayResult[] = await client.query({ text: positionals[0]!, rowMode: "array" });
@@ -59,7 +57,7 @@ Environment: DATABASE_URL, GENERECT_SYNC_HOME`,
         }
         return 0;
       } finally {
-        await client.end();
+        await end();
       }
     } finally {
       await db.close();

@@ -1,8 +1,8 @@
 // The registry loads this module only when the command runs; playwright-core loads only for --pdf.
 import { writeFile } from "node:fs/promises";
-import pg from "pg";
+import { withSession } from "../../db/database.js";
 import { loadConfig } from "../../config/index.js";
-import { resolveDatabase } from "../../db/resolve.js";
+import { resolveMigratedDatabase } from "../../db/resolve.js";
 import { ConfigError } from "../../errors.js";
 import { renderCsv, renderJson } from "../../statement/csv.js";
 import { renderHtml } from "../../statement/html.js";
@@ -53,13 +53,10 @@ Environment: DATABASE_URL, SYNC_ACCOUNT, SYNC_TIMEZONE, GENERECT_CHROMIUM`,
     if (values.pdf !== undefined && !chromium) throw new ChromiumMissingError();
 
     const config = loadConfig(io.env);
-    const db = await resolveDatabase(config, io.note);
-    const client = new pg.Client({ connectionString: db.url });
-    await client.connect();
+    const db = await resolveMigratedDatabase(config, io.note);
     try {
-      const statement = await buildStatement(client, {
-        account: config.account, timezone: config.timezone, from: values.from, to: values.to, version: await packageVersion(),
-      });
+      const version = await packageVersion();
+      const statement = await withSession(db.url, (client) => buildStatement(client, { account: config.account, timezone: config.timezone, from: values.from, to: values.to, version }));
       const html = values.format === "html" || chromium ? renderHtml(statement, { locale: values.locale }) : "";
       const text = values.format === "csv" ? renderCsv(statement) : values.format === "json" ? renderJson(statement) : html;
       if (values.out) await writeFile(values.out, text);
@@ -69,7 +66,6 @@ Environment: DATABASE_URL, SYNC_ACCOUNT, SYNC_TIMEZONE, GENERECT_CHROMIUM`,
       if (values.out) io.note(`statement: ${statement.lines.length} line(s), ${statement.from} to ${statement.to}, written to ${values.out}${values.pdf ? ` and ${values.pdf}` : ""}`);
       return 0;
     } finally {
-      await client.end();
       await db.close();
     }
   },

@@ -28,12 +28,12 @@ Environment: DATABASE_URL, SYNC_ACCOUNT, SYNC_TIMEZONE, GENERECT_SYNC_HOME`,
     }
     const config = loadConfig(io.env);
     // pg loads only now, so `status --help` answers at once.
-    const [{ createPool }, { resolveDatabase }, { readStatus, describeProofs }] = await Promise.all([import("../../db/pool.js"), import("../../db/resolve.js"), import("../status-read.js")]);
-    const db = await resolveDatabase(config, io.note);
-    const pool = createPool(db.url);
+    const [{ Database }, { resolveMigratedDatabase }, { readStatus, describeProofs }] = await Promise.all([import("../../db/database.js"), import("../../db/resolve.js"), import("../status-read.js")]);
+    const db = await resolveMigratedDatabase(config, io.note);
+    const database = new Database(db.url);
     try {
       const account = config.account;
-      const { watermark, runs, lastSuccessAt, live, deleted, lastCapturedDay, reconciliation, quarantined, proofs } = await readStatus(pool, { account, timezone: config.timezone, runs: take });
+      const { watermark, runs, lastSuccessAt, live, deleted, lastCapturedDay, reconciliation, quarantined, proofs } = await readStatus(database.pool, { account, timezone: config.timezone, runs: take });
       const now = Date.now();
       const report = {
         version,
@@ -99,7 +99,7 @@ Environment: DATABASE_URL, SYNC_ACCOUNT, SYNC_TIMEZONE, GENERECT_SYNC_HOME`,
       }
       return 0;
     } finally {
-      await pool.end();
+      await database.close();
       await db.close();
     }
   },
@@ -117,18 +117,18 @@ async function fleetStatus(io: CommandIo, options: { json: boolean; shard: strin
   const file = io.env.SYNC_ACCOUNTS_FILE?.trim();
   if (!file) throw new ConfigError("status --all needs SYNC_ACCOUNTS_FILE: a YAML file listing the accounts (name, token_env), see the README");
   const config = loadConfig({ ...io.env, GENERECT_API_TOKEN: undefined });
-  const [{ loadAccounts, readShard, inShard }, { createPool }, { resolveDatabase }, { readStatus }] = await Promise.all([
-    import("../../config/accounts.js"), import("../../db/pool.js"), import("../../db/resolve.js"), import("../status-read.js"),
+  const [{ loadAccounts, readShard, inShard }, { Database }, { resolveMigratedDatabase }, { readStatus }] = await Promise.all([
+    import("../../config/accounts.js"), import("../../db/database.js"), import("../../db/resolve.js"), import("../status-read.js"),
   ]);
   const shard = readShard(options.shard, io.env);
   const accounts = loadAccounts(file, io.env).filter((a) => inShard(a.name, shard));
-  const db = await resolveDatabase(config, io.note);
-  const pool = createPool(db.url, 2);
+  const db = await resolveMigratedDatabase(config, io.note);
+  const database = new Database(db.url, { max: 2 });
   try {
     const now = Date.now();
     const rows = [];
     for (const { name, config: account, tokenError } of accounts) {
-      const s = await readStatus(pool, { account: name, timezone: account.timezone, runs: 1 });
+      const s = await readStatus(database.pool, { account: name, timezone: account.timezone, runs: 1 });
       const last = s.runs[0];
       rows.push({
         account: name,
@@ -162,7 +162,7 @@ async function fleetStatus(io: CommandIo, options: { json: boolean; shard: strin
     for (const row of table) io.out(row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ").trimEnd());
     return 0;
   } finally {
-    await pool.end();
+    await database.close();
     await db.close();
   }
 }
