@@ -9,12 +9,12 @@ const minSecretLength = 4;
  * first, so a longer form is replaced whole before a shorter one inside it.
  */
 function secretForms(secret: string): string[] {
-  const escape = (text: string) => JSON.stringify(text).slice(1, -1);
+  const jsonEscape = (text: string) => JSON.stringify(text).slice(1, -1);
   const forms = new Set<string>();
   for (const base of [secret, encodeURIComponent(secret)]) {
     forms.add(base);
-    forms.add(escape(base));
-    forms.add(escape(escape(base)));
+    forms.add(jsonEscape(base));
+    forms.add(jsonEscape(jsonEscape(base)));
   }
   return [...forms].sort((a, b) => b.length - a.length);
 }

@@ -19,7 +19,10 @@ const terminals = new WeakMap<NodeJS.WritableStream, Terminal>();
 /** The one Terminal of `stream`: every writer of a stream must share it. */
 export function terminalFor(stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }): Terminal {
   let terminal = terminals.get(stream);
-  if (!terminal) terminals.set(stream, (terminal = createTerminal(stream)));
+  if (!terminal) {
+    terminal = createTerminal(stream);
+    terminals.set(stream, terminal);
+  }
   return terminal;
 }
 

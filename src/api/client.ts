@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import got, { type Got, RequestError } from "got";
 import pRetry, { AbortError } from "p-retry";
-import { ApiRequestError, ApiResponseError, ApiTestModeError, type ErrorCode, SyncError } from "../errors.js";
+import { ApiRequestError, ApiResponseError, ApiTestModeError, type ErrorCode, type SyncError } from "../errors.js";
 import { scrubSecrets, scrubbedExcerpt } from "../secrets.js";
 import {
   type SpentCredits, type TransactionsPage, type UsersMeBalances, parseSpentCredits, parseTransactionsPage, parseUsersMe,

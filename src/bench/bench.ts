@@ -282,7 +282,7 @@ function assemble(
   const pageRequests = none.apiRequestsByPath[TRANSACTIONS_PATH] ?? 0;
   targets.push({
     target: `incremental (nothing new): transactions requests ≤ pages of the ${d.rowsInLookback} rows in the lookback + 2 per window = ${requestBudget}`,
-    actual: `${pageRequests} requests` + (none.apiRequests > pageRequests ? ` (+ ${none.apiRequests - pageRequests} spent_credits of the snapshot pass)` : ""),
+    actual: `${pageRequests} requests${none.apiRequests > pageRequests ? ` (+ ${none.apiRequests - pageRequests} spent_credits of the snapshot pass)` : ""}`,
     met: pageRequests <= requestBudget,
   });
   // One request's latency as the API ceiling saw it (C in flight): wall × C / requests.

@@ -18,7 +18,7 @@ export interface ChartInput {
   reference?: { name: string; value: number; color: string };
 }
 
-const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+const escapeXml = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 /** 1, 2, 5 × 10^k steps giving about `count` ticks up to at least `max`. */
 function niceTicks(max: number, count = 5): number[] {
@@ -54,7 +54,7 @@ export function lineChart(input: ChartInput): string {
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
   parts.push(`<rect width="${width}" height="${height}" fill="white"/>`);
-  parts.push(`<text x="${width / 2}" y="24" text-anchor="middle" font-size="15" font-weight="bold">${escape(input.title)}</text>`);
+  parts.push(`<text x="${width / 2}" y="24" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(input.title)}</text>`);
   for (const t of ticks) {
     parts.push(`<line x1="${m.left}" x2="${m.left + plotW}" y1="${y(t)}" y2="${y(t)}" stroke="#e5e5e5"/>`);
     parts.push(`<text x="${m.left - 8}" y="${y(t) + 4}" text-anchor="end" fill="#444">${compact(t)}</text>`);
@@ -64,8 +64,8 @@ export function lineChart(input: ChartInput): string {
   });
   parts.push(`<line x1="${m.left}" x2="${m.left}" y1="${m.top}" y2="${m.top + plotH}" stroke="#888"/>`);
   parts.push(`<line x1="${m.left}" x2="${m.left + plotW}" y1="${m.top + plotH}" y2="${m.top + plotH}" stroke="#888"/>`);
-  parts.push(`<text x="${m.left + plotW / 2}" y="${m.top + plotH + 38}" text-anchor="middle">${escape(input.xLabel)}</text>`);
-  parts.push(`<text transform="translate(18 ${m.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escape(input.yLabel)}</text>`);
+  parts.push(`<text x="${m.left + plotW / 2}" y="${m.top + plotH + 38}" text-anchor="middle">${escapeXml(input.xLabel)}</text>`);
+  parts.push(`<text transform="translate(18 ${m.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escapeXml(input.yLabel)}</text>`);
 
   parts.push(`<clipPath id="plot"><rect x="${m.left}" y="${m.top}" width="${plotW}" height="${plotH}"/></clipPath>`);
   parts.push(`<g clip-path="url(#plot)">`);
@@ -92,9 +92,9 @@ export function lineChart(input: ChartInput): string {
   const ly = height - 14;
   for (const item of legend) {
     parts.push(`<line x1="${lx}" x2="${lx + 22}" y1="${ly - 4}" y2="${ly - 4}" stroke="${item.color}" stroke-width="2"${item.dashed ? ` stroke-dasharray="4 3"` : ""}/>`);
-    parts.push(`<text x="${lx + 28}" y="${ly}">${escape(item.name)}</text>`);
+    parts.push(`<text x="${lx + 28}" y="${ly}">${escapeXml(item.name)}</text>`);
     lx += 40 + item.name.length * 6.5;
   }
   parts.push("</svg>");
-  return parts.join("\n") + "\n";
+  return `${parts.join("\n")}\n`;
 }

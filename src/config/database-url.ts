@@ -53,7 +53,7 @@ export function withDatabase(url: string, database: string): string {
   if (u.protocol !== "postgres:" && u.protocol !== "postgresql:") {
     throw new Error(`withDatabase: expected a postgres:// or postgresql:// URL, got ${redactUrl(url)}`);
   }
-  u.pathname = "/" + encodeURIComponent(database);
+  u.pathname = `/${encodeURIComponent(database)}`;
   return u.toString();
 }
 

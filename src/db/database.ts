@@ -68,7 +68,9 @@ async function withPooledClient<T>(pool: pg.Pool, work: (db: pg.PoolClient) => P
   // kills the process. Note it instead: the next query fails with the connection loss, which is
   // what the caller retries on, and the broken client is discarded rather than pooled.
   let lost: Error | undefined;
-  const onError = (error: Error) => void (lost ??= error);
+  const onError = (error: Error) => {
+    lost ??= error;
+  };
   db.on("error", onError);
   try {
     return await work(db);

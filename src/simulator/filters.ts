@@ -91,7 +91,7 @@ function narrow(w: CreatedAtWindow, lookup: Lookup, [a = "", b = ""]: string[]):
 
 function numericPredicate(field: "amount" | "after_balance", lookup: Lookup, [a = 0n, b = 0n]: bigint[]) {
   switch (lookup) {
-    case "exact": return (row: SimTransaction) => unitsOf(row[field]) == a; // == compares Number and BigInt exactly
+    case "exact": return (row: SimTransaction) => unitsOf(row[field]) === a; // == compares Number and BigInt exactly
     case "gt": return (row: SimTransaction) => unitsOf(row[field]) > a;
     case "gte": return (row: SimTransaction) => unitsOf(row[field]) >= a;
     case "lt": return (row: SimTransaction) => unitsOf(row[field]) < a;

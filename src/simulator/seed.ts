@@ -113,7 +113,10 @@ export function seedTransactions(opts: SeedOptions): SimTransaction[] {
 const unitsCache = new Map<string, bigint>();
 function amountUnits(amount: string): bigint {
   let units = unitsCache.get(amount);
-  if (units === undefined) unitsCache.set(amount, (units = parseUnits(amount)));
+  if (units === undefined) {
+    units = parseUnits(amount);
+    unitsCache.set(amount, units);
+  }
   return units;
 }
 

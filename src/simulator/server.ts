@@ -157,7 +157,11 @@ async function streamBody(res: ServerResponse, bytes: number): Promise<void> {
     const flowing = res.write(piece);
     await new Promise<void>((resolve) => {
       if (flowing) return void setImmediate(resolve); // never starve the event loop
-      const done = () => (res.off("drain", done), res.off("close", done), resolve());
+      const done = () => {
+        res.off("drain", done);
+        res.off("close", done);
+        resolve();
+      };
       res.on("drain", done).on("close", done);
     });
   }
@@ -192,7 +196,9 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorH
   }
   const stats: SimulatorHandle["stats"] = { requests: 0, byPath: {}, injected: {} };
   const dice = new FaultDice();
-  const inject = (kind: FaultKind) => void (stats.injected[kind] = (stats.injected[kind] ?? 0) + 1);
+  const inject = (kind: FaultKind): void => {
+    stats.injected[kind] = (stats.injected[kind] ?? 0) + 1;
+  };
   const chance = (draw: number, rate: number | undefined) => rate !== undefined && rate > 0 && draw < rate;
 
   /** Waits `ms`; false when the client went away meanwhile (nothing left to answer). */
@@ -223,14 +229,16 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorH
       const hi = Math.min(naiveToMicros(window.max) + (window.maxInclusive ? 1 : 0), Math.floor((Date.now() + ledger.clockOffsetMs) * 1000));
       if (hi <= lo) return;
       ledger.add({ created_at: formatMicros(lo + Math.floor(draw("churnPick") * (hi - lo))), amount: "-0.5" });
-      return inject("churnInsert");
+      inject("churnInsert");
+      return;
     }
     const inWindow = ledger.query(query);
     if (inWindow.count === 0) return;
     const victim = inWindow.slice(Math.floor(draw("churnPick") * inWindow.count), 1)[0]!;
     if (kind === "delete") {
       ledger.remove(victim.id);
-      return inject("churnDelete");
+      inject("churnDelete");
+      return;
     }
     ledger.update(victim.id, victim.status === "pending" ? { status: "success" } : {});
     inject("churnUpdate");

@@ -130,8 +130,8 @@ export function computeSpentCredits(
   // No zone is more than 14 h from UTC, so a day of margin each side is a safe superset.
   const startDay = Date.parse(`${startDate}T00:00:00Z`) / DAY_MS;
   const endDay = Date.parse(`${endDate}T00:00:00Z`) / DAY_MS;
-  const min = new Date((startDay - 1) * DAY_MS).toISOString().slice(0, 10) + "T00:00:00.000000";
-  const max = new Date((endDay + 2) * DAY_MS).toISOString().slice(0, 10) + "T00:00:00.000000";
+  const min = `${new Date((startDay - 1) * DAY_MS).toISOString().slice(0, 10)}T00:00:00.000000`;
+  const max = `${new Date((endDay + 2) * DAY_MS).toISOString().slice(0, 10)}T00:00:00.000000`;
 
   const bucketOfDay = new Map<number, number>();
   const buckets = new Map<number, Map<string, bigint>>();
@@ -143,10 +143,16 @@ export function computeSpentCredits(
     const day = localDayNumber(timezone, row.created_at);
     if (day < startDay || day > endDay) continue;
     let key = bucketOfDay.get(day);
-    if (key === undefined) bucketOfDay.set(day, (key = bucketStart(new Date(day * DAY_MS), period).getTime()));
+    if (key === undefined) {
+      key = bucketStart(new Date(day * DAY_MS), period).getTime();
+      bucketOfDay.set(day, key);
+    }
     const label = ENDPOINT_LABELS[row.balance_type] ?? row.balance_type;
     let bucket = buckets.get(key);
-    if (!bucket) buckets.set(key, (bucket = new Map()));
+    if (!bucket) {
+      bucket = new Map();
+      buckets.set(key, bucket);
+    }
     const amount = toBigInt(units);
     bucket.set(label, (bucket.get(label) ?? 0n) + amount);
     total += amount;
@@ -158,7 +164,7 @@ export function computeSpentCredits(
     const labels = [...bucket.keys()].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
     const out: Record<string, string> = {};
     for (const label of labels) out[label] = formatUnits(bucket.get(label)!);
-    spent_credits[new Date(key).toISOString().slice(0, 10) + "T00:00:00"] = out;
+    spent_credits[`${new Date(key).toISOString().slice(0, 10)}T00:00:00`] = out;
   }
   return { spent_credits, total_spent_credits: formatUnits(total) };
 }

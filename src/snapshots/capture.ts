@@ -66,6 +66,7 @@ export async function captureSnapshots(context: SnapshotContext): Promise<Snapsh
     return { ...stats, to: undefined };
   }
 
+  // biome-ignore lint/complexity/useMathMinMax: local dates as yyyy-mm-dd text, compared as text
   for (const [startDate, endDate] of dayChunks(from > today ? today : from, today, chunkDays)) {
     context.signal?.throwIfAborted();
     const answer = await client.spentCredits({ timezone, period: "day", startDate, endDate });

@@ -4,9 +4,9 @@ import { CSV_COLUMNS, type Statement } from "./model.js";
 export function renderCsv(statement: Statement): string {
   const cell = (v: string | boolean | null) => (v === null ? "" : typeof v === "boolean" ? String(v) : /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
   const rows = statement.lines.map((line) => CSV_COLUMNS.map((c) => cell(line[c])).join(","));
-  return [CSV_COLUMNS.join(","), ...rows].join("\n") + "\n";
+  return `${[CSV_COLUMNS.join(","), ...rows].join("\n")}\n`;
 }
 
 export function renderJson(statement: Statement): string {
-  return JSON.stringify(statement, null, 2) + "\n";
+  return `${JSON.stringify(statement, null, 2)}\n`;
 }

@@ -35,7 +35,10 @@ export class MovedBuckets {
 
   private add(account: string, bucket: string): void {
     let set = this.byAccount.get(account);
-    if (!set) this.byAccount.set(account, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      this.byAccount.set(account, set);
+    }
     set.add(bucket);
   }
 
@@ -54,7 +57,10 @@ export async function refreshRollups(db: pg.ClientBase, account: string, window:
       const start = asMicros(Number(bucket));
       if (owner === account && start >= lo && start < hi) continue; // already in the window's range: ranges stay disjoint
       let r = ranges.get(owner);
-      if (!r) ranges.set(owner, (r = { lows: [], highs: [] }));
+      if (!r) {
+        r = { lows: [], highs: [] };
+        ranges.set(owner, r);
+      }
       r.lows.push(formatInstant(start));
       r.highs.push(formatInstant(addMicros(start, bucketMicros)));
     }

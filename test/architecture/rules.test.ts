@@ -51,7 +51,7 @@ describe("architecture rules", () => {
   test("Biome reports unformatted code and an unused import", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gs-biome-"));
     try {
-      fs.copyFileSync(path.join(root, "biome.json"), path.join(dir, "biome.json"));
+      fs.copyFileSync(path.join(root, "biome.jsonc"), path.join(dir, "biome.jsonc"));
       fs.writeFileSync(path.join(dir, "bad.ts"), 'import { x } from "./y.js";\nexport const a   =  1\n');
       const result = run(biome, ["ci", "--colors=off", "--vcs-enabled=false", "--config-path", dir, "bad.ts"], dir);
       expect(result.status).not.toBe(0);

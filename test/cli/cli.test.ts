@@ -58,7 +58,6 @@ describe("generect-sync CLI", () => {
       { column_name: "updated_at", data_type: "timestamp with time zone" },
     ]);
     const indexes = await query<{ indexdef: string }>(db.url, "SELECT indexdef FROM pg_indexes WHERE tablename = 'transactions'");
-    const defs = indexes.map((i) => i.indexdef).join("\n");
     // Storage v2: every key starts with the account; whole-ledger indexes are gone (see the migration).
     // (account, version_id): each committed window extends the proof chain by the versions after its last link.
     expect(indexes.map((i) => i.indexdef.replace(/^.* USING btree /, "")).sort()).toEqual([
@@ -168,16 +167,16 @@ describe("generect-sync CLI", () => {
       expect(help.code).toBe(0);
       expect(help.stdout).toContain(`Usage: generect-sync ${command}`);
       // Variable lists (run, worker: names with an underscore): every description starts in one column.
-      const variables = help.stdout.split("\n").filter((l) => /^  [A-Z][A-Z0-9]*_[A-Z0-9_]+ +\S/.test(l));
+      const variables = help.stdout.split("\n").filter((l) => /^ {2}[A-Z][A-Z0-9]*_[A-Z0-9_]+ +\S/.test(l));
       if (command === "run" || command === "worker") expect(variables.map((l) => l.trim().split(" ")[0])).toContain("SNAPSHOT_RESTATE_DAYS");
-      expect(new Set(variables.map((l) => /^  [A-Z_]+ +/.exec(l)![0].length)).size).toBeLessThanOrEqual(1);
+      expect(new Set(variables.map((l) => /^ {2}[A-Z_]+ +/.exec(l)![0].length)).size).toBeLessThanOrEqual(1);
     }
     const top = await runCli(["--help"], {});
     expect(top.stdout).toContain("Commands:");
     // The summaries start in one column, whatever the length of the command's name.
-    const listed = top.stdout.split("\n").filter((l) => /^  [a-z-]+  +\S/.test(l));
+    const listed = top.stdout.split("\n").filter((l) => /^ {2}[a-z-]+ {2,}\S/.test(l));
     expect(listed.map((l) => l.trim().split(/\s+/)[0])).toEqual(expect.arrayContaining(["grant-reader", "db", "sql", "migrate"]));
-    expect(new Set(listed.map((l) => /^  [a-z-]+ +/.exec(l)![0].length)).size).toBe(1);
+    expect(new Set(listed.map((l) => /^ {2}[a-z-]+ +/.exec(l)![0].length)).size).toBe(1);
     expect((await runCli(["frobnicate"], {})).code).toBe(2);
     expect((await runCli(["status", "--bogus"], env)).code).toBe(2);
   }, 120_000); // 15 CLI starts in a row: CPU-bound on a loaded 2-core machine
@@ -269,7 +268,7 @@ describe("with no DATABASE_URL", () => {
   test("db keeps the embedded Postgres up until Ctrl-C, says how to connect, and stops it", async () => {
     const db = spawnCli(["db"], { GENERECT_SYNC_HOME: home });
     try {
-      await waitFor(() => /embedded Postgres is up on 127\.0\.0\.1:\d+ until Ctrl-C[^]*never printed/.test(db.output()) || db.child.exitCode !== null, 60_000, "db to say it is up and how to connect");
+      await waitFor(() => /embedded Postgres is up on 127\.0\.0\.1:\d+ until Ctrl-C[\s\S]*never printed/.test(db.output()) || db.child.exitCode !== null, 60_000, "db to say it is up and how to connect");
       expect({ exited: db.child.exitCode, output: db.child.exitCode === null ? "" : db.output() }).toEqual({ exited: null, output: "" });
       expect(db.output()).toContain(`psql "$(cat ${path.join(home, "database-url")})"`);
       const url = (await readFile(path.join(home, "database-url"), "utf8")).trim();

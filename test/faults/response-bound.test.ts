@@ -13,7 +13,9 @@ import { armAtWindow, cli, expectVersionsConsistent, guardCliOutput, testToken, 
 guardCliOutput();
 
 const cases = [
-  { name: "a 200 whose body never ends, against the default bound", arm: (sim: SimulatorHandle) => void (sim.faults.endlessBodyNext = 1),
+  { name: "a 200 whose body never ends, against the default bound", arm: (sim: SimulatorHandle) => {
+      sim.faults.endlessBodyNext = 1;
+    },
     env: {}, bound: 16 * 1024 * 1024, injected: "endlessBody" as const },
   { name: "a 200 announcing 2 MB, against GENERECT_MAX_RESPONSE_BYTES=1000000",
     arm: (sim: SimulatorHandle) => Object.assign(sim.faults, { oversizeBodyNext: 1, oversizeBodyBytes: 2_000_000 }),

@@ -207,7 +207,7 @@ async function migrationsHash(): Promise<string> {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) await walk(full);
       else if (entry.isFile()) {
-        hash.update(path.relative(migrationsDir, full).split(path.sep).join("/") + "\0");
+        hash.update(`${path.relative(migrationsDir, full).split(path.sep).join("/")}\0`);
         hash.update(await fs.readFile(full));
         hash.update("\0");
       }

@@ -10,7 +10,10 @@ export async function dailyFromDatabase(db: TestDatabase, timezone: string, acco
     [timezone, account],
   );
   const out: Record<string, Record<string, string>> = {};
-  for (const r of rows) (out[r.day] ??= {})[r.endpoint] = normalizeDecimal(r.credits);
+  for (const r of rows) {
+    out[r.day] ??= {};
+    out[r.day]![r.endpoint] = normalizeDecimal(r.credits);
+  }
   return out;
 }
 

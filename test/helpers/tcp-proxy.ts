@@ -24,14 +24,20 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     if (mode === "blackhole") return; // hold it open, answer nothing
     const upstream = net.connect(targetPort, targetHost);
     sockets.add(upstream);
-    upstream.on("close", () => (sockets.delete(upstream), client.destroy()));
+    upstream.on("close", () => {
+      sockets.delete(upstream);
+      client.destroy();
+    });
     upstream.on("error", () => client.destroy());
     client.on("close", () => upstream.destroy());
     client.pipe(upstream).pipe(client);
   });
   const listen = (port: number) => new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(port, "127.0.0.1", () => (server.off("error", reject), resolve()));
+    server.listen(port, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
   });
   const stop = () => new Promise<void>((resolve) => {
     for (const s of sockets) s.destroy();

@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
-import { type Instruction } from "dockerfile-ast";
+import type { Instruction } from "dockerfile-ast";
 import { type Stage, execForm, flags, keyword, properties, words } from "./dockerfile-model.js";
 import { clean, globRegex } from "./dockerignore.js";
 

@@ -9,7 +9,7 @@ import { guardCliOutput, runCliChecked, waitFor } from "../faults/support.js";
 import { spawnCli } from "../helpers/cli.js";
 import { dayMs } from "../helpers/time.js";
 
-const naive = (ms: number) => new Date(ms).toISOString().slice(0, 23).replace("Z", "") + "000";
+const naive = (ms: number) => `${new Date(ms).toISOString().slice(0, 23).replace("Z", "")}000`;
 
 interface ProofLine { name: string; holds: boolean; summary: string; findings: string[] }
 interface Report { holds: boolean; proofs: ProofLine[]; headDigest: string; sweep: { windows: number; apiRequests: number } }

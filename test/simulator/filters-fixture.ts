@@ -21,9 +21,9 @@ const FIXTURE: [string, SimTransaction["status"], string, string][] = [
 
 export function fixtureLedger(): Ledger {
   const ledger = new Ledger();
-  FIXTURE.forEach(([created_at, status, balance_type, amount], i) =>
-    ledger.add({ id: `a0000000-0000-4000-8000-00000000000${i + 1}`, created_at, status, balance_type, amount }),
-  );
+  for (const [i, [created_at, status, balance_type, amount]] of FIXTURE.entries()) {
+    ledger.add({ id: `a0000000-0000-4000-8000-00000000000${i + 1}`, created_at, status, balance_type, amount });
+  }
   return ledger;
 }
 

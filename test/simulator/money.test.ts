@@ -20,7 +20,7 @@ test("10,000 charges of -0.01 in one day spend exactly -100", async () => {
 test("amounts and balances reach the wire as the stored literals", async () => {
   const ledger = new Ledger();
   const amounts = ["-0.1", "-0.2", "-0.015", "1234.5", "-2.25", "123456789012.345678", "-0.000001"];
-  amounts.forEach((amount, i) => ledger.add({ created_at: `2025-01-01T00:00:0${i}`, amount }));
+  for (const [i, amount] of amounts.entries()) ledger.add({ created_at: `2025-01-01T00:00:0${i}`, amount });
   await withSimulator({ ledger }, async (sim) => {
     const res = await get(sim, txPath());
     for (const row of ledger.all()) {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { Ledger, normalizeDecimal, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
+import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
 import { runSnapshot } from "../../src/job/run.js";
 import { localDate } from "../../src/snapshots/days.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";

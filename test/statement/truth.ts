@@ -17,8 +17,13 @@ export function localMonth(naiveUtc: string, timezone: string): string {
 
 function monthsBetween(first: string, last: string): string[] {
   const out: string[] = [];
-  for (let [y, m] = first.split("-").map(Number) as [number, number]; `${y}-${String(m).padStart(2, "0")}` <= last; m === 12 ? (y++, (m = 1)) : m++) {
-    out.push(`${y}-${String(m).padStart(2, "0")}`);
+  let [y, m] = first.split("-").map(Number) as [number, number];
+  for (let month = first; month <= last; month = `${y}-${String(m).padStart(2, "0")}`) {
+    out.push(month);
+    if (m === 12) {
+      y += 1;
+      m = 1;
+    } else m += 1;
   }
   return out;
 }

@@ -9,7 +9,6 @@ describe("first backfill over several windows", () => {
   let db: TestDatabase;
   let sim: SimulatorHandle;
   const to = new Date(Date.now() - 60_000);
-  const from = new Date(to.getTime() - 120 * dayMs);
 
   beforeAll(async () => {
     db = await createMigratedDatabase("backfill");
@@ -111,7 +110,7 @@ describe("text that array literals must escape", () => {
 
     // The same texts reversed over the same ids: the upsert path, with versions.
     const oldestFirst = [...sim.ledger.all()].sort((a, b) => a.created_at.localeCompare(b.created_at));
-    oldestFirst.forEach((row, i) => sim.ledger.update(row.id, { description: awkward[awkward.length - 1 - i]! }));
+    for (const [i, row] of oldestFirst.entries()) sim.ledger.update(row.id, { description: awkward[awkward.length - 1 - i]! });
     const second = await syncOnce(db.url, sim, { windowMs: days(30), lookbackMs: days(30) });
     expect(second).toMatchObject({ inserted: 0, updated: awkward.length });
     await expectDatabaseEqualsLedger(db.url, sim);

@@ -48,7 +48,10 @@ describe("scrubbedExcerpt", () => {
 
 test("the logger scrubs a secret with quotes and backslashes from its JSON lines", () => {
   const lines: string[] = [];
-  const destination = new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) });
+  const destination = new Writable({ write: (chunk, _enc, done) => {
+      lines.push(String(chunk));
+      done();
+    }, });
   const log = createLogger({ secrets: [token], pretty: false, destination });
   log.warn({ body: `{"detail":"${escaped(token)}"}` }, `refused ${token}`);
   expect(lines.join("")).not.toMatch(/Ab3/);

@@ -50,7 +50,7 @@ export async function readCredentials(dataDir: string): Promise<StoredCredential
 export async function writeCredentials(dataDir: string, credentials: StoredCredentials): Promise<void> {
   const file = credentialsPath(dataDir);
   const temp = `${file}.${process.pid}.tmp`;
-  await fs.writeFile(temp, JSON.stringify(credentials) + "\n", { mode: 0o600 });
+  await fs.writeFile(temp, `${JSON.stringify(credentials)}\n`, { mode: 0o600 });
   await fs.chmod(temp, 0o600); // in case of an unusual umask
   await fs.rename(temp, file);
 }
