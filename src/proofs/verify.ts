@@ -59,13 +59,19 @@ export interface VerifyOptions {
   /** A head digest kept outside the database: the history must still produce it. */
   digest?: string;
   clientOptions?: SyncOptions["clientOptions"];
+  /** A fleet's shared pool, left open (without one, verify opens its own and ends it). */
+  pool?: pg.Pool;
+  /** A fleet's lock session (the repair run takes the account's lock on it). */
+  locks?: SyncOptions["locks"];
+  /** A fleet's shared request limiter. */
+  requestSlot?: SyncOptions["requestSlot"];
 }
 
-function apiClient(options: Pick<VerifyOptions, "config" | "signal" | "clientOptions" | "log">): GenerectClient {
+function apiClient(options: Pick<VerifyOptions, "config" | "signal" | "clientOptions" | "log" | "requestSlot">): GenerectClient {
   const { config } = options;
   return new GenerectClient({
     baseUrl: config.apiUrl, token: requireToken(config), timeoutMs: config.requestTimeoutMs, retries: config.retries,
-    maxResponseBytes: config.maxResponseBytes, signal: options.signal,
+    maxResponseBytes: config.maxResponseBytes, signal: options.signal, requestSlot: options.requestSlot,
     onRetry: ({ attempt, reason, delayMs }) => options.log.warn({ attempt, delayMs }, `retrying: ${reason}`),
     ...options.clientOptions,
   });
@@ -78,11 +84,11 @@ async function readWatermark(db: Pick<pg.Pool, "query">, account: string): Promi
 
 /** The audit sweep alone, recorded (the worker's VERIFY_CRON pass). */
 export async function runSweep(options: VerifyOptions): Promise<SweepResult> {
-  const pool = createPool(options.databaseUrl);
+  const pool = options.pool ?? createPool(options.databaseUrl);
   try {
     return await sweepAndRecord(pool, apiClient(options), options, false);
   } finally {
-    await pool.end();
+    if (!options.pool) await pool.end();
   }
 }
 
@@ -101,7 +107,7 @@ const windowText = (w: SweepWindow) => `[${formatInstant(w.from)}, ${formatInsta
 export async function verify(options: VerifyOptions): Promise<VerifyReport> {
   const { config } = options;
   const account = config.account;
-  const pool = createPool(options.databaseUrl);
+  const pool = options.pool ?? createPool(options.databaseUrl);
   const client = apiClient(options);
   try {
     // Tamper evidence first: a repair adds links, and the chain as found is what is being judged.
@@ -113,7 +119,10 @@ export async function verify(options: VerifyOptions): Promise<VerifyReport> {
     let repaired: VerifyReport["sweep"]["repaired"];
     const foundDiffering = swept.differing;
     if (options.repair && swept.differing.length > 0) {
-      const repair = await runRepair({ config, databaseUrl: options.databaseUrl, log: options.log, signal: options.signal, clientOptions: options.clientOptions }, swept.differing);
+      const repair = await runRepair({
+        config, databaseUrl: options.databaseUrl, log: options.log, signal: options.signal, clientOptions: options.clientOptions,
+        pool: options.pool, locks: options.locks, requestSlot: options.requestSlot,
+      }, swept.differing);
       repaired = { runId: repair.runId, windows: repair.committed };
       const after: SweepWindow[] = [];
       for (const w of swept.differing) {
@@ -182,7 +191,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyReport> {
       balanceChain, checkpoints, chain, quarantined,
     };
   } finally {
-    await pool.end();
+    if (!options.pool) await pool.end();
   }
 }
 

@@ -4,11 +4,23 @@ import { ConfigError } from "../../errors.js";
 import { type Command, type CommandIo, parseOptions } from "../command.js";
 import { InterruptedError } from "../../errors.js";
 
-/** `run --all` and `snapshot --all`: the fleet, one summary line per account, the fleet's exit code. */
-export async function runFleetCommand(pass: "run" | "snapshot", io: CommandIo, shard: string | undefined): Promise<number> {
+/**
+ * `run --all`, `snapshot --all` and `verify --all`: the fleet, one summary line per account (or,
+ * with `json`, verify's reports as one JSON array), the fleet's exit code.
+ */
+export async function runFleetCommand(
+  pass: "run" | "snapshot" | "verify", io: CommandIo, shard: string | undefined,
+  extra: { full?: boolean; repair?: boolean; json?: boolean } = {},
+): Promise<number> {
   const [{ runFleet, fleetExitCode, outcomeLine }, { withFleetSession }] = await Promise.all([import("../../fleet/fleet.js"), import("../session.js")]);
   return withFleetSession(io, shard, async ({ config, accounts, dbConnections, databaseUrl, log, signal }) => {
-    const outcomes = await runFleet({ accounts, databaseUrl, log, signal, pass, concurrency: config.concurrency, dbConnections });
+    const outcomes = await runFleet({ accounts, databaseUrl, log, signal, pass, concurrency: config.concurrency, dbConnections, full: extra.full, repair: extra.repair });
+    if (extra.json) {
+      const json = outcomes.map(({ account, status, code, detail, report }) => ({ account, status, code: code ?? null, detail, report: report ?? null }));
+      io.out(JSON.stringify(json, (_key, value: unknown) => (Buffer.isBuffer(value) ? undefined : value), 2));
+      if (signal.reason instanceof InterruptedError) return signal.reason.exitCode;
+      return fleetExitCode(outcomes);
+    }
     for (const outcome of outcomes) io.out(outcomeLine(outcome));
     const counts = (status: string) => outcomes.filter((o) => o.status === status).length;
     io.out(`fleet: ${counts("succeeded")} succeeded, ${counts("failed")} failed, ${counts("skipped")} skipped (lock held elsewhere), ${counts("interrupted")} interrupted, of ${outcomes.length}`);
@@ -30,7 +42,7 @@ the users/me balances (a checkpoint) and ends by printing the proof chain's head
 outside the database to check the history later (\`generect-sync verify --digest\`).
 
   --full   walk the whole history, not only from the watermark minus SYNC_LOOKBACK: catches
-           in-place changes older than the lookback (versions recorded)
+           in-place changes older than the lookback (versions recorded); with --all, of every account
 
 --all syncs every account of SYNC_ACCOUNTS_FILE (each its own run, lock and watermark) under one
 budget: SYNC_CONCURRENCY API requests in flight and SYNC_DB_CONNECTIONS database connections for the
@@ -49,10 +61,7 @@ Example:
   GENERECT_API_TOKEN=... DATABASE_URL=postgres://user@host/db generect-sync run`,
   async run(argv, io) {
     const { values } = parseOptions("run", argv, { full: { type: "boolean" }, all: { type: "boolean" }, shard: { type: "string" } });
-    if (values.all) {
-      if (values.full) throw new ConfigError("run: --full walks one account's history: run it per account, not with --all");
-      return runFleetCommand("run", io, values.shard);
-    }
+    if (values.all) return runFleetCommand("run", io, values.shard, { full: values.full });
     if (values.shard !== undefined) throw new ConfigError("run: --shard goes with --all");
     // The sync and its dependencies load only now: `run --help` stays instant.
     const [{ runSync }, { withRunMetrics }, { createProgress }, { withSyncSession }, { describeSnapshots }] = await Promise.all([
