@@ -201,6 +201,7 @@ async function syncTransactions(run: RunContext, summary: SyncSummary): Promise<
     limit: pLimit(config.concurrency),
     onCounted: (window, count) => queue.observe(window, count),
     onTail: () => ahead.startNext(),
+    known: {},
   };
   const ahead = new WalkAhead(client, queue, (window) => walkOptionsFor(context, window, 1), signal);
   try {

@@ -207,6 +207,9 @@ export const resolveQuarantinedSql = `
 UPDATE quarantined_rows SET resolved_at = $4, resolution = 'a valid version was received by run ' || $5::text
 WHERE account = $1 AND resolved_at IS NULL AND transaction_id = ANY($2::uuid[]) AND NOT (transaction_id = ANY($3::uuid[]))`;
 
+/** Whether the account has unresolved quarantined rows (read once per run, see RunKnowledge). */
+export const openQuarantineSql = `SELECT EXISTS (SELECT 1 FROM quarantined_rows WHERE account = $1 AND resolved_at IS NULL) AS open`;
+
 export const startRunSql = `
 INSERT INTO sync_runs (account, command, status, started_at, host, pid, watermark_from, version)
 VALUES ($1, $2, 'running', now(), $3, $4, $5, $6)

@@ -6,10 +6,10 @@ import { arrayLiteral } from "../db/array-literal.js";
 import { inTransaction } from "../db/pool.js";
 import { type LoadCounts, loadPage } from "./load.js";
 import { type Window, defaultMaxRowsPerWindow, splitAround, splitWindow } from "./plan.js";
-import { type WritePath, addWindowCountsSql, advanceWatermarkSql, deletionCandidatesSql, windowHeldSql, writePath } from "./sql.js";
+import { type WritePath, addWindowCountsSql, advanceWatermarkSql, deletionCandidatesSql, openQuarantineSql, windowHeldSql, writePath } from "./sql.js";
 import { locateMoved } from "./moved.js";
 import type { PrefetchedWalk } from "./prefetch.js";
-import { extendChain } from "../proofs/chain.js";
+import { type ChainTip, extendChain } from "../proofs/chain.js";
 import { quarantineRows, resolveQuarantined } from "./quarantine.js";
 import { MovedBuckets, refreshRollups } from "./rollups.js";
 import { type WalkOptions, type WalkResult, walkWindow } from "./walk.js";
@@ -39,6 +39,22 @@ export interface WindowContext {
   onCounted?: (window: Window, count: number) => void;
   /** The window's first walk is in its last round of requests: the next window may start its walk. */
   onTail?: () => void;
+  /**
+   * What the run's committed windows established, so later windows need not read it again (the
+   * account's lock keeps every other writer out). Each window reads what is unknown, and what it
+   * learns is kept only once its COMMIT has returned: any failure forgets everything, so a window
+   * retried after a connection lost around its COMMIT reads the database again.
+   */
+  known?: RunKnowledge;
+}
+
+export interface RunKnowledge {
+  /** The account's last chain link. */
+  chainTip?: ChainTip;
+  /** The account's daily rollups in UTC are registered (ensureRollupZone). */
+  utcZone?: boolean;
+  /** Whether the account has unresolved quarantined rows (none: nothing for a window to resolve). */
+  openQuarantine?: boolean;
 }
 
 export interface WindowStats extends LoadCounts {
@@ -191,8 +207,23 @@ async function confirmDeletions(
 }
 
 async function walkAndCommit(context: WindowContext, window: Window, prefetched: PrefetchedWalk | undefined): Promise<WindowOutcome> {
+  const known = context.known;
+  const learned: RunKnowledge = { ...known };
+  let outcome: WindowOutcome;
+  try {
+    outcome = await walkAndCommitOnce(context, window, prefetched, learned);
+  } catch (error) {
+    if (known) for (const key of Object.keys(known) as (keyof RunKnowledge)[]) delete known[key];
+    throw error;
+  }
+  if (known && outcome.kind === "committed") Object.assign(known, learned);
+  return outcome;
+}
+
+async function walkAndCommitOnce(context: WindowContext, window: Window, prefetched: PrefetchedWalk | undefined, learned: RunKnowledge): Promise<WindowOutcome> {
   const maxWalks = context.maxWalks ?? 3;
   const canHalve = splitWindow(window) !== undefined;
+  const remember = context.known !== undefined;
 
   return inTransaction(context.pool, async (db) => {
     const from = toPgTimestamp(window.from);
@@ -265,15 +296,25 @@ async function walkAndCommit(context: WindowContext, window: Window, prefetched:
         continue;
       }
 
-      const ids = arrayLiteral([...result.ids]);
       const deleted = deletions.length === 0 ? 0 : (await db.query<{ deleted: number }>(sql.markDeleted, [
         context.account, from, to, arrayLiteral(deletions), context.seenAt, context.runId,
       ])).rows[0]!.deleted;
-      if (rollups) await refreshRollups(db, context.account, window, moved);
+      if (rollups) {
+        await refreshRollups(db, context.account, window, moved, { utcZoneKnown: learned.utcZone === true });
+        if (remember) learned.utcZone = true;
+      }
+      if (remember && learned.openQuarantine === undefined) {
+        learned.openQuarantine = (await db.query<{ open: boolean }>(openQuarantineSql, [context.account])).rows[0]!.open;
+      }
       await quarantineRows(db, context, window, result.rejected);
-      await resolveQuarantined(db, context, ids, result.rejected);
+      // No open entry before this window: none for it to resolve (its own rejected rows never are).
+      if (learned.openQuarantine !== false) await resolveQuarantined(db, context, arrayLiteral([...result.ids]), result.rejected);
+      if (result.rejected.length > 0) learned.openQuarantine = true;
       // Tamper evidence: the versions this window wrote join the account's hash chain in the same transaction.
-      if (sql.proofs) await extendChain(db, { account: context.account, runId: context.runId, windowFrom: from, windowTo: to });
+      if (sql.proofs) {
+        const tip = await extendChain(db, { account: context.account, runId: context.runId, windowFrom: from, windowTo: to }, learned.chainTip);
+        if (remember) learned.chainTip = tip;
+      }
       await db.query(advanceWatermarkSql, [context.account, transactionsStream, to, context.runId]);
       const stats: WindowStats = {
         window, walks: walk, count: result.countAtEnd, deleted, rejected: result.rejected.length,
