@@ -1,6 +1,6 @@
 import pino, { type Logger } from "pino";
 import pinoPretty from "pino-pretty";
-import { scrubSecrets } from "./secrets.js";
+import { secretScrubber } from "./secrets.js";
 import { terminalFor } from "./terminal.js";
 
 export type { Logger };
@@ -11,8 +11,7 @@ export type { Logger };
  * quoted inside an error message.
  */
 export function createLogger(options: { secrets?: (string | undefined)[]; level?: string; pretty?: boolean; destination?: NodeJS.WritableStream } = {}): Logger {
-  const secrets = options.secrets ?? [];
-  const scrub = (line: string) => scrubSecrets(line, secrets);
+  const scrub = secretScrubber(options.secrets ?? []);
   const pretty = options.pretty ?? Boolean(process.stderr.isTTY);
   const level = options.level ?? process.env.LOG_LEVEL ?? "info";
   const base = {

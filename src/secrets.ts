@@ -25,7 +25,22 @@ function formsOf(secrets: (string | undefined)[]): string[] {
 
 /** Removes every secret, in each of its forms, from a text meant for a terminal, a log or a table. */
 export function scrubSecrets(text: string, secrets: (string | undefined)[]): string {
-  return formsOf(secrets).reduce((t, form) => t.split(form).join(redacted), text);
+  return scrubForms(text, formsOf(secrets));
+}
+
+function scrubForms(text: string, forms: readonly string[]): string {
+  // A form that does not occur changes nothing: only a line that holds one is split and joined.
+  return forms.reduce((t, form) => (t.includes(form) ? t.split(form).join(redacted) : t), text);
+}
+
+/**
+ * scrubSecrets with the secrets' forms worked out once: a fleet's logger scrubs every line of
+ * every account with every account's token (200 accounts: 1,200 forms), so computing them per
+ * line was a visible share of the fleet's CPU.
+ */
+export function secretScrubber(secrets: (string | undefined)[]): (text: string) => string {
+  const forms = formsOf(secrets);
+  return (text) => scrubForms(text, forms);
 }
 
 /**

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import got, { type Got, RequestError } from "got";
 import pRetry, { AbortError } from "p-retry";
 import { ApiRequestError, ApiResponseError, ApiTestModeError, type ErrorCode, type SyncError } from "../errors.js";
-import { scrubSecrets, scrubbedExcerpt } from "../secrets.js";
+import { scrubSecrets, scrubbedExcerpt, secretScrubber } from "../secrets.js";
 import {
   type SpentCredits, type TransactionsPage, type UsersMeBalances, parseSpentCredits, parseTransactionsPage, parseUsersMe,
 } from "./schema.js";
@@ -139,9 +139,12 @@ export class GenerectClient {
   deprecatedResponses = 0;
   private readonly http: Got;
   private readonly host: string;
+  /** Every body is scrubbed of the token (its forms worked out once per client). */
+  private readonly scrub: (text: string) => string;
 
   constructor(private readonly options: ClientOptions) {
     this.host = new URL(options.baseUrl).host;
+    this.scrub = secretScrubber([options.token]);
     this.http = got.extend({
       prefixUrl: options.baseUrl,
       headers: { authorization: `Token ${options.token}`, accept: "application/json", "user-agent": "generect-sync" },
@@ -249,7 +252,7 @@ export class GenerectClient {
       }
       // A body that quotes the token (a proxy echoing the request) is scrubbed before anything can
       // quote it in turn: an error's excerpt, a row's preview.
-      const body = scrubSecrets(response.body, secrets);
+      const body = this.scrub(response.body);
       if (response.statusCode !== 200) {
         retryAfterMs = parseRetryAfter(response.headers["retry-after"], maxRetryAfterMs);
         throw statusFailure(response.statusCode, body, where, retryAfterMs, secrets);

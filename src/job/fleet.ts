@@ -7,9 +7,18 @@ import type { LiveMetrics } from "../metrics/live.js";
 import { withRunMetrics } from "./run-metrics.js";
 import { type SyncOptions, type SyncSummary, runSnapshot, runSync } from "./run.js";
 import { LockSession } from "./lock.js";
+import { finishRun, startRun } from "./run-record.js";
+import { withConnectionRetry } from "../db/retry.js";
+import type { VerifyReport } from "./verify.js";
 import { fleetBudget } from "./fleet-budget.js";
 
-export type FleetPass = "run" | "snapshot";
+/**
+ * run and snapshot: a recorded run per account. verify: every proof of each account (`verify
+ * --all`); sweep: the audit sweep alone, recorded in audit_sweeps (the fleet worker's VERIFY_CRON).
+ * verify and sweep hold the account's lock while they count, so they never judge a window a sync
+ * of the same account is rewriting (an account whose lock is held elsewhere is skipped).
+ */
+export type FleetPass = "run" | "snapshot" | "verify" | "sweep";
 
 export interface FleetOptions {
   accounts: FleetAccount[];
@@ -32,6 +41,10 @@ export interface FleetOptions {
   database?: Database;
   /** Called as each account ends (the CLI prints a line, the worker logs it). */
   onOutcome?: (outcome: AccountOutcome) => void;
+  /** `run --full --all`: every account walks its whole history. */
+  full?: boolean;
+  /** `verify --all --repair`: each account walks its differing windows again (a repair run of its own). */
+  repair?: boolean;
 }
 
 export interface AccountOutcome {
@@ -43,6 +56,8 @@ export interface AccountOutcome {
   detail: string;
   code?: string;
   summary?: SyncSummary;
+  /** verify: the account's report. */
+  report?: VerifyReport;
 }
 
 function describe(summary: SyncSummary): string {
@@ -71,14 +86,15 @@ export async function runFleet(options: FleetOptions): Promise<AccountOutcome[]>
 
   const one = async (account: FleetAccount): Promise<AccountOutcome> => {
     const name = account.name;
-    if (account.tokenError) return { account: name, status: "failed", code: "CONFIG", detail: account.tokenError };
     if (signal?.aborted) return { account: name, status: "interrupted", detail: "not started: the fleet was stopped" };
+    if (account.tokenError) return tokenMissing(account);
     const accountLog = log.child({ account: name });
     const sync: SyncOptions = {
       config: account.config, databaseUrl: options.databaseUrl, log: accountLog, signal, database, locks, requestSlot,
-      command: options.pass, clientOptions: options.clientOptions,
+      command: options.pass, clientOptions: options.clientOptions, full: options.full,
     };
     try {
+      if (options.pass === "verify" || options.pass === "sweep") return await audit(account, sync);
       if (options.pass === "snapshot") {
         const result = await withRunMetrics(account.config, "snapshot", accountLog, () => runSnapshot(sync), options.metrics);
         return { account: name, status: "succeeded", runId: result.runId, detail: `${result.rows} spent-credit value(s) written, ${result.apiRequests} API requests` };
@@ -92,6 +108,47 @@ export async function runFleet(options: FleetOptions): Promise<AccountOutcome[]>
       // The message was scrubbed of the account's token by the run (run.ts) before it left it.
       const runId = (error as { runId?: string }).runId;
       return { account: name, status: interrupted ? "interrupted" : "failed", runId, code, detail: (error as Error).message };
+    }
+  };
+
+  /**
+   * An account whose token variable is unset (or unusable) fails alone, and a run/snapshot pass
+   * records it as a failed run like any other failure (error code TOKEN_MISSING, the message names
+   * the variable, never a value), so sync_runs holds every account's run and status --all shows it.
+   */
+  const tokenMissing = async (account: FleetAccount): Promise<AccountOutcome> => {
+    const failed: AccountOutcome = { account: account.name, status: "failed", code: tokenMissingCode, detail: account.tokenError! };
+    if (options.pass !== "run" && options.pass !== "snapshot") return failed;
+    try {
+      const runId = await withConnectionRetry(async () => {
+        const id = await startRun(database.pool, account.name, options.pass, undefined);
+        await finishRun(database.pool, id, { status: "failed", apiRequests: 0, retries: 0, errorCode: tokenMissingCode, errorMessage: account.tokenError });
+        return id;
+      }, { signal });
+      return { ...failed, runId };
+    } catch (error) {
+      log.error({ account: account.name, err: (error as Error).message }, "could not record the account's failed run");
+      return failed;
+    }
+  };
+
+  /** verify / sweep: under the account's lock (held elsewhere: skipped), on the fleet's pool and request slots. */
+  const audit = async (account: FleetAccount, sync: SyncOptions): Promise<AccountOutcome> => {
+    const lock = await withConnectionRetry(() => locks.acquire(account.name), { signal });
+    try {
+      const { verify, runSweep } = await import("./verify.js");
+      const auditOptions = { config: account.config, databaseUrl: options.databaseUrl, log: sync.log, signal, database, locks, requestSlot, clientOptions: options.clientOptions };
+      if (options.pass === "sweep") {
+        const s = await runSweep(auditOptions);
+        const windows = `${s.windows} window(s) swept, ${s.apiRequests} API requests`;
+        return s.differing.length === 0
+          ? { account: account.name, status: "succeeded", detail: `${windows}, every window agrees` }
+          : { account: account.name, status: "failed", code: "SWEEP_DIFFERS", detail: `${windows}, ${s.differing.length} differ (generect-sync verify --repair)` };
+      }
+      const report = await verify({ ...auditOptions, repair: options.repair });
+      return { account: account.name, status: report.holds ? "succeeded" : "failed", code: report.holds ? undefined : "VERIFY_DIFFERS", detail: verifyDetail(report), report };
+    } finally {
+      await lock.release();
     }
   };
 
@@ -117,6 +174,17 @@ export async function runFleet(options: FleetOptions): Promise<AccountOutcome[]>
 /** The pool a fleet of `accounts` opens under SYNC_DB_CONNECTIONS (one connection goes to the locks). */
 export function fleetPoolSize(options: Pick<FleetOptions, "dbConnections" | "concurrency">, accounts: number): number {
   return fleetBudget(options.dbConnections, options.concurrency, accounts).pool;
+}
+
+/** sync_runs.error_code of a fleet account whose token variable is unset or unusable. */
+export const tokenMissingCode = "TOKEN_MISSING";
+
+/** verify --all's line for one account: every proof's verdict, the first finding of those that differ. */
+export function verifyDetail(report: VerifyReport): string {
+  const differing = report.proofs.filter((p) => !p.holds);
+  if (differing.length === 0) return `all ${report.proofs.length} proofs hold (${report.proofs.map((p) => p.name).join(", ")}), head ${report.headDigest}`;
+  return `${differing.length} of ${report.proofs.length} proofs differ: ` +
+    differing.map((p) => `${p.name} (${p.summary}${p.findings[0] ? `; ${p.findings[0]}` : ""})`).join("; ");
 }
 
 /** The fleet's exit code: 0 when no account failed (skipped ones are not failures), 1 otherwise. */

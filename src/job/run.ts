@@ -191,6 +191,7 @@ async function syncTransactions(run: RunContext, summary: SyncSummary): Promise<
     ...pipelineSettings(run),
     plan: new WindowQueue(from ?? runStart, runStart, { windowMs: config.windowMs, targetRows: config.windowRows }),
     onPage: (rows: number, pages: number) => options.progress?.page(rows, pages),
+    known: {},
   });
   for await (const event of pipeline) {
     const { window } = event;

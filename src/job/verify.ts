@@ -57,15 +57,19 @@ export interface VerifyOptions {
   /** A head digest kept outside the database: the history must still produce it. */
   digest?: string;
   clientOptions?: SyncOptions["clientOptions"];
-  /** A shared Database (the worker's, across its ticks), left open; without one the sweep opens its own. */
+  /** A shared Database (the worker's across its ticks, or a fleet's), left open; without one verify opens its own and closes it. */
   database?: Database;
+  /** A fleet's lock session (the repair run takes the account's lock on it). */
+  locks?: SyncOptions["locks"];
+  /** A fleet's shared request limiter. */
+  requestSlot?: SyncOptions["requestSlot"];
 }
 
-function apiClient(options: Pick<VerifyOptions, "config" | "signal" | "clientOptions" | "log">): GenerectClient {
+function apiClient(options: Pick<VerifyOptions, "config" | "signal" | "clientOptions" | "log" | "requestSlot">): GenerectClient {
   const { config } = options;
   return new GenerectClient({
     baseUrl: config.apiUrl, token: requireToken(config), timeoutMs: config.requestTimeoutMs, retries: config.retries,
-    maxResponseBytes: config.maxResponseBytes, signal: options.signal,
+    maxResponseBytes: config.maxResponseBytes, signal: options.signal, requestSlot: options.requestSlot,
     onRetry: ({ attempt, reason, delayMs }) => options.log.warn({ attempt, delayMs }, `retrying: ${reason}`),
     ...options.clientOptions,
   });
@@ -101,7 +105,7 @@ const windowText = (w: SweepWindow) => `[${formatInstant(w.from)}, ${formatInsta
 export async function verify(options: VerifyOptions): Promise<VerifyReport> {
   const { config } = options;
   const account = config.account;
-  const database = new Database(options.databaseUrl);
+  const database = options.database ?? new Database(options.databaseUrl);
   const { pool } = database;
   const client = apiClient(options);
   try {
@@ -114,7 +118,10 @@ export async function verify(options: VerifyOptions): Promise<VerifyReport> {
     let repaired: VerifyReport["sweep"]["repaired"];
     const foundDiffering = swept.differing;
     if (options.repair && swept.differing.length > 0) {
-      const repair = await runRepair({ config, databaseUrl: options.databaseUrl, log: options.log, signal: options.signal, clientOptions: options.clientOptions }, swept.differing);
+      const repair = await runRepair({
+        config, databaseUrl: options.databaseUrl, log: options.log, signal: options.signal, clientOptions: options.clientOptions,
+        database: options.database, locks: options.locks, requestSlot: options.requestSlot,
+      }, swept.differing);
       repaired = { runId: repair.runId, windows: repair.committed };
       const after: SweepWindow[] = [];
       for (const w of swept.differing) {
@@ -183,7 +190,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyReport> {
       balanceChain, checkpoints, chain, quarantined,
     };
   } finally {
-    await database.close();
+    if (!options.database) await database.close();
   }
 }
 

@@ -71,8 +71,9 @@ export async function runWorker({ config, databaseUrl, log, signal, fleet }: Wor
     }
     const work = (async () => {
       try {
-        if (fleet && kind !== "verify") {
-          const outcomes = await runFleet({ ...fleet, databaseUrl, database, log, signal, pass: kind, concurrency: config.concurrency, metrics });
+        if (fleet) {
+          // VERIFY_CRON: the audit sweep of every account, each under its lock, recorded in audit_sweeps.
+          const outcomes = await runFleet({ ...fleet, databaseUrl, database, log, signal, pass: kind === "verify" ? "sweep" : kind, concurrency: config.concurrency, metrics });
           const count = (status: string) => outcomes.filter((o) => o.status === status).length;
           log.info({ pass: kind, succeeded: count("succeeded"), failed: count("failed"), skipped: count("skipped") }, "fleet pass ended");
         } else if (kind === "run") {
@@ -104,8 +105,8 @@ export async function runWorker({ config, databaseUrl, log, signal, fleet }: Wor
   const tasks: ScheduledTask[] = [
     cron.schedule(config.syncCron, pass("run"), { ...options, name: "sync" }),
     cron.schedule(config.snapshotCron, pass("snapshot"), { ...options, name: "snapshot" }),
-    // The audit sweep is one account's (SYNC_ACCOUNT): a fleet's accounts are swept with verify per account.
-    ...(fleet ? [] : [cron.schedule(config.verifyCron, pass("verify"), { ...options, name: "verify" })]),
+    // With a fleet, the sweep covers every account of its share (see fleet.ts, pass "sweep").
+    cron.schedule(config.verifyCron, pass("verify"), { ...options, name: "verify" }),
   ];
   log.info(
     { syncCron: config.syncCron, snapshotCron: config.snapshotCron, verifyCron: config.verifyCron, nextVerify: tasks[2]?.getNextRun()?.toISOString() ?? null, timezone: config.timezone, nextSync: tasks[0]!.getNextRun()?.toISOString(), nextSnapshot: tasks[1]!.getNextRun()?.toISOString() },

@@ -48,7 +48,11 @@ export class MovedBuckets {
 }
 
 /** Recomputes the rollups of `window` (widened to whole buckets) and of the buckets rows moved out of; returns rows deleted and written. */
-export async function refreshRollups(db: pg.ClientBase, account: string, window: Window, moved?: MovedBuckets): Promise<number> {
+export async function refreshRollups(
+  db: pg.ClientBase, account: string, window: Window, moved?: MovedBuckets,
+  /** A window this run committed before registered the UTC zone: not asked again per window. */
+  { utcZoneKnown = false }: { utcZoneKnown?: boolean } = {},
+): Promise<number> {
   const lo = floorBucket(window.from);
   const hi = ceilBucket(window.to);
   const ranges = new Map<string, { lows: string[]; highs: string[] }>([[account, { lows: [formatInstant(lo)], highs: [formatInstant(hi)] }]]);
@@ -66,7 +70,7 @@ export async function refreshRollups(db: pg.ClientBase, account: string, window:
     }
   }
   let written = 0;
-  await ensureRollupZone(db, account, "UTC");
+  if (!utcZoneKnown) await ensureRollupZone(db, account, "UTC");
   for (const [owner, r] of ranges) {
     const parameters = [owner, arrayLiteral(r.lows), arrayLiteral(r.highs)];
     for (const sql of [clearRollupsSql, fillRollupsSql, clearDailyRollupsSql, fillDailyRollupsSql]) written += (await db.query(sql, parameters)).rowCount ?? 0;

@@ -11,9 +11,10 @@ import { type Window, splitAround, splitWindow } from "./plan.js";
 import { type WritePath, deletionCandidatesSql, windowHeldSql, writePath } from "../db/sql/transactions.js";
 import { addWindowCountsSql } from "../db/sql/sync-runs.js";
 import { advanceWatermarkSql } from "../db/sql/watermarks.js";
+import { hasOpenQuarantineSql } from "../db/sql/quarantine.js";
 import { locateMoved } from "./moved.js";
 import type { PrefetchedWalk } from "./prefetch.js";
-import { extendChain } from "../proofs/chain.js";
+import { type ChainTip, extendChain } from "../proofs/chain.js";
 import { quarantineRows, resolveQuarantined } from "./quarantine.js";
 import { MovedBuckets, refreshRollups } from "./rollups.js";
 import { walkWindow } from "./walk.js";
@@ -40,6 +41,22 @@ export interface WindowCommitContext {
   };
   /** Progress display: rows of one or more pages written. */
   onPage?: (rows: number, pages: number) => void;
+  /**
+   * What the run's committed windows established, so later windows need not read it again (the
+   * account's lock keeps every other writer out). Each window reads what is unknown, and what it
+   * learns is kept only once its COMMIT has returned: any failure forgets everything, so a window
+   * retried after a connection lost around its COMMIT reads the database again.
+   */
+  known?: RunKnowledge;
+}
+
+export interface RunKnowledge {
+  /** The account's last chain link. */
+  chainTip?: ChainTip;
+  /** The account's daily rollups in UTC are registered (ensureRollupZone). */
+  utcZone?: boolean;
+  /** Whether the account has unresolved quarantined rows (none: nothing for a window to resolve). */
+  openQuarantine?: boolean;
 }
 
 export interface WindowStats extends WriteCounts {
@@ -170,8 +187,23 @@ async function confirmDeletions(
 }
 
 async function walkAndCommit(context: WindowCommitContext, window: Window, first: PrefetchedWalk): Promise<WindowOutcome> {
+  const known = context.known;
+  const learned: RunKnowledge = { ...known };
+  let outcome: WindowOutcome;
+  try {
+    outcome = await walkAndCommitOnce(context, window, first, learned);
+  } catch (error) {
+    if (known) for (const key of Object.keys(known) as (keyof RunKnowledge)[]) delete known[key];
+    throw error;
+  }
+  if (known && outcome.kind === "committed") Object.assign(known, learned);
+  return outcome;
+}
+
+async function walkAndCommitOnce(context: WindowCommitContext, window: Window, first: PrefetchedWalk, learned: RunKnowledge): Promise<WindowOutcome> {
   const maxWalks = context.maxWalks ?? 3;
   const canHalve = splitWindow(window) !== undefined;
+  const remember = context.known !== undefined;
 
   return inTransaction(context.pool, async (db) => {
     const from = formatInstant(window.from);
@@ -244,15 +276,25 @@ async function walkAndCommit(context: WindowCommitContext, window: Window, first
         continue;
       }
 
-      const ids = arrayLiteral([...result.ids]);
       const deleted = deletions.length === 0 ? 0 : (await db.query<{ deleted: number }>(sql.markDeleted, [
         context.account, from, to, arrayLiteral(deletions), context.seenAt, context.runId,
       ])).rows[0]!.deleted;
-      if (rollups) await refreshRollups(db, context.account, window, moved);
+      if (rollups) {
+        await refreshRollups(db, context.account, window, moved, { utcZoneKnown: learned.utcZone === true });
+        if (remember) learned.utcZone = true;
+      }
+      if (remember && learned.openQuarantine === undefined) {
+        learned.openQuarantine = (await db.query<{ open: boolean }>(hasOpenQuarantineSql, [context.account])).rows[0]!.open;
+      }
       await quarantineRows(db, context, window, result.rejected);
-      await resolveQuarantined(db, context, ids, result.rejected);
+      // No open entry before this window: none for it to resolve (its own rejected rows never are).
+      if (learned.openQuarantine !== false) await resolveQuarantined(db, context, arrayLiteral([...result.ids]), result.rejected);
+      if (result.rejected.length > 0) learned.openQuarantine = true;
       // Tamper evidence: the versions this window wrote join the account's hash chain in the same transaction.
-      if (sql.proofs) await extendChain(db, { account: context.account, runId: context.runId, windowFrom: from, windowTo: to });
+      if (sql.proofs) {
+        const tip = await extendChain(db, { account: context.account, runId: context.runId, windowFrom: from, windowTo: to }, learned.chainTip);
+        if (remember) learned.chainTip = tip;
+      }
       await db.query(advanceWatermarkSql, [context.account, transactionsStream, to, context.runId]);
       const stats: WindowStats = {
         window, walks: walk, count: result.countAtEnd, deleted, rejected: result.rejected.length,

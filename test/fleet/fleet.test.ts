@@ -100,15 +100,23 @@ describe("run --all: three accounts, one rejected key, one unset key", () => {
       "acme succeeded", "umbrella failed", "globex succeeded", "hooli failed", "initech succeeded", "fleet 3",
     ]);
     expect(lines[1]).toContain("[API_FORBIDDEN]");
-    expect(lines[3]).toContain("HOOLI_GENERECT_TOKEN is not set");
+    expect(lines[3]).toMatch(/^hooli: failed \(run #\d+\) \[TOKEN_MISSING\]: HOOLI_GENERECT_TOKEN is not set/);
     await expectEveryAccountEqualsItsLedger(db, sim);
     // Shared ids: globex holds the same ids as acme, each with its own values.
     const [shared] = await query<{ n: number }>(db.url, "SELECT count(*)::int AS n FROM transactions a JOIN transactions g ON a.id = g.id AND a.account = 'acme' AND g.account = 'globex'");
     expect(shared!.n).toBe(sim.ledgers.get(keys.globex)!.size);
-    // sync_runs: one run per account that reached the database; the revoked key's is recorded failed.
-    const byAccount = await query<{ account: string; status: string; error_code: string | null }>(db.url, "SELECT account, status, error_code FROM sync_runs ORDER BY account");
-    expect(byAccount.map((r) => `${r.account}:${r.status}`)).toEqual(["acme:succeeded", "globex:succeeded", "initech:succeeded", "umbrella:failed"]);
+    // sync_runs: one run per account; the revoked key's is recorded failed, and so is the unset
+    // variable's (its code and message name the variable, never a token; no request was made).
+    const byAccount = await query<{ account: string; status: string; error_code: string | null; error_message: string | null; api_requests: number; finished_at: Date | null }>(
+      db.url, "SELECT account, status, error_code, error_message, api_requests, finished_at FROM sync_runs ORDER BY account");
+    expect(byAccount.map((r) => `${r.account}:${r.status}`)).toEqual(["acme:succeeded", "globex:succeeded", "hooli:failed", "initech:succeeded", "umbrella:failed"]);
     expect(byAccount.find((r) => r.account === "umbrella")!.error_code).toBe("API_FORBIDDEN");
+    const hooli = byAccount.find((r) => r.account === "hooli")!;
+    expect(hooli).toMatchObject({ error_code: "TOKEN_MISSING", api_requests: 0 });
+    expect(hooli.error_message).toContain("HOOLI_GENERECT_TOKEN is not set");
+    expect(hooli.finished_at).not.toBeNull();
+    const lines_ = lines.find((l) => l.startsWith("hooli"))!;
+    expect(lines_).toContain(`run #${(await query<{ id: string }>(db.url, "SELECT id::text FROM sync_runs WHERE account = 'hooli'"))[0]!.id}`);
     // The per-account timezone override keys globex's snapshots.
     const zones = await query<{ account: string; timezone: string }>(db.url, "SELECT DISTINCT account, timezone FROM spent_credit_snapshots ORDER BY account");
     expect(zones).toEqual([{ account: "acme", timezone: "UTC" }, { account: "globex", timezone: "Europe/Berlin" }, { account: "initech", timezone: "UTC" }]);
@@ -138,7 +146,7 @@ describe("run --all: three accounts, one rejected key, one unset key", () => {
     const live = (name: keyof typeof keys) => sim.ledgers.get(keys[name])!.size;
     expect(rows.map((r) => [r.account, r.transactions, r.lastRun?.status ?? null])).toEqual([
       ["acme", live("acme"), "succeeded"], ["umbrella", 0, "failed"], ["globex", live("globex"), "succeeded"],
-      ["hooli", 0, null], ["initech", live("initech"), "succeeded"],
+      ["hooli", 0, "failed"], ["initech", live("initech"), "succeeded"],
     ]);
     expect(rows.find((r) => r.account === "hooli")!.tokenProblem).toContain("HOOLI_GENERECT_TOKEN is not set");
     expect(rows.find((r) => r.account === "initech")!.lagSeconds).toBeLessThan(3600);
@@ -163,6 +171,77 @@ describe("run --all: three accounts, one rejected key, one unset key", () => {
     expect(second.stderr).toContain('accounts[1] ("acme"), field name: also the name of accounts[0]');
     expect((await syncRuns(db.url)).length).toBe(before);
   });
+
+  test("run --full --all walks every account's whole history: a change older than the lookback reaches each account", async () => {
+    const acme = sim.ledgers.get(keys.acme)!, initech = sim.ledgers.get(keys.initech)!;
+    const old = (ledger: Ledger) => ledger.all().find((r) => Date.parse(`${r.created_at}Z`) < Date.now() - 20 * dayMs)!;
+    acme.update(old(acme).id, { description: "restated a month later" });
+    initech.update(old(initech).id, { description: "renamed a month later" });
+    const incremental = await runCliChecked(["run", "--all"], fleetEnv(db, sim, goodFile));
+    expect(incremental.code).toBe(0);
+    const [stale] = await query<{ n: number }>(db.url, "SELECT count(*)::int AS n FROM transactions WHERE account = 'acme' AND description = 'restated a month later'");
+    expect(stale!.n).toBe(0); // older than SYNC_LOOKBACK: an incremental pass cannot see it
+    const full = await runCliChecked(["run", "--full", "--all"], fleetEnv(db, sim, goodFile));
+    expect(full.code).toBe(0);
+    expect(full.stdout).toMatch(/^acme: succeeded .*1 updated/m);
+    expect(full.stdout).toMatch(/^initech: succeeded .*1 updated/m);
+    expect(full.stdout).toMatch(/^globex: succeeded .*0 updated/m);
+    await expectEveryAccountEqualsItsLedger(db, sim);
+  }, 120_000);
+
+  test("verify --all: one line per account, all hold (exit 0); one account tampered fails alone (exit 1); a held lock is skipped; --json", async () => {
+    // globex's ledger had statuses flipped in place (its after_balance no longer chains): verify
+    // names that at the API's own data, so the clean pair is acme and initech.
+    const pair = accountsFile("verify.yaml", "accounts:\n  - name: acme\n    token_env: ACME_GENERECT_TOKEN\n  - name: initech\n    token_env: INITECH_GENERECT_TOKEN\n");
+    const env = fleetEnv(db, sim, pair);
+    const clean = await runCliChecked(["verify", "--all"], env);
+    expect(clean.code).toBe(0);
+    expect(clean.stdout.trim().split("\n").map((l) => l.split(":").slice(0, 2).join(":"))).toEqual([
+      "acme: succeeded", "initech: succeeded", "fleet: 2 succeeded, 0 failed, 0 skipped (lock held elsewhere), 0 interrupted, of 2",
+    ]);
+    expect(clean.stdout).toMatch(/^acme: succeeded: all 5 proofs hold .*head [0-9a-f]{64}$/m);
+    const swept = await query<{ account: string }>(db.url, "SELECT DISTINCT account FROM audit_sweeps ORDER BY account");
+    expect(swept.map((r) => r.account)).toEqual(["acme", "initech"]);
+
+    // Tamper with one stored row of initech: its chain no longer reproduces; acme still holds.
+    const [target] = await query<{ version_id: string; id: string }>(db.url, "SELECT version_id::text, id::text FROM transactions WHERE account = 'initech' ORDER BY version_id OFFSET 5 LIMIT 1");
+    await query(db.url, "UPDATE transactions SET description = 'edited by hand' WHERE account = 'initech' AND version_id = $1", [target!.version_id]);
+    const tampered = await runCliChecked(["verify", "--all"], env);
+    expect(tampered.code).toBe(1);
+    expect(tampered.stdout).toMatch(/^acme: succeeded: all 5 proofs hold/m);
+    expect(tampered.stdout).toMatch(new RegExp(`^initech: failed \\[VERIFY_DIFFERS\\]: 1 of 5 proofs differ: tamper_evidence .*version ${target!.version_id} of transaction ${target!.id} no longer produces the leaf`, "m"));
+    expect(tampered.stdout).toMatch(/^fleet: 1 succeeded, 1 failed, 0 skipped/m);
+
+    const json = await runCliChecked(["verify", "--all", "--json"], fleetEnv(db, sim, mixedFile));
+    expect(json.code).toBe(1);
+    const reports = JSON.parse(json.stdout) as { account: string; status: string; code: string | null; report: { holds: boolean; proofs: { name: string; holds: boolean }[] } | null }[];
+    expect(reports.map((r) => [r.account, r.status, r.code])).toEqual([
+      // umbrella never synced a window (its key is rejected): nothing to sweep, nothing to judge.
+      ["acme", "succeeded", null], ["umbrella", "succeeded", null], ["globex", "failed", "VERIFY_DIFFERS"], ["hooli", "failed", "TOKEN_MISSING"], ["initech", "failed", "VERIFY_DIFFERS"],
+    ]);
+    const failing = (i: number) => reports[i]!.report!.proofs.filter((p) => !p.holds).map((p) => p.name);
+    expect([failing(2), failing(4)]).toEqual([["balance_chain"], ["tamper_evidence"]]);
+    // verify records no run: the unset variable's account fails in the summary only.
+    expect((await syncRuns(db.url)).filter((r) => r.command === "verify")).toEqual([]);
+
+    // Restored, with another process holding acme's lock: acme skipped, initech holds, exit 0.
+    await query(db.url, "UPDATE transactions SET description = $2 WHERE account = 'initech' AND version_id = $1",
+      [target!.version_id, sim.ledgers.get(keys.initech)!.get(target!.id)!.description]);
+    const lock = await acquireAccountLock(db.url, "acme");
+    let locked;
+    try {
+      locked = await runCliChecked(["verify", "--all"], env);
+    } finally {
+      await lock.release();
+    }
+    expect(locked.code).toBe(0);
+    expect(locked.stdout).toMatch(/^acme: skipped \[LOCKED\]: another generect-sync run holds the lock/m);
+    expect(locked.stdout).toMatch(/^initech: succeeded: all 5 proofs hold/m);
+
+    const digest = await runCliChecked(["verify", "--all", "--digest", "0".repeat(64)], env);
+    expect(digest.code).toBe(2);
+    expect(digest.stderr).toContain("--digest is one account's head digest");
+  }, 180_000);
 });
 
 describe("simulate --accounts N", () => {
@@ -200,11 +279,18 @@ describe("worker with SYNC_ACCOUNTS_FILE", () => {
     const sim = await simulatorFor(ledgers(300));
     const db = await createMigratedDatabase("fleet-worker");
     try {
-      const worker = cli(["worker"], fleetEnv(db, sim, goodFile, { SYNC_CRON: "*/2 * * * * *", SNAPSHOT_CRON: "*/3 * * * * *" }));
+      const worker = cli(["worker"], fleetEnv(db, sim, goodFile, { SYNC_CRON: "*/2 * * * * *", SNAPSHOT_CRON: "*/3 * * * * *", VERIFY_CRON: "*/5 * * * * *" }));
       await waitFor(async () => {
         const rows = await query<{ account: string; command: string }>(db.url, "SELECT DISTINCT account, command FROM sync_runs WHERE status = 'succeeded'");
         return rows.length === 2 * good.length;
       }, 40_000, "a succeeded run and snapshot pass of every account");
+      // VERIFY_CRON: the audit sweep of every account of the fleet, recorded in audit_sweeps, all agreeing.
+      await waitFor(async () => {
+        const rows = await query<{ account: string }>(db.url, "SELECT DISTINCT account FROM audit_sweeps WHERE windows > 0");
+        return rows.length === good.length;
+      }, 40_000, "an audit sweep of every account");
+      const sweeps = await query<{ account: string; differing: unknown[] }>(db.url, "SELECT account, differing FROM audit_sweeps WHERE windows > 0");
+      expect(sweeps.every((s) => s.differing.length === 0)).toBe(true);
       worker.child.kill("SIGTERM");
       const result = await worker.done;
       expect(result.code).toBe(143);

@@ -5,6 +5,7 @@ import { describe, expect, test } from "@jest/globals";
 import { isConnectionLoss } from "../../src/db/errors.js";
 import { DatabaseUnavailableError } from "../../src/errors.js";
 import { createLogger, scrubSecrets, scrubbedExcerpt } from "../../src/log.js";
+import { secretScrubber } from "../../src/secrets.js";
 
 const token = 'Ab3"de\\fg/h+i%jk';
 const escaped = (text: string) => JSON.stringify(text).slice(1, -1);
@@ -24,6 +25,19 @@ describe("scrubSecrets", () => {
 
   test("leaves secrets shorter than 4 characters and absent ones alone", () => {
     expect(scrubSecrets("abc abc", ["abc", undefined])).toBe("abc abc");
+  });
+
+  test("secretScrubber (forms worked out once, a fleet logger's 200 tokens) scrubs exactly as scrubSecrets does", () => {
+    const fleet = [token, ...Array.from({ length: 200 }, (_, i) => `tok_live_${i}_${"z".repeat(i % 7)}`)];
+    const scrub = secretScrubber(fleet);
+    for (const text of [
+      `Token ${token} and tok_live_17_zzz, ${encodeURIComponent(token)} ${JSON.stringify(JSON.stringify(token))}`,
+      "nothing secret here",
+      `tok_live_199_zzzzzz${token}tok_live_3_zzz`,
+    ]) {
+      expect(scrub(text)).toBe(scrubSecrets(text, fleet));
+      expect(scrub(text)).not.toMatch(/Ab3|tok_live_(17|199|3)_/);
+    }
   });
 });
 

@@ -17,7 +17,7 @@ the users/me balances (a checkpoint) and ends by printing the proof chain's head
 outside the database to check the history later (\`generect-sync verify --digest\`).
 
   --full   walk the whole history, not only from the watermark minus SYNC_LOOKBACK: catches
-           in-place changes older than the lookback (versions recorded)
+           in-place changes older than the lookback (versions recorded); with --all, of every account
 
 --all syncs every account of SYNC_ACCOUNTS_FILE (each its own run, lock and watermark) under one
 budget: SYNC_CONCURRENCY API requests in flight and SYNC_DB_CONNECTIONS database connections for the
@@ -36,10 +36,7 @@ Example:
   GENERECT_API_TOKEN=... DATABASE_URL=postgres://user@host/db generect-sync run`,
   async run(argv, io) {
     const { values } = parseOptions("run", argv, { full: { type: "boolean" }, all: { type: "boolean" }, shard: { type: "string" } });
-    if (values.all) {
-      if (values.full) throw new ConfigError("run: --full walks one account's history: run it per account, not with --all");
-      return runFleetCommand("run", io, values.shard);
-    }
+    if (values.all) return runFleetCommand("run", io, values.shard, { full: values.full });
     if (values.shard !== undefined) throw new ConfigError("run: --shard goes with --all");
     // The sync and its dependencies load only now: `run --help` stays instant.
     const [{ runSync }, { withRunMetrics }, { createProgress }, { withSyncSession }, { describeSnapshots }] = await Promise.all([

@@ -8,12 +8,13 @@ export const workerCommand: Command = {
   summary: "long-running: sync on SYNC_CRON, snapshots on SNAPSHOT_CRON",
   help: `Usage: generect-sync worker [--shard I/N]
 
-Runs until SIGTERM/SIGINT: a sync pass (as \`run\`) on SYNC_CRON and a snapshot pass on
-SNAPSHOT_CRON, both in SYNC_TIMEZONE. Passes never overlap; several workers (or a worker and a
+Runs until SIGTERM/SIGINT: a sync pass (as \`run\`) on SYNC_CRON, a snapshot pass on
+SNAPSHOT_CRON and the audit sweep (recorded in audit_sweeps) on VERIFY_CRON, all in SYNC_TIMEZONE. Passes never overlap; several workers (or a worker and a
 CronJob) on one account are serialised by the database lock, the loser skips. On SIGTERM the pass
 in hand stops taking pages, rolls back its window, is marked interrupted, and the worker exits 143.
 
-With SYNC_ACCOUNTS_FILE set, each pass runs every account of the file (as \`run --all\`, under one
+With SYNC_ACCOUNTS_FILE set, each pass runs every account of the file (as \`run --all\`; the
+sweep of each account under its lock; under one
 SYNC_CONCURRENCY / SYNC_DB_CONNECTIONS budget; --shard I/N or JOB_COMPLETION_INDEX with SYNC_SHARDS
 to take a share); the schedules are the environment's, in SYNC_TIMEZONE.
 

@@ -32,3 +32,6 @@ WHERE account = $1 AND resolved_at IS NULL AND transaction_id = ANY($2::uuid[]) 
 export const openQuarantinedRowsSql = `
 SELECT id::text, transaction_id::text, reason_code, reason FROM quarantined_rows
 WHERE account = $1 AND resolved_at IS NULL ORDER BY id LIMIT 100`;
+
+/** Whether the account has unresolved quarantined rows (read once per run, see RunKnowledge). */
+export const hasOpenQuarantineSql = `SELECT EXISTS (SELECT 1 FROM quarantined_rows WHERE account = $1 AND resolved_at IS NULL) AS open`;
