@@ -78,6 +78,7 @@ export const biQueries: [string, string][] = [
   ["top_ups_and_refunds aggregate", "SELECT kind, count(*), sum(amount) FROM top_ups_and_refunds GROUP BY kind"],
   ["the same from daily_ledger_rollups", "SELECT sum(top_up_count), sum(top_ups), sum(refund_count), sum(refunds) FROM daily_ledger_rollups"],
   ["daily_ledger_rollups aggregate", "SELECT status, sum(live_rows), sum(charges), sum(top_ups), sum(refunds) FROM daily_ledger_rollups GROUP BY 1"],
+  ["ledger_days (the captures' zone) aggregate", `SELECT status, count(*), sum(charges) FROM ledger_days('${zone}') GROUP BY 1`],
   ["ledger_days (a zone not registered) aggregate", "SELECT status, count(*), sum(charges) FROM ledger_days('Asia/Kathmandu') GROUP BY 1"],
 ];
 
