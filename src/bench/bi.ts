@@ -4,7 +4,8 @@ import { asMicros, fromDate } from "../time.js";
 // the sync's own code path (refreshRollups, window after window), the spent-credit snapshots are
 // captured from the simulator in SYNC_TIMEZONE=Asia/Kolkata, then after VACUUM ANALYZE every README
 // example query and every BI view (its first 100 rows and its full aggregate) is timed warm, and
-// `status` and `reconcile` as processes (start-up included).
+// `status` and `reconcile` as processes (start-up included). A query on a view the last migration
+// redefined is also timed on its previous definition, in turn with it (src/bench/legacy-bi.ts).
 import { execFile } from "node:child_process";
 import { createReadStream } from "node:fs";
 import fs from "node:fs/promises";
@@ -18,6 +19,7 @@ import { runSnapshot } from "../job/run.js";
 import { refreshRollups } from "../sync/rollups.js";
 import { copyFrom } from "../db/copy.js";
 import { type BenchServer, createScratchDatabase } from "./database.js";
+import { changedRelations, previousDefinitions, previousSchema } from "./legacy-bi.js";
 import { benchAccount } from "./phases.js";
 import { type BenchSimulator, copyRowColumns } from "./sim-host.js";
 
@@ -33,6 +35,8 @@ export interface BiTiming {
   maxMs: number;
   rows: number;
   targetMs: number;
+  /** The same query on the definitions before 20261127070000_bi_plans (src/bench/legacy-bi.ts), timed in turn with this one. */
+  previousMedianMs?: number;
 }
 
 export interface BiReport {
@@ -79,6 +83,7 @@ export const biQueries: [string, string][] = [
   ["top_ups_and_refunds aggregate", "SELECT kind, count(*), sum(amount) FROM top_ups_and_refunds GROUP BY kind"],
   ["the same from daily_ledger_rollups", "SELECT sum(top_up_count), sum(top_ups), sum(refund_count), sum(refunds) FROM daily_ledger_rollups"],
   ["daily_ledger_rollups aggregate", "SELECT status, sum(live_rows), sum(charges), sum(top_ups), sum(refunds) FROM daily_ledger_rollups GROUP BY 1"],
+  ["ledger_days (the captures' zone) aggregate", `SELECT status, count(*), sum(charges) FROM ledger_days('${zone}') GROUP BY 1`],
   ["ledger_days (a zone not registered) aggregate", "SELECT status, count(*), sum(charges) FROM ledger_days('Asia/Kathmandu') GROUP BY 1"],
 ];
 
@@ -149,13 +154,30 @@ export async function runBi(options: { rows: number; runs: number }, sim: BenchS
            = (SELECT (sum(live_rows), sum(charges)) FROM ledger_daily_rollups WHERE timezone = $1) AS verified`, [zone])).rows[0]!;
     say(`bi: rollups ${verified ? "equal" : "DIFFER FROM"} the aggregate of transactions`);
 
+    // The previous definitions of the changed views, read by a second session through its search_path.
+    for (const sql of previousDefinitions) await client.query(sql);
+    const previous = (await openSession(database.url)).client;
     const queries: BiTiming[] = [];
-    for (const [label, sql] of biQueries) {
-      const [, first] = await timed(() => client.query(sql)); // warm-up
-      const times: number[] = [];
-      for (let i = 0; i < options.runs; i++) times.push((await timed(() => client.query(sql)))[0]);
-      queries.push({ label, medianMs: median(times), maxMs: Math.max(...times), rows: first.rowCount ?? 0, targetMs: 50 });
-      say(`bi: ${label}: ${median(times).toFixed(1)} ms`);
+    try {
+      await previous.query(`SET search_path TO ${previousSchema}, public`);
+      for (const [label, sql] of biQueries) {
+        const compare = changedRelations.some((r) => sql.includes(r));
+        const [, first] = await timed(() => client.query(sql)); // warm-up
+        if (compare) await previous.query(sql);
+        const times: number[] = [];
+        const before: number[] = [];
+        for (let i = 0; i < options.runs; i++) {
+          times.push((await timed(() => client.query(sql)))[0]);
+          if (compare) before.push((await timed(() => previous.query(sql)))[0]);
+        }
+        queries.push({
+          label, medianMs: median(times), maxMs: Math.max(...times), rows: first.rowCount ?? 0, targetMs: 50,
+          ...(compare ? { previousMedianMs: median(before) } : {}),
+        });
+        say(`bi: ${label}: ${median(times).toFixed(1)} ms${compare ? ` (previous definition ${median(before).toFixed(1)} ms)` : ""}`);
+      }
+    } finally {
+      await previous.end();
     }
     const processEnv = { PATH: `${path.dirname(process.execPath)}:${process.env.PATH}`, HOME: process.env.HOME, ...env };
     const commands: BiTiming[] = [];
@@ -181,10 +203,12 @@ export function formatBi(report: BiReport): string {
     `BI at ${report.rows} rows (load average ${report.loadAverage.map((l) => l.toFixed(2)).join(" ")}); ledger_rollups ${report.rollupRows} rows, ` +
       `built in ${report.rollupWindows} windows of ~${windowRows} rows, ${report.rollupMsPerWindow.toFixed(1)} ms a window; ` +
       `rollup totals ${report.verified ? "equal" : "DIFFER FROM"} transactions'`,
-    `${"query".padEnd(44)} ${"median ms".padStart(10)} ${"max ms".padStart(8)} ${"rows".padStart(7)} ${"target".padStart(7)}  verdict`,
+    `${"query".padEnd(44)} ${"median ms".padStart(10)} ${"max ms".padStart(8)} ${"rows".padStart(7)} ${"target".padStart(7)} ${"previous".padStart(9)}  verdict`,
   ];
   for (const t of [...report.queries, ...report.commands]) {
-    lines.push(`${t.label.padEnd(44)} ${t.medianMs.toFixed(1).padStart(10)} ${t.maxMs.toFixed(1).padStart(8)} ${String(t.rows).padStart(7)} ${String(t.targetMs).padStart(7)}  ${t.medianMs <= t.targetMs ? "meets target" : "OVER TARGET"}`);
+    const before = t.previousMedianMs === undefined ? "" : t.previousMedianMs.toFixed(1);
+    lines.push(`${t.label.padEnd(44)} ${t.medianMs.toFixed(1).padStart(10)} ${t.maxMs.toFixed(1).padStart(8)} ${String(t.rows).padStart(7)} ${String(t.targetMs).padStart(7)} ${before.padStart(9)}  ${t.medianMs <= t.targetMs ? "meets target" : "OVER TARGET"}`);
   }
+  lines.push("previous: median ms of the same query on the view definitions before migration 20261127070000_bi_plans (src/bench/legacy-bi.ts), run in turn with it");
   return lines.join("\n");
 }

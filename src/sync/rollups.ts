@@ -2,7 +2,7 @@ import type pg from "pg";
 import { type Micros, addMicros, asMicros, formatInstant } from "../time.js";
 import { arrayLiteral } from "../db/array-literal.js";
 import type { Window } from "./plan.js";
-import { addRollupZoneSql, buildZoneRollupsSql, clearDailyRollupsSql, clearRollupsSql, fillDailyRollupsSql, fillRollupsSql, movedBucketsSql } from "../db/sql/rollups.js";
+import { addRollupZoneSql, buildZoneRollupsSql, clearDailyRollupsSql, clearRollupsSql, fillDailyRollupsSql, fillRollupsSql, movedBucketsSql, noJitSql } from "../db/sql/rollups.js";
 
 // ledger_rollups is kept equal to an aggregate of transactions by recomputing, at each window's
 // commit and in its transaction, every 15-minute bucket the window may have changed: the buckets
@@ -70,6 +70,7 @@ export async function refreshRollups(
     }
   }
   let written = 0;
+  await db.query(noJitSql); // see noJitSql: lasts until the caller's transaction ends (outside one, a warning and nothing)
   if (!utcZoneKnown) await ensureRollupZone(db, account, "UTC");
   for (const [owner, r] of ranges) {
     const parameters = [owner, arrayLiteral(r.lows), arrayLiteral(r.highs)];

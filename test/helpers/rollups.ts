@@ -51,12 +51,20 @@ export function truthDays(rows: SimTransaction[], zone: string): Map<string, Day
   return new Map([...days].map(([key, { last: _last, ...figures }]) => [key, figures]));
 }
 
+/** The 15-minute buckets summed into local days of $1, here and not through ledger_days (which reads the daily rollups of a registered zone). */
+const bucketDays = `(SELECT account, (bucket AT TIME ZONE $1)::date AS day, balance_type, status,
+    sum(charges) AS charges, sum(charge_count) AS charge_count, sum(top_ups) AS top_ups, sum(top_up_count) AS top_up_count,
+    sum(refunds) AS refunds, sum(refund_count) AS refund_count, sum(live_rows) AS live_rows,
+    (array_agg(closing_balance ORDER BY closing_at DESC, closing_id DESC) FILTER (WHERE closing_at IS NOT NULL))[1] AS closing_balance
+  FROM ledger_rollups GROUP BY 1, 2, 3, 4) b WHERE true`;
+
 /**
  * The same figures as the database holds them for local days of `zone`: summed from the 15-minute
- * buckets (`buckets`), or as maintained in ledger_daily_rollups (`daily`).
+ * buckets (`buckets`), as maintained in ledger_daily_rollups (`daily`), or as `ledger_days(zone)`
+ * returns them (`ledger_days`: the daily rollups of a registered zone, else the buckets).
  */
-export async function databaseDays(url: string, zone: string, account = "acct", source: "buckets" | "daily" = "buckets"): Promise<Map<string, DayFigures>> {
-  const from = source === "buckets" ? "ledger_days($1) WHERE true" : "ledger_daily_rollups WHERE timezone = $1";
+export async function databaseDays(url: string, zone: string, account = "acct", source: "buckets" | "daily" | "ledger_days" = "buckets"): Promise<Map<string, DayFigures>> {
+  const from = source === "buckets" ? bucketDays : source === "ledger_days" ? "ledger_days($1) WHERE true" : "ledger_daily_rollups WHERE timezone = $1";
   const rows = await query<DayFigures & { day: string; balance_type: string; status: string }>(
     url,
     `SELECT to_char(day, 'YYYY-MM-DD') AS day, balance_type, status, charges::text, charge_count::int, top_ups::text, top_up_count::int,
@@ -73,11 +81,16 @@ export async function databaseDays(url: string, zone: string, account = "acct", 
 
 /**
  * Fails naming the first days that differ when the rollups are not the aggregate of `rows`: the
- * buckets summed in each zone, and the maintained daily rollups of each zone the account registered.
+ * buckets summed in each zone, ledger_days() in each zone (registered or not), and the maintained
+ * daily rollups of each zone the account registered.
  */
 export async function expectRollupsEqualLedger(url: string, rows: SimTransaction[], zones: string[], account = "acct"): Promise<void> {
   const registered = (await query<{ timezone: string }>(url, "SELECT timezone FROM ledger_rollup_zones WHERE account = $1", [account])).map((z) => z.timezone);
-  const sources = [...zones.map((zone) => [zone, "buckets"] as const), ...registered.map((zone) => [zone, "daily"] as const)];
+  const sources = [
+    ...zones.map((zone) => [zone, "buckets"] as const),
+    ...[...new Set([...zones, ...registered])].map((zone) => [zone, "ledger_days"] as const),
+    ...registered.map((zone) => [zone, "daily"] as const),
+  ];
   for (const [zone, source] of sources) {
     const truth = truthDays(rows, zone);
     const held = await databaseDays(url, zone, account, source);

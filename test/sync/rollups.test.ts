@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { formatMicros, normalizeDecimal, type SimulatorHandle } from "../../src/simulator/index.js";
+import { Ledger, formatMicros, normalizeDecimal, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
+import { addDecimals } from "../../src/simulator/decimal.js";
 import { Database } from "../../src/db/database.js";
 import { readStatus } from "../../src/cli/status-read.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
@@ -107,5 +108,41 @@ describe("ledger_rollups kept with the data", () => {
       }
     }
     expect(empty).toBeGreaterThan(0); // the ledger has quiet days, and they were checked
+  });
+
+  // The row views join ledger_accounts() so their plans reach the per-account indexes, and
+  // ledger_days() reads the daily rollups of the accounts that registered the zone: with two
+  // accounts, one registered in Kolkata and one not, both still answer each account's truth.
+  test("a second account: the row views list both, ledger_days answers each from its own source", async () => {
+    await syncOnce(db.url, sim, { account: "other" });
+    await expectDatabaseEqualsLedger(db.url, sim, "other");
+    const registered = await query<{ timezone: string }>(db.url, "SELECT timezone FROM ledger_rollup_zones WHERE account = 'other'");
+    expect(registered.map((z) => z.timezone)).not.toContain("Asia/Kolkata");
+    await expectRollupsEqualLedger(db.url, sim.ledger.all(), ["UTC", "Asia/Kolkata"], "other");
+    await expectRollupsEqualLedger(db.url, sim.ledger.all(), ["UTC", "Asia/Kolkata"], "acct");
+
+    const rows = sim.ledger.all();
+    const since = to - 10 * dayMs;
+    const recent = rows.filter((r) => Date.parse(`${r.created_at}Z`) > since);
+    const inRange = await query<{ account: string; n: number; platform: number; amount: string }>(
+      db.url,
+      `SELECT account, count(*)::int AS n, (count(*) FILTER (WHERE balance_type = 'platform'))::int AS platform, sum(amount)::text AS amount
+       FROM running_balance WHERE created_at > $1 GROUP BY account ORDER BY account`,
+      [new Date(since)],
+    );
+    const sum = (xs: typeof rows) => normalizeDecimal(xs.reduce((acc, r) => addDecimals(acc, normalizeDecimal(r.amount)), "0"));
+    const expected = { n: recent.length, platform: recent.filter((r) => r.balance_type === "platform").length, amount: sum(recent) };
+    expect(inRange.map(({ account, amount, ...f }) => ({ account, ...f, amount: normalizeDecimal(amount) })))
+      .toEqual([{ account: "acct", ...expected }, { account: "other", ...expected }]);
+
+    const positive = rows.filter((r) => Number(r.amount) > 0);
+    const money = await query<{ account: string; n: number; refunds: number }>(
+      db.url,
+      "SELECT account, count(*)::int AS n, (count(*) FILTER (WHERE kind = 'refund'))::int AS refunds FROM top_ups_and_refunds GROUP BY account ORDER BY account",
+    );
+    const refunds = positive.filter((r) => /refund/i.test(r.description)).length;
+    expect(money).toEqual([{ account: "acct", n: positive.length, refunds }, { account: "other", n: positive.length, refunds }]);
+    const [one] = await query<{ n: number }>(db.url, "SELECT count(*)::int AS n FROM running_balance WHERE account = 'other'");
+    expect(one!.n).toBe(rows.length);
   });
 });
