@@ -91,7 +91,8 @@ function narrow(w: CreatedAtWindow, lookup: Lookup, [a = "", b = ""]: string[]):
 
 function numericPredicate(field: "amount" | "after_balance", lookup: Lookup, [a = 0n, b = 0n]: bigint[]) {
   switch (lookup) {
-    case "exact": return (row: SimTransaction) => unitsOf(row[field]) === a; // == compares Number and BigInt exactly
+    // biome-ignore lint/suspicious/noDoubleEquals: == compares a Number and a BigInt exactly; === is always false between them
+    case "exact": return (row: SimTransaction) => unitsOf(row[field]) == a;
     case "gt": return (row: SimTransaction) => unitsOf(row[field]) > a;
     case "gte": return (row: SimTransaction) => unitsOf(row[field]) >= a;
     case "lt": return (row: SimTransaction) => unitsOf(row[field]) < a;

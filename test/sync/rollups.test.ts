@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { Ledger, formatMicros, normalizeDecimal, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
+import { formatMicros, normalizeDecimal, type SimulatorHandle } from "../../src/simulator/index.js";
 import { addDecimals } from "../../src/simulator/decimal.js";
 import { Database } from "../../src/db/database.js";
 import { readStatus } from "../../src/cli/status-read.js";
