@@ -6,17 +6,7 @@
  * src/'s folders, top to bottom: a folder imports only folders below it (so folders cannot form a
  * cycle), and the top-level modules (time, errors, secrets, log, terminal, version) sit under all.
  */
-const layers = [
-  ["cli"],
-  ["job"],
-  ["metrics", "statement"],
-  ["snapshots"],
-  ["sync"],
-  ["proofs"],
-  ["api", "db"],
-  ["simulator"],
-  ["config"],
-];
+const layers = [["cli"], ["job"], ["metrics", "statement"], ["snapshots"], ["sync"], ["proofs"], ["api", "db"], ["simulator"], ["config"]];
 
 function layerRules() {
   return layers.slice(1).map((layer, i) => {

@@ -10,14 +10,19 @@ export type { Logger };
  * finished line, whatever field or message they hid in: redaction by path alone misses a token
  * quoted inside an error message.
  */
-export function createLogger(options: { secrets?: (string | undefined)[]; level?: string; pretty?: boolean; destination?: NodeJS.WritableStream } = {}): Logger {
+export function createLogger(
+  options: { secrets?: (string | undefined)[]; level?: string; pretty?: boolean; destination?: NodeJS.WritableStream } = {},
+): Logger {
   const scrub = secretScrubber(options.secrets ?? []);
   const pretty = options.pretty ?? Boolean(process.stderr.isTTY);
   const level = options.level ?? process.env.LOG_LEVEL ?? "info";
   const base = {
     level,
     base: undefined,
-    redact: { paths: ["token", "apiToken", "headers.authorization", "*.headers.authorization", "password", "databaseUrl"], censor: "[REDACTED]" },
+    redact: {
+      paths: ["token", "apiToken", "headers.authorization", "*.headers.authorization", "password", "databaseUrl"],
+      censor: "[REDACTED]",
+    },
     hooks: { streamWrite: scrub },
   };
   if (pretty && !options.destination) {
@@ -30,4 +35,4 @@ export function createLogger(options: { secrets?: (string | undefined)[]; level?
   return pino(base, (options.destination as pino.DestinationStream | undefined) ?? pino.destination({ dest: 2, sync: true }));
 }
 
-export { scrubSecrets, scrubbedExcerpt } from "./secrets.js";
+export { scrubbedExcerpt, scrubSecrets } from "./secrets.js";

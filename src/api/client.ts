@@ -2,12 +2,17 @@ import { setTimeout as sleep } from "node:timers/promises";
 import got, { type Got, RequestError } from "got";
 import pRetry, { AbortError } from "p-retry";
 import { ApiRequestError, ApiResponseError, ApiTestModeError, type ErrorCode, type SyncError } from "../errors.js";
-import { scrubSecrets, scrubbedExcerpt, secretScrubber } from "../secrets.js";
-import {
-  type SpentCredits, type TransactionsPage, type UsersMeBalances, parseSpentCredits, parseTransactionsPage, parseUsersMe,
-} from "./schema.js";
+import { scrubbedExcerpt, scrubSecrets, secretScrubber } from "../secrets.js";
+import { formatApiTimestamp, type Micros } from "../time.js";
 import { type AttemptOutcome, isRetryable, isTlsCertificateCode, parseRetryAfter } from "./retry-policy.js";
-import { type Micros, formatApiTimestamp } from "../time.js";
+import {
+  parseSpentCredits,
+  parseTransactionsPage,
+  parseUsersMe,
+  type SpentCredits,
+  type TransactionsPage,
+  type UsersMeBalances,
+} from "./schema.js";
 
 export const transactionsPath = "api/auth/transactions/";
 export const spentCreditsPath = "api/auth/transactions/spent_credits/";
@@ -119,7 +124,10 @@ function networkFailure(error: unknown, where: string, host: string, timeoutMs: 
     return failure(outcome, new ApiRequestError("API_TIMEOUT", `API request ${where} timed out after ${timeoutMs} ms`));
   }
   if (isTlsCertificateCode(code)) {
-    return failure(outcome, new ApiRequestError("API_TLS", `TLS certificate of the API at ${host} rejected (${code}) for ${where}: check GENERECT_API_URL`));
+    return failure(
+      outcome,
+      new ApiRequestError("API_TLS", `TLS certificate of the API at ${host} rejected (${code}) for ${where}: check GENERECT_API_URL`),
+    );
   }
   const reason = code ?? (error as Error).message;
   return failure(outcome, new ApiRequestError("API_UNREACHABLE", `could not reach the API at ${host} for ${where}: ${reason}`));
@@ -128,7 +136,10 @@ function networkFailure(error: unknown, where: string, host: string, timeoutMs: 
 function tooLargeFailure(where: string, maxBytes: number): Error {
   return failure(
     { kind: "too-large" },
-    new ApiRequestError("API_RESPONSE_TOO_LARGE", `API response to ${where} exceeded ${maxBytes} bytes (GENERECT_MAX_RESPONSE_BYTES): not read further`),
+    new ApiRequestError(
+      "API_RESPONSE_TOO_LARGE",
+      `API response to ${where} exceeded ${maxBytes} bytes (GENERECT_MAX_RESPONSE_BYTES): not read further`,
+    ),
   );
 }
 
@@ -229,7 +240,10 @@ export class GenerectClient {
       // the bound, so an endless or huge body is an error instead of an exhausted heap.
       const tooLarge = new AbortController();
       try {
-        const request = this.http.get(path, { searchParams: params, signal: signal ? AbortSignal.any([signal, tooLarge.signal]) : tooLarge.signal });
+        const request = this.http.get(path, {
+          searchParams: params,
+          signal: signal ? AbortSignal.any([signal, tooLarge.signal]) : tooLarge.signal,
+        });
         request.on("downloadProgress", ({ transferred, total }) => {
           if (transferred > maxBytes || (total ?? 0) > maxBytes) tooLarge.abort();
         });
@@ -241,7 +255,11 @@ export class GenerectClient {
       }
       this.noteDeprecation(path, response.headers);
       if (response.rawBody.byteLength > maxBytes) throw tooLargeFailure(where, maxBytes); // whole before any progress event
-      if (String(response.headers[modeHeader] ?? "").trim().toLowerCase() === "test") {
+      if (
+        String(response.headers[modeHeader] ?? "")
+          .trim()
+          .toLowerCase() === "test"
+      ) {
         throw failure(
           { kind: "test-mode" },
           new ApiTestModeError(

@@ -26,10 +26,9 @@ export type ExactNumber = number | RawJSON;
 export function parseJsonKeepingNumbers(text: string): unknown {
   const plain: unknown = JSON.parse(text);
   if (JSON.stringify(plain) === text) return plain;
-  return (JSON.parse as (text: string, reviver: (this: unknown, key: string, value: unknown, context: { source?: string }) => unknown) => unknown)(
-    text,
-    (_key, value, context) => (typeof value === "number" && context.source !== undefined ? JSON.rawJSON(context.source) : value),
-  );
+  return (
+    JSON.parse as (text: string, reviver: (this: unknown, key: string, value: unknown, context: { source?: string }) => unknown) => unknown
+  )(text, (_key, value, context) => (typeof value === "number" && context.source !== undefined ? JSON.rawJSON(context.source) : value));
 }
 
 export function isExactNumber(value: unknown): value is ExactNumber {

@@ -1,7 +1,7 @@
+import { GuardError } from "../errors.js";
+import { asMicros, type Micros } from "../time.js";
 import type { GenerectClient } from "./client.js";
 import type { TransactionsPage } from "./schema.js";
-import { type Micros, asMicros } from "../time.js";
-import { GuardError } from "../errors.js";
 
 /** Rows read back from the end when the last one has no readable created_at. */
 const lookBehind = 100;
@@ -45,5 +45,8 @@ export async function findOldestTransaction(client: GenerectClient, maxProbes = 
     else empty = offset;
     offset = empty === undefined ? 2 * holds + 1 : Math.max(holds, Math.floor((holds + empty - 1) / 2));
   }
-  throw new GuardError("OLDEST_UNSETTLED", `could not find the oldest transaction: the list kept moving over ${maxProbes} requests, or none of its last ${lookBehind} rows has a readable created_at`);
+  throw new GuardError(
+    "OLDEST_UNSETTLED",
+    `could not find the oldest transaction: the list kept moving over ${maxProbes} requests, or none of its last ${lookBehind} rows has a readable created_at`,
+  );
 }

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ApiResponseError } from "../errors.js";
-import { type ExactNumber, isExactNumber, numberLiteral, parseJsonKeepingNumbers } from "./json.js";
 import { type Micros, parseTimestamp, toPgTimestampText } from "../time.js";
+import { type ExactNumber, isExactNumber, numberLiteral, parseJsonKeepingNumbers } from "./json.js";
 
 // The documented shapes of the two endpoints. Numbers arrive exact (see json.ts).
 
@@ -91,7 +91,9 @@ function parseJsonBody(text: string, where: string): unknown {
     return parseJsonKeepingNumbers(text);
   } catch (error) {
     const preview = text.length > 80 ? `${text.slice(0, 80)}...` : text;
-    throw new ApiResponseError(`${where}: the body is not valid JSON (${(error as Error).message}); it begins ${JSON.stringify(preview)}`, { cause: error });
+    throw new ApiResponseError(`${where}: the body is not valid JSON (${(error as Error).message}); it begins ${JSON.stringify(preview)}`, {
+      cause: error,
+    });
   }
 }
 
@@ -139,9 +141,11 @@ function got(value: unknown): string {
 
 function requiredTimestamp(row: Record<string, unknown>, field: string, code: string): { micros: Micros; pg: string } {
   const value = row[field];
-  if (value === undefined || value === null) throw new RowProblem(`MISSING_${code}`, field, `expected a datetime like 2025-01-07T13:01:15.397996, ${got(value)}`);
+  if (value === undefined || value === null)
+    throw new RowProblem(`MISSING_${code}`, field, `expected a datetime like 2025-01-07T13:01:15.397996, ${got(value)}`);
   const micros = typeof value === "string" ? parseTimestamp(value) : undefined;
-  if (micros === undefined) throw new RowProblem(`BAD_${code}`, field, `expected a datetime like 2025-01-07T13:01:15.397996, ${got(value)}`);
+  if (micros === undefined)
+    throw new RowProblem(`BAD_${code}`, field, `expected a datetime like 2025-01-07T13:01:15.397996, ${got(value)}`);
   return { micros, pg: toPgTimestampText(value as string, micros) };
 }
 
@@ -154,7 +158,12 @@ function optionalNumber(row: Record<string, unknown>, field: string, code: strin
 
 function requiredText(row: Record<string, unknown>, field: string, code: string): string {
   const value = row[field];
-  if (typeof value !== "string") throw new RowProblem(value === undefined || value === null ? `MISSING_${code}` : `BAD_${code}`, field, `expected a string, ${got(value)}`);
+  if (typeof value !== "string")
+    throw new RowProblem(
+      value === undefined || value === null ? `MISSING_${code}` : `BAD_${code}`,
+      field,
+      `expected a string, ${got(value)}`,
+    );
   return sanitiseText(value);
 }
 
@@ -171,7 +180,8 @@ export function readTransactionRow(value: unknown, where: string, position: numb
   const id = typeof idValue === "string" && uuidPattern.test(idValue) ? idValue.toLowerCase() : null;
   try {
     if (!row) throw new RowProblem("NOT_AN_OBJECT", "(row)", `expected an object, ${got(value)}`);
-    if (id === null) throw new RowProblem(idValue === undefined || idValue === null ? "MISSING_ID" : "BAD_ID", "id", `expected a uuid, ${got(idValue)}`);
+    if (id === null)
+      throw new RowProblem(idValue === undefined || idValue === null ? "MISSING_ID" : "BAD_ID", "id", `expected a uuid, ${got(idValue)}`);
     const created = requiredTimestamp(row, "created_at", "CREATED_AT");
     const updated = row.updated_at === undefined || row.updated_at === null ? null : requiredTimestamp(row, "updated_at", "UPDATED_AT");
     const amount = optionalNumber(row, "amount", "AMOUNT");
@@ -198,7 +208,11 @@ export function readTransactionRow(value: unknown, where: string, position: numb
     const who = id !== null ? `transaction ${id}` : "a transaction without a readable id";
     const created = typeof row?.created_at === "string" ? parseTimestamp(row.created_at) : undefined;
     return {
-      id, code: error.code, reason: `${where}, row ${position}: ${who} has an invalid field "${error.field}": ${error.detail}`, raw, position,
+      id,
+      code: error.code,
+      reason: `${where}, row ${position}: ${who} has an invalid field "${error.field}": ${error.detail}`,
+      raw,
+      position,
       createdAt: created ?? null,
     };
   }

@@ -110,7 +110,8 @@ function nonNegative(name: string, text: string, max: number): number {
 /** A duration as the job's variables take it (7d, 24h, 1h30m); returned as text for SYNC_WINDOW. */
 function duration(name: string, text: string): string {
   const ms = parseDuration(text);
-  if (ms === undefined || ms === 0) throw new UsageError(`--${name} must be a duration such as 7d, 30d or 12h, got ${JSON.stringify(text)}`);
+  if (ms === undefined || ms === 0)
+    throw new UsageError(`--${name} must be a duration such as 7d, 30d or 12h, got ${JSON.stringify(text)}`);
   return text.trim();
 }
 

@@ -1,25 +1,44 @@
-import { asMillis } from "../time.js";
 // One benchmark run: the phases in order, side by side on the same ledger, then ratios, targets and
 // the checks that every phase did what it claims (row counts).
 import { readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
+import { TRANSACTIONS_PATH } from "../simulator/index.js";
+import { asMillis } from "../time.js";
 import type { BenchArgs } from "./args.js";
-import { type BenchServer, checkpoint, createScratchDatabase, ownBackendLister, queryOne } from "./database.js";
-import { type MeasureContext, measure } from "./measure.js";
-import { runCliSync } from "./cli-run.js";
-import { type PhaseContext, apiCeiling, benchAccount, benchConfig, createPreviousDatabase, dbCeiling, heldCounts, ledgerBytes, naive, prepareDbCeiling, rowsInLastLookback, syncOnce } from "./phases.js";
-import { type BenchReport, type PhaseReport, type SweepPoint, type TargetCheck, phaseReport, round } from "./report.js";
 import { cpuBound, storageComparison } from "./bounds.js";
+import { runCliSync } from "./cli-run.js";
+import { type BenchServer, checkpoint, createScratchDatabase, ownBackendLister, queryOne } from "./database.js";
 import { legacyWritePath } from "./legacy-sql.js";
+import { type MeasureContext, measure } from "./measure.js";
+import {
+  apiCeiling,
+  benchAccount,
+  benchConfig,
+  createPreviousDatabase,
+  dbCeiling,
+  heldCounts,
+  ledgerBytes,
+  naive,
+  type PhaseContext,
+  prepareDbCeiling,
+  rowsInLastLookback,
+  syncOnce,
+} from "./phases.js";
+import { profiled, summarizeProfile } from "./profile.js";
+import { type BenchReport, type PhaseReport, phaseReport, round, type SweepPoint, type TargetCheck } from "./report.js";
 import type { BenchSimulator } from "./sim-host.js";
 import { lineChart } from "./svg.js";
-import { profiled, summarizeProfile } from "./profile.js";
-import { TRANSACTIONS_PATH } from "../simulator/index.js";
 import { codeVersion } from "./version.js";
 
-const rate = (p: PhaseReport) => `${p.rows.toLocaleString("en-US")} rows in ${(p.wallMs / 1000).toFixed(2)} s, ${p.rowsPerSec.toLocaleString("en-US")} rows/s, peak RSS ${p.peakRssMB.toFixed(0)} MB`;
+const rate = (p: PhaseReport) =>
+  `${p.rows.toLocaleString("en-US")} rows in ${(p.wallMs / 1000).toFixed(2)} s, ${p.rowsPerSec.toLocaleString("en-US")} rows/s, peak RSS ${p.peakRssMB.toFixed(0)} MB`;
 
-export async function runBench(args: BenchArgs, sim: BenchSimulator, server: BenchServer, say: (line: string) => void): Promise<BenchReport> {
+export async function runBench(
+  args: BenchArgs,
+  sim: BenchSimulator,
+  server: BenchServer,
+  say: (line: string) => void,
+): Promise<BenchReport> {
   const loadAtStart = os.loadavg()[0]!;
   const env: Record<string, string> = {};
   if (args.window !== undefined) env.SYNC_WINDOW = args.window;
@@ -28,7 +47,10 @@ export async function runBench(args: BenchArgs, sim: BenchSimulator, server: Ben
   const backends = await ownBackendLister(server);
   try {
     return await phasesOf(args, sim, server, say, context, loadAtStart, {
-      requests: () => sim.requests(), simulatorPid: () => sim.pid, postmasterPid: () => server.postmasterPid, ownBackends: () => backends.list(),
+      requests: () => sim.requests(),
+      simulatorPid: () => sim.pid,
+      postmasterPid: () => server.postmasterPid,
+      ownBackends: () => backends.list(),
     });
   } finally {
     await backends.close();
@@ -36,7 +58,13 @@ export async function runBench(args: BenchArgs, sim: BenchSimulator, server: Ben
 }
 
 async function phasesOf(
-  args: BenchArgs, sim: BenchSimulator, server: BenchServer, say: (line: string) => void, context: PhaseContext, loadAtStart: number, measured: MeasureContext,
+  args: BenchArgs,
+  sim: BenchSimulator,
+  server: BenchServer,
+  say: (line: string) => void,
+  context: PhaseContext,
+  loadAtStart: number,
+  measured: MeasureContext,
 ): Promise<BenchReport> {
   const phases: BenchReport["phases"] = {};
   const checks: BenchReport["verification"]["checks"] = [];
@@ -49,7 +77,9 @@ async function phasesOf(
   const api = await measure(measured, () => apiCeiling(context, C));
   const pageSize = api.result.pageSize;
   phases.apiCeiling = phaseReport("API ceiling (fetch all pages, no writes)", api.result.rows, api.measurement, {
-    pages: api.result.pages, windows: api.result.windows, pageSize,
+    pages: api.result.pages,
+    windows: api.result.windows,
+    pageSize,
   });
   say(`  ${rate(phases.apiCeiling)}, ${api.measurement.apiRequests} requests`);
   checks.push({ what: "API ceiling rows", expected: n, actual: api.result.rows });
@@ -61,7 +91,10 @@ async function phasesOf(
     await checkpoint(server);
     say(`DB ceiling: COPY of ${n} rows (${(prepared.bytes / 1048576).toFixed(0)} MB of text) into a table shaped like transactions`);
     const db = await measure(measured, () => dbCeiling(prepared));
-    phases.dbCeiling = phaseReport("DB ceiling (COPY FROM STDIN)", db.result.rows, db.measurement, { method: db.result.method, bytes: db.result.bytes });
+    phases.dbCeiling = phaseReport("DB ceiling (COPY FROM STDIN)", db.result.rows, db.measurement, {
+      method: db.result.method,
+      bytes: db.result.bytes,
+    });
     say(`  ${rate(phases.dbCeiling)}`);
     checks.push({ what: "rows copied into bench_copy", expected: n, actual: db.result.rows });
   } finally {
@@ -77,14 +110,25 @@ async function phasesOf(
     const cli = await measure(measured, () =>
       runCliSync({
         ...context.env,
-        GENERECT_API_TOKEN: sim.token, GENERECT_API_URL: sim.url, DATABASE_URL: cliDb.url,
-        SYNC_ACCOUNT: benchAccount, SYNC_CONCURRENCY: String(C),
+        GENERECT_API_TOKEN: sim.token,
+        GENERECT_API_URL: sim.url,
+        DATABASE_URL: cliDb.url,
+        SYNC_ACCOUNT: benchAccount,
+        SYNC_CONCURRENCY: String(C),
       }),
     );
     const rows = (await heldCounts(cliDb.url)).rows;
     // The child's own memory and CPU; what this process spent (the inline simulator) stays out of it.
-    const measurement = { ...cli.measurement, startRssBytes: 0, peakRssBytes: cli.result.peakRssBytes, cpu: { ...cli.measurement.cpu, node: cli.result.cpuSeconds } };
-    phases.syncCli = phaseReport("sync: full backfill, `generect-sync run` alone", rows, measurement, { process: "child", snapshotPass: true });
+    const measurement = {
+      ...cli.measurement,
+      startRssBytes: 0,
+      peakRssBytes: cli.result.peakRssBytes,
+      cpu: { ...cli.measurement.cpu, node: cli.result.cpuSeconds },
+    };
+    phases.syncCli = phaseReport("sync: full backfill, `generect-sync run` alone", rows, measurement, {
+      process: "child",
+      snapshotPass: true,
+    });
     say(`  ${rate(phases.syncCli)}`);
     checks.push({ what: "CLI backfill rows held", expected: n, actual: rows });
   } finally {
@@ -98,12 +142,21 @@ async function phasesOf(
     try {
       await checkpoint(server);
       say(`sync: full backfill with the previous release's write path and schema, concurrency ${C}`);
-      const previous = await measure(measured, () => syncOnce(context, previousDb.url, { concurrency: C, snapshots: args.snapshots, writePath: legacyWritePath }));
+      const previous = await measure(measured, () =>
+        syncOnce(context, previousDb.url, { concurrency: C, snapshots: args.snapshots, writePath: legacyWritePath }),
+      );
       await checkpoint(server);
       const bytes = await ledgerBytes(previousDb.url);
-      phases.syncBackfillPrevious = phaseReport("sync: full backfill, previous write path", previous.result.rowsSeen, previous.measurement, {
-        windows: previous.result.windows, inserted: previous.result.inserted, bytesOnDisk: bytes,
-      });
+      phases.syncBackfillPrevious = phaseReport(
+        "sync: full backfill, previous write path",
+        previous.result.rowsSeen,
+        previous.measurement,
+        {
+          windows: previous.result.windows,
+          inserted: previous.result.inserted,
+          bytesOnDisk: bytes,
+        },
+      );
       say(`  ${rate(phases.syncBackfillPrevious)}, ${(bytes / 1048576).toFixed(0)} MB on disk`);
       checks.push({ what: "previous write path rows held", expected: n, actual: (await heldCounts(previousDb.url)).rows });
     } finally {
@@ -125,7 +178,12 @@ async function phasesOf(
     await checkpoint(server);
     const bytes = await ledgerBytes(syncDb.url);
     phases.syncBackfill = phaseReport("sync: full backfill", b.rowsSeen, backfill.measurement, {
-      windows: b.windows, pages: b.pages, inserted: b.inserted, updated: b.updated, unchanged: b.unchanged, bytesOnDisk: bytes,
+      windows: b.windows,
+      pages: b.pages,
+      inserted: b.inserted,
+      updated: b.updated,
+      unchanged: b.unchanged,
+      bytesOnDisk: bytes,
     });
     say(`  ${rate(phases.syncBackfill)}, ${(bytes / 1048576).toFixed(0)} MB on disk`);
     checks.push({ what: "backfill rows held", expected: n, actual: (await heldCounts(syncDb.url)).rows });
@@ -138,8 +196,13 @@ async function phasesOf(
     const s0 = none.result;
     const lookbackRows = await rowsInLastLookback(syncDb.url, lookbackMs);
     phases.syncIncrementalNothingNew = phaseReport("sync: incremental, nothing new", s0.rowsSeen, none.measurement, {
-      lookbackHours: lookbackMs / 3_600_000, rowsInLookback: lookbackRows, windows: s0.windows, pages: s0.pages,
-      inserted: s0.inserted, updated: s0.updated, unchanged: s0.unchanged,
+      lookbackHours: lookbackMs / 3_600_000,
+      rowsInLookback: lookbackRows,
+      windows: s0.windows,
+      pages: s0.pages,
+      inserted: s0.inserted,
+      updated: s0.updated,
+      unchanged: s0.unchanged,
     });
     say(`  ${rate(phases.syncIncrementalNothingNew)}, ${none.measurement.apiRequests} requests`);
     checks.push({ what: "nothing-new inserted+updated", expected: 0, actual: s0.inserted + s0.updated });
@@ -150,12 +213,22 @@ async function phasesOf(
     say(`simulator: adding ${onePercent} rows (last 23 h) and changing the ${onePercent} newest (not measured)`);
     const mutation = await sim.mutate({ added: onePercent, changed: onePercent });
     await checkpoint(server);
-    say(`sync: incremental run, ${mutation.added} new and ${mutation.changed} changed rows (lookback ${mutation.lookbackMs / 3_600_000}h, to reach the changed rows)`);
-    const changes = await measure(measured, () => syncOnce(context, syncDb.url, { concurrency: C, snapshots: args.snapshots, config: { lookbackMs: asMillis(mutation.lookbackMs) } }));
+    say(
+      `sync: incremental run, ${mutation.added} new and ${mutation.changed} changed rows (lookback ${mutation.lookbackMs / 3_600_000}h, to reach the changed rows)`,
+    );
+    const changes = await measure(measured, () =>
+      syncOnce(context, syncDb.url, { concurrency: C, snapshots: args.snapshots, config: { lookbackMs: asMillis(mutation.lookbackMs) } }),
+    );
     const s1 = changes.result;
     phases.syncIncrementalChanges = phaseReport("sync: incremental, 1% new + 1% changed", s1.rowsSeen, changes.measurement, {
-      lookbackHours: mutation.lookbackMs / 3_600_000, added: mutation.added, changed: mutation.changed, windows: s1.windows, pages: s1.pages,
-      inserted: s1.inserted, updated: s1.updated, unchanged: s1.unchanged,
+      lookbackHours: mutation.lookbackMs / 3_600_000,
+      added: mutation.added,
+      changed: mutation.changed,
+      windows: s1.windows,
+      pages: s1.pages,
+      inserted: s1.inserted,
+      updated: s1.updated,
+      unchanged: s1.unchanged,
     });
     say(`  ${rate(phases.syncIncrementalChanges)}, ${changes.measurement.apiRequests} requests`);
     checks.push({ what: "changes-run inserted", expected: mutation.added, actual: s1.inserted });
@@ -175,7 +248,9 @@ async function phasesOf(
     await checkpoint(server);
     say(`naive: ${args.naiveRows} rows, sequential pages, one Prisma upsert per row`);
     const result = await measure(measured, () => naive(context, naiveDb.url, args.naiveRows));
-    phases.naive = phaseReport("naive: 1 page at a time, Prisma upsert per row", result.result.rows, result.measurement, { pages: result.result.pages });
+    phases.naive = phaseReport("naive: 1 page at a time, Prisma upsert per row", result.result.rows, result.measurement, {
+      pages: result.result.pages,
+    });
     say(`  ${rate(phases.naive)}`);
     checks.push({ what: "naive rows", expected: args.naiveRows, actual: result.result.rows });
   } finally {
@@ -183,13 +258,19 @@ async function phasesOf(
   }
 
   const { windowMs, windowRows } = benchConfig(context, undefined, C);
-  return assemble(args, server, n, pageSize, { windowMs, windowRows }, phases, checks, sweep, { start: loadAtStart, end: os.loadavg()[0]! });
+  return assemble(args, server, n, pageSize, { windowMs, windowRows }, phases, checks, sweep, {
+    start: loadAtStart,
+    end: os.loadavg()[0]!,
+  });
 }
 
 async function reportProfile(file: string, say: (line: string) => void): Promise<void> {
   const top = summarizeProfile(JSON.parse(await readFile(file, "utf8")), 20);
   say(`CPU profile of the sync backfill written to ${file}; top self time:`);
-  for (const e of top) say(`  ${e.selfPercent.toFixed(1).padStart(5)}%  ${e.selfMs.toFixed(0).padStart(7)} ms  ${e.functionName}  ${e.url.replace(/^file:\/\//, "")}:${e.line}`);
+  for (const e of top)
+    say(
+      `  ${e.selfPercent.toFixed(1).padStart(5)}%  ${e.selfMs.toFixed(0).padStart(7)} ms  ${e.functionName}  ${e.url.replace(/^file:\/\//, "")}:${e.line}`,
+    );
 }
 
 function latencyBound(concurrency: number, pageSize: number, latencyMs: number): number | null {
@@ -224,7 +305,12 @@ async function concurrencySweep(
       }
     }
     context.say(`  concurrency ${c}: API ceiling ${apiRate} rows/s, sync ${syncRate} rows/s`);
-    points.push({ concurrency: c, apiRowsPerSec: apiRate, syncRowsPerSec: syncRate, latencyBoundRowsPerSec: latencyBound(c, pageSize, args.latencyMs) });
+    points.push({
+      concurrency: c,
+      apiRowsPerSec: apiRate,
+      syncRowsPerSec: syncRate,
+      latencyBoundRowsPerSec: latencyBound(c, pageSize, args.latencyMs),
+    });
   }
   return { chart: args.chart!, points };
 }
@@ -263,19 +349,39 @@ function assemble(
   const targets: TargetCheck[] = [];
   // The issue sets these two at zero latency (with latency, both sides wait on the same round trips).
   if (args.latencyMs === 0) {
-    targets.push({ target: "full backfill ≥ 0.7 × min(API, DB ceiling)", actual: `${ratios.syncVsCeiling.toFixed(2)} × (${ceilingIs} ceiling)`, met: ratios.syncVsCeiling >= 0.7 });
+    targets.push({
+      target: "full backfill ≥ 0.7 × min(API, DB ceiling)",
+      actual: `${ratios.syncVsCeiling.toFixed(2)} × (${ceilingIs} ceiling)`,
+      met: ratios.syncVsCeiling >= 0.7,
+    });
     targets.push({ target: "full backfill ≥ 10 × naive", actual: `${ratios.syncVsNaive.toFixed(1)} ×`, met: ratios.syncVsNaive >= 10 });
   }
   if (bound !== null) {
-    targets.push({ target: "full backfill ≥ 0.85 × latency bound", actual: `${ratios.syncVsLatencyBound!.toFixed(2)} × ${bound.toLocaleString("en-US")} rows/s`, met: ratios.syncVsLatencyBound! >= 0.85 });
+    targets.push({
+      target: "full backfill ≥ 0.85 × latency bound",
+      actual: `${ratios.syncVsLatencyBound!.toFixed(2)} × ${bound.toLocaleString("en-US")} rows/s`,
+      met: ratios.syncVsLatencyBound! >= 0.85,
+    });
   }
   if (ratios.storage) {
     const { postgresMicrosPerRow: c, bytesPerRow: b } = ratios.storage;
-    targets.push({ target: "backfill: Postgres CPU per row ≤ 0.65 × the previous write path's (same run)", actual: `${c.current.toFixed(1)} vs ${c.previous.toFixed(1)} µs = ${c.ratio.toFixed(2)} ×`, met: c.ratio <= 0.65 });
-    targets.push({ target: "backfill: bytes on disk per row ≤ 0.6 × the previous schema's", actual: `${b.current.toFixed(0)} vs ${b.previous.toFixed(0)} bytes = ${b.ratio.toFixed(2)} ×`, met: b.ratio <= 0.6 });
+    targets.push({
+      target: "backfill: Postgres CPU per row ≤ 0.65 × the previous write path's (same run)",
+      actual: `${c.current.toFixed(1)} vs ${c.previous.toFixed(1)} µs = ${c.ratio.toFixed(2)} ×`,
+      met: c.ratio <= 0.65,
+    });
+    targets.push({
+      target: "backfill: bytes on disk per row ≤ 0.6 × the previous schema's",
+      actual: `${b.current.toFixed(0)} vs ${b.previous.toFixed(0)} bytes = ${b.ratio.toFixed(2)} ×`,
+      met: b.ratio <= 0.6,
+    });
   }
   if (phases.syncCli) {
-    targets.push({ target: "peak RSS of `generect-sync run` (full backfill) ≤ 200 MB", actual: `${phases.syncCli.peakRssMB.toFixed(0)} MB`, met: phases.syncCli.peakRssMB <= 200 });
+    targets.push({
+      target: "peak RSS of `generect-sync run` (full backfill) ≤ 200 MB",
+      actual: `${phases.syncCli.peakRssMB.toFixed(0)} MB`,
+      met: phases.syncCli.peakRssMB <= 200,
+    });
   }
   const d = none.details as { rowsInLookback: number; windows: number };
   const requestBudget = Math.ceil(d.rowsInLookback / pageSize) + 2 * Math.max(1, d.windows);
@@ -334,7 +440,9 @@ export async function writeChart(report: BenchReport): Promise<void> {
       { name: "sync backfill", color: "#d62728", values: points.map((p) => p.syncRowsPerSec) },
       ...(hasBound ? [{ name: "latency bound", color: "#7f7f7f", dashed: true, values: points.map((p) => p.latencyBoundRowsPerSec) }] : []),
     ],
-    reference: report.phases.dbCeiling ? { name: "DB ceiling (COPY)", value: report.phases.dbCeiling.rowsPerSec, color: "#2ca02c" } : undefined,
+    reference: report.phases.dbCeiling
+      ? { name: "DB ceiling (COPY)", value: report.phases.dbCeiling.rowsPerSec, color: "#2ca02c" }
+      : undefined,
   });
   await writeFile(report.sweep.chart, svg);
 }

@@ -1,4 +1,3 @@
-import { asMicros, fromDate } from "../time.js";
 // `npm run bench -- --bi`: the BI side at the ledger's size. The simulator's ledger (the rows a
 // backfill of --rows would write) goes into `transactions` with one COPY, the rollups are built by
 // the sync's own code path (refreshRollups, window after window), the spent-credit snapshots are
@@ -14,10 +13,11 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pino from "pino";
 import { loadConfig } from "../config/index.js";
+import { copyFrom } from "../db/copy.js";
 import { inTransaction, openSession } from "../db/database.js";
 import { runSnapshot } from "../job/run.js";
 import { refreshRollups } from "../sync/rollups.js";
-import { copyFrom } from "../db/copy.js";
+import { asMicros, fromDate } from "../time.js";
 import { type BenchServer, createScratchDatabase } from "./database.js";
 import { changedRelations, previousDefinitions, previousSchema } from "./legacy-bi.js";
 import { benchAccount } from "./phases.js";
@@ -55,14 +55,32 @@ export interface BiReport {
 
 /** What is timed: the README's examples, then each view's first 100 rows and its full aggregate. */
 export const biQueries: [string, string][] = [
-  ["README: last month per product", `SELECT balance_type, sum(credits_spent) FROM daily_spend_by_balance_type
-    WHERE day >= date_trunc('month', now()) - interval '1 month' AND day < date_trunc('month', now()) GROUP BY 1 ORDER BY 2 DESC`],
-  ["README: Generect's daily figures", `SELECT day, endpoint, credits, day_total FROM spent_credits_daily WHERE timezone = '${zone}' ORDER BY day DESC, endpoint LIMIT 20`],
-  ["README: platform balance per day", "SELECT day, closing_balance FROM daily_closing_balance WHERE balance_type = 'platform' ORDER BY day"],
-  ["README: balance moves of the last week", `SELECT created_at, amount, after_balance, description FROM running_balance
-    WHERE balance_type = 'platform' AND created_at > now() - interval '7 days' ORDER BY created_at`],
-  ["README: top-ups and refunds this year", "SELECT kind, count(*), sum(amount) FROM top_ups_and_refunds WHERE created_at >= date_trunc('year', now()) GROUP BY kind"],
-  ["README: days that disagree", "SELECT day, api_spent, ledger_spent, difference FROM credit_reconciliation_daily WHERE ledger_complete AND difference <> 0 ORDER BY day"],
+  [
+    "README: last month per product",
+    `SELECT balance_type, sum(credits_spent) FROM daily_spend_by_balance_type
+    WHERE day >= date_trunc('month', now()) - interval '1 month' AND day < date_trunc('month', now()) GROUP BY 1 ORDER BY 2 DESC`,
+  ],
+  [
+    "README: Generect's daily figures",
+    `SELECT day, endpoint, credits, day_total FROM spent_credits_daily WHERE timezone = '${zone}' ORDER BY day DESC, endpoint LIMIT 20`,
+  ],
+  [
+    "README: platform balance per day",
+    "SELECT day, closing_balance FROM daily_closing_balance WHERE balance_type = 'platform' ORDER BY day",
+  ],
+  [
+    "README: balance moves of the last week",
+    `SELECT created_at, amount, after_balance, description FROM running_balance
+    WHERE balance_type = 'platform' AND created_at > now() - interval '7 days' ORDER BY created_at`,
+  ],
+  [
+    "README: top-ups and refunds this year",
+    "SELECT kind, count(*), sum(amount) FROM top_ups_and_refunds WHERE created_at >= date_trunc('year', now()) GROUP BY kind",
+  ],
+  [
+    "README: days that disagree",
+    "SELECT day, api_spent, ledger_spent, difference FROM credit_reconciliation_daily WHERE ledger_complete AND difference <> 0 ORDER BY day",
+  ],
   ["spent_credits_daily LIMIT 100", "SELECT * FROM spent_credits_daily LIMIT 100"],
   ["credit_reconciliation_daily LIMIT 100", "SELECT * FROM credit_reconciliation_daily LIMIT 100"],
   ["daily_spend_by_balance_type LIMIT 100", "SELECT * FROM daily_spend_by_balance_type LIMIT 100"],
@@ -72,17 +90,38 @@ export const biQueries: [string, string][] = [
   ["daily_ledger_rollups LIMIT 100", "SELECT * FROM daily_ledger_rollups LIMIT 100"],
   ["ledger_rollups LIMIT 100", "SELECT * FROM ledger_rollups LIMIT 100"],
   ["spent_credits_daily aggregate", "SELECT timezone, count(*), sum(credits) FROM spent_credits_daily GROUP BY 1"],
-  ["credit_reconciliation_daily aggregate", "SELECT count(*), sum(api_spent), sum(ledger_spent), count(*) FILTER (WHERE difference <> 0) FROM credit_reconciliation_daily"],
-  ["daily_spend_by_balance_type aggregate", "SELECT balance_type, sum(credits_spent), sum(charges) FROM daily_spend_by_balance_type GROUP BY 1"],
+  [
+    "credit_reconciliation_daily aggregate",
+    "SELECT count(*), sum(api_spent), sum(ledger_spent), count(*) FILTER (WHERE difference <> 0) FROM credit_reconciliation_daily",
+  ],
+  [
+    "daily_spend_by_balance_type aggregate",
+    "SELECT balance_type, sum(credits_spent), sum(charges) FROM daily_spend_by_balance_type GROUP BY 1",
+  ],
   // running_balance and top_ups_and_refunds list rows: their aggregates read rows (the second through
   // a partial index), and the same figures from the daily rollups follow each.
-  ["running_balance aggregate (rows, last 30 days)", "SELECT balance_type, count(*), sum(amount) FROM running_balance WHERE created_at > now() - interval '30 days' GROUP BY 1"],
-  ["the same from daily_ledger_rollups", `SELECT balance_type, sum(live_rows), sum(charges + top_ups + refunds) FROM daily_ledger_rollups
-    WHERE day >= (now() - interval '30 days')::date GROUP BY 1`],
-  ["daily_closing_balance aggregate", "SELECT balance_type, count(*), min(closing_balance), max(closing_balance) FROM daily_closing_balance GROUP BY 1"],
+  [
+    "running_balance aggregate (rows, last 30 days)",
+    "SELECT balance_type, count(*), sum(amount) FROM running_balance WHERE created_at > now() - interval '30 days' GROUP BY 1",
+  ],
+  [
+    "the same from daily_ledger_rollups",
+    `SELECT balance_type, sum(live_rows), sum(charges + top_ups + refunds) FROM daily_ledger_rollups
+    WHERE day >= (now() - interval '30 days')::date GROUP BY 1`,
+  ],
+  [
+    "daily_closing_balance aggregate",
+    "SELECT balance_type, count(*), min(closing_balance), max(closing_balance) FROM daily_closing_balance GROUP BY 1",
+  ],
   ["top_ups_and_refunds aggregate", "SELECT kind, count(*), sum(amount) FROM top_ups_and_refunds GROUP BY kind"],
-  ["the same from daily_ledger_rollups", "SELECT sum(top_up_count), sum(top_ups), sum(refund_count), sum(refunds) FROM daily_ledger_rollups"],
-  ["daily_ledger_rollups aggregate", "SELECT status, sum(live_rows), sum(charges), sum(top_ups), sum(refunds) FROM daily_ledger_rollups GROUP BY 1"],
+  [
+    "the same from daily_ledger_rollups",
+    "SELECT sum(top_up_count), sum(top_ups), sum(refund_count), sum(refunds) FROM daily_ledger_rollups",
+  ],
+  [
+    "daily_ledger_rollups aggregate",
+    "SELECT status, sum(live_rows), sum(charges), sum(top_ups), sum(refunds) FROM daily_ledger_rollups GROUP BY 1",
+  ],
   ["ledger_days (the captures' zone) aggregate", `SELECT status, count(*), sum(charges) FROM ledger_days('${zone}') GROUP BY 1`],
   ["ledger_days (a zone not registered) aggregate", "SELECT status, count(*), sum(charges) FROM ledger_days('Asia/Kathmandu') GROUP BY 1"],
 ];
@@ -105,7 +144,12 @@ function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ ms: number; c
   });
 }
 
-export async function runBi(options: { rows: number; runs: number }, sim: BenchSimulator, server: BenchServer, say: (line: string) => void): Promise<BiReport> {
+export async function runBi(
+  options: { rows: number; runs: number },
+  sim: BenchSimulator,
+  server: BenchServer,
+  say: (line: string) => void,
+): Promise<BiReport> {
   const database = await createScratchDatabase(server, "bi");
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "generect-bench-bi-"));
   const { client, end } = await openSession(database.url);
@@ -113,7 +157,13 @@ export async function runBi(options: { rows: number; runs: number }, sim: BenchS
     const seenAt = new Date().toISOString();
     const file = path.join(dir, "transactions.copy");
     await sim.writeCopyFile(file, benchAccount, [seenAt, seenAt]);
-    const [copyMs] = await timed(() => copyFrom(client, `COPY transactions (${copyRowColumns}, first_seen_at, last_seen_at) FROM STDIN`, createReadStream(file, { highWaterMark: 256 * 1024 })));
+    const [copyMs] = await timed(() =>
+      copyFrom(
+        client,
+        `COPY transactions (${copyRowColumns}, first_seen_at, last_seen_at) FROM STDIN`,
+        createReadStream(file, { highWaterMark: 256 * 1024 }),
+      ),
+    );
     await fs.rm(dir, { recursive: true, force: true });
     say(`bi: ${sim.size} rows copied into transactions (${(copyMs / 1000).toFixed(1)} s)`);
 
@@ -141,17 +191,29 @@ export async function runBi(options: { rows: number; runs: number }, sim: BenchS
     );
 
     const env = {
-      GENERECT_API_TOKEN: sim.token, GENERECT_API_URL: sim.url, DATABASE_URL: database.url, SYNC_ACCOUNT: benchAccount, SYNC_TIMEZONE: zone,
+      GENERECT_API_TOKEN: sim.token,
+      GENERECT_API_URL: sim.url,
+      DATABASE_URL: database.url,
+      SYNC_ACCOUNT: benchAccount,
+      SYNC_TIMEZONE: zone,
     };
-    const [snapshotMs] = await timed(() => runSnapshot({ config: loadConfig(env), databaseUrl: database.url, log: pino({ level: "silent" }) }));
+    const [snapshotMs] = await timed(() =>
+      runSnapshot({ config: loadConfig(env), databaseUrl: database.url, log: pino({ level: "silent" }) }),
+    );
     say(`bi: spent credits captured in ${zone} (${(snapshotMs / 1000).toFixed(1)} s)`);
     await client.query("VACUUM ANALYZE");
-    const { rollup_rows } = (await client.query<{ rollup_rows: number }>("SELECT count(*)::int AS rollup_rows FROM ledger_rollups")).rows[0]!;
-    const { verified } = (await client.query<{ verified: boolean }>(`
+    const { rollup_rows } = (await client.query<{ rollup_rows: number }>("SELECT count(*)::int AS rollup_rows FROM ledger_rollups"))
+      .rows[0]!;
+    const { verified } = (
+      await client.query<{ verified: boolean }>(
+        `
       SELECT (SELECT (count(*), COALESCE(sum(amount) FILTER (WHERE amount < 0), 0)) FROM transactions WHERE deleted_at IS NULL)
            = (SELECT (sum(live_rows), sum(charges)) FROM ledger_daily_rollups WHERE timezone = 'UTC')
          AND (SELECT (count(*), COALESCE(sum(amount) FILTER (WHERE amount < 0), 0)) FROM transactions WHERE deleted_at IS NULL)
-           = (SELECT (sum(live_rows), sum(charges)) FROM ledger_daily_rollups WHERE timezone = $1) AS verified`, [zone])).rows[0]!;
+           = (SELECT (sum(live_rows), sum(charges)) FROM ledger_daily_rollups WHERE timezone = $1) AS verified`,
+        [zone],
+      )
+    ).rows[0]!;
     say(`bi: rollups ${verified ? "equal" : "DIFFER FROM"} the aggregate of transactions`);
 
     // The previous definitions of the changed views, read by a second session through its search_path.
@@ -171,7 +233,11 @@ export async function runBi(options: { rows: number; runs: number }, sim: BenchS
           if (compare) before.push((await timed(() => previous.query(sql)))[0]);
         }
         queries.push({
-          label, medianMs: median(times), maxMs: Math.max(...times), rows: first.rowCount ?? 0, targetMs: 50,
+          label,
+          medianMs: median(times),
+          maxMs: Math.max(...times),
+          rows: first.rowCount ?? 0,
+          targetMs: 50,
           ...(compare ? { previousMedianMs: median(before) } : {}),
         });
         say(`bi: ${label}: ${median(times).toFixed(1)} ms${compare ? ` (previous definition ${median(before).toFixed(1)} ms)` : ""}`);
@@ -185,12 +251,25 @@ export async function runBi(options: { rows: number; runs: number }, sim: BenchS
       const warm = await runCli(args, processEnv);
       const times: number[] = [];
       for (let i = 0; i < options.runs; i++) times.push((await runCli(args, processEnv)).ms);
-      commands.push({ label: `generect-sync ${args.join(" ")} (exit ${warm.code})`, medianMs: median(times), maxMs: Math.max(...times), rows: 0, targetMs: 1000 });
+      commands.push({
+        label: `generect-sync ${args.join(" ")} (exit ${warm.code})`,
+        medianMs: median(times),
+        maxMs: Math.max(...times),
+        rows: 0,
+        targetMs: 1000,
+      });
       say(`bi: ${args.join(" ")}: ${median(times).toFixed(0)} ms`);
     }
     return {
-      rows: sim.size, loadAverage: os.loadavg(), fillSeconds: copyMs / 1000, rollupRows: rollup_rows, rollupWindows: windows,
-      rollupMsPerWindow: rollupMs / windows, verified, queries, commands,
+      rows: sim.size,
+      loadAverage: os.loadavg(),
+      fillSeconds: copyMs / 1000,
+      rollupRows: rollup_rows,
+      rollupWindows: windows,
+      rollupMsPerWindow: rollupMs / windows,
+      verified,
+      queries,
+      commands,
     };
   } finally {
     await end();
@@ -207,8 +286,12 @@ export function formatBi(report: BiReport): string {
   ];
   for (const t of [...report.queries, ...report.commands]) {
     const before = t.previousMedianMs === undefined ? "" : t.previousMedianMs.toFixed(1);
-    lines.push(`${t.label.padEnd(44)} ${t.medianMs.toFixed(1).padStart(10)} ${t.maxMs.toFixed(1).padStart(8)} ${String(t.rows).padStart(7)} ${String(t.targetMs).padStart(7)} ${before.padStart(9)}  ${t.medianMs <= t.targetMs ? "meets target" : "OVER TARGET"}`);
+    lines.push(
+      `${t.label.padEnd(44)} ${t.medianMs.toFixed(1).padStart(10)} ${t.maxMs.toFixed(1).padStart(8)} ${String(t.rows).padStart(7)} ${String(t.targetMs).padStart(7)} ${before.padStart(9)}  ${t.medianMs <= t.targetMs ? "meets target" : "OVER TARGET"}`,
+    );
   }
-  lines.push("previous: median ms of the same query on the view definitions before migration 20261127070000_bi_plans (src/bench/legacy-bi.ts), run in turn with it");
+  lines.push(
+    "previous: median ms of the same query on the view definitions before migration 20261127070000_bi_plans (src/bench/legacy-bi.ts), run in turn with it",
+  );
   return lines.join("\n");
 }

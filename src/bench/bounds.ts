@@ -6,7 +6,7 @@
 // the least any sync could do, but the sync's set-based statement already costs Postgres about
 // what COPY does (COPY is no floor), so the bound claimed a limit nothing proves.
 import type { BenchArgs } from "./args.js";
-import { type CpuBound, type PhaseReport, type StorageComparison, round } from "./report.js";
+import { type CpuBound, type PhaseReport, round, type StorageComparison } from "./report.js";
 
 /** `microsPerRow` of work spread perfectly over `cpus`: the rate no schedule of that work can pass, and its share of the ceiling. */
 function spread(microsPerRow: number, cpus: number, ceiling: number): { rowsPerSec: number; vsCeiling: number } {
@@ -15,7 +15,10 @@ function spread(microsPerRow: number, cpus: number, ceiling: number): { rowsPerS
 }
 
 /** A phase's CPU per row in µs, by process; null when one is unknown. An inline simulator's is already in node's. */
-function microsPerRow(phase: PhaseReport | undefined, simulator: BenchArgs["simulator"]): { node: number; postgres: number; simulator: number } | null {
+function microsPerRow(
+  phase: PhaseReport | undefined,
+  simulator: BenchArgs["simulator"],
+): { node: number; postgres: number; simulator: number } | null {
   if (!phase || phase.rows === 0) return null;
   const { node, postgres, simulator: sim } = phase.cpuSeconds;
   if (postgres === null || (simulator === "process" && sim === null)) return null;
@@ -31,7 +34,12 @@ export function cpuBound(sync: PhaseReport, simulator: BenchArgs["simulator"], c
   if (!micros) return null;
   const total = sum(micros);
   return {
-    microsPerRow: { node: round(micros.node, 1), postgres: round(micros.postgres, 1), simulator: round(micros.simulator, 1), total: round(total, 1) },
+    microsPerRow: {
+      node: round(micros.node, 1),
+      postgres: round(micros.postgres, 1),
+      simulator: round(micros.simulator, 1),
+      total: round(total, 1),
+    },
     ...spread(total, cpus, ceiling),
     forTargetMicrosPerRow: round((cpus * 1e6) / (0.7 * ceiling), 1),
   };

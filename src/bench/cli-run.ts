@@ -33,7 +33,13 @@ function peakRssBytes(pid: number): number | undefined {
  */
 export async function runCliSync(env: Record<string, string | undefined>, args: string[] = ["run"]): Promise<CliRunResult> {
   const child = spawn(bin, args, {
-    env: { PATH: `${path.dirname(process.execPath)}:${process.env.PATH}`, HOME: process.env.HOME, LOG_LEVEL: "warn", ...(process.env.BENCH_CHILD_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_CHILD_NODE_OPTIONS } : {}), ...env },
+    env: {
+      PATH: `${path.dirname(process.execPath)}:${process.env.PATH}`,
+      HOME: process.env.HOME,
+      LOG_LEVEL: "warn",
+      ...(process.env.BENCH_CHILD_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_CHILD_NODE_OPTIONS } : {}),
+      ...env,
+    },
     stdio: ["ignore", "ignore", "pipe"],
   });
   let stderr = "";
@@ -52,6 +58,7 @@ export async function runCliSync(env: Record<string, string | undefined>, args: 
     child.on("error", reject);
     child.on("exit", (exitCode) => resolve(exitCode));
   }).finally(() => clearInterval(timer));
-  if (code !== 0) throw new Error(`generect-sync ${args.join(" ")} exited with ${code}: ${stderr.trim().split("\n").slice(-3).join(" | ")}`);
+  if (code !== 0)
+    throw new Error(`generect-sync ${args.join(" ")} exited with ${code}: ${stderr.trim().split("\n").slice(-3).join(" | ")}`);
   return result;
 }

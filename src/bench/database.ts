@@ -6,10 +6,10 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type pg from "pg";
+import { redactUrl, withDatabase } from "../config/database-url.js";
 import { openSession, withSession } from "../db/database.js";
 import { startEmbeddedPostgres } from "../db/embedded/index.js";
 import { migrate } from "../db/migrate.js";
-import { redactUrl, withDatabase } from "../config/database-url.js";
 import { onCleanup } from "./cleanup.js";
 
 export interface BenchServer {
@@ -49,12 +49,19 @@ export async function startBenchServer(databaseUrl: string | undefined, say: (li
     const { version, dataDir } = await withClient(databaseUrl, async (c) => {
       const v = (await c.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v;
       // Readable by superusers (and pg_read_all_settings); the file itself only if the server is local.
-      const dir = await c.query<{ d: string }>("SELECT current_setting('data_directory') AS d").then((r) => r.rows[0]?.d, () => undefined);
+      const dir = await c.query<{ d: string }>("SELECT current_setting('data_directory') AS d").then(
+        (r) => r.rows[0]?.d,
+        () => undefined,
+      );
       return { version: v, dataDir: dir };
     });
     return {
-      kind: "DATABASE_URL", description: `${redactUrl(databaseUrl)} (PostgreSQL ${version})`, version, adminUrl: databaseUrl,
-      postmasterPid: await readPostmasterPid(dataDir), close: async () => {},
+      kind: "DATABASE_URL",
+      description: `${redactUrl(databaseUrl)} (PostgreSQL ${version})`,
+      version,
+      adminUrl: databaseUrl,
+      postmasterPid: await readPostmasterPid(dataDir),
+      close: async () => {},
     };
   }
   const tempDir = await fs.mkdtemp(path.join(os.tmpdir(), "generect-bench-pg-"));
@@ -72,7 +79,10 @@ export async function startBenchServer(databaseUrl: string | undefined, say: (li
     say(`starting embedded PostgreSQL in ${tempDir}`);
     server = await startEmbeddedPostgres({ dataDir: path.join(tempDir, "pg") });
     const url = server.url;
-    const version = await withClient(url, async (c) => (await c.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v);
+    const version = await withClient(
+      url,
+      async (c) => (await c.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v,
+    );
     return {
       kind: "embedded",
       description: `embedded PostgreSQL ${version} in ${tempDir}`,
@@ -98,7 +108,10 @@ export async function ownBackendLister(server: BenchServer): Promise<{ list(): P
   const { client, end } = await openSession(server.adminUrl, { connectionTimeoutMillis: 10_000 });
   const close = onCleanup(end);
   return {
-    list: async () => (await client.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname LIKE $1", [ownDatabasesPattern])).rows.map((r) => r.pid),
+    list: async () =>
+      (await client.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname LIKE $1", [ownDatabasesPattern])).rows.map(
+        (r) => r.pid,
+      ),
     close,
   };
 }
@@ -106,7 +119,11 @@ export async function ownBackendLister(server: BenchServer): Promise<{ list(): P
 const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 /** A fresh database on the server, migrated with the project's own migrations unless `empty`. */
-export async function createScratchDatabase(server: BenchServer, label: string, options: { empty?: boolean } = {}): Promise<ScratchDatabase> {
+export async function createScratchDatabase(
+  server: BenchServer,
+  label: string,
+  options: { empty?: boolean } = {},
+): Promise<ScratchDatabase> {
   const name = `bench_${label}_${process.pid}_${randomBytes(3).toString("hex")}`;
   await withClient(server.adminUrl, (c) => c.query(`CREATE DATABASE ${ident(name)}`));
   const url = withDatabase(server.adminUrl, name);

@@ -3,15 +3,15 @@
 // fleet's peak RSS is its own. Requests per account are read from the database: a run's
 // api_requests minus its spent-credit chunks (one request each, spent_credit_captures).
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import type { BenchArgs } from "./args.js";
+import { onCleanup } from "./cleanup.js";
 import { runCliSync } from "./cli-run.js";
 import { type BenchServer, createScratchDatabase, withClient } from "./database.js";
-import { onCleanup } from "./cleanup.js";
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../bin/generect-sync.js");
 /** The API's documented page size (the simulator's max_limit). */
@@ -33,14 +33,46 @@ export interface FleetReport {
    * latency bound is only reachable here when this ceiling is above it.
    */
   ceiling: { rows: number; wallSeconds: number; rowsPerSec: number; cpuSeconds: number; vsBound: number; loadAverage: number } | undefined;
-  incremental: { wallSeconds: number; peakRssMB: number; transactionRequestsMax: number; transactionRequestsMean: number; snapshotRequestsMean: number; failed: number };
+  incremental: {
+    wallSeconds: number;
+    peakRssMB: number;
+    transactionRequestsMax: number;
+    transactionRequestsMean: number;
+    snapshotRequestsMean: number;
+    failed: number;
+  };
   loadAverage: { start: number; end: number };
   targets: { target: string; actual: string; met: boolean }[];
 }
 
-async function startSimulator(args: BenchArgs, latencyMs: number, file: string, key: string, say: (line: string) => void): Promise<{ url: string; close(): Promise<void> }> {
-  const child = spawn(bin, ["simulate", "--port", "0", "--accounts", String(args.accounts), "--rows", String(args.rows), "--seed", String(args.seed),
-    "--latency-ms", String(latencyMs), "--accounts-file", file, "--token", key], { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env.PATH}` } });
+async function startSimulator(
+  args: BenchArgs,
+  latencyMs: number,
+  file: string,
+  key: string,
+  say: (line: string) => void,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const child = spawn(
+    bin,
+    [
+      "simulate",
+      "--port",
+      "0",
+      "--accounts",
+      String(args.accounts),
+      "--rows",
+      String(args.rows),
+      "--seed",
+      String(args.seed),
+      "--latency-ms",
+      String(latencyMs),
+      "--accounts-file",
+      file,
+      "--token",
+      key,
+    ],
+    { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env.PATH}` } },
+  );
   let out = "";
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout!.on("data", (chunk) => {
@@ -71,11 +103,15 @@ export async function runFleetBench(args: BenchArgs, server: BenchServer, say: (
     let began = performance.now();
     const backfill = await runCliSync(env, ["run", "--all"]);
     const backfillSeconds = (performance.now() - began) / 1000;
-    const rows = Number((await withClient(db.url, (c) => c.query<{ n: string }>("SELECT count(*)::text AS n FROM transactions"))).rows[0]!.n);
+    const rows = Number(
+      (await withClient(db.url, (c) => c.query<{ n: string }>("SELECT count(*)::text AS n FROM transactions"))).rows[0]!.n,
+    );
     say(`  ${rows} rows in ${backfillSeconds.toFixed(1)} s, peak RSS ${(backfill.peakRssBytes / 1048576).toFixed(0)} MB`);
 
     say("fleet incremental, nothing new: run --all");
-    const before = Number((await withClient(db.url, (c) => c.query<{ id: string }>("SELECT coalesce(max(id), 0)::text AS id FROM sync_runs"))).rows[0]!.id);
+    const before = Number(
+      (await withClient(db.url, (c) => c.query<{ id: string }>("SELECT coalesce(max(id), 0)::text AS id FROM sync_runs"))).rows[0]!.id,
+    );
     began = performance.now();
     const incremental = await runCliSync(env, ["run", "--all"]);
     const incrementalSeconds = (performance.now() - began) / 1000;
@@ -101,9 +137,18 @@ export async function runFleetBench(args: BenchArgs, server: BenchServer, say: (
         began = performance.now();
         const run = await runCliSync(zero.env, ["run", "--all"]);
         const wallSeconds = (performance.now() - began) / 1000;
-        const ceilingRows = Number((await withClient(zero.db.url, (c) => c.query<{ n: string }>("SELECT count(*)::text AS n FROM transactions"))).rows[0]!.n);
+        const ceilingRows = Number(
+          (await withClient(zero.db.url, (c) => c.query<{ n: string }>("SELECT count(*)::text AS n FROM transactions"))).rows[0]!.n,
+        );
         const ceilingRate = ceilingRows / wallSeconds;
-        ceiling = { rows: ceilingRows, wallSeconds: round(wallSeconds), rowsPerSec: Math.round(ceilingRate), cpuSeconds: round(run.cpuSeconds), vsBound: round(ceilingRate / bound), loadAverage: round(os.loadavg()[0]!) };
+        ceiling = {
+          rows: ceilingRows,
+          wallSeconds: round(wallSeconds),
+          rowsPerSec: Math.round(ceilingRate),
+          cpuSeconds: round(run.cpuSeconds),
+          vsBound: round(ceilingRate / bound),
+          loadAverage: round(os.loadavg()[0]!),
+        };
         say(`  ${ceilingRows} rows in ${wallSeconds.toFixed(1)} s`);
       } finally {
         await zero.sim.close();
@@ -112,26 +157,53 @@ export async function runFleetBench(args: BenchArgs, server: BenchServer, say: (
     }
     const rowsPerSec = rows / backfillSeconds;
     const report: FleetReport = {
-      accounts: args.accounts, rowsPerAccount: args.rows, latencyMs: args.latencyMs, concurrency: args.concurrency, dbConnections: args.dbConnections,
-      backfill: { rows, wallSeconds: round(backfillSeconds), rowsPerSec: Math.round(rowsPerSec), peakRssMB: round(backfill.peakRssBytes / 1048576), cpuSeconds: round(backfill.cpuSeconds) },
+      accounts: args.accounts,
+      rowsPerAccount: args.rows,
+      latencyMs: args.latencyMs,
+      concurrency: args.concurrency,
+      dbConnections: args.dbConnections,
+      backfill: {
+        rows,
+        wallSeconds: round(backfillSeconds),
+        rowsPerSec: Math.round(rowsPerSec),
+        peakRssMB: round(backfill.peakRssBytes / 1048576),
+        cpuSeconds: round(backfill.cpuSeconds),
+      },
       latencyBoundRowsPerSec: Math.round(bound),
       backfillVsBound: round(rowsPerSec / bound),
       ceiling,
       incremental: {
-        wallSeconds: round(incrementalSeconds), peakRssMB: round(incremental.peakRssBytes / 1048576),
-        transactionRequestsMax: Math.max(...perRun.map((r) => r.transactions)), transactionRequestsMean: round(mean(perRun.map((r) => r.transactions))),
-        snapshotRequestsMean: round(mean(perRun.map((r) => r.snapshots))), failed: perRun.filter((r) => r.status !== "succeeded").length,
+        wallSeconds: round(incrementalSeconds),
+        peakRssMB: round(incremental.peakRssBytes / 1048576),
+        transactionRequestsMax: Math.max(...perRun.map((r) => r.transactions)),
+        transactionRequestsMean: round(mean(perRun.map((r) => r.transactions))),
+        snapshotRequestsMean: round(mean(perRun.map((r) => r.snapshots))),
+        failed: perRun.filter((r) => r.status !== "succeeded").length,
       },
       loadAverage: { start: round(loadStart), end: round(os.loadavg()[0]!) },
       targets: [],
     };
     const peak = Math.max(report.backfill.peakRssMB, report.incremental.peakRssMB);
     report.targets = [
-      { target: "fleet backfill >= 0.8 of the latency bound", actual: `${report.backfillVsBound} (${report.backfill.rowsPerSec} of ${report.latencyBoundRowsPerSec} rows/s)`, met: report.backfillVsBound >= 0.8 },
+      {
+        target: "fleet backfill >= 0.8 of the latency bound",
+        actual: `${report.backfillVsBound} (${report.backfill.rowsPerSec} of ${report.latencyBoundRowsPerSec} rows/s)`,
+        met: report.backfillVsBound >= 0.8,
+      },
       ...(ceiling
-        ? [{ target: "this machine allows 0.8 of the latency bound (the zero-latency ceiling)", actual: `${ceiling.vsBound} (${ceiling.rowsPerSec} rows/s)`, met: ceiling.vsBound >= 0.8 }]
+        ? [
+            {
+              target: "this machine allows 0.8 of the latency bound (the zero-latency ceiling)",
+              actual: `${ceiling.vsBound} (${ceiling.rowsPerSec} rows/s)`,
+              met: ceiling.vsBound >= 0.8,
+            },
+          ]
         : []),
-      { target: "incremental, nothing new: <= 3 transaction requests per account", actual: `max ${report.incremental.transactionRequestsMax}, mean ${report.incremental.transactionRequestsMean} (+ ${report.incremental.snapshotRequestsMean} snapshot)`, met: report.incremental.transactionRequestsMax <= 3 },
+      {
+        target: "incremental, nothing new: <= 3 transaction requests per account",
+        actual: `max ${report.incremental.transactionRequestsMax}, mean ${report.incremental.transactionRequestsMean} (+ ${report.incremental.snapshotRequestsMean} snapshot)`,
+        met: report.incremental.transactionRequestsMax <= 3,
+      },
       { target: "peak RSS of the fleet process <= 250 MB", actual: `${peak} MB`, met: peak <= 250 },
     ];
     return report;
@@ -152,8 +224,12 @@ async function fleetFixture(args: BenchArgs, latencyMs: number, server: BenchSer
   const db = await createScratchDatabase(server, latencyMs === 0 ? "fleet_ceiling" : "fleet");
   const tokens = Object.fromEntries(Array.from({ length: args.accounts }, (_, i) => [`ACCOUNT_${i + 1}_TOKEN`, `${key}-${i + 1}`]));
   const env = {
-    ...tokens, DATABASE_URL: db.url, GENERECT_API_URL: sim.url, SYNC_ACCOUNTS_FILE: file,
-    SYNC_CONCURRENCY: String(args.concurrency), SYNC_DB_CONNECTIONS: String(args.dbConnections),
+    ...tokens,
+    DATABASE_URL: db.url,
+    GENERECT_API_URL: sim.url,
+    SYNC_ACCOUNTS_FILE: file,
+    SYNC_CONCURRENCY: String(args.concurrency),
+    SYNC_DB_CONNECTIONS: String(args.dbConnections),
   };
   return { sim, db, env };
 }
@@ -166,7 +242,11 @@ export function formatFleetReport(r: FleetReport): string {
   return [
     `fleet: ${r.accounts} accounts x ${r.rowsPerAccount} rows, ${r.latencyMs} ms latency, SYNC_CONCURRENCY=${r.concurrency}, SYNC_DB_CONNECTIONS=${r.dbConnections}`,
     `  backfill     ${r.backfill.rows} rows in ${r.backfill.wallSeconds} s = ${r.backfill.rowsPerSec} rows/s (latency bound ${r.latencyBoundRowsPerSec}: ${r.backfillVsBound}), peak RSS ${r.backfill.peakRssMB} MB, CPU ${r.backfill.cpuSeconds} s`,
-    ...(r.ceiling ? [`  ceiling      ${r.ceiling.rows} rows in ${r.ceiling.wallSeconds} s = ${r.ceiling.rowsPerSec} rows/s at 0 ms latency (${r.ceiling.vsBound} of the latency bound), CPU ${r.ceiling.cpuSeconds} s, load average ${r.ceiling.loadAverage} after it`] : []),
+    ...(r.ceiling
+      ? [
+          `  ceiling      ${r.ceiling.rows} rows in ${r.ceiling.wallSeconds} s = ${r.ceiling.rowsPerSec} rows/s at 0 ms latency (${r.ceiling.vsBound} of the latency bound), CPU ${r.ceiling.cpuSeconds} s, load average ${r.ceiling.loadAverage} after it`,
+        ]
+      : []),
     `  incremental  ${r.incremental.wallSeconds} s, transaction requests per account max ${r.incremental.transactionRequestsMax} mean ${r.incremental.transactionRequestsMean}, snapshot requests mean ${r.incremental.snapshotRequestsMean}, peak RSS ${r.incremental.peakRssMB} MB, ${r.incremental.failed} failed`,
     `  load average ${r.loadAverage.start} at start, ${r.loadAverage.end} at end (1 min, ${os.cpus().length} CPUs)`,
     ...r.targets.map((t) => `  ${t.met ? "MET " : "MISS"} ${t.target}: ${t.actual}`),

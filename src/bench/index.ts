@@ -1,14 +1,14 @@
 // `npm run bench`: generect-sync against its ceilings (API, database), a naive baseline and the
 // latency bound, side by side in one run. See args.ts for the options; bench.ts for the phases.
-import { type BenchArgs, UsageError, parseBenchArgs, usage } from "./args.js";
+import { type BenchArgs, parseBenchArgs, UsageError, usage } from "./args.js";
 import { runBench, writeChart } from "./bench.js";
+import { formatBi, runBi } from "./bi.js";
 import { cleanupAll, onCleanup } from "./cleanup.js";
 import { createScratchDatabase, startBenchServer } from "./database.js";
 import { formatReport } from "./report.js";
 import { type BenchSimulator, SimHost } from "./sim-host.js";
 import { ChildSimulator } from "./sim-process.js";
 import { formatStartup, measureStartup } from "./startup.js";
-import { formatBi, runBi } from "./bi.js";
 
 const say = (line: string) => process.stderr.write(`bench: ${line}\n`);
 

@@ -6,7 +6,13 @@
 export const previousSchema = "previous";
 
 /** Relations and functions whose definition changed: a query naming one of them is timed both ways. */
-export const changedRelations = ["running_balance", "top_ups_and_refunds", "credit_reconciliation_daily", "daily_closing_balance", "ledger_days"];
+export const changedRelations = [
+  "running_balance",
+  "top_ups_and_refunds",
+  "credit_reconciliation_daily",
+  "daily_closing_balance",
+  "ledger_days",
+];
 
 export const previousDefinitions = [
   `CREATE SCHEMA ${previousSchema}`,

@@ -7,7 +7,10 @@ import type { WritePath } from "../db/sql/transactions.js";
 
 /** The migrations that build the old shape these statements write (main's, before storage v2). */
 export const legacyMigrations = [
-  "20261122000000_init", "20261122010000_snapshots_reconciliation_bi", "20261127010000_tolerant_ingestion", "20261127020000_walk_count_mismatches",
+  "20261122000000_init",
+  "20261122010000_snapshots_reconciliation_bi",
+  "20261127010000_tolerant_ingestion",
+  "20261127020000_walk_count_mismatches",
   // Not the ledger's shape: today's run bookkeeping (startRun records the version) runs on both write paths.
   "20261127030000_run_version",
 ];
@@ -15,7 +18,10 @@ export const legacyMigrations = [
 /** Columns of a transaction version, in the order the loader's arrays are passed. */
 const versionColumns = "created_at, updated_at, status, balance_type, amount, description, after_balance, raw";
 
-const incomingVersionColumns = versionColumns.split(", ").map((c) => `i.${c}`).join(", ");
+const incomingVersionColumns = versionColumns
+  .split(", ")
+  .map((c) => `i.${c}`)
+  .join(", ");
 
 /**
  * The batch's columns as rows: $1 ids, $2..$8 the typed version columns, $9 the raw rows as one JSON
@@ -110,4 +116,11 @@ versions AS (
 )
 SELECT count(*)::int AS deleted FROM gone`;
 
-export const legacyWritePath: WritePath = { insertNewPage: insertNewPageSql, upsertPage: upsertPageSql, markDeleted: markDeletedSql, markDeletedInFreshWindows: true, rollups: false, proofs: false };
+export const legacyWritePath: WritePath = {
+  insertNewPage: insertNewPageSql,
+  upsertPage: upsertPageSql,
+  markDeleted: markDeletedSql,
+  markDeletedInFreshWindows: true,
+  rollups: false,
+  proofs: false,
+};

@@ -63,7 +63,10 @@ export class PostgresCpu {
   private readonly backends = new Map<number, { start: number; last: number }>();
   private pending: Promise<void> | undefined;
 
-  private constructor(private readonly postmasterPid: number, private readonly list: () => Promise<number[]>) {}
+  private constructor(
+    private readonly postmasterPid: number,
+    private readonly list: () => Promise<number[]>,
+  ) {}
 
   static async start(postmasterPid: number | undefined, list: (() => Promise<number[]>) | undefined): Promise<PostgresCpu | undefined> {
     if (postmasterPid === undefined || list === undefined || !processCpuSeconds(postmasterPid, false)) return undefined;
@@ -83,15 +86,18 @@ export class PostgresCpu {
   /** One sample; a sample still running (the list is a query) makes this one a no-op. */
   sample(): Promise<void> {
     this.pending ??= this.list()
-      .then((listed) => {
-        for (const pid of new Set([...listed, ...this.backends.keys()])) {
-          const cpu = this.read(pid);
-          if (cpu === undefined) continue;
-          const known = this.backends.get(pid);
-          if (known) known.last = cpu;
-          else this.backends.set(pid, { start: 0, last: cpu }); // connected during the phase
-        }
-      }, () => {})
+      .then(
+        (listed) => {
+          for (const pid of new Set([...listed, ...this.backends.keys()])) {
+            const cpu = this.read(pid);
+            if (cpu === undefined) continue;
+            const known = this.backends.get(pid);
+            if (known) known.last = cpu;
+            else this.backends.set(pid, { start: 0, last: cpu }); // connected during the phase
+          }
+        },
+        () => {},
+      )
       .finally(() => {
         this.pending = undefined;
       });

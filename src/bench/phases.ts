@@ -1,25 +1,26 @@
 // The measured phases. Each returns what it did (rows, pages, checks); measure() wraps it with
 // wall time, RSS, CPU and API requests.
-import fs from "node:fs/promises";
+
 import { createReadStream } from "node:fs";
+import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import pino from "pino";
-import { GenerectClient, documentedMaxLimit } from "../api/client.js";
-import { fromDate } from "../time.js";
-import { type Config, loadConfig } from "../config/index.js";
-import { createPrisma } from "../db/prisma.js";
+import { documentedMaxLimit, GenerectClient } from "../api/client.js";
 import { findOldestTransaction } from "../api/oldest.js";
-import { WindowQueue } from "../sync/plan.js";
-import { type SyncOptions, type SyncSummary, runSync } from "../job/run.js";
-import { WindowWalks } from "../sync/pipeline.js";
-import { onCleanup } from "./cleanup.js";
+import { type Config, loadConfig } from "../config/index.js";
 import { copyFrom } from "../db/copy.js";
-import { type BenchServer, createScratchDatabase, queryOne, withClient } from "./database.js";
-import { type BenchSimulator, copyRowColumns } from "./sim-host.js";
-import { legacyMigrations } from "./legacy-sql.js";
 import { migrationsDir } from "../db/paths.js";
+import { createPrisma } from "../db/prisma.js";
 import type { WritePath } from "../db/sql/transactions.js";
+import { runSync, type SyncOptions, type SyncSummary } from "../job/run.js";
+import { WindowWalks } from "../sync/pipeline.js";
+import { WindowQueue } from "../sync/plan.js";
+import { fromDate } from "../time.js";
+import { onCleanup } from "./cleanup.js";
+import { type BenchServer, createScratchDatabase, queryOne, withClient } from "./database.js";
+import { legacyMigrations } from "./legacy-sql.js";
+import { type BenchSimulator, copyRowColumns } from "./sim-host.js";
 
 export const benchAccount = "bench";
 
@@ -237,7 +238,11 @@ export async function naive(context: PhaseContext, databaseUrl: string, target: 
           raw: row.raw,
           lastSeenAt: seenAt,
         };
-        await prisma.transaction.upsert({ where: { account_id: { account: benchAccount, id: row.id } }, create: { id: row.id, ...data, firstSeenAt: seenAt }, update: data });
+        await prisma.transaction.upsert({
+          where: { account_id: { account: benchAccount, id: row.id } },
+          create: { id: row.id, ...data, firstSeenAt: seenAt },
+          update: data,
+        });
         rows += 1;
       }
     }

@@ -4,7 +4,14 @@ import { TRANSACTIONS_PATH } from "../simulator/index.js";
 import type { Measurement } from "./measure.js";
 
 export type PhaseKey =
-  | "apiCeiling" | "dbCeiling" | "syncBackfillPrevious" | "syncBackfill" | "syncIncrementalNothingNew" | "syncIncrementalChanges" | "syncCli" | "naive";
+  | "apiCeiling"
+  | "dbCeiling"
+  | "syncBackfillPrevious"
+  | "syncBackfill"
+  | "syncIncrementalNothingNew"
+  | "syncIncrementalChanges"
+  | "syncCli"
+  | "naive";
 
 export interface PhaseReport {
   label: string;
@@ -127,23 +134,36 @@ export function phaseReport(label: string, rows: number, m: Measurement, details
 }
 
 export const phaseOrder: PhaseKey[] = [
-  "apiCeiling", "dbCeiling", "syncBackfillPrevious", "syncBackfill", "syncIncrementalNothingNew", "syncIncrementalChanges", "syncCli", "naive",
+  "apiCeiling",
+  "dbCeiling",
+  "syncBackfillPrevious",
+  "syncBackfill",
+  "syncIncrementalNothingNew",
+  "syncIncrementalChanges",
+  "syncCli",
+  "naive",
 ];
 
 const thousands = (n: number) => Math.round(n).toLocaleString("en-US");
-const seconds = (ms: number) => (ms >= 100_000 ? `${(ms / 1000).toFixed(0)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
+const seconds = (ms: number) =>
+  ms >= 100_000 ? `${(ms / 1000).toFixed(0)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`;
 const cpu = (s: number | null) => (s === null ? "-" : s.toFixed(1));
 
 /** Total requests, and how many were not transactions pages (the snapshot pass's spent_credits). */
 function requestsCell(p: PhaseReport): string {
-  const other = Object.entries(p.apiRequestsByPath).filter(([path]) => path !== TRANSACTIONS_PATH).reduce((sum, [, n]) => sum + n, 0);
+  const other = Object.entries(p.apiRequestsByPath)
+    .filter(([path]) => path !== TRANSACTIONS_PATH)
+    .reduce((sum, [, n]) => sum + n, 0);
   return other > 0 ? `${thousands(p.apiRequests)} (${thousands(other)} not pages)` : thousands(p.apiRequests);
 }
 
 function table(headers: string[], rows: string[][], rightAligned: Set<number>): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) =>
-    cells.map((cell, i) => (rightAligned.has(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join("  ").trimEnd();
+    cells
+      .map((cell, i) => (rightAligned.has(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd();
   return [line(headers), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }
 
@@ -159,18 +179,38 @@ export function formatReport(report: BenchReport): string {
       `${s.snapshots ? "snapshot pass included" : "snapshot pass off (--no-snapshots)"}`,
   );
   lines.push(`code: ${s.code ?? "unknown"}`);
-  lines.push(`simulator: ${s.simulator === "inline" ? "in this process (its CPU and memory count in node's)" : "child process"}; database: ${s.database}; node ${s.node}, ${s.cpus} CPUs, load ${s.loadAverage.start.toFixed(2)} → ${s.loadAverage.end.toFixed(2)}`);
+  lines.push(
+    `simulator: ${s.simulator === "inline" ? "in this process (its CPU and memory count in node's)" : "child process"}; database: ${s.database}; node ${s.node}, ${s.cpus} CPUs, load ${s.loadAverage.start.toFixed(2)} → ${s.loadAverage.end.toFixed(2)}`,
+  );
   lines.push("");
   const rows = phaseOrder.flatMap((key) => {
     const p = report.phases[key];
     if (!p) return [];
-    return [[p.label, thousands(p.rows), seconds(p.wallMs), thousands(p.rowsPerSec), `${p.peakRssMB.toFixed(0)} MB`, p.startRssMB > 0 ? `${p.startRssMB.toFixed(0)} MB` : "(own process)",
-      requestsCell(p), `${cpu(p.cpuSeconds.node)} / ${cpu(p.cpuSeconds.postgres)} / ${cpu(p.cpuSeconds.simulator)} / ${cpu(p.cpuSeconds.other)}`]];
+    return [
+      [
+        p.label,
+        thousands(p.rows),
+        seconds(p.wallMs),
+        thousands(p.rowsPerSec),
+        `${p.peakRssMB.toFixed(0)} MB`,
+        p.startRssMB > 0 ? `${p.startRssMB.toFixed(0)} MB` : "(own process)",
+        requestsCell(p),
+        `${cpu(p.cpuSeconds.node)} / ${cpu(p.cpuSeconds.postgres)} / ${cpu(p.cpuSeconds.simulator)} / ${cpu(p.cpuSeconds.other)}`,
+      ],
+    ];
   });
-  lines.push(table(["phase", "rows", "wall", "rows/s", "peak RSS", "RSS at start", "API requests", "CPU s node / pg / sim / other"], rows, new Set([1, 2, 3, 4, 5, 6, 7])));
+  lines.push(
+    table(
+      ["phase", "rows", "wall", "rows/s", "peak RSS", "RSS at start", "API requests", "CPU s node / pg / sim / other"],
+      rows,
+      new Set([1, 2, 3, 4, 5, 6, 7]),
+    ),
+  );
   lines.push("");
   const r = report.ratios;
-  lines.push(`ceiling: min(API ${thousands(report.phases.apiCeiling?.rowsPerSec ?? 0)}, DB ${thousands(report.phases.dbCeiling?.rowsPerSec ?? 0)}) = ${r.ceilingIs} ${thousands(r.ceilingRowsPerSec)} rows/s`);
+  lines.push(
+    `ceiling: min(API ${thousands(report.phases.apiCeiling?.rowsPerSec ?? 0)}, DB ${thousands(report.phases.dbCeiling?.rowsPerSec ?? 0)}) = ${r.ceilingIs} ${thousands(r.ceilingRowsPerSec)} rows/s`,
+  );
   lines.push(`sync ÷ ceiling = ${r.syncVsCeiling.toFixed(2)}    sync ÷ naive = ${r.syncVsNaive.toFixed(1)}`);
   if (r.cpuBound) {
     const c = r.cpuBound;
@@ -187,22 +227,31 @@ export function formatReport(report: BenchReport): string {
     );
   }
   if (r.latencyBoundRowsPerSec !== null) {
-    lines.push(`latency bound: ${s.concurrency} × ${s.pageSize} rows ÷ ${s.latencyMs} ms = ${thousands(r.latencyBoundRowsPerSec)} rows/s; sync ÷ bound = ${r.syncVsLatencyBound!.toFixed(2)}`);
+    lines.push(
+      `latency bound: ${s.concurrency} × ${s.pageSize} rows ÷ ${s.latencyMs} ms = ${thousands(r.latencyBoundRowsPerSec)} rows/s; sync ÷ bound = ${r.syncVsLatencyBound!.toFixed(2)}`,
+    );
   }
   lines.push("");
   lines.push("targets:");
   for (const t of report.targets) lines.push(`  ${t.met ? "met   " : "MISSED"}  ${t.target}: ${t.actual}`);
   lines.push("");
   const v = report.verification;
-  lines.push(`verification: ${v.ok ? "ok" : "FAILED"} (${v.checks.map((c) => `${c.what} ${thousands(c.actual)}${c.actual === c.expected ? "" : ` expected ${thousands(c.expected)}`}`).join("; ")})`);
+  lines.push(
+    `verification: ${v.ok ? "ok" : "FAILED"} (${v.checks.map((c) => `${c.what} ${thousands(c.actual)}${c.actual === c.expected ? "" : ` expected ${thousands(c.expected)}`}`).join("; ")})`,
+  );
   if (report.sweep) {
     lines.push("");
     lines.push(`concurrency sweep (chart: ${report.sweep.chart}):`);
     lines.push(
       table(
         ["concurrency", "API ceiling rows/s", "sync backfill rows/s", "sync ÷ API", "latency bound rows/s"],
-        report.sweep.points.map((p) => [String(p.concurrency), thousands(p.apiRowsPerSec), thousands(p.syncRowsPerSec),
-          (p.syncRowsPerSec / p.apiRowsPerSec).toFixed(2), p.latencyBoundRowsPerSec === null ? "-" : thousands(p.latencyBoundRowsPerSec)]),
+        report.sweep.points.map((p) => [
+          String(p.concurrency),
+          thousands(p.apiRowsPerSec),
+          thousands(p.syncRowsPerSec),
+          (p.syncRowsPerSec / p.apiRowsPerSec).toFixed(2),
+          p.latencyBoundRowsPerSec === null ? "-" : thousands(p.latencyBoundRowsPerSec),
+        ]),
         new Set([0, 1, 2, 3, 4]),
       ),
     );

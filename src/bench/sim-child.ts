@@ -33,7 +33,8 @@ async function handle(request: Request): Promise<unknown> {
 process.on("message", (request: Request) => {
   handle(request).then(
     (value) => process.send!({ id: request.id, ok: true, value }),
-    (error: unknown) => process.send!({ id: request.id, ok: false, error: error instanceof Error ? error.stack ?? error.message : String(error) }),
+    (error: unknown) =>
+      process.send!({ id: request.id, ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
   );
 });
 process.on("disconnect", () => {

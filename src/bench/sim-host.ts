@@ -3,11 +3,11 @@
 // COPY's text format for the DB ceiling. Runs in the bench process (inline) or in a child process
 // (sim-child.ts) behind the same interface (BenchSimulator).
 import { randomBytes, randomUUID } from "node:crypto";
-import { createWriteStream } from "node:fs";
 import { once } from "node:events";
-import { Ledger, type SimTransaction, type SimulatorHandle, formatMicros, seedTransactions, startSimulator } from "../simulator/index.js";
-import { rowJson } from "../simulator/json.js";
+import { createWriteStream } from "node:fs";
 import { copyText } from "../db/copy.js";
+import { formatMicros, Ledger, type SimTransaction, type SimulatorHandle, seedTransactions, startSimulator } from "../simulator/index.js";
+import { rowJson } from "../simulator/json.js";
 
 export interface SimulatorStart {
   rows: number;
@@ -141,8 +141,11 @@ export class SimHost implements BenchSimulator {
       let text = "";
       for (const r of rows.slice(start, start + batch)) {
         text +=
-          r.id + prefix + `${r.created_at}Z\t${r.updated_at}Z\t${copyText(r.status)}\t${copyText(r.balance_type)}\t` +
-          `${r.amount}\t${copyText(r.description)}\t${r.after_balance}\t${copyText(rowJson(r))}` + seen;
+          r.id +
+          prefix +
+          `${r.created_at}Z\t${r.updated_at}Z\t${copyText(r.status)}\t${copyText(r.balance_type)}\t` +
+          `${r.amount}\t${copyText(r.description)}\t${r.after_balance}\t${copyText(rowJson(r))}` +
+          seen;
       }
       if (!out.write(text)) await once(out, "drain");
     }

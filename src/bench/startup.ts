@@ -43,8 +43,20 @@ export async function measureStartup(options: { runs: number; databaseUrl: strin
     if (warm.code === 0) for (let i = 0; i < options.runs; i++) times.push((await timeOnce(args, env)).seconds);
     times.sort((a, b) => a - b);
     const median = times.length ? (times[(times.length - 1) >> 1]! + times[times.length >> 1]!) / 2 : undefined;
-    results.push({ label, args, medianSeconds: median, minSeconds: times[0], maxSeconds: times.at(-1), targetSeconds, exitCode: warm.code });
-    options.say(median === undefined ? `startup ${label}: exit ${warm.code}, not measured` : `startup ${label}: median ${median.toFixed(3)} s over ${times.length} runs`);
+    results.push({
+      label,
+      args,
+      medianSeconds: median,
+      minSeconds: times[0],
+      maxSeconds: times.at(-1),
+      targetSeconds,
+      exitCode: warm.code,
+    });
+    options.say(
+      median === undefined
+        ? `startup ${label}: exit ${warm.code}, not measured`
+        : `startup ${label}: median ${median.toFixed(3)} s over ${times.length} runs`,
+    );
   }
   return results;
 }
@@ -56,8 +68,15 @@ export function formatStartup(cases: StartupCase[], runs: number): string {
     `${"command".padEnd(26)} ${"median s".padStart(9)} ${"min s".padStart(7)} ${"max s".padStart(7)} ${"target s".padStart(9)}  verdict`,
   ];
   for (const c of cases) {
-    const verdict = c.medianSeconds === undefined ? `not measured (exit ${c.exitCode})` : c.medianSeconds <= c.targetSeconds ? "meets target" : "OVER TARGET";
-    lines.push(`${c.label.padEnd(26)} ${seconds(c.medianSeconds).padStart(9)} ${seconds(c.minSeconds).padStart(7)} ${seconds(c.maxSeconds).padStart(7)} ${c.targetSeconds.toFixed(2).padStart(9)}  ${verdict}`);
+    const verdict =
+      c.medianSeconds === undefined
+        ? `not measured (exit ${c.exitCode})`
+        : c.medianSeconds <= c.targetSeconds
+          ? "meets target"
+          : "OVER TARGET";
+    lines.push(
+      `${c.label.padEnd(26)} ${seconds(c.medianSeconds).padStart(9)} ${seconds(c.minSeconds).padStart(7)} ${seconds(c.maxSeconds).padStart(7)} ${c.targetSeconds.toFixed(2).padStart(9)}  ${verdict}`,
+    );
   }
   return lines.join("\n");
 }

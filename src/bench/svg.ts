@@ -52,7 +52,9 @@ export function lineChart(input: ChartInput): string {
   const y = (v: number) => m.top + plotH - (v / yMax) * plotH;
 
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+  );
   parts.push(`<rect width="${width}" height="${height}" fill="white"/>`);
   parts.push(`<text x="${width / 2}" y="24" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(input.title)}</text>`);
   for (const t of ticks) {
@@ -71,10 +73,12 @@ export function lineChart(input: ChartInput): string {
   parts.push(`<g clip-path="url(#plot)">`);
   if (input.reference && referenceOnScale) {
     const ry = y(input.reference.value);
-    parts.push(`<line x1="${m.left}" x2="${m.left + plotW}" y1="${ry}" y2="${ry}" stroke="${input.reference.color}" stroke-width="1.5" stroke-dasharray="2 4"/>`);
+    parts.push(
+      `<line x1="${m.left}" x2="${m.left + plotW}" y1="${ry}" y2="${ry}" stroke="${input.reference.color}" stroke-width="1.5" stroke-dasharray="2 4"/>`,
+    );
   }
   for (const s of input.series) {
-    const points = s.values.map((v, i) => (v === null ? null : [x(i), y(v)] as const)).filter((p) => p !== null);
+    const points = s.values.map((v, i) => (v === null ? null : ([x(i), y(v)] as const))).filter((p) => p !== null);
     if (points.length > 1) {
       parts.push(
         `<polyline fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ` stroke-dasharray="6 4"` : ""} points="${points.map(([px, py]) => `${px.toFixed(1)},${py.toFixed(1)}`).join(" ")}"/>`,
@@ -85,13 +89,24 @@ export function lineChart(input: ChartInput): string {
   parts.push("</g>");
 
   // Legend, one row under the x axis label.
-  const legend = [...input.series.map((s) => ({ name: s.name, color: s.color, dashed: s.dashed })), ...(input.reference
-      ? [{ name: referenceOnScale ? input.reference.name : `${input.reference.name} ${compact(input.reference.value)} (off scale)`, color: input.reference.color, dashed: true }]
-      : [])];
+  const legend = [
+    ...input.series.map((s) => ({ name: s.name, color: s.color, dashed: s.dashed })),
+    ...(input.reference
+      ? [
+          {
+            name: referenceOnScale ? input.reference.name : `${input.reference.name} ${compact(input.reference.value)} (off scale)`,
+            color: input.reference.color,
+            dashed: true,
+          },
+        ]
+      : []),
+  ];
   let lx = m.left;
   const ly = height - 14;
   for (const item of legend) {
-    parts.push(`<line x1="${lx}" x2="${lx + 22}" y1="${ly - 4}" y2="${ly - 4}" stroke="${item.color}" stroke-width="2"${item.dashed ? ` stroke-dasharray="4 3"` : ""}/>`);
+    parts.push(
+      `<line x1="${lx}" x2="${lx + 22}" y1="${ly - 4}" y2="${ly - 4}" stroke="${item.color}" stroke-width="2"${item.dashed ? ` stroke-dasharray="4 3"` : ""}/>`,
+    );
     parts.push(`<text x="${lx + 28}" y="${ly}">${escapeXml(item.name)}</text>`);
     lx += 40 + item.name.length * 6.5;
   }

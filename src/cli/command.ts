@@ -1,4 +1,4 @@
-import { parseArgs, type ParseArgsConfig } from "node:util";
+import { type ParseArgsConfig, parseArgs } from "node:util";
 import { ConfigError } from "../errors.js";
 
 /** What every subcommand provides; registry.ts lists them and main.ts dispatches on `name`. */
@@ -24,10 +24,16 @@ export interface CommandIo {
  * after a string option (`--tolerance -1`) is taken as its value, so the command's own check
  * can say what is wrong with it (node's parser calls it "ambiguous").
  */
-export function parseOptions<T extends NonNullable<ParseArgsConfig["options"]>>(command: string, argv: string[], options: T, { positionals }: { positionals?: string } = {}) {
+export function parseOptions<T extends NonNullable<ParseArgsConfig["options"]>>(
+  command: string,
+  argv: string[],
+  options: T,
+  { positionals }: { positionals?: string } = {},
+) {
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!, next = argv[i + 1];
+    const arg = argv[i]!,
+      next = argv[i + 1];
     const takesValue = arg.startsWith("--") && options[arg.slice(2)]?.type === "string";
     if (takesValue && next !== undefined && /^-[\d.]/.test(next)) args.push(`${arg}=${argv[++i]}`);
     else args.push(arg);
@@ -39,7 +45,9 @@ export function parseOptions<T extends NonNullable<ParseArgsConfig["options"]>>(
     throw new ConfigError(`${command}: ${(error as Error).message} (see generect-sync ${command} --help)`);
   }
   if (!positionals && parsed.positionals.length) {
-    throw new ConfigError(`${command}: unexpected argument ${JSON.stringify(parsed.positionals[0])}: ${command} takes options only (see generect-sync ${command} --help)`);
+    throw new ConfigError(
+      `${command}: unexpected argument ${JSON.stringify(parsed.positionals[0])}: ${command} takes options only (see generect-sync ${command} --help)`,
+    );
   }
   return parsed;
 }

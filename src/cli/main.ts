@@ -1,8 +1,8 @@
+import { passwordOf } from "../config/database-url.js";
+import { explainDatabaseError } from "../db/errors.js";
 import { ExitCode, SyncError } from "../errors.js";
 import { scrubSecrets } from "../secrets.js";
-import { passwordOf } from "../config/database-url.js";
 import { version } from "../version.js";
-import { explainDatabaseError } from "../db/errors.js";
 import type { CommandIo } from "./command.js";
 import { commands } from "./registry.js";
 

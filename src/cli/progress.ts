@@ -1,6 +1,6 @@
-import type { Micros } from "../time.js";
 import type { WindowStats } from "../sync/window.js";
 import { terminalFor } from "../terminal.js";
+import type { Micros } from "../time.js";
 
 /**
  * A one-line progress display for a TTY: windows, pages, rows, rate and ETA (by span of created_at
@@ -12,7 +12,13 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr) {
   if (!stream.isTTY) return undefined;
   const terminal = terminalFor(stream);
   const started = Date.now();
-  let drawing = false, done = 0, pages = 0, rows = 0, from = 0, until = 0, covered = 0;
+  let drawing = false,
+    done = 0,
+    pages = 0,
+    rows = 0,
+    from = 0,
+    until = 0,
+    covered = 0;
   let last = 0;
   const render = (force = false) => {
     const now = Date.now();
@@ -29,15 +35,19 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr) {
   };
   return {
     planned(start: Micros, end: Micros) {
-      drawing = true; from = start; until = end;
+      drawing = true;
+      from = start;
+      until = end;
       render(true);
     },
     page(n: number, pageCount = 1) {
-      pages += pageCount; rows += n;
+      pages += pageCount;
+      rows += n;
       render();
     },
     window(stats: WindowStats) {
-      done += 1; covered = stats.window.to - from;
+      done += 1;
+      covered = stats.window.to - from;
       render(true);
     },
     finish() {

@@ -1,12 +1,12 @@
 import { type FleetAccount, inShard, loadAccounts, readShard } from "../config/accounts.js";
+import { passwordOf } from "../config/database-url.js";
 import { type Config, loadConfig, requireToken } from "../config/index.js";
-import { ConfigError } from "../errors.js";
-import { readDbConnections } from "../job/fleet-budget.js";
 import { resolveMigratedDatabase } from "../db/resolve.js";
 import { withConnectionRetry } from "../db/retry.js";
 import { assertMigrated } from "../db/schema-check.js";
-import { passwordOf } from "../config/database-url.js";
-import { type Logger, createLogger } from "../log.js";
+import { ConfigError } from "../errors.js";
+import { readDbConnections } from "../job/fleet-budget.js";
+import { createLogger, type Logger } from "../log.js";
 import type { CommandIo } from "./command.js";
 import { onShutdownSignal } from "./signals.js";
 
@@ -53,7 +53,11 @@ export interface FleetSession extends Omit<SyncSession, "config"> {
  * before anything is touched), the shard from --shard or JOB_COMPLETION_INDEX, and the logger
  * scrubs every account's token.
  */
-export async function withFleetSession<T>(io: CommandIo, shardOption: string | undefined, work: (session: FleetSession) => Promise<T>): Promise<T> {
+export async function withFleetSession<T>(
+  io: CommandIo,
+  shardOption: string | undefined,
+  work: (session: FleetSession) => Promise<T>,
+): Promise<T> {
   const file = io.env.SYNC_ACCOUNTS_FILE?.trim();
   if (!file) throw new ConfigError("--all needs SYNC_ACCOUNTS_FILE: a YAML file listing the accounts (name, token_env), see the README");
   const config = loadConfig({ ...io.env, GENERECT_API_TOKEN: undefined });

@@ -1,7 +1,7 @@
 import type pg from "pg";
-import { reconcile } from "../snapshots/reconcile.js";
 import { lastCapturedDaySql } from "../db/sql/snapshots.js";
 import { lastSuccessSql, openQuarantineSql, proofsSql, runsSql, statusWatermarkSql, transactionCountsSql } from "../db/sql/status.js";
+import { reconcile } from "../snapshots/reconcile.js";
 
 // What `generect-sync status` reads, in plain SQL over node-postgres: the Prisma client (its
 // WebAssembly query compiler) took most of the command's second of start-up for six small reads.
@@ -17,7 +17,8 @@ export interface ProofsRow {
 
 /** The one-line proofs summary of `status`. */
 export function describeProofs(p: ProofsRow): string {
-  const sweep = p.sweep_at === null ? "no audit sweep yet" : `last sweep ${p.sweep_at} UTC: ${p.sweep_differing} of ${p.sweep_windows} windows differ`;
+  const sweep =
+    p.sweep_at === null ? "no audit sweep yet" : `last sweep ${p.sweep_at} UTC: ${p.sweep_differing} of ${p.sweep_windows} windows differ`;
   const chain = p.head === null ? "no chain yet" : `chain head ${p.head.slice(0, 16)}… (${p.links} links)`;
   return `proofs: ${sweep}; ${chain}; last users/me checkpoint ${p.checkpoint ?? "none"} (generect-sync verify checks them all)`;
 }

@@ -7,7 +7,9 @@ export function formatTable(header: string[], rows: string[][], options: { numer
   const line = (cells: string[]) =>
     (options.indent ?? "") +
     cells
-      .map((cell, i) => (i === cells.length - 1 && !options.numeric?.[i] ? cell : options.numeric?.[i] ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+      .map((cell, i) =>
+        i === cells.length - 1 && !options.numeric?.[i] ? cell : options.numeric?.[i] ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!),
+      )
       .join("  ")
       .trimEnd();
   return [line(header), ...rows.map(line)];

@@ -31,7 +31,9 @@ export function loadAccounts(file: string, env: Env): FleetAccount[] {
   try {
     text = readFileSync(file, "utf8");
   } catch (error) {
-    throw new ConfigError(`SYNC_ACCOUNTS_FILE ${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new ConfigError(
+      `SYNC_ACCOUNTS_FILE ${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
   }
   const document = parseDocument(text, { uniqueKeys: true });
   if (document.errors.length) {
@@ -66,7 +68,9 @@ export function loadAccounts(file: string, env: Env): FleetAccount[] {
     seen.set(name, index);
     const tokenEnv = fields.token_env;
     if (typeof tokenEnv !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(tokenEnv)) {
-      throw new ConfigError(`${where("token_env", name)}: must name an environment variable (e.g. ACME_GENERECT_TOKEN); the token itself never goes in the file`);
+      throw new ConfigError(
+        `${where("token_env", name)}: must name an environment variable (e.g. ACME_GENERECT_TOKEN); the token itself never goes in the file`,
+      );
     }
     const accountEnv: Env = { ...env, SYNC_ACCOUNT: name, GENERECT_API_TOKEN: undefined };
     for (const [key, variable] of Object.entries(overrides)) {
@@ -119,7 +123,8 @@ export interface Shard {
  */
 export function readShard(option: string | undefined, env: Env): Shard | undefined {
   const parse = (index: string, count: string, what: string): Shard => {
-    const i = Number(index), n = Number(count);
+    const i = Number(index),
+      n = Number(count);
     if (!/^\d+$/.test(index) || !/^\d+$/.test(count) || n < 1 || n > 10_000 || i >= n) {
       throw new ConfigError(`${what}: expected I/N with 0 <= I < N <= 10000, got ${JSON.stringify(`${index}/${count}`)}`);
     }

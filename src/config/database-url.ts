@@ -29,9 +29,7 @@ export function redactUrl(url: string): string {
     }
   }
   // libpq keyword/value form: host=... password=secret dbname=...
-  return url
-    .replace(/(\bpassword\s*=\s*)'(?:[^'\\]|\\.)*'/gi, "$1***")
-    .replace(/(\bpassword\s*=\s*)[^\s']\S*/gi, "$1***");
+  return url.replace(/(\bpassword\s*=\s*)'(?:[^'\\]|\\.)*'/gi, "$1***").replace(/(\bpassword\s*=\s*)[^\s']\S*/gi, "$1***");
 }
 
 function redactLoosely(url: string): string {

@@ -1,8 +1,8 @@
 import { validateDetailed } from "node-cron";
 import { ConfigError } from "../errors.js";
-import { parseDuration } from "./duration.js";
-import { type Micros, type Millis, asMillis, parseTimestamp } from "../time.js";
+import { asMillis, type Micros, type Millis, parseTimestamp } from "../time.js";
 import { redactUrl } from "./database-url.js";
+import { parseDuration } from "./duration.js";
 import { maxTargetRows } from "./window-limits.js";
 
 /** Everything the job reads from its environment, validated. */
@@ -177,7 +177,9 @@ function start(env: Env): Micros | undefined {
   }
   // A start after now would plan no window and report success with nothing synced, every run.
   if (micros > Date.now() * 1000) {
-    throw new ConfigError(`SYNC_START=${JSON.stringify(text)} is in the future (now is ${new Date().toISOString().slice(0, 19)} UTC): nothing could be synced`);
+    throw new ConfigError(
+      `SYNC_START=${JSON.stringify(text)} is in the future (now is ${new Date().toISOString().slice(0, 19)} UTC): nothing could be synced`,
+    );
   }
   return micros;
 }
@@ -203,7 +205,9 @@ function timezone(env: Env): string {
   }
   if (canonical.toLowerCase() === text.toLowerCase() || canonical === "UTC") return canonical;
   if (text === text.toLowerCase() || text === text.toUpperCase()) {
-    throw new ConfigError(`SYNC_TIMEZONE=${JSON.stringify(text)} is the zone ${canonical}: write its name as the IANA database does (e.g. Asia/Kolkata), it keys every snapshot row`);
+    throw new ConfigError(
+      `SYNC_TIMEZONE=${JSON.stringify(text)} is the zone ${canonical}: write its name as the IANA database does (e.g. Asia/Kolkata), it keys every snapshot row`,
+    );
   }
   return text;
 }
@@ -221,7 +225,9 @@ function cron(env: Env, name: string, fallback: string): string {
   const result = validateDetailed(text);
   if (!result.valid) {
     const why = result.errors.map((e) => `${e.field}: ${e.message}`).join("; ");
-    throw new ConfigError(`${name}=${JSON.stringify(text)} is not a cron expression (${why || "expected 5 or 6 fields, e.g. */15 * * * *"})`);
+    throw new ConfigError(
+      `${name}=${JSON.stringify(text)} is not a cron expression (${why || "expected 5 or 6 fields, e.g. */15 * * * *"})`,
+    );
   }
   return text;
 }

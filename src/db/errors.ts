@@ -1,5 +1,5 @@
-import { ExitCode, SyncError } from "../errors.js";
 import { redactUrl } from "../config/database-url.js";
+import { ExitCode, SyncError } from "../errors.js";
 
 /**
  * Failures that mean "no usable connection to Postgres right now", after which the same work can
@@ -16,7 +16,11 @@ const connectionLossCodes = new Set([
   // accept connections (ALLOW_CONNECTIONS false during maintenance). From a statement it would be
   // a bug, which a retry does not hide: it fails again, once the budget is spent.
   "55000",
-  "ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
 ]);
 
 export function isConnectionLoss(error: unknown): boolean {
@@ -24,10 +28,23 @@ export function isConnectionLoss(error: unknown): boolean {
   const { code, message } = (error ?? {}) as { code?: string; message?: string };
   // Class 08, connection_exception, whatever its subclass.
   if (typeof code === "string" && (connectionLossCodes.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return true;
-  return typeof message === "string" && /Connection terminated|connection is closed|Client has encountered a connection error/i.test(message);
+  return (
+    typeof message === "string" && /Connection terminated|connection is closed|Client has encountered a connection error/i.test(message)
+  );
 }
 
-const unreachableCodes = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "ETIMEDOUT", "ECONNRESET", "57P03", "08001", "08006"]);
+const unreachableCodes = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ETIMEDOUT",
+  "ECONNRESET",
+  "57P03",
+  "08001",
+  "08006",
+]);
 
 /** "DATABASE_URL=postgres://user:***@host:5432/db (host host, port 5432)", or the embedded server. */
 export function describeDatabase(databaseUrl: string | undefined): string {
@@ -52,19 +69,31 @@ export function explainDatabaseError(error: unknown, databaseUrl: string | undef
   // A refused connection to a host with several addresses is an AggregateError with an empty message.
   const why = message || code;
   if (unreachableCodes.has(code)) {
-    return new SyncError("DB_UNREACHABLE", `cannot connect to ${where}: ${why}. Is the server running, and are the host and port right?`, { cause: error });
+    return new SyncError("DB_UNREACHABLE", `cannot connect to ${where}: ${why}. Is the server running, and are the host and port right?`, {
+      cause: error,
+    });
   }
   if (code === "3D000") {
     const name = /database "(.*)" does not exist/.exec(message ?? "")?.[1] ?? "";
-    return new SyncError("DB_MISSING", `the database "${name}" does not exist on ${where}: create it (createdb, or CREATE DATABASE), then run \`generect-sync migrate\``, {
-      cause: error, exitCode: ExitCode.Usage,
-    });
+    return new SyncError(
+      "DB_MISSING",
+      `the database "${name}" does not exist on ${where}: create it (createdb, or CREATE DATABASE), then run \`generect-sync migrate\``,
+      {
+        cause: error,
+        exitCode: ExitCode.Usage,
+      },
+    );
   }
   if (code === "28P01" || code === "28000") {
-    return new SyncError("DB_AUTH_FAILED", `the database refused the login of ${where}: ${why}`, { cause: error, exitCode: ExitCode.Usage });
+    return new SyncError("DB_AUTH_FAILED", `the database refused the login of ${where}: ${why}`, {
+      cause: error,
+      exitCode: ExitCode.Usage,
+    });
   }
   if (code === "42P01") {
-    return new SyncError("SCHEMA_NOT_MIGRATED", `${where} has no generect-sync tables (${why}): run \`generect-sync migrate\` first`, { cause: error });
+    return new SyncError("SCHEMA_NOT_MIGRATED", `${where} has no generect-sync tables (${why}): run \`generect-sync migrate\` first`, {
+      cause: error,
+    });
   }
   return undefined;
 }

@@ -1,17 +1,45 @@
 import { ConfigError, RoleRefusedError } from "../errors.js";
+import { inTransaction, withSession } from "./database.js";
 import {
-  commentOnRoleSql, findRoleSql, grantSchemaUsageSql, grantSelectSql, readOnlyByDefaultSql, revokeSchemaSql, revokeTablesSql, upsertRoleSql,
+  commentOnRoleSql,
+  findRoleSql,
+  grantSchemaUsageSql,
+  grantSelectSql,
+  readOnlyByDefaultSql,
+  revokeSchemaSql,
+  revokeTablesSql,
+  upsertRoleSql,
 } from "./sql/roles.js";
 import { serverVersionSql } from "./sql/server.js";
-import { inTransaction, withSession } from "./database.js";
 
 /** What a BI reader may read: the ledger, its history, the snapshots, the views, and (read-only) the sync's own bookkeeping. */
 export const readableRelations = [
-  "transactions", "transaction_history", "transaction_versions", "quarantined_rows", "spent_credit_snapshots", "spent_credit_captures", "sync_runs", "sync_state",
-  "spent_credits_daily", "credit_reconciliation_daily", "daily_spend_by_balance_type", "running_balance",
-  "daily_closing_balance", "top_ups_and_refunds", "ledger_rollups", "ledger_daily_rollups", "ledger_rollup_zones", "daily_ledger_rollups",
+  "transactions",
+  "transaction_history",
+  "transaction_versions",
+  "quarantined_rows",
+  "spent_credit_snapshots",
+  "spent_credit_captures",
+  "sync_runs",
+  "sync_state",
+  "spent_credits_daily",
+  "credit_reconciliation_daily",
+  "daily_spend_by_balance_type",
+  "running_balance",
+  "daily_closing_balance",
+  "top_ups_and_refunds",
+  "ledger_rollups",
+  "ledger_daily_rollups",
+  "ledger_rollup_zones",
+  "daily_ledger_rollups",
   // The proofs' evidence (generect-sync verify): an auditor reads it without write access.
-  "balance_checkpoints", "balance_checkpoint_values", "proof_chain", "audit_sweeps", "balance_chain", "balance_chain_rule", "balance_chain_breaks",
+  "balance_checkpoints",
+  "balance_checkpoint_values",
+  "proof_chain",
+  "audit_sweeps",
+  "balance_chain",
+  "balance_chain_rule",
+  "balance_chain_breaks",
 ] as const;
 
 /**
@@ -26,9 +54,15 @@ export const readerRoleComment = "generect-sync read-only reader (made by genere
  * no CREATE, no access to _prisma_migrations), read-only transactions by default. With a password
  * the role can log in; without one it is a group role to grant to users.
  */
-export async function grantReader(databaseUrl: string, role: string, password?: string): Promise<{ created: boolean; serverVersion: number }> {
+export async function grantReader(
+  databaseUrl: string,
+  role: string,
+  password?: string,
+): Promise<{ created: boolean; serverVersion: number }> {
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(role)) {
-    throw new ConfigError(`grant-reader: role name ${JSON.stringify(role)} must be lowercase letters, digits and _ (at most 63), starting with a letter or _`);
+    throw new ConfigError(
+      `grant-reader: role name ${JSON.stringify(role)} must be lowercase letters, digits and _ (at most 63), starting with a letter or _`,
+    );
   }
   return withSession(databaseUrl, async (session) => {
     const exists = await inTransaction(session, async (client) => {

@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { Config } from "../config/index.js";
 import { redactUrl } from "../config/database-url.js";
+import type { Config } from "../config/index.js";
 
 export interface ResolvedDatabase {
   url: string;
@@ -85,7 +85,8 @@ async function keptUp(home: string, urlFile: string): Promise<{ url: string; pid
     return undefined;
   }
   // A keeper killed without cleaning up leaves its file: its PID is gone (or the server is).
-  if (!Number.isInteger(pid) || pid === process.pid || !isAlive(pid) || !existsSync(path.join(home, "pg", "postmaster.pid"))) return undefined;
+  if (!Number.isInteger(pid) || pid === process.pid || !isAlive(pid) || !existsSync(path.join(home, "pg", "postmaster.pid")))
+    return undefined;
   try {
     return { url: (await readFile(urlFile, "utf8")).trim(), pid };
   } catch {

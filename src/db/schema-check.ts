@@ -11,9 +11,7 @@ export async function expectedMigrations(): Promise<string[]> {
 
 /** Which of `expected` the database has not applied (all of them when _prisma_migrations is missing). */
 async function missingMigrations(client: pg.Client, expected: string[]): Promise<string[]> {
-  const { rows } = await client.query<{ name: string }>(
-    appliedMigrationsSql,
-  ).catch(() => ({ rows: [] as { name: string }[] })); // no _prisma_migrations: a database never migrated
+  const { rows } = await client.query<{ name: string }>(appliedMigrationsSql).catch(() => ({ rows: [] as { name: string }[] })); // no _prisma_migrations: a database never migrated
   const applied = new Set(rows.map((r) => r.name));
   return expected.filter((name) => !applied.has(name));
 }
@@ -23,7 +21,10 @@ export async function assertMigrated(databaseUrl: string): Promise<void> {
   const expected = await expectedMigrations();
   const missing = await withSession(databaseUrl, (client) => missingMigrations(client, expected));
   if (missing.length) {
-    throw new SyncError("SCHEMA_NOT_MIGRATED", `the database lacks ${missing.length} migration(s) (${missing.join(", ")}): run \`generect-sync migrate\` first`);
+    throw new SyncError(
+      "SCHEMA_NOT_MIGRATED",
+      `the database lacks ${missing.length} migration(s) (${missing.join(", ")}): run \`generect-sync migrate\` first`,
+    );
   }
 }
 
@@ -42,7 +43,11 @@ export async function checkReadiness(databaseUrl: string, expected: string[], ti
   // Opened after the deadline is armed, so a black-holed connection reports the deadline, not the
   // connection timeout of the same length. A session notes the 'error' pg emits on an idle client
   // whose connection dies (unhandled, it would kill the worker).
-  const opening = openSession(databaseUrl, { connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs, application_name: "generect-sync readyz" });
+  const opening = openSession(databaseUrl, {
+    connectionTimeoutMillis: timeoutMs,
+    query_timeout: timeoutMs,
+    application_name: "generect-sync readyz",
+  });
   const check = (async (): Promise<Readiness> => {
     let client: pg.Client;
     try {
@@ -51,13 +56,18 @@ export async function checkReadiness(databaseUrl: string, expected: string[], ti
       return { ready: false, reason: `the database is unreachable (${(error as { code?: string }).code ?? "connection failed"})` };
     }
     const missing = await missingMigrations(client, expected);
-    return missing.length ? { ready: false, reason: `the database lacks ${missing.length} migration(s) (${missing.join(", ")}): run \`generect-sync migrate\`` } : { ready: true };
+    return missing.length
+      ? { ready: false, reason: `the database lacks ${missing.length} migration(s) (${missing.join(", ")}): run \`generect-sync migrate\`` }
+      : { ready: true };
   })();
   try {
     return await Promise.race([check, deadline]);
   } finally {
     clearTimeout(timer);
     // Never awaited: end() on a connection that never answers would hold the probe's answer.
-    void opening.then((session) => session.end(), () => {});
+    void opening.then(
+      (session) => session.end(),
+      () => {},
+    );
   }
 }

@@ -22,7 +22,10 @@ export interface FleetBudget {
  * connection or a request slot costs only its memory, a few pages at most.
  */
 export function fleetBudget(connections: number, concurrency: number, accounts: number): FleetBudget {
-  if (connections < 2) throw new ConfigError(`SYNC_DB_CONNECTIONS=${connections} is too small for a fleet: at least 2 (the locks' connection and one for the work)`);
+  if (connections < 2)
+    throw new ConfigError(
+      `SYNC_DB_CONNECTIONS=${connections} is too small for a fleet: at least 2 (the locks' connection and one for the work)`,
+    );
   return { accountsInFlight: Math.max(1, Math.min(accounts, 2 * concurrency)), pool: connections - 1 };
 }
 

@@ -1,16 +1,16 @@
 import pLimit from "p-limit";
 import type { FleetAccount } from "../config/accounts.js";
 import { Database } from "../db/database.js";
+import { withConnectionRetry } from "../db/retry.js";
 import { LockedError, SyncError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { LiveMetrics } from "../metrics/live.js";
-import { withRunMetrics } from "./run-metrics.js";
-import { type SyncOptions, type SyncSummary, runSnapshot, runSync } from "./run.js";
-import { LockSession } from "./lock.js";
-import { finishRun, startRun } from "./run-record.js";
-import { withConnectionRetry } from "../db/retry.js";
-import type { VerifyReport } from "./verify.js";
 import { fleetBudget } from "./fleet-budget.js";
+import { LockSession } from "./lock.js";
+import { runSnapshot, runSync, type SyncOptions, type SyncSummary } from "./run.js";
+import { withRunMetrics } from "./run-metrics.js";
+import { finishRun, startRun } from "./run-record.js";
+import type { VerifyReport } from "./verify.js";
 
 /**
  * run and snapshot: a recorded run per account. verify: every proof of each account (`verify
@@ -80,7 +80,10 @@ export async function runFleet(options: FleetOptions): Promise<AccountOutcome[]>
   const requestSlot = pLimit(options.concurrency);
   const database = options.database ?? new Database(options.databaseUrl, { max: budget.pool });
   const locks = new LockSession(options.databaseUrl);
-  log.info({ accounts: accounts.length, accountsInFlight: budget.accountsInFlight, pool: budget.pool, concurrency: options.concurrency }, "fleet started");
+  log.info(
+    { accounts: accounts.length, accountsInFlight: budget.accountsInFlight, pool: budget.pool, concurrency: options.concurrency },
+    "fleet started",
+  );
   const outcomes: AccountOutcome[] = new Array(accounts.length);
   let next = 0;
 
@@ -90,14 +93,27 @@ export async function runFleet(options: FleetOptions): Promise<AccountOutcome[]>
     if (account.tokenError) return tokenMissing(account);
     const accountLog = log.child({ account: name });
     const sync: SyncOptions = {
-      config: account.config, databaseUrl: options.databaseUrl, log: accountLog, signal, database, locks, requestSlot,
-      command: options.pass, clientOptions: options.clientOptions, full: options.full,
+      config: account.config,
+      databaseUrl: options.databaseUrl,
+      log: accountLog,
+      signal,
+      database,
+      locks,
+      requestSlot,
+      command: options.pass,
+      clientOptions: options.clientOptions,
+      full: options.full,
     };
     try {
       if (options.pass === "verify" || options.pass === "sweep") return await audit(account, sync);
       if (options.pass === "snapshot") {
         const result = await withRunMetrics(account.config, "snapshot", accountLog, () => runSnapshot(sync), options.metrics);
-        return { account: name, status: "succeeded", runId: result.runId, detail: `${result.rows} spent-credit value(s) written, ${result.apiRequests} API requests` };
+        return {
+          account: name,
+          status: "succeeded",
+          runId: result.runId,
+          detail: `${result.rows} spent-credit value(s) written, ${result.apiRequests} API requests`,
+        };
       }
       const summary = await withRunMetrics(account.config, "run", accountLog, () => runSync(sync), options.metrics);
       return { account: name, status: "succeeded", runId: summary.runId, detail: describe(summary), summary };
@@ -120,11 +136,20 @@ export async function runFleet(options: FleetOptions): Promise<AccountOutcome[]>
     const failed: AccountOutcome = { account: account.name, status: "failed", code: tokenMissingCode, detail: account.tokenError! };
     if (options.pass !== "run" && options.pass !== "snapshot") return failed;
     try {
-      const runId = await withConnectionRetry(async () => {
-        const id = await startRun(database.pool, account.name, options.pass, undefined);
-        await finishRun(database.pool, id, { status: "failed", apiRequests: 0, retries: 0, errorCode: tokenMissingCode, errorMessage: account.tokenError });
-        return id;
-      }, { signal });
+      const runId = await withConnectionRetry(
+        async () => {
+          const id = await startRun(database.pool, account.name, options.pass, undefined);
+          await finishRun(database.pool, id, {
+            status: "failed",
+            apiRequests: 0,
+            retries: 0,
+            errorCode: tokenMissingCode,
+            errorMessage: account.tokenError,
+          });
+          return id;
+        },
+        { signal },
+      );
       return { ...failed, runId };
     } catch (error) {
       log.error({ account: account.name, err: (error as Error).message }, "could not record the account's failed run");
@@ -137,16 +162,36 @@ export async function runFleet(options: FleetOptions): Promise<AccountOutcome[]>
     const lock = await withConnectionRetry(() => locks.acquire(account.name), { signal });
     try {
       const { verify, runSweep } = await import("./verify.js");
-      const auditOptions = { config: account.config, databaseUrl: options.databaseUrl, log: sync.log, signal, database, locks, requestSlot, clientOptions: options.clientOptions };
+      const auditOptions = {
+        config: account.config,
+        databaseUrl: options.databaseUrl,
+        log: sync.log,
+        signal,
+        database,
+        locks,
+        requestSlot,
+        clientOptions: options.clientOptions,
+      };
       if (options.pass === "sweep") {
         const s = await runSweep(auditOptions);
         const windows = `${s.windows} window(s) swept, ${s.apiRequests} API requests`;
         return s.differing.length === 0
           ? { account: account.name, status: "succeeded", detail: `${windows}, every window agrees` }
-          : { account: account.name, status: "failed", code: "SWEEP_DIFFERS", detail: `${windows}, ${s.differing.length} differ (generect-sync verify --repair)` };
+          : {
+              account: account.name,
+              status: "failed",
+              code: "SWEEP_DIFFERS",
+              detail: `${windows}, ${s.differing.length} differ (generect-sync verify --repair)`,
+            };
       }
       const report = await verify({ ...auditOptions, repair: options.repair });
-      return { account: account.name, status: report.holds ? "succeeded" : "failed", code: report.holds ? undefined : "VERIFY_DIFFERS", detail: verifyDetail(report), report };
+      return {
+        account: account.name,
+        status: report.holds ? "succeeded" : "failed",
+        code: report.holds ? undefined : "VERIFY_DIFFERS",
+        detail: verifyDetail(report),
+        report,
+      };
     } finally {
       await lock.release();
     }
@@ -158,7 +203,10 @@ export async function runFleet(options: FleetOptions): Promise<AccountOutcome[]>
       const outcome = await one(accounts[index]!);
       outcomes[index] = outcome;
       const level = outcome.status === "failed" ? "error" : outcome.status === "succeeded" ? "info" : "warn";
-      log[level]({ account: outcome.account, status: outcome.status, runId: outcome.runId, code: outcome.code }, `account ${outcome.status}: ${outcome.detail}`);
+      log[level](
+        { account: outcome.account, status: outcome.status, runId: outcome.runId, code: outcome.code },
+        `account ${outcome.status}: ${outcome.detail}`,
+      );
       options.onOutcome?.(outcome);
     }
   };
@@ -182,9 +230,12 @@ export const tokenMissingCode = "TOKEN_MISSING";
 /** verify --all's line for one account: every proof's verdict, the first finding of those that differ. */
 export function verifyDetail(report: VerifyReport): string {
   const differing = report.proofs.filter((p) => !p.holds);
-  if (differing.length === 0) return `all ${report.proofs.length} proofs hold (${report.proofs.map((p) => p.name).join(", ")}), head ${report.headDigest}`;
-  return `${differing.length} of ${report.proofs.length} proofs differ: ` +
-    differing.map((p) => `${p.name} (${p.summary}${p.findings[0] ? `; ${p.findings[0]}` : ""})`).join("; ");
+  if (differing.length === 0)
+    return `all ${report.proofs.length} proofs hold (${report.proofs.map((p) => p.name).join(", ")}), head ${report.headDigest}`;
+  return (
+    `${differing.length} of ${report.proofs.length} proofs differ: ` +
+    differing.map((p) => `${p.name} (${p.summary}${p.findings[0] ? `; ${p.findings[0]}` : ""})`).join("; ")
+  );
 }
 
 /** The fleet's exit code: 0 when no account failed (skipped ones are not failures), 1 otherwise. */

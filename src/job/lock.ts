@@ -1,9 +1,9 @@
 import type pg from "pg";
-import { type Session, openSession } from "../db/database.js";
-import { LockedError, SyncError } from "../errors.js";
+import { openSession, type Session } from "../db/database.js";
 import { tryLockSql, unlockSql } from "../db/sql/locks.js";
 import { pingSql } from "../db/sql/server.js";
 import { runningRunSql } from "../db/sql/sync-runs.js";
+import { LockedError, SyncError } from "../errors.js";
 
 export interface AccountLock {
   /**
@@ -46,13 +46,19 @@ export async function acquireAccountLock(databaseUrl: string, account: string): 
   return {
     async reassert() {
       if (session.alive()) {
-        const ok = await session.client.query(pingSql).then(() => true, () => false);
+        const ok = await session.client.query(pingSql).then(
+          () => true,
+          () => false,
+        );
         if (ok) return;
       }
       await session.end();
       session = await connect(databaseUrl);
       if (!(await tryLock(session.client, account))) {
-        throw new SyncError("LOCK_LOST", `lost the lock for account "${account}" with the database connection, and another run holds it now`);
+        throw new SyncError(
+          "LOCK_LOST",
+          `lost the lock for account "${account}" with the database connection, and another run holds it now`,
+        );
       }
     },
     async release() {
@@ -114,7 +120,13 @@ export class LockSession {
     return {
       reassert: async () => {
         let now = await this.current();
-        if (now.generation === held && !(await now.client.query(pingSql).then(() => true, () => false))) {
+        if (
+          now.generation === held &&
+          !(await now.client.query(pingSql).then(
+            () => true,
+            () => false,
+          ))
+        ) {
           // Broken without an event yet: reconnect, unless another account already has. The old
           // client stays referenced so current() ends it: left open, it would keep holding the
           // locks taken on it, and every account's reassert on the new one would fail.
@@ -123,7 +135,10 @@ export class LockSession {
         }
         if (now.generation === held) return;
         if (!(await tryLock(now.client, account))) {
-          throw new SyncError("LOCK_LOST", `lost the lock for account "${account}" with the database connection, and another run holds it now`);
+          throw new SyncError(
+            "LOCK_LOST",
+            `lost the lock for account "${account}" with the database connection, and another run holds it now`,
+          );
         }
         held = now.generation;
       },

@@ -1,9 +1,9 @@
 import type { Config } from "../config/index.js";
 import type { Logger } from "../log.js";
-import type { SyncSummary } from "./run.js";
 import type { LiveMetrics } from "../metrics/live.js";
 import { pushRunMetrics } from "../metrics/push.js";
 import type { RunReport } from "../metrics/series.js";
+import type { SyncSummary } from "./run.js";
 
 /**
  * Times a run and reports its outcome, whether it succeeded or not: pushed when PUSHGATEWAY_URL is
@@ -26,7 +26,16 @@ export async function withRunMetrics<T extends Partial<SyncSummary> & { apiReque
       apiRequests: result?.apiRequests ?? 0,
       retries: result?.retries ?? 0,
       deprecatedResponses: result?.deprecatedResponses ?? 0,
-      rows: result?.inserted === undefined ? undefined : { inserted: result.inserted, updated: result.updated ?? 0, unchanged: result.unchanged ?? 0, deleted: result.deleted ?? 0, rejected: result.rejected ?? 0 },
+      rows:
+        result?.inserted === undefined
+          ? undefined
+          : {
+              inserted: result.inserted,
+              updated: result.updated ?? 0,
+              unchanged: result.unchanged ?? 0,
+              deleted: result.deleted ?? 0,
+              rejected: result.rejected ?? 0,
+            },
       watermarkMs: result?.watermark === undefined ? undefined : result.watermark / 1000,
     };
     live?.record(outcome);

@@ -1,9 +1,9 @@
 import os from "node:os";
 import type pg from "pg";
 import { withSession } from "../db/database.js";
-import { type Micros, formatInstant } from "../time.js";
-import { version } from "../version.js";
 import { finishRunSql, markInterruptedSql, startRunSql } from "../db/sql/sync-runs.js";
+import { formatInstant, type Micros } from "../time.js";
+import { version } from "../version.js";
 
 export type RunStatus = "running" | "succeeded" | "failed" | "interrupted";
 
@@ -30,14 +30,25 @@ export async function finishRun(
   runId: string,
   outcome: { status: Exclude<RunStatus, "running">; apiRequests: number; retries: number; errorCode?: string; errorMessage?: string },
 ): Promise<void> {
-  await db.query(finishRunSql, [runId, outcome.status, outcome.apiRequests, outcome.retries, outcome.errorCode ?? null, outcome.errorMessage ?? null]);
+  await db.query(finishRunSql, [
+    runId,
+    outcome.status,
+    outcome.apiRequests,
+    outcome.retries,
+    outcome.errorCode ?? null,
+    outcome.errorMessage ?? null,
+  ]);
 }
 
 /**
  * finishRun on a connection of its own, opened for it: the run's pool may hold connections the
  * failure broke, or be the very thing that failed. Closed whatever happens.
  */
-export async function finishRunOnFreshConnection(databaseUrl: string, runId: string, outcome: Parameters<typeof finishRun>[2]): Promise<void> {
+export async function finishRunOnFreshConnection(
+  databaseUrl: string,
+  runId: string,
+  outcome: Parameters<typeof finishRun>[2],
+): Promise<void> {
   // A connection lost mid-query fails the query, which is retried.
   await withSession(databaseUrl, (client) => finishRun(client, runId, outcome));
 }

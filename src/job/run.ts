@@ -1,25 +1,25 @@
 import type pg from "pg";
 import { type ClientOptions, GenerectClient } from "../api/client.js";
-import { type Micros, asMicros, formatInstant, fromDate } from "../time.js";
+import { findOldestTransaction } from "../api/oldest.js";
 import type { Config } from "../config/index.js";
 import { requireToken } from "../config/index.js";
 import { Database } from "../db/database.js";
 import { withConnectionRetry } from "../db/retry.js";
-import { InterruptedError, SyncError, interruption } from "../errors.js";
-import type { Logger } from "../log.js";
-import { scrubSecrets } from "../log.js";
-import { type SnapshotStats, captureSnapshots } from "../snapshots/capture.js";
-import { type AccountLock, type LockSession, acquireAccountLock } from "./lock.js";
-import { findOldestTransaction } from "../api/oldest.js";
-import { type Window, WindowQueue, isInstant, planStart } from "../sync/plan.js";
-import { FixedWindows, type PipelineSettings, WindowPipeline } from "../sync/pipeline.js";
-import { captureCheckpoint } from "../proofs/checkpoint.js";
-import { chainHead } from "../proofs/chain.js";
-import { finishRun, finishRunOnFreshConnection, markAbandonedRuns, startRun } from "./run-record.js";
+import { setHeadDigestSql } from "../db/sql/sync-runs.js";
 import { type WritePath, writePath } from "../db/sql/transactions.js";
 import { readWatermarkSql } from "../db/sql/watermarks.js";
-import { setHeadDigestSql } from "../db/sql/sync-runs.js";
-import { type WindowStats, transactionsStream } from "../sync/window.js";
+import { InterruptedError, interruption, SyncError } from "../errors.js";
+import type { Logger } from "../log.js";
+import { scrubSecrets } from "../log.js";
+import { chainHead } from "../proofs/chain.js";
+import { captureCheckpoint } from "../proofs/checkpoint.js";
+import { captureSnapshots, type SnapshotStats } from "../snapshots/capture.js";
+import { FixedWindows, type PipelineSettings, WindowPipeline } from "../sync/pipeline.js";
+import { isInstant, planStart, type Window, WindowQueue } from "../sync/plan.js";
+import { transactionsStream, type WindowStats } from "../sync/window.js";
+import { asMicros, formatInstant, fromDate, type Micros } from "../time.js";
+import { type AccountLock, acquireAccountLock, type LockSession } from "./lock.js";
+import { finishRun, finishRunOnFreshConnection, markAbandonedRuns, startRun } from "./run-record.js";
 
 export interface SyncOptions {
   config: Config;
@@ -111,7 +111,10 @@ async function withRun<T>(options: SyncOptions, command: string, body: (run: Run
     log.warn({ runId, attempt, err: scrubSecrets(error.message, [token]) }, `the database is unavailable: retrying ${step}`);
   let runId: string | undefined;
   const { locks } = options;
-  const lock = await withConnectionRetry(() => (locks ? locks.acquire(config.account) : acquireAccountLock(options.databaseUrl, config.account)), { signal, onRetry: reconnecting("the lock") });
+  const lock = await withConnectionRetry(
+    () => (locks ? locks.acquire(config.account) : acquireAccountLock(options.databaseUrl, config.account)),
+    { signal, onRetry: reconnecting("the lock") },
+  );
   const database = options.database ?? new Database(options.databaseUrl);
   const { pool } = database;
   const client = new GenerectClient({
@@ -124,7 +127,11 @@ async function withRun<T>(options: SyncOptions, command: string, body: (run: Run
     requestSlot: options.requestSlot,
     onRetry: ({ attempt, reason, delayMs }) => log.warn({ runId, attempt, delayMs }, `retrying: ${reason}`),
     // Once per run: the endpoint still answers, but the operator must learn before its Sunset date.
-    onDeprecation: (notice) => log.warn({ runId, ...notice }, `the API marks ${notice.path} as deprecated${notice.sunset ? ` (sunset ${notice.sunset})` : ""}: check Generect's changelog before it stops answering`),
+    onDeprecation: (notice) =>
+      log.warn(
+        { runId, ...notice },
+        `the API marks ${notice.path} as deprecated${notice.sunset ? ` (sunset ${notice.sunset})` : ""}: check Generect's changelog before it stops answering`,
+      ),
     ...options.clientOptions,
   });
   const finish = (id: string, outcome: Omit<Parameters<typeof finishRunOnFreshConnection>[2], "apiRequests" | "retries">) =>
@@ -160,7 +167,10 @@ async function withRun<T>(options: SyncOptions, command: string, body: (run: Run
         errorCode: error instanceof SyncError ? error.code : ((error as { code?: string }).code ?? "UNEXPECTED"),
         errorMessage: message,
       }).catch((finishError: unknown) =>
-        log.error({ runId, err: scrubSecrets((finishError as Error).message, [token]) }, "could not record the run's end: the next run marks it interrupted"),
+        log.error(
+          { runId, err: scrubSecrets((finishError as Error).message, [token]) },
+          "could not record the run's end: the next run marks it interrupted",
+        ),
       );
       // A fleet's summary names the failed run's row (fleet.ts).
       if (error instanceof Error && !("runId" in error)) Object.assign(error, { runId });
@@ -198,8 +208,16 @@ async function syncTransactions(run: RunContext, summary: SyncSummary): Promise<
     const span = [formatInstant(window.from), formatInstant(window.to)];
     if (event.kind === "split") {
       if (event.reason === "too large") log.debug({ count: event.count }, "window too large for one transaction: halved");
-      else if (event.parts) log.info({ window: span, instant: formatInstant(event.parts.find(isInstant)!.from) }, "window did not settle and rows of one instant straddled two pages: rolled back, walking that instant on its own");
-      else log.info({ window: span, count: event.count }, "window did not settle (rows moved during the walk): rolled back, walking its halves");
+      else if (event.parts)
+        log.info(
+          { window: span, instant: formatInstant(event.parts.find(isInstant)!.from) },
+          "window did not settle and rows of one instant straddled two pages: rolled back, walking that instant on its own",
+        );
+      else
+        log.info(
+          { window: span, count: event.count },
+          "window did not settle (rows moved during the walk): rolled back, walking its halves",
+        );
       continue;
     }
     const s = event.stats;
@@ -221,7 +239,16 @@ async function syncTransactions(run: RunContext, summary: SyncSummary): Promise<
     }
     options.progress?.window(s);
     log.info(
-      { window: span, count: s.count, pages: s.pages, walks: s.walks, inserted: s.inserted, updated: s.updated, unchanged: s.unchanged, deleted: s.deleted },
+      {
+        window: span,
+        count: s.count,
+        pages: s.pages,
+        walks: s.walks,
+        inserted: s.inserted,
+        updated: s.updated,
+        unchanged: s.unchanged,
+        deleted: s.deleted,
+      },
       "window committed",
     );
     if (s.rejected > 0) {
@@ -239,8 +266,17 @@ function pipelineSettings(run: RunContext): Omit<PipelineSettings, "plan"> {
   const { options, pool, lock, client, runId, log } = run;
   const { config, signal } = options;
   return {
-    pool, client, account: config.account, runId, seenAt: new Date(), writePath: options.writePath, concurrency: config.concurrency, signal,
-    maxRowsPerWindow: options.maxRowsPerWindow, maxWalks: options.maxWalks, databaseRetries: options.databaseRetries,
+    pool,
+    client,
+    account: config.account,
+    runId,
+    seenAt: new Date(),
+    writePath: options.writePath,
+    concurrency: config.concurrency,
+    signal,
+    maxRowsPerWindow: options.maxRowsPerWindow,
+    maxWalks: options.maxWalks,
+    databaseRetries: options.databaseRetries,
     reassert: () => lock.reassert(),
     onReconnect: (error, attempt) => log.warn({ attempt, err: error.message }, "lost the database connection: retrying the window"),
   };
@@ -258,14 +294,25 @@ async function recordHead(run: RunContext): Promise<string> {
  * `verify --repair`: walks exactly the given windows again through the normal window pipeline (the
  * same checks, versions and chain links as any run), in a run of its own under the account's lock.
  */
-export async function runRepair(options: SyncOptions, windows: Window[]): Promise<{ runId: string; committed: number; headDigest: string }> {
+export async function runRepair(
+  options: SyncOptions,
+  windows: Window[],
+): Promise<{ runId: string; committed: number; headDigest: string }> {
   return withRun(options, "repair", async (run) => {
     let committed = 0;
     for await (const event of new WindowPipeline({ ...pipelineSettings(run), plan: new FixedWindows(windows) })) {
       if (event.kind === "split") continue;
       committed += 1;
       const { window, stats } = event;
-      run.log.info({ window: [formatInstant(window.from), formatInstant(window.to)], inserted: stats.inserted, updated: stats.updated, deleted: stats.deleted }, "window repaired");
+      run.log.info(
+        {
+          window: [formatInstant(window.from), formatInstant(window.to)],
+          inserted: stats.inserted,
+          updated: stats.updated,
+          deleted: stats.deleted,
+        },
+        "window repaired",
+      );
     }
     return { runId: run.runId, committed, headDigest: await recordHead(run) };
   });
@@ -274,8 +321,16 @@ export async function runRepair(options: SyncOptions, windows: Window[]): Promis
 function snapshotPass(run: RunContext): Promise<SnapshotStats> {
   const { config, signal } = run.options;
   return captureSnapshots({
-    pool: run.pool, client: run.client, account: config.account, timezone: config.timezone, restateDays: config.restateDays,
-    start: config.start, runId: run.runId, capturedAt: new Date(), log: run.log, signal,
+    pool: run.pool,
+    client: run.client,
+    account: config.account,
+    timezone: config.timezone,
+    restateDays: config.restateDays,
+    start: config.start,
+    runId: run.runId,
+    capturedAt: new Date(),
+    log: run.log,
+    signal,
     rollups: run.options.writePath?.rollups !== false,
   });
 }
@@ -284,16 +339,36 @@ function snapshotPass(run: RunContext): Promise<SnapshotStats> {
 export async function runSync(options: SyncOptions): Promise<SyncSummary> {
   return withRun(options, options.command ?? "run", async (run) => {
     const summary: SyncSummary = {
-      runId: run.runId, windows: 0, pages: 0, rowsSeen: 0, inserted: 0, updated: 0, unchanged: 0, deleted: 0, rejected: 0, countMismatches: 0,
-      apiRequests: 0, retries: 0, deprecatedResponses: 0, watermark: undefined, snapshots: undefined, headDigest: "", checkpoint: "missing",
+      runId: run.runId,
+      windows: 0,
+      pages: 0,
+      rowsSeen: 0,
+      inserted: 0,
+      updated: 0,
+      unchanged: 0,
+      deleted: 0,
+      rejected: 0,
+      countMismatches: 0,
+      apiRequests: 0,
+      retries: 0,
+      deprecatedResponses: 0,
+      watermark: undefined,
+      snapshots: undefined,
+      headDigest: "",
+      checkpoint: "missing",
     };
     // Before the transactions pass: the capture then lies before the watermark this run reaches,
     // so verify can judge it against a ledger complete up to it.
     const proofs = (options.writePath ?? writePath).proofs;
     if (proofs) {
-      const checkpoint = await captureCheckpoint(run.pool, run.client, { account: options.config.account, runId: run.runId, signal: options.signal });
+      const checkpoint = await captureCheckpoint(run.pool, run.client, {
+        account: options.config.account,
+        runId: run.runId,
+        signal: options.signal,
+      });
       summary.checkpoint = checkpoint.outcome;
-      if (checkpoint.outcome === "missing") run.log.warn({ code: checkpoint.errorCode }, "users/me balances could not be read: checkpoint recorded as missing");
+      if (checkpoint.outcome === "missing")
+        run.log.warn({ code: checkpoint.errorCode }, "users/me balances could not be read: checkpoint recorded as missing");
     }
     await syncTransactions(run, summary);
     if (proofs) summary.headDigest = await recordHead(run);
@@ -310,9 +385,14 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
 }
 
 /** Only the spent-credit snapshots (`generect-sync snapshot`), recorded as a run of its own. */
-export async function runSnapshot(options: SyncOptions): Promise<SnapshotStats & { runId: string; apiRequests: number; retries: number; deprecatedResponses: number }> {
+export async function runSnapshot(
+  options: SyncOptions,
+): Promise<SnapshotStats & { runId: string; apiRequests: number; retries: number; deprecatedResponses: number }> {
   return withRun(options, "snapshot", async (run) => ({
-    ...(await snapshotPass(run)), runId: run.runId, apiRequests: run.client.stats.requests, retries: run.client.stats.retries,
+    ...(await snapshotPass(run)),
+    runId: run.runId,
+    apiRequests: run.client.stats.requests,
+    retries: run.client.stats.retries,
     deprecatedResponses: run.client.deprecatedResponses,
   }));
 }

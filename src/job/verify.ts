@@ -3,20 +3,20 @@
 // that a digest kept elsewhere can hold to account.
 import type pg from "pg";
 import { GenerectClient } from "../api/client.js";
-import { type Micros, asMicros, formatInstant } from "../time.js";
 import type { Config } from "../config/index.js";
 import { requireToken } from "../config/index.js";
 import { Database } from "../db/database.js";
-import type { Logger } from "../log.js";
-import { readWatermarkSql } from "../db/sql/watermarks.js";
 import { chainHeadSql } from "../db/sql/proofs.js";
 import { openQuarantinedRowsSql } from "../db/sql/quarantine.js";
-import { runRepair, type SyncOptions } from "./run.js";
-import { transactionsStream } from "../sync/window.js";
+import { readWatermarkSql } from "../db/sql/watermarks.js";
+import type { Logger } from "../log.js";
 import { type BalanceChainCheck, checkBalanceChain } from "../proofs/balance-chain.js";
 import { type ChainCheck, checkChain } from "../proofs/chain.js";
 import { type CheckpointCheck, checkCheckpoints } from "../proofs/checkpoint.js";
-import { type SweepResult, type SweepWindow, describeSweepWindow, recordSweep, recount, sweep } from "../proofs/sweep.js";
+import { describeSweepWindow, recordSweep, recount, type SweepResult, type SweepWindow, sweep } from "../proofs/sweep.js";
+import { transactionsStream } from "../sync/window.js";
+import { asMicros, formatInstant, type Micros } from "../time.js";
+import { runRepair, type SyncOptions } from "./run.js";
 
 export type ProofName = "audit_sweep" | "balance_chain" | "balance_checkpoints" | "tamper_evidence" | "quarantine";
 
@@ -34,7 +34,13 @@ export interface VerifyReport {
   holds: boolean;
   proofs: ProofLine[];
   headDigest: string;
-  sweep: { windows: number; apiRequests: number; seconds: number; differing: ReturnType<typeof describeSweepWindow>[]; repaired?: { runId: string; windows: number } };
+  sweep: {
+    windows: number;
+    apiRequests: number;
+    seconds: number;
+    differing: ReturnType<typeof describeSweepWindow>[];
+    repaired?: { runId: string; windows: number };
+  };
   balanceChain: BalanceChainCheck;
   checkpoints: CheckpointCheck;
   chain: ChainCheck;
@@ -68,8 +74,13 @@ export interface VerifyOptions {
 function apiClient(options: Pick<VerifyOptions, "config" | "signal" | "clientOptions" | "log" | "requestSlot">): GenerectClient {
   const { config } = options;
   return new GenerectClient({
-    baseUrl: config.apiUrl, token: requireToken(config), timeoutMs: config.requestTimeoutMs, retries: config.retries,
-    maxResponseBytes: config.maxResponseBytes, signal: options.signal, requestSlot: options.requestSlot,
+    baseUrl: config.apiUrl,
+    token: requireToken(config),
+    timeoutMs: config.requestTimeoutMs,
+    retries: config.retries,
+    maxResponseBytes: config.maxResponseBytes,
+    signal: options.signal,
+    requestSlot: options.requestSlot,
     onRetry: ({ attempt, reason, delayMs }) => options.log.warn({ attempt, delayMs }, `retrying: ${reason}`),
     ...options.clientOptions,
   });
@@ -93,10 +104,17 @@ export async function runSweep(options: VerifyOptions): Promise<SweepResult> {
 async function sweepAndRecord(pool: pg.Pool, client: GenerectClient, options: VerifyOptions, repaired: boolean): Promise<SweepResult> {
   const { config } = options;
   const result = await sweep(pool, client, {
-    account: config.account, watermark: await readWatermark(pool, config.account), start: config.start, spanMs: config.windowMs, concurrency: config.concurrency,
+    account: config.account,
+    watermark: await readWatermark(pool, config.account),
+    start: config.start,
+    spanMs: config.windowMs,
+    concurrency: config.concurrency,
   });
   await recordSweep(pool, config.account, result, repaired);
-  options.log.info({ windows: result.windows, apiRequests: result.apiRequests, differing: result.differing.map(describeSweepWindow) }, "audit sweep");
+  options.log.info(
+    { windows: result.windows, apiRequests: result.apiRequests, differing: result.differing.map(describeSweepWindow) },
+    "audit sweep",
+  );
   return result;
 }
 
@@ -118,10 +136,19 @@ export async function verify(options: VerifyOptions): Promise<VerifyReport> {
     let repaired: VerifyReport["sweep"]["repaired"];
     const foundDiffering = swept.differing;
     if (options.repair && swept.differing.length > 0) {
-      const repair = await runRepair({
-        config, databaseUrl: options.databaseUrl, log: options.log, signal: options.signal, clientOptions: options.clientOptions,
-        database: options.database, locks: options.locks, requestSlot: options.requestSlot,
-      }, swept.differing);
+      const repair = await runRepair(
+        {
+          config,
+          databaseUrl: options.databaseUrl,
+          log: options.log,
+          signal: options.signal,
+          clientOptions: options.clientOptions,
+          database: options.database,
+          locks: options.locks,
+          requestSlot: options.requestSlot,
+        },
+        swept.differing,
+      );
       repaired = { runId: repair.runId, windows: repair.committed };
       const after: SweepWindow[] = [];
       for (const w of swept.differing) {
@@ -140,37 +167,51 @@ export async function verify(options: VerifyOptions): Promise<VerifyReport> {
       {
         name: "audit_sweep",
         holds: swept.differing.length === 0,
-        summary: swept.windows === 0
-          ? "nothing to sweep: the account has no synced history"
-          : swept.differing.length === 0
-            ? `${swept.windows} windows, the API's count equals the database's live rows in each (${sweepRequests} requests)` +
-              (repaired ? `: ${foundDiffering.length} window(s) differed and were repaired by run #${repaired.runId}` : "")
-            : `${swept.differing.length} of ${swept.windows} windows differ${repaired ? ` after repair by run #${repaired.runId}` : " (verify --repair walks them again)"}`,
+        summary:
+          swept.windows === 0
+            ? "nothing to sweep: the account has no synced history"
+            : swept.differing.length === 0
+              ? `${swept.windows} windows, the API's count equals the database's live rows in each (${sweepRequests} requests)` +
+                (repaired ? `: ${foundDiffering.length} window(s) differed and were repaired by run #${repaired.runId}` : "")
+              : `${swept.differing.length} of ${swept.windows} windows differ${repaired ? ` after repair by run #${repaired.runId}` : " (verify --repair walks them again)"}`,
         findings: (repaired ? swept.differing : foundDiffering).map(windowText),
       },
       {
         name: "balance_chain",
         holds: balanceChain.breaks === 0,
-        summary: balanceChain.rule === undefined
-          ? "no transactions to chain"
-          : `rule ${balanceChain.rule} (breaks under all/settled/success: ${balanceChain.breaksByRule.all}/${balanceChain.breaksByRule.settled}/${balanceChain.breaksByRule.success}), ` +
-            `${balanceChain.breaks} break(s) in ${balanceChain.checked} links`,
-        findings: balanceChain.first.map((b) =>
-          `${b.balance_type} transaction ${b.id} at ${b.created_at}: expected after_balance ${b.expected} (${b.previous_after_balance} after ${b.previous_id}, + ${b.amount}), found ${b.found ?? "null"}`),
+        summary:
+          balanceChain.rule === undefined
+            ? "no transactions to chain"
+            : `rule ${balanceChain.rule} (breaks under all/settled/success: ${balanceChain.breaksByRule.all}/${balanceChain.breaksByRule.settled}/${balanceChain.breaksByRule.success}), ` +
+              `${balanceChain.breaks} break(s) in ${balanceChain.checked} links`,
+        findings: balanceChain.first.map(
+          (b) =>
+            `${b.balance_type} transaction ${b.id} at ${b.created_at}: expected after_balance ${b.expected} (${b.previous_after_balance} after ${b.previous_id}, + ${b.amount}), found ${b.found ?? "null"}`,
+        ),
       },
       {
         name: "balance_checkpoints",
         holds: checkpoints.differing.length === 0,
-        summary: `${checkpoints.judged} checkpoint(s) judged of ${checkpoints.captured} captured (${checkpoints.missing} missing)` +
-          (checkpoints.differing.length ? `, ${checkpoints.differing.length} balance(s) disagree` : ", every balance agrees with the ledger"),
-        findings: checkpoints.differing.map((d) =>
-          `checkpoint ${d.checkpoint} at ${d.capturedAt}: ${d.field} is ${d.api} in users/me, the ledger's latest after_balance is ${d.ledger}${d.lastId ? ` (transaction ${d.lastId})` : " (no row of that type)"}`),
+        summary:
+          `${checkpoints.judged} checkpoint(s) judged of ${checkpoints.captured} captured (${checkpoints.missing} missing)` +
+          (checkpoints.differing.length
+            ? `, ${checkpoints.differing.length} balance(s) disagree`
+            : ", every balance agrees with the ledger"),
+        findings: checkpoints.differing.map(
+          (d) =>
+            `checkpoint ${d.checkpoint} at ${d.capturedAt}: ${d.field} is ${d.api} in users/me, the ledger's latest after_balance is ${d.ledger}${d.lastId ? ` (transaction ${d.lastId})` : " (no row of that type)"}`,
+        ),
       },
       {
         name: "tamper_evidence",
         holds: chain.breaks === 0 && chain.unlinked === 0 && (options.digest === undefined || chain.digestMatch != null),
-        summary: `${chain.links} link(s) over ${chain.versions} versions, head ${head}` +
-          (options.digest === undefined ? "" : chain.digestMatch ? `; digest ${options.digest} reproduced at link ${chain.digestMatch.seq} (${chain.digestMatch.linkedVersions} versions)` : `; digest ${options.digest} NOT reproduced by the history`) +
+        summary:
+          `${chain.links} link(s) over ${chain.versions} versions, head ${head}` +
+          (options.digest === undefined
+            ? ""
+            : chain.digestMatch
+              ? `; digest ${options.digest} reproduced at link ${chain.digestMatch.seq} (${chain.digestMatch.linkedVersions} versions)`
+              : `; digest ${options.digest} NOT reproduced by the history`) +
           (chain.breaks ? `; ${chain.breaks} link(s) no longer match` : ""),
         findings: [
           ...(chain.firstBreak ? [`first break: ${chain.firstBreak.detail}`] : []),
@@ -181,13 +222,27 @@ export async function verify(options: VerifyOptions): Promise<VerifyReport> {
         name: "quarantine",
         holds: quarantined.length === 0,
         summary: quarantined.length === 0 ? "no unresolved quarantined rows" : `${quarantined.length} unresolved quarantined row(s)`,
-        findings: quarantined.map((q) => `quarantined_rows ${q.id}${q.transaction_id ? ` (transaction ${q.transaction_id})` : ""}: ${q.reason_code} ${q.reason}`),
+        findings: quarantined.map(
+          (q) => `quarantined_rows ${q.id}${q.transaction_id ? ` (transaction ${q.transaction_id})` : ""}: ${q.reason_code} ${q.reason}`,
+        ),
       },
     ];
     return {
-      account, holds: proofs.every((p) => p.holds), proofs, headDigest: head,
-      sweep: { windows: swept.windows, apiRequests: sweepRequests, seconds: sweepSeconds, differing: swept.differing.map(describeSweepWindow), repaired },
-      balanceChain, checkpoints, chain, quarantined,
+      account,
+      holds: proofs.every((p) => p.holds),
+      proofs,
+      headDigest: head,
+      sweep: {
+        windows: swept.windows,
+        apiRequests: sweepRequests,
+        seconds: sweepSeconds,
+        differing: swept.differing.map(describeSweepWindow),
+        repaired,
+      },
+      balanceChain,
+      checkpoints,
+      chain,
+      quarantined,
     };
   } finally {
     if (!options.database) await database.close();
@@ -196,9 +251,11 @@ export async function verify(options: VerifyOptions): Promise<VerifyReport> {
 
 export function renderReport(report: VerifyReport): string[] {
   const failing = report.proofs.filter((p) => !p.holds).length;
-  const lines = [failing === 0
-    ? `verify account "${report.account}": all ${report.proofs.length} proofs hold`
-    : `verify account "${report.account}": ${failing} of ${report.proofs.length} proofs differ`];
+  const lines = [
+    failing === 0
+      ? `verify account "${report.account}": all ${report.proofs.length} proofs hold`
+      : `verify account "${report.account}": ${failing} of ${report.proofs.length} proofs differ`,
+  ];
   for (const proof of report.proofs) {
     lines.push(`  ${proof.name.padEnd(20)} ${proof.holds ? "holds  " : "DIFFERS"}  ${proof.summary}`);
     for (const finding of proof.findings.slice(0, 20)) lines.push(`      ${finding}`);

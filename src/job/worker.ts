@@ -1,15 +1,15 @@
 import cron, { type ScheduledTask } from "node-cron";
+import type { FleetAccount } from "../config/accounts.js";
 import type { Config } from "../config/index.js";
 import { Database } from "../db/database.js";
-import { type Readiness, checkReadiness, expectedMigrations } from "../db/schema-check.js";
+import { checkReadiness, expectedMigrations, type Readiness } from "../db/schema-check.js";
 import { LockedError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { LiveMetrics } from "../metrics/live.js";
-import { withRunMetrics } from "./run-metrics.js";
-import { runSnapshot, runSync } from "./run.js";
-import type { FleetAccount } from "../config/accounts.js";
 import { fleetPoolSize, runFleet } from "./fleet.js";
-import { type WorkerHttp, startWorkerHttp } from "./worker-http.js";
+import { runSnapshot, runSync } from "./run.js";
+import { withRunMetrics } from "./run-metrics.js";
+import { startWorkerHttp, type WorkerHttp } from "./worker-http.js";
 
 export interface WorkerOptions {
   config: Config;
@@ -30,7 +30,12 @@ export const readinessTimeoutMs = 2_000;
  * WORKER_HTTP_PORT's server, when set. Readiness checks run one at a time: probes and scrapes that
  * arrive while one is in flight share its answer, so a slow database never piles up connections.
  */
-async function serveHttp(config: Config, databaseUrl: string, log: Logger, signal: AbortSignal): Promise<{ http?: WorkerHttp; metrics?: LiveMetrics }> {
+async function serveHttp(
+  config: Config,
+  databaseUrl: string,
+  log: Logger,
+  signal: AbortSignal,
+): Promise<{ http?: WorkerHttp; metrics?: LiveMetrics }> {
   if (config.workerHttpPort === undefined) return {};
   const metrics = new LiveMetrics(config.account);
   const expected = await expectedMigrations();
@@ -60,7 +65,10 @@ export async function runWorker({ config, databaseUrl, log, signal, fleet }: Wor
   const { http, metrics } = await serveHttp(config, databaseUrl, log, signal);
   // One pool for the worker's whole life, not one per tick: idle connections close by themselves
   // between ticks (pg's idle timeout), and a fleet's is sized as each pass's would be.
-  const database = new Database(databaseUrl, fleet ? { max: fleetPoolSize({ ...fleet, concurrency: config.concurrency }, fleet.accounts.length) } : {});
+  const database = new Database(
+    databaseUrl,
+    fleet ? { max: fleetPoolSize({ ...fleet, concurrency: config.concurrency }, fleet.accounts.length) } : {},
+  );
   let current: Promise<void> | undefined;
 
   const pass = (kind: Pass) => async () => {
@@ -73,27 +81,53 @@ export async function runWorker({ config, databaseUrl, log, signal, fleet }: Wor
       try {
         if (fleet) {
           // VERIFY_CRON: the audit sweep of every account, each under its lock, recorded in audit_sweeps.
-          const outcomes = await runFleet({ ...fleet, databaseUrl, database, log, signal, pass: kind === "verify" ? "sweep" : kind, concurrency: config.concurrency, metrics });
+          const outcomes = await runFleet({
+            ...fleet,
+            databaseUrl,
+            database,
+            log,
+            signal,
+            pass: kind === "verify" ? "sweep" : kind,
+            concurrency: config.concurrency,
+            metrics,
+          });
           const count = (status: string) => outcomes.filter((o) => o.status === status).length;
           log.info({ pass: kind, succeeded: count("succeeded"), failed: count("failed"), skipped: count("skipped") }, "fleet pass ended");
         } else if (kind === "run") {
-          const s = await withRunMetrics(config, "run", log, () => runSync({ config, databaseUrl, database, log, signal, command: "run" }), metrics);
-          log.info({ runId: s.runId, inserted: s.inserted, updated: s.updated, unchanged: s.unchanged, deleted: s.deleted }, "sync pass succeeded");
+          const s = await withRunMetrics(
+            config,
+            "run",
+            log,
+            () => runSync({ config, databaseUrl, database, log, signal, command: "run" }),
+            metrics,
+          );
+          log.info(
+            { runId: s.runId, inserted: s.inserted, updated: s.updated, unchanged: s.unchanged, deleted: s.deleted },
+            "sync pass succeeded",
+          );
         } else if (kind === "verify") {
           // The audit sweep alone: counts from the API against the table, recorded in audit_sweeps.
           // It repairs nothing by itself: `verify --repair` is an operator's decision.
           const { runSweep } = await import("./verify.js");
           const s = await runSweep({ config, databaseUrl, database, log, signal });
           const summary = { windows: s.windows, apiRequests: s.apiRequests, differing: s.differing.length };
-          if (s.differing.length) log.warn(summary, "audit sweep: windows differ between the API and the database (generect-sync verify --repair)");
+          if (s.differing.length)
+            log.warn(summary, "audit sweep: windows differ between the API and the database (generect-sync verify --repair)");
           else log.info(summary, "audit sweep: every window agrees");
         } else {
-          const s = await withRunMetrics(config, "snapshot", log, () => runSnapshot({ config, databaseUrl, database, log, signal }), metrics);
+          const s = await withRunMetrics(
+            config,
+            "snapshot",
+            log,
+            () => runSnapshot({ config, databaseUrl, database, log, signal }),
+            metrics,
+          );
           log.info({ runId: s.runId, rows: s.rows, restated: s.restated }, "snapshot pass succeeded");
         }
       } catch (error) {
         if (error instanceof LockedError) log.info({ pass: kind }, `skipped: ${error.message}`);
-        else if (!signal.aborted) log.error({ pass: kind, code: (error as { code?: string }).code }, `pass failed: ${(error as Error).message}`);
+        else if (!signal.aborted)
+          log.error({ pass: kind, code: (error as { code?: string }).code }, `pass failed: ${(error as Error).message}`);
       }
     })();
     current = work;
@@ -109,7 +143,15 @@ export async function runWorker({ config, databaseUrl, log, signal, fleet }: Wor
     cron.schedule(config.verifyCron, pass("verify"), { ...options, name: "verify" }),
   ];
   log.info(
-    { syncCron: config.syncCron, snapshotCron: config.snapshotCron, verifyCron: config.verifyCron, nextVerify: tasks[2]?.getNextRun()?.toISOString() ?? null, timezone: config.timezone, nextSync: tasks[0]!.getNextRun()?.toISOString(), nextSnapshot: tasks[1]!.getNextRun()?.toISOString() },
+    {
+      syncCron: config.syncCron,
+      snapshotCron: config.snapshotCron,
+      verifyCron: config.verifyCron,
+      nextVerify: tasks[2]?.getNextRun()?.toISOString() ?? null,
+      timezone: config.timezone,
+      nextSync: tasks[0]!.getNextRun()?.toISOString(),
+      nextSnapshot: tasks[1]!.getNextRun()?.toISOString(),
+    },
     "worker started",
   );
 

@@ -1,5 +1,5 @@
-import { Gauge, Registry, collectDefaultMetrics } from "prom-client";
-import { type RunReport, type SeriesName, runSamples, runSeries } from "./series.js";
+import { collectDefaultMetrics, Gauge, Registry } from "prom-client";
+import { type RunReport, runSamples, runSeries, type SeriesName } from "./series.js";
 
 const lagSeries = "generect_sync_watermark_lag_seconds";
 
@@ -20,11 +20,12 @@ export class LiveMetrics {
       const labelNames = ["account", "command", ...(definition.labelNames ?? [])];
       // The lag is measured at scrape time, not frozen at the run's end: between passes it grows,
       // and a failing account's lag keeps growing from its last committed watermark.
-      const collect = name === lagSeries
-        ? function (this: Gauge) {
-            for (const { labels, watermarkMs } of watermarks.values()) this.set(labels, Math.max(0, (Date.now() - watermarkMs) / 1000));
-          }
-        : undefined;
+      const collect =
+        name === lagSeries
+          ? function (this: Gauge) {
+              for (const { labels, watermarkMs } of watermarks.values()) this.set(labels, Math.max(0, (Date.now() - watermarkMs) / 1000));
+            }
+          : undefined;
       this.#gauges.set(name, new Gauge({ name, help: definition.help, labelNames, registers: [this.registry], collect }));
     }
   }
@@ -34,7 +35,8 @@ export class LiveMetrics {
     for (const { name, value, labels } of runSamples(report, now)) {
       if (name !== lagSeries) this.#gauges.get(name)!.set({ ...base, ...labels }, value);
     }
-    if (report.watermarkMs !== undefined) this.#watermarks.set(`${report.account}\n${report.command}`, { labels: base, watermarkMs: report.watermarkMs });
+    if (report.watermarkMs !== undefined)
+      this.#watermarks.set(`${report.account}\n${report.command}`, { labels: base, watermarkMs: report.watermarkMs });
   }
 
   metrics(): Promise<string> {

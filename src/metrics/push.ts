@@ -1,6 +1,6 @@
 import { Gauge, Pushgateway, Registry } from "prom-client";
 import type { Logger } from "../log.js";
-import { type RunReport, type SeriesName, runSamples, runSeries } from "./series.js";
+import { type RunReport, runSamples, runSeries, type SeriesName } from "./series.js";
 
 export type { RunReport };
 

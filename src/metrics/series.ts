@@ -32,7 +32,10 @@ export const runSeries = {
   generect_sync_api_requests: { help: "API requests of the last run, retries included." },
   generect_sync_api_retries: { help: "Retried API requests of the last run." },
   generect_sync_api_deprecated_responses: { help: "API responses of the last run that carried a Deprecation or Sunset header." },
-  generect_sync_rows: { help: "Transaction rows of the last run by outcome (rejected: kept in quarantined_rows).", labelNames: ["outcome"] },
+  generect_sync_rows: {
+    help: "Transaction rows of the last run by outcome (rejected: kept in quarantined_rows).",
+    labelNames: ["outcome"],
+  },
   generect_sync_watermark_lag_seconds: { help: "How far the watermark is behind now." },
   generect_sync_last_success_timestamp_seconds: { help: "When a run last succeeded." },
   // Prometheus' build_info convention: the version as a label of a constant 1.
@@ -61,8 +64,10 @@ export function runSamples(report: RunReport, now: number): Sample[] {
     { name: "generect_sync_api_deprecated_responses", value: report.deprecatedResponses },
   ];
   samples.push({ name: "generect_sync_build_info", value: 1, labels: { version } });
-  for (const [outcome, value] of Object.entries(report.rows ?? {})) samples.push({ name: "generect_sync_rows", value, labels: { outcome } });
-  if (report.watermarkMs !== undefined) samples.push({ name: "generect_sync_watermark_lag_seconds", value: Math.max(0, (now - report.watermarkMs) / 1000) });
+  for (const [outcome, value] of Object.entries(report.rows ?? {}))
+    samples.push({ name: "generect_sync_rows", value, labels: { outcome } });
+  if (report.watermarkMs !== undefined)
+    samples.push({ name: "generect_sync_watermark_lag_seconds", value: Math.max(0, (now - report.watermarkMs) / 1000) });
   if (report.succeeded) samples.push({ name: "generect_sync_last_success_timestamp_seconds", value: now / 1000 });
   return samples;
 }

@@ -76,7 +76,11 @@ function expectedRow(truth: SimTransaction, served: string): Record<(typeof fiel
  * times to the microsecond, raw as the exact text served. Rows served as no transaction are
  * listed in `rejected` and not compared. The connection is the caller's: the simulator opens none.
  */
-export async function compareWithLedger(db: Pick<pg.ClientBase, "query">, account: string, ledger: Ledger | SimTransaction[]): Promise<LedgerDifference> {
+export async function compareWithLedger(
+  db: Pick<pg.ClientBase, "query">,
+  account: string,
+  ledger: Ledger | SimTransaction[],
+): Promise<LedgerDifference> {
   const rows = Array.isArray(ledger) ? ledger : ledger.all();
   const served = (row: SimTransaction) => (Array.isArray(ledger) ? rowJson(row) : ledger.served(row));
   const odd = (row: SimTransaction) => (Array.isArray(ledger) ? undefined : ledger.oddKind(row.id));

@@ -37,7 +37,18 @@ export interface ChainVersion {
 /** The leaf of one version: SHA-256 of its canonical encoding (above). */
 export function leafOf(v: ChainVersion): Buffer {
   const encoding = JSON.stringify([
-    v.account, v.id, v.version_id, v.valid_from, v.created_at, v.updated_at, v.status, v.balance_type, v.amount, v.description, v.after_balance, v.raw,
+    v.account,
+    v.id,
+    v.version_id,
+    v.valid_from,
+    v.created_at,
+    v.updated_at,
+    v.status,
+    v.balance_type,
+    v.amount,
+    v.description,
+    v.after_balance,
+    v.raw,
   ]);
   // One-shot hash: the same digest as createHash().update().digest(), at under half its CPU (one
   // leaf per version written, the chain's main cost in a backfill).
@@ -78,7 +89,16 @@ export async function extendChain(
   const head = linkDigest(previous, leaves);
   const lastVersionId = versions.at(-1)!.version_id;
   await db.query(insertLinkSql, [
-    link.account, link.runId, link.windowFrom, link.windowTo, versions[0]!.version_id, lastVersionId, versions.length, leaves, previous, head,
+    link.account,
+    link.runId,
+    link.windowFrom,
+    link.windowTo,
+    versions[0]!.version_id,
+    lastVersionId,
+    versions.length,
+    leaves,
+    previous,
+    head,
   ]);
   return { last_version_id: lastVersionId, head_digest: head };
 }
@@ -123,9 +143,18 @@ export interface ChainCheck {
  * proves the history it covered is unchanged, even if someone rewrote the stored chain too.
  */
 export async function checkChain(db: Queryable, account: string, digest?: string): Promise<ChainCheck> {
-  const links = (await db.query<{
-    seq: string; run_id: string; first_version_id: string; last_version_id: string; versions: number; leaves: Buffer; previous_digest: string; head_digest: string;
-  }>(linksSql, [account])).rows;
+  const links = (
+    await db.query<{
+      seq: string;
+      run_id: string;
+      first_version_id: string;
+      last_version_id: string;
+      versions: number;
+      leaves: Buffer;
+      previous_digest: string;
+      head_digest: string;
+    }>(linksSql, [account])
+  ).rows;
   let head = genesisDigest;
   let storedPrevious = genesisDigest;
   let after = "0";
@@ -149,15 +178,25 @@ export async function checkChain(db: Queryable, account: string, digest?: string
       const at = rows[changed[0] ?? Math.max(0, common - 1)];
       const kind = rows.length < link.versions ? "version missing" : "version added";
       broke({
-        seq: link.seq, runId: link.run_id, kind, versionId: at?.version_id, transactionId: at?.id,
-        detail: `link ${link.seq} (run ${link.run_id}) chained ${link.versions} versions, the database now holds ${rows.length} in its range ` +
+        seq: link.seq,
+        runId: link.run_id,
+        kind,
+        versionId: at?.version_id,
+        transactionId: at?.id,
+        detail:
+          `link ${link.seq} (run ${link.run_id}) chained ${link.versions} versions, the database now holds ${rows.length} in its range ` +
           `(${kind}, first difference at version ${at?.version_id ?? "?"} of transaction ${at?.id ?? "?"})`,
       });
     } else if (changed.length > 0) {
       const row = rows[changed[0]!]!;
       broke({
-        seq: link.seq, runId: link.run_id, kind: "version changed", versionId: row.version_id, transactionId: row.id,
-        detail: `version ${row.version_id} of transaction ${row.id} no longer produces the leaf chained by run ${link.run_id} ` +
+        seq: link.seq,
+        runId: link.run_id,
+        kind: "version changed",
+        versionId: row.version_id,
+        transactionId: row.id,
+        detail:
+          `version ${row.version_id} of transaction ${row.id} no longer produces the leaf chained by run ${link.run_id} ` +
           `(link ${link.seq}${changed.length > 1 ? `, ${changed.length} versions of this link differ` : ""})`,
       });
     }
@@ -165,15 +204,27 @@ export async function checkChain(db: Queryable, account: string, digest?: string
     head = linkDigest(head, Buffer.concat(computed));
     // The stored chain itself: each link continues the one before and its head is its leaves' digest.
     if (!linkBroken && (link.previous_digest !== storedPrevious || link.head_digest !== linkDigest(link.previous_digest, link.leaves))) {
-      broke({ seq: link.seq, runId: link.run_id, kind: "link rewritten", detail: `link ${link.seq} (run ${link.run_id}) does not continue the chain: its stored digests were changed` });
+      broke({
+        seq: link.seq,
+        runId: link.run_id,
+        kind: "link rewritten",
+        detail: `link ${link.seq} (run ${link.run_id}) does not continue the chain: its stored digests were changed`,
+      });
     }
     storedPrevious = link.head_digest;
     if (digest !== undefined && head === digest.toLowerCase()) digestMatch = { seq: link.seq, linkedVersions: versions + rows.length };
     versions += rows.length;
     after = link.last_version_id;
   }
-  const unlinked = Number((await db.query<{ n: string }>(
-    unlinkedVersionsSql, [account, after],
-  )).rows[0]!.n);
-  return { links: links.length, versions, head, storedHead: links.at(-1)?.head_digest ?? genesisDigest, firstBreak, breaks, unlinked, digestMatch };
+  const unlinked = Number((await db.query<{ n: string }>(unlinkedVersionsSql, [account, after])).rows[0]!.n);
+  return {
+    links: links.length,
+    versions,
+    head,
+    storedHead: links.at(-1)?.head_digest ?? genesisDigest,
+    firstBreak,
+    breaks,
+    unlinked,
+    digestMatch,
+  };
 }

@@ -1,8 +1,8 @@
 // Balance checkpoints: each run reads GET /api/auth/users/me/ (balances only) into an append-only
 // table; verify compares each one with the ledger's latest after_balance per type as of its capture.
 import type pg from "pg";
-import { checkpointComparisonSql, checkpointTallySql, insertCheckpointSql, insertCheckpointValuesSql } from "../db/sql/proofs.js";
 import type { GenerectClient } from "../api/client.js";
+import { checkpointComparisonSql, checkpointTallySql, insertCheckpointSql, insertCheckpointValuesSql } from "../db/sql/proofs.js";
 import { ApiTestModeError, SyncError } from "../errors.js";
 
 type Queryable = Pick<pg.ClientBase, "query">;
@@ -27,7 +27,8 @@ export async function captureCheckpoint(
     await db.query(insertCheckpointSql, [context.account, context.runId, capturedAt, "missing", errorCode]);
     return { outcome: "missing", fields: 0, errorCode };
   }
-  const id = (await db.query<{ id: string }>(insertCheckpointSql, [context.account, context.runId, capturedAt, "captured", null])).rows[0]!.id;
+  const id = (await db.query<{ id: string }>(insertCheckpointSql, [context.account, context.runId, capturedAt, "captured", null])).rows[0]!
+    .id;
   await db.query(insertCheckpointValuesSql, [id, [...balances.keys()], [...balances.values()]]);
   return { outcome: "captured", fields: balances.size };
 }
@@ -55,7 +56,15 @@ export interface CheckpointCheck {
 
 export async function checkCheckpoints(db: Queryable, account: string): Promise<CheckpointCheck> {
   const tally = (await db.query<{ captured: number; missing: number; last: string | null }>(checkpointTallySql, [account])).rows[0]!;
-  const { rows } = await db.query<{ checkpoint: string; captured_at: string; field: string; api: string; ledger: string; last_id: string | null; agrees: boolean }>(checkpointComparisonSql, [account]);
+  const { rows } = await db.query<{
+    checkpoint: string;
+    captured_at: string;
+    field: string;
+    api: string;
+    ledger: string;
+    last_id: string | null;
+    agrees: boolean;
+  }>(checkpointComparisonSql, [account]);
   const lastRows = rows.filter((r) => r.checkpoint === rows.at(-1)?.checkpoint);
   return {
     lastJudged: lastRows.length ? { capturedAt: lastRows[0]!.captured_at, agrees: lastRows.every((r) => r.agrees) } : null,
@@ -63,8 +72,15 @@ export async function checkCheckpoints(db: Queryable, account: string): Promise<
     missing: tally.missing,
     last: tally.last,
     judged: new Set(rows.map((r) => r.checkpoint)).size,
-    differing: rows.filter((r) => !r.agrees).map((r) => ({
-      checkpoint: r.checkpoint, capturedAt: r.captured_at, field: r.field, api: r.api, ledger: r.ledger, lastId: r.last_id,
-    })),
+    differing: rows
+      .filter((r) => !r.agrees)
+      .map((r) => ({
+        checkpoint: r.checkpoint,
+        capturedAt: r.captured_at,
+        field: r.field,
+        api: r.api,
+        ledger: r.ledger,
+        lastId: r.last_id,
+      })),
   };
 }

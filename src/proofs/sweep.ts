@@ -4,10 +4,10 @@
 import pLimit from "p-limit";
 import type pg from "pg";
 import type { GenerectClient } from "../api/client.js";
-import { type Micros, type Millis, addMicros, asMicros, formatInstant, millisToMicros } from "../time.js";
 import { findOldestTransaction } from "../api/oldest.js";
-import type { Span as Window } from "../time.js";
 import { oldestHeldSql, recordSweepSql, windowLiveCountSql, windowLiveCountsSql } from "../db/sql/proofs.js";
+import type { Span as Window } from "../time.js";
+import { addMicros, asMicros, formatInstant, type Micros, type Millis, millisToMicros } from "../time.js";
 
 type Queryable = Pick<pg.ClientBase, "query">;
 
@@ -49,7 +49,13 @@ export async function sweep(db: Queryable, client: GenerectClient, options: Swee
   const startedAt = new Date();
   const requestsBefore = client.stats.requests;
   const result = (windows: number, differing: SweepWindow[], from?: Micros, to?: Micros): SweepResult => ({
-    from, to, windows, apiRequests: client.stats.requests - requestsBefore, differing, startedAt, finishedAt: new Date(),
+    from,
+    to,
+    windows,
+    apiRequests: client.stats.requests - requestsBefore,
+    differing,
+    startedAt,
+    finishedAt: new Date(),
   });
   if (options.watermark === undefined) return result(0, []);
   const held = (await db.query<{ oldest: string | null }>(oldestHeldSql, [options.account])).rows[0]!.oldest;
@@ -66,29 +72,36 @@ export async function sweep(db: Queryable, client: GenerectClient, options: Swee
   const apiCounts = await Promise.all(
     windows.map((w) => limit(async () => (await client.listTransactions({ gte: w.from, lt: w.to, limit: 1, offset: 0 })).count)),
   );
-  const { rows } = await db.query<{ w: string; n: number }>(windowLiveCountsSql, [options.account, String(from), String(span), formatInstant(from), formatInstant(to)]);
+  const { rows } = await db.query<{ w: string; n: number }>(windowLiveCountsSql, [
+    options.account,
+    String(from),
+    String(span),
+    formatInstant(from),
+    formatInstant(to),
+  ]);
   const held_ = new Map(rows.map((r) => [Number(r.w), r.n]));
-  const differing = windows
-    .map((w, i) => ({ ...w, api: apiCounts[i]!, database: held_.get(i) ?? 0 }))
-    .filter((w) => w.api !== w.database);
+  const differing = windows.map((w, i) => ({ ...w, api: apiCounts[i]!, database: held_.get(i) ?? 0 })).filter((w) => w.api !== w.database);
   return result(windows.length, differing, from, to);
 }
 
 /** Counts one window again, after a repair. */
 export async function recount(db: Queryable, client: GenerectClient, account: string, window: Window): Promise<SweepWindow> {
   const api = (await client.listTransactions({ gte: window.from, lt: window.to, limit: 1, offset: 0 })).count;
-  const { rows } = await db.query<{ n: number }>(
-    windowLiveCountSql,
-    [account, formatInstant(window.from), formatInstant(window.to)],
-  );
+  const { rows } = await db.query<{ n: number }>(windowLiveCountSql, [account, formatInstant(window.from), formatInstant(window.to)]);
   return { ...window, api, database: rows[0]!.n };
 }
 
 export async function recordSweep(db: Queryable, account: string, sweepResult: SweepResult, repaired: boolean): Promise<void> {
   await db.query(recordSweepSql, [
-    account, sweepResult.startedAt, sweepResult.finishedAt,
-    sweepResult.from === undefined ? null : formatInstant(sweepResult.from), sweepResult.to === undefined ? null : formatInstant(sweepResult.to),
-    sweepResult.windows, sweepResult.apiRequests, JSON.stringify(sweepResult.differing.map(describeSweepWindow)), repaired,
+    account,
+    sweepResult.startedAt,
+    sweepResult.finishedAt,
+    sweepResult.from === undefined ? null : formatInstant(sweepResult.from),
+    sweepResult.to === undefined ? null : formatInstant(sweepResult.to),
+    sweepResult.windows,
+    sweepResult.apiRequests,
+    JSON.stringify(sweepResult.differing.map(describeSweepWindow)),
+    repaired,
   ]);
 }
 

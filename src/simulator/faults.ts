@@ -63,7 +63,13 @@ export const BAD_ROW_KINDS = [
 export type BadRowKind = (typeof BAD_ROW_KINDS)[number];
 
 /** Kinds that leave no transaction: no readable id, no created_at, or an amount that is not a number. */
-export const REJECTED_ROW_KINDS: readonly BadRowKind[] = ["amount-as-string", "missing-id", "bad-uuid", "missing-created-at", "bad-datetime"];
+export const REJECTED_ROW_KINDS: readonly BadRowKind[] = [
+  "amount-as-string",
+  "missing-id",
+  "bad-uuid",
+  "missing-created-at",
+  "bad-datetime",
+];
 
 /**
  * The rate-based and counted faults (the numeric part of `SimulatorFaults`). Rates are
@@ -145,18 +151,41 @@ export interface FaultSettings {
 
 /** Keys of FaultSettings holding a probability. */
 export const RATE_FIELDS = [
-  "throttleRate", "failRate", "hangRate", "resetRate", "truncateRate", "invalidJsonRate", "badRowRate",
-  "ignoreFiltersRate", "countDriftRate", "churnRate", "arrivalRate",
+  "throttleRate",
+  "failRate",
+  "hangRate",
+  "resetRate",
+  "truncateRate",
+  "invalidJsonRate",
+  "badRowRate",
+  "ignoreFiltersRate",
+  "countDriftRate",
+  "churnRate",
+  "arrivalRate",
 ] as const satisfies readonly (keyof FaultSettings)[];
 
 /** Keys of FaultSettings holding a whole count or a duration (>= 0). */
 export const COUNT_FIELDS = [
-  "latencyMs", "jitterMs", "throttleBurst", "failNext", "hangNext", "hangMs", "resetNext", "truncateNext",
-  "invalidJsonNext", "badRowNext", "endlessBodyNext", "oversizeBodyNext", "oversizeBodyBytes", "clampLimit",
+  "latencyMs",
+  "jitterMs",
+  "throttleBurst",
+  "failNext",
+  "hangNext",
+  "hangMs",
+  "resetNext",
+  "truncateNext",
+  "invalidJsonNext",
+  "badRowNext",
+  "endlessBodyNext",
+  "oversizeBodyNext",
+  "oversizeBodyBytes",
+  "clampLimit",
 ] as const satisfies readonly (keyof FaultSettings)[];
 
 /** Throws a plain Error naming the field when a setting is out of range. */
-export function validateFaultSettings(settings: FaultSettings & { throttleNext?: number; retryAfterSeconds?: number; clockOffsetMs?: number }): void {
+export function validateFaultSettings(
+  settings: FaultSettings & { throttleNext?: number; retryAfterSeconds?: number; clockOffsetMs?: number },
+): void {
   for (const field of RATE_FIELDS) {
     const value = settings[field];
     if (value !== undefined && !(typeof value === "number" && value >= 0 && value <= 1)) {
@@ -182,7 +211,8 @@ export function validateFaultSettings(settings: FaultSettings & { throttleNext?:
     throw new RangeError(`faults.seed must be an integer, got ${String(settings.seed)}`);
   }
   for (const status of settings.failStatuses ?? []) {
-    if (!Number.isInteger(status) || status < 500 || status > 599) throw new RangeError(`faults.failStatuses must be 5xx statuses, got ${String(status)}`);
+    if (!Number.isInteger(status) || status < 500 || status > 599)
+      throw new RangeError(`faults.failStatuses must be 5xx statuses, got ${String(status)}`);
   }
   for (const kind of settings.churnKinds ?? []) {
     if (!CHURN_KINDS.includes(kind)) throw new RangeError(`faults.churnKinds: unknown kind ${JSON.stringify(kind)}`);

@@ -80,23 +80,46 @@ function narrow(w: CreatedAtWindow, lookup: Lookup, [a = "", b = ""]: string[]):
     }
   };
   switch (lookup) {
-    case "exact": raiseMin(a, true); lowerMax(a, true); break;
-    case "gt": raiseMin(a, false); break;
-    case "gte": raiseMin(a, true); break;
-    case "lt": lowerMax(a, false); break;
-    case "lte": lowerMax(a, true); break;
-    case "range": raiseMin(a, true); lowerMax(b, true); break;
+    case "exact":
+      raiseMin(a, true);
+      lowerMax(a, true);
+      break;
+    case "gt":
+      raiseMin(a, false);
+      break;
+    case "gte":
+      raiseMin(a, true);
+      break;
+    case "lt":
+      lowerMax(a, false);
+      break;
+    case "lte":
+      lowerMax(a, true);
+      break;
+    case "range":
+      raiseMin(a, true);
+      lowerMax(b, true);
+      break;
   }
 }
 
 function numericPredicate(field: "amount" | "after_balance", lookup: Lookup, [a = 0n, b = 0n]: bigint[]) {
   switch (lookup) {
-    // biome-ignore lint/suspicious/noDoubleEquals: == compares a Number and a BigInt exactly; === is always false between them
-    case "exact": return (row: SimTransaction) => unitsOf(row[field]) == a;
-    case "gt": return (row: SimTransaction) => unitsOf(row[field]) > a;
-    case "gte": return (row: SimTransaction) => unitsOf(row[field]) >= a;
-    case "lt": return (row: SimTransaction) => unitsOf(row[field]) < a;
-    case "lte": return (row: SimTransaction) => unitsOf(row[field]) <= a;
-    case "range": return (row: SimTransaction) => { const v = unitsOf(row[field]); return v >= a && v <= b; };
+    case "exact":
+      // biome-ignore lint/suspicious/noDoubleEquals: == compares a Number and a BigInt exactly; === is always false between them
+      return (row: SimTransaction) => unitsOf(row[field]) == a;
+    case "gt":
+      return (row: SimTransaction) => unitsOf(row[field]) > a;
+    case "gte":
+      return (row: SimTransaction) => unitsOf(row[field]) >= a;
+    case "lt":
+      return (row: SimTransaction) => unitsOf(row[field]) < a;
+    case "lte":
+      return (row: SimTransaction) => unitsOf(row[field]) <= a;
+    case "range":
+      return (row: SimTransaction) => {
+        const v = unitsOf(row[field]);
+        return v >= a && v <= b;
+      };
   }
 }

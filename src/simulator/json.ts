@@ -58,7 +58,10 @@ export function pageJson(env: PageEnvelope, rowsJson: string[]): string {
 
 export function spentCreditsJson(result: { spent_credits: Record<string, Record<string, string>>; total_spent_credits: string }): string {
   const buckets = Object.entries(result.spent_credits).map(
-    ([bucket, labels]) => `${q(bucket)}:{${Object.entries(labels).map(([label, v]) => `${q(label)}:${v}`).join(",")}}`,
+    ([bucket, labels]) =>
+      `${q(bucket)}:{${Object.entries(labels)
+        .map(([label, v]) => `${q(label)}:${v}`)
+        .join(",")}}`,
   );
   return `{"spent_credits":{${buckets.join(",")}},"total_spent_credits":${result.total_spent_credits}}`;
 }

@@ -10,13 +10,13 @@
 import { defaultDescription } from "./catalog.js";
 import { addDecimals, normalizeDecimal } from "./decimal.js";
 import { type BadRowKind, breakRow } from "./faults.js";
-import { objectJson, rowForTamper, rowJson } from "./json.js";
+import { type CreatedAtWindow, type ParsedFilters, parseFilters } from "./filters.js";
 import { freeze, keys } from "./intrinsics.js";
-import { parseFilters, type CreatedAtWindow, type ParsedFilters } from "./filters.js";
-import { mulberry32, uuidFrom, type Rng } from "./prng.js";
+import { objectJson, rowForTamper, rowJson } from "./json.js";
+import { mulberry32, type Rng, uuidFrom } from "./prng.js";
 import { computeSpentCredits, type SpentCreditsParams, type SpentCreditsResult } from "./spent-credits.js";
 import { formatDate, nowNaive, parseNaive } from "./time.js";
-import { TX_STATUSES, type SimTransaction } from "./types.js";
+import { type SimTransaction, TX_STATUSES } from "./types.js";
 
 export type TransactionInput = Partial<Omit<SimTransaction, "created_at" | "amount" | "after_balance">> & {
   created_at?: string | Date;
@@ -83,10 +83,14 @@ function adoptRow(row: SimTransaction): SimTransaction {
     typeof row.id === "string" &&
     typeof row.balance_type === "string" &&
     typeof row.description === "string" &&
-    typeof row.created_at === "string" && CANONICAL_TIME.test(row.created_at) &&
-    typeof row.updated_at === "string" && CANONICAL_TIME.test(row.updated_at) &&
-    typeof row.amount === "string" && CANONICAL_DECIMAL.test(row.amount) &&
-    typeof row.after_balance === "string" && CANONICAL_DECIMAL.test(row.after_balance) &&
+    typeof row.created_at === "string" &&
+    CANONICAL_TIME.test(row.created_at) &&
+    typeof row.updated_at === "string" &&
+    CANONICAL_TIME.test(row.updated_at) &&
+    typeof row.amount === "string" &&
+    CANONICAL_DECIMAL.test(row.amount) &&
+    typeof row.after_balance === "string" &&
+    CANONICAL_DECIMAL.test(row.after_balance) &&
     (TX_STATUSES as readonly string[]).includes(row.status) &&
     keys(row).length === ROW_KEYS.length;
   return canonical ? freeze(row) : canonicalRow(row);
@@ -245,7 +249,8 @@ export class Ledger {
         seen.add(row.balance_type);
         balances[row.balance_type] = row.after_balance;
       }
-      if (row.status === "pending" && row.balance_type === "platform" && row.amount.startsWith("-")) blocked = addDecimals(blocked, row.amount.slice(1));
+      if (row.status === "pending" && row.balance_type === "platform" && row.amount.startsWith("-"))
+        blocked = addDecimals(blocked, row.amount.slice(1));
     }
     return { balances, blockedPlatform: blocked };
   }
@@ -280,7 +285,8 @@ export class Ledger {
 
   /** First index whose row satisfies `pred`, which must be false…false true…true along the array. */
   #firstIndex(pred: (row: SimTransaction) => boolean): number {
-    let lo = 0, hi = this.#rows.length;
+    let lo = 0,
+      hi = this.#rows.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (pred(this.#rows[mid]!)) hi = mid;
@@ -299,14 +305,21 @@ export class Ledger {
   }
 
   #insert(row: SimTransaction): void {
-    this.#rows.splice(this.#firstIndex((r) => compareRows(r, row) > 0), 0, row);
+    this.#rows.splice(
+      this.#firstIndex((r) => compareRows(r, row) > 0),
+      0,
+      row,
+    );
     this.#byId.set(row.id, row);
     this.#countType(row.balance_type, 1);
     this.#version++;
   }
 
   #detach(row: SimTransaction): void {
-    this.#rows.splice(this.#firstIndex((r) => compareRows(r, row) >= 0), 1);
+    this.#rows.splice(
+      this.#firstIndex((r) => compareRows(r, row) >= 0),
+      1,
+    );
     this.#byId.delete(row.id);
     this.#countType(row.balance_type, -1);
   }

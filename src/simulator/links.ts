@@ -31,8 +31,7 @@ export function pageLinks(
   page: { offset: number; limit: number; count: number },
 ): { next: string | null; previous: string | null } {
   const { offset, limit, count } = page;
-  const next =
-    offset + limit >= count ? null : withParams(pathname, query, { limit: String(limit), offset: String(offset + limit) }, []);
+  const next = offset + limit >= count ? null : withParams(pathname, query, { limit: String(limit), offset: String(offset + limit) }, []);
   let previous: string | null = null;
   if (offset > 0) {
     previous =

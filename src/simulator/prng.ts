@@ -18,7 +18,9 @@ export function mulberry32(seed: number): Rng {
 
 const HEX_CODES = Buffer.from("0123456789abcdef", "latin1");
 const uuidScratch = Buffer.from("00000000-0000-4000-8000-000000000000", "latin1");
-const NIBBLE_POSITIONS = [0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 14, 15, 16, 17, 19, 20, 21, 22, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35];
+const NIBBLE_POSITIONS = [
+  0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 14, 15, 16, 17, 19, 20, 21, 22, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35,
+];
 
 /**
  * A version-4 shaped uuid drawn from the given generator. Written into a scratch buffer and decoded

@@ -14,10 +14,10 @@
 
 import { DESCRIPTIONS, LEGACY_BALANCE_TYPES } from "./catalog.js";
 import { formatUnits, parseUnits } from "./decimal.js";
-import { intBetween, mulberry32, uuidFrom, weighted, type Rng } from "./prng.js";
+import { floor, log, min } from "./intrinsics.js";
+import { intBetween, mulberry32, type Rng, uuidFrom, weighted } from "./prng.js";
 import { formatMicros } from "./time.js";
 import type { SimTransaction, TxStatus } from "./types.js";
-import { floor, log, min } from "./intrinsics.js";
 
 export interface SeedOptions {
   seed?: number;
@@ -29,19 +29,68 @@ export interface SeedOptions {
 type Table = readonly (readonly [string, number])[];
 
 const CHARGES: Readonly<Record<string, Table>> = {
-  leads_by_icp: [["-10", 30], ["-1", 20], ["-5", 15], ["-25", 5], ["-2.5", 5], ["-0.5", 5]],
-  lead_by_link: [["-1", 50], ["-0.5", 20], ["-2", 10]],
-  companies_by_icp: [["-1", 30], ["-3", 20], ["-0.25", 10]],
-  company_by_link: [["-1", 60], ["-0.5", 20]],
-  email_finder: [["-1", 40], ["-0.5", 30], ["-0.1", 10]],
-  email_verifier: [["-0.01", 60], ["-0.05", 20], ["-0.1", 10]],
+  leads_by_icp: [
+    ["-10", 30],
+    ["-1", 20],
+    ["-5", 15],
+    ["-25", 5],
+    ["-2.5", 5],
+    ["-0.5", 5],
+  ],
+  lead_by_link: [
+    ["-1", 50],
+    ["-0.5", 20],
+    ["-2", 10],
+  ],
+  companies_by_icp: [
+    ["-1", 30],
+    ["-3", 20],
+    ["-0.25", 10],
+  ],
+  company_by_link: [
+    ["-1", 60],
+    ["-0.5", 20],
+  ],
+  email_finder: [
+    ["-1", 40],
+    ["-0.5", 30],
+    ["-0.1", 10],
+  ],
+  email_verifier: [
+    ["-0.01", 60],
+    ["-0.05", 20],
+    ["-0.1", 10],
+  ],
   platform: [
-    ["-0.01", 25], ["-0.02", 10], ["-0.05", 10], ["-0.1", 10], ["-0.25", 8], ["-0.5", 10], ["-1", 10],
-    ["-2.25", 6], ["-3", 4], ["-5", 3], ["-10", 2], ["-0.015", 2], ["-12.75", 1],
+    ["-0.01", 25],
+    ["-0.02", 10],
+    ["-0.05", 10],
+    ["-0.1", 10],
+    ["-0.25", 8],
+    ["-0.5", 10],
+    ["-1", 10],
+    ["-2.25", 6],
+    ["-3", 4],
+    ["-5", 3],
+    ["-10", 2],
+    ["-0.015", 2],
+    ["-12.75", 1],
   ],
 };
-const LEGACY_MIX: Table = [["leads_by_icp", 35], ["email_verifier", 20], ["email_finder", 15], ["lead_by_link", 12], ["companies_by_icp", 10], ["company_by_link", 8]];
-const TOP_UPS: Table = [["500", 5], ["1000", 4], ["250", 2], ["2500", 1]];
+const LEGACY_MIX: Table = [
+  ["leads_by_icp", 35],
+  ["email_verifier", 20],
+  ["email_finder", 15],
+  ["lead_by_link", 12],
+  ["companies_by_icp", 10],
+  ["company_by_link", 8],
+];
+const TOP_UPS: Table = [
+  ["500", 5],
+  ["1000", 4],
+  ["250", 2],
+  ["2500", 1],
+];
 const PLATFORM_DESCRIPTIONS = LEGACY_BALANCE_TYPES.map((t) => DESCRIPTIONS[t]!);
 const LOW_PLATFORM_BALANCE = 50_000_000n; // 50 credits, in micro-units
 
@@ -85,7 +134,8 @@ export function seedTransactions(opts: SeedOptions): SimTransaction[] {
       lastCharge.delete(type);
     } else {
       amount = weighted(rng, CHARGES[type]!);
-      description = type === "platform" ? PLATFORM_DESCRIPTIONS[intBetween(rng, 0, PLATFORM_DESCRIPTIONS.length - 1)]! : DESCRIPTIONS[type]!;
+      description =
+        type === "platform" ? PLATFORM_DESCRIPTIONS[intBetween(rng, 0, PLATFORM_DESCRIPTIONS.length - 1)]! : DESCRIPTIONS[type]!;
     }
 
     const pending = t >= toUs - PENDING_WINDOW_US;

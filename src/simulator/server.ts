@@ -4,14 +4,23 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
-  BAD_ROW_KINDS, CHURN_KINDS, FaultDice, type FaultKind, type FaultSettings, HTML_ERROR_PAGE, breakRow, requestKey, takeNext,
-  unstableSlice, validateFaultSettings,
+  BAD_ROW_KINDS,
+  breakRow,
+  CHURN_KINDS,
+  FaultDice,
+  type FaultKind,
+  type FaultSettings,
+  HTML_ERROR_PAGE,
+  requestKey,
+  takeNext,
+  unstableSlice,
+  validateFaultSettings,
 } from "./faults.js";
-import { mulberry32 } from "./prng.js";
 import { parseFilters } from "./filters.js";
 import { JsonNumber, objectJson, pageJson, rowForTamper, rowJson, spentCreditsJson } from "./json.js";
 import { Ledger } from "./ledger.js";
 import { pageLinks } from "./links.js";
+import { mulberry32 } from "./prng.js";
 import { seedTransactions } from "./seed.js";
 import { validateSpentParams } from "./spent-credits.js";
 import { formatMicros, naiveToMicros } from "./time.js";
@@ -122,7 +131,13 @@ const DEFAULT_LIMIT = 100;
 
 /** The balance types users/me reports (NOTES.md), one balance_<type> field each. */
 export const USERS_ME_BALANCE_TYPES = [
-  "platform", "leads_by_icp", "companies_by_icp", "lead_by_link", "company_by_link", "email_finder", "email_verifier",
+  "platform",
+  "leads_by_icp",
+  "companies_by_icp",
+  "lead_by_link",
+  "company_by_link",
+  "email_finder",
+  "email_verifier",
 ] as const;
 
 const detail = (text: string) => JSON.stringify({ detail: text });
@@ -177,8 +192,7 @@ function parseIntParam(value: string | null): number | undefined {
 export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorHandle> {
   const to = opts.to ?? new Date();
   const from = opts.from ?? new Date(new Date(to).setUTCFullYear(to.getUTCFullYear() - 3));
-  const ledger =
-    opts.ledger ?? new Ledger(seedTransactions({ seed: opts.seed, rows: opts.rows ?? 2000, from, to }), { seed: opts.seed });
+  const ledger = opts.ledger ?? new Ledger(seedTransactions({ seed: opts.seed, rows: opts.rows ?? 2000, from, to }), { seed: opts.seed });
   const ledgers = new Map<string, Ledger>([...Object.entries(opts.accounts ?? {}), [opts.token, ledger]]);
   const maxLimit = opts.maxLimit ?? 100;
   const faults: SimulatorFaults = { ignoreFilters: false };
@@ -226,7 +240,10 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorH
     const kind = kinds[Math.floor(draw("churnKind") * kinds.length)]!;
     if (kind === "insert") {
       const lo = naiveToMicros(window.min) + (window.minInclusive ? 0 : 1);
-      const hi = Math.min(naiveToMicros(window.max) + (window.maxInclusive ? 1 : 0), Math.floor((Date.now() + ledger.clockOffsetMs) * 1000));
+      const hi = Math.min(
+        naiveToMicros(window.max) + (window.maxInclusive ? 1 : 0),
+        Math.floor((Date.now() + ledger.clockOffsetMs) * 1000),
+      );
       if (hi <= lo) return;
       ledger.add({ created_at: formatMicros(lo + Math.floor(draw("churnPick") * (hi - lo))), amount: "-0.5" });
       inject("churnInsert");
@@ -277,7 +294,9 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorH
     const transform = faults.transformRow;
     const rowsJson = transform
       ? rows.map((r) => objectJson(transform(rowForTamper(r))))
-      : ledger.oddRows > 0 ? rows.map((r) => ledger.served(r)) : rows.map(rowJson);
+      : ledger.oddRows > 0
+        ? rows.map((r) => ledger.served(r))
+        : rows.map(rowJson);
     if (rows.length > 0 && (takeNext(faults, "badRowNext") || chance(draw("badRow"), faults.badRowRate))) {
       const index = Math.floor(draw("badRowIndex") * rows.length);
       const kinds = faults.badRowKinds?.length ? faults.badRowKinds : BAD_ROW_KINDS;
@@ -433,9 +452,12 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorH
 
     let reply: Reply;
     try {
-      reply = url.pathname === TRANSACTIONS_PATH
-        ? await transactions(ledger, url.pathname, url.searchParams, draw)
-        : url.pathname === USERS_ME_PATH ? usersMe(ledger) : spentCredits(ledger, url.searchParams);
+      reply =
+        url.pathname === TRANSACTIONS_PATH
+          ? await transactions(ledger, url.pathname, url.searchParams, draw)
+          : url.pathname === USERS_ME_PATH
+            ? usersMe(ledger)
+            : spentCredits(ledger, url.searchParams);
     } catch (error) {
       if (!(error instanceof BadRequestError)) throw error;
       reply = { status: 400, body: badRequest(error.message) };

@@ -9,9 +9,9 @@
 // start_date/end_date are inclusive local calendar dates. Sums are exact (fixed-point BigInt).
 
 import { formatUnits, unitsOf } from "./decimal.js";
-import { naiveToMs, parseDateOnly } from "./time.js";
-import { BadRequestError, SPENT_PERIODS, type SimTransaction, type SpentPeriod } from "./types.js";
 import { floor, toBigInt } from "./intrinsics.js";
+import { naiveToMs, parseDateOnly } from "./time.js";
+import { BadRequestError, type SimTransaction, SPENT_PERIODS, type SpentPeriod } from "./types.js";
 
 export interface SpentCreditsParams {
   timezone: string;
@@ -49,7 +49,12 @@ function zone(timezone: string) {
     const fmt = new Intl.DateTimeFormat("en-US", {
       timeZone: timezone,
       hourCycle: "h23",
-      year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit",
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
     });
     z = { fmt, offsets: new Map() };
     zoneCache.set(timezone, z);
@@ -81,18 +86,27 @@ function localDayNumber(timezone: string, naive: string): number {
 }
 
 function bucketStart(day: Date, period: SpentPeriod): Date {
-  const y = day.getUTCFullYear(), m = day.getUTCMonth(), d = day.getUTCDate();
+  const y = day.getUTCFullYear(),
+    m = day.getUTCMonth(),
+    d = day.getUTCDate();
   switch (period) {
-    case "day": return day;
-    case "week": return new Date(Date.UTC(y, m, d - ((day.getUTCDay() + 6) % 7)));
-    case "month": return new Date(Date.UTC(y, m, 1));
-    case "quarter": return new Date(Date.UTC(y, m - (m % 3), 1));
-    case "year": return new Date(Date.UTC(y, 0, 1));
+    case "day":
+      return day;
+    case "week":
+      return new Date(Date.UTC(y, m, d - ((day.getUTCDay() + 6) % 7)));
+    case "month":
+      return new Date(Date.UTC(y, m, 1));
+    case "quarter":
+      return new Date(Date.UTC(y, m - (m % 3), 1));
+    case "year":
+      return new Date(Date.UTC(y, 0, 1));
   }
 }
 
 /** Validates raw query values; throws BadRequestError with the detail the server should send. */
-export function validateSpentParams(raw: Partial<Record<"timezone" | "period" | "start_date" | "end_date", string | null>>): SpentCreditsParams {
+export function validateSpentParams(
+  raw: Partial<Record<"timezone" | "period" | "start_date" | "end_date", string | null>>,
+): SpentCreditsParams {
   for (const name of ["timezone", "period", "start_date", "end_date"] as const) {
     if (!raw[name]) throw new BadRequestError(`${name}: This field is required.`);
   }
@@ -124,7 +138,10 @@ export function computeSpentCredits(
   input: SpentCreditsParams,
 ): SpentCreditsResult {
   const params = validateSpentParams({
-    timezone: input.timezone, period: input.period, start_date: input.startDate, end_date: input.endDate,
+    timezone: input.timezone,
+    period: input.period,
+    start_date: input.startDate,
+    end_date: input.endDate,
   });
   const { timezone, period, startDate, endDate } = params;
   // No zone is more than 14 h from UTC, so a day of margin each side is a safe superset.

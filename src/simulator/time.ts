@@ -62,8 +62,7 @@ export function nowNaive(offsetMs = 0): string {
   return formatMicros(floor((performance.timeOrigin + performance.now() + offsetMs) * 1000));
 }
 
-const DATETIME_RE =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+const DATETIME_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 /**
  * Reads a date or datetime the way the API's filters do and returns the canonical naive-UTC text,
@@ -75,7 +74,12 @@ export function parseNaive(text: string): string | undefined {
   const m = DATETIME_RE.exec(text.trim());
   if (!m) return undefined;
   const [, ys, mos, ds, hs = "0", mis = "0", ss = "0", fs = "", zone] = m;
-  const y = Number(ys), mo = Number(mos), d = Number(ds), h = Number(hs), mi = Number(mis), s = Number(ss);
+  const y = Number(ys),
+    mo = Number(mos),
+    d = Number(ds),
+    h = Number(hs),
+    mi = Number(mis),
+    s = Number(ss);
   if (y < 1 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return undefined;
   // setUTCFullYear, unlike Date.UTC, does not map years 0-99 onto 1900-1999.
   const date = new Date(0);
@@ -86,7 +90,8 @@ export function parseNaive(text: string): string | undefined {
   let offsetMinutes = 0;
   if (zone && zone !== "Z") {
     const digits = zone.replace(":", "");
-    const oh = Number(digits.slice(1, 3)), om = Number(digits.slice(3, 5));
+    const oh = Number(digits.slice(1, 3)),
+      om = Number(digits.slice(3, 5));
     if (oh > 23 || om > 59) return undefined;
     offsetMinutes = (zone.startsWith("-") ? -1 : 1) * (oh * 60 + om);
   }

@@ -17,7 +17,11 @@ export function dayValues(answer: SpentCredits, request: { timezone: string; sta
   const values: DayValue[] = [];
   for (const [key, labels] of answer.buckets) {
     const day = key.slice(0, 10);
-    const valid = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/.test(key) && day >= request.startDate && day <= request.endDate && dayBucketKey(day, request.timezone) === key;
+    const valid =
+      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/.test(key) &&
+      day >= request.startDate &&
+      day <= request.endDate &&
+      dayBucketKey(day, request.timezone) === key;
     if (!valid) {
       throw new ApiResponseError(
         `spent_credits answered bucket "${key}", which is not the start of a day in ${request.timezone} between ${request.startDate} and ${request.endDate}`,

@@ -1,15 +1,15 @@
 import type pg from "pg";
 import type { GenerectClient } from "../api/client.js";
-import type { Micros } from "../time.js";
-import { inTransaction } from "../db/database.js";
-import type { Logger } from "../log.js";
 import { findOldestTransaction } from "../api/oldest.js";
-import { ensureRollupZone } from "../sync/rollups.js";
-import { dayValues } from "./buckets.js";
-import { addDays, dayChunks, daysBetween, localDate } from "./days.js";
+import { inTransaction } from "../db/database.js";
 import { appendSnapshotsSql, lastCapturedDaySql, recordCaptureSql } from "../db/sql/snapshots.js";
 import { addSnapshotCountsSql } from "../db/sql/sync-runs.js";
 import { oldestTransactionSql } from "../db/sql/transactions.js";
+import type { Logger } from "../log.js";
+import { ensureRollupZone } from "../sync/rollups.js";
+import type { Micros } from "../time.js";
+import { dayValues } from "./buckets.js";
+import { addDays, dayChunks, daysBetween, localDate } from "./days.js";
 
 /** Days per spent_credits request on a first capture: a year of history is a handful of requests. */
 const chunkDays = 92;
@@ -73,12 +73,26 @@ export async function captureSnapshots(context: SnapshotContext): Promise<Snapsh
     const values = dayValues(answer, { timezone, startDate, endDate });
     const chunk = await inTransaction(pool, async (db) => {
       const written = await db.query<{ written: number; restated: number }>(appendSnapshotsSql, [
-        account, timezone, capturedAt,
-        values.map((v) => v.day), values.map((v) => v.endpoint), values.map((v) => v.credits),
-        startDate, endDate, runId,
+        account,
+        timezone,
+        capturedAt,
+        values.map((v) => v.day),
+        values.map((v) => v.endpoint),
+        values.map((v) => v.credits),
+        startDate,
+        endDate,
+        runId,
       ]);
       const capture = await db.query<{ total_matches: boolean; values_total: string }>(recordCaptureSql, [
-        account, timezone, startDate, endDate, capturedAt, runId, answer.total, values.map((v) => v.credits), answer.buckets.size,
+        account,
+        timezone,
+        startDate,
+        endDate,
+        capturedAt,
+        runId,
+        answer.total,
+        values.map((v) => v.credits),
+        answer.buckets.size,
       ]);
       const { written: rows, restated } = written.rows[0]!;
       const mismatch = capture.rows[0]!.total_matches ? 0 : 1;
@@ -97,6 +111,9 @@ export async function captureSnapshots(context: SnapshotContext): Promise<Snapsh
     stats.restated += chunk.restated;
     stats.totalMismatches += chunk.mismatch;
   }
-  log.info({ timezone, from, to: today, rows: stats.rows, restated: stats.restated, totalMismatches: stats.totalMismatches }, "spent credits captured");
+  log.info(
+    { timezone, from, to: today, rows: stats.rows, restated: stats.restated, totalMismatches: stats.totalMismatches },
+    "spent credits captured",
+  );
   return stats;
 }

@@ -8,8 +8,14 @@ function format(timezone: string): Intl.DateTimeFormat {
   let f = formats.get(timezone);
   if (!f) {
     f = new Intl.DateTimeFormat("en-CA", {
-      timeZone: timezone, hourCycle: "h23",
-      year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit",
+      timeZone: timezone,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
     });
     formats.set(timezone, f);
   }
@@ -18,7 +24,11 @@ function format(timezone: string): Intl.DateTimeFormat {
 
 /** Local wall time of an instant: "YYYY-MM-DDTHH:MM:SS". */
 export function localDateTime(ms: number, timezone: string): string {
-  const parts = Object.fromEntries(format(timezone).formatToParts(ms).map((p) => [p.type, p.value]));
+  const parts = Object.fromEntries(
+    format(timezone)
+      .formatToParts(ms)
+      .map((p) => [p.type, p.value]),
+  );
   return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}`;
 }
 

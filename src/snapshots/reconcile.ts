@@ -26,7 +26,13 @@ export async function reconcile(
   query: { account: string; timezone: string; from?: string; to?: string; tolerance: string },
 ): Promise<Reconciliation> {
   const { rows } = await db.query<{
-    day: string; api_spent: string; ledger_spent: string; difference: string; ledger_charges: number; ledger_complete: boolean; differs: boolean;
+    day: string;
+    api_spent: string;
+    ledger_spent: string;
+    difference: string;
+    ledger_charges: number;
+    ledger_complete: boolean;
+    differs: boolean;
   }>(reconciliationSql, [query.account, query.timezone, query.from ?? null, query.to ?? null, query.tolerance]);
   const complete = rows.filter((r) => r.ledger_complete);
   return {
@@ -35,8 +41,14 @@ export async function reconcile(
     tolerance: query.tolerance,
     daysCompared: complete.length,
     daysIncomplete: rows.length - complete.length,
-    differing: complete.filter((r) => r.differs).map((r) => ({
-      day: r.day, apiSpent: r.api_spent, ledgerSpent: r.ledger_spent, difference: r.difference, ledgerCharges: r.ledger_charges,
-    })),
+    differing: complete
+      .filter((r) => r.differs)
+      .map((r) => ({
+        day: r.day,
+        apiSpent: r.api_spent,
+        ledgerSpent: r.ledger_spent,
+        difference: r.difference,
+        ledgerCharges: r.ledger_charges,
+      })),
   };
 }

@@ -20,13 +20,17 @@ function esc(text: string): string {
 export function renderHtml(s: Statement, opts: HtmlOptions = {}): string {
   const locale = opts.locale ?? "en-US";
   const money = (v: string | null, cls = "") =>
-    v === null ? `<td class="na ${cls}" data-value="">n/a</td>` : `<td class="num ${cls}" data-value="${esc(v)}">${esc(groupDecimal(v, locale))}</td>`;
+    v === null
+      ? `<td class="na ${cls}" data-value="">n/a</td>`
+      : `<td class="num ${cls}" data-value="${esc(v)}">${esc(groupDecimal(v, locale))}</td>`;
   const types = [...new Set(s.lines.map((l) => l.balance_type))];
   const color = (t: string) => COLORS[types.indexOf(t) % COLORS.length]!;
   const months = [...new Set(s.lines.map((l) => l.month))];
 
-  const rows = s.lines.map((l) => `<tr class="line${l.complete ? "" : " partial"}" data-month="${l.month}" data-type="${esc(l.balance_type)}">
-<td>${l.month}${l.complete ? "" : " *"}</td><td>${esc(l.balance_type)}</td>${money(l.opening_balance, "opening_balance")}${money(l.charges, "charges")}${money(l.top_ups, "top_ups")}${money(l.refunds, "refunds")}${money(l.reversed, "reversed")}${money(l.pending, "pending")}${money(l.closing_balance, "closing_balance")}${money(l.balance_difference, `balance_difference${l.balance_difference !== null && l.balance_difference !== "0" ? " off" : ""}`)}${money(l.generect_spent, "generect_spent")}${money(l.difference, `difference${l.difference !== null && l.difference !== "0" ? " off" : ""}`)}</tr>`);
+  const rows = s.lines.map(
+    (l) => `<tr class="line${l.complete ? "" : " partial"}" data-month="${l.month}" data-type="${esc(l.balance_type)}">
+<td>${l.month}${l.complete ? "" : " *"}</td><td>${esc(l.balance_type)}</td>${money(l.opening_balance, "opening_balance")}${money(l.charges, "charges")}${money(l.top_ups, "top_ups")}${money(l.refunds, "refunds")}${money(l.reversed, "reversed")}${money(l.pending, "pending")}${money(l.closing_balance, "closing_balance")}${money(l.balance_difference, `balance_difference${l.balance_difference !== null && l.balance_difference !== "0" ? " off" : ""}`)}${money(l.generect_spent, "generect_spent")}${money(l.difference, `difference${l.difference !== null && l.difference !== "0" ? " off" : ""}`)}</tr>`,
+  );
 
   const totals = types.map((t) => {
     const ls = s.lines.filter((l) => l.balance_type === t);
@@ -105,7 +109,9 @@ function legend(types: string[], color: (t: string) => string): string {
   return `<p class="legend">${types.map((t) => `<span><i style="background:${color(t)}"></i>${esc(t)}</span>`).join("")}</p>`;
 }
 
-const W = 900, H = 260, PAD = 48;
+const W = 900,
+  H = 260,
+  PAD = 48;
 
 function scale(min: number, max: number, lo: number, hi: number) {
   const span = max - min || 1;
@@ -120,7 +126,10 @@ function balanceChart(s: Statement, months: string[], types: string[], color: (t
   const lines = types.map((t) => {
     const own = points.filter((l) => l.balance_type === t);
     const path = own.map((l) => `${x(l.month).toFixed(1)},${y(Number(l.closing_balance)).toFixed(1)}`).join(" ");
-    const dots = own.map((l) => `<circle class="point" data-type="${esc(t)}" data-month="${l.month}" data-value="${esc(l.closing_balance!)}" cx="${x(l.month).toFixed(1)}" cy="${y(Number(l.closing_balance)).toFixed(1)}" r="2.5" fill="${color(t)}"><title>${esc(t)} ${l.month}: ${esc(l.closing_balance!)}</title></circle>`);
+    const dots = own.map(
+      (l) =>
+        `<circle class="point" data-type="${esc(t)}" data-month="${l.month}" data-value="${esc(l.closing_balance!)}" cx="${x(l.month).toFixed(1)}" cy="${y(Number(l.closing_balance)).toFixed(1)}" r="2.5" fill="${color(t)}"><title>${esc(t)} ${l.month}: ${esc(l.closing_balance!)}</title></circle>`,
+    );
     return `<polyline class="series" data-type="${esc(t)}" fill="none" stroke="${color(t)}" stroke-width="1.5" points="${path}"/>${dots.join("")}`;
   });
   return `<svg class="chart" viewBox="0 0 ${W} ${H}" role="img" aria-label="balance over time">${axes(y, values, months, x)}${lines.join("")}</svg>`;
@@ -149,16 +158,23 @@ function spendChart(s: Statement, months: string[], types: string[], color: (t: 
 }
 
 function axes(y: (v: number) => number, values: number[], months: string[], x: (m: string) => number): string {
-  const lo = Math.min(0, ...values), hi = Math.max(0, ...values);
-  const ticks = [lo, (lo + hi) / 2, hi].map((v) => `<text x="${PAD - 4}" y="${y(v).toFixed(1)}" text-anchor="end" font-size="9" dominant-baseline="middle">${Math.round(v).toLocaleString("en-US")}</text><line x1="${PAD}" x2="${W}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#e5e7eb"/>`);
+  const lo = Math.min(0, ...values),
+    hi = Math.max(0, ...values);
+  const ticks = [lo, (lo + hi) / 2, hi].map(
+    (v) =>
+      `<text x="${PAD - 4}" y="${y(v).toFixed(1)}" text-anchor="end" font-size="9" dominant-baseline="middle">${Math.round(v).toLocaleString("en-US")}</text><line x1="${PAD}" x2="${W}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#e5e7eb"/>`,
+  );
   const every = Math.max(1, Math.ceil(months.length / 18));
-  const labels = months.filter((_, i) => i % every === 0).map((m) => `<text x="${x(m).toFixed(1)}" y="${H - 8}" text-anchor="middle" font-size="9">${m}</text>`);
+  const labels = months
+    .filter((_, i) => i % every === 0)
+    .map((m) => `<text x="${x(m).toFixed(1)}" y="${H - 8}" text-anchor="middle" font-size="9">${m}</text>`);
   return ticks.join("") + labels.join("");
 }
 
 function calendar(s: Statement): string {
   const months = [...new Set(s.days.map((d) => d.day.slice(0, 7)))];
-  const cell = 11, left = 56;
+  const cell = 11,
+    left = 56;
   const rects = s.days.map((d) => {
     const row = months.indexOf(d.day.slice(0, 7));
     const col = Number(d.day.slice(8, 10)) - 1;

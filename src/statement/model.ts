@@ -79,8 +79,20 @@ export interface Statement {
 
 /** CSV header, in the spelling; balance_difference and complete follow the required ones. */
 export const CSV_COLUMNS = [
-  "account", "month", "balance_type", "opening_balance", "charges", "top_ups", "refunds", "reversed", "pending",
-  "closing_balance", "generect_spent", "difference", "balance_difference", "complete",
+  "account",
+  "month",
+  "balance_type",
+  "opening_balance",
+  "charges",
+  "top_ups",
+  "refunds",
+  "reversed",
+  "pending",
+  "closing_balance",
+  "generect_spent",
+  "difference",
+  "balance_difference",
+  "complete",
 ] as const satisfies readonly (keyof StatementLine)[];
 
 export function notAvailable(reason: string): Proof<never> {

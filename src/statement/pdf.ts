@@ -6,7 +6,10 @@ import { SyncError } from "../errors.js";
 
 export class ChromiumMissingError extends SyncError {
   constructor() {
-    super("CHROMIUM_MISSING", "--pdf needs a Chromium: set GENERECT_CHROMIUM to its executable, or put chromium on PATH (Debian: apt-get install chromium)");
+    super(
+      "CHROMIUM_MISSING",
+      "--pdf needs a Chromium: set GENERECT_CHROMIUM to its executable, or put chromium on PATH (Debian: apt-get install chromium)",
+    );
   }
 }
 
@@ -40,7 +43,9 @@ export async function printPdf(html: string, executablePath: string): Promise<Bu
     const title = await page.title();
     const small = 'style="font:8px sans-serif;color:#555;width:100%;padding:0 12mm"';
     return await page.pdf({
-      preferCSSPageSize: true, printBackground: true, displayHeaderFooter: true,
+      preferCSSPageSize: true,
+      printBackground: true,
+      displayHeaderFooter: true,
       headerTemplate: `<div ${small}>${title.replace(/[&<>]/g, (c) => `&#${c.charCodeAt(0)};`)}</div>`,
       footerTemplate: `<div ${small}>page <span class="pageNumber"></span> of <span class="totalPages"></span></div>`,
     });

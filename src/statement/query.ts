@@ -1,10 +1,19 @@
 // Computes a Statement from the current schema. Every figure is a Postgres numeric turned into text
 // by src/db/sql/statement.ts; this module only arranges rows, so no money ever passes through a JS number.
 import type pg from "pg";
-import { type Proof, type Statement, type StatementDay, type StatementLine, notAvailable } from "./model.js";
+import {
+  DAYS_SQL,
+  LAST_SWEEP_SQL,
+  LINES_SQL,
+  PROOFS_EXIST_SQL,
+  PROVENANCE_SQL,
+  QUARANTINE_COUNT_SQL,
+  QUARANTINE_EXISTS_SQL,
+  RANGE_SQL,
+} from "../db/sql/statement.js";
 import { checkBalanceChain } from "../proofs/balance-chain.js";
 import { checkCheckpoints } from "../proofs/checkpoint.js";
-import { DAYS_SQL, LAST_SWEEP_SQL, LINES_SQL, PROOFS_EXIST_SQL, PROVENANCE_SQL, QUARANTINE_COUNT_SQL, QUARANTINE_EXISTS_SQL, RANGE_SQL } from "../db/sql/statement.js";
+import { notAvailable, type Proof, type Statement, type StatementDay, type StatementLine } from "./model.js";
 
 /** Generect's endpoint labels (spent_credits) per balance type, as the API reference lists them. */
 export const ENDPOINT_BALANCE_TYPES: Readonly<Record<string, string>> = {
@@ -38,25 +47,38 @@ export async function buildStatement(db: Queryable, opts: StatementOptions): Pro
   const params = [account, timezone, `${from}-01`, `${to}-01`];
   // One connection answers one query at a time: in sequence, not Promise.all.
   const lines = await db.query<Omit<StatementLine, "account">>(LINES_SQL, [
-    ...params, Object.keys(ENDPOINT_BALANCE_TYPES), Object.values(ENDPOINT_BALANCE_TYPES),
+    ...params,
+    Object.keys(ENDPOINT_BALANCE_TYPES),
+    Object.values(ENDPOINT_BALANCE_TYPES),
   ]);
   const days = await db.query<StatementDay>(DAYS_SQL, params);
-  const prov = await db.query<{ first_run_id: string | null; last_run_id: string | null; watermark: string | null }>(PROVENANCE_SQL, [account]);
+  const prov = await db.query<{ first_run_id: string | null; last_run_id: string | null; watermark: string | null }>(PROVENANCE_SQL, [
+    account,
+  ]);
   const provenance = prov.rows[0]!;
   const statementLines = lines.rows.map((l) => ({ account, ...l }));
   const incomplete = days.rows.filter((d) => d.state === "incomplete");
   const notices: string[] = [];
-  if (provenance.watermark === null && provenance.first_run_id === null) notices.push(`account "${account}" has never been synced: this statement holds no figures, not zeros`);
-  else if (provenance.watermark === null) notices.push(`account "${account}" has no watermark: its runs (${provenance.first_run_id} to ${provenance.last_run_id}) walked no transactions, this statement holds no figures, not zeros`);
+  if (provenance.watermark === null && provenance.first_run_id === null)
+    notices.push(`account "${account}" has never been synced: this statement holds no figures, not zeros`);
+  else if (provenance.watermark === null)
+    notices.push(
+      `account "${account}" has no watermark: its runs (${provenance.first_run_id} to ${provenance.last_run_id}) walked no transactions, this statement holds no figures, not zeros`,
+    );
   else if (range.first === null) notices.push(`account "${account}" holds no transactions`);
   const partMonths = [...new Set(statementLines.filter((l) => !l.complete).map((l) => l.month))];
   if (provenance.watermark !== null && partMonths.length) {
-    notices.push(`the ledger is synced up to ${provenance.watermark}: ${partMonths.join(", ")} not yet complete, their figures may still grow`);
+    notices.push(
+      `the ledger is synced up to ${provenance.watermark}: ${partMonths.join(", ")} not yet complete, their figures may still grow`,
+    );
   }
   if (incomplete.length) notices.push(`${incomplete.length} day(s) not yet complete in the ledger, from ${incomplete[0]!.day}`);
 
   return {
-    account, from, to, notices,
+    account,
+    from,
+    to,
+    notices,
     lines: statementLines,
     days: days.rows,
     proofs: {
@@ -75,7 +97,10 @@ export async function buildStatement(db: Queryable, opts: StatementOptions): Pro
 }
 
 /** The proofs of #16 (generect-sync verify): chain breaks under the detected rule, the last judged checkpoint, the last sweep. */
-async function proofs(db: Queryable, account: string): Promise<Pick<Statement["proofs"], "balance_chain_breaks" | "users_me_checkpoint" | "audit_sweep">> {
+async function proofs(
+  db: Queryable,
+  account: string,
+): Promise<Pick<Statement["proofs"], "balance_chain_breaks" | "users_me_checkpoint" | "audit_sweep">> {
   const { rows } = await db.query<{ present: boolean }>(PROOFS_EXIST_SQL);
   if (!rows[0]?.present) {
     const missing = notAvailable("not available yet: this database has no proofs tables (run generect-sync migrate)");

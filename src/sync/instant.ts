@@ -1,11 +1,20 @@
 import type { GenerectClient } from "../api/client.js";
 import type { Transaction, TransactionsPage } from "../api/schema.js";
-import { formatInstant } from "../time.js";
 import { GuardError } from "../errors.js";
-import type { Window } from "./plan.js";
+import { formatInstant } from "../time.js";
 import {
-  type Milestones, type ReceivedRejected, type WalkOptions, type WalkResult, describeWindow, entries, guardInside, guardOffset, maxBatchRows, pageSizeOf,
+  describeWindow,
+  entries,
+  guardInside,
+  guardOffset,
+  type Milestones,
+  maxBatchRows,
+  pageSizeOf,
+  type ReceivedRejected,
+  type WalkOptions,
+  type WalkResult,
 } from "./pages.js";
+import type { Window } from "./plan.js";
 import { WriteBehind } from "./write-behind.js";
 
 /**
@@ -82,8 +91,14 @@ function guardPart(page: TransactionsPage, window: Window, part: Part): void {
  */
 function splitPart(part: Part, rows: Transaction[]): { parts: Part[]; exhaustive: boolean } | undefined {
   for (const { key, value } of numeric) {
-    const values = [...new Map(rows.flatMap((row) => { const v = value(row); return v === null ? [] : [[Number(v), v] as const]; })).entries()]
-      .sort((a, b) => a[0] - b[0]);
+    const values = [
+      ...new Map(
+        rows.flatMap((row) => {
+          const v = value(row);
+          return v === null ? [] : [[Number(v), v] as const];
+        }),
+      ).entries(),
+    ].sort((a, b) => a[0] - b[0]);
     if (values.length < 2) continue;
     // The middle value seen: rows below it and rows from it on are both non-empty.
     const pivot = values[Math.floor(values.length / 2)]![1];
@@ -113,7 +128,12 @@ function splitPart(part: Part, rows: Transaction[]): { parts: Part[]; exhaustive
  * its rows must add up to the count of the part split, else the walk is reported incomplete. A
  * closing request past every row read re-reads the count, as a paged walk's does.
  */
-export async function walkInstant(client: GenerectClient, window: Window, options: WalkOptions, milestones: Milestones): Promise<WalkResult> {
+export async function walkInstant(
+  client: GenerectClient,
+  window: Window,
+  options: WalkOptions,
+  milestones: Milestones,
+): Promise<WalkResult> {
   const limit = options.limit ?? ((request) => request());
   const fetchPart = (part: Part, limitRows: number, offset: number) =>
     limit(() => client.listTransactions({ gte: window.from, lt: window.to, limit: limitRows, offset, filters: filtersOf(part) }));
@@ -211,7 +231,18 @@ export async function walkInstant(client: GenerectClient, window: Window, option
     throw error;
   }
   return {
-    kind: "walked", countAtStart: first.count, countAtEnd: end.count, pageCountsAgree: true, complete, ids, unidentified, rejected, listed,
-    pages, rows, pageSize, straddling: [],
+    kind: "walked",
+    countAtStart: first.count,
+    countAtEnd: end.count,
+    pageCountsAgree: true,
+    complete,
+    ids,
+    unidentified,
+    rejected,
+    listed,
+    pages,
+    rows,
+    pageSize,
+    straddling: [],
   };
 }

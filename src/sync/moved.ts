@@ -1,9 +1,9 @@
 import type { GenerectClient } from "../api/client.js";
 import type { Transaction } from "../api/schema.js";
-import { asMicros, formatInstant } from "../time.js";
 import { GuardError } from "../errors.js";
+import { asMicros, formatInstant } from "../time.js";
+import { guardOffset, type WalkOptions } from "./pages.js";
 import type { Window } from "./plan.js";
-import { type WalkOptions, guardOffset } from "./pages.js";
 
 /** A row held live in a window whose walk did not return it, and that its instant no longer lists. */
 export interface Absent {
@@ -41,10 +41,13 @@ export async function locateMoved(
     guardOffset(answer, offset, anywhere);
     for (const other of answer.rows) {
       const unlike =
-        Number(other.amount) !== Number(row.amount) ? "amount"
-        : other.balanceType !== row.balanceType ? "balance_type"
-        : row.afterBalance !== null && Number(other.afterBalance) !== Number(row.afterBalance) ? "after_balance"
-        : undefined;
+        Number(other.amount) !== Number(row.amount)
+          ? "amount"
+          : other.balanceType !== row.balanceType
+            ? "balance_type"
+            : row.afterBalance !== null && Number(other.afterBalance) !== Number(row.afterBalance)
+              ? "after_balance"
+              : undefined;
       if (unlike) {
         throw new GuardError(
           "API_FILTER_IGNORED",

@@ -1,8 +1,8 @@
 // The vocabulary of a walk: its options, what it reports, and the checks every page passes
 // (shared by the paged walk, walk.ts, and the walk of one instant, instant.ts).
 import type { RejectedRow, Transaction, TransactionsPage } from "../api/schema.js";
-import { type Micros, formatInstant } from "../time.js";
 import { ApiResponseError, GuardError } from "../errors.js";
+import { formatInstant, type Micros } from "../time.js";
 import type { Window } from "./plan.js";
 
 export interface WalkOptions {
@@ -112,7 +112,9 @@ export function guardInside(page: TransactionsPage, window: Window, offset: numb
 
 export function guardOffset(page: TransactionsPage, offset: number, window: Window): void {
   if (page.offset !== undefined && page.offset !== offset) {
-    throw new ApiResponseError(`the API answered offset ${page.offset} when asked for offset ${offset} in window ${describeWindow(window)}`);
+    throw new ApiResponseError(
+      `the API answered offset ${page.offset} when asked for offset ${offset} in window ${describeWindow(window)}`,
+    );
   }
 }
 

@@ -3,14 +3,14 @@
 // back into the planner: a walk reports its count and its last round as promises (pages.ts `Walk`),
 // and the pipeline alone feeds them to the plan.
 import pLimit from "p-limit";
-import { type GenerectClient, documentedMaxLimit } from "../api/client.js";
+import { documentedMaxLimit, type GenerectClient } from "../api/client.js";
 import { withConnectionRetry } from "../db/retry.js";
-import { SyncError, interruption } from "../errors.js";
+import { interruption, SyncError } from "../errors.js";
 import { formatInstant } from "../time.js";
 import type { WalkOptions } from "./pages.js";
-import { type Window, defaultMaxRowsPerWindow, splitWindow } from "./plan.js";
+import { defaultMaxRowsPerWindow, splitWindow, type Window } from "./plan.js";
 import { type PrefetchedWalk, prefetchWalk } from "./prefetch.js";
-import { type WindowCommitContext, type WindowOutcome, syncWindow } from "./window.js";
+import { syncWindow, type WindowCommitContext, type WindowOutcome } from "./window.js";
 
 /** Where the windows come from: the run's planner (plan.ts WindowQueue) or a fixed list (FixedWindows). */
 export interface WindowPlan {
@@ -42,7 +42,11 @@ export class FixedWindows implements WindowPlan {
   observe(): void {}
 
   halve(window: Window, _count: number, parts: Window[] | undefined = splitWindow(window)): void {
-    if (!parts) throw new SyncError("REPAIR_UNSETTLED", `window [${formatInstant(window.from)}, ${formatInstant(window.to)}) cannot be split further`);
+    if (!parts)
+      throw new SyncError(
+        "REPAIR_UNSETTLED",
+        `window [${formatInstant(window.from)}, ${formatInstant(window.to)}) cannot be split further`,
+      );
     this.#windows.unshift(...parts);
   }
 }

@@ -1,4 +1,4 @@
-import { type Micros, type Millis, type Span, addMicros, asMicros, millisToMicros } from "../time.js";
+import { addMicros, asMicros, type Micros, type Millis, millisToMicros, type Span } from "../time.js";
 
 /** A half-open span of `created_at`: [from, to). */
 export type Window = Span;

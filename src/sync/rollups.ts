@@ -1,8 +1,17 @@
 import type pg from "pg";
-import { type Micros, addMicros, asMicros, formatInstant } from "../time.js";
 import { arrayLiteral } from "../db/array-literal.js";
+import {
+  addRollupZoneSql,
+  buildZoneRollupsSql,
+  clearDailyRollupsSql,
+  clearRollupsSql,
+  fillDailyRollupsSql,
+  fillRollupsSql,
+  movedBucketsSql,
+  noJitSql,
+} from "../db/sql/rollups.js";
+import { addMicros, asMicros, formatInstant, type Micros } from "../time.js";
 import type { Window } from "./plan.js";
-import { addRollupZoneSql, buildZoneRollupsSql, clearDailyRollupsSql, clearRollupsSql, fillDailyRollupsSql, fillRollupsSql, movedBucketsSql, noJitSql } from "../db/sql/rollups.js";
 
 // ledger_rollups is kept equal to an aggregate of transactions by recomputing, at each window's
 // commit and in its transaction, every 15-minute bucket the window may have changed: the buckets
@@ -23,14 +32,18 @@ export class MovedBuckets {
   async record(db: pg.ClientBase, ids: string[], account: string, window: Window): Promise<void> {
     if (ids.length === 0) return;
     const { rows } = await db.query<{ account: string; bucket: string }>(movedBucketsSql, [
-      arrayLiteral(ids), account, formatInstant(window.from), formatInstant(window.to),
+      arrayLiteral(ids),
+      account,
+      formatInstant(window.from),
+      formatInstant(window.to),
     ]);
     for (const row of rows) this.add(row.account, row.bucket);
   }
 
   /** Rows written outside the window (a moved row found where it now lives): their buckets change too. */
   recordWritten(rows: { createdAt: Micros }[], account: string, window: Window): void {
-    for (const row of rows) if (row.createdAt < window.from || row.createdAt >= window.to) this.add(account, String(floorBucket(row.createdAt)));
+    for (const row of rows)
+      if (row.createdAt < window.from || row.createdAt >= window.to) this.add(account, String(floorBucket(row.createdAt)));
   }
 
   private add(account: string, bucket: string): void {
@@ -49,13 +62,18 @@ export class MovedBuckets {
 
 /** Recomputes the rollups of `window` (widened to whole buckets) and of the buckets rows moved out of; returns rows deleted and written. */
 export async function refreshRollups(
-  db: pg.ClientBase, account: string, window: Window, moved?: MovedBuckets,
+  db: pg.ClientBase,
+  account: string,
+  window: Window,
+  moved?: MovedBuckets,
   /** A window this run committed before registered the UTC zone: not asked again per window. */
   { utcZoneKnown = false }: { utcZoneKnown?: boolean } = {},
 ): Promise<number> {
   const lo = floorBucket(window.from);
   const hi = ceilBucket(window.to);
-  const ranges = new Map<string, { lows: string[]; highs: string[] }>([[account, { lows: [formatInstant(lo)], highs: [formatInstant(hi)] }]]);
+  const ranges = new Map<string, { lows: string[]; highs: string[] }>([
+    [account, { lows: [formatInstant(lo)], highs: [formatInstant(hi)] }],
+  ]);
   for (const [owner, buckets] of moved?.entries() ?? []) {
     for (const bucket of buckets) {
       const start = asMicros(Number(bucket));
@@ -74,7 +92,8 @@ export async function refreshRollups(
   if (!utcZoneKnown) await ensureRollupZone(db, account, "UTC");
   for (const [owner, r] of ranges) {
     const parameters = [owner, arrayLiteral(r.lows), arrayLiteral(r.highs)];
-    for (const sql of [clearRollupsSql, fillRollupsSql, clearDailyRollupsSql, fillDailyRollupsSql]) written += (await db.query(sql, parameters)).rowCount ?? 0;
+    for (const sql of [clearRollupsSql, fillRollupsSql, clearDailyRollupsSql, fillDailyRollupsSql])
+      written += (await db.query(sql, parameters)).rowCount ?? 0;
   }
   return written;
 }

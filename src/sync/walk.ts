@@ -3,9 +3,18 @@ import type { Transaction, TransactionsPage } from "../api/schema.js";
 import type { Micros } from "../time.js";
 import { walkInstant } from "./instant.js";
 import {
-  type Milestones, type ReceivedRejected, type Walk, type WalkOptions, type WalkResult, entries, guardInside, guardOffset, maxBatchRows, pageSizeOf,
+  entries,
+  guardInside,
+  guardOffset,
+  type Milestones,
+  maxBatchRows,
+  pageSizeOf,
+  type ReceivedRejected,
+  type Walk,
+  type WalkOptions,
+  type WalkResult,
 } from "./pages.js";
-import { type Window, isInstant } from "./plan.js";
+import { isInstant, type Window } from "./plan.js";
 import { WriteBehind } from "./write-behind.js";
 
 /** Pages fetched past the planned end before a walk whose end keeps receding gives up (reported incomplete). */
@@ -177,7 +186,18 @@ async function walkPaged(client: GenerectClient, window: Window, options: WalkOp
   });
   await writer.flush(); // rows the closing requests found
   return {
-    kind: "walked", countAtStart: first.count, countAtEnd: end.count, pageCountsAgree, complete, ids, unidentified, rejected, listed,
-    pages, rows, pageSize, straddling: cover(spans).straddling,
+    kind: "walked",
+    countAtStart: first.count,
+    countAtEnd: end.count,
+    pageCountsAgree,
+    complete,
+    ids,
+    unidentified,
+    rejected,
+    listed,
+    pages,
+    rows,
+    pageSize,
+    straddling: cover(spans).straddling,
   };
 }

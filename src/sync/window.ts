@@ -1,23 +1,23 @@
 import type pg from "pg";
 import type { GenerectClient } from "../api/client.js";
 import type { Transaction } from "../api/schema.js";
-import { type Micros, addMicros, asMicros, formatInstant } from "../time.js";
-import { GuardError } from "../errors.js";
 import { arrayLiteral } from "../db/array-literal.js";
 import { inTransaction } from "../db/database.js";
-import { type WriteCounts, writeRows } from "./write-rows.js";
-import type { WalkOptions, WalkResult } from "./pages.js";
-import { type Window, splitAround, splitWindow } from "./plan.js";
-import { type WritePath, deletionCandidatesSql, windowHeldSql, writePath } from "../db/sql/transactions.js";
-import { addWindowCountsSql } from "../db/sql/sync-runs.js";
-import { advanceWatermarkSql } from "../db/sql/watermarks.js";
 import { hasOpenQuarantineSql } from "../db/sql/quarantine.js";
-import { locateMoved } from "./moved.js";
-import type { PrefetchedWalk } from "./prefetch.js";
+import { addWindowCountsSql } from "../db/sql/sync-runs.js";
+import { deletionCandidatesSql, type WritePath, windowHeldSql, writePath } from "../db/sql/transactions.js";
+import { advanceWatermarkSql } from "../db/sql/watermarks.js";
+import { GuardError } from "../errors.js";
 import { type ChainTip, extendChain } from "../proofs/chain.js";
+import { addMicros, asMicros, formatInstant, type Micros } from "../time.js";
+import { locateMoved } from "./moved.js";
+import type { WalkOptions, WalkResult } from "./pages.js";
+import { splitAround, splitWindow, type Window } from "./plan.js";
+import type { PrefetchedWalk } from "./prefetch.js";
 import { quarantineRows, resolveQuarantined } from "./quarantine.js";
 import { MovedBuckets, refreshRollups } from "./rollups.js";
 import { walkWindow } from "./walk.js";
+import { type WriteCounts, writeRows } from "./write-rows.js";
 
 export const transactionsStream = "transactions";
 
@@ -141,9 +141,10 @@ async function confirmDeletions(
   sink: WalkOptions["sink"],
 ): Promise<{ confirmed: string[] | undefined; pages: number; rows: number }> {
   const candidates = (
-    await db.query<{ id: string; created_at: string; amount: string; after_balance: string | null; balance_type: string }>(deletionCandidatesSql, [
-      context.account, formatInstant(window.from), formatInstant(window.to), arrayLiteral([...walked.ids]),
-    ])
+    await db.query<{ id: string; created_at: string; amount: string; after_balance: string | null; balance_type: string }>(
+      deletionCandidatesSql,
+      [context.account, formatInstant(window.from), formatInstant(window.to), arrayLiteral([...walked.ids])],
+    )
   ).rows;
   const instants = new Map<Micros, string[]>();
   for (const { id, created_at } of candidates) {
@@ -156,9 +157,17 @@ async function confirmDeletions(
       let pages = 0;
       let rows = 0;
       for (let attempt = 1; attempt <= maxProbes; attempt++) {
-        const probe = await walkWindow(context.client, { from: at, to: addMicros(at, 1) }, {
-          pageSize: walked.pageSize, concurrency: 1, signal: context.signal, limit: context.walks.limit, sink,
-        });
+        const probe = await walkWindow(
+          context.client,
+          { from: at, to: addMicros(at, 1) },
+          {
+            pageSize: walked.pageSize,
+            concurrency: 1,
+            signal: context.signal,
+            limit: context.walks.limit,
+            sink,
+          },
+        );
         if (probe.kind !== "walked") throw new Error("unreachable: an instant is never split");
         pages += probe.pages;
         rows += probe.rows;
@@ -174,7 +183,10 @@ async function confirmDeletions(
   const located = await Promise.all(
     candidates.map(async (c) => {
       const absent = { id: c.id, amount: c.amount, afterBalance: c.after_balance, balanceType: c.balance_type };
-      return { id: c.id, ...(await locateMoved(context.client, absent, { pageSize: walked.pageSize, limit: context.walks.limit, signal: context.signal })) };
+      return {
+        id: c.id,
+        ...(await locateMoved(context.client, absent, { pageSize: walked.pageSize, limit: context.walks.limit, signal: context.signal })),
+      };
     }),
   );
   const moved = located.flatMap((l) => (l.found ? [l.found] : []));
@@ -200,7 +212,12 @@ async function walkAndCommit(context: WindowCommitContext, window: Window, first
   return outcome;
 }
 
-async function walkAndCommitOnce(context: WindowCommitContext, window: Window, first: PrefetchedWalk, learned: RunKnowledge): Promise<WindowOutcome> {
+async function walkAndCommitOnce(
+  context: WindowCommitContext,
+  window: Window,
+  first: PrefetchedWalk,
+  learned: RunKnowledge,
+): Promise<WindowOutcome> {
   const maxWalks = context.maxWalks ?? 3;
   const canHalve = splitWindow(window) !== undefined;
   const remember = context.known !== undefined;
@@ -216,7 +233,11 @@ async function walkAndCommitOnce(context: WindowCommitContext, window: Window, f
     const moved = new MovedBuckets();
     const sink = async (rows: Transaction[], pages: number) => {
       if (rollups) moved.recordWritten(rows, context.account, window);
-      const counts = await writeRows(db, rows, { ...context, fresh, beforeUpsert: rollups ? (ids) => moved.record(db, ids, context.account, window) : undefined });
+      const counts = await writeRows(db, rows, {
+        ...context,
+        fresh,
+        beforeUpsert: rollups ? (ids) => moved.record(db, ids, context.account, window) : undefined,
+      });
       totals.inserted += counts.inserted;
       totals.updated += counts.updated;
       totals.unchanged += counts.unchanged;
@@ -240,10 +261,16 @@ async function walkAndCommitOnce(context: WindowCommitContext, window: Window, f
       // Complete and no row twice: every row listed during the walk was received (rows that move
       // under a walk show as a gap, a repeat, or a count moving between pages).
       const whole = result.complete && result.listed === result.ids.size + result.unidentified;
-      const counted = result.countAtStart === result.countAtEnd && result.pageCountsAgree && result.ids.size + result.unidentified === result.countAtEnd;
+      const counted =
+        result.countAtStart === result.countAtEnd && result.pageCountsAgree && result.ids.size + result.unidentified === result.countAtEnd;
       // A count that disagrees with a complete walk is not evidence of a missing row, nor of an
       // extra one: two complete walks that returned the same ids are, and they outweigh it.
-      const agreed = whole && !counted && lastComplete !== undefined && lastComplete.unidentified === result.unidentified && sameIds(lastComplete.ids, result.ids);
+      const agreed =
+        whole &&
+        !counted &&
+        lastComplete !== undefined &&
+        lastComplete.unidentified === result.unidentified &&
+        sameIds(lastComplete.ids, result.ids);
       if (whole) lastComplete = result;
       let deletions: string[] | undefined;
       if (whole && (counted || agreed)) {
@@ -253,7 +280,10 @@ async function walkAndCommitOnce(context: WindowCommitContext, window: Window, f
         // wrote, every row of which that walk returned: there are no candidates to look for (the
         // window's rows would be read for them). The previous release always looked (bench comparison).
         const nothingToFind = walk === 1 && !held && !sql.markDeletedInFreshWindows;
-        const proof = result.unidentified > 0 || nothingToFind ? { confirmed: [], pages: 0, rows: 0 } : await confirmDeletions(context, db, window, result, sink);
+        const proof =
+          result.unidentified > 0 || nothingToFind
+            ? { confirmed: [], pages: 0, rows: 0 }
+            : await confirmDeletions(context, db, window, result, sink);
         totals.pages += proof.pages;
         totals.rows += proof.rows;
         deletions = proof.confirmed;
@@ -276,9 +306,19 @@ async function walkAndCommitOnce(context: WindowCommitContext, window: Window, f
         continue;
       }
 
-      const deleted = deletions.length === 0 ? 0 : (await db.query<{ deleted: number }>(sql.markDeleted, [
-        context.account, from, to, arrayLiteral(deletions), context.seenAt, context.runId,
-      ])).rows[0]!.deleted;
+      const deleted =
+        deletions.length === 0
+          ? 0
+          : (
+              await db.query<{ deleted: number }>(sql.markDeleted, [
+                context.account,
+                from,
+                to,
+                arrayLiteral(deletions),
+                context.seenAt,
+                context.runId,
+              ])
+            ).rows[0]!.deleted;
       if (rollups) {
         await refreshRollups(db, context.account, window, moved, { utcZoneKnown: learned.utcZone === true });
         if (remember) learned.utcZone = true;
@@ -292,17 +332,35 @@ async function walkAndCommitOnce(context: WindowCommitContext, window: Window, f
       if (result.rejected.length > 0) learned.openQuarantine = true;
       // Tamper evidence: the versions this window wrote join the account's hash chain in the same transaction.
       if (sql.proofs) {
-        const tip = await extendChain(db, { account: context.account, runId: context.runId, windowFrom: from, windowTo: to }, learned.chainTip);
+        const tip = await extendChain(
+          db,
+          { account: context.account, runId: context.runId, windowFrom: from, windowTo: to },
+          learned.chainTip,
+        );
         if (remember) learned.chainTip = tip;
       }
       await db.query(advanceWatermarkSql, [context.account, transactionsStream, to, context.runId]);
       const stats: WindowStats = {
-        window, walks: walk, count: result.countAtEnd, deleted, rejected: result.rejected.length,
-        rejectedCodes: result.rejected.map((r) => r.code), ...totals,
+        window,
+        walks: walk,
+        count: result.countAtEnd,
+        deleted,
+        rejected: result.rejected.length,
+        rejectedCodes: result.rejected.map((r) => r.code),
+        ...totals,
       };
       if (agreed) stats.countMismatch = { counted: result.countAtEnd, walked: result.ids.size + result.unidentified };
       await db.query(addWindowCountsSql, [
-        context.runId, stats.pages, stats.rows, stats.inserted, stats.updated, stats.unchanged, stats.deleted, to, stats.rejected, agreed ? 1 : 0,
+        context.runId,
+        stats.pages,
+        stats.rows,
+        stats.inserted,
+        stats.updated,
+        stats.unchanged,
+        stats.deleted,
+        to,
+        stats.rejected,
+        agreed ? 1 : 0,
       ]);
       return { kind: "committed", stats };
     }

@@ -2,9 +2,9 @@
 // retried, the process's memory untouched) and test-mode answers (exit code 2, not retried).
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { GenerectClient } from "../../src/api/client.js";
-import { parseTimestamp } from "../../src/time.js";
 import { ExitCode } from "../../src/errors.js";
-import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
+import { Ledger, type SimulatorHandle, seedTransactions } from "../../src/simulator/index.js";
+import { parseTimestamp } from "../../src/time.js";
 import { startTestSimulator, testToken } from "../helpers/sync.js";
 
 const window = { gte: parseTimestamp("2020-01-01")!, lt: parseTimestamp("2030-01-01")!, limit: 100, offset: 0 };
@@ -13,7 +13,15 @@ const ledger = () => new Ledger(seedTransactions({ seed: 2, rows: 150, from: new
 describe("bodies past the bound", () => {
   let sim: SimulatorHandle;
   const client = (maxResponseBytes?: number) =>
-    new GenerectClient({ baseUrl: sim.url, token: testToken, timeoutMs: 20_000, retries: 3, minRetryDelayMs: 5, maxRetryDelayMs: 20, maxResponseBytes });
+    new GenerectClient({
+      baseUrl: sim.url,
+      token: testToken,
+      timeoutMs: 20_000,
+      retries: 3,
+      minRetryDelayMs: 5,
+      maxRetryDelayMs: 20,
+      maxResponseBytes,
+    });
   beforeAll(async () => {
     sim = await startTestSimulator({ ledger: ledger() });
   });
@@ -25,7 +33,9 @@ describe("bodies past the bound", () => {
     const rss = process.memoryUsage().rss;
     const error = (await c.listTransactions(window).catch((e: unknown) => e)) as Error & { code?: string };
     expect(error.code).toBe("API_RESPONSE_TOO_LARGE");
-    expect(error.message).toMatch(/^API response to GET \/api\/auth\/transactions\/\?\S+ exceeded 4194304 bytes \(GENERECT_MAX_RESPONSE_BYTES\): not read further$/);
+    expect(error.message).toMatch(
+      /^API response to GET \/api\/auth\/transactions\/\?\S+ exceeded 4194304 bytes \(GENERECT_MAX_RESPONSE_BYTES\): not read further$/,
+    );
     expect(c.stats).toEqual({ requests: 1, retries: 0 });
     expect(sim.stats.injected.endlessBody).toBe(1);
     expect(process.memoryUsage().rss - rss).toBeLessThan(64 * 1024 * 1024); // the 4 MiB read and its copies, not an unbounded buffer

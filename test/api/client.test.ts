@@ -1,18 +1,28 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "@jest/globals";
 import { GenerectClient } from "../../src/api/client.js";
-import { parseTimestamp } from "../../src/time.js";
 import { ApiRequestError } from "../../src/errors.js";
-import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
+import { Ledger, type SimulatorHandle, seedTransactions } from "../../src/simulator/index.js";
+import { parseTimestamp } from "../../src/time.js";
 import { startTestSimulator, testToken } from "../helpers/sync.js";
 
 describe("Generect client against the simulator", () => {
   let sim: SimulatorHandle;
   const window = { gte: parseTimestamp("2020-01-01")!, lt: parseTimestamp("2030-01-01")!, limit: 100, offset: 0 };
   const client = (options: Partial<ConstructorParameters<typeof GenerectClient>[0]> = {}) =>
-    new GenerectClient({ baseUrl: sim.url, token: testToken, timeoutMs: 2000, retries: 3, minRetryDelayMs: 5, maxRetryDelayMs: 20, ...options });
+    new GenerectClient({
+      baseUrl: sim.url,
+      token: testToken,
+      timeoutMs: 2000,
+      retries: 3,
+      minRetryDelayMs: 5,
+      maxRetryDelayMs: 20,
+      ...options,
+    });
 
   beforeAll(async () => {
-    sim = await startTestSimulator({ ledger: new Ledger(seedTransactions({ seed: 1, rows: 250, from: new Date("2025-01-01"), to: new Date("2025-06-01") })) });
+    sim = await startTestSimulator({
+      ledger: new Ledger(seedTransactions({ seed: 1, rows: 250, from: new Date("2025-01-01"), to: new Date("2025-06-01") })),
+    });
   });
   beforeEach(() => {
     sim.faults.intercept = undefined;
@@ -49,7 +59,12 @@ describe("Generect client against the simulator", () => {
   });
 
   test("5xx, a reset connection and a truncated body are retried", async () => {
-    const faults = [{ status: 502, body: "<html>bad gateway</html>" }, "destroy" as const, { status: 200, body: '{"count": 250, "results": [' }, { status: 503, body: "" }];
+    const faults = [
+      { status: 502, body: "<html>bad gateway</html>" },
+      "destroy" as const,
+      { status: 200, body: '{"count": 250, "results": [' },
+      { status: 503, body: "" },
+    ];
     sim.faults.intercept = () => faults.shift();
     const c = client({ retries: 5 });
     const page = await c.listTransactions(window);
@@ -60,7 +75,9 @@ describe("Generect client against the simulator", () => {
   test("a server that keeps failing ends with a clear error after the retry budget", async () => {
     sim.faults.intercept = () => ({ status: 503, body: '{"detail": "down for maintenance"}' });
     const c = client({ retries: 2 });
-    await expect(c.listTransactions(window)).rejects.toThrow(/API answered 503 for GET \/api\/auth\/transactions\/\?created_at__gte=2020-01-01T00%3A00%3A00.000000.*: down for maintenance/);
+    await expect(c.listTransactions(window)).rejects.toThrow(
+      /API answered 503 for GET \/api\/auth\/transactions\/\?created_at__gte=2020-01-01T00%3A00%3A00.000000.*: down for maintenance/,
+    );
     expect(c.stats).toEqual({ requests: 3, retries: 2 });
   });
 
@@ -87,7 +104,11 @@ describe("Generect client against the simulator", () => {
     const c = client();
     const error = (await c.listTransactions(window).catch((e: unknown) => e)) as ApiRequestError;
     expect(error).toBeInstanceOf(ApiRequestError);
-    expect(error).toMatchObject({ code, status, message: expect.stringContaining(`API answered ${status} for GET /api/auth/transactions/`) });
+    expect(error).toMatchObject({
+      code,
+      status,
+      message: expect.stringContaining(`API answered ${status} for GET /api/auth/transactions/`),
+    });
     expect(c.stats.requests).toBe(requests);
   });
 
@@ -118,7 +139,9 @@ describe("Generect client against the simulator", () => {
 
   test("400 is not retried", async () => {
     const c = client();
-    await expect(c.spentCredits({ timezone: "Mars/Olympus", period: "day", startDate: "2025-01-01", endDate: "2025-01-02" })).rejects.toThrow(/API rejected the request .*\(400 /);
+    await expect(
+      c.spentCredits({ timezone: "Mars/Olympus", period: "day", startDate: "2025-01-01", endDate: "2025-01-02" }),
+    ).rejects.toThrow(/API rejected the request .*\(400 /);
     expect(c.stats.requests).toBe(1);
   });
 

@@ -1,8 +1,8 @@
-import { describe, expect, test } from "@jest/globals";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { describe, expect, test } from "@jest/globals";
 
 // The rules the README's Architecture section draws, checked by the tools that own them. Each is
 // also shown to fail on a violation, so a rule file that stopped matching anything would be caught.
@@ -14,7 +14,6 @@ function run(command: string, args: string[], cwd = root) {
   const result = spawnSync(command, args, { cwd, encoding: "utf8", timeout: 120_000 });
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
-
 
 describe("architecture rules", () => {
   test("src/ keeps its folder rules (dependency-cruiser)", () => {

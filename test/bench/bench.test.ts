@@ -1,11 +1,12 @@
 // Smoke test of `npm run bench`: the real command, from source, in a child process, on a tiny ledger
 // against the test database server (a scratch database per measurement, dropped afterwards).
-import { describe, expect, test } from "@jest/globals";
-import { adminUrl, query } from "../helpers/database.js";
-import { repoRoot, type CliResult } from "../helpers/cli.js";
+
 import { spawn } from "node:child_process";
-import { biQueries } from "../../src/bench/bi.js";
 import path from "node:path";
+import { describe, expect, test } from "@jest/globals";
+import { biQueries } from "../../src/bench/bi.js";
+import { type CliResult, repoRoot } from "../helpers/cli.js";
+import { adminUrl, query } from "../helpers/database.js";
 
 const entry = path.join(repoRoot, "src/bench/index.ts");
 
@@ -22,7 +23,16 @@ function runBench(args: string[], env: Record<string, string | undefined> = {}):
   return new Promise((resolve) => child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr, pid: child.pid! })));
 }
 
-const phases = ["apiCeiling", "dbCeiling", "syncBackfillPrevious", "syncBackfill", "syncIncrementalNothingNew", "syncIncrementalChanges", "syncCli", "naive"] as const;
+const phases = [
+  "apiCeiling",
+  "dbCeiling",
+  "syncBackfillPrevious",
+  "syncBackfill",
+  "syncIncrementalNothingNew",
+  "syncIncrementalChanges",
+  "syncCli",
+  "naive",
+] as const;
 
 describe("npm run bench", () => {
   test("measures every phase side by side on 500 rows and reports them as JSON", async () => {
@@ -52,7 +62,9 @@ describe("npm run bench", () => {
     // The CLI's own process: its peak is the kernel's high-water mark of that child, not this process's.
     expect(report.phases.syncCli).toMatchObject({ rows, startRssMB: 0, details: { process: "child" } });
     expect(report.phases.syncCli.peakRssMB).toBeGreaterThan(30);
-    expect(report.targets).toEqual(expect.arrayContaining([expect.objectContaining({ target: expect.stringContaining("peak RSS of `generect-sync run`") })]));
+    expect(report.targets).toEqual(
+      expect.arrayContaining([expect.objectContaining({ target: expect.stringContaining("peak RSS of `generect-sync run`") })]),
+    );
 
     // The sync's final table held every row: the bench checks the counts in its scratch database.
     expect(report.verification.ok).toBe(true);
@@ -86,20 +98,33 @@ describe("npm run bench", () => {
       expect(report.ratios.storage).toBeNull();
     } else {
       expect(report.ratios.storage.bytesPerRow.ratio).toBeCloseTo(sync.details.bytesOnDisk / previous.details.bytesOnDisk, 2);
-      expect(report.targets).toEqual(expect.arrayContaining([expect.objectContaining({ target: expect.stringContaining("bytes on disk per row") })]));
+      expect(report.targets).toEqual(
+        expect.arrayContaining([expect.objectContaining({ target: expect.stringContaining("bytes on disk per row") })]),
+      );
     }
     expect(report.ratios.workBound).toBeUndefined();
     expect(report.targets.length).toBeGreaterThan(0);
 
     // Every scratch database (bench_<label>_<pid>_<random>) was dropped.
-    const left = await query<{ datname: string }>(adminUrl(), "SELECT datname FROM pg_database WHERE datname LIKE $1", [`bench\\_%\\_${result.pid}\\_%`]);
+    const left = await query<{ datname: string }>(adminUrl(), "SELECT datname FROM pg_database WHERE datname LIKE $1", [
+      `bench\\_%\\_${result.pid}\\_%`,
+    ]);
     expect(left).toEqual([]);
   }, 60_000);
 
   test("--startup times the built CLI's start-up, per command, against an empty scratch database", async () => {
     const result = await runBench(["--startup", "--startup-runs", "3", "--json"], { DATABASE_URL: adminUrl() });
     if (result.code !== 0) throw new Error(`bench exited with ${result.code}:\n${result.stderr}`);
-    const { startup } = JSON.parse(result.stdout) as { startup: { label: string; medianSeconds?: number; minSeconds?: number; maxSeconds?: number; targetSeconds: number; exitCode: number }[] };
+    const { startup } = JSON.parse(result.stdout) as {
+      startup: {
+        label: string;
+        medianSeconds?: number;
+        minSeconds?: number;
+        maxSeconds?: number;
+        targetSeconds: number;
+        exitCode: number;
+      }[];
+    };
     expect(startup.map((c) => c.label)).toEqual(["--help", "--version", "status --help", "status (empty database)"]);
     for (const c of startup.filter((c) => c.label !== "--version")) {
       expect(c.exitCode).toBe(0); // status answered on the empty database
@@ -108,32 +133,56 @@ describe("npm run bench", () => {
       expect(c.medianSeconds!).toBeLessThanOrEqual(c.maxSeconds!);
     }
     expect(startup.find((c) => c.label.startsWith("status ("))!.targetSeconds).toBe(0.5);
-    const left = await query<{ datname: string }>(adminUrl(), "SELECT datname FROM pg_database WHERE datname LIKE $1", [`bench\\_startup\\_${result.pid}\\_%`]);
+    const left = await query<{ datname: string }>(adminUrl(), "SELECT datname FROM pg_database WHERE datname LIKE $1", [
+      `bench\\_startup\\_${result.pid}\\_%`,
+    ]);
     expect(left).toEqual([]);
   }, 60_000);
 
   test("--fleet: simulate --accounts and run --all as children, every account's rows, requests per account of a pass with nothing new, the zero-latency ceiling", async () => {
-    const result = await runBench(["--fleet", "--accounts", "4", "--rows", "150", "--latency-ms", "5", "--concurrency", "4", "--db-connections", "4", "--json"], { DATABASE_URL: adminUrl() });
+    const result = await runBench(
+      ["--fleet", "--accounts", "4", "--rows", "150", "--latency-ms", "5", "--concurrency", "4", "--db-connections", "4", "--json"],
+      { DATABASE_URL: adminUrl() },
+    );
     if (result.code !== 0) throw new Error(`bench exited with ${result.code}:\n${result.stderr}`);
-    const { fleet } = JSON.parse(result.stdout) as { fleet: { backfill: { rows: number; peakRssMB: number }; ceiling: { rows: number; rowsPerSec: number; vsBound: number }; incremental: { transactionRequestsMax: number; snapshotRequestsMean: number; failed: number }; latencyBoundRowsPerSec: number; targets: unknown[] } };
+    const { fleet } = JSON.parse(result.stdout) as {
+      fleet: {
+        backfill: { rows: number; peakRssMB: number };
+        ceiling: { rows: number; rowsPerSec: number; vsBound: number };
+        incremental: { transactionRequestsMax: number; snapshotRequestsMean: number; failed: number };
+        latencyBoundRowsPerSec: number;
+        targets: unknown[];
+      };
+    };
     expect(fleet.backfill.rows).toBe(4 * 150);
     expect(fleet.backfill.peakRssMB).toBeGreaterThan(30);
     expect(fleet.incremental.failed).toBe(0);
     expect(fleet.incremental.transactionRequestsMax).toBeGreaterThanOrEqual(1);
     expect(fleet.incremental.transactionRequestsMax).toBeLessThanOrEqual(3);
-    expect(fleet.latencyBoundRowsPerSec).toBe(4 * 100 / 0.005);
+    expect(fleet.latencyBoundRowsPerSec).toBe((4 * 100) / 0.005);
     // The ceiling phase synced the same fleet again, into its own database, at 0 ms latency.
     expect(fleet.ceiling.rows).toBe(4 * 150);
     expect(fleet.ceiling.vsBound).toBeCloseTo(fleet.ceiling.rowsPerSec / fleet.latencyBoundRowsPerSec, 1);
     expect(fleet.targets).toHaveLength(4);
-    const left = await query<{ datname: string }>(adminUrl(), "SELECT datname FROM pg_database WHERE datname LIKE $1 OR datname LIKE $2", [`bench\\_fleet\\_${result.pid}\\_%`, `bench\\_fleet\\_ceiling\\_${result.pid}\\_%`]);
+    const left = await query<{ datname: string }>(adminUrl(), "SELECT datname FROM pg_database WHERE datname LIKE $1 OR datname LIKE $2", [
+      `bench\\_fleet\\_${result.pid}\\_%`,
+      `bench\\_fleet\\_ceiling\\_${result.pid}\\_%`,
+    ]);
     expect(left).toEqual([]);
   }, 120_000);
 
   test("--bi times every README query and BI view, status and reconcile, on rollups that equal the ledger", async () => {
     const result = await runBench(["--bi", "--rows", "500", "--json"], { DATABASE_URL: adminUrl() });
     if (result.code !== 0) throw new Error(`bench exited with ${result.code}:\n${result.stderr}`);
-    const { bi } = JSON.parse(result.stdout) as { bi: { rows: number; verified: boolean; rollupRows: number; queries: { label: string; medianMs: number; rows: number }[]; commands: { label: string; medianMs: number }[] } };
+    const { bi } = JSON.parse(result.stdout) as {
+      bi: {
+        rows: number;
+        verified: boolean;
+        rollupRows: number;
+        queries: { label: string; medianMs: number; rows: number }[];
+        commands: { label: string; medianMs: number }[];
+      };
+    };
     expect(bi.rows).toBe(500);
     expect(bi.verified).toBe(true);
     expect(bi.rollupRows).toBeGreaterThan(0);
@@ -141,7 +190,9 @@ describe("npm run bench", () => {
     for (const q of bi.queries) expect(q.medianMs).toBeGreaterThan(0);
     expect(bi.queries.find((q) => q.label === "daily_closing_balance LIMIT 100")!.rows).toBe(100);
     expect(bi.commands.map((c) => c.label)).toEqual(["generect-sync status (exit 0)", "generect-sync reconcile (exit 0)"]);
-    const left = await query<{ datname: string }>(adminUrl(), "SELECT datname FROM pg_database WHERE datname LIKE $1", [`bench\\_bi\\_${result.pid}\\_%`]);
+    const left = await query<{ datname: string }>(adminUrl(), "SELECT datname FROM pg_database WHERE datname LIKE $1", [
+      `bench\\_bi\\_${result.pid}\\_%`,
+    ]);
     expect(left).toEqual([]);
   }, 120_000);
 

@@ -1,7 +1,8 @@
 // The bench's Postgres CPU counts the backends of its own databases only: work in another database
 // on the same server (another engineer's tests, a dashboard) is not the bench's.
-import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+
 import { readFile } from "node:fs/promises";
+import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import pg from "pg";
 import { PostgresCpu, processCpuSeconds } from "../../src/bench/measure.js";
 import { adminUrl, createTestDatabase, query, type TestDatabase } from "../helpers/database.js";
@@ -18,7 +19,10 @@ describe("PostgresCpu", () => {
     own = await createTestDatabase("pgcpu-own");
     other = await createTestDatabase("pgcpu-other");
     const [dir] = await query<{ d: string }>(adminUrl(), "SELECT current_setting('data_directory') AS d");
-    postmasterPid = await readFile(`${dir!.d}/postmaster.pid`, "utf8").then((text) => Number(text.split("\n")[0]), () => undefined);
+    postmasterPid = await readFile(`${dir!.d}/postmaster.pid`, "utf8").then(
+      (text) => Number(text.split("\n")[0]),
+      () => undefined,
+    );
   });
   afterAll(async () => {
     await own?.drop();
@@ -30,7 +34,8 @@ describe("PostgresCpu", () => {
       console.warn("postmaster.pid is not readable here (a remote server): nothing to measure");
       return;
     }
-    const list = async () => (await query<{ pid: number }>(adminUrl(), "SELECT pid FROM pg_stat_activity WHERE datname = $1", [own.name])).map((r) => r.pid);
+    const list = async () =>
+      (await query<{ pid: number }>(adminUrl(), "SELECT pid FROM pg_stat_activity WHERE datname = $1", [own.name])).map((r) => r.pid);
     const ownClient = new pg.Client({ connectionString: own.url });
     const otherClient = new pg.Client({ connectionString: other.url });
     await ownClient.connect();

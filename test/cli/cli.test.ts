@@ -3,13 +3,13 @@ import { chmod, mkdir, mkdtemp, readFile, rm, symlink } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import type { SimulatorHandle } from "../../src/simulator/index.js";
-import { createMigratedDatabase, createTestDatabase, query, type TestDatabase } from "../helpers/database.js";
-import { oldNode, repoRoot, runCli, spawnCli } from "../helpers/cli.js";
 import { minimumNodeMajor, nodeVersionProblem } from "../../src/cli/node-version.js";
 import { readMigrations } from "../../src/db/migrate.js";
-import { seededSimulator, testToken } from "../helpers/sync.js";
+import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { waitFor } from "../faults/support.js";
+import { oldNode, repoRoot, runCli, spawnCli } from "../helpers/cli.js";
+import { createMigratedDatabase, createTestDatabase, query, type TestDatabase } from "../helpers/database.js";
+import { seededSimulator, testToken } from "../helpers/sync.js";
 import { dayMs } from "../helpers/time.js";
 
 const packageVersion: string = JSON.parse(await readFile(path.join(repoRoot, "package.json"), "utf8")).version;
@@ -43,8 +43,27 @@ describe("generect-sync CLI", () => {
       "SELECT migration_name, finished_at IS NOT NULL AS finished, rolled_back_at IS NOT NULL AS rolled_back, applied_steps_count AS steps FROM _prisma_migrations",
     );
     expect(migrations).toEqual(names.map((migration_name) => ({ migration_name, finished: true, rolled_back: false, steps: 1 })));
-    const tables = await query<{ table_name: string }>(db.url, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1");
-    expect(tables.map((t) => t.table_name)).toEqual(["_prisma_migrations", "audit_sweeps", "balance_checkpoint_values", "balance_checkpoints", "ledger_daily_rollups", "ledger_rollup_zones", "ledger_rollups", "proof_chain", "quarantined_rows", "spent_credit_captures", "spent_credit_snapshots", "sync_runs", "sync_state", "transaction_history", "transactions"]);
+    const tables = await query<{ table_name: string }>(
+      db.url,
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1",
+    );
+    expect(tables.map((t) => t.table_name)).toEqual([
+      "_prisma_migrations",
+      "audit_sweeps",
+      "balance_checkpoint_values",
+      "balance_checkpoints",
+      "ledger_daily_rollups",
+      "ledger_rollup_zones",
+      "ledger_rollups",
+      "proof_chain",
+      "quarantined_rows",
+      "spent_credit_captures",
+      "spent_credit_snapshots",
+      "sync_runs",
+      "sync_state",
+      "transaction_history",
+      "transactions",
+    ]);
     const columns = await query<{ column_name: string; data_type: string }>(
       db.url,
       "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'transactions' AND column_name IN ('amount', 'after_balance', 'created_at', 'updated_at', 'raw', 'id') ORDER BY 1",
@@ -61,8 +80,11 @@ describe("generect-sync CLI", () => {
     // Storage v2: every key starts with the account; whole-ledger indexes are gone (see the migration).
     // (account, version_id): each committed window extends the proof chain by the versions after its last link.
     expect(indexes.map((i) => i.indexdef.replace(/^.* USING btree /, "")).sort()).toEqual([
-      "(account, balance_type, created_at)", "(account, created_at)", "(account, created_at) WHERE ((amount > (0)::numeric) AND (deleted_at IS NULL))",
-      "(account, id)", "(account, version_id)",
+      "(account, balance_type, created_at)",
+      "(account, created_at)",
+      "(account, created_at) WHERE ((amount > (0)::numeric) AND (deleted_at IS NULL))",
+      "(account, id)",
+      "(account, version_id)",
     ]);
   });
 
@@ -70,7 +92,9 @@ describe("generect-sync CLI", () => {
     const before = new Date();
     const run = await runCli(["run"], env);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/run #\d+ succeeded: \d+ window\(s\), \d+ page\(s\), 300 rows seen \(300 inserted, 0 updated, 0 unchanged, 0 deleted\)/);
+    expect(run.stdout).toMatch(
+      /run #\d+ succeeded: \d+ window\(s\), \d+ page\(s\), 300 rows seen \(300 inserted, 0 updated, 0 unchanged, 0 deleted\)/,
+    );
     expect(run.stderr).toContain('"msg":"window committed"'); // JSON logs off a TTY
     expect(run.stdout + run.stderr).not.toContain(testToken);
 
@@ -82,7 +106,10 @@ describe("generect-sync CLI", () => {
     const json = JSON.parse((await runCli(["status", "--json"], env)).stdout);
     const after = new Date();
     expect(json).toMatchObject({
-      version: packageVersion, account: "acct", transactions: 300, runs: [{ status: "succeeded", inserted: 300, version: packageVersion }],
+      version: packageVersion,
+      account: "acct",
+      transactions: 300,
+      runs: [{ status: "succeeded", inserted: 300, version: packageVersion }],
       snapshots: { timezone: "UTC" },
       reconciliation: { daysDiffering: 0 },
     });
@@ -123,7 +150,11 @@ describe("generect-sync CLI", () => {
     const header = table[0]!;
     for (const name of ["status", "started", "version"]) {
       for (const row of table.slice(1)) {
-        expect({ name, row, at: row[header.indexOf(name) - 1] === " " && row[header.indexOf(name)] !== " " }).toEqual({ name, row, at: true });
+        expect({ name, row, at: row[header.indexOf(name) - 1] === " " && row[header.indexOf(name)] !== " " }).toEqual({
+          name,
+          row,
+          at: true,
+        });
       }
     }
     for (const name of ["windows", "seen", "inserted", "requests", "retries"]) {
@@ -147,7 +178,12 @@ describe("generect-sync CLI", () => {
 
   test("bad configuration exits 2 naming the variable, before touching anything", async () => {
     const before = sim.stats.requests;
-    for (const [name, value] of [["SYNC_WINDOW", "7x"], ["SYNC_CONCURRENCY", "0"], ["SYNC_START", "soon"], ["GENERECT_API_URL", "nope"]] as const) {
+    for (const [name, value] of [
+      ["SYNC_WINDOW", "7x"],
+      ["SYNC_CONCURRENCY", "0"],
+      ["SYNC_START", "soon"],
+      ["GENERECT_API_URL", "nope"],
+    ] as const) {
       const result = await runCli(["run"], { ...env, [name]: value });
       expect(result.code).toBe(2);
       expect(result.stderr).toContain(name);
@@ -162,13 +198,28 @@ describe("generect-sync CLI", () => {
   });
 
   test("help for every command, and usage errors", async () => {
-    for (const command of ["migrate", "run", "snapshot", "worker", "reconcile", "statement", "status", "grant-reader", "metrics", "db", "sql", "simulate", "demo"]) {
+    for (const command of [
+      "migrate",
+      "run",
+      "snapshot",
+      "worker",
+      "reconcile",
+      "statement",
+      "status",
+      "grant-reader",
+      "metrics",
+      "db",
+      "sql",
+      "simulate",
+      "demo",
+    ]) {
       const help = await runCli([command, "--help"], {});
       expect(help.code).toBe(0);
       expect(help.stdout).toContain(`Usage: generect-sync ${command}`);
       // Variable lists (run, worker: names with an underscore): every description starts in one column.
       const variables = help.stdout.split("\n").filter((l) => /^ {2}[A-Z][A-Z0-9]*_[A-Z0-9_]+ +\S/.test(l));
-      if (command === "run" || command === "worker") expect(variables.map((l) => l.trim().split(" ")[0])).toContain("SNAPSHOT_RESTATE_DAYS");
+      if (command === "run" || command === "worker")
+        expect(variables.map((l) => l.trim().split(" ")[0])).toContain("SNAPSHOT_RESTATE_DAYS");
       expect(new Set(variables.map((l) => /^ {2}[A-Z_]+ +/.exec(l)![0].length)).size).toBeLessThanOrEqual(1);
     }
     const top = await runCli(["--help"], {});
@@ -241,7 +292,9 @@ describe("with no DATABASE_URL", () => {
     try {
       await chmod(fresh, 0o755);
       const names = (await readMigrations()).migrationDirectories.map((m) => m.path);
-      const answer = await runCli(["sql", "SELECT count(*) AS n FROM _prisma_migrations WHERE finished_at IS NOT NULL", "--json"], { GENERECT_SYNC_HOME: fresh });
+      const answer = await runCli(["sql", "SELECT count(*) AS n FROM _prisma_migrations WHERE finished_at IS NOT NULL", "--json"], {
+        GENERECT_SYNC_HOME: fresh,
+      });
       expect({ code: answer.code, stderr: answer.code ? answer.stderr : "" }).toEqual({ code: 0, stderr: "" });
       expect(JSON.parse(answer.stdout)).toEqual([{ n: String(names.length) }]);
       expect(answer.stderr).toContain(`applied ${names.length} migration(s) to the embedded Postgres`);
@@ -251,13 +304,13 @@ describe("with no DATABASE_URL", () => {
   }, 120_000);
 
   test("sql prints the rows as a table, exact, read-only; usage errors exit 2", async () => {
-    const table = await runCli(["sql", "SELECT 1.50::numeric AS amount, 'x' AS label, NULL AS nothing UNION ALL SELECT 123456.000001, 'longer label', 'y'"], { GENERECT_SYNC_HOME: home });
+    const table = await runCli(
+      ["sql", "SELECT 1.50::numeric AS amount, 'x' AS label, NULL AS nothing UNION ALL SELECT 123456.000001, 'longer label', 'y'"],
+      { GENERECT_SYNC_HOME: home },
+    );
     expect(table.code).toBe(0);
     expect(table.stdout).toBe(
-      "amount         label         nothing\n" +
-      "1.50           x\n" +
-      "123456.000001  longer label  y\n" +
-      "(2 rows)\n",
+      "amount         label         nothing\n" + "1.50           x\n" + "123456.000001  longer label  y\n" + "(2 rows)\n",
     );
     const write = await runCli(["sql", "CREATE TABLE scratch (x int)"], { GENERECT_SYNC_HOME: home });
     expect(write.code).toBe(1);
@@ -268,7 +321,12 @@ describe("with no DATABASE_URL", () => {
   test("db keeps the embedded Postgres up until Ctrl-C, says how to connect, and stops it", async () => {
     const db = spawnCli(["db"], { GENERECT_SYNC_HOME: home });
     try {
-      await waitFor(() => /embedded Postgres is up on 127\.0\.0\.1:\d+ until Ctrl-C[\s\S]*never printed/.test(db.output()) || db.child.exitCode !== null, 60_000, "db to say it is up and how to connect");
+      await waitFor(
+        () =>
+          /embedded Postgres is up on 127\.0\.0\.1:\d+ until Ctrl-C[\s\S]*never printed/.test(db.output()) || db.child.exitCode !== null,
+        60_000,
+        "db to say it is up and how to connect",
+      );
       expect({ exited: db.child.exitCode, output: db.child.exitCode === null ? "" : db.output() }).toEqual({ exited: null, output: "" });
       expect(db.output()).toContain(`psql "$(cat ${path.join(home, "database-url")})"`);
       const url = (await readFile(path.join(home, "database-url"), "utf8")).trim();
@@ -279,9 +337,14 @@ describe("with no DATABASE_URL", () => {
       // Other commands use the server it keeps up (rather than failing on its data directory), and
       // leave it up when they end; a second db has nothing to do.
       const status = await runCli(["status"], { GENERECT_SYNC_HOME: home, SYNC_ACCOUNT: "demo" });
-      expect({ code: status.code, stderr: status.stderr }).toEqual({ code: 0, stderr: expect.stringContaining(`kept up by generect-sync db (pid ${db.child.pid})`) });
+      expect({ code: status.code, stderr: status.stderr }).toEqual({
+        code: 0,
+        stderr: expect.stringContaining(`kept up by generect-sync db (pid ${db.child.pid})`),
+      });
       expect(status.stdout).toContain("transactions 1500");
-      const counted = await runCli(["sql", "SELECT count(*) AS n FROM transactions WHERE account = 'demo'", "--json"], { GENERECT_SYNC_HOME: home });
+      const counted = await runCli(["sql", "SELECT count(*) AS n FROM transactions WHERE account = 'demo'", "--json"], {
+        GENERECT_SYNC_HOME: home,
+      });
       expect(JSON.parse(counted.stdout)).toEqual([{ n: "1500" }]);
       const second = await runCli(["db"], { GENERECT_SYNC_HOME: home });
       expect(second.code).toBe(2);
@@ -321,8 +384,13 @@ describe("the installed bin", () => {
       const child = spawn("node_modules/.bin/generect-sync", ["worker"], {
         cwd: project,
         env: {
-          PATH: `${path.dirname(process.execPath)}:${process.env.PATH}`, HOME: process.env.HOME, DATABASE_URL: db.url,
-          GENERECT_API_TOKEN: testToken, GENERECT_API_URL: "http://127.0.0.1:9", SYNC_CRON: "0 0 1 1 *", SNAPSHOT_CRON: "0 0 1 1 *",
+          PATH: `${path.dirname(process.execPath)}:${process.env.PATH}`,
+          HOME: process.env.HOME,
+          DATABASE_URL: db.url,
+          GENERECT_API_TOKEN: testToken,
+          GENERECT_API_URL: "http://127.0.0.1:9",
+          SYNC_CRON: "0 0 1 1 *",
+          SNAPSHOT_CRON: "0 0 1 1 *",
         },
         stdio: ["ignore", "pipe", "pipe"],
       });
@@ -343,9 +411,14 @@ describe("the installed bin", () => {
 
   test("runs through its shebang (env -S with the heap flags), as npx and npm's bin links run it", async () => {
     const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = execFile(path.join(repoRoot, "bin/generect-sync.js"), ["--help"], {
-        env: { PATH: `${path.dirname(process.execPath)}:${process.env.PATH}`, HOME: process.env.HOME },
-      }, (_error, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }));
+      const child = execFile(
+        path.join(repoRoot, "bin/generect-sync.js"),
+        ["--help"],
+        {
+          env: { PATH: `${path.dirname(process.execPath)}:${process.env.PATH}`, HOME: process.env.HOME },
+        },
+        (_error, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }),
+      );
     });
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
@@ -359,9 +432,14 @@ describe("the installed bin", () => {
     const version = execFileSync(node, ["--version"], { encoding: "utf8" }).trim().slice(1);
     for (const args of [["--help"], ["demo"], ["run"]]) {
       const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-        const child = execFile(path.join(repoRoot, "bin/generect-sync.js"), args, {
-          env: { PATH: `${path.dirname(node)}:${process.env.PATH}`, HOME: process.env.HOME },
-        }, (_error, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }));
+        const child = execFile(
+          path.join(repoRoot, "bin/generect-sync.js"),
+          args,
+          {
+            env: { PATH: `${path.dirname(node)}:${process.env.PATH}`, HOME: process.env.HOME },
+          },
+          (_error, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }),
+        );
       });
       expect(result).toEqual({ code: 2, stdout: "", stderr: `generect-sync needs Node.js 22 or newer (found ${version})\n` });
     }

@@ -4,8 +4,8 @@ import net from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { localDate } from "../../src/snapshots/days.js";
-import { adminUrl, createMigratedDatabase, createTestDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { runCli } from "../helpers/cli.js";
+import { adminUrl, createMigratedDatabase, createTestDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { dailyFromDatabase, dailyFromSimulator } from "../helpers/snapshots.js";
 import { seededSimulator, testToken } from "../helpers/sync.js";
 
@@ -42,13 +42,28 @@ describe("usage and configuration errors: exit 2, a message naming what and wher
   });
 
   test.each([
-    ["LOG_LEVEL=verbose", ["run"], { LOG_LEVEL: "verbose" }, /LOG_LEVEL="verbose" is not a log level: use one of fatal, error, warn, info, debug, trace, silent/],
-    ["SYNC_START in the future", ["run"], { SYNC_START: "2999-01-01" }, /SYNC_START="2999-01-01" is in the future \(now is \d{4}-\d\d-\d\dT[\d:]+ UTC\)/],
+    [
+      "LOG_LEVEL=verbose",
+      ["run"],
+      { LOG_LEVEL: "verbose" },
+      /LOG_LEVEL="verbose" is not a log level: use one of fatal, error, warn, info, debug, trace, silent/,
+    ],
+    [
+      "SYNC_START in the future",
+      ["run"],
+      { SYNC_START: "2999-01-01" },
+      /SYNC_START="2999-01-01" is in the future \(now is \d{4}-\d\d-\d\dT[\d:]+ UTC\)/,
+    ],
     ["run now", ["run", "now"], {}, /run: unexpected argument "now": run takes options only/],
     ["status --runs abc", ["status", "--runs", "abc"], {}, /status: --runs "abc" must be a whole number from 1 to 1000/],
     ["status --runs 0", ["status", "--runs", "0"], {}, /--runs "0" must be a whole number/],
     ["reconcile --tolerance -1", ["reconcile", "--tolerance", "-1"], {}, /reconcile: --tolerance "-1" must be a non-negative decimal/],
-    ["reconcile --from after --to", ["reconcile", "--from", "2025-03-02", "--to", "2025-03-01"], {}, /reconcile: --from 2025-03-02 is after --to 2025-03-01/],
+    [
+      "reconcile --from after --to",
+      ["reconcile", "--from", "2025-03-02", "--to", "2025-03-01"],
+      {},
+      /reconcile: --from 2025-03-02 is after --to 2025-03-01/,
+    ],
     ["grant-reader with two roles", ["grant-reader", "a", "b"], {}, /give exactly one ROLE name/],
   ] as const)("%s", async (_label, args, extra, message) => {
     const before = sim.stats.requests;
@@ -72,7 +87,9 @@ describe("database errors name DATABASE_URL (password redacted), host and port",
     const port = await closedPort();
     const result = await runCli(["status"], { DATABASE_URL: `postgres://sync:pw-Secret-771@127.0.0.1:${port}/ledger` });
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain(`error [DB_UNREACHABLE]: cannot connect to DATABASE_URL=postgres://sync:***@127.0.0.1:${port}/ledger (host 127.0.0.1, port ${port}): `);
+    expect(result.stderr).toContain(
+      `error [DB_UNREACHABLE]: cannot connect to DATABASE_URL=postgres://sync:***@127.0.0.1:${port}/ledger (host 127.0.0.1, port ${port}): `,
+    );
     expect(result.stderr).toContain("ECONNREFUSED");
     expect(result.stdout + result.stderr).not.toContain("pw-Secret-771");
   });
@@ -97,7 +114,9 @@ describe("database errors name DATABASE_URL (password redacted), host and port",
     url.username = "gs_no_such_role";
     url.password = "pw-Secret-773";
     const result = await runCli(["status"], { DATABASE_URL: url.toString() });
-    expect(result.stderr).toContain("error [DB_AUTH_FAILED]: the database refused the login of DATABASE_URL=postgres://gs_no_such_role:***@");
+    expect(result.stderr).toContain(
+      "error [DB_AUTH_FAILED]: the database refused the login of DATABASE_URL=postgres://gs_no_such_role:***@",
+    );
     expect(result.stderr).toMatch(/"gs_no_such_role"/);
     expect(result.stdout + result.stderr).not.toContain("pw-Secret-773");
     expect(result.code).toBe(2);
@@ -108,7 +127,9 @@ describe("database errors name DATABASE_URL (password redacted), host and port",
     try {
       for (const command of ["status", "reconcile"]) {
         const result = await runCli([command], { DATABASE_URL: empty.url });
-        expect(result.stderr).toMatch(/error \[SCHEMA_NOT_MIGRATED\]: DATABASE_URL=\S+ \(host \S+, port \d+\) has no generect-sync tables .*: run `generect-sync migrate` first/);
+        expect(result.stderr).toMatch(
+          /error \[SCHEMA_NOT_MIGRATED\]: DATABASE_URL=\S+ \(host \S+, port \d+\) has no generect-sync tables .*: run `generect-sync migrate` first/,
+        );
         expect(result.stderr).not.toContain("Invalid `prisma");
         expect(result.code).toBe(1);
       }
@@ -135,7 +156,8 @@ describe("SYNC_TIMEZONE is canonicalised", () => {
     const env = { DATABASE_URL: db.url, GENERECT_API_URL: sim.url, GENERECT_API_TOKEN: testToken, SYNC_ACCOUNT: "acct" };
     const first = await runCli(["run"], { ...env, SYNC_TIMEZONE: "UTC" });
     expect(first.code).toBe(0);
-    const rows = async () => query<{ timezone: string; n: number }>(db.url, "SELECT timezone, count(*)::int AS n FROM spent_credit_snapshots GROUP BY 1");
+    const rows = async () =>
+      query<{ timezone: string; n: number }>(db.url, "SELECT timezone, count(*)::int AS n FROM spent_credit_snapshots GROUP BY 1");
     const after = await rows();
     expect(after.map((r) => r.timezone)).toEqual(["UTC"]);
     for (const zone of ["utc", "Etc/UTC", "GMT"]) {

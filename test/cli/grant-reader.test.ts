@@ -3,12 +3,18 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import pg from "pg";
-import { readerRoleComment } from "../../src/db/grant-reader.js";
 import { withDatabase } from "../../src/config/database-url.js";
-import { adminUrl, createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
+import { readerRoleComment } from "../../src/db/grant-reader.js";
 import { runCli } from "../helpers/cli.js";
+import { adminUrl, createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 
-interface RoleState { super: boolean; login: boolean; createrole: boolean; comment: string | null; config: string[] | null }
+interface RoleState {
+  super: boolean;
+  login: boolean;
+  createrole: boolean;
+  comment: string | null;
+  config: string[] | null;
+}
 
 describe("grant-reader on existing roles", () => {
   let db: TestDatabase;
@@ -20,8 +26,14 @@ describe("grant-reader on existing roles", () => {
     return name;
   };
   const state = async (name: string) =>
-    (await query<RoleState>(adminUrl(), `SELECT rolsuper AS super, rolcanlogin AS login, rolcreaterole AS createrole,
-       shobj_description(oid, 'pg_authid') AS comment, rolconfig AS config FROM pg_roles WHERE rolname = $1`, [name]))[0];
+    (
+      await query<RoleState>(
+        adminUrl(),
+        `SELECT rolsuper AS super, rolcanlogin AS login, rolcreaterole AS createrole,
+       shobj_description(oid, 'pg_authid') AS comment, rolconfig AS config FROM pg_roles WHERE rolname = $1`,
+        [name],
+      )
+    )[0];
   const asRole = (name: string, password: string) => {
     const url = new URL(db.url);
     url.username = name;
@@ -79,7 +91,12 @@ describe("grant-reader on existing roles", () => {
     const created = await runCli(["grant-reader", reader], { DATABASE_URL: db.url });
     expect(created.code).toBe(0);
     expect(created.stdout).toContain(`created read-only role ${reader} (NOLOGIN: grant it to users)`);
-    expect(await state(reader)).toMatchObject({ super: false, login: false, comment: readerRoleComment, config: ["default_transaction_read_only=on"] });
+    expect(await state(reader)).toMatchObject({
+      super: false,
+      login: false,
+      comment: readerRoleComment,
+      config: ["default_transaction_read_only=on"],
+    });
     const again = await runCli(["grant-reader", reader, "--password-env", "PW"], { DATABASE_URL: db.url, PW: "reader-pass-9" });
     expect(again.code).toBe(0);
     expect(again.stdout).toContain(`updated read-only role ${reader} (can log in)`);
@@ -101,7 +118,10 @@ describe("grant-reader on existing roles", () => {
       await client.end();
     }
     await query(adminUrl(), `ALTER ROLE ${bob} SET default_transaction_read_only = on`);
-    const settings = await query<{ ro: string }>(asRole(bob, "bob-pass-77"), "SELECT current_setting('default_transaction_read_only') AS ro");
+    const settings = await query<{ ro: string }>(
+      asRole(bob, "bob-pass-77"),
+      "SELECT current_setting('default_transaction_read_only') AS ro",
+    );
     expect(settings).toEqual([{ ro: "on" }]);
   });
 });

@@ -1,6 +1,6 @@
-import { asMicros } from "../../src/time.js";
 import { describe, expect, test } from "@jest/globals";
 import { createProgress } from "../../src/cli/progress.js";
+import { asMicros } from "../../src/time.js";
 
 function fakeStream(isTTY: boolean) {
   const chunks: string[] = [];

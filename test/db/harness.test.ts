@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import fs from "node:fs/promises";
 import net from "node:net";
@@ -6,12 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, test } from "@jest/globals";
 import pg from "pg";
-import {
-  CREDENTIALS_FILE,
-  defaultDataDir,
-  startEmbeddedPostgres,
-  type EmbeddedPostgresHandle,
-} from "../../src/db/embedded/index.js";
+import { CREDENTIALS_FILE, defaultDataDir, type EmbeddedPostgresHandle, startEmbeddedPostgres } from "../../src/db/embedded/index.js";
 import { repoRoot } from "../helpers/cli.js";
 import { adminUrl, createMigratedDatabase, createTestDatabase, query } from "../helpers/database.js";
 
@@ -94,9 +89,10 @@ describe("test databases", () => {
     const b = await createMigratedDatabase("migrated-b");
     try {
       const tables = (url: string) =>
-        query<{ table_name: string }>(url, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1").then(
-          (rows) => rows.map((r) => r.table_name),
-        );
+        query<{ table_name: string }>(
+          url,
+          "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1",
+        ).then((rows) => rows.map((r) => r.table_name));
       const expected = expect.arrayContaining(["_prisma_migrations", "sync_runs", "sync_state", "transaction_versions", "transactions"]);
       expect(await tables(a.url)).toEqual(expected);
       expect(await tables(b.url)).toEqual(expected);
@@ -167,7 +163,10 @@ describe("embedded Postgres", () => {
       } catch {
         return;
       }
-      const state = await fs.readFile(`/proc/${pid}/stat`, "utf8").then((s) => s.slice(s.lastIndexOf(")") + 2, s.lastIndexOf(")") + 3), () => "");
+      const state = await fs.readFile(`/proc/${pid}/stat`, "utf8").then(
+        (s) => s.slice(s.lastIndexOf(")") + 2, s.lastIndexOf(")") + 3),
+        () => "",
+      );
       if (state === "Z" || state === "") return;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }

@@ -4,7 +4,7 @@
 // taking over another's rows). After the migration every row and every version reads back the
 // same through transactions and the transaction_versions view, the account that was overwritten
 // gets its rows back, and the next sync of this release finds nothing to change.
-import { readFile, readdir } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { legacyMigrations, legacyWritePath } from "../../src/bench/legacy-sql.js";
@@ -38,7 +38,8 @@ describe(`migration ${storageV2}`, () => {
   let between: Date;
   let servedBetween: string[];
 
-  const legacySync = (sim: SimulatorHandle, account: string) => syncOnce(db.url, sim, { windowMs: days(10), account }, { writePath: legacyWritePath });
+  const legacySync = (sim: SimulatorHandle, account: string) =>
+    syncOnce(db.url, sim, { windowMs: days(10), account }, { writePath: legacyWritePath });
 
   beforeAll(async () => {
     db = await createTestDatabase("storage-v2-migration");
@@ -50,7 +51,10 @@ describe(`migration ${storageV2}`, () => {
 
     await legacySync(a, "a");
     between = new Date();
-    servedBetween = a.ledger.all().map((row) => a.ledger.served(row)).sort();
+    servedBetween = a.ledger
+      .all()
+      .map((row) => a.ledger.served(row))
+      .sort();
     await new Promise((resolve) => setTimeout(resolve, 5));
     const newest = a.ledger.all();
     a.ledger.update(newest[0]!.id, { status: "error" });
@@ -106,17 +110,29 @@ describe(`migration ${storageV2}`, () => {
   });
 
   test("transactions_as_of returns account a's ledger as it was held between its runs", async () => {
-    const held = await query<{ raw: string }>(db.url, "SELECT raw FROM transactions_as_of($1) WHERE account = 'a' AND deleted_at IS NULL ORDER BY raw", [between]);
+    const held = await query<{ raw: string }>(
+      db.url,
+      "SELECT raw FROM transactions_as_of($1) WHERE account = 'a' AND deleted_at IS NULL ORDER BY raw",
+      [between],
+    );
     expect(held.map((r) => r.raw)).toEqual(servedBetween);
-    const now = await query<{ n: number }>(db.url, `
+    const now = await query<{ n: number }>(
+      db.url,
+      `
       SELECT count(*)::int AS n FROM (SELECT * FROM transactions_as_of(now()) EXCEPT
         SELECT account, id, created_at, updated_at, status, balance_type, amount, description, after_balance, raw,
-               first_seen_at, last_seen_at, deleted_at, last_run_id, version_id FROM transactions) d`);
+               first_seen_at, last_seen_at, deleted_at, last_run_id, version_id FROM transactions) d`,
+    );
     expect(now[0]!.n).toBe(0);
   });
 
   test("the next sync of this release finds nothing to change in any account", async () => {
-    for (const [sim, account] of [[a, "a"], [b, "b"], [c, "c"], [c, "d"]] as const) {
+    for (const [sim, account] of [
+      [a, "a"],
+      [b, "b"],
+      [c, "c"],
+      [c, "d"],
+    ] as const) {
       expect(await syncOnce(db.url, sim, { windowMs: days(10), account })).toMatchObject({ inserted: 0, updated: 0, deleted: 0 });
       await expectDatabaseEqualsLedger(db.url, sim, account);
     }

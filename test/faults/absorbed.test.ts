@@ -2,11 +2,11 @@
 // equals the simulator's ledger (every row, every field), and sync_runs tells the truth.
 import { afterEach, beforeEach, describe, expect, test } from "@jest/globals";
 import type { SimulatorFaults, SimulatorHandle } from "../../src/simulator/index.js";
+import type { Millis } from "../../src/time.js";
 import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
 import { compareDatabaseWithLedger, expectDatabaseEqualsLedger, seededSimulator, syncRuns } from "../helpers/sync.js";
-import { countRows, expectFirstRunTruthful, expectVersionsConsistent, sleep, syncLogged, testToken } from "./support.js";
 import { days, hours, ms } from "../helpers/time.js";
-import type { Millis } from "../../src/time.js";
+import { countRows, expectFirstRunTruthful, expectVersionsConsistent, sleep, syncLogged, testToken } from "./support.js";
 
 interface Case {
   name: string;
@@ -28,24 +28,45 @@ interface Case {
 // bursts: 1 in 1,000 such requests, met under a loaded CI machine's arrival order. With 12 retries
 // it takes 5 in a row (1 in 100,000).
 const cases: Case[] = [
-  { name: "latency 50 ms with 20 ms jitter", faults: { latencyMs: 50, jitterMs: 20 }, retried: false,
-    check: (_sim, ms) => expect(ms).toBeGreaterThanOrEqual(50) },
+  {
+    name: "latency 50 ms with 20 ms jitter",
+    faults: { latencyMs: 50, jitterMs: 20 },
+    retried: false,
+    check: (_sim, ms) => expect(ms).toBeGreaterThanOrEqual(50),
+  },
   { name: "429 at 10%, no Retry-After", faults: { throttleRate: 0.1 }, retried: true },
-  { name: "429 at 5% with Retry-After: 1 (honoured)", faults: { throttleRate: 0.05, retryAfterSeconds: 1 }, retried: true,
-    check: (_sim, ms) => expect(ms).toBeGreaterThanOrEqual(1000) },
-  { name: "429 bursts of 3 at 10% with Retry-After: 0", faults: { throttleRate: 0.1, throttleBurst: 3, retryAfterSeconds: 0 }, retried: true,
-    config: { retries: 12 } },
+  {
+    name: "429 at 5% with Retry-After: 1 (honoured)",
+    faults: { throttleRate: 0.05, retryAfterSeconds: 1 },
+    retried: true,
+    check: (_sim, ms) => expect(ms).toBeGreaterThanOrEqual(1000),
+  },
+  {
+    name: "429 bursts of 3 at 10% with Retry-After: 0",
+    faults: { throttleRate: 0.1, throttleBurst: 3, retryAfterSeconds: 0 },
+    retried: true,
+    config: { retries: 12 },
+  },
   { name: "a burst of the next 4 requests throttled", faults: { throttleNext: 4 }, retried: true },
   { name: "500/502/503 at 10%", faults: { failRate: 0.1 }, retried: true },
   { name: "the next 3 requests answer 503", faults: { failNext: 3, failStatuses: [503] }, retried: true },
-  { name: "responses that hang past the client timeout at 10%", faults: { hangRate: 0.1, seed: 2 }, retried: true, config: { requestTimeoutMs: ms(300) } },
+  {
+    name: "responses that hang past the client timeout at 10%",
+    faults: { hangRate: 0.1, seed: 2 },
+    retried: true,
+    config: { requestTimeoutMs: ms(300) },
+  },
   { name: "connections reset mid-body at 10%", faults: { resetRate: 0.1 }, retried: true },
   { name: "truncated JSON at 10%", faults: { truncateRate: 0.1 }, retried: true },
   { name: "non-JSON 200 bodies at 15%", faults: { invalidJsonRate: 0.15 }, retried: true },
   { name: "a count that changes between pages at 10%", faults: { countDriftRate: 0.1 }, retried: false },
   // The count is evidence of nothing when two complete walks returned the same ids (issue #14).
   { name: "a count wrong by 1 to 3 on every page", faults: { countDriftRate: 1 }, retried: false },
-  { name: "rows inserted and deleted inside the window being walked at 10%", faults: { churnRate: 0.1, churnKinds: ["insert", "delete"], seed: 5 }, retried: false },
+  {
+    name: "rows inserted and deleted inside the window being walked at 10%",
+    faults: { churnRate: 0.1, churnKinds: ["insert", "delete"], seed: 5 },
+    retried: false,
+  },
 ];
 
 describe("faults the retries absorb", () => {

@@ -2,10 +2,10 @@
 // the variable (never echoing a secret), before anything is touched: no sync_runs row, no API request.
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
-import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import type { CliResult } from "../helpers/cli.js";
-import { cli, guardCliOutput, registerSecret, testToken } from "./support.js";
+import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { seededSimulator } from "../helpers/sync.js";
+import { cli, guardCliOutput, registerSecret, testToken } from "./support.js";
 
 guardCliOutput();
 
@@ -23,7 +23,11 @@ const cases: [string, string, RegExp][] = [
   ["GENERECT_API_URL", "ftp://api.generect.com", /GENERECT_API_URL must be an http\(s\) URL/],
   ["GENERECT_API_URL", `https://user:${dbSecret}@api.generect.com`, /GENERECT_API_URL must not carry credentials/],
   ["DATABASE_URL", `postgres//user:${dbSecret}@host/db`, /DATABASE_URL is not a URL/],
-  ["DATABASE_URL", `mysql://root:${dbSecret}@db/x`, /DATABASE_URL must start with postgres:\/\/ or postgresql:\/\/, got mysql:\/\/root:\*\*\*@db\/x/],
+  [
+    "DATABASE_URL",
+    `mysql://root:${dbSecret}@db/x`,
+    /DATABASE_URL must start with postgres:\/\/ or postgresql:\/\/, got mysql:\/\/root:\*\*\*@db\/x/,
+  ],
   ["SYNC_ACCOUNT", "acme corp", /SYNC_ACCOUNT="acme corp" must be 1-64 letters, digits/],
   ["SYNC_ACCOUNT", "a".repeat(65), /SYNC_ACCOUNT=.* must be 1-64/],
   ["SYNC_ACCOUNT", "acct;DROP TABLE transactions", /SYNC_ACCOUNT=.* must be 1-64/],
@@ -58,12 +62,14 @@ describe("bad configuration", () => {
     env = { DATABASE_URL: db.url, GENERECT_API_URL: sim.url, GENERECT_API_TOKEN: testToken, SYNC_ACCOUNT: "acct" };
     // The children start four at a time (each is a Node process with a TypeScript loader).
     const queue = cases.map((c, i) => [c, i] as const);
-    await Promise.all(Array.from({ length: 4 }, async () => {
-      for (let next = queue.shift(); next; next = queue.shift()) {
-        const [[name, value], i] = next;
-        results.set(i, await cli(["run"], { ...env, [name]: value }).done);
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        for (let next = queue.shift(); next; next = queue.shift()) {
+          const [[name, value], i] = next;
+          results.set(i, await cli(["run"], { ...env, [name]: value }).done);
+        }
+      }),
+    );
   }, 120_000);
   afterAll(async () => {
     await sim?.close();
@@ -72,15 +78,18 @@ describe("bad configuration", () => {
 
   // Titles show the values with the secrets masked (Jest prints them).
   const mask = (value: string) => value.split(testToken).join("<token>").split(dbSecret).join("<password>");
-  test.each(cases.map(([name, value, message], i) => [name, mask(value), value, message, i] as const))("%s=%j: exit 2, the message names it", (name, _shown, value, message, i) => {
-    const result = results.get(i)!;
-    expect(result.code).toBe(2);
-    expect(result.stderr).toContain(name);
-    expect(result.stderr).toMatch(message);
-    expect(result.stderr).toMatch(/^generect-sync run: error \[CONFIG_INVALID\]: /);
-    expect(result.stdout).toBe("");
-    if (name === "GENERECT_API_TOKEN" && value) expect(result.stderr).not.toContain(value);
-  });
+  test.each(cases.map(([name, value, message], i) => [name, mask(value), value, message, i] as const))(
+    "%s=%j: exit 2, the message names it",
+    (name, _shown, value, message, i) => {
+      const result = results.get(i)!;
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(name);
+      expect(result.stderr).toMatch(message);
+      expect(result.stderr).toMatch(/^generect-sync run: error \[CONFIG_INVALID\]: /);
+      expect(result.stdout).toBe("");
+      if (name === "GENERECT_API_TOKEN" && value) expect(result.stderr).not.toContain(value);
+    },
+  );
 
   test("nothing was touched: no sync_runs row, no transaction, no API request", async () => {
     expect(results.size).toBe(cases.length);

@@ -6,16 +6,23 @@
 // DB_UNAVAILABLE, and its end is still recorded, on a connection opened once the server is back.
 import { randomBytes } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "@jest/globals";
-import { parseTimestamp } from "../../src/time.js";
-import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { describeDifference } from "../../src/proofs/against-ledger.js";
+import type { SimulatorHandle } from "../../src/simulator/index.js";
+import { parseTimestamp } from "../../src/time.js";
 import { adminUrl, createMigratedDatabase, grantTablesTo, query, type TestDatabase } from "../helpers/database.js";
 import { compareDatabaseWithLedger, expectDatabaseEqualsLedger, seededSimulator, syncRuns } from "../helpers/sync.js";
-import {
-  cli, expectFirstRunTruthful, expectVersionsConsistent, guardCliOutput, registerSecret, sleep, syncLogged,
-  testToken, watermarkOf,
-} from "./support.js";
 import { days, hourMs } from "../helpers/time.js";
+import {
+  cli,
+  expectFirstRunTruthful,
+  expectVersionsConsistent,
+  guardCliOutput,
+  registerSecret,
+  sleep,
+  syncLogged,
+  testToken,
+  watermarkOf,
+} from "./support.js";
 
 guardCliOutput();
 
@@ -31,7 +38,9 @@ interface Refusal {
 
 /** Ends every session on the test database, as a failover or a restart does. */
 async function terminateSessions(db: TestDatabase): Promise<void> {
-  await query(adminUrl(), "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [db.name]);
+  await query(adminUrl(), "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [
+    db.name,
+  ]);
 }
 
 const refusals: Refusal[] = [
@@ -83,54 +92,74 @@ describe("Postgres refusing connections", () => {
     await query(adminUrl(), `DROP ROLE IF EXISTS ${role}`).catch(() => {});
   });
 
-  test.each(refusals)("$name for ~5 s mid-run: retried, the run succeeds, the database equals the ledger, and the next run too", async (refusal) => {
-    await freshDatabase();
-    sim = await seededSimulator(1101, 1500, 60, { faults: { latencyMs: 10 } });
-    let pages = 0;
-    let triggered = false;
-    let blockedAt = 0;
-    let unblockedAt = 0;
-    sim.faults.beforePage = async ({ query: q }) => {
-      if (!q.has("created_at__gte") || triggered || ++pages < 8) return;
-      triggered = true; // pages are requested concurrently: one of them blocks
-      await refusal.block(db, role); // this page is answered once the sessions are gone
-      blockedAt = Date.now();
-      pending = sleep(outageMs).then(async () => {
-        await refusal.unblock(db, role);
-        unblockedAt = Date.now();
-      });
-    };
-    const env = { DATABASE_URL: roleUrl, GENERECT_API_URL: sim.url, GENERECT_API_TOKEN: testToken, SYNC_ACCOUNT: "acct", SYNC_WINDOW: "7d" };
-    const result = await cli(["run"], env).done;
-    const endedAt = Date.now();
-    await pending;
-    sim.faults.beforePage = undefined;
-    if (result.code !== 0) throw new Error(`run failed (${result.code}):\n${result.stderr.slice(-3000)}`);
-    expect(blockedAt).toBeGreaterThan(0);
-    expect(endedAt).toBeGreaterThan(unblockedAt); // it waited the refusal out
-    expect(unblockedAt - blockedAt).toBeGreaterThanOrEqual(outageMs);
-    expect(result.stderr).toContain("lost the database connection: retrying the window");
-    expect(result.stderr).toMatch(refusal.says);
+  test.each(refusals)(
+    "$name for ~5 s mid-run: retried, the run succeeds, the database equals the ledger, and the next run too",
+    async (refusal) => {
+      await freshDatabase();
+      sim = await seededSimulator(1101, 1500, 60, { faults: { latencyMs: 10 } });
+      let pages = 0;
+      let triggered = false;
+      let blockedAt = 0;
+      let unblockedAt = 0;
+      sim.faults.beforePage = async ({ query: q }) => {
+        if (!q.has("created_at__gte") || triggered || ++pages < 8) return;
+        triggered = true; // pages are requested concurrently: one of them blocks
+        await refusal.block(db, role); // this page is answered once the sessions are gone
+        blockedAt = Date.now();
+        pending = sleep(outageMs).then(async () => {
+          await refusal.unblock(db, role);
+          unblockedAt = Date.now();
+        });
+      };
+      const env = {
+        DATABASE_URL: roleUrl,
+        GENERECT_API_URL: sim.url,
+        GENERECT_API_TOKEN: testToken,
+        SYNC_ACCOUNT: "acct",
+        SYNC_WINDOW: "7d",
+      };
+      const result = await cli(["run"], env).done;
+      const endedAt = Date.now();
+      await pending;
+      sim.faults.beforePage = undefined;
+      if (result.code !== 0) throw new Error(`run failed (${result.code}):\n${result.stderr.slice(-3000)}`);
+      expect(blockedAt).toBeGreaterThan(0);
+      expect(endedAt).toBeGreaterThan(unblockedAt); // it waited the refusal out
+      expect(unblockedAt - blockedAt).toBeGreaterThanOrEqual(outageMs);
+      expect(result.stderr).toContain("lost the database connection: retrying the window");
+      expect(result.stderr).toMatch(refusal.says);
 
-    await expectDatabaseEqualsLedger(db.url, sim);
-    await expectVersionsConsistent(db.url);
-    const [first, ...others] = await syncRuns(db.url);
-    expect(others).toEqual([]);
-    await expectFirstRunTruthful(db.url, first!);
-    expect(first!.rows_inserted).toBe(sim.ledger.size);
+      await expectDatabaseEqualsLedger(db.url, sim);
+      await expectVersionsConsistent(db.url);
+      const [first, ...others] = await syncRuns(db.url);
+      expect(others).toEqual([]);
+      await expectFirstRunTruthful(db.url, first!);
+      expect(first!.rows_inserted).toBe(sim.ledger.size);
 
-    // The ledger moves on inside the lookback; the next run, undisturbed, converges.
-    const changed = sim.ledger.all().filter((r) => Date.parse(`${r.created_at}Z`) > Date.now() - 12 * hourMs).slice(0, 3);
-    expect(changed.length).toBeGreaterThan(0);
-    for (const row of changed) sim.ledger.update(row.id, { status: row.status === "pending" ? "success" : row.status, description: `${row.description} (edited)` });
-    sim.ledger.add({ amount: "-1.25" });
-    const next = await cli(["run"], env).done;
-    expect(next.code).toBe(0);
-    await expectDatabaseEqualsLedger(db.url, sim);
-    await expectVersionsConsistent(db.url);
-    const all = await syncRuns(db.url);
-    expect(all.map((r) => [r.status, r.error_code, r.finished_at !== null])).toEqual([["succeeded", null, true], ["succeeded", null, true]]);
-  }, 150_000);
+      // The ledger moves on inside the lookback; the next run, undisturbed, converges.
+      const changed = sim.ledger
+        .all()
+        .filter((r) => Date.parse(`${r.created_at}Z`) > Date.now() - 12 * hourMs)
+        .slice(0, 3);
+      expect(changed.length).toBeGreaterThan(0);
+      for (const row of changed)
+        sim.ledger.update(row.id, {
+          status: row.status === "pending" ? "success" : row.status,
+          description: `${row.description} (edited)`,
+        });
+      sim.ledger.add({ amount: "-1.25" });
+      const next = await cli(["run"], env).done;
+      expect(next.code).toBe(0);
+      await expectDatabaseEqualsLedger(db.url, sim);
+      await expectVersionsConsistent(db.url);
+      const all = await syncRuns(db.url);
+      expect(all.map((r) => [r.status, r.error_code, r.finished_at !== null])).toEqual([
+        ["succeeded", null, true],
+        ["succeeded", null, true],
+      ]);
+    },
+    150_000,
+  );
 
   test("refused past the reconnect budget: the run fails as DB_UNAVAILABLE and its end is recorded once the server is back", async () => {
     await freshDatabase();
@@ -154,7 +183,9 @@ describe("Postgres refusing connections", () => {
     await pending;
     sim.faults.beforePage = undefined;
     expect(failed.error?.code).toBe("DB_UNAVAILABLE");
-    expect(failed.error!.message).toMatch(/the database stayed unavailable after 2 attempts \(55000: database "[^"]+" is not currently accepting connections\)/);
+    expect(failed.error!.message).toMatch(
+      /the database stayed unavailable after 2 attempts \(55000: database "[^"]+" is not currently accepting connections\)/,
+    );
     expect(failed.log).toContain("the database is unavailable: retrying the run's record");
 
     const [run, ...others] = await syncRuns(db.url);

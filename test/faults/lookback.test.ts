@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { compareDatabaseWithLedger, expectDatabaseEqualsLedger, seededSimulator, syncRuns } from "../helpers/sync.js";
-import { cli, expectVersionsConsistent, guardCliOutput, syncLogged, testToken } from "./support.js";
 import { dayMs, days, hourMs } from "../helpers/time.js";
+import { cli, expectVersionsConsistent, guardCliOutput, syncLogged, testToken } from "./support.js";
 
 guardCliOutput();
 

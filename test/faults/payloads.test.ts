@@ -5,15 +5,18 @@
 // not a page still fail the window, naming what was wrong, and the token appears in no output.
 import { afterEach, beforeEach, describe, expect, test } from "@jest/globals";
 import {
-  BAD_ROW_KINDS, type BadRowKind, type InterceptResponse, REJECTED_ROW_KINDS, type SimTransaction, type SimulatorHandle,
+  BAD_ROW_KINDS,
+  type BadRowKind,
+  type InterceptResponse,
+  REJECTED_ROW_KINDS,
+  type SimTransaction,
+  type SimulatorHandle,
 } from "../../src/simulator/index.js";
 import { parseTimestamp } from "../../src/time.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { expectDatabaseEqualsLedger, seededSimulator, syncRuns } from "../helpers/sync.js";
-import {
-  armAtWindow, cli, countRows, expectVersionsConsistent, guardCliOutput, syncLogged, testToken, watermarkOf,
-} from "./support.js";
 import { days } from "../helpers/time.js";
+import { armAtWindow, cli, countRows, expectVersionsConsistent, guardCliOutput, syncLogged, testToken, watermarkOf } from "./support.js";
 
 guardCliOutput();
 
@@ -45,12 +48,15 @@ interface Quarantined {
 }
 
 function quarantined(url: string): Promise<Quarantined[]> {
-  return query<Quarantined>(url, `
+  return query<Quarantined>(
+    url,
+    `
     SELECT transaction_id::text, reason_code, reason, raw, page_offset, position, run_id::text, last_run_id::text, times_received,
            resolved_at, resolution,
            to_char(window_from AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS window_from,
            to_char(window_to AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS window_to
-    FROM quarantined_rows WHERE account = 'acct' ORDER BY id`);
+    FROM quarantined_rows WHERE account = 'acct' ORDER BY id`,
+  );
 }
 
 /** One ledger row per kind, spread over the ledger (every 60th row), so kinds meet different pages and windows. */
@@ -82,7 +88,10 @@ function expectQuarantineMatches(entries: Quarantined[], sim: SimulatorHandle, o
     expect(entry!.window_from <= row.created_at && row.created_at < entry!.window_to).toBe(true);
     const inWindow = sim.ledger.all().filter((r) => r.created_at >= entry!.window_from && r.created_at < entry!.window_to);
     const index = inWindow.findIndex((r) => r.id === row.id);
-    expect({ offset: entry!.page_offset, position: entry!.position }).toEqual({ offset: Math.floor(index / 100) * 100, position: (index % 100) + 1 });
+    expect({ offset: entry!.page_offset, position: entry!.position }).toEqual({
+      offset: Math.floor(index / 100) * 100,
+      position: (index % 100) + 1,
+    });
   }
 }
 
@@ -105,7 +114,12 @@ describe("odd rows never stop the ledger", () => {
     if (first.error) throw first.error;
     const [run] = await syncRuns(db.url);
     const rejectedCount = REJECTED_ROW_KINDS.length;
-    expect(run).toMatchObject({ status: "succeeded", rows_rejected: rejectedCount, rows_inserted: sim.ledger.size - rejectedCount, rows_deleted: 0 });
+    expect(run).toMatchObject({
+      status: "succeeded",
+      rows_rejected: rejectedCount,
+      rows_inserted: sim.ledger.size - rejectedCount,
+      rows_deleted: 0,
+    });
     expect(run!.rows_seen).toBe(sim.ledger.size - rejectedCount);
     expect(first.summary!.rejected).toBe(rejectedCount);
     // Every row that still describes a transaction, field by field against the text served; none of the others.
@@ -142,7 +156,14 @@ describe("odd rows never stop the ledger", () => {
   test("a stored row later sent unreadable stays as stored (not deleted), quarantined once however often it is sent; a new number literal is a new version", async () => {
     const clean = await syncLogged(db.url, sim, { windowMs: days(5) });
     if (clean.error) throw clean.error;
-    const kinds: BadRowKind[] = ["amount-as-string", "bad-datetime", "missing-id", "reformatted-amount", "nul-in-description", "lone-surrogate-in-description"];
+    const kinds: BadRowKind[] = [
+      "amount-as-string",
+      "bad-datetime",
+      "missing-id",
+      "reformatted-amount",
+      "nul-in-description",
+      "lone-surrogate-in-description",
+    ];
     const servedBefore = new Map(sim.ledger.all().map((row) => [row.id, sim.ledger.served(row)]));
     const odd = makeOdd(sim, kinds, 30);
     // Deleted upstream, beside the row without a readable id (position 150, next to it at 151):
@@ -157,13 +178,20 @@ describe("odd rows never stop the ledger", () => {
     expect(second.summary).toMatchObject({ rejected: 3, deleted: 0, inserted: 0, updated: 3 });
     for (const kind of ["amount-as-string", "bad-datetime", "missing-id"] as const) {
       const id = odd.get(kind)!.id;
-      const [held] = await query<{ raw: string; deleted_at: Date | null }>(db.url, "SELECT raw, deleted_at FROM transactions WHERE id = $1", [id]);
+      const [held] = await query<{ raw: string; deleted_at: Date | null }>(
+        db.url,
+        "SELECT raw, deleted_at FROM transactions WHERE id = $1",
+        [id],
+      );
       expect(held).toEqual({ raw: servedBefore.get(id), deleted_at: null });
     }
     // -10.1 written -10.100000 is the same number and a new text: an update version with the new text.
     const reformatted = odd.get("reformatted-amount")!;
     const versions = await query<{ change: string; raw: string; amount: string }>(
-      db.url, "SELECT change, raw, amount::text FROM transaction_versions WHERE id = $1 ORDER BY version_id", [reformatted.id]);
+      db.url,
+      "SELECT change, raw, amount::text FROM transaction_versions WHERE id = $1 ORDER BY version_id",
+      [reformatted.id],
+    );
     expect(versions.map((v) => v.change)).toEqual(["insert", "update"]);
     expect(versions[1]!.raw).toBe(sim.ledger.served(reformatted));
     expect(versions[1]!.raw).not.toBe(versions[0]!.raw);
@@ -180,7 +208,8 @@ describe("odd rows never stop the ledger", () => {
     const [, , thirdRun] = await syncRuns(db.url);
     const entries = await quarantined(db.url);
     expect(entries).toHaveLength(3);
-    for (const entry of entries) expect(entry).toMatchObject({ run_id: secondRun!.id, last_run_id: thirdRun!.id, times_received: 2, resolved_at: null });
+    for (const entry of entries)
+      expect(entry).toMatchObject({ run_id: secondRun!.id, last_run_id: thirdRun!.id, times_received: 2, resolved_at: null });
 
     // The API sends the row readable again: the deletion is proven and marked.
     sim.ledger.setOdd(odd.get("missing-id")!.id);
@@ -225,7 +254,14 @@ describe("odd rows never stop the ledger", () => {
 
   test("through the CLI: exit 0, a warning on stderr, status and status --json show the rejected rows", async () => {
     makeOdd(sim, ["missing-created-at", "unknown-status", "null-description"]);
-    const env = { DATABASE_URL: db.url, GENERECT_API_URL: sim.url, GENERECT_API_TOKEN: testToken, SYNC_ACCOUNT: "acct", SYNC_WINDOW: "5d", SYNC_WINDOW_ROWS: "0" };
+    const env = {
+      DATABASE_URL: db.url,
+      GENERECT_API_URL: sim.url,
+      GENERECT_API_TOKEN: testToken,
+      SYNC_ACCOUNT: "acct",
+      SYNC_WINDOW: "5d",
+      SYNC_WINDOW_ROWS: "0",
+    };
     const result = await cli(["run"], env).done; // cli() fails the test if the token is printed
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/1 row\(s\) could not be stored as transactions and were quarantined/);
@@ -250,9 +286,21 @@ interface BodyCase {
 }
 
 const bodies: BodyCase[] = [
-  { name: "a non-JSON body", body: "<!doctype html><p>Upstream error</p>", message: /the body is not valid JSON \(.*\); it begins "<!doctype html>/ },
-  { name: "an envelope without results", body: '{"count": 12, "next": null, "previous": null}', message: /the response envelope has an invalid field "results": expected an array of transactions, it is missing/ },
-  { name: "a count of the wrong type", body: '{"count": "12", "results": []}', message: /the response envelope has an invalid field "count": expected a JSON number, got string "12"/ },
+  {
+    name: "a non-JSON body",
+    body: "<!doctype html><p>Upstream error</p>",
+    message: /the body is not valid JSON \(.*\); it begins "<!doctype html>/,
+  },
+  {
+    name: "an envelope without results",
+    body: '{"count": 12, "next": null, "previous": null}',
+    message: /the response envelope has an invalid field "results": expected an array of transactions, it is missing/,
+  },
+  {
+    name: "a count of the wrong type",
+    body: '{"count": "12", "results": []}',
+    message: /the response envelope has an invalid field "count": expected a JSON number, got string "12"/,
+  },
 ];
 
 describe("bodies that are not a page", () => {
@@ -268,7 +316,13 @@ describe("bodies that are not a page", () => {
     await db?.drop();
   });
 
-  const arm = (c: BodyCase) => armAtWindow(sim, 3, () => {}, (): InterceptResponse => ({ status: 200, body: c.body }));
+  const arm = (c: BodyCase) =>
+    armAtWindow(
+      sim,
+      3,
+      () => {},
+      (): InterceptResponse => ({ status: 200, body: c.body }),
+    );
 
   test.each(bodies)("$name: the window commits nothing and the error says what was wrong", async (c) => {
     const watch = arm(c);
@@ -291,7 +345,15 @@ describe("bodies that are not a page", () => {
   test("through the CLI, an envelope without results: exit 1, the message on stderr, no token anywhere", async () => {
     const c = bodies[1]!;
     arm(c);
-    const env = { DATABASE_URL: db.url, GENERECT_API_URL: sim.url, GENERECT_API_TOKEN: testToken, SYNC_ACCOUNT: "acct", SYNC_WINDOW: "5d", SYNC_WINDOW_ROWS: "0", GENERECT_RETRIES: "0" };
+    const env = {
+      DATABASE_URL: db.url,
+      GENERECT_API_URL: sim.url,
+      GENERECT_API_TOKEN: testToken,
+      SYNC_ACCOUNT: "acct",
+      SYNC_WINDOW: "5d",
+      SYNC_WINDOW_ROWS: "0",
+      GENERECT_RETRIES: "0",
+    };
     const result = await cli(["run"], env).done;
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/generect-sync run: error \[API_RESPONSE_INVALID\]: /);

@@ -10,11 +10,11 @@ import { chmod, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import { passwordOf } from "../../src/config/database-url.js";
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from "../../src/db/embedded/index.js";
 import { migrate } from "../../src/db/migrate.js";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { expectDatabaseEqualsLedger, seededSimulator, syncRuns } from "../helpers/sync.js";
-import { passwordOf } from "../../src/config/database-url.js";
 import { cli, expectFirstRunTruthful, expectVersionsConsistent, guardCliOutput, registerSecret, sleep, testToken } from "./support.js";
 
 guardCliOutput();
@@ -62,7 +62,13 @@ describe("Postgres restarted mid-run", () => {
       outageDone = outage;
       await isDown;
     };
-    const env = { DATABASE_URL: server.url, GENERECT_API_URL: sim.url, GENERECT_API_TOKEN: testToken, SYNC_ACCOUNT: "acct", SYNC_WINDOW: "7d" };
+    const env = {
+      DATABASE_URL: server.url,
+      GENERECT_API_URL: sim.url,
+      GENERECT_API_TOKEN: testToken,
+      SYNC_ACCOUNT: "acct",
+      SYNC_WINDOW: "7d",
+    };
     const result = await cli(["run"], env).done;
     await outage;
     sim.faults.beforePage = undefined;

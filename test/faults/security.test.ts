@@ -4,20 +4,20 @@
 // goes through the recorder that scans its output for secrets.
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import https from "node:https";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { GenerectClient } from "../../src/api/client.js";
-import { parseTimestamp } from "../../src/time.js";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
-import { adminUrl, createMigratedDatabase, grantTablesTo, query, type TestDatabase } from "../helpers/database.js";
+import { parseTimestamp } from "../../src/time.js";
 import { repoRoot } from "../helpers/cli.js";
+import { adminUrl, createMigratedDatabase, grantTablesTo, query, type TestDatabase } from "../helpers/database.js";
 import { expectDatabaseEqualsLedger, seededSimulator } from "../helpers/sync.js";
-import { cli, cliTranscripts, guardCliOutput, registerSecret, testToken } from "./support.js";
 import { auditSql, collectConstants, findSqlLiterals, misplacedSql, sqlHome } from "./sql-audit.js";
+import { cli, cliTranscripts, guardCliOutput, registerSecret, testToken } from "./support.js";
 
 guardCliOutput();
 
@@ -44,13 +44,23 @@ describe("secrets stay out of every output", () => {
   });
 
   test("run (succeeding, then failing on a server that echoes the token), status and status --json print neither secret", async () => {
-    const env = { DATABASE_URL: url, GENERECT_API_URL: sim.url, GENERECT_API_TOKEN: testToken, SYNC_ACCOUNT: "acct", SYNC_WINDOW: "5d", LOG_LEVEL: "debug" };
+    const env = {
+      DATABASE_URL: url,
+      GENERECT_API_URL: sim.url,
+      GENERECT_API_TOKEN: testToken,
+      SYNC_ACCOUNT: "acct",
+      SYNC_WINDOW: "5d",
+      LOG_LEVEL: "debug",
+    };
     const ok = await cli(["run"], env).done; // cli() rejects if either secret is printed
     expect(ok.code).toBe(0);
     await expectDatabaseEqualsLedger(url, sim);
 
     // A broken proxy that quotes the request's Authorization header back in its error page.
-    sim.faults.intercept = ({ headers }) => ({ status: 500, body: JSON.stringify({ detail: `upstream refused ${headers.authorization}` }) });
+    sim.faults.intercept = ({ headers }) => ({
+      status: 500,
+      body: JSON.stringify({ detail: `upstream refused ${headers.authorization}` }),
+    });
     const failed = await cli(["run"], { ...env, GENERECT_RETRIES: "1" }).done;
     sim.faults.intercept = undefined;
     expect(failed.code).toBe(1);
@@ -68,15 +78,20 @@ describe("secrets stay out of every output", () => {
     down.port = "9";
     const unreachable = await cli(["run"], { ...env, DATABASE_URL: down.toString() }).done;
     expect(unreachable.code).toBe(1);
-    expect(unreachable.stderr).toMatch(/error \[DB_UNAVAILABLE\]: the database stayed unavailable after 9 attempts \(ECONNREFUSED: connect ECONNREFUSED 127\.0\.0\.1:9\)/);
+    expect(unreachable.stderr).toMatch(
+      /error \[DB_UNAVAILABLE\]: the database stayed unavailable after 9 attempts \(ECONNREFUSED: connect ECONNREFUSED 127\.0\.0\.1:9\)/,
+    );
 
     expect(cliTranscripts().length).toBeGreaterThanOrEqual(6); // all of them scanned by cli()
 
     // Nothing stored holds them either.
-    const stored = await query<{ text: string }>(url, `
+    const stored = await query<{ text: string }>(
+      url,
+      `
       SELECT (SELECT coalesce(json_agg(r)::text, '') FROM sync_runs r) ||
              (SELECT coalesce(json_agg(s)::text, '') FROM sync_state s) ||
-             (SELECT coalesce(string_agg(raw::text, ''), '') FROM transactions) AS text`);
+             (SELECT coalesce(string_agg(raw::text, ''), '') FROM transactions) AS text`,
+    );
     expect(stored[0]!.text).toContain("[REDACTED]");
     expect(stored[0]!.text).not.toContain(testToken);
     expect(stored[0]!.text).not.toContain(password);
@@ -86,7 +101,8 @@ describe("secrets stay out of every output", () => {
 describe("TLS", () => {
   test("the API client keeps certificate verification on (got's options)", () => {
     const client = new GenerectClient({ baseUrl: "https://api.generect.com", token: testToken, timeoutMs: 1000, retries: 0 });
-    const options = (client as unknown as { http: { defaults: { options: { https?: { rejectUnauthorized?: boolean } } } } }).http.defaults.options;
+    const options = (client as unknown as { http: { defaults: { options: { https?: { rejectUnauthorized?: boolean } } } } }).http.defaults
+      .options;
     expect(options.https?.rejectUnauthorized).not.toBe(false);
     expect(process.env.NODE_TLS_REJECT_UNAUTHORIZED).toBeUndefined();
   });
@@ -95,7 +111,8 @@ describe("TLS", () => {
     const offenders: string[] = [];
     for (const file of await sourceFiles(path.join(repoRoot, "src"))) {
       const text = await readFile(file, "utf8");
-      if (/rejectUnauthorized\s*:\s*false|NODE_TLS_REJECT_UNAUTHORIZED|checkServerIdentity\s*:/.test(text)) offenders.push(path.relative(repoRoot, file));
+      if (/rejectUnauthorized\s*:\s*false|NODE_TLS_REJECT_UNAUTHORIZED|checkServerIdentity\s*:/.test(text))
+        offenders.push(path.relative(repoRoot, file));
     }
     expect(offenders).toEqual([]);
   });
@@ -104,22 +121,49 @@ describe("TLS", () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "gs-tls-"));
     try {
       await promisify(execFile)("openssl", [
-        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem"),
-        "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        path.join(dir, "key.pem"),
+        "-out",
+        path.join(dir, "cert.pem"),
+        "-days",
+        "1",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
       ]);
       let served = 0;
-      const server = https.createServer({ key: await readFile(path.join(dir, "key.pem")), cert: await readFile(path.join(dir, "cert.pem")) }, (_req, res) => {
-        served++;
-        res.writeHead(200, { "content-type": "application/json" }).end('{"count":0,"results":[]}');
-      });
+      const server = https.createServer(
+        { key: await readFile(path.join(dir, "key.pem")), cert: await readFile(path.join(dir, "cert.pem")) },
+        (_req, res) => {
+          served++;
+          res.writeHead(200, { "content-type": "application/json" }).end('{"count":0,"results":[]}');
+        },
+      );
       await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
       const { port } = server.address() as { port: number };
       try {
-        const client = new GenerectClient({ baseUrl: `https://127.0.0.1:${port}`, token: testToken, timeoutMs: 2000, retries: 3, minRetryDelayMs: 1, maxRetryDelayMs: 2 });
+        const client = new GenerectClient({
+          baseUrl: `https://127.0.0.1:${port}`,
+          token: testToken,
+          timeoutMs: 2000,
+          retries: 3,
+          minRetryDelayMs: 1,
+          maxRetryDelayMs: 2,
+        });
         const window = { gte: parseTimestamp("2025-01-01")!, lt: parseTimestamp("2025-02-01")!, limit: 100, offset: 0 };
         const error = (await client.listTransactions(window).catch((e: unknown) => e)) as Error & { code?: string };
         expect(error).toBeInstanceOf(Error);
-        expect(error.message).toMatch(new RegExp(`TLS certificate of the API at 127\\.0\\.0\\.1:${port} rejected \\((DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE)\\)`));
+        expect(error.message).toMatch(
+          new RegExp(
+            `TLS certificate of the API at 127\\.0\\.0\\.1:${port} rejected \\((DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE)\\)`,
+          ),
+        );
         expect(client.stats).toEqual({ requests: 1, retries: 0 }); // not retried: retrying cannot fix a certificate
         expect(served).toBe(0); // no request (and so no token) ever reached it
         expect(`${error.message}${error.stack}${JSON.stringify(error)}`).not.toContain(testToken);
@@ -159,22 +203,27 @@ describe("SQL is parameterized", () => {
   });
 
   test("the audit is not blind: it flags values in SQL text and accepts the audited constants", () => {
-    const bad = auditSql("bad.ts", `
+    const bad = auditSql(
+      "bad.ts",
+      `
       export async function load(pool, row, account) {
         await pool.query(\`SELECT * FROM transactions WHERE id = '\${row.id}'\`);
         await pool.query("DELETE FROM sync_runs WHERE account = '" + account + "'");
         const sql = \`UPDATE transactions SET description = '\${row.description}'\`;
         await prisma.$queryRawUnsafe(sql);
-      }`);
+      }`,
+    );
     expect(bad.map((f) => `${f.line} ${f.reason}: ${f.text}`).sort()).toEqual([
       "3 interpolated into SQL text: row.id",
       "3 query text built from a value: `SELECT * FROM transactions WHERE id = '${row.id}'`",
       "4 concatenated into SQL text: account",
-      "4 query text built from a value: \"DELETE FROM sync_runs WHERE account = '\" + account + \"'\"",
+      '4 query text built from a value: "DELETE FROM sync_runs WHERE account = \'" + account + "\'"',
       "5 interpolated into SQL text: row.description",
       "6 $queryRawUnsafe bypasses Prisma's parameters: prisma.$queryRawUnsafe(sql)",
     ]);
-    const good = auditSql("good.ts", `
+    const good = auditSql(
+      "good.ts",
+      `
       const columns = "id, created_at";
       const lockKey = 0x47;
       export const upsertSql = \`INSERT INTO t (\${columns}) SELECT \${columns.split(", ").map((c) => \`i.\${c}\`).join(", ")} FROM i\`;
@@ -183,7 +232,8 @@ describe("SQL is parameterized", () => {
         const role = client.escapeIdentifier(name);
         await client.query(\`CREATE ROLE \${role} LOGIN PASSWORD \${client.escapeLiteral(password)}\`);
         await client.query(upsertSql, [1]);
-      }`);
+      }`,
+    );
     expect(good).toEqual([]);
   });
 
@@ -227,7 +277,10 @@ describe("the simulator's authentication", () => {
     ["a wrong token", 403, "Token wrong-token-123456", "You do not have permission to perform this action."],
     ["the scheme without a token", 401, "Token ", "Authentication credentials were not provided."],
   ])("%s: answered %i before any fault", async (_name, status, authorization, detail) => {
-    for (const p of ["/api/auth/transactions/", "/api/auth/transactions/spent_credits/?timezone=UTC&period=day&start_date=2025-01-01&end_date=2025-01-02"]) {
+    for (const p of [
+      "/api/auth/transactions/",
+      "/api/auth/transactions/spent_credits/?timezone=UTC&period=day&start_date=2025-01-01&end_date=2025-01-02",
+    ]) {
       const res = await fetch(`${sim.url}${p}`, { headers: authorization === undefined ? {} : { authorization } });
       expect(res.status).toBe(status);
       expect(await res.json()).toEqual({ detail });

@@ -2,8 +2,8 @@
 // and effective: a real `run` against a misbehaving simulator succeeds through its retries.
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
-import { cli, guardCliOutput, testToken, waitFor } from "./support.js";
 import { syncRuns } from "../helpers/sync.js";
+import { cli, guardCliOutput, testToken, waitFor } from "./support.js";
 
 guardCliOutput();
 
@@ -19,9 +19,28 @@ describe("generect-sync simulate with faults", () => {
   test("--help documents every fault flag", async () => {
     const help = await cli(["simulate", "--help"], {}).done;
     expect(help.code).toBe(0);
-    for (const flag of ["latency-ms", "jitter-ms", "throttle-rate", "throttle-burst", "retry-after", "fail-rate", "fail-status", "hang-rate",
-      "hang-ms", "reset-rate", "truncate-rate", "invalid-json-rate", "bad-row-rate", "ignore-filters-rate", "count-drift-rate", "churn-rate",
-      "arrival-rate", "clock-offset", "fault-seed", "sunset"]) {
+    for (const flag of [
+      "latency-ms",
+      "jitter-ms",
+      "throttle-rate",
+      "throttle-burst",
+      "retry-after",
+      "fail-rate",
+      "fail-status",
+      "hang-rate",
+      "hang-ms",
+      "reset-rate",
+      "truncate-rate",
+      "invalid-json-rate",
+      "bad-row-rate",
+      "ignore-filters-rate",
+      "count-drift-rate",
+      "churn-rate",
+      "arrival-rate",
+      "clock-offset",
+      "fault-seed",
+      "sunset",
+    ]) {
       expect(help.stdout).toContain(`--${flag} <`);
     }
   });
@@ -45,17 +64,51 @@ describe("generect-sync simulate with faults", () => {
   });
 
   test("a run against `simulate --latency-ms 5 --jitter-ms 10 --fail-rate 0.1 --throttle-rate 0.1 --retry-after 0 ...` succeeds through its retries", async () => {
-    const sim = cli(["simulate", "--port", "0", "--rows", "800", "--years", "0.2", "--fault-seed", "11",
-      "--latency-ms", "5", "--jitter-ms", "10", "--fail-rate", "0.1", "--fail-status", "500,503", "--throttle-rate", "0.1",
-      "--retry-after", "0", "--reset-rate", "0.05", "--truncate-rate", "0.05", "--clock-offset=-90s"], { GENERECT_API_TOKEN: testToken });
+    const sim = cli(
+      [
+        "simulate",
+        "--port",
+        "0",
+        "--rows",
+        "800",
+        "--years",
+        "0.2",
+        "--fault-seed",
+        "11",
+        "--latency-ms",
+        "5",
+        "--jitter-ms",
+        "10",
+        "--fail-rate",
+        "0.1",
+        "--fail-status",
+        "500,503",
+        "--throttle-rate",
+        "0.1",
+        "--retry-after",
+        "0",
+        "--reset-rate",
+        "0.05",
+        "--truncate-rate",
+        "0.05",
+        "--clock-offset=-90s",
+      ],
+      { GENERECT_API_TOKEN: testToken },
+    );
     try {
       await waitFor(() => /faults: /.test(sim.output()), 20_000, "the simulator to listen");
       const out = sim.output();
       expect(out).toContain("token: the one you gave");
-      expect(out).toContain("faults: latency-ms 5, jitter-ms 10, throttle-rate 0.1, retry-after 0, fail-rate 0.1, fail-status 500,503, reset-rate 0.05, truncate-rate 0.05, clock-offset -90s, fault-seed 11");
+      expect(out).toContain(
+        "faults: latency-ms 5, jitter-ms 10, throttle-rate 0.1, retry-after 0, fail-rate 0.1, fail-status 500,503, reset-rate 0.05, truncate-rate 0.05, clock-offset -90s, fault-seed 11",
+      );
       const url = /GENERECT_API_URL=(\S+)/.exec(out)![1]!;
       const run = await cli(["run"], {
-        DATABASE_URL: db.url, GENERECT_API_URL: url, GENERECT_API_TOKEN: testToken, SYNC_ACCOUNT: "acct", SYNC_WINDOW: "10d",
+        DATABASE_URL: db.url,
+        GENERECT_API_URL: url,
+        GENERECT_API_TOKEN: testToken,
+        SYNC_ACCOUNT: "acct",
+        SYNC_WINDOW: "10d",
       }).done;
       expect(run.code).toBe(0);
       expect(run.stdout).toMatch(/run #\d+ succeeded: .* 800 rows seen \(800 inserted/);
@@ -70,12 +123,15 @@ describe("generect-sync simulate with faults", () => {
   }, 60_000);
 
   test("`simulate --sunset 2027-07-01`: a run warns once that the API is deprecated, naming the sunset, and succeeds", async () => {
-    const sim = cli(["simulate", "--port", "0", "--rows", "500", "--years", "0.2", "--sunset", "2027-07-01"], { GENERECT_API_TOKEN: testToken });
+    const sim = cli(["simulate", "--port", "0", "--rows", "500", "--years", "0.2", "--sunset", "2027-07-01"], {
+      GENERECT_API_TOKEN: testToken,
+    });
     try {
       await waitFor(() => /faults: /.test(sim.output()), 20_000, "the simulator to listen");
       expect(sim.output()).toContain("faults: sunset Thu, 01 Jul 2027 00:00:00 GMT");
       const url = /GENERECT_API_URL=(\S+)/.exec(sim.output())![1]!;
-      const run = await cli(["run"], { DATABASE_URL: db.url, GENERECT_API_URL: url, GENERECT_API_TOKEN: testToken, SYNC_ACCOUNT: "sunset" }).done;
+      const run = await cli(["run"], { DATABASE_URL: db.url, GENERECT_API_URL: url, GENERECT_API_TOKEN: testToken, SYNC_ACCOUNT: "sunset" })
+        .done;
       expect(run.code).toBe(0);
       const warnings = run.stderr.split("\n").filter((line) => line.includes("deprecated"));
       expect(warnings).toHaveLength(1);

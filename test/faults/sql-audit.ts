@@ -35,7 +35,9 @@ export function collectConstants(files: { file: string; source: string }[]): Pro
     const sf = ts.createSourceFile(file, source, ts.ScriptTarget.ES2023, true, ts.ScriptKind.TS);
     const names = new Set<string>();
     const literal = (e: ts.Expression): boolean =>
-      ts.isStringLiteral(e) || ts.isNumericLiteral(e) || ts.isNoSubstitutionTemplateLiteral(e) ||
+      ts.isStringLiteral(e) ||
+      ts.isNumericLiteral(e) ||
+      ts.isNoSubstitutionTemplateLiteral(e) ||
       ((ts.isAsExpression(e) || ts.isParenthesizedExpression(e)) && literal(e.expression));
     for (const statement of sf.statements) {
       if (!ts.isVariableStatement(statement) || (statement.declarationList.flags & ts.NodeFlags.Const) === 0) continue;
@@ -66,7 +68,13 @@ export function auditSql(file: string, source: string, programConstants: Program
   const importedStatements = new Set<string>();
   const importedConstants = new Set<string>();
   const visitDecls = (node: ts.Node) => {
-    if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && node.initializer && ts.isVariableDeclarationList(node.parent) && (node.parent.flags & ts.NodeFlags.Const) !== 0) {
+    if (
+      ts.isVariableDeclaration(node) &&
+      ts.isIdentifier(node.name) &&
+      node.initializer &&
+      ts.isVariableDeclarationList(node.parent) &&
+      (node.parent.flags & ts.NodeFlags.Const) !== 0
+    ) {
       consts.set(node.name.text, node.initializer);
     }
     if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier) && node.moduleSpecifier.text.startsWith(".")) {
@@ -91,7 +99,8 @@ export function auditSql(file: string, source: string, programConstants: Program
     const again = (e: ts.Expression) => safe(e, trusted, depth + 1);
     if (ts.isStringLiteral(expr) || ts.isNumericLiteral(expr) || ts.isNoSubstitutionTemplateLiteral(expr)) return true;
     if (ts.isTemplateExpression(expr)) return expr.templateSpans.every((span) => again(span.expression));
-    if (ts.isParenthesizedExpression(expr) || ts.isAsExpression(expr) || ts.isSatisfiesExpression(expr) || ts.isNonNullExpression(expr)) return again(expr.expression);
+    if (ts.isParenthesizedExpression(expr) || ts.isAsExpression(expr) || ts.isSatisfiesExpression(expr) || ts.isNonNullExpression(expr))
+      return again(expr.expression);
     if (ts.isConditionalExpression(expr)) return again(expr.whenTrue) && again(expr.whenFalse);
     if (ts.isBinaryExpression(expr) && expr.operatorToken.kind === ts.SyntaxKind.PlusToken) return again(expr.left) && again(expr.right);
     if (ts.isArrayLiteralExpression(expr)) return expr.elements.every((e) => again(e as ts.Expression));
@@ -166,7 +175,8 @@ export function auditSql(file: string, source: string, programConstants: Program
 }
 
 /** A statement's first keyword, for finding statements written outside src/db/: the audit's, and the transaction and utility ones. */
-const statementKeywords = /^\s*(SELECT|INSERT|UPDATE|DELETE|WITH|CREATE|ALTER|DROP|GRANT|REVOKE|TRUNCATE|COPY|SET|BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|SHOW|COMMENT|LOCK|VALUES|EXPLAIN|ANALYZE|VACUUM|REINDEX|CALL|DO|LISTEN|NOTIFY)\b/;
+const statementKeywords =
+  /^\s*(SELECT|INSERT|UPDATE|DELETE|WITH|CREATE|ALTER|DROP|GRANT|REVOKE|TRUNCATE|COPY|SET|BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|SHOW|COMMENT|LOCK|VALUES|EXPLAIN|ANALYZE|VACUUM|REINDEX|CALL|DO|LISTEN|NOTIFY)\b/;
 
 /**
  * Every string or template literal of a source file that starts like an SQL statement (upper-case
@@ -177,7 +187,12 @@ export function findSqlLiterals(file: string, source: string): SqlFinding[] {
   const sf = ts.createSourceFile(file, source, ts.ScriptTarget.ES2023, true, ts.ScriptKind.TS);
   const findings: SqlFinding[] = [];
   const visit = (node: ts.Node) => {
-    const text = ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node) ? node.text : ts.isTemplateExpression(node) ? node.head.text : undefined;
+    const text =
+      ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)
+        ? node.text
+        : ts.isTemplateExpression(node)
+          ? node.head.text
+          : undefined;
     if (text !== undefined && statementKeywords.test(text)) {
       const { line } = sf.getLineAndCharacterOfPosition(node.getStart(sf));
       findings.push({ file, line: line + 1, text: node.getText(sf).slice(0, 160), reason: "SQL statement outside src/db/" });

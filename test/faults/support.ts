@@ -4,12 +4,8 @@
 // sync_runs reader are in test/helpers/sync.ts, durations in test/helpers/time.ts.
 import { afterAll, expect } from "@jest/globals";
 import type { Config } from "../../src/config/index.js";
-import {
-  type SimulatorHandle,
-  TRANSACTIONS_PATH,
-  type InterceptResponse,
-} from "../../src/simulator/index.js";
-import { type SyncOptions, type SyncSummary, runSync } from "../../src/job/run.js";
+import { runSync, type SyncOptions, type SyncSummary } from "../../src/job/run.js";
+import { type InterceptResponse, type SimulatorHandle, TRANSACTIONS_PATH } from "../../src/simulator/index.js";
 import { type CliProcess, type CliResult, spawnCli } from "../helpers/cli.js";
 import { query } from "../helpers/database.js";
 import { LogCapture, type RunRow, testSyncOptions, testToken } from "../helpers/sync.js";
@@ -143,31 +139,43 @@ export async function countRows(databaseUrl: string, where = "TRUE", params: unk
  * each superseded version is valid until the next one of its row begins, never backwards.
  */
 export async function expectVersionsConsistent(databaseUrl: string): Promise<void> {
-  const inserts = await query(databaseUrl, `
+  const inserts = await query(
+    databaseUrl,
+    `
     SELECT account, id::text, count(*) FILTER (WHERE change = 'insert')::int AS inserts
-    FROM transaction_versions GROUP BY account, id HAVING count(*) FILTER (WHERE change = 'insert') <> 1`);
+    FROM transaction_versions GROUP BY account, id HAVING count(*) FILTER (WHERE change = 'insert') <> 1`,
+  );
   expect(inserts).toEqual([]);
-  const repeated = await query(databaseUrl, `
+  const repeated = await query(
+    databaseUrl,
+    `
     SELECT id::text, version_id::text FROM (
       SELECT id, version_id, raw, change, lag(raw) OVER w AS prev_raw, lag(change) OVER w AS prev_change
       FROM transaction_versions WINDOW w AS (PARTITION BY account, id ORDER BY version_id)
     ) v
-    WHERE prev_raw IS NOT NULL AND raw = prev_raw AND (change = 'delete') = (prev_change = 'delete')`);
+    WHERE prev_raw IS NOT NULL AND raw = prev_raw AND (change = 'delete') = (prev_change = 'delete')`,
+  );
   expect(repeated).toEqual([]);
-  const orphans = await query(databaseUrl, `
+  const orphans = await query(
+    databaseUrl,
+    `
     SELECT t.account, t.id::text FROM transactions t
     WHERE NOT EXISTS (SELECT 1 FROM transaction_versions v WHERE v.account = t.account AND v.id = t.id)
        OR (SELECT v.raw FROM transaction_versions v WHERE v.account = t.account AND v.id = t.id ORDER BY version_id DESC LIMIT 1) IS DISTINCT FROM t.raw
-       OR ((SELECT v.change FROM transaction_versions v WHERE v.account = t.account AND v.id = t.id ORDER BY version_id DESC LIMIT 1) = 'delete') <> (t.deleted_at IS NOT NULL)`);
+       OR ((SELECT v.change FROM transaction_versions v WHERE v.account = t.account AND v.id = t.id ORDER BY version_id DESC LIMIT 1) = 'delete') <> (t.deleted_at IS NOT NULL)`,
+  );
   expect(orphans).toEqual([]);
-  const broken = await query(databaseUrl, `
+  const broken = await query(
+    databaseUrl,
+    `
     SELECT account, id::text, version_id::text FROM (
       SELECT account, id, version_id, valid_from, valid_to, lead(valid_from) OVER w AS next_from
       FROM (SELECT account, id, version_id, valid_from, valid_to FROM transaction_history
             UNION ALL SELECT account, id, version_id, last_seen_at, NULL FROM transactions) v
       WINDOW w AS (PARTITION BY account, id ORDER BY version_id)
     ) c
-    WHERE (valid_to IS NULL) <> (next_from IS NULL) OR valid_to <> next_from OR valid_to < valid_from`);
+    WHERE (valid_to IS NULL) <> (next_from IS NULL) OR valid_to <> next_from OR valid_to < valid_from`,
+  );
   expect(broken).toEqual([]);
 }
 
@@ -179,9 +187,15 @@ export async function expectFirstRunTruthful(databaseUrl: string, run: RunRow, s
   expect(run.rows_seen).toBeGreaterThanOrEqual(held);
   if (summary) {
     expect(run).toMatchObject({
-      windows_walked: summary.windows, pages: summary.pages, rows_seen: summary.rowsSeen, rows_inserted: summary.inserted,
-      rows_updated: summary.updated, rows_unchanged: summary.unchanged, rows_deleted: summary.deleted,
-      api_requests: summary.apiRequests, retries: summary.retries,
+      windows_walked: summary.windows,
+      pages: summary.pages,
+      rows_seen: summary.rowsSeen,
+      rows_inserted: summary.inserted,
+      rows_updated: summary.updated,
+      rows_unchanged: summary.unchanged,
+      rows_deleted: summary.deleted,
+      api_requests: summary.apiRequests,
+      retries: summary.retries,
     });
   }
 }

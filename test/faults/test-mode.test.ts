@@ -44,7 +44,9 @@ describe("a test-mode key", () => {
     const result = await cli(["run"], env).done;
     expect(result.code).toBe(2);
     expect(result.stdout).toBe("");
-    expect(result.stderr).toMatch(/generect-sync run: error \[API_TEST_MODE\]: the API answered in test mode \(X-Generect-Mode: test\): GENERECT_API_TOKEN is a test key, whose data is not the account's ledger\. Nothing was written/);
+    expect(result.stderr).toMatch(
+      /generect-sync run: error \[API_TEST_MODE\]: the API answered in test mode \(X-Generect-Mode: test\): GENERECT_API_TOKEN is a test key, whose data is not the account's ledger\. Nothing was written/,
+    );
     expect(testMode.stats.requests - before).toBe(1); // stopped at the first answer, not retried
 
     for (const table of ["transactions", "transaction_versions", "sync_state", "spent_credit_snapshots", "spent_credit_captures"]) {
@@ -52,7 +54,14 @@ describe("a test-mode key", () => {
     }
     const [run, ...others] = await syncRuns(db.url);
     expect(others).toEqual([]);
-    expect(run).toMatchObject({ status: "failed", error_code: "API_TEST_MODE", windows_walked: 0, rows_seen: 0, api_requests: 1, retries: 0 });
+    expect(run).toMatchObject({
+      status: "failed",
+      error_code: "API_TEST_MODE",
+      windows_walked: 0,
+      rows_seen: 0,
+      api_requests: 1,
+      retries: 0,
+    });
     expect(run!.finished_at).not.toBeNull();
     expect(run!.error_message).toMatch(/test mode/);
 

@@ -4,14 +4,21 @@
 // ends with the database compared to the simulator's ledger field by field, after the faulty run
 // and after the next clean one, and with sync_runs checked against what happened.
 import { afterEach, describe, expect, test } from "@jest/globals";
-import { parseTimestamp } from "../../src/time.js";
 import { Ledger, type SimulatorHandle, seedTransactions } from "../../src/simulator/index.js";
+import { parseTimestamp } from "../../src/time.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { expectDatabaseEqualsLedger, seededSimulator, startTestSimulator, syncRuns } from "../helpers/sync.js";
-import {
-  countRows, expectFirstRunTruthful, expectVersionsConsistent, guardCliOutput, runCliChecked, syncLogged, testToken, watermarkOf,
-} from "./support.js";
 import { dayMs, days } from "../helpers/time.js";
+import {
+  countRows,
+  expectFirstRunTruthful,
+  expectVersionsConsistent,
+  guardCliOutput,
+  runCliChecked,
+  syncLogged,
+  testToken,
+  watermarkOf,
+} from "./support.js";
 
 guardCliOutput();
 
@@ -49,7 +56,13 @@ describe("a count that lies", () => {
     expect(await deleteVersions(db.url)).toEqual([]);
     expect(await countRows(db.url, "deleted_at IS NOT NULL")).toBe(0);
     const [, second] = await syncRuns(db.url);
-    expect(second).toMatchObject({ status: "succeeded", windows_walked: lying.summary!.windows, rows_deleted: 0, rows_updated: 0, count_mismatches: 1 });
+    expect(second).toMatchObject({
+      status: "succeeded",
+      windows_walked: lying.summary!.windows,
+      rows_deleted: 0,
+      rows_updated: 0,
+      count_mismatches: 1,
+    });
     const status = await runCliChecked(["status", "--json"], { DATABASE_URL: db.url, SYNC_ACCOUNT: "acct" });
     expect(status.code).toBe(0);
     const report = JSON.parse(status.stdout) as { runs: { countMismatches: number; deleted: number }[] };
@@ -62,26 +75,29 @@ describe("a count that lies", () => {
     await expectVersionsConsistent(db.url);
   });
 
-  test.each([-1, 3])("a backfill whose count is off by %i on every page: every row arrives, each window's disagreement is counted", async (offset) => {
-    db = await createMigratedDatabase("trust-count-backfill");
-    sim = await seededSimulator(302, 900, 30, { faults: { countOffset: offset } }); // six 5-day windows
-    const outcome = await syncLogged(db.url, sim, { windowMs: days(5) });
-    if (outcome.error) throw outcome.error;
-    sim.resetFaults();
-    await expectDatabaseEqualsLedger(db.url, sim);
-    await expectVersionsConsistent(db.url);
-    const [run] = await syncRuns(db.url);
-    await expectFirstRunTruthful(db.url, run!, outcome.summary);
-    const [row] = await syncRuns(db.url);
-    expect(row!.count_mismatches).toBe(row!.windows_walked);
-    expect(row!.windows_walked).toBeGreaterThanOrEqual(6);
-    expect(outcome.log).not.toContain(testToken);
+  test.each([-1, 3])(
+    "a backfill whose count is off by %i on every page: every row arrives, each window's disagreement is counted",
+    async (offset) => {
+      db = await createMigratedDatabase("trust-count-backfill");
+      sim = await seededSimulator(302, 900, 30, { faults: { countOffset: offset } }); // six 5-day windows
+      const outcome = await syncLogged(db.url, sim, { windowMs: days(5) });
+      if (outcome.error) throw outcome.error;
+      sim.resetFaults();
+      await expectDatabaseEqualsLedger(db.url, sim);
+      await expectVersionsConsistent(db.url);
+      const [run] = await syncRuns(db.url);
+      await expectFirstRunTruthful(db.url, run!, outcome.summary);
+      const [row] = await syncRuns(db.url);
+      expect(row!.count_mismatches).toBe(row!.windows_walked);
+      expect(row!.windows_walked).toBeGreaterThanOrEqual(6);
+      expect(outcome.log).not.toContain(testToken);
 
-    const next = await syncLogged(db.url, sim, { windowMs: days(5), lookbackMs: days(40) });
-    if (next.error) throw next.error;
-    expect(next.summary).toMatchObject({ inserted: 0, updated: 0, deleted: 0, countMismatches: 0 });
-    await expectDatabaseEqualsLedger(db.url, sim);
-  });
+      const next = await syncLogged(db.url, sim, { windowMs: days(5), lookbackMs: days(40) });
+      if (next.error) throw next.error;
+      expect(next.summary).toMatchObject({ inserted: 0, updated: 0, deleted: 0, countMismatches: 0 });
+      await expectDatabaseEqualsLedger(db.url, sim);
+    },
+  );
 });
 
 describe("a page size the server clamps without saying so", () => {
@@ -172,9 +188,12 @@ describe("deletion needs proof", () => {
     await expectDatabaseEqualsLedger(db.url, sim);
     await expectVersionsConsistent(db.url);
     expect(await deleteVersions(db.url)).toEqual([]);
-    const latest = await query<{ id: string; change: string }>(db.url, `
+    const latest = await query<{ id: string; change: string }>(
+      db.url,
+      `
       SELECT DISTINCT ON (id) id::text, change FROM transaction_versions WHERE id = ANY($1::uuid[]) ORDER BY id, version_id DESC`,
-    [[backward.id, forward.id]]);
+      [[backward.id, forward.id]],
+    );
     expect(latest.map((r) => r.change)).toEqual(["update", "update"]);
   });
 
@@ -208,41 +227,56 @@ describe("rows sharing one created_at", () => {
     const ledger = new Ledger(seedTransactions({ seed: 306, rows: 300, from: new Date(to.getTime() - 10 * dayMs), to }), { seed: 306 });
     const at = new Date(to.getTime() - 5 * dayMs);
     for (let i = 0; i < size; i++) ledger.add({ created_at: at, amount: group.amount(i), balance_type: group.balanceType(i) });
-    return { ledger, at: ledger.all().find((r) => r.amount === group.amount(0) && Date.parse(`${r.created_at}Z`) === at.getTime())!.created_at };
+    return {
+      ledger,
+      at: ledger.all().find((r) => r.amount === group.amount(0) && Date.parse(`${r.created_at}Z`) === at.getTime())!.created_at,
+    };
   }
 
   test.each([
-    { name: "varied amounts and balance types", amount: (i: number) => ["-1", "-2", "-0.5", "-10", "3"][i % 5]!, balanceType: (i: number) => ["platform", "leads_by_icp", "email_finder"][i % 3]! },
+    {
+      name: "varied amounts and balance types",
+      amount: (i: number) => ["-1", "-2", "-0.5", "-10", "3"][i % 5]!,
+      balanceType: (i: number) => ["platform", "leads_by_icp", "email_finder"][i % 3]!,
+    },
     { name: "one amount and one balance type (after_balance tells them apart)", amount: () => "-1", balanceType: () => "platform" },
-  ])("150 rows at one instant, in a fresh order on every request ($name): read by filters, nothing lost", async ({ amount, balanceType }) => {
-    db = await createMigratedDatabase("trust-instant");
-    const { ledger } = await ledgerWithGroup({ amount, balanceType });
-    sim = await startTestSimulator({ ledger, faults: { unstableOrder: true } });
-    const first = await syncLogged(db.url, sim, { windowMs: days(30) });
-    if (first.error) throw first.error;
-    expect(sim.stats.injected.unstableOrder).toBeGreaterThan(0);
-    expect(first.log).toContain("walking that instant on its own");
-    await expectDatabaseEqualsLedger(db.url, sim);
-    await expectVersionsConsistent(db.url);
-    const [run] = await syncRuns(db.url);
-    await expectFirstRunTruthful(db.url, run!, first.summary);
-    expect(run!.rows_inserted).toBe(450);
+  ])(
+    "150 rows at one instant, in a fresh order on every request ($name): read by filters, nothing lost",
+    async ({ amount, balanceType }) => {
+      db = await createMigratedDatabase("trust-instant");
+      const { ledger } = await ledgerWithGroup({ amount, balanceType });
+      sim = await startTestSimulator({ ledger, faults: { unstableOrder: true } });
+      const first = await syncLogged(db.url, sim, { windowMs: days(30) });
+      if (first.error) throw first.error;
+      expect(sim.stats.injected.unstableOrder).toBeGreaterThan(0);
+      expect(first.log).toContain("walking that instant on its own");
+      await expectDatabaseEqualsLedger(db.url, sim);
+      await expectVersionsConsistent(db.url);
+      const [run] = await syncRuns(db.url);
+      await expectFirstRunTruthful(db.url, run!, first.summary);
+      expect(run!.rows_inserted).toBe(450);
 
-    const next = await syncLogged(db.url, sim, { windowMs: days(30), lookbackMs: days(30) });
-    if (next.error) throw next.error;
-    expect(next.summary).toMatchObject({ inserted: 0, updated: 0, deleted: 0 });
-    await expectDatabaseEqualsLedger(db.url, sim);
-    expect((await syncRuns(db.url)).map((r) => r.status)).toEqual(["succeeded", "succeeded"]);
-  });
+      const next = await syncLogged(db.url, sim, { windowMs: days(30), lookbackMs: days(30) });
+      if (next.error) throw next.error;
+      expect(next.summary).toMatchObject({ inserted: 0, updated: 0, deleted: 0 });
+      await expectDatabaseEqualsLedger(db.url, sim);
+      expect((await syncRuns(db.url)).map((r) => r.status)).toEqual(["succeeded", "succeeded"]);
+    },
+  );
 
   test("a server that cannot read the amount filter: a part's rows are checked against its filters, the run fails before the instant, and the next run converges", async () => {
     db = await createMigratedDatabase("trust-instant-filter");
-    const { ledger, at } = await ledgerWithGroup({ amount: (i) => ["-1", "-2", "-0.5", "-10", "3"][i % 5]!, balanceType: () => "platform" });
+    const { ledger, at } = await ledgerWithGroup({
+      amount: (i) => ["-1", "-2", "-0.5", "-10", "3"][i % 5]!,
+      balanceType: () => "platform",
+    });
     sim = await startTestSimulator({ ledger, faults: { unstableOrder: true, dropFilters: ["amount__lt", "amount__gte"] } });
     const failed = await syncLogged(db.url, sim, { windowMs: days(30) });
     expect(sim.stats.injected.dropFilters).toBeGreaterThan(0);
     expect(failed.error?.code).toBe("API_FILTER_IGNORED");
-    expect(failed.error?.message).toMatch(/for amount__(lt|gte)=\S+ in window .*, which it does not match: the server ignored the amount filter/);
+    expect(failed.error?.message).toMatch(
+      /for amount__(lt|gte)=\S+ in window .*, which it does not match: the server ignored the amount filter/,
+    );
     expect(await watermarkOf(db.url)).toBe(at);
     expect(await countRows(db.url, "created_at >= $1", [new Date(parseTimestamp(at)! / 1000)])).toBe(0);
 

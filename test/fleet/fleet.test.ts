@@ -7,11 +7,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { accountHash, inShard, loadAccounts } from "../../src/config/accounts.js";
-import { Ledger, type SimulatorHandle, seedTransactions } from "../../src/simulator/index.js";
 import { acquireAccountLock } from "../../src/job/lock.js";
+import { Ledger, type SimulatorHandle, seedTransactions } from "../../src/simulator/index.js";
+import { cli, expectVersionsConsistent, guardCliOutput, registerSecret, runCliChecked, waitFor } from "../faults/support.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { expectDatabaseEqualsLedger, startTestSimulator, syncRuns } from "../helpers/sync.js";
-import { cli, expectVersionsConsistent, guardCliOutput, registerSecret, runCliChecked, waitFor } from "../faults/support.js";
 import { dayMs } from "../helpers/time.js";
 
 guardCliOutput();
@@ -27,7 +27,10 @@ function accountsFile(name: string, text: string): string {
   return file;
 }
 const good = ["acme", "globex", "initech"] as const;
-const goodFile = accountsFile("good.yaml", `accounts:\n${good.map((n) => `  - name: ${n}\n    token_env: ${n.toUpperCase()}_GENERECT_TOKEN\n`).join("")}`);
+const goodFile = accountsFile(
+  "good.yaml",
+  `accounts:\n${good.map((n) => `  - name: ${n}\n    token_env: ${n.toUpperCase()}_GENERECT_TOKEN\n`).join("")}`,
+);
 const mixedFile = accountsFile(
   "mixed.yaml",
   `accounts:
@@ -48,7 +51,8 @@ const mixedFile = accountsFile(
 /** Each account's own ledger: acme and globex share every id (globex's values differ, some rows gone). */
 function ledgers(rows: number): Record<keyof typeof keys, Ledger> {
   const to = new Date(Date.now() - 60_000);
-  const seeded = (seed: number, n = rows) => new Ledger(seedTransactions({ seed, rows: n, from: new Date(to.getTime() - 40 * dayMs), to }), { seed });
+  const seeded = (seed: number, n = rows) =>
+    new Ledger(seedTransactions({ seed, rows: n, from: new Date(to.getTime() - 40 * dayMs), to }), { seed });
   const globex = seeded(71);
   for (const [i, row] of globex.all().entries()) {
     if (i % 3 === 0) globex.update(row.id, { description: `globex's own ${i}`, status: row.status === "success" ? "error" : "success" });
@@ -68,14 +72,27 @@ async function simulatorFor(books: Record<keyof typeof keys, Ledger>, latencyMs 
 
 function fleetEnv(db: TestDatabase, sim: SimulatorHandle, file: string, extra: Record<string, string> = {}) {
   return {
-    DATABASE_URL: db.url, GENERECT_API_URL: sim.url, SYNC_ACCOUNTS_FILE: file, SYNC_WINDOW: "5d", SYNC_WINDOW_ROWS: "0",
-    SYNC_CONCURRENCY: "4", SYNC_DB_CONNECTIONS: "9", LOG_LEVEL: "warn",
-    ACME_GENERECT_TOKEN: keys.acme, GLOBEX_GENERECT_TOKEN: keys.globex, INITECH_GENERECT_TOKEN: keys.initech, UMBRELLA_GENERECT_TOKEN: rejected,
+    DATABASE_URL: db.url,
+    GENERECT_API_URL: sim.url,
+    SYNC_ACCOUNTS_FILE: file,
+    SYNC_WINDOW: "5d",
+    SYNC_WINDOW_ROWS: "0",
+    SYNC_CONCURRENCY: "4",
+    SYNC_DB_CONNECTIONS: "9",
+    LOG_LEVEL: "warn",
+    ACME_GENERECT_TOKEN: keys.acme,
+    GLOBEX_GENERECT_TOKEN: keys.globex,
+    INITECH_GENERECT_TOKEN: keys.initech,
+    UMBRELLA_GENERECT_TOKEN: rejected,
     ...extra,
   };
 }
 
-async function expectEveryAccountEqualsItsLedger(db: TestDatabase, sim: SimulatorHandle, names: readonly (keyof typeof keys)[] = good): Promise<void> {
+async function expectEveryAccountEqualsItsLedger(
+  db: TestDatabase,
+  sim: SimulatorHandle,
+  names: readonly (keyof typeof keys)[] = good,
+): Promise<void> {
   for (const name of names) await expectDatabaseEqualsLedger(db.url, { ...sim, ledger: sim.ledgers.get(keys[name])! }, name);
   await expectVersionsConsistent(db.url);
 }
@@ -97,29 +114,58 @@ describe("run --all: three accounts, one rejected key, one unset key", () => {
     expect(result.code).toBe(1);
     const lines = result.stdout.trim().split("\n");
     expect(lines.map((l) => /^([\w-]+): (\w+)/.exec(l)?.slice(1).join(" "))).toEqual([
-      "acme succeeded", "umbrella failed", "globex succeeded", "hooli failed", "initech succeeded", "fleet 3",
+      "acme succeeded",
+      "umbrella failed",
+      "globex succeeded",
+      "hooli failed",
+      "initech succeeded",
+      "fleet 3",
     ]);
     expect(lines[1]).toContain("[API_FORBIDDEN]");
     expect(lines[3]).toMatch(/^hooli: failed \(run #\d+\) \[TOKEN_MISSING\]: HOOLI_GENERECT_TOKEN is not set/);
     await expectEveryAccountEqualsItsLedger(db, sim);
     // Shared ids: globex holds the same ids as acme, each with its own values.
-    const [shared] = await query<{ n: number }>(db.url, "SELECT count(*)::int AS n FROM transactions a JOIN transactions g ON a.id = g.id AND a.account = 'acme' AND g.account = 'globex'");
+    const [shared] = await query<{ n: number }>(
+      db.url,
+      "SELECT count(*)::int AS n FROM transactions a JOIN transactions g ON a.id = g.id AND a.account = 'acme' AND g.account = 'globex'",
+    );
     expect(shared!.n).toBe(sim.ledgers.get(keys.globex)!.size);
     // sync_runs: one run per account; the revoked key's is recorded failed, and so is the unset
     // variable's (its code and message name the variable, never a token; no request was made).
-    const byAccount = await query<{ account: string; status: string; error_code: string | null; error_message: string | null; api_requests: number; finished_at: Date | null }>(
-      db.url, "SELECT account, status, error_code, error_message, api_requests, finished_at FROM sync_runs ORDER BY account");
-    expect(byAccount.map((r) => `${r.account}:${r.status}`)).toEqual(["acme:succeeded", "globex:succeeded", "hooli:failed", "initech:succeeded", "umbrella:failed"]);
+    const byAccount = await query<{
+      account: string;
+      status: string;
+      error_code: string | null;
+      error_message: string | null;
+      api_requests: number;
+      finished_at: Date | null;
+    }>(db.url, "SELECT account, status, error_code, error_message, api_requests, finished_at FROM sync_runs ORDER BY account");
+    expect(byAccount.map((r) => `${r.account}:${r.status}`)).toEqual([
+      "acme:succeeded",
+      "globex:succeeded",
+      "hooli:failed",
+      "initech:succeeded",
+      "umbrella:failed",
+    ]);
     expect(byAccount.find((r) => r.account === "umbrella")!.error_code).toBe("API_FORBIDDEN");
     const hooli = byAccount.find((r) => r.account === "hooli")!;
     expect(hooli).toMatchObject({ error_code: "TOKEN_MISSING", api_requests: 0 });
     expect(hooli.error_message).toContain("HOOLI_GENERECT_TOKEN is not set");
     expect(hooli.finished_at).not.toBeNull();
     const lines_ = lines.find((l) => l.startsWith("hooli"))!;
-    expect(lines_).toContain(`run #${(await query<{ id: string }>(db.url, "SELECT id::text FROM sync_runs WHERE account = 'hooli'"))[0]!.id}`);
+    expect(lines_).toContain(
+      `run #${(await query<{ id: string }>(db.url, "SELECT id::text FROM sync_runs WHERE account = 'hooli'"))[0]!.id}`,
+    );
     // The per-account timezone override keys globex's snapshots.
-    const zones = await query<{ account: string; timezone: string }>(db.url, "SELECT DISTINCT account, timezone FROM spent_credit_snapshots ORDER BY account");
-    expect(zones).toEqual([{ account: "acme", timezone: "UTC" }, { account: "globex", timezone: "Europe/Berlin" }, { account: "initech", timezone: "UTC" }]);
+    const zones = await query<{ account: string; timezone: string }>(
+      db.url,
+      "SELECT DISTINCT account, timezone FROM spent_credit_snapshots ORDER BY account",
+    );
+    expect(zones).toEqual([
+      { account: "acme", timezone: "UTC" },
+      { account: "globex", timezone: "Europe/Berlin" },
+      { account: "initech", timezone: "UTC" },
+    ]);
   });
 
   test("an account whose lock another process holds is skipped and reported, not a failure (exit 0); changes reach the others", async () => {
@@ -142,11 +188,20 @@ describe("run --all: three accounts, one rejected key, one unset key", () => {
     const env = { DATABASE_URL: db.url, SYNC_ACCOUNTS_FILE: mixedFile };
     const json = await runCliChecked(["status", "--all", "--json"], env);
     expect(json.code).toBe(0);
-    const rows = JSON.parse(json.stdout) as { account: string; transactions: number; lastRun: { status: string } | null; lagSeconds: number | null; tokenProblem: string | null }[];
+    const rows = JSON.parse(json.stdout) as {
+      account: string;
+      transactions: number;
+      lastRun: { status: string } | null;
+      lagSeconds: number | null;
+      tokenProblem: string | null;
+    }[];
     const live = (name: keyof typeof keys) => sim.ledgers.get(keys[name])!.size;
     expect(rows.map((r) => [r.account, r.transactions, r.lastRun?.status ?? null])).toEqual([
-      ["acme", live("acme"), "succeeded"], ["umbrella", 0, "failed"], ["globex", live("globex"), "succeeded"],
-      ["hooli", 0, "failed"], ["initech", live("initech"), "succeeded"],
+      ["acme", live("acme"), "succeeded"],
+      ["umbrella", 0, "failed"],
+      ["globex", live("globex"), "succeeded"],
+      ["hooli", 0, "failed"],
+      ["initech", live("initech"), "succeeded"],
     ]);
     expect(rows.find((r) => r.account === "hooli")!.tokenProblem).toContain("HOOLI_GENERECT_TOKEN is not set");
     expect(rows.find((r) => r.account === "initech")!.lagSeconds).toBeLessThan(3600);
@@ -160,7 +215,10 @@ describe("run --all: three accounts, one rejected key, one unset key", () => {
 
   test("a bad file exits 2 naming the file, the entry and the field; nothing runs", async () => {
     const before = (await syncRuns(db.url)).length;
-    const bad = accountsFile("bad.yaml", "accounts:\n  - name: acme\n    token_env: ACME_GENERECT_TOKEN\n  - name: globex\n    token_env: GLOBEX_GENERECT_TOKEN\n    timezone: Mars/Olympus\n");
+    const bad = accountsFile(
+      "bad.yaml",
+      "accounts:\n  - name: acme\n    token_env: ACME_GENERECT_TOKEN\n  - name: globex\n    token_env: GLOBEX_GENERECT_TOKEN\n    timezone: Mars/Olympus\n",
+    );
     const result = await runCliChecked(["run", "--all"], fleetEnv(db, sim, bad));
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(bad);
@@ -173,13 +231,17 @@ describe("run --all: three accounts, one rejected key, one unset key", () => {
   });
 
   test("run --full --all walks every account's whole history: a change older than the lookback reaches each account", async () => {
-    const acme = sim.ledgers.get(keys.acme)!, initech = sim.ledgers.get(keys.initech)!;
+    const acme = sim.ledgers.get(keys.acme)!,
+      initech = sim.ledgers.get(keys.initech)!;
     const old = (ledger: Ledger) => ledger.all().find((r) => Date.parse(`${r.created_at}Z`) < Date.now() - 20 * dayMs)!;
     acme.update(old(acme).id, { description: "restated a month later" });
     initech.update(old(initech).id, { description: "renamed a month later" });
     const incremental = await runCliChecked(["run", "--all"], fleetEnv(db, sim, goodFile));
     expect(incremental.code).toBe(0);
-    const [stale] = await query<{ n: number }>(db.url, "SELECT count(*)::int AS n FROM transactions WHERE account = 'acme' AND description = 'restated a month later'");
+    const [stale] = await query<{ n: number }>(
+      db.url,
+      "SELECT count(*)::int AS n FROM transactions WHERE account = 'acme' AND description = 'restated a month later'",
+    );
     expect(stale!.n).toBe(0); // older than SYNC_LOOKBACK: an incremental pass cannot see it
     const full = await runCliChecked(["run", "--full", "--all"], fleetEnv(db, sim, goodFile));
     expect(full.code).toBe(0);
@@ -192,32 +254,61 @@ describe("run --all: three accounts, one rejected key, one unset key", () => {
   test("verify --all: one line per account, all hold (exit 0); one account tampered fails alone (exit 1); a held lock is skipped; --json", async () => {
     // globex's ledger had statuses flipped in place (its after_balance no longer chains): verify
     // names that at the API's own data, so the clean pair is acme and initech.
-    const pair = accountsFile("verify.yaml", "accounts:\n  - name: acme\n    token_env: ACME_GENERECT_TOKEN\n  - name: initech\n    token_env: INITECH_GENERECT_TOKEN\n");
+    const pair = accountsFile(
+      "verify.yaml",
+      "accounts:\n  - name: acme\n    token_env: ACME_GENERECT_TOKEN\n  - name: initech\n    token_env: INITECH_GENERECT_TOKEN\n",
+    );
     const env = fleetEnv(db, sim, pair);
     const clean = await runCliChecked(["verify", "--all"], env);
     expect(clean.code).toBe(0);
-    expect(clean.stdout.trim().split("\n").map((l) => l.split(":").slice(0, 2).join(":"))).toEqual([
-      "acme: succeeded", "initech: succeeded", "fleet: 2 succeeded, 0 failed, 0 skipped (lock held elsewhere), 0 interrupted, of 2",
+    expect(
+      clean.stdout
+        .trim()
+        .split("\n")
+        .map((l) => l.split(":").slice(0, 2).join(":")),
+    ).toEqual([
+      "acme: succeeded",
+      "initech: succeeded",
+      "fleet: 2 succeeded, 0 failed, 0 skipped (lock held elsewhere), 0 interrupted, of 2",
     ]);
     expect(clean.stdout).toMatch(/^acme: succeeded: all 5 proofs hold .*head [0-9a-f]{64}$/m);
     const swept = await query<{ account: string }>(db.url, "SELECT DISTINCT account FROM audit_sweeps ORDER BY account");
     expect(swept.map((r) => r.account)).toEqual(["acme", "initech"]);
 
     // Tamper with one stored row of initech: its chain no longer reproduces; acme still holds.
-    const [target] = await query<{ version_id: string; id: string }>(db.url, "SELECT version_id::text, id::text FROM transactions WHERE account = 'initech' ORDER BY version_id OFFSET 5 LIMIT 1");
-    await query(db.url, "UPDATE transactions SET description = 'edited by hand' WHERE account = 'initech' AND version_id = $1", [target!.version_id]);
+    const [target] = await query<{ version_id: string; id: string }>(
+      db.url,
+      "SELECT version_id::text, id::text FROM transactions WHERE account = 'initech' ORDER BY version_id OFFSET 5 LIMIT 1",
+    );
+    await query(db.url, "UPDATE transactions SET description = 'edited by hand' WHERE account = 'initech' AND version_id = $1", [
+      target!.version_id,
+    ]);
     const tampered = await runCliChecked(["verify", "--all"], env);
     expect(tampered.code).toBe(1);
     expect(tampered.stdout).toMatch(/^acme: succeeded: all 5 proofs hold/m);
-    expect(tampered.stdout).toMatch(new RegExp(`^initech: failed \\[VERIFY_DIFFERS\\]: 1 of 5 proofs differ: tamper_evidence .*version ${target!.version_id} of transaction ${target!.id} no longer produces the leaf`, "m"));
+    expect(tampered.stdout).toMatch(
+      new RegExp(
+        `^initech: failed \\[VERIFY_DIFFERS\\]: 1 of 5 proofs differ: tamper_evidence .*version ${target!.version_id} of transaction ${target!.id} no longer produces the leaf`,
+        "m",
+      ),
+    );
     expect(tampered.stdout).toMatch(/^fleet: 1 succeeded, 1 failed, 0 skipped/m);
 
     const json = await runCliChecked(["verify", "--all", "--json"], fleetEnv(db, sim, mixedFile));
     expect(json.code).toBe(1);
-    const reports = JSON.parse(json.stdout) as { account: string; status: string; code: string | null; report: { holds: boolean; proofs: { name: string; holds: boolean }[] } | null }[];
+    const reports = JSON.parse(json.stdout) as {
+      account: string;
+      status: string;
+      code: string | null;
+      report: { holds: boolean; proofs: { name: string; holds: boolean }[] } | null;
+    }[];
     expect(reports.map((r) => [r.account, r.status, r.code])).toEqual([
       // umbrella never synced a window (its key is rejected): nothing to sweep, nothing to judge.
-      ["acme", "succeeded", null], ["umbrella", "succeeded", null], ["globex", "failed", "VERIFY_DIFFERS"], ["hooli", "failed", "TOKEN_MISSING"], ["initech", "failed", "VERIFY_DIFFERS"],
+      ["acme", "succeeded", null],
+      ["umbrella", "succeeded", null],
+      ["globex", "failed", "VERIFY_DIFFERS"],
+      ["hooli", "failed", "TOKEN_MISSING"],
+      ["initech", "failed", "VERIFY_DIFFERS"],
     ]);
     const failing = (i: number) => reports[i]!.report!.proofs.filter((p) => !p.holds).map((p) => p.name);
     expect([failing(2), failing(4)]).toEqual([["balance_chain"], ["tamper_evidence"]]);
@@ -225,8 +316,10 @@ describe("run --all: three accounts, one rejected key, one unset key", () => {
     expect((await syncRuns(db.url)).filter((r) => r.command === "verify")).toEqual([]);
 
     // Restored, with another process holding acme's lock: acme skipped, initech holds, exit 0.
-    await query(db.url, "UPDATE transactions SET description = $2 WHERE account = 'initech' AND version_id = $1",
-      [target!.version_id, sim.ledgers.get(keys.initech)!.get(target!.id)!.description]);
+    await query(db.url, "UPDATE transactions SET description = $2 WHERE account = 'initech' AND version_id = $1", [
+      target!.version_id,
+      sim.ledgers.get(keys.initech)!.get(target!.id)!.description,
+    ]);
     const lock = await acquireAccountLock(db.url, "acme");
     let locked;
     try {
@@ -256,14 +349,27 @@ describe("simulate --accounts N", () => {
       const tokens = Object.fromEntries([...out.matchAll(/(ACCOUNT_\d+_TOKEN)=(\S+)/g)].map((m) => [m[1]!, m[2]!]));
       expect(Object.keys(tokens)).toEqual(["ACCOUNT_1_TOKEN", "ACCOUNT_2_TOKEN", "ACCOUNT_3_TOKEN"]);
       expect(new Set(Object.values(tokens)).size).toBe(3);
-      const run = await runCliChecked(["run", "--all"], { DATABASE_URL: db.url, GENERECT_API_URL: url, SYNC_ACCOUNTS_FILE: file, LOG_LEVEL: "warn", ...tokens });
+      const run = await runCliChecked(["run", "--all"], {
+        DATABASE_URL: db.url,
+        GENERECT_API_URL: url,
+        SYNC_ACCOUNTS_FILE: file,
+        LOG_LEVEL: "warn",
+        ...tokens,
+      });
       expect(run.code).toBe(0);
       expect(run.stdout).toMatch(/^account-1: succeeded .*: 150 rows seen \(150 inserted/m);
       expect(run.stdout).toMatch(/^account-3: succeeded .*: 150 rows seen \(150 inserted/m);
       // Three ledgers of their own (seeds 42, 43, 44), not one served three times.
       const [distinct] = await query<{ n: number }>(db.url, "SELECT count(DISTINCT (id, amount, created_at))::int AS n FROM transactions");
       expect(distinct!.n).toBeGreaterThan(2 * 150);
-      const forbidden = await runCliChecked(["run", "--all"], { DATABASE_URL: db.url, GENERECT_API_URL: url, SYNC_ACCOUNTS_FILE: file, LOG_LEVEL: "warn", ...tokens, ACCOUNT_2_TOKEN: "not-a-key" });
+      const forbidden = await runCliChecked(["run", "--all"], {
+        DATABASE_URL: db.url,
+        GENERECT_API_URL: url,
+        SYNC_ACCOUNTS_FILE: file,
+        LOG_LEVEL: "warn",
+        ...tokens,
+        ACCOUNT_2_TOKEN: "not-a-key",
+      });
       expect(forbidden.code).toBe(1);
       expect(forbidden.stdout).toMatch(/^account-2: failed .*\[API_FORBIDDEN\]/m);
     } finally {
@@ -279,17 +385,34 @@ describe("worker with SYNC_ACCOUNTS_FILE", () => {
     const sim = await simulatorFor(ledgers(300));
     const db = await createMigratedDatabase("fleet-worker");
     try {
-      const worker = cli(["worker"], fleetEnv(db, sim, goodFile, { SYNC_CRON: "*/2 * * * * *", SNAPSHOT_CRON: "*/3 * * * * *", VERIFY_CRON: "*/5 * * * * *" }));
-      await waitFor(async () => {
-        const rows = await query<{ account: string; command: string }>(db.url, "SELECT DISTINCT account, command FROM sync_runs WHERE status = 'succeeded'");
-        return rows.length === 2 * good.length;
-      }, 40_000, "a succeeded run and snapshot pass of every account");
+      const worker = cli(
+        ["worker"],
+        fleetEnv(db, sim, goodFile, { SYNC_CRON: "*/2 * * * * *", SNAPSHOT_CRON: "*/3 * * * * *", VERIFY_CRON: "*/5 * * * * *" }),
+      );
+      await waitFor(
+        async () => {
+          const rows = await query<{ account: string; command: string }>(
+            db.url,
+            "SELECT DISTINCT account, command FROM sync_runs WHERE status = 'succeeded'",
+          );
+          return rows.length === 2 * good.length;
+        },
+        40_000,
+        "a succeeded run and snapshot pass of every account",
+      );
       // VERIFY_CRON: the audit sweep of every account of the fleet, recorded in audit_sweeps, all agreeing.
-      await waitFor(async () => {
-        const rows = await query<{ account: string }>(db.url, "SELECT DISTINCT account FROM audit_sweeps WHERE windows > 0");
-        return rows.length === good.length;
-      }, 40_000, "an audit sweep of every account");
-      const sweeps = await query<{ account: string; differing: unknown[] }>(db.url, "SELECT account, differing FROM audit_sweeps WHERE windows > 0");
+      await waitFor(
+        async () => {
+          const rows = await query<{ account: string }>(db.url, "SELECT DISTINCT account FROM audit_sweeps WHERE windows > 0");
+          return rows.length === good.length;
+        },
+        40_000,
+        "an audit sweep of every account",
+      );
+      const sweeps = await query<{ account: string; differing: unknown[] }>(
+        db.url,
+        "SELECT account, differing FROM audit_sweeps WHERE windows > 0",
+      );
       expect(sweeps.every((s) => s.differing.length === 0)).toBe(true);
       worker.child.kill("SIGTERM");
       const result = await worker.done;
@@ -320,7 +443,11 @@ describe("run --all killed mid-fleet", () => {
     const run = cli(["run", "--all"], env);
     let exited = false;
     void run.done.then(() => (exited = true));
-    await waitFor(async () => exited || (await query<{ n: number }>(db.url, "SELECT count(*)::int AS n FROM sync_state"))[0]!.n >= 1, 60_000, "a committed window");
+    await waitFor(
+      async () => exited || (await query<{ n: number }>(db.url, "SELECT count(*)::int AS n FROM sync_state"))[0]!.n >= 1,
+      60_000,
+      "a committed window",
+    );
     expect(exited).toBe(false);
     run.child.kill("SIGKILL");
     await run.done;
@@ -339,7 +466,11 @@ describe("run --all killed mid-fleet", () => {
       const run = cli(["run", "--all"], fleetEnv(fresh, sim, goodFile, { SYNC_WINDOW: "1d", LOG_LEVEL: "info" }));
       let exited = false;
       void run.done.then(() => (exited = true));
-      await waitFor(async () => exited || (await query<{ n: number }>(fresh.url, "SELECT count(*)::int AS n FROM sync_state"))[0]!.n >= 1, 60_000, "a committed window");
+      await waitFor(
+        async () => exited || (await query<{ n: number }>(fresh.url, "SELECT count(*)::int AS n FROM sync_state"))[0]!.n >= 1,
+        60_000,
+        "a committed window",
+      );
       const terminated = await query<{ pid: number }>(
         fresh.url,
         "SELECT pg_terminate_backend(pid) AS done, pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'generect-sync lock'",
@@ -359,7 +490,8 @@ describe("run --all killed mid-fleet", () => {
 describe("isolation and fairness", () => {
   test("an API outage for one account (503 on its key only) fails that account alone; the others complete", async () => {
     const sim = await simulatorFor(ledgers(200));
-    sim.faults.intercept = ({ headers }) => (headers.authorization === `Token ${keys.globex}` ? { status: 503, body: '{"detail":"Service temporarily unavailable."}' } : undefined);
+    sim.faults.intercept = ({ headers }) =>
+      headers.authorization === `Token ${keys.globex}` ? { status: 503, body: '{"detail":"Service temporarily unavailable."}' } : undefined;
     const db = await createMigratedDatabase("fleet-outage");
     try {
       const result = await runCliChecked(["run", "--all"], fleetEnv(db, sim, goodFile, { GENERECT_RETRIES: "1" }));
@@ -367,7 +499,10 @@ describe("isolation and fairness", () => {
       expect(result.stdout).toMatch(/^globex: failed \(run #\d+\) \[API_UNAVAILABLE\]/m);
       expect(result.stdout).toMatch(/^fleet: 2 succeeded, 1 failed/m);
       await expectEveryAccountEqualsItsLedger(db, sim, ["acme", "initech"]);
-      const [globex] = await query<{ status: string; error_code: string; n: number }>(db.url, "SELECT status, error_code, (SELECT count(*)::int FROM transactions WHERE account = 'globex') AS n FROM sync_runs WHERE account = 'globex'");
+      const [globex] = await query<{ status: string; error_code: string; n: number }>(
+        db.url,
+        "SELECT status, error_code, (SELECT count(*)::int FROM transactions WHERE account = 'globex') AS n FROM sync_runs WHERE account = 'globex'",
+      );
       expect(globex).toEqual({ status: "failed", error_code: "API_UNAVAILABLE", n: 0 });
     } finally {
       await sim.close();
@@ -378,22 +513,40 @@ describe("isolation and fairness", () => {
   test("a large backfill does not starve small accounts: with SYNC_CONCURRENCY=1 every small account finishes before the large one", async () => {
     const to = new Date(Date.now() - 60_000);
     const big = new Ledger(seedTransactions({ seed: 81, rows: 3000, from: new Date(to.getTime() - 60 * dayMs), to }), { seed: 81 });
-    const small = Array.from({ length: 6 }, (_, i) => new Ledger(seedTransactions({ seed: 90 + i, rows: 30, from: new Date(to.getTime() - 5 * dayMs), to }), { seed: 90 + i }));
+    const small = Array.from(
+      { length: 6 },
+      (_, i) => new Ledger(seedTransactions({ seed: 90 + i, rows: 30, from: new Date(to.getTime() - 5 * dayMs), to }), { seed: 90 + i }),
+    );
     const sim = await startTestSimulator({
-      token: "tok_live_big_0001", ledger: big, faults: { latencyMs: 5 },
+      token: "tok_live_big_0001",
+      ledger: big,
+      faults: { latencyMs: 5 },
       accounts: Object.fromEntries(small.map((ledger, i) => [`tok_live_small_${i}`, ledger])),
     });
     for (const key of ["tok_live_big_0001", ...small.map((_, i) => `tok_live_small_${i}`)]) registerSecret(key);
-    const file = accountsFile("fair.yaml", `accounts:\n  - name: big\n    token_env: BIG_TOKEN\n${small.map((_, i) => `  - name: small-${i}\n    token_env: SMALL_${i}_TOKEN\n`).join("")}`);
+    const file = accountsFile(
+      "fair.yaml",
+      `accounts:\n  - name: big\n    token_env: BIG_TOKEN\n${small.map((_, i) => `  - name: small-${i}\n    token_env: SMALL_${i}_TOKEN\n`).join("")}`,
+    );
     const db = await createMigratedDatabase("fleet-fair");
     try {
       const result = await runCliChecked(["run", "--all"], {
-        DATABASE_URL: db.url, GENERECT_API_URL: sim.url, SYNC_ACCOUNTS_FILE: file, SYNC_CONCURRENCY: "1", SYNC_DB_CONNECTIONS: "3",
-        SYNC_WINDOW: "1d", SYNC_WINDOW_ROWS: "0", LOG_LEVEL: "warn", BIG_TOKEN: "tok_live_big_0001",
+        DATABASE_URL: db.url,
+        GENERECT_API_URL: sim.url,
+        SYNC_ACCOUNTS_FILE: file,
+        SYNC_CONCURRENCY: "1",
+        SYNC_DB_CONNECTIONS: "3",
+        SYNC_WINDOW: "1d",
+        SYNC_WINDOW_ROWS: "0",
+        LOG_LEVEL: "warn",
+        BIG_TOKEN: "tok_live_big_0001",
         ...Object.fromEntries(small.map((_, i) => [`SMALL_${i}_TOKEN`, `tok_live_small_${i}`])),
       });
       expect(result.code).toBe(0);
-      const finished = await query<{ account: string; finished_at: Date }>(db.url, "SELECT account, finished_at FROM sync_runs ORDER BY finished_at");
+      const finished = await query<{ account: string; finished_at: Date }>(
+        db.url,
+        "SELECT account, finished_at FROM sync_runs ORDER BY finished_at",
+      );
       expect(finished.map((r) => r.account).at(-1)).toBe("big");
       expect(finished).toHaveLength(7);
       await expectDatabaseEqualsLedger(db.url, { ...sim, ledger: big }, "big");
@@ -427,9 +580,17 @@ describe("shards", () => {
       const first = await runCliChecked(["run", "--all", "--shard", "0/2"], fleetEnv(db, sim, goodFile));
       const second = await runCliChecked(["run", "--all"], fleetEnv(db, sim, goodFile, { SYNC_SHARDS: "2", JOB_COMPLETION_INDEX: "1" }));
       expect([first.code, second.code]).toEqual([0, 0]);
-      const ran = await query<{ account: string; n: number }>(db.url, "SELECT account, count(*)::int AS n FROM sync_runs GROUP BY account ORDER BY account");
+      const ran = await query<{ account: string; n: number }>(
+        db.url,
+        "SELECT account, count(*)::int AS n FROM sync_runs GROUP BY account ORDER BY account",
+      );
       expect(ran).toEqual([...names].sort().map((account) => ({ account, n: 1 })));
-      expect(first.stdout.split("\n").filter((l) => /: succeeded/.test(l)).map((l) => l.split(":")[0])).toEqual(names.filter((n) => accountHash(n) % 2 === 0));
+      expect(
+        first.stdout
+          .split("\n")
+          .filter((l) => /: succeeded/.test(l))
+          .map((l) => l.split(":")[0]),
+      ).toEqual(names.filter((n) => accountHash(n) % 2 === 0));
       await expectEveryAccountEqualsItsLedger(db, sim);
     } finally {
       await sim.close();

@@ -52,15 +52,24 @@ export function runCli(args: string[], env: Record<string, string | undefined>, 
 }
 
 /** Runs the CLI and lists the npm packages it loaded (test/helpers/trace-modules.mjs records them). */
-export async function runCliTracingPackages(args: string[], env: Record<string, string | undefined>): Promise<CliResult & { packages: string[] }> {
+export async function runCliTracingPackages(
+  args: string[],
+  env: Record<string, string | undefined>,
+): Promise<CliResult & { packages: string[] }> {
   const { mkdtemp, readFile, rm } = await import("node:fs/promises");
   const os = await import("node:os");
   const dir = await mkdtemp(path.join(os.tmpdir(), "gs-trace-"));
   const file = path.join(dir, "modules");
   try {
-    const result = await runCli(args, { ...env, GS_TRACE_MODULES: file }, { nodeArgs: ["--import", path.join(repoRoot, "test/helpers/trace-modules.mjs")] });
+    const result = await runCli(
+      args,
+      { ...env, GS_TRACE_MODULES: file },
+      { nodeArgs: ["--import", path.join(repoRoot, "test/helpers/trace-modules.mjs")] },
+    );
     const urls = (await readFile(file, "utf8").catch(() => "")).split("\n");
-    const packages = new Set(urls.map((url) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1]).filter((name): name is string => name !== undefined));
+    const packages = new Set(
+      urls.map((url) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1]).filter((name): name is string => name !== undefined),
+    );
     return { ...result, packages: [...packages].filter((name) => name !== "tsx" && name !== "esbuild").sort() };
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -87,11 +96,15 @@ export async function runCliInTty(
   const socket = path.join(dir, "tmux.sock");
   const tmux = (...tmuxArgs: string[]) =>
     new Promise<string>((resolve, reject) =>
-      execFile("tmux", ["-S", socket, "-f", path.join(dir, "tmux.conf"), ...tmuxArgs], (error, stdout) => (error ? reject(error) : resolve(stdout))),
+      execFile("tmux", ["-S", socket, "-f", path.join(dir, "tmux.conf"), ...tmuxArgs], (error, stdout) =>
+        error ? reject(error) : resolve(stdout),
+      ),
     );
   const vars = { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: "info", TERM: "xterm-256color", ...env };
   const script = [
-    ...Object.entries(vars).filter(([, v]) => v !== undefined).map(([k, v]) => `export ${k}=${shellWord(v!)}`),
+    ...Object.entries(vars)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `export ${k}=${shellWord(v!)}`),
     `cd ${shellWord(repoRoot)}`,
     [process.execPath, "--import", "tsx", entry, ...args].map(shellWord).join(" "),
     `echo "[exit $?]"`,

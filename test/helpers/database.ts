@@ -57,9 +57,7 @@ export async function createMigratedDatabase(label: string): Promise<TestDatabas
   const template = await migratedTemplate(admin);
   const name = uniqueDatabaseName(label);
   // Connections to the template are disabled, but a superuser may still connect by hand.
-  await withClient(admin, (client) =>
-    retryWhileInUse(() => client.query(`CREATE DATABASE ${ident(name)} TEMPLATE ${ident(template)}`)),
-  );
+  await withClient(admin, (client) => retryWhileInUse(() => client.query(`CREATE DATABASE ${ident(name)} TEMPLATE ${ident(template)}`)));
   return testDatabase(admin, name);
 }
 
@@ -82,7 +80,8 @@ export async function grantTablesTo(db: TestDatabase, role: string, password: st
     `GRANT USAGE ON SCHEMA public TO ${role}`,
     `GRANT ALL ON ALL TABLES IN SCHEMA public TO ${role}`,
     `GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO ${role}`,
-  ]) await query(db.url, sql);
+  ])
+    await query(db.url, sql);
   const u = new URL(db.url);
   u.username = role;
   u.password = password;
@@ -111,7 +110,16 @@ export function explainConnectionError(url: string, error: unknown): Error {
 
 // ---------------------------------------------------------------------------------------------
 
-const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ECONNRESET", "CONNECT_TIMEOUT"]);
+const UNREACHABLE = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ECONNRESET",
+  "CONNECT_TIMEOUT",
+]);
 
 function testDatabase(admin: string, name: string): TestDatabase {
   return { url: withDatabase(admin, name), name, drop: () => dropDatabase(admin, name) };
@@ -174,7 +182,9 @@ async function buildTemplate(admin: string): Promise<string> {
         // Only a fully migrated database ever carries the template's name. Renaming needs the
         // migrator's connections gone (termination is asynchronous, hence the retries).
         await retryWhileInUse(async () => {
-          await client.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [build]);
+          await client.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [
+            build,
+          ]);
           await client.query(`ALTER DATABASE ${ident(build)} RENAME TO ${ident(name)}`);
         });
       } catch (error) {

@@ -4,7 +4,11 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 
-export interface Received { method: string; url: string; body: string }
+export interface Received {
+  method: string;
+  url: string;
+  body: string;
+}
 
 export interface FakePushgateway {
   url: string;

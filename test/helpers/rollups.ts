@@ -1,19 +1,25 @@
 import { expect } from "@jest/globals";
 import pg from "pg";
-import { type SimTransaction, normalizeDecimal, parseUnits } from "../../src/simulator/index.js";
 import { addDecimals } from "../../src/simulator/decimal.js";
+import { normalizeDecimal, parseUnits, type SimTransaction } from "../../src/simulator/index.js";
 import { naiveToMicros } from "../../src/simulator/time.js";
-import { asMicros } from "../../src/time.js";
-import { refreshRollups } from "../../src/sync/rollups.js";
 import { localDate } from "../../src/snapshots/days.js";
+import { refreshRollups } from "../../src/sync/rollups.js";
+import { asMicros } from "../../src/time.js";
 import { query } from "./database.js";
 
 // The rollups against the simulator's truth: an aggregate computed here, in JS, from the Ledger's
 // rows (never from the database), compared field by field with ledger_days(zone).
 
 export interface DayFigures {
-  charges: string; charge_count: number; top_ups: string; top_up_count: number;
-  refunds: string; refund_count: number; live_rows: number; closing_balance: string | null;
+  charges: string;
+  charge_count: number;
+  top_ups: string;
+  top_up_count: number;
+  refunds: string;
+  refund_count: number;
+  live_rows: number;
+  closing_balance: string | null;
 }
 
 /** Per "day|balance_type|status" in `zone`, from the simulator's rows. */
@@ -24,7 +30,17 @@ export function truthDays(rows: SimTransaction[], zone: string): Map<string, Day
     const key = `${day}|${row.balance_type}|${row.status}`;
     let f = days.get(key);
     if (!f) {
-      f = { charges: "0", charge_count: 0, top_ups: "0", top_up_count: 0, refunds: "0", refund_count: 0, live_rows: 0, closing_balance: null, last: ["", ""] };
+      f = {
+        charges: "0",
+        charge_count: 0,
+        top_ups: "0",
+        top_up_count: 0,
+        refunds: "0",
+        refund_count: 0,
+        live_rows: 0,
+        closing_balance: null,
+        last: ["", ""],
+      };
       days.set(key, f);
     }
     f.live_rows += 1;
@@ -63,8 +79,18 @@ const bucketDays = `(SELECT account, (bucket AT TIME ZONE $1)::date AS day, bala
  * buckets (`buckets`), as maintained in ledger_daily_rollups (`daily`), or as `ledger_days(zone)`
  * returns them (`ledger_days`: the daily rollups of a registered zone, else the buckets).
  */
-export async function databaseDays(url: string, zone: string, account = "acct", source: "buckets" | "daily" | "ledger_days" = "buckets"): Promise<Map<string, DayFigures>> {
-  const from = source === "buckets" ? bucketDays : source === "ledger_days" ? "ledger_days($1) WHERE true" : "ledger_daily_rollups WHERE timezone = $1";
+export async function databaseDays(
+  url: string,
+  zone: string,
+  account = "acct",
+  source: "buckets" | "daily" | "ledger_days" = "buckets",
+): Promise<Map<string, DayFigures>> {
+  const from =
+    source === "buckets"
+      ? bucketDays
+      : source === "ledger_days"
+        ? "ledger_days($1) WHERE true"
+        : "ledger_daily_rollups WHERE timezone = $1";
   const rows = await query<DayFigures & { day: string; balance_type: string; status: string }>(
     url,
     `SELECT to_char(day, 'YYYY-MM-DD') AS day, balance_type, status, charges::text, charge_count::int, top_ups::text, top_up_count::int,
@@ -72,11 +98,18 @@ export async function databaseDays(url: string, zone: string, account = "acct", 
      FROM ${from} AND account = $2 AND live_rows > 0`,
     [zone, account],
   );
-  return new Map(rows.map(({ day, balance_type, status, ...f }) => [
-    `${day}|${balance_type}|${status}`,
-    { ...f, charges: normalizeDecimal(f.charges), top_ups: normalizeDecimal(f.top_ups), refunds: normalizeDecimal(f.refunds),
-      closing_balance: f.closing_balance === null ? null : normalizeDecimal(f.closing_balance) },
-  ]));
+  return new Map(
+    rows.map(({ day, balance_type, status, ...f }) => [
+      `${day}|${balance_type}|${status}`,
+      {
+        ...f,
+        charges: normalizeDecimal(f.charges),
+        top_ups: normalizeDecimal(f.top_ups),
+        refunds: normalizeDecimal(f.refunds),
+        closing_balance: f.closing_balance === null ? null : normalizeDecimal(f.closing_balance),
+      },
+    ]),
+  );
 }
 
 /**
@@ -85,7 +118,9 @@ export async function databaseDays(url: string, zone: string, account = "acct", 
  * daily rollups of each zone the account registered.
  */
 export async function expectRollupsEqualLedger(url: string, rows: SimTransaction[], zones: string[], account = "acct"): Promise<void> {
-  const registered = (await query<{ timezone: string }>(url, "SELECT timezone FROM ledger_rollup_zones WHERE account = $1", [account])).map((z) => z.timezone);
+  const registered = (await query<{ timezone: string }>(url, "SELECT timezone FROM ledger_rollup_zones WHERE account = $1", [account])).map(
+    (z) => z.timezone,
+  );
   const sources = [
     ...zones.map((zone) => [zone, "buckets"] as const),
     ...[...new Set([...zones, ...registered])].map((zone) => [zone, "ledger_days"] as const),
@@ -94,9 +129,11 @@ export async function expectRollupsEqualLedger(url: string, rows: SimTransaction
   for (const [zone, source] of sources) {
     const truth = truthDays(rows, zone);
     const held = await databaseDays(url, zone, account, source);
-    const differing = [...new Set([...truth.keys(), ...held.keys()])].sort()
+    const differing = [...new Set([...truth.keys(), ...held.keys()])]
+      .sort()
       .filter((key) => JSON.stringify(truth.get(key)) !== JSON.stringify(held.get(key)))
-      .slice(0, 5).map((key) => ({ zone, source, key, truth: truth.get(key), database: held.get(key) }));
+      .slice(0, 5)
+      .map((key) => ({ zone, source, key, truth: truth.get(key), database: held.get(key) }));
     expect(differing).toEqual([]);
     expect(held.size).toBe(truth.size);
   }

@@ -2,10 +2,10 @@
 import { Writable } from "node:stream";
 import pg from "pg";
 import { type Config, defaults } from "../../src/config/index.js";
+import { runSync, type SyncOptions, type SyncSummary } from "../../src/job/run.js";
 import { createLogger } from "../../src/log.js";
+import { compareWithLedger, describeDifference, type LedgerDifference } from "../../src/proofs/against-ledger.js";
 import { Ledger, type SimulatorHandle, type SimulatorOptions, seedTransactions, startSimulator } from "../../src/simulator/index.js";
-import { type LedgerDifference, compareWithLedger, describeDifference } from "../../src/proofs/against-ledger.js";
-import { type SyncOptions, type SyncSummary, runSync } from "../../src/job/run.js";
 import { query } from "./database.js";
 import { dayMs } from "./time.js";
 
@@ -93,7 +93,11 @@ export async function syncOnce(
 }
 
 /** compareWithLedger on a connection of the test's own, opened for it. */
-export async function compareDatabaseWithLedger(databaseUrl: string, account: string, ledger: Parameters<typeof compareWithLedger>[2]): Promise<LedgerDifference> {
+export async function compareDatabaseWithLedger(
+  databaseUrl: string,
+  account: string,
+  ledger: Parameters<typeof compareWithLedger>[2],
+): Promise<LedgerDifference> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {

@@ -1,4 +1,4 @@
-import { type Micros, type Millis, asMicros, asMillis } from "../../src/time.js";
+import { asMicros, asMillis, type Micros, type Millis } from "../../src/time.js";
 
 /** One day and one hour in milliseconds, as plain numbers for arithmetic on Dates and epoch milliseconds. */
 export const dayMs = 86_400_000;

@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import type { SimulatorHandle } from "../../src/simulator/index.js";
-import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
-import { repoRoot, runCli } from "../helpers/cli.js";
-import { type FakePushgateway, sample, startFakePushgateway } from "../helpers/pushgateway.js";
-import { seededSimulator, testToken } from "../helpers/sync.js";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import type { SimulatorHandle } from "../../src/simulator/index.js";
+import { repoRoot, runCli } from "../helpers/cli.js";
+import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
+import { type FakePushgateway, sample, startFakePushgateway } from "../helpers/pushgateway.js";
+import { seededSimulator, testToken } from "../helpers/sync.js";
 
 const packageVersion: string = JSON.parse(await readFile(path.join(repoRoot, "package.json"), "utf8")).version;
 
@@ -19,7 +19,13 @@ describe("Pushgateway metrics", () => {
     db = await createMigratedDatabase("metrics");
     gateway = await startFakePushgateway();
     sim = await seededSimulator(71, 400, 20);
-    env = { DATABASE_URL: db.url, GENERECT_API_URL: sim.url, GENERECT_API_TOKEN: testToken, SYNC_ACCOUNT: "acct", PUSHGATEWAY_URL: gateway.url };
+    env = {
+      DATABASE_URL: db.url,
+      GENERECT_API_URL: sim.url,
+      GENERECT_API_TOKEN: testToken,
+      SYNC_ACCOUNT: "acct",
+      PUSHGATEWAY_URL: gateway.url,
+    };
   });
   afterAll(async () => {
     await gateway?.close();
@@ -78,7 +84,11 @@ describe("Pushgateway metrics", () => {
 
   test("deprecation: a run warns once, whatever the number of deprecated answers, and pushes their count", async () => {
     const sunset = "Thu, 01 Jul 2027 00:00:00 GMT";
-    sim.faults.deprecationHeaders = { deprecation: "@1767225600", sunset, link: '<https://docs.generect.com/changelog>; rel="deprecation"' };
+    sim.faults.deprecationHeaders = {
+      deprecation: "@1767225600",
+      sunset,
+      link: '<https://docs.generect.com/changelog>; rel="deprecation"',
+    };
     try {
       for (const round of [1, 2]) {
         const before = sim.stats.injected.deprecation ?? 0;
@@ -90,7 +100,13 @@ describe("Pushgateway metrics", () => {
         expect({ round, warnings: warnings.length }).toEqual({ round, warnings: 1 });
         const warning = JSON.parse(warnings[0]!) as Record<string, unknown>;
         // The run's first answer is its users/me checkpoint: the one warning names it.
-        expect(warning).toMatchObject({ level: 40, path: "/api/auth/users/me/", deprecation: "@1767225600", sunset, link: expect.stringContaining("rel=\"deprecation\"") });
+        expect(warning).toMatchObject({
+          level: 40,
+          path: "/api/auth/users/me/",
+          deprecation: "@1767225600",
+          sunset,
+          link: expect.stringContaining('rel="deprecation"'),
+        });
         expect(warning.msg).toContain(`(sunset ${sunset})`);
         const push = gateway.received.at(-1)!;
         expect(sample(push.body, "generect_sync_api_deprecated_responses")).toBe(answered);
@@ -111,7 +127,9 @@ describe("Pushgateway metrics", () => {
       expect((await runCli(["run"], env)).code).toBe(0);
       expect((await runCli(["snapshot"], env)).code).toBe(0);
       expect((await runCli(["snapshot"], { ...env, SYNC_ACCOUNT: "other" })).code).toBe(0);
-      expect([...gateway.groups.keys()]).toEqual(expect.arrayContaining([group("acct", "run"), group("acct", "snapshot"), group("other", "snapshot")]));
+      expect([...gateway.groups.keys()]).toEqual(
+        expect.arrayContaining([group("acct", "run"), group("acct", "snapshot"), group("other", "snapshot")]),
+      );
 
       const result = await runCli(["metrics", "delete", "--account", "acct"], { PUSHGATEWAY_URL: gateway.url });
       expect(result).toMatchObject({ code: 0, stderr: "" });
@@ -121,7 +139,10 @@ describe("Pushgateway metrics", () => {
       ]);
       expect([...gateway.groups.keys()].filter((g) => g.includes("/account/acct/"))).toEqual([]);
       expect(gateway.groups.has(group("other", "snapshot"))).toBe(true);
-      expect(gateway.received.slice(-2).map((r) => `${r.method} ${r.url}`)).toEqual([`DELETE ${group("acct", "run")}`, `DELETE ${group("acct", "snapshot")}`]);
+      expect(gateway.received.slice(-2).map((r) => `${r.method} ${r.url}`)).toEqual([
+        `DELETE ${group("acct", "run")}`,
+        `DELETE ${group("acct", "snapshot")}`,
+      ]);
 
       // Repeating it is harmless; SYNC_ACCOUNT is the default account, --command narrows it to one group.
       const again = await runCli(["metrics", "delete", "--command", "snapshot"], { PUSHGATEWAY_URL: gateway.url, SYNC_ACCOUNT: "other" });

@@ -8,14 +8,14 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { seededSimulator, testToken } from "../helpers/sync.js";
-import { createTestDatabase, type TestDatabase } from "../helpers/database.js";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
+import { oldNode, repoRoot } from "../helpers/cli.js";
+import { createTestDatabase, type TestDatabase } from "../helpers/database.js";
+import { seededSimulator, testToken } from "../helpers/sync.js";
 import { buildContext } from "./build-context.js";
 import { execForm, flags, lastOf, ofKind, properties, readStages, words } from "./dockerfile-model.js";
 import { isIgnored, parseDockerignore } from "./dockerignore.js";
 import { type BuiltStage, replayBuild, runEntrypoint } from "./replay.js";
-import { oldNode, repoRoot } from "../helpers/cli.js";
 
 const stages = readStages(path.join(repoRoot, "Dockerfile"));
 const finalStage = stages.at(-1)!;
@@ -32,7 +32,10 @@ describe("Dockerfile policy", () => {
       const image = stage.from.getImage();
       const tag = stage.from.getImageTag();
       const digest = stage.from.getImageDigest();
-      expect({ image, pinned: Boolean(digest) || /^\d+\.\d+\.\d+(-[a-z0-9][a-z0-9.-]*)?$/.test(tag ?? "") }).toEqual({ image, pinned: true });
+      expect({ image, pinned: Boolean(digest) || /^\d+\.\d+\.\d+(-[a-z0-9][a-z0-9.-]*)?$/.test(tag ?? "") }).toEqual({
+        image,
+        pinned: true,
+      });
       expect(tag).not.toMatch(/latest|lts|current/);
       if (stage.from.getImageName() === "node" && tag) expect(Number(tag.split(".")[0])).toBeGreaterThanOrEqual(minimumNodeMajor);
     }
@@ -46,7 +49,11 @@ describe("Dockerfile policy", () => {
     const fromEarlier = ofKind(finalStage, "COPY").filter((copy) => earlier.has(flags(copy).get("from") ?? undefined));
     expect(fromEarlier.length).toBeGreaterThan(0);
     // Nothing in the final stage comes straight from the build context, and nothing is installed there.
-    expect(ofKind(finalStage, "COPY").filter((copy) => !flags(copy).has("from")).map(String)).toEqual([]);
+    expect(
+      ofKind(finalStage, "COPY")
+        .filter((copy) => !flags(copy).has("from"))
+        .map(String),
+    ).toEqual([]);
     expect(ofKind(finalStage, "RUN", "ADD").map(String)).toEqual([]);
   });
 
@@ -63,7 +70,10 @@ describe("Dockerfile policy", () => {
     const entrypoints = stages.flatMap((s) => ofKind(s, "ENTRYPOINT"));
     expect(ofKind(finalStage, "ENTRYPOINT")).toHaveLength(1);
     for (const instruction of [...entrypoints, ...stages.flatMap((s) => ofKind(s, "CMD"))]) {
-      expect({ instruction: String(instruction), exec: execForm(instruction) !== undefined }).toEqual({ instruction: String(instruction), exec: true });
+      expect({ instruction: String(instruction), exec: execForm(instruction) !== undefined }).toEqual({
+        instruction: String(instruction),
+        exec: true,
+      });
     }
     expect(execForm(ofKind(finalStage, "ENTRYPOINT")[0]!)).toEqual(["node", expect.stringMatching(/\/bin\/generect-sync\.js$/)]);
   });
@@ -71,7 +81,9 @@ describe("Dockerfile policy", () => {
   test("the image runs node with the heap flags of the CLI's shebang, which `node <file>` would not read", () => {
     const shebang = readFileSync(path.join(repoRoot, "bin/generect-sync.js"), "utf8").split("\n")[0]!;
     const shebangFlags = shebang.split(/\s+/).filter((word) => word.startsWith("--"));
-    expect(shebangFlags).toEqual(expect.arrayContaining([expect.stringMatching(/^--max-semi-space-size=\d+$/), expect.stringMatching(/^--max-old-space-size=\d+$/)]));
+    expect(shebangFlags).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^--max-semi-space-size=\d+$/), expect.stringMatching(/^--max-old-space-size=\d+$/)]),
+    );
     const env = new Map(ofKind(finalStage, "ENV").flatMap(properties));
     expect((env.get("NODE_OPTIONS") ?? "").split(/\s+/)).toEqual(shebangFlags);
   });
@@ -90,13 +102,36 @@ describe("Dockerfile policy", () => {
 
   test(".dockerignore keeps secrets, local state, installs and git out of the build context", () => {
     const rules = parseDockerignore(readFileSync(path.join(repoRoot, ".dockerignore"), "utf8"));
-    const excluded = [".env", ".env.local", "prod.env", "config/.env", "src/x/.env.production", "node_modules/pg/package.json", "bin/node_modules/x.js",
-      ".git/HEAD", ".generect-sync/database-url", ".generect-sync/pg/PG_VERSION", "dist/cli/index.js"];
+    const excluded = [
+      ".env",
+      ".env.local",
+      "prod.env",
+      "config/.env",
+      "src/x/.env.production",
+      "node_modules/pg/package.json",
+      "bin/node_modules/x.js",
+      ".git/HEAD",
+      ".generect-sync/database-url",
+      ".generect-sync/pg/PG_VERSION",
+      "dist/cli/index.js",
+    ];
     expect(excluded.filter((file) => !isIgnored(rules, file))).toEqual([]);
     // What the build needs stays in.
-    const needed = ["package.json", "package-lock.json", "prisma.config.ts", "tsconfig.json", "tsconfig.build.json", "prisma/schema.prisma", "src/cli/main.ts", "src/tools/prepare.mjs", "bin/generect-sync.js"];
+    const needed = [
+      "package.json",
+      "package-lock.json",
+      "prisma.config.ts",
+      "tsconfig.json",
+      "tsconfig.build.json",
+      "prisma/schema.prisma",
+      "src/cli/main.ts",
+      "src/tools/prepare.mjs",
+      "bin/generect-sync.js",
+    ];
     expect(needed.filter((file) => isIgnored(rules, file))).toEqual([]);
-    expect(buildContext(repoRoot).filter((file) => /(^|\/)(\.env(\..*)?|[^/]*\.env)$|(^|\/)(\.generect-sync|node_modules|\.git)\//.test(file))).toEqual([]);
+    expect(
+      buildContext(repoRoot).filter((file) => /(^|\/)(\.env(\..*)?|[^/]*\.env)$|(^|\/)(\.generect-sync|node_modules|\.git)\//.test(file)),
+    ).toEqual([]);
   });
 });
 
@@ -110,7 +145,11 @@ describe("the image, built by replaying the Dockerfile", () => {
   beforeAll(async () => {
     tempDir = await fs.mkdtemp(path.join(os.tmpdir(), "generect-docker-replay-"));
     await fs.mkdir(home());
-    const built = await replayBuild(stages, { contextDir: repoRoot, contextFiles: buildContext(repoRoot), into: path.join(tempDir, "stages") });
+    const built = await replayBuild(stages, {
+      contextDir: repoRoot,
+      contextFiles: buildContext(repoRoot),
+      into: path.join(tempDir, "stages"),
+    });
     image = built.at(-1)!;
   }, 300_000);
 
@@ -126,14 +165,17 @@ describe("the image, built by replaying the Dockerfile", () => {
   });
 
   // A base image bumped (or swapped) to an older Node: the entrypoints say so instead of failing later.
-  (oldNode() ? test : test.skip)("on a Node older than 22, the entrypoint and the job entrypoints exit 2 and say which Node they need", async () => {
-    const node = oldNode()!;
-    const version = execFileSync(node, ["--version"], { encoding: "utf8" }).trim().slice(1);
-    for (const entrypoint of [image.entrypoint!, ["node", "jobs/sync.mjs"]]) {
-      const result = await runEntrypoint({ ...image, entrypoint }, ["--help"], { home: home(), node });
-      expect(result).toMatchObject({ code: 2, stdout: "", stderr: `generect-sync needs Node.js 22 or newer (found ${version})\n` });
-    }
-  });
+  (oldNode() ? test : test.skip)(
+    "on a Node older than 22, the entrypoint and the job entrypoints exit 2 and say which Node they need",
+    async () => {
+      const node = oldNode()!;
+      const version = execFileSync(node, ["--version"], { encoding: "utf8" }).trim().slice(1);
+      for (const entrypoint of [image.entrypoint!, ["node", "jobs/sync.mjs"]]) {
+        const result = await runEntrypoint({ ...image, entrypoint }, ["--help"], { home: home(), node });
+        expect(result).toMatchObject({ code: 2, stdout: "", stderr: `generect-sync needs Node.js 22 or newer (found ${version})\n` });
+      }
+    },
+  );
 
   test("`run` without GENERECT_API_TOKEN exits 2 and names the variable", async () => {
     const result = await runEntrypoint(image, ["run"], { home: home() });
@@ -155,10 +197,16 @@ describe("the image, built by replaying the Dockerfile", () => {
 
   test("the image holds production dependencies and built output only", async () => {
     const app = path.join(image.root, image.workdir);
-    const lock = JSON.parse(readFileSync(path.join(repoRoot, "package-lock.json"), "utf8")) as { packages: Record<string, { dev?: boolean }> };
-    const devOnly = Object.entries(lock.packages).filter(([key, entry]) => key.startsWith("node_modules/") && entry.dev).map(([key]) => key);
+    const lock = JSON.parse(readFileSync(path.join(repoRoot, "package-lock.json"), "utf8")) as {
+      packages: Record<string, { dev?: boolean }>;
+    };
+    const devOnly = Object.entries(lock.packages)
+      .filter(([key, entry]) => key.startsWith("node_modules/") && entry.dev)
+      .map(([key]) => key);
     expect(devOnly.length).toBeGreaterThan(0);
-    const present = await Promise.all(devOnly.map(async (key) => ((await fs.lstat(path.join(app, key)).catch(() => undefined)) ? key : undefined)));
+    const present = await Promise.all(
+      devOnly.map(async (key) => ((await fs.lstat(path.join(app, key)).catch(() => undefined)) ? key : undefined)),
+    );
     expect(present.filter(Boolean)).toEqual([]);
     const missing = Object.keys(packageJson.dependencies).filter((name) => !isPackage(path.join(app, "node_modules", name)));
     expect(missing).toEqual([]);

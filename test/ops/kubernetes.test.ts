@@ -7,14 +7,23 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, test } from "@jest/globals";
 import type { IPodSpec } from "kubernetes-models/v1/PodSpec";
-import { loadConfig } from "../../src/config/index.js";
 import { loadAccounts } from "../../src/config/accounts.js";
+import { loadConfig } from "../../src/config/index.js";
 import { readDbConnections } from "../../src/job/fleet-budget.js";
-import { workerPaths } from "../../src/job/worker-http.js";
 import { readinessTimeoutMs } from "../../src/job/worker.js";
+import { workerPaths } from "../../src/job/worker-http.js";
 import { repoRoot, runCli } from "../helpers/cli.js";
 import { lastOf, readStages, words } from "./dockerfile-model.js";
-import { bytes, containersOf, kustomizeApiVersion, loadManifests, type Manifest, parseDocuments, podSpecOf, validateManifest } from "./manifests.js";
+import {
+  bytes,
+  containersOf,
+  kustomizeApiVersion,
+  loadManifests,
+  type Manifest,
+  parseDocuments,
+  podSpecOf,
+  validateManifest,
+} from "./manifests.js";
 
 const dir = path.join(repoRoot, "jobs/kubernetes");
 const all = loadManifests(dir);
@@ -45,7 +54,13 @@ function strings(value: unknown): string[] {
 describe("jobs/kubernetes manifests", () => {
   test("are found: a CronJob, a migrate Job, a worker Deployment, the ConfigMap and the example Secret", () => {
     expect(resources.map((m) => `${m.kind} ${m.file}`).sort()).toEqual(
-      expect.arrayContaining(["ConfigMap base/configmap.yaml", "CronJob cronjob.yaml", "Deployment worker/deployment.yaml", "Job migrate-job.yaml", "Secret secret.example.yaml"]),
+      expect.arrayContaining([
+        "ConfigMap base/configmap.yaml",
+        "CronJob cronjob.yaml",
+        "Deployment worker/deployment.yaml",
+        "Job migrate-job.yaml",
+        "Secret secret.example.yaml",
+      ]),
     );
   });
 
@@ -53,8 +68,12 @@ describe("jobs/kubernetes manifests", () => {
     for (const manifest of resources) await validateManifest(manifest);
     // The validator itself: an unknown kind and a wrong field type are caught.
     const cronJob = only("CronJob")[0]!;
-    await expect(validateManifest({ ...cronJob, kind: "CronJobs", object: { ...cronJob.object, kind: "CronJobs" } })).rejects.toThrow(/unknown kind/);
-    await expect(validateManifest({ ...cronJob, apiVersion: "batch/v9", object: { ...cronJob.object, apiVersion: "batch/v9" } })).rejects.toThrow(/unknown apiVersion/);
+    await expect(validateManifest({ ...cronJob, kind: "CronJobs", object: { ...cronJob.object, kind: "CronJobs" } })).rejects.toThrow(
+      /unknown kind/,
+    );
+    await expect(
+      validateManifest({ ...cronJob, apiVersion: "batch/v9", object: { ...cronJob.object, apiVersion: "batch/v9" } }),
+    ).rejects.toThrow(/unknown apiVersion/);
     const broken = structuredClone(cronJob.object);
     broken.spec.startingDeadlineSeconds = "ten minutes";
     await expect(validateManifest({ ...cronJob, object: broken })).rejects.toThrow(/startingDeadlineSeconds/);
@@ -100,7 +119,11 @@ describe("jobs/kubernetes manifests", () => {
 
   test("the one-off migrate Job and the worker Deployment are bounded and single", () => {
     for (const job of only("Job")) {
-      expect(job.object.spec).toMatchObject({ backoffLimit: expect.any(Number), activeDeadlineSeconds: expect.any(Number), ttlSecondsAfterFinished: expect.any(Number) });
+      expect(job.object.spec).toMatchObject({
+        backoffLimit: expect.any(Number),
+        activeDeadlineSeconds: expect.any(Number),
+        ttlSecondsAfterFinished: expect.any(Number),
+      });
       expect(job.object.spec.template.spec.restartPolicy).toBe("Never");
     }
     for (const deployment of only("Deployment")) {
@@ -127,20 +150,35 @@ describe("jobs/kubernetes manifests", () => {
     // Liveness never restarts a worker for a database outage alone, and tolerates a long pass's busy moments.
     expect(live!.failureThreshold! * live!.periodSeconds!).toBeGreaterThanOrEqual(60);
     expect(deployment!.object.spec.template.metadata.annotations).toEqual({
-      "prometheus.io/scrape": "true", "prometheus.io/port": port, "prometheus.io/path": workerPaths.metrics,
+      "prometheus.io/scrape": "true",
+      "prometheus.io/port": port,
+      "prometheus.io/path": workerPaths.metrics,
     });
     // The CronJob's and the migrate Job's pods serve nothing: no port, no probes.
     for (const { manifest, container } of containers.filter(({ container }) => container !== worker)) {
-      expect({ where: label(manifest, container.name), ports: container.ports, live: container.livenessProbe, ready: container.readinessProbe })
-        .toEqual({ where: label(manifest, container.name), ports: undefined, live: undefined, ready: undefined });
+      expect({
+        where: label(manifest, container.name),
+        ports: container.ports,
+        live: container.livenessProbe,
+        ready: container.readinessProbe,
+      }).toEqual({ where: label(manifest, container.name), ports: undefined, live: undefined, ready: undefined });
     }
   });
 
   test("every pod: 30 s grace period, no service-account token, non-root uid of the image, seccomp RuntimeDefault", () => {
     expect(pods.length).toBeGreaterThanOrEqual(3);
     for (const { manifest, pod } of pods) {
-      expect({ where: label(manifest), grace: pod.terminationGracePeriodSeconds, token: pod.automountServiceAccountToken }).toEqual({ where: label(manifest), grace: 30, token: false });
-      expect({ where: label(manifest), ...pod.securityContext }).toMatchObject({ where: label(manifest), runAsNonRoot: true, runAsUser: imageUid, seccompProfile: { type: "RuntimeDefault" } });
+      expect({ where: label(manifest), grace: pod.terminationGracePeriodSeconds, token: pod.automountServiceAccountToken }).toEqual({
+        where: label(manifest),
+        grace: 30,
+        token: false,
+      });
+      expect({ where: label(manifest), ...pod.securityContext }).toMatchObject({
+        where: label(manifest),
+        runAsNonRoot: true,
+        runAsUser: imageUid,
+        seccompProfile: { type: "RuntimeDefault" },
+      });
       expect([pod.hostNetwork, pod.hostPID, pod.hostIPC].filter(Boolean)).toEqual([]);
     }
   });
@@ -150,15 +188,30 @@ describe("jobs/kubernetes manifests", () => {
     for (const { manifest, pod, container } of containers) {
       const where = label(manifest, container.name);
       const security = { ...pod.securityContext, ...container.securityContext };
-      expect({ where, ...security }).toMatchObject({ where, runAsNonRoot: true, runAsUser: imageUid, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
-      expect({ where, drop: container.securityContext?.capabilities?.drop, add: container.securityContext?.capabilities?.add }).toEqual({ where, drop: ["ALL"], add: undefined });
+      expect({ where, ...security }).toMatchObject({
+        where,
+        runAsNonRoot: true,
+        runAsUser: imageUid,
+        readOnlyRootFilesystem: true,
+        allowPrivilegeEscalation: false,
+      });
+      expect({ where, drop: container.securityContext?.capabilities?.drop, add: container.securityContext?.capabilities?.add }).toEqual({
+        where,
+        drop: ["ALL"],
+        add: undefined,
+      });
       expect(container.securityContext?.privileged).not.toBe(true);
 
       const tmp = container.volumeMounts?.find((m) => m.mountPath === "/tmp");
       expect({ where, tmp: pod.volumes?.find((v) => v.name === tmp?.name)?.emptyDir !== undefined }).toEqual({ where, tmp: true });
 
       const { requests, limits } = container.resources ?? {};
-      expect({ where, cpu: requests?.cpu !== undefined, memory: requests?.memory !== undefined, cpuLimit: limits?.cpu !== undefined }).toEqual({ where, cpu: true, memory: true, cpuLimit: true });
+      expect({
+        where,
+        cpu: requests?.cpu !== undefined,
+        memory: requests?.memory !== undefined,
+        cpuLimit: limits?.cpu !== undefined,
+      }).toEqual({ where, cpu: true, memory: true, cpuLimit: true });
       const limit = bytes(limits!.memory!);
       expect(limit).toBeGreaterThanOrEqual(bytes("128Mi"));
       expect(limit).toBeLessThanOrEqual(bytes("512Mi"));
@@ -182,7 +235,8 @@ describe("jobs/kubernetes manifests", () => {
       });
     }
     for (const k of kustomizations.filter((k) => k.object.images)) {
-      for (const image of k.object.images) expect({ file: k.file, tag: image.newTag ?? image.digest }).toEqual({ file: k.file, tag: image.digest ?? version });
+      for (const image of k.object.images)
+        expect({ file: k.file, tag: image.newTag ?? image.digest }).toEqual({ file: k.file, tag: image.digest ?? version });
     }
   });
 
@@ -192,7 +246,11 @@ describe("jobs/kubernetes manifests", () => {
     for (const command of commands) {
       expect(command).toBeDefined();
       const result = await runCli([command!, "--help"], {});
-      expect({ command, code: result.code, stdout: result.stdout }).toEqual({ command, code: 0, stdout: expect.stringContaining(`generect-sync ${command}`) });
+      expect({ command, code: result.code, stdout: result.stdout }).toEqual({
+        command,
+        code: 0,
+        stdout: expect.stringContaining(`generect-sync ${command}`),
+      });
     }
   }, 60_000);
 
@@ -205,13 +263,19 @@ describe("jobs/kubernetes manifests", () => {
       const where = label(manifest, container.name);
       for (const variable of container.env ?? []) {
         if (secretName.test(variable.name)) {
-          expect({ where, name: variable.name, value: variable.value, ref: variable.valueFrom?.secretKeyRef?.name }).toEqual({ where, name: variable.name, value: undefined, ref: secret[0]!.name });
+          expect({ where, name: variable.name, value: variable.value, ref: variable.valueFrom?.secretKeyRef?.name }).toEqual({
+            where,
+            name: variable.name,
+            value: undefined,
+            ref: secret[0]!.name,
+          });
           expect(secretKeys.has(variable.valueFrom!.secretKeyRef!.key)).toBe(true);
         }
         if (variable.valueFrom?.configMapKeyRef) expect(configMaps.has(variable.valueFrom.configMapKeyRef.name!)).toBe(true);
       }
       for (const source of container.envFrom ?? []) {
-        if (source.configMapRef) expect({ where, configMap: configMaps.has(source.configMapRef.name!) }).toEqual({ where, configMap: true });
+        if (source.configMapRef)
+          expect({ where, configMap: configMaps.has(source.configMapRef.name!) }).toEqual({ where, configMap: true });
         else expect({ where, secretRef: source.secretRef?.name }).toEqual({ where, secretRef: secret[0]!.name });
       }
     }
@@ -220,14 +284,19 @@ describe("jobs/kubernetes manifests", () => {
     for (const { container } of containers) {
       const names = (container.env ?? []).filter((e) => e.valueFrom?.secretKeyRef).map((e) => e.name);
       const fleet = container.args?.includes("--all") === true;
-      expect(names).toEqual(expect.arrayContaining(container.args?.[0] === "migrate" || fleet ? ["DATABASE_URL"] : ["GENERECT_API_TOKEN", "DATABASE_URL"]));
+      expect(names).toEqual(
+        expect.arrayContaining(container.args?.[0] === "migrate" || fleet ? ["DATABASE_URL"] : ["GENERECT_API_TOKEN", "DATABASE_URL"]),
+      );
       if (fleet) expect(container.envFrom?.map((source) => source.secretRef?.name).filter(Boolean)).toEqual([secret[0]!.name]);
     }
   });
 
   test("no credentials are written anywhere but in the example Secret, whose values are placeholders", () => {
     for (const manifest of all.filter((m) => m.file !== exampleSecretFile)) {
-      expect({ file: manifest.file, found: strings(manifest.object).filter((s) => credentialUrl.test(s)) }).toEqual({ file: manifest.file, found: [] });
+      expect({ file: manifest.file, found: strings(manifest.object).filter((s) => credentialUrl.test(s)) }).toEqual({
+        file: manifest.file,
+        found: [],
+      });
       if (manifest.kind === "ConfigMap") expect(Object.keys(manifest.object.data ?? {}).filter((key) => secretName.test(key))).toEqual([]);
     }
     const example = only("Secret")[0]!.object;
@@ -239,7 +308,13 @@ describe("jobs/kubernetes manifests", () => {
     const [configMap, ...others] = only("ConfigMap");
     expect(others.map((m) => m.name)).toEqual(["generect-sync-accounts"]);
     const data = configMap!.object.data as Record<string, string>;
-    expect(data).toMatchObject({ SYNC_TIMEZONE: "UTC", SYNC_ACCOUNT: expect.any(String), SYNC_LOOKBACK: expect.any(String), SYNC_WINDOW: expect.any(String), SYNC_CONCURRENCY: expect.any(String) });
+    expect(data).toMatchObject({
+      SYNC_TIMEZONE: "UTC",
+      SYNC_ACCOUNT: expect.any(String),
+      SYNC_LOOKBACK: expect.any(String),
+      SYNC_WINDOW: expect.any(String),
+      SYNC_CONCURRENCY: expect.any(String),
+    });
     expect(() => loadConfig(data)).not.toThrow();
   });
 });
@@ -261,7 +336,10 @@ describe("jobs/kubernetes/fleet: the fleet as an Indexed Job", () => {
     expect(spec.backoffLimitPerIndex).toBeGreaterThanOrEqual(0);
     // backoffLimit would count the failures of all indexes together: one bad shard would stop the others.
     expect(spec.backoffLimit).toBeUndefined();
-    expect(spec.podFailurePolicy.rules.find((r: { action: string }) => r.action === "FailIndex")?.onExitCodes).toEqual({ operator: "In", values: [2] });
+    expect(spec.podFailurePolicy.rules.find((r: { action: string }) => r.action === "FailIndex")?.onExitCodes).toEqual({
+      operator: "In",
+      values: [2],
+    });
     expect(sync().args).toEqual(["run", "--all"]);
     expect(() => loadConfig({ SYNC_CONCURRENCY: envOf("SYNC_CONCURRENCY") })).not.toThrow();
   });
@@ -289,24 +367,34 @@ const kubectl = spawnSync("kubectl", ["version", "--client"], { encoding: "utf8"
 
 // `kubectl kustomize` renders offline; skipped where kubectl is not installed.
 (kubectl ? describe : describe.skip)("kubectl kustomize", () => {
-  const render = (sub: string) => parseDocuments(execFileSync("kubectl", ["kustomize", path.join(dir, sub)], { encoding: "utf8" }), `kustomize ${sub || "."}`);
+  const render = (sub: string) =>
+    parseDocuments(execFileSync("kubectl", ["kustomize", path.join(dir, sub)], { encoding: "utf8" }), `kustomize ${sub || "."}`);
 
   test("jobs/kubernetes renders the ConfigMap and the CronJob, valid, with the pinned image", async () => {
     const rendered = render("");
     expect(rendered.map((m) => `${m.kind}/${m.name}`).sort()).toEqual(["ConfigMap/generect-sync-config", "CronJob/generect-sync"]);
     for (const manifest of rendered) await validateManifest(manifest);
-    expect(rendered.flatMap((m) => (podSpecOf(m) ? containersOf(podSpecOf(m) as IPodSpec).map((c) => c.image) : []))).toEqual(Array(2).fill(`ghcr.io/example/generect-sync:${version}`));
+    expect(rendered.flatMap((m) => (podSpecOf(m) ? containersOf(podSpecOf(m) as IPodSpec).map((c) => c.image) : []))).toEqual(
+      Array(2).fill(`ghcr.io/example/generect-sync:${version}`),
+    );
   });
 
   test("jobs/kubernetes/fleet renders the ConfigMaps and the fleet CronJob, valid", async () => {
     const rendered = render("fleet");
-    expect(rendered.map((m) => `${m.kind}/${m.name}`).sort()).toEqual(["ConfigMap/generect-sync-accounts", "ConfigMap/generect-sync-config", "CronJob/generect-sync-fleet"]);
+    expect(rendered.map((m) => `${m.kind}/${m.name}`).sort()).toEqual([
+      "ConfigMap/generect-sync-accounts",
+      "ConfigMap/generect-sync-config",
+      "CronJob/generect-sync-fleet",
+    ]);
     for (const manifest of rendered) await validateManifest(manifest);
   });
 
   test("jobs/kubernetes/worker renders the ConfigMap and the worker Deployment, without the CronJob", async () => {
     const rendered = render("worker");
-    expect(rendered.map((m) => `${m.kind}/${m.name}`).sort()).toEqual(["ConfigMap/generect-sync-config", "Deployment/generect-sync-worker"]);
+    expect(rendered.map((m) => `${m.kind}/${m.name}`).sort()).toEqual([
+      "ConfigMap/generect-sync-config",
+      "Deployment/generect-sync-worker",
+    ]);
     for (const manifest of rendered) await validateManifest(manifest);
   });
 });

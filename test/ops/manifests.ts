@@ -3,9 +3,9 @@
 // kind), plus accessors for the pod specs inside workloads.
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { parseAllDocuments } from "yaml";
 import type { IContainer } from "kubernetes-models/v1/Container";
 import type { IPodSpec } from "kubernetes-models/v1/PodSpec";
+import { parseAllDocuments } from "yaml";
 
 export interface Manifest {
   /** Relative to the manifests directory, `/`-separated. */
@@ -33,7 +33,13 @@ export function loadManifests(dir: string): Manifest[] {
       if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors.map((e) => e.message).join("; ")}`);
       const object = doc.toJS({ maxAliasCount: -1 }) as Record<string, any> | null;
       if (object === null || object === undefined) continue;
-      manifests.push({ file, apiVersion: object.apiVersion, kind: object.kind, name: object.metadata?.name ?? object.metadata?.generateName ?? "", object });
+      manifests.push({
+        file,
+        apiVersion: object.apiVersion,
+        kind: object.kind,
+        name: object.metadata?.name ?? object.metadata?.generateName ?? "",
+        object,
+      });
     }
   }
   return manifests;
@@ -58,7 +64,8 @@ interface ModelClass {
  * kubernetes-models/batch/v1, core `v1` is kubernetes-models/v1.
  */
 export async function validateManifest(manifest: Manifest): Promise<void> {
-  if (typeof manifest.apiVersion !== "string" || typeof manifest.kind !== "string") throw new Error(`${manifest.file}: a document without apiVersion/kind`);
+  if (typeof manifest.apiVersion !== "string" || typeof manifest.kind !== "string")
+    throw new Error(`${manifest.file}: a document without apiVersion/kind`);
   let models: Record<string, unknown>;
   try {
     models = await import(`kubernetes-models/${manifest.apiVersion}`);
@@ -66,7 +73,8 @@ export async function validateManifest(manifest: Manifest): Promise<void> {
     throw new Error(`${manifest.file}: unknown apiVersion ${manifest.apiVersion}`);
   }
   const model = models[manifest.kind] as ModelClass | undefined;
-  if (typeof model !== "function" || model.kind !== manifest.kind) throw new Error(`${manifest.file}: unknown kind ${manifest.apiVersion} ${manifest.kind}`);
+  if (typeof model !== "function" || model.kind !== manifest.kind)
+    throw new Error(`${manifest.file}: unknown kind ${manifest.apiVersion} ${manifest.kind}`);
   try {
     new model(manifest.object).validate();
   } catch (error) {
@@ -101,6 +109,10 @@ export function bytes(quantity: string | number): number {
   const match = /^(\d+(?:\.\d+)?)([KMGT]i?|k)?$/.exec(String(quantity));
   if (!match) throw new Error(`not a memory quantity: ${quantity}`);
   const unit = match[2] ?? "";
-  const factor = unit.endsWith("i") ? 1024 ** ("KMGT".indexOf(unit[0]!) + 1) : unit === "" ? 1 : 1000 ** ("kMGT".indexOf(unit === "K" ? "k" : unit) + 1);
+  const factor = unit.endsWith("i")
+    ? 1024 ** ("KMGT".indexOf(unit[0]!) + 1)
+    : unit === ""
+      ? 1
+      : 1000 ** ("kMGT".indexOf(unit === "K" ? "k" : unit) + 1);
   return Number(match[1]) * factor;
 }

@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import type { Instruction } from "dockerfile-ast";
-import { type Stage, execForm, flags, keyword, properties, words } from "./dockerfile-model.js";
+import { execForm, flags, keyword, properties, type Stage, words } from "./dockerfile-model.js";
 import { clean, globRegex } from "./dockerignore.js";
 
 export interface BuiltStage {
@@ -41,7 +41,8 @@ const hostNodeBin = path.dirname(process.execPath);
 
 /** How this machine reaches the registry (its proxy, its CA): without them npm's requests fail and it
  * falls back to its cache only after long retries. */
-const networkVariables = /^(https?_proxy|no_proxy|all_proxy|node_extra_ca_certs|ssl_cert_(file|dir)|npm_config_(registry|cache|proxy|https_proxy|cafile))$/i;
+const networkVariables =
+  /^(https?_proxy|no_proxy|all_proxy|node_extra_ca_certs|ssl_cert_(file|dir)|npm_config_(registry|cache|proxy|https_proxy|cafile))$/i;
 
 /** The host environment a RUN or the entrypoint gets: the current node/npm first on PATH, the npm
  * cache and config of this machine (HOME), its network settings, and nothing else of the test's
@@ -80,14 +81,24 @@ async function copyEntry(from: string, to: string): Promise<void> {
 /** COPY sources in the build context: a file, a directory (its contents are copied), or a glob. */
 function matchContext(files: string[], source: string): { path: string; dir: boolean }[] {
   const wanted = clean(source);
-  const dirs = new Set(files.flatMap((file) => file.split("/").slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join("/"))));
+  const dirs = new Set(
+    files.flatMap((file) =>
+      file
+        .split("/")
+        .slice(0, -1)
+        .map((_, i, parts) => parts.slice(0, i + 1).join("/")),
+    ),
+  );
   if (wanted === "") return [{ path: "", dir: true }];
   if (!/[*?[]/.test(wanted)) {
     if (files.includes(wanted)) return [{ path: wanted, dir: false }];
     return dirs.has(wanted) ? [{ path: wanted, dir: true }] : [];
   }
   const regex = globRegex(wanted);
-  return [...files.filter((f) => regex.test(f)).map((f) => ({ path: f, dir: false })), ...[...dirs].filter((d) => regex.test(d)).map((d) => ({ path: d, dir: true }))];
+  return [
+    ...files.filter((f) => regex.test(f)).map((f) => ({ path: f, dir: false })),
+    ...[...dirs].filter((d) => regex.test(d)).map((d) => ({ path: d, dir: true })),
+  ];
 }
 
 async function replayCopy(instruction: Instruction, built: BuiltStage, stages: BuiltStage[], options: ReplayOptions): Promise<void> {
@@ -119,13 +130,17 @@ async function replayCopy(instruction: Instruction, built: BuiltStage, stages: B
     }
   }
   const intoDirectory = destination.endsWith("/") || entries.length > 1;
-  if (entries.length > 1 && !destination.endsWith("/")) throw new Error(`replay: COPY with several sources needs a destination ending in /`);
+  if (entries.length > 1 && !destination.endsWith("/"))
+    throw new Error(`replay: COPY with several sources needs a destination ending in /`);
   for (const entry of entries) {
     if (entry.dir && from === undefined) {
       // Only the context's files under the directory: ignored ones (node_modules, .env) stay out.
       const prefix = path.relative(options.contextDir, entry.host);
       for (const file of options.contextFiles.filter((f) => prefix === "" || f.startsWith(`${prefix}/`))) {
-        await copyEntry(path.join(options.contextDir, file), path.join(built.root, target, prefix === "" ? file : file.slice(prefix.length + 1)));
+        await copyEntry(
+          path.join(options.contextDir, file),
+          path.join(built.root, target, prefix === "" ? file : file.slice(prefix.length + 1)),
+        );
       }
     } else if (entry.dir) {
       await copyEntry(entry.host, path.join(built.root, target));
@@ -161,7 +176,14 @@ async function replayStage(stage: Stage, stages: BuiltStage[], options: ReplayOp
   const built: BuiltStage = { stage, root, workdir: "/", env: {} };
   if (base) {
     await fs.cp(base.root, root, { recursive: true, verbatimSymlinks: true });
-    Object.assign(built, { workdir: base.workdir, env: { ...base.env }, user: base.user, entrypoint: base.entrypoint, cmd: base.cmd, root });
+    Object.assign(built, {
+      workdir: base.workdir,
+      env: { ...base.env },
+      user: base.user,
+      entrypoint: base.entrypoint,
+      cmd: base.cmd,
+      root,
+    });
   } else {
     await fs.mkdir(root, { recursive: true }); // the base image's own files are the host's node
   }
@@ -210,9 +232,15 @@ export async function replayBuild(stages: Stage[], options: ReplayOptions): Prom
  * WORKDIR, with its ENV. Absolute paths that exist in the image point into the replayed stage; `node`
  * (the base image's) is the host's, or `node` (an older runtime, for the image's Node check).
  */
-export function runEntrypoint(image: BuiltStage, args: string[], options: { home: string; env?: Record<string, string>; node?: string }): Promise<ProcessResult> {
+export function runEntrypoint(
+  image: BuiltStage,
+  args: string[],
+  options: { home: string; env?: Record<string, string>; node?: string },
+): Promise<ProcessResult> {
   if (!image.entrypoint) throw new Error("the image has no ENTRYPOINT");
-  const argv = [...image.entrypoint, ...args].map((arg) => (arg.startsWith("/") && existsSync(path.join(image.root, arg)) ? path.join(image.root, arg) : arg));
+  const argv = [...image.entrypoint, ...args].map((arg) =>
+    arg.startsWith("/") && existsSync(path.join(image.root, arg)) ? path.join(image.root, arg) : arg,
+  );
   const file = path.posix.basename(argv[0]!) === "node" ? (options.node ?? process.execPath) : argv[0]!;
   return exec(file, argv.slice(1), { cwd: hostPath(image, "."), env: { ...baseEnv(options.home), ...image.env, ...options.env } });
 }

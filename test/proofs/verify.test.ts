@@ -3,16 +3,26 @@
 // verify must name it exactly; --repair must make the database equal the truth again.
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { JsonNumber, type SimulatorHandle, USERS_ME_PATH } from "../../src/simulator/index.js";
-import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger, seededSimulator, syncOnce, testToken } from "../helpers/sync.js";
 import { guardCliOutput, runCliChecked, waitFor } from "../faults/support.js";
 import { spawnCli } from "../helpers/cli.js";
+import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
+import { expectDatabaseEqualsLedger, seededSimulator, syncOnce, testToken } from "../helpers/sync.js";
 import { dayMs } from "../helpers/time.js";
 
 const naive = (ms: number) => `${new Date(ms).toISOString().slice(0, 23).replace("Z", "")}000`;
 
-interface ProofLine { name: string; holds: boolean; summary: string; findings: string[] }
-interface Report { holds: boolean; proofs: ProofLine[]; headDigest: string; sweep: { windows: number; apiRequests: number } }
+interface ProofLine {
+  name: string;
+  holds: boolean;
+  summary: string;
+  findings: string[];
+}
+interface Report {
+  holds: boolean;
+  proofs: ProofLine[];
+  headDigest: string;
+  sweep: { windows: number; apiRequests: number };
+}
 
 describe("verify", () => {
   let db: TestDatabase;
@@ -29,7 +39,10 @@ describe("verify", () => {
   /** The sweep window (as verify prints it) that holds an instant. */
   const windowOf = (findings: string[], createdAtMs: number) =>
     findings.find((f) => {
-      const [from, to] = /^\[(.+?), (.+?)\)/.exec(f)!.slice(1).map((t) => Date.parse(t.replace(" ", "T")));
+      const [from, to] = /^\[(.+?), (.+?)\)/
+        .exec(f)!
+        .slice(1)
+        .map((t) => Date.parse(t.replace(" ", "T")));
       return from! <= createdAtMs && createdAtMs < to!;
     });
 
@@ -51,7 +64,10 @@ describe("verify", () => {
     expect(proof(report, "balance_chain").summary).toMatch(/^rule all /);
     expect(proof(report, "balance_checkpoints").summary).toMatch(/^1 checkpoint\(s\) judged of 1 captured \(0 missing\)/);
     // One limit=1 request per 7-day window of the 150-day history, plus the two that find its oldest row.
-    const [span] = await query<{ micros: string }>(db.url, `SELECT ((extract(epoch FROM (SELECT watermark FROM sync_state)) - extract(epoch FROM min(created_at))) * 1000000)::bigint::text AS micros FROM transactions`);
+    const [span] = await query<{ micros: string }>(
+      db.url,
+      `SELECT ((extract(epoch FROM (SELECT watermark FROM sync_state)) - extract(epoch FROM min(created_at))) * 1000000)::bigint::text AS micros FROM transactions`,
+    );
     expect(report!.sweep.windows).toBe(Math.ceil(Number(span!.micros) / (7 * dayMs * 1000)));
     expect(report!.sweep.apiRequests).toBe(report!.sweep.windows + 2);
     const [run] = await query<{ head_digest: string }>(db.url, `SELECT head_digest FROM sync_runs ORDER BY id DESC LIMIT 1`);
@@ -61,7 +77,9 @@ describe("verify", () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toContain(`verify account "acct": all 5 proofs hold`);
     const status = await runCliChecked(["status"], env);
-    expect(status.stdout).toMatch(/proofs: last sweep .* UTC: 0 of \d+ windows differ; chain head [0-9a-f]{16}… \(\d+ links\); last users\/me checkpoint captured/);
+    expect(status.stdout).toMatch(
+      /proofs: last sweep .* UTC: 0 of \d+ windows differ; chain head [0-9a-f]{16}… \(\d+ links\); last users\/me checkpoint captured/,
+    );
     // users/me's personal fields never reach the database: only balances are kept.
     const fields = await query<{ field: string }>(db.url, `SELECT DISTINCT field FROM balance_checkpoint_values ORDER BY 1`);
     expect(fields.map((f) => f.field).every((f) => /^(blocked_)?balance_[a-z_]+$/.test(f))).toBe(true);
@@ -70,7 +88,8 @@ describe("verify", () => {
 
   test("a row removed from the database: its window's counts and its successor's balance are named", async () => {
     const [victim] = await query<{ id: string; created_at: Date; balance_type: string; row: object }>(
-      db.url, `SELECT id::text, created_at, balance_type, to_jsonb(t) AS row FROM transactions t WHERE created_at < now() - interval '30 days' ORDER BY created_at DESC LIMIT 1`,
+      db.url,
+      `SELECT id::text, created_at, balance_type, to_jsonb(t) AS row FROM transactions t WHERE created_at < now() - interval '30 days' ORDER BY created_at DESC LIMIT 1`,
     );
     await query(db.url, `DELETE FROM transactions WHERE id = $1`, [victim!.id]);
     const { code, report } = await verify("--json");
@@ -81,7 +100,10 @@ describe("verify", () => {
     expect(Number(api) - Number(held)).toBe(1);
     expect(windowOf(sweep.findings, victim!.created_at.getTime())).toBeDefined();
     // The successor of the same type now follows a row whose after_balance does not lead to its own.
-    const successor = sim.ledger.all().reverse().find((r) => r.balance_type === victim!.balance_type && Date.parse(`${r.created_at}Z`) > victim!.created_at.getTime());
+    const successor = sim.ledger
+      .all()
+      .reverse()
+      .find((r) => r.balance_type === victim!.balance_type && Date.parse(`${r.created_at}Z`) > victim!.created_at.getTime());
     const chain = proof(report, "balance_chain");
     expect(chain.holds).toBe(false);
     expect(chain.findings[0]).toContain(`transaction ${successor!.id}`);
@@ -108,20 +130,31 @@ describe("verify", () => {
     expect(windowOf(sweep.findings, at)).toMatch(/API (\d+), database \d+$/);
     const repaired = await verify("--repair");
     expect(repaired.code).toBe(0);
-    const versions = await query<{ change: string; run_id: string }>(db.url, `SELECT change, run_id::text FROM transaction_versions WHERE id = $1`, [row.id]);
+    const versions = await query<{ change: string; run_id: string }>(
+      db.url,
+      `SELECT change, run_id::text FROM transaction_versions WHERE id = $1`,
+      [row.id],
+    );
     expect(versions.map((v) => v.change)).toEqual(["insert"]);
     await expectDatabaseEqualsLedger(db.url, sim);
   }, 120_000);
 
   test("a gap in the balance chain: where, expected and found", async () => {
     const previous = sim.ledger.all().find((r) => r.balance_type === "platform")!;
-    const gap = sim.ledger.add({ amount: "-2", after_balance: (Number(previous.after_balance) - 2 - 7).toFixed(6), balance_type: "platform" });
+    const gap = sim.ledger.add({
+      amount: "-2",
+      after_balance: (Number(previous.after_balance) - 2 - 7).toFixed(6),
+      balance_type: "platform",
+    });
     await syncOnce(db.url, sim);
     const { code, report } = await verify("--json");
     expect({ code, failing: failing(report) }).toEqual({ code: 1, failing: ["balance_chain"] });
     const chain = proof(report, "balance_chain");
     expect(chain.findings).toHaveLength(1);
-    const expected = await query<{ e: string; f: string }>(db.url, `SELECT ($1::numeric - 2)::text AS e, $2::numeric::text AS f`, [previous.after_balance, gap.after_balance]);
+    const expected = await query<{ e: string; f: string }>(db.url, `SELECT ($1::numeric - 2)::text AS e, $2::numeric::text AS f`, [
+      previous.after_balance,
+      gap.after_balance,
+    ]);
     expect(chain.findings[0]).toContain(`platform transaction ${gap.id} at `);
     expect(chain.findings[0]).toContain(`expected after_balance ${expected[0]!.e} (`);
     expect(chain.findings[0]).toContain(`after ${previous.id}, + -2), found ${expected[0]!.f}`);
@@ -133,12 +166,19 @@ describe("verify", () => {
     expect({ code: after.code, failing: failing(after.report) }).toEqual({ code: 1, failing: ["balance_checkpoints"] });
     const gapBalance = (await query<{ v: string }>(db.url, `SELECT $1::numeric::text AS v`, [gap.after_balance]))[0]!.v;
     expect(proof(after.report, "balance_checkpoints").findings).toEqual([
-      expect.stringMatching(new RegExp(`^checkpoint \\d+ at .*: balance_platform is ${gapBalance.replace(".", "\\.")} in users/me, the ledger's latest after_balance is ${previous.after_balance.replace(".", "\\.")}`)),
+      expect.stringMatching(
+        new RegExp(
+          `^checkpoint \\d+ at .*: balance_platform is ${gapBalance.replace(".", "\\.")} in users/me, the ledger's latest after_balance is ${previous.after_balance.replace(".", "\\.")}`,
+        ),
+      ),
     ]);
   }, 120_000);
 
   test("one version's amount edited by hand: the first changed version is named, and the digest kept before the edit no longer comes out", async () => {
-    const [run] = await query<{ head_digest: string }>(db.url, `SELECT head_digest FROM sync_runs WHERE head_digest IS NOT NULL ORDER BY id DESC LIMIT 1`);
+    const [run] = await query<{ head_digest: string }>(
+      db.url,
+      `SELECT head_digest FROM sync_runs WHERE head_digest IS NOT NULL ORDER BY id DESC LIMIT 1`,
+    );
     const digest = run!.head_digest;
     const before = await verify("--json", "--digest", digest);
     expect(proof(before.report, "tamper_evidence")).toMatchObject({ holds: true, findings: [] });
@@ -147,7 +187,8 @@ describe("verify", () => {
     // The table that holds a version by hand: transaction_versions before storage v2, transactions (current versions) after.
     const table = history ? "transactions" : "transaction_versions";
     const [target] = await query<{ version_id: string; id: string }>(
-      db.url, `SELECT version_id::text, id::text FROM ${table} ORDER BY version_id OFFSET 500 LIMIT 1`,
+      db.url,
+      `SELECT version_id::text, id::text FROM ${table} ORDER BY version_id OFFSET 500 LIMIT 1`,
     );
     await query(db.url, `UPDATE ${table} SET amount = amount - 100 WHERE version_id = $1`, [target!.version_id]);
     const { code, stdout, report } = await verify("--json", "--digest", digest);
@@ -172,13 +213,20 @@ describe("verify", () => {
     expect({ code, failing: failing(report) }).toEqual({ code: 1, failing: ["balance_checkpoints"] });
     const checkpoints = proof(report, "balance_checkpoints").findings.filter((f) => f.includes("balance_leads_by_icp"));
     expect(checkpoints).toHaveLength(1);
-    expect(checkpoints[0]).toMatch(new RegExp(`^checkpoint \\d+ at .*: balance_leads_by_icp is -4242.5 in users/me, the ledger's latest after_balance is ${ledgerValue.replace(".", "\\.")}`));
+    expect(checkpoints[0]).toMatch(
+      new RegExp(
+        `^checkpoint \\d+ at .*: balance_leads_by_icp is -4242.5 in users/me, the ledger's latest after_balance is ${ledgerValue.replace(".", "\\.")}`,
+      ),
+    );
 
     sim.faults.intercept = ({ path }) => (path === USERS_ME_PATH ? { status: 503, body: '{"detail":"down"}' } : undefined);
     const summary = await syncOnce(db.url, sim);
     sim.faults.intercept = undefined;
     expect(summary.checkpoint).toBe("missing");
-    const [last] = await query<{ outcome: string; error_code: string }>(db.url, `SELECT outcome, error_code FROM balance_checkpoints ORDER BY id DESC LIMIT 1`);
+    const [last] = await query<{ outcome: string; error_code: string }>(
+      db.url,
+      `SELECT outcome, error_code FROM balance_checkpoints ORDER BY id DESC LIMIT 1`,
+    );
     expect(last).toEqual({ outcome: "missing", error_code: "API_UNAVAILABLE" });
     const [lastRun] = await query<{ status: string }>(db.url, `SELECT status FROM sync_runs ORDER BY id DESC LIMIT 1`);
     expect(lastRun!.status).toBe("succeeded");
@@ -204,7 +252,9 @@ describe("verify", () => {
     expect(proof(repaired.report, "audit_sweep").holds).toBe(true);
     await expectDatabaseEqualsLedger(db.url, sim);
     const versions = await query<{ change: string; created_at: Date }>(
-      db.url, `SELECT change, created_at FROM transaction_versions WHERE id = $1 ORDER BY version_id`, [row.id],
+      db.url,
+      `SELECT change, created_at FROM transaction_versions WHERE id = $1 ORDER BY version_id`,
+      [row.id],
     );
     expect(versions.map((v) => v.change)).toEqual(["insert", "update"]);
     expect(versions[1]!.created_at.getTime() - versions[0]!.created_at.getTime()).toBe(-10 * dayMs);
@@ -217,8 +267,15 @@ describe("verify", () => {
     expect((await query(db.url, `SELECT 1 FROM transaction_versions WHERE id = $1 AND change = 'update'`, [old.id])).length).toBe(0);
     expect(proof((await verify("--json")).report, "audit_sweep").holds).toBe(true);
     await syncOnce(db.url, sim, {}, { full: true });
-    const versions = await query<{ change: string; description: string }>(db.url, `SELECT change, description FROM transaction_versions WHERE id = $1 ORDER BY version_id`, [old.id]);
-    expect(versions.map((v) => [v.change, v.description])).toEqual([["insert", old.description], ["update", "restated by Generect"]]);
+    const versions = await query<{ change: string; description: string }>(
+      db.url,
+      `SELECT change, description FROM transaction_versions WHERE id = $1 ORDER BY version_id`,
+      [old.id],
+    );
+    expect(versions.map((v) => [v.change, v.description])).toEqual([
+      ["insert", old.description],
+      ["update", "restated by Generect"],
+    ]);
     await expectDatabaseEqualsLedger(db.url, sim);
   }, 120_000);
 

@@ -2,15 +2,14 @@
 // time, so a drift between those pages and the simulator shows up here. A checkout without the
 // shared pages beside it (a clone elsewhere) reads the copy in ./contract, taken from them.
 
-import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import Ajv from "ajv";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import Ajv from "ajv";
 import YAML from "yaml";
-import { SPENT_PERIODS, type SimulatorHandle } from "../../src/simulator/index.js";
+import { type SimulatorHandle, SPENT_PERIODS, startSimulator } from "../../src/simulator/index.js";
 import { get, spentPath, TOKEN, txPath } from "./support.js";
-import { startSimulator } from "../../src/simulator/index.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const docsDir = [path.resolve(repoRoot, "../shared/generect-api"), path.join(repoRoot, "test/simulator/contract")].find((dir) =>
@@ -31,7 +30,8 @@ function transactionsExample(): any {
   const md = readFileSync(path.join(docsDir, "transactions-endpoint.md"), "utf8");
   const start = md.search(/\{\s*"count"/);
   if (start < 0) throw new Error("no JSON example in transactions-endpoint.md");
-  let depth = 0, inString = false;
+  let depth = 0,
+    inString = false;
   for (let i = start; i < md.length; i++) {
     const c = md[i];
     if (inString) {
@@ -48,7 +48,13 @@ const jsonType = (v: unknown) => (v === null ? "null" : Array.isArray(v) ? "arra
 
 let sim: SimulatorHandle;
 beforeAll(async () => {
-  sim = await startSimulator({ token: TOKEN, seed: 5, rows: 5000, from: new Date("2023-01-01T00:00:00Z"), to: new Date("2025-03-01T00:00:00Z") });
+  sim = await startSimulator({
+    token: TOKEN,
+    seed: 5,
+    rows: 5000,
+    from: new Date("2023-01-01T00:00:00Z"),
+    to: new Date("2025-03-01T00:00:00Z"),
+  });
 });
 afterAll(() => sim.close());
 
@@ -61,7 +67,10 @@ describe("spent_credits against the OpenAPI block", () => {
   const validate = new AjvClass({ strict: false, allErrors: true }).compile(schema);
 
   test("the spec's own example fits its schema (sanity check of the extraction)", () => {
-    const example = { spent_credits: schema.properties.spent_credits.example, total_spent_credits: schema.properties.total_spent_credits.example };
+    const example = {
+      spent_credits: schema.properties.spent_credits.example,
+      total_spent_credits: schema.properties.total_spent_credits.example,
+    };
     expect(validate(example)).toBe(true);
   });
 
@@ -147,9 +156,12 @@ describe("transactions against the published example", () => {
 
 describe("the copy of the contract pages in test/simulator/contract", () => {
   const shared = path.resolve(repoRoot, "../shared/generect-api");
-  test.each(["spent-credits-endpoint.md", "transactions-endpoint.md"])("%s equals the shared page, where the shared pages are present", (file) => {
-    const copy = readFileSync(path.join(repoRoot, "test/simulator/contract", file), "utf8");
-    if (!existsSync(shared)) return expect(copy.length).toBeGreaterThan(0);
-    expect(copy).toBe(readFileSync(path.join(shared, file), "utf8"));
-  });
+  test.each(["spent-credits-endpoint.md", "transactions-endpoint.md"])(
+    "%s equals the shared page, where the shared pages are present",
+    (file) => {
+      const copy = readFileSync(path.join(repoRoot, "test/simulator/contract", file), "utf8");
+      if (!existsSync(shared)) return expect(copy.length).toBeGreaterThan(0);
+      expect(copy).toBe(readFileSync(path.join(shared, file), "utf8"));
+    },
+  );
 });

@@ -7,7 +7,7 @@
 //   5 2025-01-07T13:01:15.397996 success leads_by_icp   -10    after -20
 //   6 2025-01-08T23:59:59.999999 success platform       -0.5   after 499.49
 
-import { Ledger, startSimulator, type SimTransaction, type SimulatorHandle } from "../../src/simulator/index.js";
+import { Ledger, type SimTransaction, type SimulatorHandle, startSimulator } from "../../src/simulator/index.js";
 import { TOKEN } from "./support.js";
 
 const FIXTURE: [string, SimTransaction["status"], string, string][] = [

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { Ledger, seedTransactions, type SimTransaction, type SimulatorHandle } from "../../src/simulator/index.js";
+import { Ledger, type SimTransaction, type SimulatorHandle, seedTransactions } from "../../src/simulator/index.js";
 import { startFixtureSimulator } from "./filters-fixture.js";
 import { get, txPath } from "./support.js";
 
@@ -127,7 +127,8 @@ describe("Ledger.query agrees with a naive reference on a seeded ledger", () => 
   for (const field of ["created_at", "amount", "after_balance"] as const) {
     for (const lookup of ["exact", "gt", "gte", "lt", "lte", "range"] as const) {
       test(`${field}__${lookup}`, () => {
-        const a = sample(0.7)[field], b = sample(0.3)[field];
+        const a = sample(0.7)[field],
+          b = sample(0.3)[field];
         const [lo, hi] = field === "created_at" ? [a, b] : Number(a) <= Number(b) ? [a, b] : [b, a];
         const value = lookup === "range" ? `${lo},${hi}` : a;
         const of = (r: SimTransaction): number | string => (field === "created_at" ? r.created_at : num(r, field));

@@ -166,9 +166,11 @@ describe("faults", () => {
   test("intercept can answer anything or drop the connection", async () => {
     await withSimulator({ ledger: fixtureLedger() }, async (s) => {
       s.faults.intercept = ({ query }) =>
-        query.get("boom") === "html" ? { status: 502, body: "<html>Bad Gateway</html>", headers: { "Content-Type": "text/html" } }
-        : query.get("boom") === "drop" ? "destroy"
-        : undefined;
+        query.get("boom") === "html"
+          ? { status: 502, body: "<html>Bad Gateway</html>", headers: { "Content-Type": "text/html" } }
+          : query.get("boom") === "drop"
+            ? "destroy"
+            : undefined;
       const html = await get(s, txPath("boom=html"));
       expect(html.status).toBe(502);
       expect(html.text).toContain("Bad Gateway");

@@ -39,7 +39,8 @@ describe("add", () => {
   });
 
   test("ids come from a seeded generator: same seed, same ids; never a duplicate", () => {
-    const a = new Ledger([], { seed: 9 }), b = new Ledger([], { seed: 9 });
+    const a = new Ledger([], { seed: 9 }),
+      b = new Ledger([], { seed: 9 });
     const ids = Array.from({ length: 50 }, () => a.add().id);
     expect(Array.from({ length: 50 }, () => b.add().id)).toEqual(ids);
     expect(new Set(ids).size).toBe(50);
@@ -48,7 +49,8 @@ describe("add", () => {
 
   test("rows come out newest first with ties broken by id descending", () => {
     const ledger = new Ledger();
-    for (const id of ["b", "d", "a", "c"]) ledger.add({ id: `0000000${id}-0000-4000-8000-000000000000`, created_at: "2025-01-01T00:00:00" });
+    for (const id of ["b", "d", "a", "c"])
+      ledger.add({ id: `0000000${id}-0000-4000-8000-000000000000`, created_at: "2025-01-01T00:00:00" });
     ledger.add({ created_at: "2025-01-02T00:00:00" });
     const all = ledger.all();
     expect(all.slice(1).map((r) => r.id[7])).toEqual(["d", "c", "b", "a"]);
@@ -94,23 +96,59 @@ describe("update and remove", () => {
 
 test("the constructor sorts unsorted input and canonicalises it", () => {
   const rows: SimTransaction[] = [
-    { id: "1", created_at: "2025-01-01T00:00:00", updated_at: "2025-01-01", status: "success", balance_type: "platform", amount: "-1.50", description: "", after_balance: "-1.5" },
-    { id: "2", created_at: "2025-01-03T00:00:00.000000", updated_at: "2025-01-03T00:00:00.000000", status: "success", balance_type: "platform", amount: "-1", description: "", after_balance: "-3.5" },
-    { id: "3", created_at: "2025-01-02T00:00:00.000000", updated_at: "2025-01-02T00:00:00.000000", status: "success", balance_type: "platform", amount: "-1", description: "", after_balance: "-2.5" },
+    {
+      id: "1",
+      created_at: "2025-01-01T00:00:00",
+      updated_at: "2025-01-01",
+      status: "success",
+      balance_type: "platform",
+      amount: "-1.50",
+      description: "",
+      after_balance: "-1.5",
+    },
+    {
+      id: "2",
+      created_at: "2025-01-03T00:00:00.000000",
+      updated_at: "2025-01-03T00:00:00.000000",
+      status: "success",
+      balance_type: "platform",
+      amount: "-1",
+      description: "",
+      after_balance: "-3.5",
+    },
+    {
+      id: "3",
+      created_at: "2025-01-02T00:00:00.000000",
+      updated_at: "2025-01-02T00:00:00.000000",
+      status: "success",
+      balance_type: "platform",
+      amount: "-1",
+      description: "",
+      after_balance: "-2.5",
+    },
   ];
   const ledger = new Ledger(rows);
   expect(ledger.all().map((r) => r.id)).toEqual(["2", "3", "1"]);
-  expect(ledger.get("1")).toMatchObject({ created_at: "2025-01-01T00:00:00.000000", updated_at: "2025-01-01T00:00:00.000000", amount: "-1.5" });
+  expect(ledger.get("1")).toMatchObject({
+    created_at: "2025-01-01T00:00:00.000000",
+    updated_at: "2025-01-01T00:00:00.000000",
+    amount: "-1.5",
+  });
   expect(() => new Ledger([rows[0]!, rows[0]!])).toThrow(/duplicate/);
 });
 
 test("query results support offset/limit slicing and count", () => {
   const ledger = new Ledger();
-  for (let i = 0; i < 30; i++) ledger.add({ created_at: `2025-01-01T00:00:${String(i).padStart(2, "0")}`, status: i % 3 ? "success" : "error" });
+  for (let i = 0; i < 30; i++)
+    ledger.add({ created_at: `2025-01-01T00:00:${String(i).padStart(2, "0")}`, status: i % 3 ? "success" : "error" });
   const q = ledger.query(new URLSearchParams("status=error"));
   expect(q.count).toBe(10);
   expect(q.slice(8, 5)).toHaveLength(2);
-  expect(q.slice(0, 3).map((r) => r.created_at)).toEqual(["2025-01-01T00:00:27.000000", "2025-01-01T00:00:24.000000", "2025-01-01T00:00:21.000000"]);
+  expect(q.slice(0, 3).map((r) => r.created_at)).toEqual([
+    "2025-01-01T00:00:27.000000",
+    "2025-01-01T00:00:24.000000",
+    "2025-01-01T00:00:21.000000",
+  ]);
   const noFilter = ledger.query(new URLSearchParams("created_at__gte=2025-01-01T00:00:25"));
   expect(noFilter.count).toBe(5);
   expect(noFilter.slice(3, 10)).toHaveLength(2);

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { Ledger, type SimulatorHandle } from "../../src/simulator/index.js";
+import { Ledger, type SimulatorHandle, startSimulator } from "../../src/simulator/index.js";
 import { get, TOKEN, txPath, withSimulator } from "./support.js";
-import { startSimulator } from "../../src/simulator/index.js";
 
 // 250 rows one minute apart, plus 5 rows sharing one created_at to exercise the id tie-break.
 function paginationLedger(): Ledger {
@@ -38,7 +37,8 @@ test("walking by offset returns every row once, newest first, ties by id descend
   expect(seen).toHaveLength(255);
   expect(new Set(seen.map((r) => r.id)).size).toBe(255);
   for (let i = 1; i < seen.length; i++) {
-    const a = seen[i - 1]!, b = seen[i]!;
+    const a = seen[i - 1]!,
+      b = seen[i]!;
     expect(a.created_at > b.created_at || (a.created_at === b.created_at && a.id > b.id)).toBe(true);
   }
   // The order is stable: asking again gives the same sequence.
@@ -106,7 +106,8 @@ describe("next/previous links point at localhost:8000 like the real API", () => 
   test("reproduces the published example exactly", async () => {
     // Eight rows match the example's filters; asking from offset 5 yields its previous link.
     const ledger = new Ledger();
-    for (let i = 0; i < 8; i++) ledger.add({ created_at: `2025-01-0${i + 1}T12:00:00.000000`, amount: "-10", balance_type: "leads_by_icp" });
+    for (let i = 0; i < 8; i++)
+      ledger.add({ created_at: `2025-01-0${i + 1}T12:00:00.000000`, amount: "-10", balance_type: "leads_by_icp" });
     ledger.add({ created_at: "2025-01-07T13:00:00", amount: "-1" }); // filtered out by amount
     await withSimulator({ ledger }, async (s) => {
       const res = await get(s, txPath("amount__lte=-5&created_at__range=2025-01-01T00:30:00,2025-12-31&offset=5"));

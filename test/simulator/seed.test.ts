@@ -1,7 +1,7 @@
 import { describe, expect, test } from "@jest/globals";
-import { Ledger, seedTransactions, startSimulator, type SimTransaction } from "../../src/simulator/index.js";
-import { get, TOKEN, toMicro, txPath } from "./support.js";
+import { Ledger, type SimTransaction, seedTransactions, startSimulator } from "../../src/simulator/index.js";
 import { hourMs } from "../helpers/time.js";
+import { get, TOKEN, toMicro, txPath } from "./support.js";
 
 const FROM = new Date("2022-06-01T00:00:00Z");
 const TO = new Date("2025-06-01T12:00:00Z");

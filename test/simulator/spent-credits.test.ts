@@ -34,38 +34,53 @@ describe("UTC, all five periods", () => {
   const range = { timezone: "UTC", startDate: "2024-12-01", endDate: "2025-12-31" };
 
   test.each([
-    ["day", {
-      "2025-12-31T00:00:00": { platform: "-0.5" },
-      "2025-04-01T00:00:00": { [COMPANY]: "-3" },
-      "2025-02-15T00:00:00": { platform: "-2.25" },
-      "2025-01-06T00:00:00": { [VERIFIER]: "-0.01" },
-      "2025-01-01T00:00:00": { [LEADS]: "-10", platform: "-0.25" },
-      "2024-12-30T00:00:00": { platform: "-1" },
-    }],
-    ["week", {
-      "2025-12-29T00:00:00": { platform: "-0.5" },
-      "2025-03-31T00:00:00": { [COMPANY]: "-3" },
-      "2025-02-10T00:00:00": { platform: "-2.25" },
-      "2025-01-06T00:00:00": { [VERIFIER]: "-0.01" },
-      "2024-12-30T00:00:00": { [LEADS]: "-10", platform: "-1.25" },
-    }],
-    ["month", {
-      "2025-12-01T00:00:00": { platform: "-0.5" },
-      "2025-04-01T00:00:00": { [COMPANY]: "-3" },
-      "2025-02-01T00:00:00": { platform: "-2.25" },
-      "2025-01-01T00:00:00": { [LEADS]: "-10", [VERIFIER]: "-0.01", platform: "-0.25" },
-      "2024-12-01T00:00:00": { platform: "-1" },
-    }],
-    ["quarter", {
-      "2025-10-01T00:00:00": { platform: "-0.5" },
-      "2025-04-01T00:00:00": { [COMPANY]: "-3" },
-      "2025-01-01T00:00:00": { [LEADS]: "-10", [VERIFIER]: "-0.01", platform: "-2.5" },
-      "2024-10-01T00:00:00": { platform: "-1" },
-    }],
-    ["year", {
-      "2025-01-01T00:00:00": { [LEADS]: "-10", [COMPANY]: "-3", [VERIFIER]: "-0.01", platform: "-3" },
-      "2024-01-01T00:00:00": { platform: "-1" },
-    }],
+    [
+      "day",
+      {
+        "2025-12-31T00:00:00": { platform: "-0.5" },
+        "2025-04-01T00:00:00": { [COMPANY]: "-3" },
+        "2025-02-15T00:00:00": { platform: "-2.25" },
+        "2025-01-06T00:00:00": { [VERIFIER]: "-0.01" },
+        "2025-01-01T00:00:00": { [LEADS]: "-10", platform: "-0.25" },
+        "2024-12-30T00:00:00": { platform: "-1" },
+      },
+    ],
+    [
+      "week",
+      {
+        "2025-12-29T00:00:00": { platform: "-0.5" },
+        "2025-03-31T00:00:00": { [COMPANY]: "-3" },
+        "2025-02-10T00:00:00": { platform: "-2.25" },
+        "2025-01-06T00:00:00": { [VERIFIER]: "-0.01" },
+        "2024-12-30T00:00:00": { [LEADS]: "-10", platform: "-1.25" },
+      },
+    ],
+    [
+      "month",
+      {
+        "2025-12-01T00:00:00": { platform: "-0.5" },
+        "2025-04-01T00:00:00": { [COMPANY]: "-3" },
+        "2025-02-01T00:00:00": { platform: "-2.25" },
+        "2025-01-01T00:00:00": { [LEADS]: "-10", [VERIFIER]: "-0.01", platform: "-0.25" },
+        "2024-12-01T00:00:00": { platform: "-1" },
+      },
+    ],
+    [
+      "quarter",
+      {
+        "2025-10-01T00:00:00": { platform: "-0.5" },
+        "2025-04-01T00:00:00": { [COMPANY]: "-3" },
+        "2025-01-01T00:00:00": { [LEADS]: "-10", [VERIFIER]: "-0.01", platform: "-2.5" },
+        "2024-10-01T00:00:00": { platform: "-1" },
+      },
+    ],
+    [
+      "year",
+      {
+        "2025-01-01T00:00:00": { [LEADS]: "-10", [COMPANY]: "-3", [VERIFIER]: "-0.01", platform: "-3" },
+        "2024-01-01T00:00:00": { platform: "-1" },
+      },
+    ],
   ] as const)("%s", (period, expected) => {
     const result = ledger.spentCredits({ ...range, period });
     expect(result.spent_credits).toEqual(expected);
@@ -84,10 +99,14 @@ describe("UTC, all five periods", () => {
   });
 
   test("an empty or reversed date range is an empty answer", () => {
-    expect(ledger.spentCredits({ timezone: "UTC", period: "day", startDate: "2026-01-01", endDate: "2026-01-31" }))
-      .toEqual({ spent_credits: {}, total_spent_credits: "0" });
-    expect(ledger.spentCredits({ timezone: "UTC", period: "day", startDate: "2025-12-31", endDate: "2025-01-01" }))
-      .toEqual({ spent_credits: {}, total_spent_credits: "0" });
+    expect(ledger.spentCredits({ timezone: "UTC", period: "day", startDate: "2026-01-01", endDate: "2026-01-31" })).toEqual({
+      spent_credits: {},
+      total_spent_credits: "0",
+    });
+    expect(ledger.spentCredits({ timezone: "UTC", period: "day", startDate: "2025-12-31", endDate: "2025-01-01" })).toEqual({
+      spent_credits: {},
+      total_spent_credits: "0",
+    });
   });
 });
 
@@ -117,7 +136,9 @@ describe("America/Los_Angeles across DST changes", () => {
       },
       total_spent_credits: "-15",
     });
-    expect(spring.spentCredits({ timezone: tz, period: "day", startDate: "2025-03-09", endDate: "2025-03-09" }).total_spent_credits).toBe("-6");
+    expect(spring.spentCredits({ timezone: tz, period: "day", startDate: "2025-03-09", endDate: "2025-03-09" }).total_spent_credits).toBe(
+      "-6",
+    );
   });
 
   test("fall back (2025-11-02)", () => {
@@ -164,8 +185,13 @@ describe("half- and quarter-hour zones", () => {
   });
 
   test("Asia/Kathmandu (+05:45)", () => {
-    const k = ledgerOf([["2025-01-31T18:14:59.999999", "-1"], ["2025-01-31T18:15:00", "-2"]]);
-    expect(k.spentCredits({ timezone: "Asia/Kathmandu", period: "day", startDate: "2025-01-31", endDate: "2025-02-01" }).spent_credits).toEqual({
+    const k = ledgerOf([
+      ["2025-01-31T18:14:59.999999", "-1"],
+      ["2025-01-31T18:15:00", "-2"],
+    ]);
+    expect(
+      k.spentCredits({ timezone: "Asia/Kathmandu", period: "day", startDate: "2025-01-31", endDate: "2025-02-01" }).spent_credits,
+    ).toEqual({
       "2025-02-01T00:00:00": { platform: "-2" },
       "2025-01-31T00:00:00": { platform: "-1" },
     });
@@ -219,15 +245,20 @@ describe("over HTTP", () => {
   });
 
   test("Ledger.spentCredits throws BadRequestError for the same mistakes", () => {
-    expect(() => ledger.spentCredits({ timezone: "Nope/Nope", period: "day", startDate: "2025-01-01", endDate: "2025-01-02" }))
-      .toThrow(BadRequestError);
-    expect(() => ledger.spentCredits({ timezone: "UTC", period: "decade" as "day", startDate: "2025-01-01", endDate: "2025-01-02" }))
-      .toThrow(BadRequestError);
+    expect(() => ledger.spentCredits({ timezone: "Nope/Nope", period: "day", startDate: "2025-01-01", endDate: "2025-01-02" })).toThrow(
+      BadRequestError,
+    );
+    expect(() =>
+      ledger.spentCredits({ timezone: "UTC", period: "decade" as "day", startDate: "2025-01-01", endDate: "2025-01-02" }),
+    ).toThrow(BadRequestError);
   });
 });
 
 test("bucket keys are local midnight without an offset, labels only where something was spent", async () => {
-  const ledger = ledgerOf([["2025-06-15T12:00:00", "-1"], ["2025-06-15T12:00:00", "5", "leads_by_icp"]]);
+  const ledger = ledgerOf([
+    ["2025-06-15T12:00:00", "-1"],
+    ["2025-06-15T12:00:00", "5", "leads_by_icp"],
+  ]);
   await withSimulator({ ledger }, async (sim) => {
     const res = await get(sim, spentPath({ timezone: "Europe/Berlin", period: "month", start_date: "2025-06-01", end_date: "2025-06-30" }));
     expect(Object.keys(res.json.spent_credits)).toEqual(["2025-06-01T00:00:00"]);

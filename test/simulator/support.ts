@@ -1,7 +1,7 @@
 // Shared helpers for the simulator tests: a hand-built ledger API and a raw HTTP client that keeps
 // the body text (money exactness is asserted on the text, not on parsed floats).
 
-import { type Ledger, startSimulator, type SimulatorHandle, type SimulatorOptions } from "../../src/simulator/index.js";
+import { type Ledger, type SimulatorHandle, type SimulatorOptions, startSimulator } from "../../src/simulator/index.js";
 
 export const TOKEN = "test-token-123";
 

@@ -1,19 +1,39 @@
-import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import pg from "pg";
-import type { SimulatorHandle } from "../../src/simulator/index.js";
-import { withDatabase } from "../../src/config/database-url.js";
-import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import pg from "pg";
+import { withDatabase } from "../../src/config/database-url.js";
+import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { repoRoot, runCli } from "../helpers/cli.js";
+import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { seededSimulator, syncOnce, testToken } from "../helpers/sync.js";
 import { days } from "../helpers/time.js";
 
 const biRelations = [
-  "transactions", "transaction_history", "transaction_versions", "spent_credit_snapshots", "spent_credit_captures", "sync_runs", "sync_state",
-  "spent_credits_daily", "credit_reconciliation_daily", "daily_spend_by_balance_type", "running_balance", "daily_closing_balance", "top_ups_and_refunds",
-  "ledger_rollups", "ledger_daily_rollups", "ledger_rollup_zones", "daily_ledger_rollups",
-  "balance_checkpoints", "balance_checkpoint_values", "proof_chain", "audit_sweeps", "balance_chain", "balance_chain_rule", "balance_chain_breaks",
+  "transactions",
+  "transaction_history",
+  "transaction_versions",
+  "spent_credit_snapshots",
+  "spent_credit_captures",
+  "sync_runs",
+  "sync_state",
+  "spent_credits_daily",
+  "credit_reconciliation_daily",
+  "daily_spend_by_balance_type",
+  "running_balance",
+  "daily_closing_balance",
+  "top_ups_and_refunds",
+  "ledger_rollups",
+  "ledger_daily_rollups",
+  "ledger_rollup_zones",
+  "daily_ledger_rollups",
+  "balance_checkpoints",
+  "balance_checkpoint_values",
+  "proof_chain",
+  "audit_sweeps",
+  "balance_chain",
+  "balance_chain_rule",
+  "balance_chain_breaks",
 ];
 
 describe("BI-ready schema", () => {
@@ -61,7 +81,10 @@ describe("BI-ready schema", () => {
       [newest.balance_type],
     );
     expect(Number(closing!.closing)).toBe(Number(newest.after_balance));
-    const money = await query<{ kind: string; n: string }>(db.url, "SELECT kind, count(*)::text AS n FROM top_ups_and_refunds GROUP BY kind ORDER BY kind");
+    const money = await query<{ kind: string; n: string }>(
+      db.url,
+      "SELECT kind, count(*)::text AS n FROM top_ups_and_refunds GROUP BY kind ORDER BY kind",
+    );
     const positive = sim.ledger.all().filter((r) => !r.amount.startsWith("-") && r.amount !== "0");
     expect(money.reduce((sum, m) => sum + Number(m.n), 0)).toBe(positive.length);
     expect(money.map((m) => m.kind)).toContain("top_up");
@@ -71,7 +94,10 @@ describe("BI-ready schema", () => {
 
   test("the README's example queries run", async () => {
     const readme = await readFile(path.join(repoRoot, "README.md"), "utf8");
-    const statements = [...readme.matchAll(/```sql\n([\s\S]*?)```/g)].flatMap((m) => m[1]!.split(";")).map((s) => s.trim()).filter((s) => s.replace(/--.*$/gm, "").trim());
+    const statements = [...readme.matchAll(/```sql\n([\s\S]*?)```/g)]
+      .flatMap((m) => m[1]!.split(";"))
+      .map((s) => s.trim())
+      .filter((s) => s.replace(/--.*$/gm, "").trim());
     expect(statements.length).toBeGreaterThanOrEqual(6);
     for (const sql of statements) await expect(query(db.url, sql)).resolves.toBeDefined();
   });
@@ -95,10 +121,15 @@ describe("BI-ready schema", () => {
         await expect(client.query(`SELECT count(*) FROM ${relation}`)).resolves.toBeDefined();
       }
       const denied = async (sql: string) => {
-        const error = await client.query(sql).then(() => undefined, (e: Error) => e);
+        const error = await client.query(sql).then(
+          () => undefined,
+          (e: Error) => e,
+        );
         expect(error?.message).toMatch(/permission denied|read-only transaction/);
       };
-      await denied("INSERT INTO transactions (id, account, created_at, updated_at, status, balance_type, amount, description, after_balance, raw) VALUES (gen_random_uuid(), 'x', now(), now(), 'success', 'p', 1, '', 1, '{}')");
+      await denied(
+        "INSERT INTO transactions (id, account, created_at, updated_at, status, balance_type, amount, description, after_balance, raw) VALUES (gen_random_uuid(), 'x', now(), now(), 'success', 'p', 1, '', 1, '{}')",
+      );
       await denied("UPDATE sync_state SET watermark = now()");
       await denied("DELETE FROM transaction_history");
       await denied("CREATE TABLE mine (x int)");

@@ -1,17 +1,21 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
 import { runSnapshot } from "../../src/job/run.js";
+import { Ledger, type SimulatorHandle, seedTransactions } from "../../src/simulator/index.js";
 import { localDate } from "../../src/snapshots/days.js";
-import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { runCli } from "../helpers/cli.js";
+import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { refreshRollupsAt } from "../helpers/rollups.js";
 import { dailyFromDatabase, dailyFromSimulator } from "../helpers/snapshots.js";
 import { LogCapture, seededSimulator, startTestSimulator, syncOnce, testConfig, testToken } from "../helpers/sync.js";
 import { dayMs, days } from "../helpers/time.js";
 
-
 async function snapshot(db: TestDatabase, sim: SimulatorHandle, timezone: string) {
-  return runSnapshot({ config: testConfig(sim, { timezone }), databaseUrl: db.url, log: new LogCapture().logger, clientOptions: { minRetryDelayMs: 1, maxRetryDelayMs: 2 } });
+  return runSnapshot({
+    config: testConfig(sim, { timezone }),
+    databaseUrl: db.url,
+    log: new LogCapture().logger,
+    clientOptions: { minRetryDelayMs: 1, maxRetryDelayMs: 2 },
+  });
 }
 
 /** Local days in Los Angeles whose length is not 24 h, between two instants: the offset at 12:00 UTC changes overnight. */
@@ -41,22 +45,29 @@ describe("daily spent-credit snapshots", () => {
     await db?.drop();
   });
 
-  test.each(["UTC", "America/Los_Angeles", "Asia/Kolkata"])("equal the simulator's spent_credits in %s, every day and endpoint", async (timezone) => {
-    const stats = await snapshot(db, sim, timezone);
-    const oldest = sim.ledger.all().at(-1)!;
-    const firstDay = localDate(Date.parse(`${oldest.created_at}Z`), timezone);
-    const today = localDate(Date.now(), timezone);
-    expect(stats.from).toBe(firstDay); // the first capture reaches back to the oldest transaction
-    expect(stats.to).toBe(today);
-    expect(stats.totalMismatches).toBe(0);
-    expect(await dailyFromDatabase(db, timezone)).toEqual(dailyFromSimulator(sim, timezone, firstDay, today));
-  });
+  test.each(["UTC", "America/Los_Angeles", "Asia/Kolkata"])(
+    "equal the simulator's spent_credits in %s, every day and endpoint",
+    async (timezone) => {
+      const stats = await snapshot(db, sim, timezone);
+      const oldest = sim.ledger.all().at(-1)!;
+      const firstDay = localDate(Date.parse(`${oldest.created_at}Z`), timezone);
+      const today = localDate(Date.now(), timezone);
+      expect(stats.from).toBe(firstDay); // the first capture reaches back to the oldest transaction
+      expect(stats.to).toBe(today);
+      expect(stats.totalMismatches).toBe(0);
+      expect(await dailyFromDatabase(db, timezone)).toEqual(dailyFromSimulator(sim, timezone, firstDay, today));
+    },
+  );
 
   test("a DST day in Los Angeles is one bucket of 23 or 25 hours", async () => {
     // The ledger's 300 days hold at least one change of the clocks, whenever the test runs.
     const dstDays = losAngelesDstDays(from.getTime(), to.getTime());
     expect(dstDays.length).toBeGreaterThan(0);
-    const rows = await query<{ day: string }>(db.url, `SELECT DISTINCT to_char(day, 'YYYY-MM-DD') AS day FROM spent_credit_snapshots WHERE timezone = 'America/Los_Angeles' AND to_char(day, 'YYYY-MM-DD') = ANY($1)`, [dstDays]);
+    const rows = await query<{ day: string }>(
+      db.url,
+      `SELECT DISTINCT to_char(day, 'YYYY-MM-DD') AS day FROM spent_credit_snapshots WHERE timezone = 'America/Los_Angeles' AND to_char(day, 'YYYY-MM-DD') = ANY($1)`,
+      [dstDays],
+    );
     const expected = dstDays.flatMap((d) => Object.keys(dailyFromSimulator(sim, "America/Los_Angeles", d, d)));
     expect(expected.length).toBeGreaterThan(0);
     expect(rows.map((r) => r.day).sort()).toEqual(expected.sort());
@@ -71,7 +82,9 @@ describe("daily spent-credit snapshots", () => {
     expect(after).toEqual(before);
 
     // Generect reverses a charge from ten days ago: that day's value is restated.
-    const charge = sim.ledger.all().find((r) => r.status === "success" && r.amount.startsWith("-") && Date.parse(`${r.created_at}Z`) < Date.now() - 10 * dayMs)!;
+    const charge = sim.ledger
+      .all()
+      .find((r) => r.status === "success" && r.amount.startsWith("-") && Date.parse(`${r.created_at}Z`) < Date.now() - 10 * dayMs)!;
     sim.ledger.update(charge.id, { status: "error" });
     const restated = await snapshot(db, sim, "UTC");
     expect(restated.restated).toBe(1);
@@ -93,21 +106,37 @@ describe("daily spent-credit snapshots", () => {
       if (!path.includes("spent_credits")) return undefined;
       return { status: 200, body: '{"spent_credits": {}, "total_spent_credits": -1}' };
     };
-    const result = await runCli(["snapshot"], { DATABASE_URL: db.url, GENERECT_API_URL: sim.url, GENERECT_API_TOKEN: testToken, SYNC_ACCOUNT: "acct", SYNC_TIMEZONE: "UTC" });
+    const result = await runCli(["snapshot"], {
+      DATABASE_URL: db.url,
+      GENERECT_API_URL: sim.url,
+      GENERECT_API_TOKEN: testToken,
+      SYNC_ACCOUNT: "acct",
+      SYNC_TIMEZONE: "UTC",
+    });
     sim.faults.intercept = undefined;
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("WARNING: 1 answer(s) whose total_spent_credits differs from the sum of its values");
-    const [run] = await query<{ snapshot_total_mismatches: number; command: string }>(db.url, "SELECT snapshot_total_mismatches, command FROM sync_runs ORDER BY id DESC LIMIT 1");
+    const [run] = await query<{ snapshot_total_mismatches: number; command: string }>(
+      db.url,
+      "SELECT snapshot_total_mismatches, command FROM sync_runs ORDER BY id DESC LIMIT 1",
+    );
     expect(run).toEqual({ snapshot_total_mismatches: 1, command: "snapshot" });
   });
 
   test("a bucket key that is not the start of a local day is a clear error and writes nothing", async () => {
     const before = await query<{ n: string }>(db.url, "SELECT count(*)::text AS n FROM spent_credit_snapshots");
     sim.faults.intercept = ({ path }) =>
-      path.includes("spent_credits") ? { status: 200, body: `{"spent_credits": {"${localDate(Date.now(), "UTC")}T05:30:00": {"platform": -1}}, "total_spent_credits": -1}` } : undefined;
+      path.includes("spent_credits")
+        ? {
+            status: 200,
+            body: `{"spent_credits": {"${localDate(Date.now(), "UTC")}T05:30:00": {"platform": -1}}, "total_spent_credits": -1}`,
+          }
+        : undefined;
     const error = await snapshot(db, sim, "UTC").catch((e: Error) => e);
     sim.faults.intercept = undefined;
-    expect((error as Error).message).toMatch(/spent_credits answered bucket "\d{4}-\d\d-\d\dT05:30:00", which is not the start of a day in UTC between/);
+    expect((error as Error).message).toMatch(
+      /spent_credits answered bucket "\d{4}-\d\d-\d\dT05:30:00", which is not the start of a day in UTC between/,
+    );
     expect(await query(db.url, "SELECT count(*)::text AS n FROM spent_credit_snapshots")).toEqual(before);
   });
 });
@@ -120,7 +149,13 @@ describe("reconciliation", () => {
   beforeAll(async () => {
     db = await createMigratedDatabase("reconcile");
     sim = await seededSimulator(43, 1500, 60, { to: new Date(Date.now() - 120_000) });
-    env = { DATABASE_URL: db.url, GENERECT_API_URL: sim.url, GENERECT_API_TOKEN: testToken, SYNC_ACCOUNT: "acct", SYNC_TIMEZONE: "Asia/Kolkata" };
+    env = {
+      DATABASE_URL: db.url,
+      GENERECT_API_URL: sim.url,
+      GENERECT_API_TOKEN: testToken,
+      SYNC_ACCOUNT: "acct",
+      SYNC_TIMEZONE: "Asia/Kolkata",
+    };
     expect((await runCli(["run"], env)).code).toBe(0); // transactions, then snapshots
   });
   afterAll(async () => {
@@ -144,7 +179,9 @@ describe("reconciliation", () => {
     );
     // The ledger changed by hand: its rollup bucket is recomputed the way the sync does at a window's commit.
     const [moved] = await query<{ us: string }>(
-      db.url, "UPDATE transactions SET amount = amount - 0.01 WHERE id = $1 RETURNING (extract(epoch FROM created_at) * 1000000)::bigint::text AS us", [victim!.id],
+      db.url,
+      "UPDATE transactions SET amount = amount - 0.01 WHERE id = $1 RETURNING (extract(epoch FROM created_at) * 1000000)::bigint::text AS us",
+      [victim!.id],
     );
     await refreshRollupsAt(db.url, Number(moved!.us));
     const result = await runCli(["reconcile", "--json"], env);

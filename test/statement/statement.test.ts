@@ -4,16 +4,16 @@ import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { findChromium } from "../../src/statement/pdf.js";
 import { main } from "../../src/cli/main.js";
-import { Ledger, addDecimals, type SimulatorHandle } from "../../src/simulator/index.js";
 import { runSnapshot } from "../../src/job/run.js";
+import { addDecimals, Ledger, type SimulatorHandle } from "../../src/simulator/index.js";
 import type { Statement } from "../../src/statement/model.js";
-import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
+import { findChromium } from "../../src/statement/pdf.js";
 import { runCli } from "../helpers/cli.js";
+import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { LogCapture, seededSimulator, startTestSimulator, syncOnce, testConfig, testToken } from "../helpers/sync.js";
-import { localMonth, perMonth, spentByDay, truthLines } from "./truth.js";
 import { dayMs, days } from "../helpers/time.js";
+import { localMonth, perMonth, spentByDay, truthLines } from "./truth.js";
 
 const zones = ["UTC", "Asia/Kolkata"];
 
@@ -37,7 +37,12 @@ describe("statement", () => {
   const to = new Date(Date.now() - 120_000);
   const env = (timezone: string, account = "acct") => ({ DATABASE_URL: db.url, SYNC_ACCOUNT: account, SYNC_TIMEZONE: timezone });
   const snapshot = (timezone: string, account = "acct") =>
-    runSnapshot({ config: testConfig(sim, { timezone, account }), databaseUrl: db.url, log: new LogCapture().logger, clientOptions: { minRetryDelayMs: 1, maxRetryDelayMs: 2 } });
+    runSnapshot({
+      config: testConfig(sim, { timezone, account }),
+      databaseUrl: db.url,
+      log: new LogCapture().logger,
+      clientOptions: { minRetryDelayMs: 1, maxRetryDelayMs: 2 },
+    });
   const changed: Record<string, string> = {};
   /** Generect's daily figures as the captures stored them: taken before the changes, re-read after only for the restate window. */
   const captured = new Map<string, Map<string, string>>();
@@ -46,7 +51,9 @@ describe("statement", () => {
     db = await createMigratedDatabase("statement");
     sim = await seededSimulator(19, 4000, 3 * 365, { to });
     // A top-up the API sends with a null description (tolerant ingestion stores it): still a top-up.
-    const topUp = sim.ledger.all().find((r) => !r.amount.startsWith("-") && r.amount !== "0" && r.status !== "pending" && !/refund/i.test(r.description))!;
+    const topUp = sim.ledger
+      .all()
+      .find((r) => !r.amount.startsWith("-") && r.amount !== "0" && r.status !== "pending" && !/refund/i.test(r.description))!;
     sim.ledger.setOdd(topUp.id, "null-description");
     await syncOnce(db.url, sim, { windowMs: days(120) });
     for (const zone of zones) await snapshot(zone);
@@ -55,7 +62,10 @@ describe("statement", () => {
     // After the first sync Generect changes its past: a recent charge is reversed (its day's spend
     // is restated), an old one too, and a row two years back disappears (the balance chain breaks).
     const rows = sim.ledger.all();
-    const charge = (ageDays: number) => rows.find((r) => r.status === "success" && r.amount.startsWith("-") && Date.parse(`${r.created_at}Z`) < Date.now() - ageDays * dayMs)!;
+    const charge = (ageDays: number) =>
+      rows.find(
+        (r) => r.status === "success" && r.amount.startsWith("-") && Date.parse(`${r.created_at}Z`) < Date.now() - ageDays * dayMs,
+      )!;
     const recent = charge(10);
     const old = charge(500);
     const gone = charge(700);
@@ -69,7 +79,11 @@ describe("statement", () => {
     // A capture re-reads SNAPSHOT_RESTATE_DAYS (35) before its last captured day (today): Generect's
     // figures for older days stay as first captured, the days since are restated.
     for (const zone of zones) {
-      const restateFrom = new Date(Date.parse(`${new Intl.DateTimeFormat("en-CA", { timeZone: zone }).format(Date.now())}T00:00:00Z`) - 35 * dayMs).toISOString().slice(0, 10);
+      const restateFrom = new Date(
+        Date.parse(`${new Intl.DateTimeFormat("en-CA", { timeZone: zone }).format(Date.now())}T00:00:00Z`) - 35 * dayMs,
+      )
+        .toISOString()
+        .slice(0, 10);
       const now = spentByDay(sim, zone);
       const stored = captured.get(zone)!;
       for (const key of [...stored.keys()]) if (key >= restateFrom) stored.delete(key);
@@ -95,7 +109,10 @@ describe("statement", () => {
 
   test.each(zones)("every figure equals the simulator's truth, month by month and balance type, in %s", async (timezone) => {
     // The child process (the real CLI) once, the same code in-process for the other zone.
-    const json = timezone === "UTC" ? await runCli(["statement", "--format", "json"], env(timezone)) : await statementIn(["--format", "json"], env(timezone));
+    const json =
+      timezone === "UTC"
+        ? await runCli(["statement", "--format", "json"], env(timezone))
+        : await statementIn(["--format", "json"], env(timezone));
     expect(json.code).toBe(0);
     const statement = JSON.parse(json.stdout) as Statement;
     const current = localMonth(new Date().toISOString().slice(0, 23), timezone);
@@ -103,7 +120,9 @@ describe("statement", () => {
     expect(statement.lines.length).toBeGreaterThan(36 * 2);
     expect(statement.lines.map(({ account, complete, ...line }) => line)).toEqual(truth);
     // Only the month in progress is after the watermark's reach.
-    expect(statement.lines.filter((l) => !l.complete).map((l) => l.month)).toEqual(statement.lines.filter((l) => l.month === current).map((l) => l.month));
+    expect(statement.lines.filter((l) => !l.complete).map((l) => l.month)).toEqual(
+      statement.lines.filter((l) => l.month === current).map((l) => l.month),
+    );
     // The deleted row's month is the one (per type) whose balances do not add up, and it is shown.
     const off = statement.lines.filter((l) => l.balance_difference !== "0");
     expect(off.length).toBeGreaterThanOrEqual(1);
@@ -117,15 +136,29 @@ describe("statement", () => {
     expect(statement.proofs.balance_chain_breaks).toEqual({ available: true, value: expect.any(Number) });
     expect((statement.proofs.balance_chain_breaks as { value: number }).value).toBeGreaterThanOrEqual(1);
     expect(statement.proofs.quarantined_rows).toEqual({ available: true, value: 0 });
-    expect(statement.provenance).toMatchObject({ timezone, first_run_id: expect.any(String), last_run_id: expect.any(String), watermark: expect.stringMatching(/Z$/) });
+    expect(statement.provenance).toMatchObject({
+      timezone,
+      first_run_id: expect.any(String),
+      last_run_id: expect.any(String),
+      watermark: expect.stringMatching(/Z$/),
+    });
 
     const csv = await statementIn(["--format", "csv"], env(timezone));
     const rows = parseCsv(csv.stdout);
-    expect(csv.stdout.split("\n")[0]).toMatch(/^account,month,balance_type,opening_balance,charges,top_ups,refunds,reversed,pending,closing_balance,generect_spent,difference,/);
-    expect(rows).toEqual(statement.lines.map((l) => Object.fromEntries(Object.entries(l).map(([k, v]) => [k, v === null ? "" : String(v)]))));
+    expect(csv.stdout.split("\n")[0]).toMatch(
+      /^account,month,balance_type,opening_balance,charges,top_ups,refunds,reversed,pending,closing_balance,generect_spent,difference,/,
+    );
+    expect(rows).toEqual(
+      statement.lines.map((l) => Object.fromEntries(Object.entries(l).map(([k, v]) => [k, v === null ? "" : String(v)]))),
+    );
     // Totals of the charges equal the simulator's total of settled charges.
     const total = statement.lines.reduce((acc, l) => addDecimals(acc, l.charges!), "0");
-    expect(total).toBe(sim.ledger.all().filter((r) => r.status === "success" && r.amount.startsWith("-")).reduce((acc, r) => addDecimals(acc, r.amount), "0"));
+    expect(total).toBe(
+      sim.ledger
+        .all()
+        .filter((r) => r.status === "success" && r.amount.startsWith("-"))
+        .reduce((acc, r) => addDecimals(acc, r.amount), "0"),
+    );
   });
 
   test("a range: --from/--to select whole months, bad arguments are usage errors", async () => {
@@ -156,7 +189,9 @@ describe("statement", () => {
     await empty.close();
     const synced = JSON.parse((await statementIn(["--format", "json"], env("UTC", "empty"))).stdout) as Statement;
     expect(synced.lines).toEqual([]);
-    expect(synced.notices[0]).toMatch(/^account "empty" has no watermark: its runs \(\d+ to \d+\) walked no transactions, this statement holds no figures, not zeros$/);
+    expect(synced.notices[0]).toMatch(
+      /^account "empty" has no watermark: its runs \(\d+ to \d+\) walked no transactions, this statement holds no figures, not zeros$/,
+    );
     expect(synced.provenance.first_run_id).not.toBeNull();
     expect(synced.days.every((d) => d.state === "incomplete")).toBe(true);
   });
@@ -170,12 +205,20 @@ describe("statement", () => {
     other.faults.badRowKinds = ["missing-id"];
     other.faults.intercept = ({ path, query: q }) => {
       const gte = q.get("created_at__gte");
-      return path.includes("transactions") && !path.includes("spent") && gte && Date.parse(`${gte}Z`) >= cutoff.getTime() ? { status: 503, body: "{}" } : undefined;
+      return path.includes("transactions") && !path.includes("spent") && gte && Date.parse(`${gte}Z`) >= cutoff.getTime()
+        ? { status: 503, body: "{}" }
+        : undefined;
     };
-    const failed = await syncOnce(db.url, other, { account: "part", windowMs: days(60) }).then(() => undefined, (e: Error) => e);
+    const failed = await syncOnce(db.url, other, { account: "part", windowMs: days(60) }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     await other.close();
     expect(failed?.message).toMatch(/503/);
-    const [{ w }] = (await query<{ w: string }>(db.url, "SELECT to_char(watermark AT TIME ZONE 'UTC', 'YYYY-MM') AS w FROM sync_state WHERE account = 'part'")) as [{ w: string }];
+    const [{ w }] = (await query<{ w: string }>(
+      db.url,
+      "SELECT to_char(watermark AT TIME ZONE 'UTC', 'YYYY-MM') AS w FROM sync_state WHERE account = 'part'",
+    )) as [{ w: string }];
     expect(w <= localMonth(new Date(cutoff.getTime() + 60 * dayMs).toISOString().slice(0, 23), "UTC")).toBe(true); // the last committed window ends at most one window past the cutoff
 
     const statement = JSON.parse((await statementIn(["--format", "json"], env("UTC", "part"))).stdout) as Statement;
@@ -184,8 +227,14 @@ describe("statement", () => {
     for (const l of after) expect([l.complete, l.charges, l.closing_balance, l.difference]).toEqual([false, null, null, null]);
     expect(statement.lines.filter((l) => l.month < w).every((l) => l.complete && l.charges !== null)).toBe(true);
     expect(statement.notices.join("\n")).toMatch(/not yet complete, their figures may still grow/);
-    expect(statement.proofs.days_not_complete).toMatchObject({ available: true, value: { first: expect.stringMatching(new RegExp(`^${w}|^\\d{4}-\\d\\d`)) } });
-    const [{ n }] = (await query<{ n: number }>(db.url, "SELECT count(*)::int AS n FROM quarantined_rows WHERE account = 'part' AND resolved_at IS NULL")) as [{ n: number }];
+    expect(statement.proofs.days_not_complete).toMatchObject({
+      available: true,
+      value: { first: expect.stringMatching(new RegExp(`^${w}|^\\d{4}-\\d\\d`)) },
+    });
+    const [{ n }] = (await query<{ n: number }>(
+      db.url,
+      "SELECT count(*)::int AS n FROM quarantined_rows WHERE account = 'part' AND resolved_at IS NULL",
+    )) as [{ n: number }];
     expect(n).toBeGreaterThanOrEqual(1);
     expect(statement.proofs.quarantined_rows).toEqual({ available: true, value: n });
     void testToken;
@@ -247,15 +296,45 @@ describe("statement HTML in a headless Chromium", () => {
 
       // Every figure as printed (grouped for en-US) reads back as the CSV's exact text.
       const ungroup = (text: string) => (text === "n/a" ? "" : text.replace(/,/g, ""));
-      const columns = ["opening_balance", "charges", "top_ups", "refunds", "reversed", "pending", "closing_balance", "balance_difference", "generect_spent", "difference"];
-      const lines = await page.locator("#summary tr.line").evaluateAll((trs, cols) =>
-        trs.map((tr) => ({ month: tr.getAttribute("data-month"), type: tr.getAttribute("data-type"), cells: cols.map((c) => tr.querySelector(`td.${c}`)!.textContent!) })), columns);
-      expect(lines.map((l) => [l.month, l.type, ...l.cells.map(ungroup)])).toEqual(csv.map((r) => [r.month, r.balance_type, ...columns.map((c) => r[c])]));
+      const columns = [
+        "opening_balance",
+        "charges",
+        "top_ups",
+        "refunds",
+        "reversed",
+        "pending",
+        "closing_balance",
+        "balance_difference",
+        "generect_spent",
+        "difference",
+      ];
+      const lines = await page.locator("#summary tr.line").evaluateAll(
+        (trs, cols) =>
+          trs.map((tr) => ({
+            month: tr.getAttribute("data-month"),
+            type: tr.getAttribute("data-type"),
+            cells: cols.map((c) => tr.querySelector(`td.${c}`)!.textContent!),
+          })),
+        columns,
+      );
+      expect(lines.map((l) => [l.month, l.type, ...l.cells.map(ungroup)])).toEqual(
+        csv.map((r) => [r.month, r.balance_type, ...columns.map((c) => r[c])]),
+      );
       expect(lines.some((l) => l.cells.some((c) => /\d,\d{3}/.test(c)))).toBe(true); // grouping is applied somewhere
-      const totals = await page.locator("#totals tr.total").evaluateAll((trs) =>
-        trs.map((tr) => [tr.getAttribute("data-type"), ...["charges", "top_ups", "refunds", "reversed", "generect_spent"].map((c) => tr.querySelector(`td.${c}`)!.textContent!)]));
-      const expected = [...new Set(csv.map((r) => r.balance_type))].map((t) => [t, ...["charges", "top_ups", "refunds", "reversed", "generect_spent"].map((c) =>
-        csv.filter((r) => r.balance_type === t).reduce((acc, r) => addDecimals(acc, r[c]!), "0"))]);
+      const totals = await page
+        .locator("#totals tr.total")
+        .evaluateAll((trs) =>
+          trs.map((tr) => [
+            tr.getAttribute("data-type"),
+            ...["charges", "top_ups", "refunds", "reversed", "generect_spent"].map((c) => tr.querySelector(`td.${c}`)!.textContent!),
+          ]),
+        );
+      const expected = [...new Set(csv.map((r) => r.balance_type))].map((t) => [
+        t,
+        ...["charges", "top_ups", "refunds", "reversed", "generect_spent"].map((c) =>
+          csv.filter((r) => r.balance_type === t).reduce((acc, r) => addDecimals(acc, r[c]!), "0"),
+        ),
+      ]);
       expect(totals.map(([t, ...v]) => [t, ...v.map((x) => ungroup(x!))])).toEqual(expected);
 
       const shot = path.join(dir, "statement.png");
@@ -279,7 +358,11 @@ describe("statement HTML in a headless Chromium", () => {
   }, 60_000);
 
   test("--pdf without a Chromium is a clear error", async () => {
-    const result = await statementIn(["--pdf", path.join(dir, "x.pdf")], { DATABASE_URL: db.url, SYNC_ACCOUNT: "acct", GENERECT_CHROMIUM: "/nonexistent/chromium" });
+    const result = await statementIn(["--pdf", path.join(dir, "x.pdf")], {
+      DATABASE_URL: db.url,
+      SYNC_ACCOUNT: "acct",
+      GENERECT_CHROMIUM: "/nonexistent/chromium",
+    });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("[CHROMIUM_MISSING]: --pdf needs a Chromium: set GENERECT_CHROMIUM");
   });

@@ -1,16 +1,28 @@
 // The statement's figures computed again in plain JS from the simulator's own rows (the Ledger,
 // not the database) and its own spent_credits answer: the independent side of the comparison.
-import { ENDPOINT_LABELS, addDecimals, type SimTransaction, type SimulatorHandle } from "../../src/simulator/index.js";
+import { addDecimals, ENDPOINT_LABELS, type SimTransaction, type SimulatorHandle } from "../../src/simulator/index.js";
 
 export interface TruthLine {
-  month: string; balance_type: string; opening_balance: string | null; charges: string; top_ups: string; refunds: string;
-  reversed: string; pending: string; closing_balance: string | null; generect_spent: string; difference: string; balance_difference: string;
+  month: string;
+  balance_type: string;
+  opening_balance: string | null;
+  charges: string;
+  top_ups: string;
+  refunds: string;
+  reversed: string;
+  pending: string;
+  closing_balance: string | null;
+  generect_spent: string;
+  difference: string;
+  balance_difference: string;
 }
 
 const sub = (a: string, b: string) => addDecimals(a, b.startsWith("-") ? b.slice(1) : b === "0" ? "0" : `-${b}`);
 
 export function localMonth(naiveUtc: string, timezone: string): string {
-  const parts = new Intl.DateTimeFormat("en-CA", { timeZone: timezone, year: "numeric", month: "2-digit" }).formatToParts(Date.parse(`${naiveUtc}Z`));
+  const parts = new Intl.DateTimeFormat("en-CA", { timeZone: timezone, year: "numeric", month: "2-digit" }).formatToParts(
+    Date.parse(`${naiveUtc}Z`),
+  );
   const get = (t: string) => parts.find((p) => p.type === t)!.value;
   return `${get("year")}-${get("month")}`;
 }
@@ -54,9 +66,14 @@ export function perMonth(daily: Map<string, string>): Map<string, string> {
 
 /** Every month x balance type from the oldest row's month to `lastMonth`, as the README's rules define them. */
 export function truthLines(sim: SimulatorHandle, timezone: string, lastMonth: string, spent: Map<string, string>): TruthLine[] {
-  const rows: (SimTransaction & { month: string })[] = sim.ledger.all().reverse().map((r) => ({ ...r, month: localMonth(r.created_at, timezone) }));
+  const rows: (SimTransaction & { month: string })[] = sim.ledger
+    .all()
+    .reverse()
+    .map((r) => ({ ...r, month: localMonth(r.created_at, timezone) }));
   const months = monthsBetween(rows[0]!.month, lastMonth);
-  const types = [...new Set(rows.map((r) => r.balance_type))].sort((a, b) => (a === "platform" ? -1 : b === "platform" ? 1 : a < b ? -1 : 1));
+  const types = [...new Set(rows.map((r) => r.balance_type))].sort((a, b) =>
+    a === "platform" ? -1 : b === "platform" ? 1 : a < b ? -1 : 1,
+  );
   const lines: TruthLine[] = [];
   for (const month of months) {
     for (const type of types) {
@@ -71,7 +88,8 @@ export function truthLines(sim: SimulatorHandle, timezone: string, lastMonth: st
       const pos = (r: SimTransaction) => !neg(r) && r.amount !== "0";
       const refund = (r: SimTransaction) => /refund/i.test(r.description);
       const line = {
-        month, balance_type: type,
+        month,
+        balance_type: type,
         opening_balance: before?.after_balance ?? null,
         charges: sum((r) => r.status === "success" && neg(r)),
         top_ups: sum((r) => r.status !== "pending" && pos(r) && !refund(r)),
@@ -81,8 +99,15 @@ export function truthLines(sim: SimulatorHandle, timezone: string, lastMonth: st
         closing_balance: upTo?.after_balance ?? null,
         generect_spent: generect ?? "0",
       };
-      const moved = [line.charges, line.top_ups, line.refunds, line.reversed, line.pending].reduce(addDecimals, line.opening_balance ?? "0");
-      lines.push({ ...line, difference: sub(line.generect_spent, line.charges), balance_difference: line.closing_balance === null ? "?" : sub(line.closing_balance, moved) });
+      const moved = [line.charges, line.top_ups, line.refunds, line.reversed, line.pending].reduce(
+        addDecimals,
+        line.opening_balance ?? "0",
+      );
+      lines.push({
+        ...line,
+        difference: sub(line.generect_spent, line.charges),
+        balance_difference: line.closing_balance === null ? "?" : sub(line.closing_balance, moved),
+      });
     }
   }
   return lines;

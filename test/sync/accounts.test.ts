@@ -2,12 +2,11 @@
 // same ids, other values, some removed) each keep their own rows and history, and one account's
 // run never writes the other's.
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { Ledger, seedTransactions, type SimulatorHandle } from "../../src/simulator/index.js";
+import { Ledger, type SimulatorHandle, seedTransactions } from "../../src/simulator/index.js";
+import { expectVersionsConsistent } from "../faults/support.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { expectDatabaseEqualsLedger, seededSimulator, startTestSimulator, syncOnce, watermark } from "../helpers/sync.js";
-import { expectVersionsConsistent } from "../faults/support.js";
 import { dayMs, days } from "../helpers/time.js";
-
 
 describe("two accounts whose ledgers share ids", () => {
   let a: SimulatorHandle;
@@ -39,7 +38,10 @@ describe("two accounts whose ledgers share ids", () => {
     const second = await syncOnce(db.url, b, { windowMs: days(10), account: "b" });
     expect(first).toMatchObject({ inserted: a.ledger.size, updated: 0, deleted: 0 });
     expect(second).toMatchObject({ inserted: b.ledger.size, updated: 0, deleted: 0 });
-    const shared = await query<{ n: number }>(db.url, "SELECT count(*)::int AS n FROM transactions x JOIN transactions y ON x.id = y.id AND x.account = 'a' AND y.account = 'b'");
+    const shared = await query<{ n: number }>(
+      db.url,
+      "SELECT count(*)::int AS n FROM transactions x JOIN transactions y ON x.id = y.id AND x.account = 'a' AND y.account = 'b'",
+    );
     expect(shared[0]!.n).toBe(b.ledger.size);
     await expectDatabaseEqualsLedger(db.url, a, "a");
     await expectDatabaseEqualsLedger(db.url, b, "b");
@@ -58,14 +60,21 @@ describe("two accounts whose ledgers share ids", () => {
     await expectDatabaseEqualsLedger(db.url, a, "a");
     await expectDatabaseEqualsLedger(db.url, b, "b");
     // The superseded versions are what the API served before, valid until the run that replaced them.
-    const history = await query<{ account: string; id: string; change: string; raw: string; ended_by_run: boolean }>(db.url, `
+    const history = await query<{ account: string; id: string; change: string; raw: string; ended_by_run: boolean }>(
+      db.url,
+      `
       SELECT h.account, h.id::text, h.change, h.raw, h.valid_to = t.last_seen_at AND t.last_run_id = (SELECT max(id) FROM sync_runs WHERE account = 'b') AS ended_by_run
-      FROM transaction_history h JOIN transactions t USING (account, id) ORDER BY h.version_id`);
+      FROM transaction_history h JOIN transactions t USING (account, id) ORDER BY h.version_id`,
+    );
     expect(history).toEqual([
       { account: "b", id: row.id, change: "update", raw: servedBefore, ended_by_run: true },
       { account: "b", id: victim.id, change: "delete", raw: victimServed, ended_by_run: true },
     ]);
-    const versions = await query<{ change: string }>(db.url, "SELECT change FROM transaction_versions WHERE account = 'b' AND id = $1 ORDER BY version_id", [victim.id]);
+    const versions = await query<{ change: string }>(
+      db.url,
+      "SELECT change FROM transaction_versions WHERE account = 'b' AND id = $1 ORDER BY version_id",
+      [victim.id],
+    );
     expect(versions.map((v) => v.change)).toEqual(["insert", "delete"]);
     await expectVersionsConsistent(db.url);
   });

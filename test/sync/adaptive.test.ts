@@ -2,12 +2,12 @@
 // the database still equals the ledger, through dense bursts that force splits, empty stretches and
 // faults mid-walk.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "@jest/globals";
-import { Ledger, seedTransactions, type SimulatorFaults, type SimulatorHandle } from "../../src/simulator/index.js";
-import type { WindowStats } from "../../src/sync/window.js";
-import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
-import { LogCapture, expectDatabaseEqualsLedger, seededSimulator, startTestSimulator, syncRuns, testSyncOptions } from "../helpers/sync.js";
 import { runSync } from "../../src/job/run.js";
+import { Ledger, type SimulatorFaults, type SimulatorHandle, seedTransactions } from "../../src/simulator/index.js";
+import type { WindowStats } from "../../src/sync/window.js";
 import { expectFirstRunTruthful, expectVersionsConsistent, syncLogged } from "../faults/support.js";
+import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
+import { expectDatabaseEqualsLedger, LogCapture, seededSimulator, startTestSimulator, syncRuns, testSyncOptions } from "../helpers/sync.js";
 import { dayMs, days } from "../helpers/time.js";
 
 const target = 300;
@@ -18,7 +18,9 @@ async function backfill(db: TestDatabase, sim: SimulatorHandle, windowRows: numb
   const committed: WindowStats[] = [];
   const log = new LogCapture();
   const progress = { planned() {}, page() {}, window: (stats: WindowStats) => void committed.push(stats) };
-  const summary = await runSync(testSyncOptions(db.url, sim, log.logger, { windowMs: days(1), windowRows }, { maxRowsPerWindow, progress }));
+  const summary = await runSync(
+    testSyncOptions(db.url, sim, log.logger, { windowMs: days(1), windowRows }, { maxRowsPerWindow, progress }),
+  );
   return { summary, committed, log: log.text };
 }
 
@@ -94,7 +96,11 @@ describe("row-sized windows under faults the retries absorb", () => {
     { name: "500/502/503 at 10%", faults: { failRate: 0.1 } },
     { name: "connections reset mid-body at 10%", faults: { resetRate: 0.1 } },
     { name: "a count that changes between pages at 5%", faults: { countDriftRate: 0.05 }, halved: true },
-    { name: "rows inserted and deleted inside the window being walked at 5%", faults: { churnRate: 0.05, churnKinds: ["insert", "delete"] }, halved: true },
+    {
+      name: "rows inserted and deleted inside the window being walked at 5%",
+      faults: { churnRate: 0.05, churnKinds: ["insert", "delete"] },
+      halved: true,
+    },
   ];
 
   test.each(cases)("$name: the run succeeds and the database equals the ledger", async ({ faults, halved }) => {

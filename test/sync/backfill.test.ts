@@ -4,7 +4,6 @@ import { createMigratedDatabase, query, type TestDatabase } from "../helpers/dat
 import { expectDatabaseEqualsLedger, seededSimulator, startTestSimulator, syncOnce, syncRuns, watermark } from "../helpers/sync.js";
 import { dayMs, days } from "../helpers/time.js";
 
-
 describe("first backfill over several windows", () => {
   let db: TestDatabase;
   let sim: SimulatorHandle;
@@ -15,7 +14,8 @@ describe("first backfill over several windows", () => {
     sim = await seededSimulator(7, 1500, 120, { to });
     // 3,000 one-cent charges on one day: their sum must come out as exactly -30, not -29.99999999.
     const centDay = new Date(to.getTime() - 40 * dayMs);
-    for (let i = 0; i < 3000; i++) sim.ledger.add({ created_at: new Date(centDay.getTime() + i * 1000), amount: "-0.01", balance_type: "platform", status: "success" });
+    for (let i = 0; i < 3000; i++)
+      sim.ledger.add({ created_at: new Date(centDay.getTime() + i * 1000), amount: "-0.01", balance_type: "platform", status: "success" });
   });
   afterAll(async () => {
     await sim?.close();
@@ -30,7 +30,10 @@ describe("first backfill over several windows", () => {
     expect(summary.unchanged).toBe(0);
     await expectDatabaseEqualsLedger(db.url, sim);
 
-    const [cents] = await query<{ total: string; n: string }>(db.url, `SELECT sum(amount)::text AS total, count(*)::text AS n FROM transactions WHERE amount = -0.01`);
+    const [cents] = await query<{ total: string; n: string }>(
+      db.url,
+      `SELECT sum(amount)::text AS total, count(*)::text AS n FROM transactions WHERE amount = -0.01`,
+    );
     const expectedCents = sim.ledger.all().filter((r) => r.amount === "-0.01").length;
     expect(cents!.n).toBe(String(expectedCents));
     expect(cents!.total).toBe(`-${(expectedCents / 100).toFixed(2)}`);
@@ -59,7 +62,13 @@ describe("first backfill over several windows", () => {
 
   test("sync_runs and the watermark tell the truth", async () => {
     const [run] = await syncRuns(db.url);
-    expect(run).toMatchObject({ status: "succeeded", rows_inserted: sim.ledger.size, rows_updated: 0, rows_unchanged: 0, error_message: null });
+    expect(run).toMatchObject({
+      status: "succeeded",
+      rows_inserted: sim.ledger.size,
+      rows_updated: 0,
+      rows_unchanged: 0,
+      error_message: null,
+    });
     expect(run!.windows_walked).toBeGreaterThanOrEqual(4);
     expect(run!.api_requests).toBeGreaterThan(run!.pages);
     expect(run!.rows_seen).toBe(sim.ledger.size);
@@ -103,7 +112,8 @@ describe("text that array literals must escape", () => {
     expect(first.inserted).toBe(awkward.length);
     await expectDatabaseEqualsLedger(db.url, sim);
     const stored = await query<{ description: string; raw_description: string }>(
-      db.url, `SELECT description, raw::jsonb->>'description' AS raw_description FROM transactions ORDER BY created_at`,
+      db.url,
+      `SELECT description, raw::jsonb->>'description' AS raw_description FROM transactions ORDER BY created_at`,
     );
     expect(stored.map((r) => r.description)).toEqual(awkward);
     expect(stored.map((r) => r.raw_description)).toEqual(awkward);
@@ -114,7 +124,11 @@ describe("text that array literals must escape", () => {
     const second = await syncOnce(db.url, sim, { windowMs: days(30), lookbackMs: days(30) });
     expect(second).toMatchObject({ inserted: 0, updated: awkward.length });
     await expectDatabaseEqualsLedger(db.url, sim);
-    const [versions] = await query<{ n: string }>(db.url, `SELECT count(*)::text AS n FROM transaction_versions WHERE description = ANY($1::text[])`, [awkward]);
+    const [versions] = await query<{ n: string }>(
+      db.url,
+      `SELECT count(*)::text AS n FROM transaction_versions WHERE description = ANY($1::text[])`,
+      [awkward],
+    );
     expect(Number(versions!.n)).toBe(2 * awkward.length);
   });
 });

@@ -1,12 +1,19 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "@jest/globals";
-import { JsonNumber, type SimulatorHandle } from "../../src/simulator/index.js";
-import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
-import { runCli } from "../helpers/cli.js";
-import { LogCapture, expectDatabaseEqualsLedger, seededSimulator, syncRuns, syncOnce, testToken, watermark } from "../helpers/sync.js";
 import { runSync } from "../../src/job/run.js";
-import { testConfig } from "../helpers/sync.js";
+import { JsonNumber, type SimulatorHandle } from "../../src/simulator/index.js";
+import { runCli } from "../helpers/cli.js";
+import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
+import {
+  expectDatabaseEqualsLedger,
+  LogCapture,
+  seededSimulator,
+  syncOnce,
+  syncRuns,
+  testConfig,
+  testToken,
+  watermark,
+} from "../helpers/sync.js";
 import { days } from "../helpers/time.js";
-
 
 describe("guards", () => {
   let sim: SimulatorHandle;
@@ -29,7 +36,13 @@ describe("guards", () => {
 
   test("a server that ignores the created_at filter fails the run and advances nothing", async () => {
     sim.faults.ignoreFilters = true;
-    const env = { DATABASE_URL: db.url, GENERECT_API_URL: sim.url, GENERECT_API_TOKEN: testToken, SYNC_ACCOUNT: "acct", SYNC_START: "2020-01-01" };
+    const env = {
+      DATABASE_URL: db.url,
+      GENERECT_API_URL: sim.url,
+      GENERECT_API_TOKEN: testToken,
+      SYNC_ACCOUNT: "acct",
+      SYNC_START: "2020-01-01",
+    };
     const result = await runCli(["run"], env);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/\[API_FILTER_IGNORED\].*outside the requested window .*the server ignored the created_at filter/);
@@ -43,12 +56,22 @@ describe("guards", () => {
     const victim = sim.ledger.all()[150]!;
     sim.faults.transformRow = (row) => (row.id === victim.id ? { ...row, amount: String(row.amount) } : row);
     const capture = new LogCapture();
-    const summary = await runSync({ config: testConfig(sim, { windowMs: days(5) }), databaseUrl: db.url, log: capture.logger, clientOptions: { minRetryDelayMs: 1, maxRetryDelayMs: 2 } });
+    const summary = await runSync({
+      config: testConfig(sim, { windowMs: days(5) }),
+      databaseUrl: db.url,
+      log: capture.logger,
+      clientOptions: { minRetryDelayMs: 1, maxRetryDelayMs: 2 },
+    });
     expect(summary).toMatchObject({ rejected: 1, inserted: sim.ledger.size - 1 });
     expect(await query(db.url, "SELECT 1 FROM transactions WHERE id = $1", [victim.id])).toEqual([]);
-    const [entry] = await query<{ transaction_id: string; reason_code: string; reason: string }>(db.url, "SELECT transaction_id::text, reason_code, reason FROM quarantined_rows");
+    const [entry] = await query<{ transaction_id: string; reason_code: string; reason: string }>(
+      db.url,
+      "SELECT transaction_id::text, reason_code, reason FROM quarantined_rows",
+    );
     expect(entry).toMatchObject({ transaction_id: victim.id, reason_code: "BAD_AMOUNT" });
-    expect(entry!.reason).toContain(`transaction ${victim.id} has an invalid field "amount": expected a JSON number, got string "${victim.amount}"`);
+    expect(entry!.reason).toContain(
+      `transaction ${victim.id} has an invalid field "amount": expected a JSON number, got string "${victim.amount}"`,
+    );
     const [run] = await syncRuns(db.url);
     expect(run).toMatchObject({ status: "succeeded", rows_rejected: 1 });
     expect(new Date(`${await watermark(db.url)}Z`).getTime()).toBeGreaterThan(Date.parse(`${sim.ledger.all()[0]!.created_at}Z`));

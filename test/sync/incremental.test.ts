@@ -4,7 +4,6 @@ import { createMigratedDatabase, query, type TestDatabase } from "../helpers/dat
 import { expectDatabaseEqualsLedger, seededSimulator, syncOnce, syncRuns } from "../helpers/sync.js";
 import { days, hourMs } from "../helpers/time.js";
 
-
 describe("a second run", () => {
   let db: TestDatabase;
   let sim: SimulatorHandle;
@@ -38,7 +37,11 @@ describe("a second run", () => {
     await syncOnce(db.url, sim);
     sim.ledger.update(pending.id, { status: "success" });
     const fresh = [1, 2, 3].map((i) => sim.ledger.add({ created_at: new Date(recent + i * 60_000), amount: "-0.01" }));
-    const before = await query<{ id: string; xmin: string }>(db.url, "SELECT id::text, xmin::text FROM transactions WHERE id <> $1 ORDER BY id", [pending.id]);
+    const before = await query<{ id: string; xmin: string }>(
+      db.url,
+      "SELECT id::text, xmin::text FROM transactions WHERE id <> $1 ORDER BY id",
+      [pending.id],
+    );
 
     const summary = await syncOnce(db.url, sim);
     expect(summary.inserted).toBe(3);
@@ -46,13 +49,24 @@ describe("a second run", () => {
     expect(summary.unchanged).toBe(summary.rowsSeen - 4);
     await expectDatabaseEqualsLedger(db.url, sim);
 
-    const history = await query<{ status: string; change: string }>(db.url, "SELECT status, change FROM transaction_versions WHERE id = $1 ORDER BY version_id", [pending.id]);
-    expect(history).toEqual([{ status: "pending", change: "insert" }, { status: "success", change: "update" }]);
+    const history = await query<{ status: string; change: string }>(
+      db.url,
+      "SELECT status, change FROM transaction_versions WHERE id = $1 ORDER BY version_id",
+      [pending.id],
+    );
+    expect(history).toEqual([
+      { status: "pending", change: "insert" },
+      { status: "success", change: "update" },
+    ]);
     for (const row of fresh) {
       const [v] = await query<{ n: string }>(db.url, "SELECT count(*)::text AS n FROM transaction_versions WHERE id = $1", [row.id]);
       expect(v!.n).toBe("1");
     }
-    const after = await query<{ id: string; xmin: string }>(db.url, "SELECT id::text, xmin::text FROM transactions WHERE id <> $1 AND NOT (id = ANY($2::uuid[])) ORDER BY id", [pending.id, fresh.map((r) => r.id)]);
+    const after = await query<{ id: string; xmin: string }>(
+      db.url,
+      "SELECT id::text, xmin::text FROM transactions WHERE id <> $1 AND NOT (id = ANY($2::uuid[])) ORDER BY id",
+      [pending.id, fresh.map((r) => r.id)],
+    );
     expect(after).toEqual(before);
 
     const runs = await syncRuns(db.url);
@@ -73,9 +87,13 @@ describe("a second run", () => {
     const summary = await syncOnce(db.url, sim);
     expect(summary.deleted).toBe(1);
     await expectDatabaseEqualsLedger(db.url, sim);
-    const [row] = await query<{ deleted: boolean }>(db.url, "SELECT deleted_at IS NOT NULL AS deleted FROM transactions WHERE id = $1", [victim.id]);
+    const [row] = await query<{ deleted: boolean }>(db.url, "SELECT deleted_at IS NOT NULL AS deleted FROM transactions WHERE id = $1", [
+      victim.id,
+    ]);
     expect(row!.deleted).toBe(true);
-    const history = await query<{ change: string }>(db.url, "SELECT change FROM transaction_versions WHERE id = $1 ORDER BY version_id", [victim.id]);
+    const history = await query<{ change: string }>(db.url, "SELECT change FROM transaction_versions WHERE id = $1 ORDER BY version_id", [
+      victim.id,
+    ]);
     expect(history.map((h) => h.change)).toEqual(["insert", "delete"]);
   });
 });

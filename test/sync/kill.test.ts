@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
-import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { spawnCli } from "../helpers/cli.js";
+import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { expectRollupsEqualLedger } from "../helpers/rollups.js";
 import { expectDatabaseEqualsLedger, seededSimulator, syncRuns, testToken, watermark } from "../helpers/sync.js";
-
 
 describe("a run killed with SIGKILL mid-backfill", () => {
   let db: TestDatabase;
@@ -14,7 +13,14 @@ describe("a run killed with SIGKILL mid-backfill", () => {
   beforeAll(async () => {
     db = await createMigratedDatabase("kill");
     sim = await seededSimulator(23, 4000, 200);
-    env = { DATABASE_URL: db.url, GENERECT_API_URL: sim.url, GENERECT_API_TOKEN: testToken, SYNC_ACCOUNT: "acct", SYNC_WINDOW: "10d", SYNC_CONCURRENCY: "2" };
+    env = {
+      DATABASE_URL: db.url,
+      GENERECT_API_URL: sim.url,
+      GENERECT_API_TOKEN: testToken,
+      SYNC_ACCOUNT: "acct",
+      SYNC_WINDOW: "10d",
+      SYNC_CONCURRENCY: "2",
+    };
   });
   afterAll(async () => {
     await sim?.close();
@@ -36,7 +42,11 @@ describe("a run killed with SIGKILL mid-backfill", () => {
     expect(Number(partial[0]!.n)).toBeLessThan(sim.ledger.size);
     // Killed windows rolled back with their rollups: what committed is exactly the truth before the watermark.
     const held = (await watermark(db.url))!;
-    await expectRollupsEqualLedger(db.url, sim.ledger.all().filter((r) => r.created_at < held), ["UTC", "Asia/Kolkata"]);
+    await expectRollupsEqualLedger(
+      db.url,
+      sim.ledger.all().filter((r) => r.created_at < held),
+      ["UTC", "Asia/Kolkata"],
+    );
 
     sim.faults.beforePage = undefined;
     const final = await spawnCli(["run"], env).done;
@@ -45,7 +55,10 @@ describe("a run killed with SIGKILL mid-backfill", () => {
     await expectDatabaseEqualsLedger(db.url, sim);
     await expectRollupsEqualLedger(db.url, sim.ledger.all(), ["UTC", "Asia/Kolkata"]);
 
-    const versions = await query<{ id: string; n: string }>(db.url, "SELECT id::text, count(*)::text AS n FROM transaction_versions GROUP BY id HAVING count(*) <> 1");
+    const versions = await query<{ id: string; n: string }>(
+      db.url,
+      "SELECT id::text, count(*)::text AS n FROM transaction_versions GROUP BY id HAVING count(*) <> 1",
+    );
     expect(versions).toEqual([]);
     const runs = await syncRuns(db.url);
     expect(runs.map((r) => r.status)).toEqual(["interrupted", "interrupted", "interrupted", "succeeded"]);

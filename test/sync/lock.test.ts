@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
-import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
 import { runCli, spawnCli } from "../helpers/cli.js";
+import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
 import { seededSimulator, syncRuns, testToken } from "../helpers/sync.js";
 
 describe("the account lock", () => {

@@ -4,7 +4,6 @@ import { createMigratedDatabase, type TestDatabase } from "../helpers/database.j
 import { expectDatabaseEqualsLedger, seededSimulator, syncOnce } from "../helpers/sync.js";
 import { dayMs, days } from "../helpers/time.js";
 
-
 describe("rows that move while a window is walked", () => {
   let db: TestDatabase;
   let sim: SimulatorHandle;

@@ -4,7 +4,6 @@ import { createMigratedDatabase, query, type TestDatabase } from "../helpers/dat
 import { expectDatabaseEqualsLedger, seededSimulator, syncOnce, syncRuns, watermark } from "../helpers/sync.js";
 import { days } from "../helpers/time.js";
 
-
 describe("windows in a pipeline", () => {
   let sim: SimulatorHandle;
   let db: TestDatabase;
@@ -59,7 +58,8 @@ describe("windows in a pipeline", () => {
       if (path !== TRANSACTIONS_PATH) return undefined;
       const window = params.get("created_at__gte");
       if (window && !seen.includes(window)) seen.push(window);
-      if (window && window === seen[3]) return { status: 400, body: JSON.stringify({ detail: "Bad request." }), headers: { "content-type": "application/json" } };
+      if (window && window === seen[3])
+        return { status: 400, body: JSON.stringify({ detail: "Bad request." }), headers: { "content-type": "application/json" } };
       return undefined;
     };
     const error = await syncOnce(db.url, sim, { windowMs: days(5), concurrency: 4 }).catch((e: Error) => e);

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { formatMicros, normalizeDecimal, type SimulatorHandle } from "../../src/simulator/index.js";
-import { addDecimals } from "../../src/simulator/decimal.js";
-import { Database } from "../../src/db/database.js";
 import { readStatus } from "../../src/cli/status-read.js";
+import { Database } from "../../src/db/database.js";
+import { addDecimals } from "../../src/simulator/decimal.js";
+import { formatMicros, normalizeDecimal, type SimulatorHandle } from "../../src/simulator/index.js";
+import { ensureRollupZone } from "../../src/sync/rollups.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { expectRollupsEqualLedger } from "../helpers/rollups.js";
-import { ensureRollupZone } from "../../src/sync/rollups.js";
 import { expectDatabaseEqualsLedger, seededSimulator, syncOnce } from "../helpers/sync.js";
 import { dayMs, days, hourMs } from "../helpers/time.js";
 
@@ -30,7 +30,8 @@ describe("ledger_rollups kept with the data", () => {
     ledger.add({ created_at: new Date(midnightUtc - 3 * dayMs), amount: "40", description: "Refund for a failed search" });
     ledger.add({ created_at: new Date(midnightUtc - 3 * dayMs + hourMs), amount: "500", description: "Top-up" });
     // As a capture of spent credits in those zones would: their daily rollups are kept from the start.
-    for (const zone of zones.slice(1)) await query(db.url, "INSERT INTO ledger_rollup_zones (account, timezone) VALUES ('acct', $1)", [zone]);
+    for (const zone of zones.slice(1))
+      await query(db.url, "INSERT INTO ledger_rollup_zones (account, timezone) VALUES ('acct', $1)", [zone]);
     await syncOnce(db.url, sim, { windowMs: days(7) });
   });
   let shared: Database | undefined;
@@ -43,7 +44,10 @@ describe("ledger_rollups kept with the data", () => {
 
   test("after a backfill, equal the simulator's aggregate in UTC, +05:30 and +05:45", async () => {
     await expectDatabaseEqualsLedger(db.url, sim);
-    const registered = await query<{ timezone: string }>(db.url, "SELECT timezone FROM ledger_rollup_zones WHERE account = 'acct' ORDER BY 1");
+    const registered = await query<{ timezone: string }>(
+      db.url,
+      "SELECT timezone FROM ledger_rollup_zones WHERE account = 'acct' ORDER BY 1",
+    );
     expect(registered.map((z) => z.timezone)).toEqual([...zones].sort());
     await expectRollupsEqualLedger(db.url, sim.ledger.all(), zones);
   });
@@ -94,7 +98,9 @@ describe("ledger_rollups kept with the data", () => {
     let empty = 0;
     for (const type of types) {
       const days = view.filter((v) => v.balance_type === type);
-      const ofType = rows.filter((r) => r.balance_type === type).sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
+      const ofType = rows
+        .filter((r) => r.balance_type === type)
+        .sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
       expect(days[0]!.day).toBe(ofType[0]!.created_at.slice(0, 10));
       for (let i = 0; i < days.length; i++) {
         const d = days[i]!;
@@ -102,8 +108,11 @@ describe("ledger_rollups kept with the data", () => {
         const end = Date.parse(`${d.day}T00:00:00Z`) + dayMs;
         const before = ofType.filter((r) => r.ms < end);
         const last = before[before.length - 1]!;
-        expect({ day: d.day, closing: d.closing === null ? null : normalizeDecimal(d.closing), had: d.had_rows })
-          .toEqual({ day: d.day, closing: normalizeDecimal(last.after_balance), had: before.some((r) => r.ms >= end - dayMs) });
+        expect({ day: d.day, closing: d.closing === null ? null : normalizeDecimal(d.closing), had: d.had_rows }).toEqual({
+          day: d.day,
+          closing: normalizeDecimal(last.after_balance),
+          had: before.some((r) => r.ms >= end - dayMs),
+        });
         if (!d.had_rows) empty += 1;
       }
     }
@@ -132,8 +141,10 @@ describe("ledger_rollups kept with the data", () => {
     );
     const sum = (xs: typeof rows) => normalizeDecimal(xs.reduce((acc, r) => addDecimals(acc, normalizeDecimal(r.amount)), "0"));
     const expected = { n: recent.length, platform: recent.filter((r) => r.balance_type === "platform").length, amount: sum(recent) };
-    expect(inRange.map(({ account, amount, ...f }) => ({ account, ...f, amount: normalizeDecimal(amount) })))
-      .toEqual([{ account: "acct", ...expected }, { account: "other", ...expected }]);
+    expect(inRange.map(({ account, amount, ...f }) => ({ account, ...f, amount: normalizeDecimal(amount) }))).toEqual([
+      { account: "acct", ...expected },
+      { account: "other", ...expected },
+    ]);
 
     const positive = rows.filter((r) => Number(r.amount) > 0);
     const money = await query<{ account: string; n: number; refunds: number }>(
@@ -141,7 +152,10 @@ describe("ledger_rollups kept with the data", () => {
       "SELECT account, count(*)::int AS n, (count(*) FILTER (WHERE kind = 'refund'))::int AS refunds FROM top_ups_and_refunds GROUP BY account ORDER BY account",
     );
     const refunds = positive.filter((r) => /refund/i.test(r.description)).length;
-    expect(money).toEqual([{ account: "acct", n: positive.length, refunds }, { account: "other", n: positive.length, refunds }]);
+    expect(money).toEqual([
+      { account: "acct", n: positive.length, refunds },
+      { account: "other", n: positive.length, refunds },
+    ]);
     const [one] = await query<{ n: number }>(db.url, "SELECT count(*)::int AS n FROM running_balance WHERE account = 'other'");
     expect(one!.n).toBe(rows.length);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "@jest/globals";
 import { parseSpentCredits, parseTransactionsPage } from "../../src/api/schema.js";
-import { formatApiTimestamp, parseTimestamp, formatInstant, toPgTimestampText } from "../../src/time.js";
+import { formatApiTimestamp, formatInstant, parseTimestamp, toPgTimestampText } from "../../src/time.js";
 
 const row = {
   id: "51a800b8-5c0c-4f0b-9c3c-459ea2a3fad6",
@@ -28,7 +28,21 @@ describe("API timestamps", () => {
   test.each(["2024-02-29", "2000-02-29T23:59:59.999999", "2025-12-31T23:59:59"])("accepts %j", (text) => {
     expect(formatApiTimestamp(parseTimestamp(text)!).startsWith(text.slice(0, 10))).toBe(true);
   });
-  test.each(["2025-02-29", "2100-02-29", "2025-04-31", "2025-00-10", "2025-13-01", "2025-01-00", "2025-01-07T23:60:00", "2025-01-07T23:59:60", "2025-02-30", "2025-01-07T25:00:00", "07/01/2025", "2025-01-07T13:01:15.1234567", ""])("rejects %j", (text) => {
+  test.each([
+    "2025-02-29",
+    "2100-02-29",
+    "2025-04-31",
+    "2025-00-10",
+    "2025-13-01",
+    "2025-01-00",
+    "2025-01-07T23:60:00",
+    "2025-01-07T23:59:60",
+    "2025-02-30",
+    "2025-01-07T25:00:00",
+    "07/01/2025",
+    "2025-01-07T13:01:15.1234567",
+    "",
+  ])("rejects %j", (text) => {
     expect(parseTimestamp(text)).toBeUndefined();
   });
 });
@@ -47,7 +61,10 @@ describe("timestamps handed to Postgres", () => {
   });
 
   test("a page's rows carry both the instant and its Postgres text", () => {
-    const page = parseTransactionsPage(JSON.stringify({ count: 1, results: [{ ...row, created_at: "2025-01-07T13:01:15.397996+01:00" }] }), "test");
+    const page = parseTransactionsPage(
+      JSON.stringify({ count: 1, results: [{ ...row, created_at: "2025-01-07T13:01:15.397996+01:00" }] }),
+      "test",
+    );
     expect(page.rows[0]).toMatchObject({
       createdAt: parseTimestamp("2025-01-07T12:01:15.397996")!,
       createdAtPg: "2025-01-07T12:01:15.397996Z",
@@ -74,7 +91,10 @@ describe("transactions page", () => {
     ["-0", "-0"],
     ["12345678901234567890.123456789", "12345678901234567890.123456789"],
   ])("amount %s in a compact body reaches the row as %s, in amount and raw", (literal, expected) => {
-    const body = JSON.stringify({ count: 1, limit: 100, max_limit: 100, offset: 0, results: [row] }).replace('"amount":-10', `"amount":${literal}`);
+    const body = JSON.stringify({ count: 1, limit: 100, max_limit: 100, offset: 0, results: [row] }).replace(
+      '"amount":-10',
+      `"amount":${literal}`,
+    );
     const parsed = parseTransactionsPage(body, "GET x").rows[0]!;
     expect(parsed.amount).toBe(expected);
     expect(parsed.raw).toBe(JSON.stringify(row).replace('"amount":-10', `"amount":${expected}`));
@@ -87,23 +107,42 @@ describe("transactions page", () => {
     [{ amount: "-10" }, "BAD_AMOUNT", 'invalid field "amount": expected a JSON number, got string "-10"'],
     [{ amount: null }, "MISSING_AMOUNT", 'invalid field "amount": expected a JSON number, got null'],
     [{ amount: undefined }, "MISSING_AMOUNT", 'invalid field "amount": expected a JSON number, it is missing'],
-    [{ created_at: "yesterday" }, "BAD_CREATED_AT", 'invalid field "created_at": expected a datetime like 2025-01-07T13:01:15.397996, got string "yesterday"'],
-    [{ created_at: undefined }, "MISSING_CREATED_AT", 'invalid field "created_at": expected a datetime like 2025-01-07T13:01:15.397996, it is missing'],
-    [{ updated_at: 17 }, "BAD_UPDATED_AT", 'invalid field "updated_at": expected a datetime like 2025-01-07T13:01:15.397996, got number 17'],
+    [
+      { created_at: "yesterday" },
+      "BAD_CREATED_AT",
+      'invalid field "created_at": expected a datetime like 2025-01-07T13:01:15.397996, got string "yesterday"',
+    ],
+    [
+      { created_at: undefined },
+      "MISSING_CREATED_AT",
+      'invalid field "created_at": expected a datetime like 2025-01-07T13:01:15.397996, it is missing',
+    ],
+    [
+      { updated_at: 17 },
+      "BAD_UPDATED_AT",
+      'invalid field "updated_at": expected a datetime like 2025-01-07T13:01:15.397996, got number 17',
+    ],
     [{ after_balance: "-2400" }, "BAD_AFTER_BALANCE", 'invalid field "after_balance": expected a JSON number, got string "-2400"'],
     [{ status: 3 }, "BAD_STATUS", 'invalid field "status": expected a string, got number 3'],
     [{ description: 3 }, "BAD_DESCRIPTION", 'invalid field "description": expected a string or null, got number 3'],
-  ])("a row that cannot be a transaction %j is rejected with its text, the row id and the field; the page stands", (patch, code, message) => {
-    const bad = { ...row, ...patch };
-    const parsed = parseTransactionsPage(page([other, bad]), where);
-    expect(parsed.rows.map((r) => r.id)).toEqual([other.id]);
-    expect(parsed.rejected).toEqual([
-      {
-        id: row.id, code, position: 2, raw: JSON.stringify(bad), reason: `${where}, row 2: transaction ${row.id} has an ${message}`,
-        createdAt: "created_at" in patch ? null : parseTimestamp(row.created_at),
-      },
-    ]);
-  });
+  ])(
+    "a row that cannot be a transaction %j is rejected with its text, the row id and the field; the page stands",
+    (patch, code, message) => {
+      const bad = { ...row, ...patch };
+      const parsed = parseTransactionsPage(page([other, bad]), where);
+      expect(parsed.rows.map((r) => r.id)).toEqual([other.id]);
+      expect(parsed.rejected).toEqual([
+        {
+          id: row.id,
+          code,
+          position: 2,
+          raw: JSON.stringify(bad),
+          reason: `${where}, row 2: transaction ${row.id} has an ${message}`,
+          createdAt: "created_at" in patch ? null : parseTimestamp(row.created_at),
+        },
+      ]);
+    },
+  );
 
   test.each([
     [{ id: 42 }, "BAD_ID"],
@@ -111,7 +150,12 @@ describe("transactions page", () => {
     [{ id: undefined }, "MISSING_ID"],
   ])("a row without a readable id %j says so", (patch, code) => {
     const [rejected] = parseTransactionsPage(page([{ ...row, ...patch }]), "GET x").rejected;
-    expect(rejected).toMatchObject({ id: null, code, position: 1, reason: expect.stringContaining('row 1: a transaction without a readable id has an invalid field "id"') });
+    expect(rejected).toMatchObject({
+      id: null,
+      code,
+      position: 1,
+      reason: expect.stringContaining('row 1: a transaction without a readable id has an invalid field "id"'),
+    });
   });
 
   test.each([
@@ -136,7 +180,9 @@ describe("transactions page", () => {
   });
 
   test("broken envelopes and bodies", () => {
-    expect(() => parseTransactionsPage('{"count": "many", "results": []}', "GET x")).toThrow('the response envelope has an invalid field "count"');
+    expect(() => parseTransactionsPage('{"count": "many", "results": []}', "GET x")).toThrow(
+      'the response envelope has an invalid field "count"',
+    );
     expect(() => parseTransactionsPage('{"count": 1, "results": [', "GET x")).toThrow("GET x: the body is not valid JSON");
     expect(() => parseTransactionsPage("<html>502</html>", "GET x")).toThrow('it begins "<html>502</html>"');
   });
@@ -144,13 +190,16 @@ describe("transactions page", () => {
 
 describe("spent credits", () => {
   test("values and total stay exact", () => {
-    const parsed = parseSpentCredits('{"spent_credits": {"2025-01-01T00:00:00": {"platform": -0.30, "/api/linkedin/leads/by_icp/": -4428}}, "total_spent_credits": -4428.30}', "GET y");
+    const parsed = parseSpentCredits(
+      '{"spent_credits": {"2025-01-01T00:00:00": {"platform": -0.30, "/api/linkedin/leads/by_icp/": -4428}}, "total_spent_credits": -4428.30}',
+      "GET y",
+    );
     expect(parsed.total).toBe("-4428.30");
     expect(parsed.buckets.get("2025-01-01T00:00:00")!.get("platform")).toBe("-0.30");
   });
   test("a string value is refused with its path", () => {
-    expect(() => parseSpentCredits('{"spent_credits": {"2025-01-01T00:00:00": {"platform": "-1"}}, "total_spent_credits": -1}', "GET y")).toThrow(
-      'invalid field "spent_credits.2025-01-01T00:00:00.platform"',
-    );
+    expect(() =>
+      parseSpentCredits('{"spent_credits": {"2025-01-01T00:00:00": {"platform": "-1"}}, "total_spent_credits": -1}', "GET y"),
+    ).toThrow('invalid field "spent_credits.2025-01-01T00:00:00.platform"');
   });
 });

@@ -5,8 +5,16 @@ import type { PhaseReport } from "../../src/bench/report.js";
 
 function phase(rows: number, cpu: Partial<PhaseReport["cpuSeconds"]>): PhaseReport {
   return {
-    label: "", rows, wallMs: 1000, rowsPerSec: rows, startRssMB: 0, peakRssMB: 0, apiRequests: 0, apiRequestsByPath: {},
-    cpuSeconds: { node: 0, postgres: 0, simulator: null, other: 0, ...cpu }, details: {},
+    label: "",
+    rows,
+    wallMs: 1000,
+    rowsPerSec: rows,
+    startRssMB: 0,
+    peakRssMB: 0,
+    apiRequests: 0,
+    apiRequestsByPath: {},
+    cpuSeconds: { node: 0, postgres: 0, simulator: null, other: 0, ...cpu },
+    details: {},
   };
 }
 

@@ -1,13 +1,19 @@
 import { describe, expect, test } from "@jest/globals";
-import { defaults, loadConfig } from "../../src/config/index.js";
 import { formatDuration, parseDuration } from "../../src/config/duration.js";
+import { defaults, loadConfig } from "../../src/config/index.js";
 import { ConfigError } from "../../src/errors.js";
 import { parseTimestamp } from "../../src/time.js";
 import { days, hours } from "../helpers/time.js";
 
 describe("durations", () => {
   test.each([
-    ["15m", 900_000], ["24h", 86_400_000], ["7d", 604_800_000], ["1h30m", 5_400_000], ["500ms", 500], ["2w", 1_209_600_000], ["0s", 0],
+    ["15m", 900_000],
+    ["24h", 86_400_000],
+    ["7d", 604_800_000],
+    ["1h30m", 5_400_000],
+    ["500ms", 500],
+    ["2w", 1_209_600_000],
+    ["0s", 0],
   ])("%s", (text, ms) => {
     expect(parseDuration(text)).toBe(ms);
   });
@@ -23,7 +29,14 @@ describe("durations", () => {
 describe("configuration from the environment", () => {
   test("defaults", () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ apiUrl: "https://api.generect.com", account: "default", lookbackMs: defaults.lookbackMs, windowMs: defaults.windowMs, windowRows: 10_000, concurrency: 4 });
+    expect(config).toMatchObject({
+      apiUrl: "https://api.generect.com",
+      account: "default",
+      lookbackMs: defaults.lookbackMs,
+      windowMs: defaults.windowMs,
+      windowRows: 10_000,
+      concurrency: 4,
+    });
     expect(config.apiToken).toBeUndefined();
     expect(config.databaseUrl).toBeUndefined();
     expect(config.workerHttpPort).toBeUndefined();
@@ -32,11 +45,25 @@ describe("configuration from the environment", () => {
 
   test("values are parsed", () => {
     const config = loadConfig({
-      GENERECT_API_TOKEN: "abc123", GENERECT_API_URL: "http://127.0.0.1:9/", DATABASE_URL: "postgres://u:p@h/db",
-      SYNC_ACCOUNT: "acme-eu", SYNC_START: "2024-02-01", SYNC_LOOKBACK: "2h", SYNC_WINDOW: "1d", SYNC_CONCURRENCY: "8",
+      GENERECT_API_TOKEN: "abc123",
+      GENERECT_API_URL: "http://127.0.0.1:9/",
+      DATABASE_URL: "postgres://u:p@h/db",
+      SYNC_ACCOUNT: "acme-eu",
+      SYNC_START: "2024-02-01",
+      SYNC_LOOKBACK: "2h",
+      SYNC_WINDOW: "1d",
+      SYNC_CONCURRENCY: "8",
       SYNC_WINDOW_ROWS: "0",
     });
-    expect(config).toMatchObject({ apiToken: "abc123", apiUrl: "http://127.0.0.1:9", account: "acme-eu", lookbackMs: hours(2), windowMs: days(1), windowRows: 0, concurrency: 8 });
+    expect(config).toMatchObject({
+      apiToken: "abc123",
+      apiUrl: "http://127.0.0.1:9",
+      account: "acme-eu",
+      lookbackMs: hours(2),
+      windowMs: days(1),
+      windowRows: 0,
+      concurrency: 8,
+    });
     expect(config.start).toBe(parseTimestamp("2024-02-01T00:00:00"));
   });
 
@@ -83,13 +110,21 @@ describe("configuration from the environment", () => {
 
 describe("variables an operator gets wrong (issue #18)", () => {
   test.each([
-    ["utc", "UTC"], ["Etc/UTC", "UTC"], ["GMT", "UTC"], ["UTC", "UTC"], ["europe/berlin", "Europe/Berlin"], ["Asia/Kolkata", "Asia/Kolkata"], ["Asia/Calcutta", "Asia/Calcutta"],
+    ["utc", "UTC"],
+    ["Etc/UTC", "UTC"],
+    ["GMT", "UTC"],
+    ["UTC", "UTC"],
+    ["europe/berlin", "Europe/Berlin"],
+    ["Asia/Kolkata", "Asia/Kolkata"],
+    ["Asia/Calcutta", "Asia/Calcutta"],
   ])("SYNC_TIMEZONE=%s is the zone %s (it keys every snapshot row)", (given, canonical) => {
     expect(loadConfig({ SYNC_TIMEZONE: given }).timezone).toBe(canonical);
   });
 
   test("an alias in a case nobody looked up is refused, naming the zone", () => {
-    expect(() => loadConfig({ SYNC_TIMEZONE: "asia/kolkata" })).toThrow('SYNC_TIMEZONE="asia/kolkata" is the zone Asia/Calcutta: write its name as the IANA database does');
+    expect(() => loadConfig({ SYNC_TIMEZONE: "asia/kolkata" })).toThrow(
+      'SYNC_TIMEZONE="asia/kolkata" is the zone Asia/Calcutta: write its name as the IANA database does',
+    );
   });
 
   test("SYNC_START in the future is refused; today's start is not", () => {
@@ -101,6 +136,8 @@ describe("variables an operator gets wrong (issue #18)", () => {
   test("LOG_LEVEL must be a pino level", () => {
     expect(loadConfig({ LOG_LEVEL: "debug" }).logLevel).toBe("debug");
     expect(loadConfig({}).logLevel).toBe("info");
-    expect(() => loadConfig({ LOG_LEVEL: "verbose" })).toThrow('LOG_LEVEL="verbose" is not a log level: use one of fatal, error, warn, info, debug, trace, silent');
+    expect(() => loadConfig({ LOG_LEVEL: "verbose" })).toThrow(
+      'LOG_LEVEL="verbose" is not a log level: use one of fatal, error, warn, info, debug, trace, silent',
+    );
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "@jest/globals";
-import { type Window, WindowQueue, isInstant, planStart, splitAround, splitWindow } from "../../src/sync/plan.js";
 import { pageSizeOf } from "../../src/sync/pages.js";
-import { type Micros, type Millis, asMicros } from "../../src/time.js";
+import { isInstant, planStart, splitAround, splitWindow, type Window, WindowQueue } from "../../src/sync/plan.js";
+import { asMicros, type Micros, type Millis } from "../../src/time.js";
 import { dayMicros, days, ms } from "../helpers/time.js";
 
 /** A literal instant, in microseconds. */
@@ -40,8 +40,14 @@ describe("window planner", () => {
   });
 
   test("a window splits into two contiguous halves until it is one microsecond wide", () => {
-    expect(splitWindow({ from: µ(0), to: µ(10) })).toEqual([{ from: µ(0), to: µ(5) }, { from: µ(5), to: µ(10) }]);
-    expect(splitWindow({ from: µ(0), to: µ(3) })).toEqual([{ from: µ(0), to: µ(1) }, { from: µ(1), to: µ(3) }]);
+    expect(splitWindow({ from: µ(0), to: µ(10) })).toEqual([
+      { from: µ(0), to: µ(5) },
+      { from: µ(5), to: µ(10) },
+    ]);
+    expect(splitWindow({ from: µ(0), to: µ(3) })).toEqual([
+      { from: µ(0), to: µ(1) },
+      { from: µ(1), to: µ(3) },
+    ]);
     expect(splitWindow({ from: µ(4), to: µ(5) })).toBeUndefined();
   });
 
@@ -82,16 +88,29 @@ describe("window planner", () => {
     const first = queue.shift()!;
     queue.observe(first, 1);
     expect([first, queue.shift(), queue.shift(), queue.shift()]).toEqual([
-      { from: µ(0), to: dayMicros(1) }, { from: dayMicros(1), to: dayMicros(2) }, { from: dayMicros(2), to: dayMicros(3) }, undefined,
+      { from: µ(0), to: dayMicros(1) },
+      { from: dayMicros(1), to: dayMicros(2) },
+      { from: dayMicros(2), to: dayMicros(3) },
+      undefined,
     ]);
   });
 });
 
 describe("an instant cut out of a window", () => {
   test("the parts before, at and after the instant are contiguous and cover the window; empty parts are left out", () => {
-    expect(splitAround({ from: µ(10), to: µ(20) }, µ(15))).toEqual([{ from: µ(10), to: µ(15) }, { from: µ(15), to: µ(16) }, { from: µ(16), to: µ(20) }]);
-    expect(splitAround({ from: µ(10), to: µ(20) }, µ(10))).toEqual([{ from: µ(10), to: µ(11) }, { from: µ(11), to: µ(20) }]);
-    expect(splitAround({ from: µ(10), to: µ(20) }, µ(19))).toEqual([{ from: µ(10), to: µ(19) }, { from: µ(19), to: µ(20) }]);
+    expect(splitAround({ from: µ(10), to: µ(20) }, µ(15))).toEqual([
+      { from: µ(10), to: µ(15) },
+      { from: µ(15), to: µ(16) },
+      { from: µ(16), to: µ(20) },
+    ]);
+    expect(splitAround({ from: µ(10), to: µ(20) }, µ(10))).toEqual([
+      { from: µ(10), to: µ(11) },
+      { from: µ(11), to: µ(20) },
+    ]);
+    expect(splitAround({ from: µ(10), to: µ(20) }, µ(19))).toEqual([
+      { from: µ(10), to: µ(19) },
+      { from: µ(19), to: µ(20) },
+    ]);
     expect(splitAround({ from: µ(10), to: µ(20) }, µ(15)).filter(isInstant)).toEqual([{ from: µ(15), to: µ(16) }]);
   });
 
@@ -100,13 +119,17 @@ describe("an instant cut out of a window", () => {
     const first = queue.shift()!;
     queue.halve(first, 150, splitAround(first, µ(30)));
     expect([queue.shift(), queue.shift(), queue.shift(), queue.shift()]).toEqual([
-      { from: µ(0), to: µ(30) }, { from: µ(30), to: µ(31) }, { from: µ(31), to: µ(50) }, { from: µ(50), to: µ(100) },
+      { from: µ(0), to: µ(30) },
+      { from: µ(30), to: µ(31) },
+      { from: µ(31), to: µ(50) },
+      { from: µ(50), to: µ(100) },
     ]);
   });
 });
 
 describe("the page size a walk counts on", () => {
-  const page = (rows: number, count: number) => ({ count, rows: Array.from({ length: rows }), rejected: [], limit: 100, maxLimit: 100, offset: 0 }) as never;
+  const page = (rows: number, count: number) =>
+    ({ count, rows: Array.from({ length: rows }), rejected: [], limit: 100, maxLimit: 100, offset: 0 }) as never;
   test("a full page sets it; a short one with more rows counted is a silent clamp; a short one that may be the end keeps the size asked", () => {
     expect(pageSizeOf(page(100, 150), 100)).toBe(100);
     expect(pageSizeOf(page(20, 150), 100)).toBe(20);

@@ -1,6 +1,12 @@
 import { describe, expect, test } from "@jest/globals";
 import got from "got";
-import { type AttemptOutcome, gotRetryableErrorCodes, isRetryable, isRetryableStatus, parseRetryAfter } from "../../src/api/retry-policy.js";
+import {
+  type AttemptOutcome,
+  gotRetryableErrorCodes,
+  isRetryable,
+  isRetryableStatus,
+  parseRetryAfter,
+} from "../../src/api/retry-policy.js";
 
 const status = (code: number, retryAfter = false): AttemptOutcome => ({ kind: "status", status: code, retryAfter });
 const transport = (code: string | undefined): AttemptOutcome => ({ kind: "transport", code });

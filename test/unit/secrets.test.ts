@@ -4,7 +4,7 @@ import { Writable } from "node:stream";
 import { describe, expect, test } from "@jest/globals";
 import { isConnectionLoss } from "../../src/db/errors.js";
 import { DatabaseUnavailableError } from "../../src/errors.js";
-import { createLogger, scrubSecrets, scrubbedExcerpt } from "../../src/log.js";
+import { createLogger, scrubbedExcerpt, scrubSecrets } from "../../src/log.js";
 import { secretScrubber } from "../../src/secrets.js";
 
 const token = 'Ab3"de\\fg/h+i%jk';
@@ -44,7 +44,7 @@ describe("scrubSecrets", () => {
 describe("scrubbedExcerpt", () => {
   test("scrubs before cutting: a secret across the cut leaves no first characters", () => {
     const text = `${"x".repeat(110)}Token ${token} tail`;
-    expect(text.slice(0, 120)).toContain("Ab3\""); // what a cut alone kept
+    expect(text.slice(0, 120)).toContain('Ab3"'); // what a cut alone kept
     const excerpt = scrubbedExcerpt(text, 120, [token]);
     expect(excerpt).toBe(`${"x".repeat(110)}Token [RED`);
   });
@@ -62,10 +62,12 @@ describe("scrubbedExcerpt", () => {
 
 test("the logger scrubs a secret with quotes and backslashes from its JSON lines", () => {
   const lines: string[] = [];
-  const destination = new Writable({ write: (chunk, _enc, done) => {
+  const destination = new Writable({
+    write: (chunk, _enc, done) => {
       lines.push(String(chunk));
       done();
-    }, });
+    },
+  });
   const log = createLogger({ secrets: [token], pretty: false, destination });
   log.warn({ body: `{"detail":"${escaped(token)}"}` }, `refused ${token}`);
   expect(lines.join("")).not.toMatch(/Ab3/);
@@ -74,15 +76,30 @@ test("the logger scrubs a secret with quotes and backslashes from its JSON lines
 
 describe("isConnectionLoss", () => {
   test.each([
-    ["57P01", true], ["57P02", true], ["57P03", true], ["53300", true], ["55000", true],
-    ["08000", true], ["08001", true], ["08006", true], ["08P01", true], ["ECONNREFUSED", true], ["ECONNRESET", true],
-    ["23505", false], ["42P01", false], ["40001", false], ["22P02", false], [undefined, false],
+    ["57P01", true],
+    ["57P02", true],
+    ["57P03", true],
+    ["53300", true],
+    ["55000", true],
+    ["08000", true],
+    ["08001", true],
+    ["08006", true],
+    ["08P01", true],
+    ["ECONNREFUSED", true],
+    ["ECONNRESET", true],
+    ["23505", false],
+    ["42P01", false],
+    ["40001", false],
+    ["22P02", false],
+    [undefined, false],
   ])("code %s: %s", (code, retried) => {
     expect(isConnectionLoss(Object.assign(new Error("x"), { code }))).toBe(retried);
   });
 
   test("a message of a dropped socket counts; a DB_UNAVAILABLE that quotes one does not (it is the verdict)", () => {
     expect(isConnectionLoss(new Error("Connection terminated unexpectedly"))).toBe(true);
-    expect(isConnectionLoss(new DatabaseUnavailableError("the database stayed unavailable (Connection terminated unexpectedly)"))).toBe(false);
+    expect(isConnectionLoss(new DatabaseUnavailableError("the database stayed unavailable (Connection terminated unexpectedly)"))).toBe(
+      false,
+    );
   });
 });

@@ -7,7 +7,7 @@ import { type CliProcess, runCli, spawnCli } from "../helpers/cli.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { sample } from "../helpers/pushgateway.js";
 import { seededSimulator, syncRuns, testToken } from "../helpers/sync.js";
-import { type TcpProxy, startTcpProxy } from "../helpers/tcp-proxy.js";
+import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy.js";
 
 const never = "0 0 1 1 *"; // a schedule that does not fire during a test
 
@@ -23,10 +23,14 @@ async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, 
 
 /** The port the worker logged ("worker http listening"); WORKER_HTTP_PORT=0 lets the OS pick a free one. */
 function listeningPort(worker: CliProcess): Promise<number> {
-  return until(async () => {
-    const match = /"port":(\d+)[^\n]*"msg":"worker http listening"/.exec(worker.output());
-    return match ? Number(match[1]) : undefined;
-  }, 30_000, `the worker's port in:\n${worker.output()}`);
+  return until(
+    async () => {
+      const match = /"port":(\d+)[^\n]*"msg":"worker http listening"/.exec(worker.output());
+      return match ? Number(match[1]) : undefined;
+    },
+    30_000,
+    `the worker's port in:\n${worker.output()}`,
+  );
 }
 
 async function get(port: number, path: string, method = "GET"): Promise<{ status: number; body: string; type: string | null; ms: number }> {
@@ -54,7 +58,14 @@ describe("generect-sync worker with WORKER_HTTP_PORT", () => {
   beforeAll(async () => {
     db = await createMigratedDatabase("worker-http");
     sim = await seededSimulator(67, 600, 30);
-    env = { DATABASE_URL: db.url, GENERECT_API_URL: sim.url, GENERECT_API_TOKEN: testToken, SYNC_ACCOUNT: "acct", WORKER_HTTP_PORT: "0", SNAPSHOT_CRON: never };
+    env = {
+      DATABASE_URL: db.url,
+      GENERECT_API_URL: sim.url,
+      GENERECT_API_TOKEN: testToken,
+      SYNC_ACCOUNT: "acct",
+      WORKER_HTTP_PORT: "0",
+      SNAPSHOT_CRON: never,
+    };
   });
   afterAll(async () => {
     for (const w of workers) if (w.child.exitCode === null) w.child.kill("SIGKILL");
@@ -76,10 +87,14 @@ describe("generect-sync worker with WORKER_HTTP_PORT", () => {
     expect(before.body).toMatch(/^nodejs_heap_size_used_bytes\{account="acct"\} \d+/m);
 
     const labels = '{account="acct",command="run"}';
-    const scraped = await until(async () => {
-      const { body } = await get(port, "/metrics");
-      return sample(body, `generect_sync_last_run_success${labels}`) === undefined ? undefined : body;
-    }, 70_000, "the first pass in /metrics");
+    const scraped = await until(
+      async () => {
+        const { body } = await get(port, "/metrics");
+        return sample(body, `generect_sync_last_run_success${labels}`) === undefined ? undefined : body;
+      },
+      70_000,
+      "the first pass in /metrics",
+    );
     const [run] = (await syncRuns(db.url)).filter((r) => r.status === "succeeded");
     const [held] = await query<{ n: number; lag: number }>(
       db.url,
@@ -89,19 +104,26 @@ describe("generect-sync worker with WORKER_HTTP_PORT", () => {
     expect(held!.n).toBe(sim.ledger.size);
     const row = (outcome: string) => sample(scraped, `generect_sync_rows{account="acct",command="run",outcome="${outcome}"}`);
     expect({ inserted: row("inserted"), updated: row("updated"), unchanged: row("unchanged"), deleted: row("deleted") }).toEqual({
-      inserted: run!.rows_inserted, updated: run!.rows_updated, unchanged: run!.rows_unchanged, deleted: run!.rows_deleted,
+      inserted: run!.rows_inserted,
+      updated: run!.rows_updated,
+      unchanged: run!.rows_unchanged,
+      deleted: run!.rows_deleted,
     });
     expect(run!.rows_inserted).toBe(sim.ledger.size);
     expect(sample(scraped, `generect_sync_last_run_success${labels}`)).toBe(1);
     expect(sample(scraped, `generect_sync_api_requests${labels}`)).toBe(run!.api_requests);
     expect(sample(scraped, `generect_sync_api_retries${labels}`)).toBe(run!.retries);
     expect(sample(scraped, `generect_sync_api_deprecated_responses${labels}`)).toBe(0);
-    expect(Math.abs(sample(scraped, `generect_sync_last_success_timestamp_seconds${labels}`)! - run!.finished_at!.getTime() / 1000)).toBeLessThan(2);
+    expect(
+      Math.abs(sample(scraped, `generect_sync_last_success_timestamp_seconds${labels}`)! - run!.finished_at!.getTime() / 1000),
+    ).toBeLessThan(2);
     // Measured at scrape time: a scrape later reads a larger lag, from the watermark the database holds.
     expect(Math.abs(sample(scraped, `generect_sync_watermark_lag_seconds${labels}`)! - held!.lag)).toBeLessThan(2);
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     const later = await get(port, "/metrics");
-    expect(sample(later.body, `generect_sync_watermark_lag_seconds${labels}`)).toBeGreaterThan(sample(scraped, `generect_sync_watermark_lag_seconds${labels}`)! + 1);
+    expect(sample(later.body, `generect_sync_watermark_lag_seconds${labels}`)).toBeGreaterThan(
+      sample(scraped, `generect_sync_watermark_lag_seconds${labels}`)! + 1,
+    );
     expect(scraped).not.toContain(testToken);
 
     const result = await stop(worker);
@@ -116,11 +138,17 @@ describe("generect-sync worker with WORKER_HTTP_PORT", () => {
     expect(ready).toMatchObject({ status: 200, body: "ready\n" });
     expect(ready.ms).toBeLessThan(1_000);
 
-    const [last] = await query<{ id: string; migration_name: string }>(db.url, "SELECT id, migration_name FROM _prisma_migrations ORDER BY migration_name DESC LIMIT 1");
+    const [last] = await query<{ id: string; migration_name: string }>(
+      db.url,
+      "SELECT id, migration_name FROM _prisma_migrations ORDER BY migration_name DESC LIMIT 1",
+    );
     await query(db.url, "UPDATE _prisma_migrations SET rolled_back_at = now() WHERE id = $1", [last!.id]);
     try {
       const missing = await get(port, "/readyz");
-      expect(missing).toMatchObject({ status: 503, body: `not ready: the database lacks 1 migration(s) (${last!.migration_name}): run \`generect-sync migrate\`\n` });
+      expect(missing).toMatchObject({
+        status: 503,
+        body: `not ready: the database lacks 1 migration(s) (${last!.migration_name}): run \`generect-sync migrate\`\n`,
+      });
       expect((await get(port, "/healthz")).status).toBe(200); // liveness does not depend on the database
     } finally {
       await query(db.url, "UPDATE _prisma_migrations SET rolled_back_at = NULL WHERE id = $1", [last!.id]);

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
-import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { runCli, spawnCli } from "../helpers/cli.js";
+import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { expectDatabaseEqualsLedger, seededSimulator, syncRuns, testToken } from "../helpers/sync.js";
-
 
 async function until(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -23,8 +22,13 @@ describe("generect-sync worker", () => {
     db = await createMigratedDatabase("worker");
     sim = await seededSimulator(61, 800, 40);
     env = {
-      DATABASE_URL: db.url, GENERECT_API_URL: sim.url, GENERECT_API_TOKEN: testToken, SYNC_ACCOUNT: "acct",
-      SYNC_CRON: "* * * * * *", SNAPSHOT_CRON: "*/3 * * * * *", SYNC_TIMEZONE: "Europe/Berlin",
+      DATABASE_URL: db.url,
+      GENERECT_API_URL: sim.url,
+      GENERECT_API_TOKEN: testToken,
+      SYNC_ACCOUNT: "acct",
+      SYNC_CRON: "* * * * * *",
+      SNAPSHOT_CRON: "*/3 * * * * *",
+      SYNC_TIMEZONE: "Europe/Berlin",
     };
   });
   afterAll(async () => {
@@ -36,10 +40,17 @@ describe("generect-sync worker", () => {
     // Slow pages so passes last longer than the one-second schedule.
     sim.faults.beforePage = () => new Promise((resolve) => setTimeout(resolve, 150));
     const workers = [spawnCli(["worker"], env), spawnCli(["worker"], env)];
-    await until(async () => {
-      const rows = await runs();
-      return rows.filter((r) => r.command === "run" && r.status === "succeeded").length >= 2 && rows.some((r) => r.command === "snapshot" && r.status === "succeeded");
-    }, 40_000, "two sync passes and a snapshot pass");
+    await until(
+      async () => {
+        const rows = await runs();
+        return (
+          rows.filter((r) => r.command === "run" && r.status === "succeeded").length >= 2 &&
+          rows.some((r) => r.command === "snapshot" && r.status === "succeeded")
+        );
+      },
+      40_000,
+      "two sync passes and a snapshot pass",
+    );
 
     const stopped = Date.now();
     for (const w of workers) w.child.kill("SIGTERM");
@@ -96,17 +107,21 @@ describe("generect-sync worker", () => {
     const served = new Map<number, Set<string>>();
     const before = Number((await query<{ id: string }>(db.url, "SELECT coalesce(max(id), 0)::text AS id FROM sync_runs"))[0]!.id);
     try {
-      await until(async () => {
-        const [sample] = await query<{ run: string | null; pids: number[] | null }>(
-          db.url,
-          `SELECT (SELECT id::text FROM sync_runs WHERE status = 'running' AND id > $1 ORDER BY id DESC LIMIT 1) AS run,
+      await until(
+        async () => {
+          const [sample] = await query<{ run: string | null; pids: number[] | null }>(
+            db.url,
+            `SELECT (SELECT id::text FROM sync_runs WHERE status = 'running' AND id > $1 ORDER BY id DESC LIMIT 1) AS run,
                   (SELECT array_agg(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'generect-sync') AS pids`,
-          [before],
-        );
-        if (sample?.run) for (const pid of sample.pids ?? []) served.set(pid, (served.get(pid) ?? new Set()).add(sample.run));
-        const rows = await runs();
-        return rows.filter((r) => Number(r.id) > before && r.command === "run" && r.status === "succeeded").length >= 3;
-      }, 60_000, "three sync passes of one worker");
+            [before],
+          );
+          if (sample?.run) for (const pid of sample.pids ?? []) served.set(pid, (served.get(pid) ?? new Set()).add(sample.run));
+          const rows = await runs();
+          return rows.filter((r) => Number(r.id) > before && r.command === "run" && r.status === "succeeded").length >= 3;
+        },
+        60_000,
+        "three sync passes of one worker",
+      );
     } finally {
       worker.child.kill("SIGTERM");
       await worker.done;

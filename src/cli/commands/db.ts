@@ -23,7 +23,9 @@ Environment: GENERECT_SYNC_HOME (with DATABASE_URL set, your own server is alrea
     const { loadConfig } = await import("../../config/index.js");
     const config = loadConfig(io.env);
     if (config.databaseUrl) {
-      throw new ConfigError("db: DATABASE_URL is set, so there is no embedded Postgres to keep up: connect to your server with psql \"$DATABASE_URL\"");
+      throw new ConfigError(
+        'db: DATABASE_URL is set, so there is no embedded Postgres to keep up: connect to your server with psql "$DATABASE_URL"',
+      );
     }
     const { keepUp, resolveMigratedDatabase } = await import("../../db/resolve.js");
     const { onShutdownSignal } = await import("../signals.js");
@@ -32,7 +34,9 @@ Environment: GENERECT_SYNC_HOME (with DATABASE_URL set, your own server is alrea
     try {
       const db = await resolveMigratedDatabase(config, io.note);
       if (db.keptBy !== undefined) {
-        throw new ConfigError(`db: generect-sync db (pid ${db.keptBy}) already keeps this embedded Postgres up: connect with psql "$(cat ${db.urlFile})"`);
+        throw new ConfigError(
+          `db: generect-sync db (pid ${db.keptBy}) already keeps this embedded Postgres up: connect with psql "$(cat ${db.urlFile})"`,
+        );
       }
       const release = await keepUp(config);
       try {

@@ -1,20 +1,20 @@
 import { randomBytes } from "node:crypto";
-import { loadConfig } from "../../config/index.js";
 import path from "node:path";
-import { homeDir, resolveDatabase } from "../../db/resolve.js";
-import { migrate } from "../../db/migrate.js";
+import { passwordOf } from "../../config/database-url.js";
+import { loadConfig } from "../../config/index.js";
 import { withSession } from "../../db/database.js";
+import { migrate } from "../../db/migrate.js";
+import { homeDir, resolveDatabase } from "../../db/resolve.js";
+import { clearDemoSql, demoTotalsSql } from "../../db/sql/demo.js";
+import { runSync } from "../../job/run.js";
 import { createLogger } from "../../log.js";
-import { startSimulator } from "../../simulator/index.js";
 import { compareWithLedger, describeDifference, isEqual } from "../../proofs/against-ledger.js";
 import { formatUnits, parseUnits } from "../../simulator/decimal.js";
-import { runSync } from "../../job/run.js";
+import { startSimulator } from "../../simulator/index.js";
+import { reconcile } from "../../snapshots/reconcile.js";
 import { type Command, parseOptions } from "../command.js";
 import { createProgress } from "../progress.js";
-import { passwordOf } from "../../config/database-url.js";
-import { reconcile } from "../../snapshots/reconcile.js";
 import { describeSnapshots } from "./snapshot.js";
-import { clearDemoSql, demoTotalsSql } from "../../db/sql/demo.js";
 
 /** The demo owns its account label; its rows are cleared at the start so every demo is a first sync. */
 const demoAccount = "demo";
@@ -56,17 +56,36 @@ Options:
         check: await reconcile(admin, { account: demoAccount, timezone: config.timezone, tolerance: "0" }),
       }));
       const t = totals.rows[0]!;
-      const truthSpent = sim.ledger.all().filter((r) => r.status === "success" && r.amount.startsWith("-")).reduce((sum, r) => sum + parseUnits(r.amount), 0n);
-      io.out(`run #${summary.runId}: ${summary.windows} windows, ${summary.pages} pages, ${summary.apiRequests} API requests, ${summary.retries} retries`);
-      io.out(`transactions: ${t.rows} rows, ${t.versions} versions; spent (success charges): ${t.spent} in Postgres, ${formatUnits(truthSpent)} in the simulator`);
-      io.out(isEqual(diff) ? `database equals the simulator's ledger: ${diff.compared} rows, every field` : `MISMATCH: ${describeDifference(diff)}`);
+      const truthSpent = sim.ledger
+        .all()
+        .filter((r) => r.status === "success" && r.amount.startsWith("-"))
+        .reduce((sum, r) => sum + parseUnits(r.amount), 0n);
+      io.out(
+        `run #${summary.runId}: ${summary.windows} windows, ${summary.pages} pages, ${summary.apiRequests} API requests, ${summary.retries} retries`,
+      );
+      io.out(
+        `transactions: ${t.rows} rows, ${t.versions} versions; spent (success charges): ${t.spent} in Postgres, ${formatUnits(truthSpent)} in the simulator`,
+      );
+      io.out(
+        isEqual(diff)
+          ? `database equals the simulator's ledger: ${diff.compared} rows, every field`
+          : `MISMATCH: ${describeDifference(diff)}`,
+      );
       if (summary.snapshots) io.out(describeSnapshots(summary.snapshots));
-      io.out(check.differing.length ? `reconciliation: ${check.differing.length} day(s) differ` : `reconciliation: ledger agrees with Generect on ${check.daysCompared} days (${config.timezone})`);
+      io.out(
+        check.differing.length
+          ? `reconciliation: ${check.differing.length} day(s) differ`
+          : `reconciliation: ledger agrees with Generect on ${check.daysCompared} days (${config.timezone})`,
+      );
       io.out(`next: SYNC_ACCOUNT=${demoAccount} npx generect-sync status`);
       if (db.embedded) {
         // The server stops with this command: psql needs `db` to keep it up.
-        io.out(`      npx generect-sync sql "SELECT balance_type, count(*), sum(amount) FROM transactions WHERE account = '${demoAccount}' GROUP BY 1"`);
-        io.out(`      npx generect-sync db     (keeps the embedded Postgres up until Ctrl-C, for psql "$(cat ${db.urlFile})"; data in ${path.join(homeDir(config), "pg")})`);
+        io.out(
+          `      npx generect-sync sql "SELECT balance_type, count(*), sum(amount) FROM transactions WHERE account = '${demoAccount}' GROUP BY 1"`,
+        );
+        io.out(
+          `      npx generect-sync db     (keeps the embedded Postgres up until Ctrl-C, for psql "$(cat ${db.urlFile})"; data in ${path.join(homeDir(config), "pg")})`,
+        );
       }
       return isEqual(diff) ? 0 : 1;
     } finally {

@@ -32,9 +32,13 @@ Environment: DATABASE_URL (a role allowed to create roles and grant on these tab
     const db = await resolveMigratedDatabase(config, io.note);
     try {
       const { created, serverVersion } = await grantReader(db.url, positionals[0]!, password);
-      io.out(`${created ? "created" : "updated"} read-only role ${positionals[0]} (${password ? "can log in" : "NOLOGIN: grant it to users"})`);
+      io.out(
+        `${created ? "created" : "updated"} read-only role ${positionals[0]} (${password ? "can log in" : "NOLOGIN: grant it to users"})`,
+      );
       if (serverVersion < 150000) {
-        io.note("note: before PostgreSQL 15 every role may CREATE in schema public through PUBLIC: run `REVOKE CREATE ON SCHEMA public FROM PUBLIC` if readers must not create tables");
+        io.note(
+          "note: before PostgreSQL 15 every role may CREATE in schema public through PUBLIC: run `REVOKE CREATE ON SCHEMA public FROM PUBLIC` if readers must not create tables",
+        );
       }
       return 0;
     } finally {

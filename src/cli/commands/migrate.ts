@@ -1,6 +1,6 @@
 import { loadConfig } from "../../config/index.js";
-import { migrate } from "../../db/migrate.js";
 import { probeDatabase } from "../../db/errors.js";
+import { migrate } from "../../db/migrate.js";
 import { resolveDatabase } from "../../db/resolve.js";
 import { type Command, parseOptions } from "../command.js";
 

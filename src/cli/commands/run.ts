@@ -1,8 +1,8 @@
 import { configVariables } from "../../config/index.js";
-import { formatPairs } from "../table.js";
 import { ConfigError } from "../../errors.js";
 import { type Command, parseOptions } from "../command.js";
 import { runFleetCommand } from "../fleet-command.js";
+import { formatPairs } from "../table.js";
 
 export const runCommand: Command = {
   name: "run",
@@ -40,12 +40,18 @@ Example:
     if (values.shard !== undefined) throw new ConfigError("run: --shard goes with --all");
     // The sync and its dependencies load only now: `run --help` stays instant.
     const [{ runSync }, { withRunMetrics }, { createProgress }, { withSyncSession }, { describeSnapshots }] = await Promise.all([
-      import("../../job/run.js"), import("../../job/run-metrics.js"), import("../progress.js"), import("../session.js"), import("./snapshot.js"),
+      import("../../job/run.js"),
+      import("../../job/run-metrics.js"),
+      import("../progress.js"),
+      import("../session.js"),
+      import("./snapshot.js"),
     ]);
     return withSyncSession(io, async ({ config, databaseUrl, log, signal }) => {
       const progress = createProgress();
       try {
-        const summary = await withRunMetrics(config, "run", log, () => runSync({ config, databaseUrl, log, signal, progress, full: values.full }));
+        const summary = await withRunMetrics(config, "run", log, () =>
+          runSync({ config, databaseUrl, log, signal, progress, full: values.full }),
+        );
         progress?.finish();
         io.out(
           `run #${summary.runId} succeeded: ${summary.windows} window(s), ${summary.pages} page(s), ${summary.rowsSeen} rows seen ` +
@@ -53,7 +59,9 @@ Example:
             `${summary.apiRequests} API requests, ${summary.retries} retries`,
         );
         if (summary.countMismatches) {
-          io.out(`${summary.countMismatches} window(s) committed on two complete walks that agreed although the API's count did not (sync_runs.count_mismatches)`);
+          io.out(
+            `${summary.countMismatches} window(s) committed on two complete walks that agreed although the API's count did not (sync_runs.count_mismatches)`,
+          );
         }
         if (summary.snapshots) io.out(describeSnapshots(summary.snapshots));
         io.out(`proof chain head ${summary.headDigest} (users/me checkpoint ${summary.checkpoint})`);

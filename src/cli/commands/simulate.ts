@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
+import { formatDuration, parseDuration } from "../../config/duration.js";
+import { ConfigError } from "../../errors.js";
 import type { SimulatorFaults } from "../../simulator/index.js";
 import { type Command, parseOptions } from "../command.js";
-import { ConfigError } from "../../errors.js";
-import { formatDuration, parseDuration } from "../../config/duration.js";
 
 /** Fault flags: flag name → field of SimulatorFaults, what it takes, and its help line. */
 const faultFlags = [
@@ -21,11 +21,21 @@ const faultFlags = [
   ["bad-row-rate", "badRowRate", "rate", "probability that one row of a page violates the schema"],
   ["ignore-filters-rate", "ignoreFiltersRate", "rate", "probability that a page ignores its filters (rows outside the window)"],
   ["count-drift-rate", "countDriftRate", "rate", "probability that a page's count is off by 1-3"],
-  ["count-offset", "countOffset", "integer", "added to every page's count, e.g. --count-offset=-1 (a count that lies the same way everywhere)"],
+  [
+    "count-offset",
+    "countOffset",
+    "integer",
+    "added to every page's count, e.g. --count-offset=-1 (a count that lies the same way everywhere)",
+  ],
   ["clamp-limit", "clampLimit", "count", "serve at most N rows a page while answering the limit asked and max_limit (a silent clamp)"],
   ["churn-rate", "churnRate", "rate", "probability that a row inside the requested window is inserted/updated/deleted before the page"],
   ["arrival-rate", "arrivalRate", "rate", "probability that a request comes with a new row created now"],
-  ["clock-offset", "clockOffsetMs", "duration", "the simulator's clock minus the real one, e.g. 5m or =-90s (rows it creates get now + offset)"],
+  [
+    "clock-offset",
+    "clockOffsetMs",
+    "duration",
+    "the simulator's clock minus the real one, e.g. 5m or =-90s (rows it creates get now + offset)",
+  ],
   ["fault-seed", "seed", "integer", "seed of the rate-based faults (default 1): same seed, same faults on the same requests"],
 ] as const;
 
@@ -70,7 +80,8 @@ function parseFaultFlag(flag: string, kind: (typeof faultFlags)[number][2], text
 function deprecationHeaders(text: string, now = new Date()): NonNullable<SimulatorFaults["deprecationHeaders"]> {
   const day = /^\d{4}-\d{2}-\d{2}$/.test(text.trim()) ? new Date(`${text.trim()}T00:00:00Z`) : undefined;
   // Date rolls 2027-02-31 over into March: only a day that reads back the same is a day.
-  if (!day || Number.isNaN(day.getTime()) || day.toISOString().slice(0, 10) !== text.trim()) throw new ConfigError(`simulate: --sunset must be a date such as 2027-07-01, got ${JSON.stringify(text)}`);
+  if (!day || Number.isNaN(day.getTime()) || day.toISOString().slice(0, 10) !== text.trim())
+    throw new ConfigError(`simulate: --sunset must be a date such as 2027-07-01, got ${JSON.stringify(text)}`);
   return {
     deprecation: `@${Math.floor(now.getTime() / 1000)}`,
     sunset: day.toUTCString(),
@@ -134,7 +145,9 @@ Example:
     const number = (name: string, text: string, min: number, max = Infinity) => {
       const value = Number(text);
       if (text.trim() === "" || !Number.isFinite(value) || value < min || value > max) {
-        throw new ConfigError(`simulate: --${name} must be a number ${max === Infinity ? `>= ${min}` : `from ${min} to ${max}`}, got ${JSON.stringify(text)}`);
+        throw new ConfigError(
+          `simulate: --${name} must be a number ${max === Infinity ? `>= ${min}` : `from ${min} to ${max}`}, got ${JSON.stringify(text)}`,
+        );
       }
       return value;
     };
@@ -149,14 +162,18 @@ Example:
     const to = new Date(Date.now() + ((faults.clockOffsetMs as number | undefined) ?? 0));
     const from = new Date(to.getTime() - number("years", values.years, 0.01) * 365.25 * 86_400_000);
     const accounts = Math.floor(number("accounts", values.accounts, 1, 10_000));
-    if (values["accounts-file"] !== undefined && accounts < 2) throw new ConfigError("simulate: --accounts-file goes with --accounts N (N >= 2)");
+    if (values["accounts-file"] !== undefined && accounts < 2)
+      throw new ConfigError("simulate: --accounts-file goes with --accounts N (N >= 2)");
     const { startSimulator, Ledger, seedTransactions } = await import("../../simulator/index.js");
     const rows = Math.floor(number("rows", values.rows, 0));
     const seed = Math.floor(number("seed", values.seed, 0));
     // Account 1 is the server's own key and ledger; the others are one ledger per key.
     const keyOf = (i: number) => (accounts === 1 ? token : `${token}-${i}`);
     const extra = Object.fromEntries(
-      Array.from({ length: accounts - 1 }, (_, k) => [keyOf(k + 2), new Ledger(seedTransactions({ seed: seed + k + 1, rows, from, to }), { seed: seed + k + 1 })]),
+      Array.from({ length: accounts - 1 }, (_, k) => [
+        keyOf(k + 2),
+        new Ledger(seedTransactions({ seed: seed + k + 1, rows, from, to }), { seed: seed + k + 1 }),
+      ]),
     );
     const sim = await startSimulator({
       accounts: extra,
@@ -167,17 +184,25 @@ Example:
       seed,
       from,
       to,
-      faults: { ...(faults as Partial<SimulatorFaults>), ...(values.sunset === undefined ? {} : { deprecationHeaders: deprecationHeaders(values.sunset) }) },
+      faults: {
+        ...(faults as Partial<SimulatorFaults>),
+        ...(values.sunset === undefined ? {} : { deprecationHeaders: deprecationHeaders(values.sunset) }),
+      },
     });
     io.out(`Generect simulator listening on ${sim.url} with ${sim.ledger.size} transactions`);
     io.out(`  GENERECT_API_URL=${sim.url}`);
     if (accounts > 1) {
-      io.out(`  ${accounts} accounts of ${rows} transactions, one ledger per key${given ? " (keys: the one you gave, suffixed -1..-N)" : ":"}`);
+      io.out(
+        `  ${accounts} accounts of ${rows} transactions, one ledger per key${given ? " (keys: the one you gave, suffixed -1..-N)" : ":"}`,
+      );
       if (!given) for (let i = 1; i <= accounts; i++) io.out(`  ACCOUNT_${i}_TOKEN=${keyOf(i)}`);
       const file = values["accounts-file"];
       if (file !== undefined) {
         const { writeFileSync } = await import("node:fs");
-        writeFileSync(file, `accounts:\n${Array.from({ length: accounts }, (_, k) => `  - name: account-${k + 1}\n    token_env: ACCOUNT_${k + 1}_TOKEN\n`).join("")}`);
+        writeFileSync(
+          file,
+          `accounts:\n${Array.from({ length: accounts }, (_, k) => `  - name: account-${k + 1}\n    token_env: ACCOUNT_${k + 1}_TOKEN\n`).join("")}`,
+        );
         io.out(`  SYNC_ACCOUNTS_FILE=${file}`);
       }
     } else io.out(given ? "  token: the one you gave" : `  GENERECT_API_TOKEN=${token}`);
@@ -186,7 +211,9 @@ Example:
       process.once("SIGINT", resolve);
       process.once("SIGTERM", resolve);
     });
-    const injected = Object.entries(sim.stats.injected).map(([kind, n]) => `${kind} ${n}`).join(", ");
+    const injected = Object.entries(sim.stats.injected)
+      .map(([kind, n]) => `${kind} ${n}`)
+      .join(", ");
     io.out(`served ${sim.stats.requests} requests${injected ? `; injected: ${injected}` : ""}`);
     await sim.close();
     return 0;

@@ -3,7 +3,9 @@ import { type Command, parseOptions } from "../command.js";
 
 export function describeSnapshots(s: SnapshotStats): string {
   if (s.from === undefined) return "no spent credits to capture yet";
-  const mismatch = s.totalMismatches ? `; WARNING: ${s.totalMismatches} answer(s) whose total_spent_credits differs from the sum of its values` : "";
+  const mismatch = s.totalMismatches
+    ? `; WARNING: ${s.totalMismatches} answer(s) whose total_spent_credits differs from the sum of its values`
+    : "";
   return `spent credits ${s.from}..${s.to}: ${s.days} day(s), ${s.rows} value(s) written (${s.restated} restated)${mismatch}`;
 }
 
@@ -24,7 +26,9 @@ SNAPSHOT_RESTATE_DAYS, SYNC_START`,
     const { values } = parseOptions("snapshot", argv, { all: { type: "boolean" }, shard: { type: "string" } });
     if (values.all) return (await import("../fleet-command.js")).runFleetCommand("snapshot", io, values.shard);
     const [{ runSnapshot }, { withRunMetrics }, { withSyncSession }] = await Promise.all([
-      import("../../job/run.js"), import("../../job/run-metrics.js"), import("../session.js"),
+      import("../../job/run.js"),
+      import("../../job/run-metrics.js"),
+      import("../session.js"),
     ]);
     return withSyncSession(io, async ({ config, databaseUrl, log, signal }) => {
       const result = await withRunMetrics(config, "snapshot", log, () => runSnapshot({ config, databaseUrl, log, signal }));

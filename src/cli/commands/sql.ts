@@ -20,7 +20,8 @@ Examples:
 Environment: DATABASE_URL, GENERECT_SYNC_HOME`,
   async run(argv, io) {
     const { values, positionals } = parseOptions("sql", argv, { json: { type: "boolean" } }, { positionals: "SQL" });
-    if (positionals.length !== 1 || !positionals[0]!.trim()) throw new ConfigError('sql: give the SQL as one argument, in quotes: generect-sync sql "SELECT ..."');
+    if (positionals.length !== 1 || !positionals[0]!.trim())
+      throw new ConfigError('sql: give the SQL as one argument, in quotes: generect-sync sql "SELECT ..."');
     const { loadConfig } = await import("../../config/index.js");
     const { resolveMigratedDatabase } = await import("../../db/resolve.js");
     const { openSession } = await import("../../db/database.js");
@@ -43,7 +44,9 @@ Environment: DATABASE_URL, GENERECT_SYNC_HOME`,
           rows: r.rows as (string | null)[][],
         }));
         if (values.json) {
-          const objects = results.filter((r) => r.header.length).map((r) => r.rows.map((row) => Object.fromEntries(r.header.map((name, i) => [name, row[i]]))));
+          const objects = results
+            .filter((r) => r.header.length)
+            .map((r) => r.rows.map((row) => Object.fromEntries(r.header.map((name, i) => [name, row[i]]))));
           io.out(JSON.stringify(objects.length === 1 ? objects[0] : objects, null, 2));
           return 0;
         }
@@ -52,7 +55,11 @@ Environment: DATABASE_URL, GENERECT_SYNC_HOME`,
             io.out(result.command);
             continue;
           }
-          for (const line of formatTable(result.header, result.rows.map((row) => row.map((v) => v ?? "")))) io.out(line);
+          for (const line of formatTable(
+            result.header,
+            result.rows.map((row) => row.map((v) => v ?? "")),
+          ))
+            io.out(line);
           io.out(`(${result.rows.length} ${result.rows.length === 1 ? "row" : "rows"})`);
         }
         return 0;

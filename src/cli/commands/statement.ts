@@ -1,7 +1,7 @@
 // The registry loads this module only when the command runs; playwright-core loads only for --pdf.
 import { writeFile } from "node:fs/promises";
-import { withSession } from "../../db/database.js";
 import { loadConfig } from "../../config/index.js";
+import { withSession } from "../../db/database.js";
 import { resolveMigratedDatabase } from "../../db/resolve.js";
 import { ConfigError } from "../../errors.js";
 import { renderCsv, renderJson } from "../../statement/csv.js";
@@ -33,16 +33,25 @@ provenance (runs, watermark). Months after the watermark are marked incomplete, 
 Environment: DATABASE_URL, SYNC_ACCOUNT, SYNC_TIMEZONE, GENERECT_CHROMIUM`,
   async run(argv, io) {
     const { values } = parseOptions("statement", argv, {
-      from: { type: "string" }, to: { type: "string" }, format: { type: "string", default: "html" },
-      out: { type: "string" }, pdf: { type: "string" }, locale: { type: "string", default: "en-US" }, all: { type: "boolean" },
+      from: { type: "string" },
+      to: { type: "string" },
+      format: { type: "string", default: "html" },
+      out: { type: "string" },
+      pdf: { type: "string" },
+      locale: { type: "string", default: "en-US" },
+      all: { type: "boolean" },
     });
-    if (values.all) throw new ConfigError("statement: --all needs a fleet file, which does not exist yet: run the statement once per SYNC_ACCOUNT");
+    if (values.all)
+      throw new ConfigError("statement: --all needs a fleet file, which does not exist yet: run the statement once per SYNC_ACCOUNT");
     for (const name of ["from", "to"] as const) {
       const value = values[name];
-      if (value !== undefined && !MONTH.test(value)) throw new ConfigError(`statement: --${name} ${JSON.stringify(value)} is not a month (YYYY-MM)`);
+      if (value !== undefined && !MONTH.test(value))
+        throw new ConfigError(`statement: --${name} ${JSON.stringify(value)} is not a month (YYYY-MM)`);
     }
-    if (values.from && values.to && values.from > values.to) throw new ConfigError(`statement: --from ${values.from} is after --to ${values.to}`);
-    if (!["html", "csv", "json"].includes(values.format)) throw new ConfigError(`statement: --format ${JSON.stringify(values.format)} must be html, csv or json`);
+    if (values.from && values.to && values.from > values.to)
+      throw new ConfigError(`statement: --from ${values.from} is after --to ${values.to}`);
+    if (!["html", "csv", "json"].includes(values.format))
+      throw new ConfigError(`statement: --format ${JSON.stringify(values.format)} must be html, csv or json`);
     try {
       new Intl.NumberFormat(values.locale);
     } catch {
@@ -56,14 +65,19 @@ Environment: DATABASE_URL, SYNC_ACCOUNT, SYNC_TIMEZONE, GENERECT_CHROMIUM`,
     const db = await resolveMigratedDatabase(config, io.note);
     try {
       const version = await packageVersion();
-      const statement = await withSession(db.url, (client) => buildStatement(client, { account: config.account, timezone: config.timezone, from: values.from, to: values.to, version }));
+      const statement = await withSession(db.url, (client) =>
+        buildStatement(client, { account: config.account, timezone: config.timezone, from: values.from, to: values.to, version }),
+      );
       const html = values.format === "html" || chromium ? renderHtml(statement, { locale: values.locale }) : "";
       const text = values.format === "csv" ? renderCsv(statement) : values.format === "json" ? renderJson(statement) : html;
       if (values.out) await writeFile(values.out, text);
       else io.out(text.trimEnd());
       if (chromium && values.pdf) await writeFile(values.pdf, await printPdf(html, chromium));
       for (const notice of statement.notices) io.note(`statement: ${notice}`);
-      if (values.out) io.note(`statement: ${statement.lines.length} line(s), ${statement.from} to ${statement.to}, written to ${values.out}${values.pdf ? ` and ${values.pdf}` : ""}`);
+      if (values.out)
+        io.note(
+          `statement: ${statement.lines.length} line(s), ${statement.from} to ${statement.to}, written to ${values.out}${values.pdf ? ` and ${values.pdf}` : ""}`,
+        );
       return 0;
     } finally {
       await db.close();

@@ -1,7 +1,7 @@
 import { loadConfig } from "../../config/index.js";
 import { ConfigError } from "../../errors.js";
-import { type Command, type CommandIo, parseOptions } from "../command.js";
 import { version } from "../../version.js";
+import { type Command, type CommandIo, parseOptions } from "../command.js";
 import { formatTable } from "../table.js";
 
 export const statusCommand: Command = {
@@ -19,7 +19,10 @@ the account's timezone); --json prints the same as a JSON array. Tokens are not 
 Environment: DATABASE_URL, SYNC_ACCOUNT, SYNC_TIMEZONE, GENERECT_SYNC_HOME`,
   async run(argv, io) {
     const { values } = parseOptions("status", argv, {
-      json: { type: "boolean" }, runs: { type: "string", default: "5" }, all: { type: "boolean" }, shard: { type: "string" },
+      json: { type: "boolean" },
+      runs: { type: "string", default: "5" },
+      all: { type: "boolean" },
+      shard: { type: "string" },
     });
     if (values.all) return fleetStatus(io, { json: values.json === true, shard: values.shard });
     const take = Number(values.runs);
@@ -28,12 +31,19 @@ Environment: DATABASE_URL, SYNC_ACCOUNT, SYNC_TIMEZONE, GENERECT_SYNC_HOME`,
     }
     const config = loadConfig(io.env);
     // pg loads only now, so `status --help` answers at once.
-    const [{ Database }, { resolveMigratedDatabase }, { readStatus, describeProofs }] = await Promise.all([import("../../db/database.js"), import("../../db/resolve.js"), import("../status-read.js")]);
+    const [{ Database }, { resolveMigratedDatabase }, { readStatus, describeProofs }] = await Promise.all([
+      import("../../db/database.js"),
+      import("../../db/resolve.js"),
+      import("../status-read.js"),
+    ]);
     const db = await resolveMigratedDatabase(config, io.note);
     const database = new Database(db.url);
     try {
       const account = config.account;
-      const { watermark, runs, lastSuccessAt, live, deleted, lastCapturedDay, reconciliation, quarantined, proofs } = await readStatus(database.pool, { account, timezone: config.timezone, runs: take });
+      const { watermark, runs, lastSuccessAt, live, deleted, lastCapturedDay, reconciliation, quarantined, proofs } = await readStatus(
+        database.pool,
+        { account, timezone: config.timezone, runs: take },
+      );
       const now = Date.now();
       const report = {
         version,
@@ -77,23 +87,70 @@ Environment: DATABASE_URL, SYNC_ACCOUNT, SYNC_TIMEZONE, GENERECT_SYNC_HOME`,
         return 0;
       }
       io.out(`account ${account}`);
-      io.out(report.watermark ? `watermark ${report.watermark} (${formatLag(report.lagSeconds!)} behind now)` : "watermark: none yet (no run has committed a window)");
+      io.out(
+        report.watermark
+          ? `watermark ${report.watermark} (${formatLag(report.lagSeconds!)} behind now)`
+          : "watermark: none yet (no run has committed a window)",
+      );
       io.out(`transactions ${live}${deleted ? ` (+${deleted} deleted upstream)` : ""}`);
-      if (quarantined) io.out(`quarantined rows ${quarantined} unresolved: rows the API sent that are not transactions, see table quarantined_rows`);
+      if (quarantined)
+        io.out(`quarantined rows ${quarantined} unresolved: rows the API sent that are not transactions, see table quarantined_rows`);
       io.out(`last success ${report.lastSuccessAt ?? "never"}`);
       io.out(report.proofs.summary);
-      io.out(report.snapshots.lastCapturedDay ? `spent credits captured up to ${report.snapshots.lastCapturedDay} (${config.timezone})` : `no spent credits captured yet (${config.timezone})`);
+      io.out(
+        report.snapshots.lastCapturedDay
+          ? `spent credits captured up to ${report.snapshots.lastCapturedDay} (${config.timezone})`
+          : `no spent credits captured yet (${config.timezone})`,
+      );
       const r = report.reconciliation;
-      io.out(r.daysCompared === 0 ? "reconciliation: no complete captured day yet" : r.daysDiffering ? `reconciliation: ${r.daysDiffering} of ${r.daysCompared} days differ (first ${r.firstDifferingDay}): run generect-sync reconcile` : `reconciliation: ledger agrees with Generect on ${r.daysCompared} days`);
+      io.out(
+        r.daysCompared === 0
+          ? "reconciliation: no complete captured day yet"
+          : r.daysDiffering
+            ? `reconciliation: ${r.daysDiffering} of ${r.daysCompared} days differ (first ${r.firstDifferingDay}): run generect-sync reconcile`
+            : `reconciliation: ledger agrees with Generect on ${r.daysCompared} days`,
+      );
       if (!runs.length) io.out("no runs yet");
       else {
         io.out("last runs:");
-        const header = ["run", "status", "started", "windows", "pages", "seen", "inserted", "updated", "unchanged", "deleted", "rejected", "requests", "retries", "mismatches", "version", "error"];
+        const header = [
+          "run",
+          "status",
+          "started",
+          "windows",
+          "pages",
+          "seen",
+          "inserted",
+          "updated",
+          "unchanged",
+          "deleted",
+          "rejected",
+          "requests",
+          "retries",
+          "mismatches",
+          "version",
+          "error",
+        ];
         const numeric = header.map((h) => !["run", "status", "started", "version", "error"].includes(h));
         const rows = report.runs.map((r) => [
-          `#${r.id}`, r.status, r.startedAt,
-          ...[r.windows, r.pages, r.rowsSeen, r.inserted, r.updated, r.unchanged, r.deleted, r.rejected, r.apiRequests, r.retries, r.countMismatches].map(String),
-          r.version ?? "-", r.error ?? "",
+          `#${r.id}`,
+          r.status,
+          r.startedAt,
+          ...[
+            r.windows,
+            r.pages,
+            r.rowsSeen,
+            r.inserted,
+            r.updated,
+            r.unchanged,
+            r.deleted,
+            r.rejected,
+            r.apiRequests,
+            r.retries,
+            r.countMismatches,
+          ].map(String),
+          r.version ?? "-",
+          r.error ?? "",
         ]);
         for (const line of formatTable(header, rows, { numeric, indent: "  " })) io.out(line);
       }
@@ -115,10 +172,14 @@ function formatLag(seconds: number): string {
 /** `status --all`: the fleet at a glance, one row per account of SYNC_ACCOUNTS_FILE. */
 async function fleetStatus(io: CommandIo, options: { json: boolean; shard: string | undefined }): Promise<number> {
   const file = io.env.SYNC_ACCOUNTS_FILE?.trim();
-  if (!file) throw new ConfigError("status --all needs SYNC_ACCOUNTS_FILE: a YAML file listing the accounts (name, token_env), see the README");
+  if (!file)
+    throw new ConfigError("status --all needs SYNC_ACCOUNTS_FILE: a YAML file listing the accounts (name, token_env), see the README");
   const config = loadConfig({ ...io.env, GENERECT_API_TOKEN: undefined });
   const [{ loadAccounts, readShard, inShard }, { Database }, { resolveMigratedDatabase }, { readStatus }] = await Promise.all([
-    import("../../config/accounts.js"), import("../../db/database.js"), import("../../db/resolve.js"), import("../status-read.js"),
+    import("../../config/accounts.js"),
+    import("../../db/database.js"),
+    import("../../db/resolve.js"),
+    import("../status-read.js"),
   ]);
   const shard = readShard(options.shard, io.env);
   const accounts = loadAccounts(file, io.env).filter((a) => inShard(a.name, shard));
@@ -139,7 +200,11 @@ async function fleetStatus(io: CommandIo, options: { json: boolean; shard: strin
         transactions: s.live,
         deletedTransactions: s.deleted,
         quarantinedRows: s.quarantined,
-        reconciliation: { timezone: account.timezone, daysCompared: s.reconciliation.daysCompared, daysDiffering: s.reconciliation.differing.length },
+        reconciliation: {
+          timezone: account.timezone,
+          daysCompared: s.reconciliation.daysCompared,
+          daysDiffering: s.reconciliation.differing.length,
+        },
         tokenProblem: tokenError ?? null,
       });
     }
@@ -149,7 +214,12 @@ async function fleetStatus(io: CommandIo, options: { json: boolean; shard: strin
     }
     const table = [["ACCOUNT", "LAG", "LAST RUN", "ROWS", "RECONCILIATION"]];
     for (const r of rows) {
-      const reconciliation = r.reconciliation.daysCompared === 0 ? "-" : r.reconciliation.daysDiffering ? `${r.reconciliation.daysDiffering}/${r.reconciliation.daysCompared} days differ` : `${r.reconciliation.daysCompared} days agree`;
+      const reconciliation =
+        r.reconciliation.daysCompared === 0
+          ? "-"
+          : r.reconciliation.daysDiffering
+            ? `${r.reconciliation.daysDiffering}/${r.reconciliation.daysCompared} days differ`
+            : `${r.reconciliation.daysCompared} days agree`;
       table.push([
         r.account,
         r.lagSeconds === null ? "never" : formatLag(r.lagSeconds),
@@ -159,7 +229,13 @@ async function fleetStatus(io: CommandIo, options: { json: boolean; shard: strin
       ]);
     }
     const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-    for (const row of table) io.out(row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ").trimEnd());
+    for (const row of table)
+      io.out(
+        row
+          .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!)))
+          .join("  ")
+          .trimEnd(),
+      );
     return 0;
   } finally {
     await database.close();

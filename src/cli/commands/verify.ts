@@ -36,11 +36,19 @@ Environment: GENERECT_API_TOKEN, GENERECT_API_URL, DATABASE_URL, SYNC_ACCOUNT, S
 SYNC_CONCURRENCY`,
   async run(argv, io) {
     const { values } = parseOptions("verify", argv, {
-      json: { type: "boolean" }, repair: { type: "boolean" }, digest: { type: "string" }, all: { type: "boolean" }, shard: { type: "string" },
+      json: { type: "boolean" },
+      repair: { type: "boolean" },
+      digest: { type: "string" },
+      all: { type: "boolean" },
+      shard: { type: "string" },
     });
     if (values.all) {
-      if (values.digest !== undefined) throw new ConfigError("verify: --digest is one account's head digest: verify that account alone (SYNC_ACCOUNT), not with --all");
-      return (await import("../fleet-command.js")).runFleetCommand("verify", io, values.shard, { repair: values.repair, json: values.json });
+      if (values.digest !== undefined)
+        throw new ConfigError("verify: --digest is one account's head digest: verify that account alone (SYNC_ACCOUNT), not with --all");
+      return (await import("../fleet-command.js")).runFleetCommand("verify", io, values.shard, {
+        repair: values.repair,
+        json: values.json,
+      });
     }
     if (values.shard !== undefined) throw new ConfigError("verify: --shard goes with --all");
     if (values.digest !== undefined && !/^[0-9a-fA-F]{64}$/.test(values.digest)) {

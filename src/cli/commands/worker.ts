@@ -1,7 +1,7 @@
 import { configVariables } from "../../config/index.js";
-import { formatPairs } from "../table.js";
 import { ConfigError, InterruptedError } from "../../errors.js";
 import { type Command, parseOptions } from "../command.js";
+import { formatPairs } from "../table.js";
 
 export const workerCommand: Command = {
   name: "worker",
@@ -27,7 +27,10 @@ Environment:
 ${formatPairs(configVariables)}`,
   async run(argv, io) {
     const { values } = parseOptions("worker", argv, { shard: { type: "string" } });
-    const [{ runWorker }, { withSyncSession, withFleetSession }] = await Promise.all([import("../../job/worker.js"), import("../session.js")]);
+    const [{ runWorker }, { withSyncSession, withFleetSession }] = await Promise.all([
+      import("../../job/worker.js"),
+      import("../session.js"),
+    ]);
     if (io.env.SYNC_ACCOUNTS_FILE?.trim()) {
       return withFleetSession(io, values.shard, async ({ config, accounts, dbConnections, databaseUrl, log, signal }) => {
         await runWorker({ config, databaseUrl, log, signal, fleet: { accounts, dbConnections } });

@@ -5,7 +5,6 @@ import net from "node:net";
 export const STOP_TIMEOUT_MS = 30_000;
 const OUTPUT_TAIL_LINES = 40;
 
-
 /** Keeps the last lines Postgres printed (for error messages) and forwards them to `log` if given. */
 export class OutputTail {
   private lines: string[] = [];

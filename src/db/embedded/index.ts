@@ -2,4 +2,4 @@
 // directory and its password), stray.ts (a stale postmaster.pid, /proc scanned), exit-hooks.ts (the
 // dependency loaded without its process-wide handlers), helpers.ts (generic helpers).
 export { CREDENTIALS_FILE } from "./credentials.js";
-export { type EmbeddedPostgresHandle, type EmbeddedPostgresOptions, defaultDataDir, startEmbeddedPostgres } from "./server.js";
+export { defaultDataDir, type EmbeddedPostgresHandle, type EmbeddedPostgresOptions, startEmbeddedPostgres } from "./server.js";

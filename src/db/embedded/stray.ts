@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
-import { STOP_TIMEOUT_MS, isErrno, sleep } from "./helpers.js";
+import { isErrno, STOP_TIMEOUT_MS, sleep } from "./helpers.js";
 
 /** Clears a stale postmaster.pid before a start; refuses when a live process still owns the server. */
 export async function clearStalePostmaster(dataDir: string, log: (msg: string) => void): Promise<void> {

@@ -58,11 +58,21 @@ const dailyMeasures = `
   (array_agg(l.closing_id ORDER BY l.closing_at DESC, l.closing_id DESC) FILTER (WHERE l.closing_at IS NOT NULL))[1] AS closing_id,
   (array_agg(l.closing_balance ORDER BY l.closing_at DESC, l.closing_id DESC) FILTER (WHERE l.closing_at IS NOT NULL))[1] AS closing_balance`;
 
-const dailyColumns = "charges, charge_count, top_ups, top_up_count, refunds, refund_count, live_rows, deleted_rows, closing_at, closing_id, closing_balance";
+const dailyColumns =
+  "charges, charge_count, top_ups, top_up_count, refunds, refund_count, live_rows, deleted_rows, closing_at, closing_id, closing_balance";
 const dailyUpsert = `
   ON CONFLICT (account, timezone, day, balance_type, status) DO UPDATE SET
-    ${dailyColumns.split(", ").map((c) => `${c} = excluded.${c}`).join(", ")}
-  WHERE (${dailyColumns.split(", ").map((c) => `x.${c}`).join(", ")}) IS DISTINCT FROM (${dailyColumns.split(", ").map((c) => `excluded.${c}`).join(", ")})`;
+    ${dailyColumns
+      .split(", ")
+      .map((c) => `${c} = excluded.${c}`)
+      .join(", ")}
+  WHERE (${dailyColumns
+    .split(", ")
+    .map((c) => `x.${c}`)
+    .join(", ")}) IS DISTINCT FROM (${dailyColumns
+    .split(", ")
+    .map((c) => `excluded.${c}`)
+    .join(", ")})`;
 
 /** The local days, in every zone of the account, that the ranges of clearRollupsSql touch. */
 const touchedDays = `

@@ -148,7 +148,13 @@ export interface WritePath {
   proofs: boolean;
 }
 
-export const writePath: WritePath = { insertNewPage: insertNewPageSql, upsertPage: upsertPageSql, markDeleted: markDeletedSql, markDeletedInFreshWindows: false, proofs: true };
+export const writePath: WritePath = {
+  insertNewPage: insertNewPageSql,
+  upsertPage: upsertPageSql,
+  markDeleted: markDeletedSql,
+  markDeletedInFreshWindows: false,
+  proofs: true,
+};
 
 export const oldestTransactionSql = `
 SELECT (extract(epoch FROM min(created_at)) * 1000)::bigint::text AS ms FROM transactions WHERE account = $1`;
