@@ -1,3 +1,4 @@
+import pLimit from "p-limit";
 import type pg from "pg";
 import { openSession, type Session } from "../db/database.js";
 import { tryLockSql, unlockSql } from "../db/sql/locks.js";
@@ -82,8 +83,19 @@ export class LockSession {
   private generation = 0;
   private connecting: Promise<void> | undefined;
   private closed = false;
+  /**
+   * One statement at a time on the shared connection: the fleet's accounts lock, ping and record
+   * concurrently, and node-postgres deprecates queueing a query behind one in flight (it warns on
+   * stderr, and a later major release refuses).
+   */
+  private readonly serial = pLimit(1);
 
   constructor(private readonly databaseUrl: string) {}
+
+  /** `work` on the session's connection, after every statement queued before it. */
+  private serially<T>(client: pg.Client, work: (client: pg.Client) => Promise<T>): Promise<T> {
+    return this.serial(() => work(client));
+  }
 
   /** The live connection and its generation (reconnecting once for all callers if it was lost). */
   private async current(): Promise<{ client: pg.Client; generation: number }> {
@@ -103,15 +115,15 @@ export class LockSession {
 
   /** A query on the session's connection (the run's end record). */
   async record<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-    return work((await this.current()).client);
+    return this.serially((await this.current()).client, work);
   }
 
   async acquire(account: string): Promise<AccountLock> {
     const { client, generation } = await this.current();
-    if (!(await tryLock(client, account))) {
-      const holder = await client
-        .query<{ id: string; started_at: Date; host: string | null; pid: number | null }>(runningRunSql, [account])
-        .catch(() => ({ rows: [] }));
+    if (!(await this.serially(client, (c) => tryLock(c, account)))) {
+      const holder = await this.serially(client, (c) =>
+        c.query<{ id: string; started_at: Date; host: string | null; pid: number | null }>(runningRunSql, [account]),
+      ).catch(() => ({ rows: [] }));
       const run = holder.rows[0];
       const who = run ? ` (run #${run.id}, started ${run.started_at.toISOString()} on ${run.host ?? "?"} pid ${run.pid ?? "?"})` : "";
       throw new LockedError(`another generect-sync run holds the lock for account "${account}"${who}; nothing was done`);
@@ -122,7 +134,7 @@ export class LockSession {
         let now = await this.current();
         if (
           now.generation === held &&
-          !(await now.client.query(pingSql).then(
+          !(await this.serially(now.client, (c) => c.query(pingSql)).then(
             () => true,
             () => false,
           ))
@@ -134,7 +146,7 @@ export class LockSession {
           now = await this.current();
         }
         if (now.generation === held) return;
-        if (!(await tryLock(now.client, account))) {
+        if (!(await this.serially(now.client, (c) => tryLock(c, account)))) {
           throw new SyncError(
             "LOCK_LOST",
             `lost the lock for account "${account}" with the database connection, and another run holds it now`,
@@ -143,7 +155,8 @@ export class LockSession {
         held = now.generation;
       },
       release: async () => {
-        if (this.session?.alive() && this.generation === held) await this.session.client.query(unlockSql, [account]).catch(() => {});
+        if (this.session?.alive() && this.generation === held)
+          await this.serially(this.session.client, (c) => c.query(unlockSql, [account])).catch(() => {});
       },
     };
   }
