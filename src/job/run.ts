@@ -3,7 +3,7 @@ import { type ClientOptions, GenerectClient } from "../api/client.js";
 import { findOldestTransaction } from "../api/oldest.js";
 import type { Config } from "../config/index.js";
 import { requireToken } from "../config/index.js";
-import { Database } from "../db/database.js";
+import { Database, type Queryable } from "../db/database.js";
 import { withConnectionRetry } from "../db/retry.js";
 import { setHeadDigestSql } from "../db/sql/sync-runs.js";
 import { type WritePath, writePath } from "../db/sql/transactions.js";
@@ -92,8 +92,9 @@ interface RunContext {
   log: Logger;
 }
 
-async function readWatermark(pool: pg.Pool, account: string): Promise<Micros | undefined> {
-  const { rows } = await pool.query<{ watermark: string }>(readWatermarkSql, [account, transactionsStream]);
+/** The account's transactions watermark: every row created before it was walked by an earlier run. */
+export async function readWatermark(db: Queryable, account: string): Promise<Micros | undefined> {
+  const { rows } = await db.query<{ watermark: string }>(readWatermarkSql, [account, transactionsStream]);
   return rows[0] ? asMicros(Number(rows[0].watermark)) : undefined;
 }
 

@@ -8,15 +8,13 @@ import { requireToken } from "../config/index.js";
 import { Database } from "../db/database.js";
 import { chainHeadSql } from "../db/sql/proofs.js";
 import { openQuarantinedRowsSql } from "../db/sql/quarantine.js";
-import { readWatermarkSql } from "../db/sql/watermarks.js";
 import type { Logger } from "../log.js";
 import { type BalanceChainCheck, checkBalanceChain } from "../proofs/balance-chain.js";
 import { type ChainCheck, checkChain } from "../proofs/chain.js";
 import { type CheckpointCheck, checkCheckpoints } from "../proofs/checkpoint.js";
 import { describeSweepWindow, recordSweep, recount, type SweepResult, type SweepWindow, sweep } from "../proofs/sweep.js";
-import { transactionsStream } from "../sync/window.js";
-import { asMicros, formatInstant, type Micros } from "../time.js";
-import { runRepair, type SyncOptions } from "./run.js";
+import { formatInstant } from "../time.js";
+import { readWatermark, runRepair, type SyncOptions } from "./run.js";
 
 export type ProofName = "audit_sweep" | "balance_chain" | "balance_checkpoints" | "tamper_evidence" | "quarantine";
 
@@ -84,11 +82,6 @@ function apiClient(options: Pick<VerifyOptions, "config" | "signal" | "clientOpt
     onRetry: ({ attempt, reason, delayMs }) => options.log.warn({ attempt, delayMs }, `retrying: ${reason}`),
     ...options.clientOptions,
   });
-}
-
-async function readWatermark(db: Pick<pg.Pool, "query">, account: string): Promise<Micros | undefined> {
-  const { rows } = await db.query<{ watermark: string }>(readWatermarkSql, [account, transactionsStream]);
-  return rows[0] ? asMicros(Number(rows[0].watermark)) : undefined;
 }
 
 /** The audit sweep alone, recorded (the worker's VERIFY_CRON pass). */
