@@ -2,7 +2,7 @@
 // name the option and the value.
 import { parseArgs } from "node:util";
 import { parseDuration } from "../config/duration.js";
-import { maxTargetRows } from "../sync/plan.js";
+import { maxTargetRows } from "../config/window-limits.js";
 
 export type SimulatorMode = "inline" | "process";
 

@@ -36,14 +36,13 @@ export async function runFleetCommand(
         report: report ?? null,
       }));
       io.out(JSON.stringify(json, (_key, value: unknown) => (Buffer.isBuffer(value) ? undefined : value), 2));
-      if (signal.reason instanceof InterruptedError) return signal.reason.exitCode;
-      return fleetExitCode(outcomes);
+    } else {
+      for (const outcome of outcomes) io.out(outcomeLine(outcome));
+      const counts = (status: string) => outcomes.filter((o) => o.status === status).length;
+      io.out(
+        `fleet: ${counts("succeeded")} succeeded, ${counts("failed")} failed, ${counts("skipped")} skipped (lock held elsewhere), ${counts("interrupted")} interrupted, of ${outcomes.length}`,
+      );
     }
-    for (const outcome of outcomes) io.out(outcomeLine(outcome));
-    const counts = (status: string) => outcomes.filter((o) => o.status === status).length;
-    io.out(
-      `fleet: ${counts("succeeded")} succeeded, ${counts("failed")} failed, ${counts("skipped")} skipped (lock held elsewhere), ${counts("interrupted")} interrupted, of ${outcomes.length}`,
-    );
     if (signal.reason instanceof InterruptedError) return signal.reason.exitCode;
     return fleetExitCode(outcomes);
   });

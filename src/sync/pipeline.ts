@@ -4,11 +4,12 @@
 // and the pipeline alone feeds them to the plan.
 import pLimit from "p-limit";
 import { documentedMaxLimit, type GenerectClient } from "../api/client.js";
+import { defaultMaxRowsPerWindow } from "../config/window-limits.js";
 import { withConnectionRetry } from "../db/retry.js";
 import { interruption, SyncError } from "../errors.js";
 import { formatInstant } from "../time.js";
 import type { WalkOptions } from "./pages.js";
-import { defaultMaxRowsPerWindow, splitWindow, type Window } from "./plan.js";
+import { splitWindow, type Window } from "./plan.js";
 import { type PrefetchedWalk, prefetchWalk } from "./prefetch.js";
 import { syncWindow, type WindowCommitContext, type WindowOutcome } from "./window.js";
 

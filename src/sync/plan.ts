@@ -26,8 +26,6 @@ export function planStart({ watermark, lookbackMs, start, oldest }: PlanInput): 
   return start ?? oldest;
 }
 
-export { defaultMaxRowsPerWindow, maxTargetRows } from "../config/window-limits.js";
-
 export interface WindowSizing {
   /** SYNC_WINDOW: the first window's span, and every window's when `targetRows` is 0. */
   windowMs: Millis;
