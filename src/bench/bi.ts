@@ -15,6 +15,7 @@ import pino from "pino";
 import { loadConfig } from "../config/index.js";
 import { copyFrom } from "../db/copy.js";
 import { inTransaction, openSession } from "../db/database.js";
+import { noJitSql } from "../db/sql/server.js";
 import { runSnapshot } from "../job/run.js";
 import { refreshRollups } from "../sync/rollups.js";
 import { asMicros, fromDate } from "../time.js";
@@ -179,7 +180,10 @@ export async function runBi(
     let rollupMs = 0;
     for (let i = 0; i + 1 < bounds.length; i++) {
       const [ms] = await timed(async () => {
-        await inTransaction(client, (db) => refreshRollups(db, benchAccount, { from: bounds[i]!, to: bounds[i + 1]! }));
+        await inTransaction(client, async (db) => {
+          await db.query(noJitSql); // as the sync's windows do
+          await refreshRollups(db, benchAccount, { from: bounds[i]!, to: bounds[i + 1]! });
+        });
       });
       rollupMs += ms;
     }

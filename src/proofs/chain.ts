@@ -11,7 +11,15 @@
 // over its versions in version_id order; the first link's previous head is 64 zeros.
 import { createHash, hash } from "node:crypto";
 import type pg from "pg";
-import { chainLinkCountSql, chainVersionsSql, insertLinkSql, lastLinkSql, linksSql, unlinkedVersionsSql } from "../db/sql/proofs.js";
+import {
+  chainCurrentVersionsSql,
+  chainLinkCountSql,
+  chainSupersededVersionsSql,
+  insertLinkSql,
+  lastLinkSql,
+  linksSql,
+  unlinkedVersionsSql,
+} from "../db/sql/proofs.js";
 
 type Queryable = Pick<pg.ClientBase, "query">;
 
@@ -32,6 +40,28 @@ export interface ChainVersion {
   description: string | null;
   after_balance: string | null;
   raw: string;
+}
+
+/** Version ids as decimal text: the shorter is the smaller (no leading zeros), equal lengths compare as text. */
+function versionOrder(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+/** The account's versions in (after, upTo], in version_id order: both tables read in index order, then merged. */
+async function versionsBetween(db: Queryable, account: string, after: string, upTo: string): Promise<ChainVersion[]> {
+  const parameters = [account, after, upTo];
+  const current = (await db.query<ChainVersion>(chainCurrentVersionsSql, parameters)).rows;
+  const superseded = (await db.query<ChainVersion>(chainSupersededVersionsSql, parameters)).rows;
+  if (superseded.length === 0) return current;
+  if (current.length === 0) return superseded;
+  const merged: ChainVersion[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < current.length && j < superseded.length)
+    merged.push(versionOrder(current[i]!.version_id, superseded[j]!.version_id) < 0 ? current[i++]! : superseded[j++]!);
+  while (i < current.length) merged.push(current[i++]!);
+  while (j < superseded.length) merged.push(superseded[j++]!);
+  return merged;
 }
 
 /** The leaf of one version: SHA-256 of its canonical encoding (above). */
@@ -83,7 +113,7 @@ export async function extendChain(
 ): Promise<ChainTip | undefined> {
   const last = tip ?? (await db.query<{ last_version_id: string; head_digest: string }>(lastLinkSql, [link.account])).rows[0];
   const previous = last?.head_digest ?? genesisDigest;
-  const versions = (await db.query<ChainVersion>(chainVersionsSql, [link.account, last?.last_version_id ?? "0", maxVersionId])).rows;
+  const versions = await versionsBetween(db, link.account, last?.last_version_id ?? "0", maxVersionId);
   if (versions.length === 0) return last && { last_version_id: last.last_version_id, head_digest: previous };
   const leaves = Buffer.concat(versions.map(leafOf));
   const head = linkDigest(previous, leaves);
@@ -167,7 +197,7 @@ export async function checkChain(db: Queryable, account: string, digest?: string
     firstBreak ??= b;
   };
   for (const link of links) {
-    const rows = (await db.query<ChainVersion>(chainVersionsSql, [account, after, link.last_version_id])).rows;
+    const rows = await versionsBetween(db, account, after, link.last_version_id);
     const computed = rows.map(leafOf);
     const storedLeaf = (i: number) => link.leaves.subarray(i * leafBytes, (i + 1) * leafBytes);
     const differs = (i: number) => !computed[i]!.equals(storedLeaf(i));

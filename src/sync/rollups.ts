@@ -8,7 +8,6 @@ import {
   fillDailyRollupsSql,
   fillRollupsSql,
   movedBucketsSql,
-  noJitSql,
 } from "../db/sql/rollups.js";
 import { addMicros, asMicros, formatInstant, type Micros } from "../time.js";
 import type { Window } from "./plan.js";
@@ -88,7 +87,6 @@ export async function refreshRollups(
     }
   }
   let written = 0;
-  await db.query(noJitSql); // see noJitSql: lasts until the caller's transaction ends (outside one, a warning and nothing)
   if (!utcZoneKnown) await ensureRollupZone(db, account, "UTC");
   for (const [owner, r] of ranges) {
     const parameters = [owner, arrayLiteral(r.lows), arrayLiteral(r.highs)];

@@ -4,6 +4,7 @@ import type { Transaction } from "../api/schema.js";
 import { arrayLiteral } from "../db/array-literal.js";
 import { inTransaction } from "../db/database.js";
 import { hasOpenQuarantineSql } from "../db/sql/quarantine.js";
+import { noJitSql } from "../db/sql/server.js";
 import { addWindowCountsSql } from "../db/sql/sync-runs.js";
 import { deletionCandidatesSql, type WritePath, windowHeldSql, writePath } from "../db/sql/transactions.js";
 import { advanceWatermarkSql } from "../db/sql/watermarks.js";
@@ -223,6 +224,7 @@ async function walkAndCommitOnce(
   const remember = context.known !== undefined;
 
   return inTransaction(context.pool, async (db) => {
+    await db.query(noJitSql);
     const from = formatInstant(window.from);
     const to = formatInstant(window.to);
     const { held } = (await db.query<{ held: boolean }>(windowHeldSql, [context.account, from, to])).rows[0]!;

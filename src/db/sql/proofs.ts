@@ -12,27 +12,33 @@ SELECT balance_type, id::text, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-D
 FROM balance_chain WHERE account = $1 AND rule = $2 AND is_break
 ORDER BY created_at, id LIMIT $3`;
 
-/**
- * The row source of the chain, one statement: the versions of an account in (after, upTo], in order,
- * each field as the encoding takes it: current versions from transactions (valid since
- * last_seen_at), superseded ones from transaction_history (their valid_from; valid_to is left out,
- * it is set when the version is superseded, after it was chained). Read from the tables, not the
- * transaction_versions view, whose lag() over every version of the account the version range cannot
- * narrow. $1 account, $2 after, $3 up to (version ids as text).
- */
-export const chainVersionsSql = `
-SELECT v.account, v.id::text AS id, v.version_id::text AS version_id,
+/** The columns of a chain version, each as the encoding takes it (chain.ts), from a table aliased v. */
+const chainColumns = `v.account, v.id::text AS id, v.version_id::text AS version_id,
        to_char(v.valid_from AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS valid_from,
        to_char(v.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS created_at,
        to_char(v.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS updated_at,
-       v.status, v.balance_type, v.amount::text AS amount, v.description, v.after_balance::text AS after_balance, v.raw
-FROM (
-  SELECT account, id, version_id, last_seen_at AS valid_from, created_at, updated_at, status, balance_type, amount, description, after_balance, raw
-  FROM transactions WHERE account = $1 AND version_id > $2::bigint AND version_id <= $3::bigint
-  UNION ALL
-  SELECT account, id, version_id, valid_from, created_at, updated_at, status, balance_type, amount, description, after_balance, raw
-  FROM transaction_history WHERE account = $1 AND version_id > $2::bigint AND version_id <= $3::bigint
-) v
+       v.status, v.balance_type, v.amount::text AS amount, v.description, v.after_balance::text AS after_balance, v.raw`;
+
+/**
+ * The row sources of the chain: the versions of an account in (after, upTo], in version order,
+ * current ones from transactions (valid since last_seen_at), superseded ones from
+ * transaction_history (their valid_from; valid_to is left out, it is set when the version is
+ * superseded, after it was chained). The caller merges the two by version_id. Each reads its
+ * (account, version_id) index in order: one statement over both tables sorted a window's 10,000
+ * wide rows instead (spilling to disk past work_mem, half the statement's time, EXPLAIN ANALYZE),
+ * and the transaction_versions view's lag() over every version of the account cannot be narrowed.
+ * $1 account, $2 after, $3 up to (version ids as text).
+ */
+export const chainCurrentVersionsSql = `
+SELECT ${chainColumns}
+FROM (SELECT account, id, version_id, last_seen_at AS valid_from, created_at, updated_at, status, balance_type, amount, description, after_balance, raw
+      FROM transactions WHERE account = $1 AND version_id > $2::bigint AND version_id <= $3::bigint) v
+ORDER BY v.version_id`;
+
+/** See chainCurrentVersionsSql. */
+export const chainSupersededVersionsSql = `
+SELECT ${chainColumns}
+FROM transaction_history v WHERE v.account = $1 AND v.version_id > $2::bigint AND v.version_id <= $3::bigint
 ORDER BY v.version_id`;
 
 export const lastLinkSql = `SELECT last_version_id::text AS last_version_id, head_digest FROM proof_chain WHERE account = $1 ORDER BY proof_chain.seq DESC LIMIT 1`;
