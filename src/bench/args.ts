@@ -17,6 +17,8 @@ export interface BenchArgs {
   /** Rows of the naive baseline (sequential pages, one Prisma upsert per row). */
   naiveRows: number;
   seed: number;
+  /** Years the seeded ledger spans, ending now: with --rows, how dense it is. */
+  years: number;
   /** inline: the simulator runs in this process (its CPU and memory count); process: in a child. */
   simulator: SimulatorMode;
   /** Let runSync run its spent-credit snapshot pass (the job's default); --no-snapshots: transactions only. */
@@ -63,6 +65,8 @@ Options:
                          10000; 0: fixed SYNC_WINDOW spans)
   --naive-rows M         rows of the naive baseline (default min(N, 5000))
   --seed S               seed of the generated ledger (default 1)
+  --years Y              years the generated ledger spans, ending now (default 3): more rows in
+                         the same years is a busier account, more years a longer history
   --simulator MODE       inline (default: same process) or process (a child process, so this
                          process's RSS and CPU are the client's alone)
   --no-snapshots         sync runs skip the spent-credit snapshot pass (transactions only)
@@ -130,6 +134,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
         concurrency: { type: "string", default: "4" },
         "naive-rows": { type: "string" },
         seed: { type: "string", default: "1" },
+        years: { type: "string", default: "3" },
         simulator: { type: "string", default: "inline" },
         "no-snapshots": { type: "boolean", default: false },
         "no-previous": { type: "boolean", default: false },
@@ -176,6 +181,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     concurrencies: concurrencies.sort((a, b) => a - b),
     naiveRows,
     seed: wholeNumber("seed", v.seed, 0, 2 ** 32 - 1),
+    years: wholeNumber("years", v.years, 1, 50),
     simulator: v.simulator,
     snapshots: !v["no-snapshots"],
     previousWritePath: !v["no-previous"],

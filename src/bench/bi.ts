@@ -42,6 +42,10 @@ export interface BiTiming {
 
 export interface BiReport {
   rows: number;
+  /** Years the ledger spans (--years). */
+  years: number;
+  /** Days between its first and last row, as held. */
+  spanDays: number;
   loadAverage: number[];
   fillSeconds: number;
   rollupRows: number;
@@ -146,7 +150,7 @@ function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ ms: number; c
 }
 
 export async function runBi(
-  options: { rows: number; runs: number },
+  options: { rows: number; years: number; runs: number },
   sim: BenchSimulator,
   server: BenchServer,
   say: (line: string) => void,
@@ -206,6 +210,11 @@ export async function runBi(
     );
     say(`bi: spent credits captured in ${zone} (${(snapshotMs / 1000).toFixed(1)} s)`);
     await client.query("VACUUM ANALYZE");
+    const { span_days } = (
+      await client.query<{ span_days: number }>(
+        "SELECT (extract(epoch FROM max(created_at) - min(created_at)) / 86400)::int AS span_days FROM transactions",
+      )
+    ).rows[0]!;
     const { rollup_rows } = (await client.query<{ rollup_rows: number }>("SELECT count(*)::int AS rollup_rows FROM ledger_rollups"))
       .rows[0]!;
     const { verified } = (
@@ -266,6 +275,8 @@ export async function runBi(
     }
     return {
       rows: sim.size,
+      years: options.years,
+      spanDays: span_days,
       loadAverage: os.loadavg(),
       fillSeconds: copyMs / 1000,
       rollupRows: rollup_rows,
@@ -283,7 +294,7 @@ export async function runBi(
 
 export function formatBi(report: BiReport): string {
   const lines = [
-    `BI at ${report.rows} rows (load average ${report.loadAverage.map((l) => l.toFixed(2)).join(" ")}); ledger_rollups ${report.rollupRows} rows, ` +
+    `BI at ${report.rows} rows over ${report.spanDays} days (--years ${report.years}; load average ${report.loadAverage.map((l) => l.toFixed(2)).join(" ")}); ledger_rollups ${report.rollupRows} rows, ` +
       `built in ${report.rollupWindows} windows of ~${windowRows} rows, ${report.rollupMsPerWindow.toFixed(1)} ms a window; ` +
       `rollup totals ${report.verified ? "equal" : "DIFFER FROM"} transactions'`,
     `${"query".padEnd(44)} ${"median ms".padStart(10)} ${"max ms".padStart(8)} ${"rows".padStart(7)} ${"target".padStart(7)} ${"previous".padStart(9)}  verdict`,

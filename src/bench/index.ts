@@ -53,7 +53,7 @@ async function main(argv: string[]): Promise<number> {
     }
     say(`seeding ${args.rows} transactions, simulator ${args.simulator === "inline" ? "in this process" : "in a child process"}`);
     const began = performance.now();
-    const options = { rows: args.rows, seed: args.seed, latencyMs: args.latencyMs };
+    const options = { rows: args.rows, seed: args.seed, latencyMs: args.latencyMs, years: args.years };
     const sim: BenchSimulator = args.simulator === "process" ? await ChildSimulator.start(options) : await SimHost.start(options);
     onCleanup(() => sim.close());
     say(`simulator ready at ${sim.url} with ${sim.size} transactions (${((performance.now() - began) / 1000).toFixed(1)} s)`);
@@ -61,7 +61,7 @@ async function main(argv: string[]): Promise<number> {
     say(`database: ${server.description}`);
 
     if (args.bi) {
-      const bi = await runBi({ rows: args.rows, runs: 5 }, sim, server, say);
+      const bi = await runBi({ rows: args.rows, years: args.years, runs: 5 }, sim, server, say);
       process.stdout.write(args.json ? `${JSON.stringify({ bi }, null, 2)}\n` : `${formatBi(bi)}\n`);
       return bi.verified ? 0 : 1;
     }

@@ -13,6 +13,8 @@ export interface SimulatorStart {
   rows: number;
   seed: number;
   latencyMs: number;
+  /** Years the ledger spans, ending now. @default 3 (the simulator's own default span) */
+  years?: number;
 }
 
 export interface MutationSpec {
@@ -71,7 +73,7 @@ export class SimHost implements BenchSimulator {
     const host = new SimHost(options.latencyMs);
     const to = new Date();
     const from = new Date(to);
-    from.setUTCFullYear(to.getUTCFullYear() - 3); // the simulator's own default span
+    from.setUTCFullYear(to.getUTCFullYear() - (options.years ?? 3));
     await host.listen(new Ledger(seedTransactions({ seed: options.seed, rows: options.rows, from, to }), { seed: options.seed }));
     return host;
   }

@@ -172,11 +172,13 @@ describe("npm run bench", () => {
   }, 120_000);
 
   test("--bi times every README query and BI view, status and reconcile, on rollups that equal the ledger", async () => {
-    const result = await runBench(["--bi", "--rows", "500", "--json"], { DATABASE_URL: adminUrl() });
+    const result = await runBench(["--bi", "--rows", "500", "--years", "6", "--json"], { DATABASE_URL: adminUrl() });
     if (result.code !== 0) throw new Error(`bench exited with ${result.code}:\n${result.stderr}`);
     const { bi } = JSON.parse(result.stdout) as {
       bi: {
         rows: number;
+        years: number;
+        spanDays: number;
         verified: boolean;
         rollupRows: number;
         queries: { label: string; medianMs: number; rows: number }[];
@@ -184,6 +186,8 @@ describe("npm run bench", () => {
       };
     };
     expect(bi.rows).toBe(500);
+    expect(bi.years).toBe(6);
+    expect(bi.spanDays).toBeGreaterThan(5 * 365); // the default 3 years would hold under 1,100 days
     expect(bi.verified).toBe(true);
     expect(bi.rollupRows).toBeGreaterThan(0);
     expect(bi.queries.map((q) => q.label)).toEqual(biQueries.map(([label]) => label));
