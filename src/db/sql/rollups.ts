@@ -57,7 +57,7 @@ GROUP BY 1, 2, 3, 4`;
 /**
  * The buckets (as microseconds since the epoch) rows of a batch leave when it is written: the
  * account's rows held outside the window [$3, $4) (their created_at moved), each looked up by its
- * key (see heldRow in transactions.ts). Read before the batch's upsert.
+ * key (as in upsertPageSql). Read before the batch's upsert.
  * $1 ids, $2 account, $3 window from, $4 window to.
  */
 export const movedBucketsSql = `

@@ -52,29 +52,24 @@ export const windowHeldSql = `
 SELECT EXISTS (SELECT 1 FROM transactions WHERE account = $1 AND created_at >= $2 AND created_at < $3) AS held`;
 
 /**
- * The row the account holds under one id, looked up by its key once per incoming row: a lateral
- * subquery kept apart by OFFSET 0 (the NOT EXISTS below likewise), with its ctid, by which the
- * statement's later parts reach it again. As joins, these were planned from the tables' statistics,
- * and without any (autovacuum off, or a table just backfilled) the planner took an account of
- * 20,000 rows for 132 and read all of them for every incoming row: 3.3 s for a page of 825 rows,
- * where the key takes milliseconds (auto_explain). Keyed lookups are right whatever the statistics.
- */
-const heldRow = (id: string) =>
-  `SELECT x.ctid AS held, x.raw, x.deleted_at FROM transactions x WHERE x.account = $10 AND x.id = ${id} OFFSET 0`;
-
-/**
  * Upsert one page of the account. A row is rewritten only when its payload (`raw`, compared as
  * exact text: -10.100000 to -10.1 is a change) changed or it was marked deleted; its previous
  * version then moves to transaction_history (valid until $11, ended by an update) in the same
  * statement, and so in the same transaction. Every CTE reads the table as it was before the
  * statement, so the history receives the old values and the UPDATE writes the new ones.
+ * Each incoming row's held row is looked up by its key, in a lateral subquery kept apart by
+ * OFFSET 0 (the NOT EXISTS likewise), and reached again by its ctid: as joins, these were planned
+ * from the tables' statistics, and without any (autovacuum off, or a table just backfilled) the
+ * planner took an account of 20,000 rows for 132, read all of them per statement and compared
+ * them with every incoming row: 3.3 s for a page of 825 rows (auto_explain), where the keys take
+ * milliseconds. Keyed lookups are right whatever the statistics.
  * $1..$9 arrays, $10 account, $11 seen_at, $12 run id.
  */
 export const upsertPageSql = `
 WITH ${incomingSql},
 changed AS (
   SELECT i.*, t.held FROM incoming i
-  CROSS JOIN LATERAL (${heldRow("i.id")}) t
+  CROSS JOIN LATERAL (SELECT x.ctid AS held, x.raw, x.deleted_at FROM transactions x WHERE x.account = $10 AND x.id = i.id OFFSET 0) t
   WHERE t.raw IS DISTINCT FROM i.raw OR t.deleted_at IS NOT NULL
 ),
 superseded AS (
@@ -126,7 +121,7 @@ WHERE account = $1 AND created_at >= $2 AND created_at < $3
 /**
  * Rows whose absence from the API was confirmed: mark them (never delete: auditors keep history),
  * their listed version moving to transaction_history (ended by a delete) as the updates do. Each
- * is looked up by its key, as heldRow does.
+ * is looked up by its key, as in upsertPageSql.
  * $1 account, $2 from, $3 to, $4 ids confirmed gone, $5 seen_at, $6 run id.
  */
 export const markDeletedSql = `
