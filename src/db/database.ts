@@ -1,4 +1,5 @@
 import pg from "pg";
+import { beginSnapshotSql } from "./sql/server.js";
 
 /**
  * The one way into Postgres: only this folder constructs a pg client or pool (the dependency rule
@@ -80,17 +81,33 @@ async function withPooledClient<T>(pool: pg.Pool, work: (db: pg.PoolClient) => P
   }
 }
 
+export interface TransactionOptions {
+  /**
+   * One snapshot for every statement, read only (REPEATABLE READ): a reader that compares several
+   * reads (the proofs chain against its links) sees no writer's commit between them.
+   */
+  snapshot?: boolean;
+}
+
 /**
  * Runs `work` inside BEGIN/COMMIT; rolls back on any error. Given a pool, on one connection checked
  * out for it; given a client (a session), on that client.
  */
-export async function inTransaction<T>(db: pg.Pool, work: (db: pg.PoolClient) => Promise<T>): Promise<T>;
-export async function inTransaction<T, C extends pg.ClientBase>(db: C, work: (db: C) => Promise<T>): Promise<T>;
+export async function inTransaction<T>(db: pg.Pool, work: (db: pg.PoolClient) => Promise<T>, options?: TransactionOptions): Promise<T>;
+export async function inTransaction<T, C extends pg.ClientBase>(
+  db: C,
+  work: (db: C) => Promise<T>,
+  options?: TransactionOptions,
+): Promise<T>;
 // One body serves both overloads: `work` gets the very client given, or one checked out of the pool.
-// biome-ignore lint/suspicious/noExplicitAny: see above
-export async function inTransaction<T>(db: pg.Pool | pg.ClientBase, work: (db: any) => Promise<T>): Promise<T> {
-  if (db instanceof pg.Pool) return withPooledClient(db, (client) => inTransaction(client, work));
-  await db.query("BEGIN");
+export async function inTransaction<T>(
+  db: pg.Pool | pg.ClientBase,
+  // biome-ignore lint/suspicious/noExplicitAny: see above
+  work: (db: any) => Promise<T>,
+  options: TransactionOptions = {},
+): Promise<T> {
+  if (db instanceof pg.Pool) return withPooledClient(db, (client) => inTransaction(client, work, options));
+  await db.query(options.snapshot ? beginSnapshotSql : "BEGIN");
   try {
     const result = await work(db);
     await db.query("COMMIT");

@@ -5,7 +5,7 @@ import type pg from "pg";
 import { GenerectClient } from "../api/client.js";
 import type { Config } from "../config/index.js";
 import { requireToken } from "../config/index.js";
-import { Database } from "../db/database.js";
+import { Database, inTransaction } from "../db/database.js";
 import { chainHeadSql } from "../db/sql/proofs.js";
 import { openQuarantinedRowsSql } from "../db/sql/quarantine.js";
 import type { Logger } from "../log.js";
@@ -121,7 +121,8 @@ export async function verify(options: VerifyOptions): Promise<VerifyReport> {
   const client = apiClient(options);
   try {
     // Tamper evidence first: a repair adds links, and the chain as found is what is being judged.
-    const chain = await checkChain(pool, account, options.digest);
+    // One snapshot: a run committing a window meanwhile would otherwise show as a break.
+    const chain = await inTransaction(pool, (db) => checkChain(db, account, options.digest), { snapshot: true });
     const started = performance.now();
     let swept = await sweepAndRecord(pool, client, options, false);
     const sweepRequests = swept.apiRequests;

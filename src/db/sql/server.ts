@@ -13,3 +13,6 @@ export const serverVersionSql = "SHOW server_version_num";
  * compiled for 1.0 s to run for 6 ms (EXPLAIN ANALYZE, 10,000-row window).
  */
 export const noJitSql = "SET LOCAL jit = off";
+
+/** Opens a read-only transaction whose statements all read one snapshot (see inTransaction's `snapshot`). */
+export const beginSnapshotSql = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
