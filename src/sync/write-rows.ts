@@ -27,7 +27,8 @@ export interface WriteCounts {
 
 /** Writes a batch of rows (one or more pages) with one statement; the counts are what Postgres reports, not estimates. */
 export async function writeRows(db: pg.ClientBase, rows: Transaction[], context: WriteContext): Promise<WriteCounts> {
-  // The same id twice in one INSERT ... ON CONFLICT is an error; the later copy is the fresher one.
+  // The same id twice in one statement would be written twice (each statement sees the table as it
+  // was before it) or fail the upsert; the later copy is the fresher one.
   const unique = [...new Map(rows.map((row) => [row.id, row])).values()];
   if (unique.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
   const parameters = [
