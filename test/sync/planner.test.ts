@@ -62,11 +62,11 @@ describe("a window's statements on tables without statistics", () => {
     expect(summary.updated).toBe(changed.length);
     const read = (await tuplesRead(db.url)) - before;
     expect(read).toBeGreaterThan(0);
-    // The run reads the lookback's rows and the changed ones by key; a hash join over the table
-    // is a fair plan at this size and reads it once. Planned from no statistics, the statements
-    // read the account's rows again for each statement (146,602 rows here, 7 passes) and compared
-    // them with every incoming row.
-    expect(read).toBeLessThan(2 * rows);
+    // The run reads the lookback's rows and the changed ones by key. Planned from no statistics,
+    // the statements read the account's rows again for each statement and compared them with every
+    // incoming row (146,602-200,402 rows read here), and an UPDATE joined on ctid alone hashed a
+    // scan of the table (25,027).
+    expect(read).toBeLessThan(rows / 2);
     await expectDatabaseEqualsLedger(db.url, sim);
   });
 });
