@@ -328,6 +328,7 @@ function snapshotPass(run: RunContext): Promise<SnapshotStats> {
     timezone: config.timezone,
     restateDays: config.restateDays,
     start: config.start,
+    maxResponseBytes: config.maxResponseBytes,
     runId: run.runId,
     capturedAt: new Date(),
     log: run.log,
