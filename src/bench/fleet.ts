@@ -23,7 +23,20 @@ export interface FleetReport {
   latencyMs: number;
   concurrency: number;
   dbConnections: number;
-  backfill: { rows: number; wallSeconds: number; rowsPerSec: number; peakRssMB: number; cpuSeconds: number };
+  backfill: {
+    rows: number;
+    wallSeconds: number;
+    rowsPerSec: number;
+    peakRssMB: number;
+    cpuSeconds: number;
+    /** Requests per account (retries left out), and of them spent_credits and users/me. */
+    requestsPerAccount: { mean: number; max: number; snapshots: number; checkpoint: number };
+    /**
+     * Pages of rows ÷ requests, per account: the share of the latency bound the request count
+     * alone allows, since every request holds one of the SYNC_CONCURRENCY slots for the latency.
+     */
+    requestCapVsBound: number;
+  };
   /** concurrency x page size / latency: the most any client could fetch. */
   latencyBoundRowsPerSec: number;
   backfillVsBound: number;
@@ -107,6 +120,7 @@ export async function runFleetBench(args: BenchArgs, server: BenchServer, say: (
       (await withClient(db.url, (c) => c.query<{ n: string }>("SELECT count(*)::text AS n FROM transactions"))).rows[0]!.n,
     );
     say(`  ${rows} rows in ${backfillSeconds.toFixed(1)} s, peak RSS ${(backfill.peakRssBytes / 1048576).toFixed(0)} MB`);
+    const backfillRuns = await requestsPerRun(db.url, 0);
 
     say("fleet incremental, nothing new: run --all");
     const before = Number(
@@ -115,17 +129,7 @@ export async function runFleetBench(args: BenchArgs, server: BenchServer, say: (
     began = performance.now();
     const incremental = await runCliSync(env, ["run", "--all"]);
     const incrementalSeconds = (performance.now() - began) / 1000;
-    const perRun = (
-      await withClient(db.url, (c) =>
-        c.query<{ status: string; transactions: number; snapshots: number }>(
-          `SELECT r.status, r.api_requests - r.retries - (SELECT count(*) FROM spent_credit_captures c WHERE c.run_id = r.id)::int AS transactions,
-                  (SELECT count(*) FROM spent_credit_captures c WHERE c.run_id = r.id)::int AS snapshots
-           FROM sync_runs r WHERE r.id > $1`,
-          [before],
-        ),
-      )
-    ).rows;
-    const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
+    const perRun = await requestsPerRun(db.url, before);
     await sim.close();
     await db.drop();
 
@@ -168,6 +172,13 @@ export async function runFleetBench(args: BenchArgs, server: BenchServer, say: (
         rowsPerSec: Math.round(rowsPerSec),
         peakRssMB: round(backfill.peakRssBytes / 1048576),
         cpuSeconds: round(backfill.cpuSeconds),
+        requestsPerAccount: {
+          mean: round(mean(backfillRuns.map((r) => r.requests))),
+          max: Math.max(...backfillRuns.map((r) => r.requests)),
+          snapshots: round(mean(backfillRuns.map((r) => r.snapshots))),
+          checkpoint: round(mean(backfillRuns.map((r) => r.checkpoint))),
+        },
+        requestCapVsBound: round(Math.ceil(args.rows / pageSize) / mean(backfillRuns.map((r) => r.requests))),
       },
       latencyBoundRowsPerSec: Math.round(bound),
       backfillVsBound: round(rowsPerSec / bound),
@@ -213,6 +224,26 @@ export async function runFleetBench(args: BenchArgs, server: BenchServer, say: (
   }
 }
 
+const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
+
+/**
+ * The API requests of each run after run `after`, retries left out: spent_credits requests are one
+ * per spent_credit_captures row, users/me one per balance checkpoint.
+ */
+async function requestsPerRun(url: string, after: number) {
+  const { rows } = await withClient(url, (c) =>
+    c.query<{ status: string; requests: number; snapshots: number; checkpoint: number }>(
+      `SELECT r.status, r.api_requests - r.retries AS requests,
+              (SELECT count(*) FROM spent_credit_captures c WHERE c.run_id = r.id)::int AS snapshots,
+              (SELECT count(*) FROM balance_checkpoints b WHERE b.run_id = r.id)::int AS checkpoint
+       FROM sync_runs r WHERE r.id > $1`,
+      [after],
+    ),
+  );
+  // As the incremental figure has always counted them: users/me among the transaction requests.
+  return rows.map((r) => ({ ...r, transactions: r.requests - r.snapshots }));
+}
+
 /** A simulator child at `latencyMs`, a scratch database, and the environment `run --all` gets. */
 async function fleetFixture(args: BenchArgs, latencyMs: number, server: BenchServer, say: (line: string) => void) {
   const dir = mkdtempSync(path.join(os.tmpdir(), "bench-fleet-"));
@@ -242,6 +273,7 @@ export function formatFleetReport(r: FleetReport): string {
   return [
     `fleet: ${r.accounts} accounts x ${r.rowsPerAccount} rows, ${r.latencyMs} ms latency, SYNC_CONCURRENCY=${r.concurrency}, SYNC_DB_CONNECTIONS=${r.dbConnections}`,
     `  backfill     ${r.backfill.rows} rows in ${r.backfill.wallSeconds} s = ${r.backfill.rowsPerSec} rows/s (latency bound ${r.latencyBoundRowsPerSec}: ${r.backfillVsBound}), peak RSS ${r.backfill.peakRssMB} MB, CPU ${r.backfill.cpuSeconds} s`,
+    `               requests per account mean ${r.backfill.requestsPerAccount.mean} (max ${r.backfill.requestsPerAccount.max}; ${r.backfill.requestsPerAccount.snapshots} spent_credits, ${r.backfill.requestsPerAccount.checkpoint} users/me): the request count alone caps the backfill at ${r.backfill.requestCapVsBound} of the latency bound`,
     ...(r.ceiling
       ? [
           `  ceiling      ${r.ceiling.rows} rows in ${r.ceiling.wallSeconds} s = ${r.ceiling.rowsPerSec} rows/s at 0 ms latency (${r.ceiling.vsBound} of the latency bound), CPU ${r.ceiling.cpuSeconds} s, load average ${r.ceiling.loadAverage} after it`,
