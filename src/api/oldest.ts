@@ -26,6 +26,19 @@ const times = (page: TransactionsPage): Micros[] => [
  * API places them, we cannot).
  */
 export async function findOldestTransaction(client: GenerectClient, maxProbes = 64): Promise<Micros | undefined> {
+  return (await findHistory(client, maxProbes))?.oldest;
+}
+
+/** The account's history as the search for its oldest row saw it; undefined when it has no rows. */
+export interface History {
+  /** created_at of the oldest transaction (see findOldestTransaction). */
+  oldest: Micros;
+  /** Rows the list held when its last row was found there (rows arrive and go): for sizing windows, not a proof. */
+  rows: number;
+}
+
+/** findOldestTransaction, with the number of rows it found in the list. */
+export async function findHistory(client: GenerectClient, maxProbes = 64): Promise<History | undefined> {
   const head = await client.listAllTransactions(1, 0);
   if (entries(head) === 0) return undefined; // an empty page at offset 0 is the end, whatever the count
   let holds = 0; // an offset known to hold a row
@@ -35,10 +48,10 @@ export async function findOldestTransaction(client: GenerectClient, maxProbes = 
     const page = await client.listAllTransactions(2, offset);
     if (entries(page) === 1) {
       const last = times(page)[0];
-      if (last !== undefined) return last;
+      if (last !== undefined) return { oldest: last, rows: offset + 1 };
       const before = await client.listAllTransactions(lookBehind, Math.max(0, offset + 1 - lookBehind));
       const readable = times(before);
-      if (readable.length > 0) return asMicros(Math.min(...readable));
+      if (readable.length > 0) return { oldest: asMicros(Math.min(...readable)), rows: offset + 1 };
       break;
     }
     if (entries(page) >= 2) holds = offset + 1;

@@ -11,7 +11,8 @@ import { fileURLToPath } from "node:url";
 import type { BenchArgs } from "./args.js";
 import { onCleanup } from "./cleanup.js";
 import { runCliSync } from "./cli-run.js";
-import { type BenchServer, createScratchDatabase, withClient } from "./database.js";
+import { type BenchServer, createScratchDatabase, ownBackendLister, withClient } from "./database.js";
+import { machineCpuSeconds, PostgresCpu, processCpuSeconds } from "./measure.js";
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../bin/generect-sync.js");
 /** The API's documented page size (the simulator's max_limit). */
@@ -23,7 +24,24 @@ export interface FleetReport {
   latencyMs: number;
   concurrency: number;
   dbConnections: number;
-  backfill: { rows: number; wallSeconds: number; rowsPerSec: number; peakRssMB: number; cpuSeconds: number };
+  backfill: {
+    rows: number;
+    wallSeconds: number;
+    rowsPerSec: number;
+    peakRssMB: number;
+    cpuSeconds: number;
+    cpu: FleetCpu;
+    /** CPU per row by process (null where unknown), and the rate the machine's cores allow at that cost. */
+    microsPerRow: { fleet: number; simulator: number | null; postgres: number | null; total: number | null };
+    coresAllowRowsPerSec: number | null;
+    /** Requests per account (retries left out), and of them spent_credits and users/me. */
+    requestsPerAccount: { mean: number; max: number; snapshots: number; checkpoint: number };
+    /**
+     * Pages of rows ÷ requests, per account: the share of the latency bound the request count
+     * alone allows, since every request holds one of the SYNC_CONCURRENCY slots for the latency.
+     */
+    requestCapVsBound: number;
+  };
   /** concurrency x page size / latency: the most any client could fetch. */
   latencyBoundRowsPerSec: number;
   backfillVsBound: number;
@@ -32,7 +50,19 @@ export interface FleetReport {
    * machine's CPUs (shared by the fleet, the simulator and Postgres) allow for the workload. The
    * latency bound is only reachable here when this ceiling is above it.
    */
-  ceiling: { rows: number; wallSeconds: number; rowsPerSec: number; cpuSeconds: number; vsBound: number; loadAverage: number } | undefined;
+  ceiling:
+    | {
+        rows: number;
+        wallSeconds: number;
+        rowsPerSec: number;
+        cpuSeconds: number;
+        cpu: FleetCpu;
+        microsPerRow: FleetReport["backfill"]["microsPerRow"];
+        coresAllowRowsPerSec: number | null;
+        vsBound: number;
+        loadAverage: number;
+      }
+    | undefined;
   incremental: {
     wallSeconds: number;
     peakRssMB: number;
@@ -51,7 +81,7 @@ async function startSimulator(
   file: string,
   key: string,
   say: (line: string) => void,
-): Promise<{ url: string; close(): Promise<void> }> {
+): Promise<{ url: string; close(): Promise<void>; pid: number | undefined }> {
   const child = spawn(
     bin,
     [
@@ -90,7 +120,61 @@ async function startSimulator(
     await exited;
   };
   onCleanup(close);
-  return { url, close };
+  return { url, close, pid: child.pid };
+}
+
+/** CPU seconds of one fleet phase, by process; null where it cannot be read here (a remote server). */
+export interface FleetCpu {
+  /** The `run --all` process. */
+  fleet: number;
+  simulator: number | null;
+  /** The backends serving the bench's databases (the fleet's connections). */
+  postgres: number | null;
+  /** Every busy core of the machine: the rest is other workloads. */
+  machine: number | null;
+}
+
+/**
+ * Runs `run --all` and reads, besides its own CPU, the simulator child's and the Postgres
+ * backends' over the same span (sampled every 50 ms, see PostgresCpu), and the machine's.
+ */
+async function measuredFleetRun(env: Record<string, string>, server: BenchServer, simPid: number | undefined) {
+  const backends = await ownBackendLister(server);
+  try {
+    const pg = await PostgresCpu.start(server.postmasterPid, () => backends.list());
+    const timer = setInterval(() => void pg?.sample(), 50);
+    const simBefore = simPid === undefined ? undefined : processCpuSeconds(simPid, false)?.seconds;
+    const machineBefore = machineCpuSeconds();
+    const began = performance.now();
+    const run = await runCliSync(env, ["run", "--all"]).finally(() => clearInterval(timer));
+    const wallSeconds = (performance.now() - began) / 1000;
+    const machineAfter = machineCpuSeconds();
+    await pg?.sample();
+    await pg?.sample(); // the first may have been a timer's, begun before the run ended
+    const simAfter = simPid === undefined ? undefined : processCpuSeconds(simPid, false)?.seconds;
+    const cpu: FleetCpu = {
+      fleet: round(run.cpuSeconds),
+      simulator: simBefore === undefined || simAfter === undefined ? null : round(simAfter - simBefore),
+      postgres: pg ? round(pg.seconds()) : null,
+      machine: machineBefore === undefined || machineAfter === undefined ? null : round(machineAfter - machineBefore),
+    };
+    return { run, wallSeconds, cpu };
+  } finally {
+    await backends.close();
+  }
+}
+
+/** µs of CPU per row, by process, and what the machine's cores allow at that cost (all of it on them, perfectly spread). */
+function perRow(cpu: FleetCpu, rows: number) {
+  const micros = (seconds: number | null) => (seconds === null ? null : round((seconds * 1e6) / rows));
+  const fleet = micros(cpu.fleet)!;
+  const simulator = micros(cpu.simulator);
+  const postgres = micros(cpu.postgres);
+  const total = simulator === null || postgres === null ? null : round(fleet + simulator + postgres);
+  return {
+    microsPerRow: { fleet, simulator, postgres, total },
+    coresAllowRowsPerSec: total === null ? null : Math.round((os.cpus().length * 1e6) / total),
+  };
 }
 
 export async function runFleetBench(args: BenchArgs, server: BenchServer, say: (line: string) => void): Promise<FleetReport> {
@@ -100,32 +184,21 @@ export async function runFleetBench(args: BenchArgs, server: BenchServer, say: (
   let ceiling: FleetReport["ceiling"];
   try {
     say(`fleet backfill: run --all, SYNC_CONCURRENCY=${args.concurrency}, SYNC_DB_CONNECTIONS=${args.dbConnections}`);
-    let began = performance.now();
-    const backfill = await runCliSync(env, ["run", "--all"]);
-    const backfillSeconds = (performance.now() - began) / 1000;
+    const { run: backfill, wallSeconds: backfillSeconds, cpu: backfillCpu } = await measuredFleetRun(env, server, sim.pid);
     const rows = Number(
       (await withClient(db.url, (c) => c.query<{ n: string }>("SELECT count(*)::text AS n FROM transactions"))).rows[0]!.n,
     );
     say(`  ${rows} rows in ${backfillSeconds.toFixed(1)} s, peak RSS ${(backfill.peakRssBytes / 1048576).toFixed(0)} MB`);
+    const backfillRuns = await requestsPerRun(db.url, 0);
 
     say("fleet incremental, nothing new: run --all");
     const before = Number(
       (await withClient(db.url, (c) => c.query<{ id: string }>("SELECT coalesce(max(id), 0)::text AS id FROM sync_runs"))).rows[0]!.id,
     );
-    began = performance.now();
+    const began = performance.now();
     const incremental = await runCliSync(env, ["run", "--all"]);
     const incrementalSeconds = (performance.now() - began) / 1000;
-    const perRun = (
-      await withClient(db.url, (c) =>
-        c.query<{ status: string; transactions: number; snapshots: number }>(
-          `SELECT r.status, r.api_requests - r.retries - (SELECT count(*) FROM spent_credit_captures c WHERE c.run_id = r.id)::int AS transactions,
-                  (SELECT count(*) FROM spent_credit_captures c WHERE c.run_id = r.id)::int AS snapshots
-           FROM sync_runs r WHERE r.id > $1`,
-          [before],
-        ),
-      )
-    ).rows;
-    const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
+    const perRun = await requestsPerRun(db.url, before);
     await sim.close();
     await db.drop();
 
@@ -134,9 +207,7 @@ export async function runFleetBench(args: BenchArgs, server: BenchServer, say: (
       say("fleet backfill ceiling: the same fleet at 0 ms latency");
       const zero = await fleetFixture(args, 0, server, say);
       try {
-        began = performance.now();
-        const run = await runCliSync(zero.env, ["run", "--all"]);
-        const wallSeconds = (performance.now() - began) / 1000;
+        const { wallSeconds, cpu } = await measuredFleetRun(zero.env, server, zero.sim.pid);
         const ceilingRows = Number(
           (await withClient(zero.db.url, (c) => c.query<{ n: string }>("SELECT count(*)::text AS n FROM transactions"))).rows[0]!.n,
         );
@@ -145,7 +216,9 @@ export async function runFleetBench(args: BenchArgs, server: BenchServer, say: (
           rows: ceilingRows,
           wallSeconds: round(wallSeconds),
           rowsPerSec: Math.round(ceilingRate),
-          cpuSeconds: round(run.cpuSeconds),
+          cpuSeconds: cpu.fleet,
+          cpu,
+          ...perRow(cpu, ceilingRows),
           vsBound: round(ceilingRate / bound),
           loadAverage: round(os.loadavg()[0]!),
         };
@@ -167,7 +240,16 @@ export async function runFleetBench(args: BenchArgs, server: BenchServer, say: (
         wallSeconds: round(backfillSeconds),
         rowsPerSec: Math.round(rowsPerSec),
         peakRssMB: round(backfill.peakRssBytes / 1048576),
-        cpuSeconds: round(backfill.cpuSeconds),
+        cpuSeconds: backfillCpu.fleet,
+        cpu: backfillCpu,
+        ...perRow(backfillCpu, rows),
+        requestsPerAccount: {
+          mean: round(mean(backfillRuns.map((r) => r.requests))),
+          max: Math.max(...backfillRuns.map((r) => r.requests)),
+          snapshots: round(mean(backfillRuns.map((r) => r.snapshots))),
+          checkpoint: round(mean(backfillRuns.map((r) => r.checkpoint))),
+        },
+        requestCapVsBound: round(Math.ceil(args.rows / pageSize) / mean(backfillRuns.map((r) => r.requests))),
       },
       latencyBoundRowsPerSec: Math.round(bound),
       backfillVsBound: round(rowsPerSec / bound),
@@ -213,6 +295,26 @@ export async function runFleetBench(args: BenchArgs, server: BenchServer, say: (
   }
 }
 
+const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
+
+/**
+ * The API requests of each run after run `after`, retries left out: spent_credits requests are one
+ * per spent_credit_captures row, users/me one per balance checkpoint.
+ */
+async function requestsPerRun(url: string, after: number) {
+  const { rows } = await withClient(url, (c) =>
+    c.query<{ status: string; requests: number; snapshots: number; checkpoint: number }>(
+      `SELECT r.status, r.api_requests - r.retries AS requests,
+              (SELECT count(*) FROM spent_credit_captures c WHERE c.run_id = r.id)::int AS snapshots,
+              (SELECT count(*) FROM balance_checkpoints b WHERE b.run_id = r.id)::int AS checkpoint
+       FROM sync_runs r WHERE r.id > $1`,
+      [after],
+    ),
+  );
+  // As the incremental figure has always counted them: users/me among the transaction requests.
+  return rows.map((r) => ({ ...r, transactions: r.requests - r.snapshots }));
+}
+
 /** A simulator child at `latencyMs`, a scratch database, and the environment `run --all` gets. */
 async function fleetFixture(args: BenchArgs, latencyMs: number, server: BenchServer, say: (line: string) => void) {
   const dir = mkdtempSync(path.join(os.tmpdir(), "bench-fleet-"));
@@ -220,7 +322,11 @@ async function fleetFixture(args: BenchArgs, latencyMs: number, server: BenchSer
   const key = randomBytes(12).toString("hex");
   const simulator = await startSimulator(args, latencyMs, file, key, say);
   // The accounts file's folder goes with the simulator that wrote it.
-  const sim = { url: simulator.url, close: () => simulator.close().finally(() => rmSync(dir, { recursive: true, force: true })) };
+  const sim = {
+    url: simulator.url,
+    pid: simulator.pid,
+    close: () => simulator.close().finally(() => rmSync(dir, { recursive: true, force: true })),
+  };
   const db = await createScratchDatabase(server, latencyMs === 0 ? "fleet_ceiling" : "fleet");
   const tokens = Object.fromEntries(Array.from({ length: args.accounts }, (_, i) => [`ACCOUNT_${i + 1}_TOKEN`, `${key}-${i + 1}`]));
   const env = {
@@ -238,13 +344,27 @@ function round(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
+function cpuLine(phase: Pick<FleetReport["backfill"], "cpu" | "microsPerRow" | "coresAllowRowsPerSec">): string {
+  const { cpu, microsPerRow: us } = phase;
+  const seconds = (s: number | null) => (s === null ? "?" : `${s} s`);
+  const micros = (m: number | null) => (m === null ? "?" : `${m} µs/row`);
+  return (
+    `run --all ${seconds(cpu.fleet)} (${micros(us.fleet)}), simulator ${seconds(cpu.simulator)} (${micros(us.simulator)}), ` +
+    `Postgres ${seconds(cpu.postgres)} (${micros(us.postgres)}), machine ${seconds(cpu.machine)}; ` +
+    `together ${micros(us.total)}: ${os.cpus().length} cores allow ${phase.coresAllowRowsPerSec ?? "?"} rows/s`
+  );
+}
+
 export function formatFleetReport(r: FleetReport): string {
   return [
     `fleet: ${r.accounts} accounts x ${r.rowsPerAccount} rows, ${r.latencyMs} ms latency, SYNC_CONCURRENCY=${r.concurrency}, SYNC_DB_CONNECTIONS=${r.dbConnections}`,
     `  backfill     ${r.backfill.rows} rows in ${r.backfill.wallSeconds} s = ${r.backfill.rowsPerSec} rows/s (latency bound ${r.latencyBoundRowsPerSec}: ${r.backfillVsBound}), peak RSS ${r.backfill.peakRssMB} MB, CPU ${r.backfill.cpuSeconds} s`,
+    `               CPU ${cpuLine(r.backfill)}`,
+    `               requests per account mean ${r.backfill.requestsPerAccount.mean} (max ${r.backfill.requestsPerAccount.max}; ${r.backfill.requestsPerAccount.snapshots} spent_credits, ${r.backfill.requestsPerAccount.checkpoint} users/me): the request count alone caps the backfill at ${r.backfill.requestCapVsBound} of the latency bound`,
     ...(r.ceiling
       ? [
           `  ceiling      ${r.ceiling.rows} rows in ${r.ceiling.wallSeconds} s = ${r.ceiling.rowsPerSec} rows/s at 0 ms latency (${r.ceiling.vsBound} of the latency bound), CPU ${r.ceiling.cpuSeconds} s, load average ${r.ceiling.loadAverage} after it`,
+          `               CPU ${cpuLine(r.ceiling)}`,
         ]
       : []),
     `  incremental  ${r.incremental.wallSeconds} s, transaction requests per account max ${r.incremental.transactionRequestsMax} mean ${r.incremental.transactionRequestsMean}, snapshot requests mean ${r.incremental.snapshotRequestsMean}, peak RSS ${r.incremental.peakRssMB} MB, ${r.incremental.failed} failed`,

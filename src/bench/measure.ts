@@ -112,7 +112,7 @@ export class PostgresCpu {
 }
 
 /** Busy CPU seconds of the machine since boot, all cores (/proc/stat). */
-function machineCpuSeconds(): number | undefined {
+export function machineCpuSeconds(): number | undefined {
   try {
     const fields = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
     // user nice system idle iowait irq softirq steal: everything but idle and iowait is busy.

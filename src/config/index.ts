@@ -19,7 +19,11 @@ export interface Config {
   start: Micros | undefined;
   /** `SYNC_LOOKBACK`: how far behind the watermark each run re-reads, to catch late changes. @default 24h */
   lookbackMs: Millis;
-  /** `SYNC_WINDOW`: the span of the first checkpointed window (of every one when windowRows is 0). @default 7d */
+  /**
+   * `SYNC_WINDOW`: the span of the first checkpointed window (of every one when windowRows is 0),
+   * unless the run knows the history's density: a first run without SYNC_START counts its rows
+   * while finding the oldest, and sizes its first window by them. @default 7d
+   */
   windowMs: Millis;
   /** `SYNC_WINDOW_ROWS`: rows a window aims at; later spans follow the ledger's density. 0: fixed SYNC_WINDOW spans. @default 10000 */
   windowRows: number;
@@ -84,7 +88,7 @@ export const configVariables = [
   ["SYNC_ACCOUNT", `account label stored with every row (default ${defaults.account})`],
   ["SYNC_START", "earliest created_at to fetch, e.g. 2024-01-01 (default: whole history)"],
   ["SYNC_LOOKBACK", "re-read this far behind the watermark (default 24h)"],
-  ["SYNC_WINDOW", "first backfill window, checkpointed one by one (default 7d)"],
+  ["SYNC_WINDOW", "first backfill window, checkpointed one by one, unless sized by the history's rows (default 7d)"],
   ["SYNC_WINDOW_ROWS", `rows a window aims at, later spans follow (default ${defaults.windowRows}, 0: every window SYNC_WINDOW long)`],
   ["SYNC_CONCURRENCY", `pages in flight (default ${defaults.concurrency})`],
   ["GENERECT_TIMEOUT", "per-request timeout (default 30s)"],

@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { type ClientOptions, GenerectClient } from "../api/client.js";
-import { findOldestTransaction } from "../api/oldest.js";
+import { findHistory } from "../api/oldest.js";
 import type { Config } from "../config/index.js";
 import { requireToken } from "../config/index.js";
 import { Database, type Queryable } from "../db/database.js";
@@ -190,17 +190,22 @@ async function syncTransactions(run: RunContext, summary: SyncSummary): Promise<
   const runStart = fromDate(new Date());
   // --full plans as a first run would: the whole history, for changes older than the lookback.
   const watermark = options.full ? undefined : await readWatermark(pool, config.account);
-  const oldest = watermark === undefined && config.start === undefined ? await findOldestTransaction(client) : undefined;
-  const from = planStart({ watermark, lookbackMs: config.lookbackMs, start: config.start, oldest });
+  const history = watermark === undefined && config.start === undefined ? await findHistory(client) : undefined;
+  const from = planStart({ watermark, lookbackMs: config.lookbackMs, start: config.start, oldest: history?.oldest });
   log.info(
     { from: from === undefined ? null : formatInstant(from), until: formatInstant(runStart) },
     from === undefined ? "the account has no transactions yet" : "planned",
   );
   if (from !== undefined) options.progress?.planned(from, runStart);
 
+  const plan = new WindowQueue(from ?? runStart, runStart, { windowMs: config.windowMs, targetRows: config.windowRows });
+  // The search for the oldest row counted the history: the first window is sized by its density
+  // rather than SYNC_WINDOW's guess, so a small account's backfill is one window (each window costs
+  // requests no page shares: its closing request, its partial last page).
+  if (history && from !== undefined) plan.observe({ from, to: runStart }, history.rows);
   const pipeline = new WindowPipeline({
     ...pipelineSettings(run),
-    plan: new WindowQueue(from ?? runStart, runStart, { windowMs: config.windowMs, targetRows: config.windowRows }),
+    plan,
     onPage: (rows: number, pages: number) => options.progress?.page(rows, pages),
     known: {},
   });
@@ -328,6 +333,7 @@ function snapshotPass(run: RunContext): Promise<SnapshotStats> {
     timezone: config.timezone,
     restateDays: config.restateDays,
     start: config.start,
+    maxResponseBytes: config.maxResponseBytes,
     runId: run.runId,
     capturedAt: new Date(),
     log: run.log,

@@ -11,8 +11,25 @@ import type { Micros } from "../time.js";
 import { dayValues } from "./buckets.js";
 import { addDays, dayChunks, daysBetween, localDate } from "./days.js";
 
-/** Days per spent_credits request on a first capture: a year of history is a handful of requests. */
-const chunkDays = 92;
+/**
+ * The most days one spent_credits request asks for. The contract sets no range limit, but one
+ * answer is one body read whole and one transaction, and the server aggregates the whole range at
+ * once: four years keeps both bounded while the first capture of most accounts is one request (a
+ * fleet's first backfill spends its request slots on these beside the transaction pages).
+ */
+export const maxChunkDays = 1461;
+
+/**
+ * More than one day of an answer can take: its bucket key and a value for each of the 7 endpoint
+ * labels the API lists, about 170 bytes of JSON when every label spent that day (measured on the
+ * simulator's answers), with room for a few more labels and pretty-printing.
+ */
+const dayBytesBound = 512;
+
+/** Days per request: at most maxChunkDays, and few enough that an answer stays within GENERECT_MAX_RESPONSE_BYTES. */
+export function chunkDaysWithin(maxResponseBytes: number): number {
+  return Math.max(1, Math.min(maxChunkDays, Math.floor(maxResponseBytes / dayBytesBound)));
+}
 
 export interface SnapshotContext {
   pool: pg.Pool;
@@ -22,6 +39,8 @@ export interface SnapshotContext {
   restateDays: number;
   /** SYNC_START: the first capture reaches back to it, or else to the oldest transaction. */
   start: Micros | undefined;
+  /** GENERECT_MAX_RESPONSE_BYTES: bounds the days one request asks for (chunkDaysWithin). */
+  maxResponseBytes: number;
   runId: string;
   capturedAt: Date;
   log: Logger;
@@ -67,7 +86,7 @@ export async function captureSnapshots(context: SnapshotContext): Promise<Snapsh
   }
 
   // biome-ignore lint/complexity/useMathMinMax: local dates as yyyy-mm-dd text, compared as text
-  for (const [startDate, endDate] of dayChunks(from > today ? today : from, today, chunkDays)) {
+  for (const [startDate, endDate] of dayChunks(from > today ? today : from, today, chunkDaysWithin(context.maxResponseBytes))) {
     context.signal?.throwIfAborted();
     const answer = await client.spentCredits({ timezone, period: "day", startDate, endDate });
     const values = dayValues(answer, { timezone, startDate, endDate });

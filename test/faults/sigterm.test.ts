@@ -17,7 +17,15 @@ describe("SIGTERM mid-run", () => {
   beforeEach(async () => {
     db = await createMigratedDatabase("faults-sigterm");
     sim = await seededSimulator(501, 2000, 100, { faults: { latencyMs: 40 } });
-    env = { DATABASE_URL: db.url, GENERECT_API_URL: sim.url, GENERECT_API_TOKEN: testToken, SYNC_ACCOUNT: "acct", SYNC_WINDOW: "5d" };
+    // Fixed 5-day windows (SYNC_WINDOW_ROWS=0): a first run would otherwise size its one window by the 2,000 rows it found.
+    env = {
+      DATABASE_URL: db.url,
+      GENERECT_API_URL: sim.url,
+      GENERECT_API_TOKEN: testToken,
+      SYNC_ACCOUNT: "acct",
+      SYNC_WINDOW: "5d",
+      SYNC_WINDOW_ROWS: "0",
+    };
   });
   afterEach(async () => {
     await sim?.close();

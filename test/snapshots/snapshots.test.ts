@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import type { Config } from "../../src/config/index.js";
 import { runSnapshot } from "../../src/job/run.js";
 import { Ledger, type SimulatorHandle, seedTransactions } from "../../src/simulator/index.js";
-import { localDate } from "../../src/snapshots/days.js";
+import { addDays, daysBetween, localDate } from "../../src/snapshots/days.js";
 import { runCli } from "../helpers/cli.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { refreshRollupsAt } from "../helpers/rollups.js";
@@ -9,9 +10,9 @@ import { dailyFromDatabase, dailyFromSimulator } from "../helpers/snapshots.js";
 import { LogCapture, seededSimulator, startTestSimulator, syncOnce, testConfig, testToken } from "../helpers/sync.js";
 import { dayMs, days } from "../helpers/time.js";
 
-async function snapshot(db: TestDatabase, sim: SimulatorHandle, timezone: string) {
+async function snapshot(db: TestDatabase, sim: SimulatorHandle, timezone: string, overrides: Partial<Config> = {}) {
   return runSnapshot({
-    config: testConfig(sim, { timezone }),
+    config: testConfig(sim, { timezone, ...overrides }),
     databaseUrl: db.url,
     log: new LogCapture().logger,
     clientOptions: { minRetryDelayMs: 1, maxRetryDelayMs: 2 },
@@ -138,6 +139,51 @@ describe("daily spent-credit snapshots", () => {
       /spent_credits answered bucket "\d{4}-\d\d-\d\dT05:30:00", which is not the start of a day in UTC between/,
     );
     expect(await query(db.url, "SELECT count(*)::text AS n FROM spent_credit_snapshots")).toEqual(before);
+  });
+});
+
+describe("a first capture's requests", () => {
+  let db: TestDatabase;
+  let sim: SimulatorHandle;
+
+  beforeAll(async () => {
+    db = await createMigratedDatabase("snapshot-chunks");
+    sim = await seededSimulator(44, 1200, 300);
+    await syncOnce(db.url, sim, { windowMs: days(60) });
+  });
+  afterAll(async () => {
+    await sim?.close();
+    await db?.drop();
+  });
+
+  const captures = (runId: string) =>
+    query<{ start_day: string; end_day: string }>(
+      db.url,
+      `SELECT to_char(start_day, 'YYYY-MM-DD') AS start_day, to_char(end_day, 'YYYY-MM-DD') AS end_day FROM spent_credit_captures
+       WHERE run_id = $1 ORDER BY start_day`,
+      [runId],
+    );
+
+  test("300 days of history are one spent_credits request", async () => {
+    const stats = await snapshot(db, sim, "UTC");
+    expect(await captures(stats.runId)).toEqual([{ start_day: stats.from, end_day: stats.to }]);
+    expect(stats.apiRequests).toBe(1);
+    expect(await dailyFromDatabase(db, "UTC")).toEqual(dailyFromSimulator(sim, "UTC", stats.from!, stats.to!));
+  });
+
+  test("a response bound too small for them cuts the days into requests whose answers fit, and the values are the same", async () => {
+    // 64 KiB, the smallest GENERECT_MAX_RESPONSE_BYTES: 128 days a request.
+    const stats = await snapshot(db, sim, "Asia/Kolkata", { maxResponseBytes: 65_536 });
+    const chunks = await captures(stats.runId);
+    expect(chunks.length).toBe(3);
+    expect(chunks[0]!.start_day).toBe(stats.from);
+    expect(chunks.at(-1)!.end_day).toBe(stats.to);
+    for (const [i, chunk] of chunks.entries()) {
+      expect(daysBetween(chunk.start_day, chunk.end_day) + 1).toBeLessThanOrEqual(128);
+      if (i > 0) expect(chunk.start_day).toBe(addDays(chunks[i - 1]!.end_day, 1));
+    }
+    expect(stats.apiRequests).toBe(chunks.length);
+    expect(await dailyFromDatabase(db, "Asia/Kolkata")).toEqual(dailyFromSimulator(sim, "Asia/Kolkata", stats.from!, stats.to!));
   });
 });
 

@@ -119,3 +119,39 @@ describe("row-sized windows under faults the retries absorb", () => {
     if (halved) expect(outcome.log).toContain("window did not settle (rows moved during the walk): rolled back, walking its halves");
   });
 });
+
+describe("a first run's first window, sized by the history it found", () => {
+  let sim: SimulatorHandle;
+  let db: TestDatabase;
+
+  beforeAll(async () => {
+    // 800 rows over 120 days (under the 900 a window may hold here): SYNC_WINDOW's 1-day guess would hold about 7 of them.
+    sim = await seededSimulator(61, 800, 120);
+  });
+  afterEach(async () => {
+    await db?.drop();
+  });
+  afterAll(async () => {
+    await sim?.close();
+  });
+
+  test("a history under the row target is one window: its pages, its closing request, two to find the oldest row and users/me", async () => {
+    db = await createMigratedDatabase("adaptive-first");
+    const { summary, committed } = await backfill(db, sim, 10_000);
+    await expectDatabaseEqualsLedger(db.url, sim);
+    expect(committed).toHaveLength(1);
+    expect(committed[0]!.count).toBe(sim.ledger.size);
+    const [run] = await syncRuns(db.url);
+    expect(run!.api_requests).toBe(summary.pages + 1 + 2 + 1);
+  });
+
+  test("a larger history: the first window holds about the row target, not SYNC_WINDOW's span", async () => {
+    db = await createMigratedDatabase("adaptive-first-target");
+    const { committed } = await backfill(db, sim, 300);
+    await expectDatabaseEqualsLedger(db.url, sim);
+    // The seeded ledger is about evenly spread: the first window holds the target give or take half.
+    expect(committed[0]!.count).toBeGreaterThan(150);
+    expect(committed[0]!.count).toBeLessThan(450);
+    expect(committed.length).toBeLessThan(6);
+  });
+});

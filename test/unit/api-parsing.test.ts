@@ -28,6 +28,13 @@ describe("API timestamps", () => {
   test.each(["2024-02-29", "2000-02-29T23:59:59.999999", "2025-12-31T23:59:59"])("accepts %j", (text) => {
     expect(formatApiTimestamp(parseTimestamp(text)!).startsWith(text.slice(0, 10))).toBe(true);
   });
+  test.each(["2000-02-29T23:59:59.999999", "2025-01-07T00:00:00.000000", "1999-12-31T23:59:59.000001", "2025-01-07T13:01:15.397996"])(
+    "reads the API's own form %j to the microsecond, as every other form is read",
+    (text) => {
+      expect(formatApiTimestamp(parseTimestamp(text)!)).toBe(text);
+      expect(parseTimestamp(text)).toBe(parseTimestamp(`${text}Z`)); // the pattern's reading of the same instant
+    },
+  );
   test.each([
     "2025-02-29",
     "2100-02-29",
@@ -42,6 +49,16 @@ describe("API timestamps", () => {
     "07/01/2025",
     "2025-01-07T13:01:15.1234567",
     "",
+    // The API's own form is read in place (no pattern): the same checks hold there.
+    "2025-02-30T13:01:15.397996",
+    "2100-02-29T13:01:15.397996",
+    "2025-01-07T24:01:15.397996",
+    "2025-01-07T13:60:15.397996",
+    "2025-01-07T13:01:60.397996",
+    "2025-01-07T13:01:15.39799x",
+    "2025-0a-07T13:01:15.397996",
+    "2025-01-07X13:01:15.397996",
+    "+025-01-07T13:01:15.397996",
   ])("rejects %j", (text) => {
     expect(parseTimestamp(text)).toBeUndefined();
   });
