@@ -16,7 +16,17 @@ import { parseTimestamp } from "../../src/time.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { expectDatabaseEqualsLedger, seededSimulator, syncRuns } from "../helpers/sync.js";
 import { days } from "../helpers/time.js";
-import { armAtWindow, cli, countRows, expectVersionsConsistent, guardCliOutput, syncLogged, testToken, watermarkOf } from "./support.js";
+import {
+  armAtWindow,
+  cli,
+  countRows,
+  expectVersionsConsistent,
+  fixedWindowsEnv,
+  guardCliOutput,
+  syncLogged,
+  testToken,
+  watermarkOf,
+} from "./support.js";
 
 guardCliOutput();
 
@@ -254,14 +264,7 @@ describe("odd rows never stop the ledger", () => {
 
   test("through the CLI: exit 0, a warning on stderr, status and status --json show the rejected rows", async () => {
     makeOdd(sim, ["missing-created-at", "unknown-status", "null-description"]);
-    const env = {
-      DATABASE_URL: db.url,
-      GENERECT_API_URL: sim.url,
-      GENERECT_API_TOKEN: testToken,
-      SYNC_ACCOUNT: "acct",
-      SYNC_WINDOW: "5d",
-      SYNC_WINDOW_ROWS: "0",
-    };
+    const env = fixedWindowsEnv(db.url, sim, "5d");
     const result = await cli(["run"], env).done; // cli() fails the test if the token is printed
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/1 row\(s\) could not be stored as transactions and were quarantined/);
@@ -345,15 +348,7 @@ describe("bodies that are not a page", () => {
   test("through the CLI, an envelope without results: exit 1, the message on stderr, no token anywhere", async () => {
     const c = bodies[1]!;
     arm(c);
-    const env = {
-      DATABASE_URL: db.url,
-      GENERECT_API_URL: sim.url,
-      GENERECT_API_TOKEN: testToken,
-      SYNC_ACCOUNT: "acct",
-      SYNC_WINDOW: "5d",
-      SYNC_WINDOW_ROWS: "0",
-      GENERECT_RETRIES: "0",
-    };
+    const env = fixedWindowsEnv(db.url, sim, "5d", { GENERECT_RETRIES: "0" });
     const result = await cli(["run"], env).done;
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/generect-sync run: error \[API_RESPONSE_INVALID\]: /);

@@ -8,7 +8,7 @@ import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { parseTimestamp } from "../../src/time.js";
 import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
 import { compareDatabaseWithLedger, expectDatabaseEqualsLedger, seededSimulator, syncRuns } from "../helpers/sync.js";
-import { armAtWindow, cli, expectVersionsConsistent, guardCliOutput, testToken, watermarkOf } from "./support.js";
+import { armAtWindow, cli, expectVersionsConsistent, fixedWindowsEnv, guardCliOutput, watermarkOf } from "./support.js";
 
 guardCliOutput();
 
@@ -48,15 +48,7 @@ describe("response bodies past the bound", () => {
     "$name: the run fails as API_RESPONSE_TOO_LARGE, recorded, and the next run converges",
     async ({ arm, env: extra, bound, injected }) => {
       const watch = armAtWindow(sim, 3, () => arm(sim));
-      const env = {
-        DATABASE_URL: db.url,
-        GENERECT_API_URL: sim.url,
-        GENERECT_API_TOKEN: testToken,
-        SYNC_ACCOUNT: "acct",
-        SYNC_WINDOW: "5d",
-        SYNC_WINDOW_ROWS: "0",
-        ...extra,
-      };
+      const env = fixedWindowsEnv(db.url, sim, "5d", extra);
       const started = Date.now();
       const failed = await cli(["run"], env).done;
       const ms = Date.now() - started;

@@ -9,7 +9,7 @@ import { mulberry32 } from "../../src/simulator/prng.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { expectDatabaseEqualsLedger, seededSimulator, syncRuns } from "../helpers/sync.js";
 import { hourMs } from "../helpers/time.js";
-import { cli, expectVersionsConsistent, guardCliOutput, sleep, soak, testToken, waitFor } from "./support.js";
+import { cli, expectVersionsConsistent, fixedWindowsEnv, guardCliOutput, sleep, soak, waitFor } from "./support.js";
 
 guardCliOutput();
 
@@ -35,16 +35,7 @@ describe("SIGKILL at random points of a backfill", () => {
       for (let round = 0; round < rounds; round++) {
         const db: TestDatabase = await createMigratedDatabase("faults-sigkill");
         try {
-          const env = {
-            DATABASE_URL: db.url,
-            GENERECT_API_URL: sim.url,
-            GENERECT_API_TOKEN: testToken,
-            SYNC_ACCOUNT: "acct",
-            SYNC_WINDOW: "1d",
-            SYNC_WINDOW_ROWS: "0",
-            SYNC_CONCURRENCY: "2",
-            LOG_LEVEL: "warn",
-          };
+          const env = fixedWindowsEnv(db.url, sim, "1d", { SYNC_CONCURRENCY: "2", LOG_LEVEL: "warn" });
           const killed = new Map<number, string>(); // pid -> where it was killed
           const finishedOk: number[] = [];
           for (let k = 0; k < killsPerRound; k++) {

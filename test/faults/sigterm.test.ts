@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, test } from "@jest/globals";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
 import { expectDatabaseEqualsLedger, seededSimulator, syncRuns } from "../helpers/sync.js";
-import { cli, countRows, expectVersionsConsistent, guardCliOutput, testToken, waitFor, watermarkOf } from "./support.js";
+import { cli, countRows, expectVersionsConsistent, fixedWindowsEnv, guardCliOutput, waitFor, watermarkOf } from "./support.js";
 
 guardCliOutput();
 
@@ -17,15 +17,7 @@ describe("SIGTERM mid-run", () => {
   beforeEach(async () => {
     db = await createMigratedDatabase("faults-sigterm");
     sim = await seededSimulator(501, 2000, 100, { faults: { latencyMs: 40 } });
-    // Fixed 5-day windows (SYNC_WINDOW_ROWS=0): a first run would otherwise size its one window by the 2,000 rows it found.
-    env = {
-      DATABASE_URL: db.url,
-      GENERECT_API_URL: sim.url,
-      GENERECT_API_TOKEN: testToken,
-      SYNC_ACCOUNT: "acct",
-      SYNC_WINDOW: "5d",
-      SYNC_WINDOW_ROWS: "0",
-    };
+    env = fixedWindowsEnv(db.url, sim, "5d");
   });
   afterEach(async () => {
     await sim?.close();

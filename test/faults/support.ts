@@ -29,6 +29,30 @@ function leaks(output: string): string[] {
 }
 
 /**
+ * The CLI's environment for the test account on `sim`, in fixed windows of `window`
+ * (SYNC_WINDOW_ROWS=0): the scenarios arm their faults by window, so they count on the windows'
+ * spans, which a first run would otherwise size from the rows it found.
+ */
+export function fixedWindowsEnv(
+  databaseUrl: string,
+  sim: Pick<SimulatorHandle, "url">,
+  window: string,
+  /** More variables; an undefined one is left unset. */
+  extra: Record<string, string | undefined> = {},
+): Record<string, string> {
+  const env: Record<string, string> = {
+    DATABASE_URL: databaseUrl,
+    GENERECT_API_URL: sim.url,
+    GENERECT_API_TOKEN: testToken,
+    SYNC_ACCOUNT: "acct",
+    SYNC_WINDOW: window,
+    SYNC_WINDOW_ROWS: "0",
+  };
+  for (const [name, value] of Object.entries(extra)) if (value !== undefined) env[name] = value;
+  return env;
+}
+
+/**
  * spawnCli, recorded: when the child ends, its stdout and stderr are checked for every registered
  * secret (the test token always), and `done` rejects if one is found. All transcripts are checked
  * again after the file's tests (see guardCliOutput).
