@@ -126,21 +126,27 @@ test("rows from the last 60 s are pending; older rows settled 30-60 s after crea
   }
 });
 
+/** CPU milliseconds this process has used: the simulator runs here, and unlike the wall clock they do not grow with the machine's other load. */
+const cpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
+
 test("a million rows are generated in seconds and served quickly", async () => {
-  let t = performance.now();
+  let t = cpuMs();
   const rows: SimTransaction[] = seedTransactions({ seed: 1, rows: 1_000_000, from: FROM, to: TO });
-  const seedMs = performance.now() - t;
+  const seedMs = cpuMs() - t;
   expect(rows).toHaveLength(1_000_000);
   expect(seedMs).toBeLessThan(10_000);
 
-  t = performance.now();
+  t = cpuMs();
   const sim = await startSimulator({ token: TOKEN, ledger: new Ledger(rows) });
   try {
     const pages = [];
     for (const offset of [0, 500_000, 999_900]) pages.push(await get(sim, txPath({ offset: String(offset) })));
     const window = await get(sim, txPath({ created_at__gte: "2024-01-01", amount__lt: "-1", offset: "20000" }));
     const again = await get(sim, txPath({ created_at__gte: "2024-01-01", amount__lt: "-1", offset: "20100" }));
-    expect(performance.now() - t).toBeLessThan(10_000);
+    expect(cpuMs() - t).toBeLessThan(10_000);
     expect(pages.map((p) => p.json.results.length)).toEqual([100, 100, 100]);
     expect(pages[2]!.json.results[99].id).toBe(rows[999_999]!.id);
     expect(window.json.count).toBe(again.json.count);
