@@ -18,7 +18,8 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr) {
     rows = 0,
     from = 0,
     until = 0,
-    covered = 0;
+    covered = 0,
+    expected: number | undefined;
   let last = 0;
   const render = (force = false) => {
     const now = Date.now();
@@ -26,7 +27,9 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr) {
     last = now;
     const seconds = (now - started) / 1000;
     const rate = seconds > 0 ? Math.round(rows / seconds) : 0;
-    const fraction = until > from ? covered / (until - from) : 1;
+    const spanned = until > from ? covered / (until - from) : 1;
+    // A first run's whole history may be one window: the rows the API counted tell more than its span.
+    const fraction = expected ? Math.min(1, Math.max(spanned, rows / expected)) : spanned;
     const eta = fraction > 0 && fraction < 1 ? `${Math.round((seconds / fraction) * (1 - fraction))}s` : "-";
     const width = 24;
     const filled = Math.round(fraction * width);
@@ -34,10 +37,11 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr) {
     terminal.status(`${bar} ${Math.round(fraction * 100)}% windows ${done} pages ${pages} rows ${rows} ${rate}/s ETA ${eta}`);
   };
   return {
-    planned(start: Micros, end: Micros) {
+    planned(start: Micros, end: Micros, rows?: number) {
       drawing = true;
       from = start;
       until = end;
+      expected = rows;
       render(true);
     },
     page(n: number, pageCount = 1) {

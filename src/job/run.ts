@@ -1,6 +1,5 @@
 import type pg from "pg";
 import { type ClientOptions, GenerectClient } from "../api/client.js";
-import { findHistory } from "../api/oldest.js";
 import type { Config } from "../config/index.js";
 import { requireToken } from "../config/index.js";
 import { Database, type Queryable } from "../db/database.js";
@@ -14,6 +13,7 @@ import { scrubSecrets } from "../log.js";
 import { chainHead } from "../proofs/chain.js";
 import { captureCheckpoint } from "../proofs/checkpoint.js";
 import { captureSnapshots, type SnapshotStats } from "../snapshots/capture.js";
+import { beginFirstRun } from "../sync/first-run.js";
 import { FixedWindows, type PipelineSettings, WindowPipeline } from "../sync/pipeline.js";
 import { isInstant, planStart, type Window, WindowQueue } from "../sync/plan.js";
 import { transactionsStream, type WindowStats } from "../sync/window.js";
@@ -51,7 +51,8 @@ export interface SyncOptions {
   requestSlot?: ClientOptions["requestSlot"];
   /** Progress callbacks for a TTY display. */
   progress?: {
-    planned(from: Micros, until: Micros): void;
+    /** `rows`: what the API counted, on a first run. */
+    planned(from: Micros, until: Micros, rows?: number): void;
     page(rows: number, pages?: number): void;
     window(stats: WindowStats): void;
   };
@@ -190,24 +191,29 @@ async function syncTransactions(run: RunContext, summary: SyncSummary): Promise<
   const runStart = fromDate(new Date());
   // --full plans as a first run would: the whole history, for changes older than the lookback.
   const watermark = options.full ? undefined : await readWatermark(pool, config.account);
-  const history = watermark === undefined && config.start === undefined ? await findHistory(client) : undefined;
-  const from = planStart({ watermark, lookbackMs: config.lookbackMs, start: config.start, oldest: history?.oldest });
+  const first =
+    watermark === undefined && config.start === undefined ? await beginFirstRun(client, runStart, config.windowRows) : undefined;
+  const oldest = first?.kind === "whole" ? first.window.from : first?.kind === "searched" ? first.oldest : undefined;
+  const from = planStart({ watermark, lookbackMs: config.lookbackMs, start: config.start, oldest });
+  // Rows the API counted for a first run: the progress display follows them (its spans say little there).
+  const expectedRows = first?.kind === "whole" ? first.page.count : first?.kind === "searched" ? first.rows : undefined;
   log.info(
     { from: from === undefined ? null : formatInstant(from), until: formatInstant(runStart) },
     from === undefined ? "the account has no transactions yet" : "planned",
   );
-  if (from !== undefined) options.progress?.planned(from, runStart);
+  if (from !== undefined) options.progress?.planned(from, runStart, expectedRows);
 
   const plan = new WindowQueue(from ?? runStart, runStart, { windowMs: config.windowMs, targetRows: config.windowRows });
-  // The search for the oldest row counted the history: the first window is sized by its density
-  // rather than SYNC_WINDOW's guess, so a small account's backfill is one window (each window costs
-  // requests no page shares: its closing request, its partial last page).
-  if (history && from !== undefined) plan.observe({ from, to: runStart }, history.rows);
+  // A first run's count sizes its first window rather than SYNC_WINDOW's guess: the whole history
+  // when it fits one window (its page 0 already in hand), else by the density the search for the
+  // oldest row counted. Each window costs requests no page shares: its closing request, its partial last page.
+  if (from !== undefined && expectedRows !== undefined) plan.observe({ from, to: runStart }, expectedRows);
   const pipeline = new WindowPipeline({
     ...pipelineSettings(run),
     plan,
     onPage: (rows: number, pages: number) => options.progress?.page(rows, pages),
     known: {},
+    head: first?.kind === "whole" ? first : undefined,
   });
   for await (const event of pipeline) {
     const { window } = event;

@@ -19,6 +19,12 @@ export interface WalkOptions {
    * of requests in flight even while two windows overlap.
    */
   limit?: <T>(request: () => Promise<T>) => Promise<T>;
+  /**
+   * Page 0 of this window as the server already answered it for `pageSize` (a first run's look at
+   * its whole history, first-run.ts): the walk starts from it, checked like any page, instead of
+   * asking again.
+   */
+  firstPage?: TransactionsPage;
 }
 
 /** A rejected row and the offset of the page that held it. */

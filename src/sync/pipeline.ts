@@ -4,6 +4,7 @@
 // and the pipeline alone feeds them to the plan.
 import pLimit from "p-limit";
 import { documentedMaxLimit, type GenerectClient } from "../api/client.js";
+import type { TransactionsPage } from "../api/schema.js";
 import { defaultMaxRowsPerWindow } from "../config/window-limits.js";
 import { withConnectionRetry } from "../db/retry.js";
 import { interruption, SyncError } from "../errors.js";
@@ -60,6 +61,8 @@ export interface WalkSettings {
   signal?: AbortSignal;
   /** A window counting more rows than this is halved first, so one transaction stays bounded. @default defaultMaxRowsPerWindow */
   maxRowsPerWindow?: number;
+  /** Page 0 of the plan's first window, already fetched (first-run.ts): its first walk starts from it. */
+  head?: { window: Window; page: TransactionsPage };
 }
 
 /**
@@ -73,9 +76,11 @@ export class WindowWalks {
   #pageSize = documentedMaxLimit;
   #ahead: PrefetchedWalk | undefined;
   #stopped = false;
+  #head: WalkSettings["head"];
 
   constructor(private readonly settings: WalkSettings) {
     this.limit = pLimit(settings.concurrency);
+    this.#head = settings.head;
   }
 
   /** Rows per page, learned from the server's max_limit on the first page. */
@@ -106,7 +111,11 @@ export class WindowWalks {
 
   /** A first walk of `window` from scratch (a window retried after a lost connection walks again). */
   start(window: Window): PrefetchedWalk {
-    const walk = prefetchWalk(this.settings.client, window, this.walkOptions(window, 1));
+    // Used once, by the walk it was fetched for: a walk started again (after a lost connection) asks the server anew.
+    const head = this.#head;
+    this.#head = undefined;
+    const firstPage = head && head.window.from === window.from && head.window.to === window.to ? head.page : undefined;
+    const walk = prefetchWalk(this.settings.client, window, { ...this.walkOptions(window, 1), firstPage });
     void walk.counted.then(({ count, maxLimit }) => {
       if (maxLimit) this.#pageSize = maxLimit;
       this.settings.plan.observe(window, count);

@@ -59,24 +59,54 @@ export class MovedBuckets {
   }
 }
 
-/** Recomputes the rollups of `window` (widened to whole buckets) and of the buckets rows moved out of; returns rows deleted and written. */
+/**
+ * The created_at span of the rows a window wrote inside itself. A window that held nothing when its
+ * transaction began changed only those rows (its deletion marks, too, can fall only on rows it
+ * wrote), so its rollups are recomputed over that span, not over its whole range: a first run's
+ * window reaches back to 1900 (first-run.ts), and its range's local days would be read one by one.
+ */
+export class WrittenSpan {
+  #earliest: Micros | undefined;
+  #latest: Micros | undefined;
+
+  constructor(private readonly window: Window) {}
+
+  add(rows: { createdAt: Micros }[]): void {
+    for (const { createdAt } of rows) {
+      if (createdAt < this.window.from || createdAt >= this.window.to) continue;
+      if (this.#earliest === undefined || createdAt < this.#earliest) this.#earliest = createdAt;
+      if (this.#latest === undefined || createdAt > this.#latest) this.#latest = createdAt;
+    }
+  }
+
+  /** Undefined when no row was written inside the window. */
+  get span(): Window | undefined {
+    return this.#earliest === undefined || this.#latest === undefined
+      ? undefined
+      : { from: this.#earliest, to: addMicros(this.#latest, 1) };
+  }
+}
+
+/**
+ * Recomputes the rollups of `range` (widened to whole buckets; none: only moved buckets) and of
+ * the buckets rows moved out of; returns rows deleted and written.
+ */
 export async function refreshRollups(
   db: pg.ClientBase,
   account: string,
-  window: Window,
+  range: Window | undefined,
   moved?: MovedBuckets,
   /** A window this run committed before registered the UTC zone: not asked again per window. */
   { utcZoneKnown = false }: { utcZoneKnown?: boolean } = {},
 ): Promise<number> {
-  const lo = floorBucket(window.from);
-  const hi = ceilBucket(window.to);
-  const ranges = new Map<string, { lows: string[]; highs: string[] }>([
-    [account, { lows: [formatInstant(lo)], highs: [formatInstant(hi)] }],
-  ]);
+  const lo = range && floorBucket(range.from);
+  const hi = range && ceilBucket(range.to);
+  const ranges = new Map<string, { lows: string[]; highs: string[] }>();
+  if (lo !== undefined && hi !== undefined) ranges.set(account, { lows: [formatInstant(lo)], highs: [formatInstant(hi)] });
   for (const [owner, buckets] of moved?.entries() ?? []) {
     for (const bucket of buckets) {
       const start = asMicros(Number(bucket));
-      if (owner === account && start >= lo && start < hi) continue; // already in the window's range: ranges stay disjoint
+      if (owner === account && lo !== undefined && hi !== undefined && start >= lo && start < hi) continue; // already in the range: ranges stay disjoint
       let r = ranges.get(owner);
       if (!r) {
         r = { lows: [], highs: [] };

@@ -84,7 +84,7 @@ async function walkPaged(client: GenerectClient, window: Window, options: WalkOp
   const limit = options.limit ?? ((request) => request());
   const fetchPage = (limitRows: number, offset: number) =>
     limit(() => client.listTransactions({ gte: window.from, lt: window.to, limit: limitRows, offset }));
-  const first = await fetchPage(options.pageSize, 0);
+  const first = options.firstPage ?? (await fetchPage(options.pageSize, 0));
   options.signal?.throwIfAborted(); // cancelled while the first page was in flight
   guardOffset(first, 0, window);
   if (options.maxRows !== undefined && first.count > options.maxRows) return { kind: "split", count: first.count };

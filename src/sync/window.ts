@@ -16,7 +16,7 @@ import type { WalkOptions, WalkResult } from "./pages.js";
 import { splitAround, splitWindow, type Window } from "./plan.js";
 import type { PrefetchedWalk } from "./prefetch.js";
 import { quarantineRows, resolveQuarantined } from "./quarantine.js";
-import { MovedBuckets, refreshRollups } from "./rollups.js";
+import { MovedBuckets, refreshRollups, WrittenSpan } from "./rollups.js";
 import { walkWindow } from "./walk.js";
 import { type WriteCounts, writeRows } from "./write-rows.js";
 
@@ -233,8 +233,12 @@ async function walkAndCommitOnce(
     const totals = { inserted: 0, updated: 0, unchanged: 0, pages: 0, rows: 0 };
     const rollups = (context.writePath ?? writePath).rollups !== false;
     const moved = new MovedBuckets();
+    const written = new WrittenSpan(window);
     const sink = async (rows: Transaction[], pages: number) => {
-      if (rollups) moved.recordWritten(rows, context.account, window);
+      if (rollups) {
+        moved.recordWritten(rows, context.account, window);
+        written.add(rows);
+      }
       const counts = await writeRows(db, rows, {
         ...context,
         fresh,
@@ -322,7 +326,7 @@ async function walkAndCommitOnce(
               ])
             ).rows[0]!.deleted;
       if (rollups) {
-        await refreshRollups(db, context.account, window, moved, { utcZoneKnown: learned.utcZone === true });
+        await refreshRollups(db, context.account, held ? window : written.span, moved, { utcZoneKnown: learned.utcZone === true });
         if (remember) learned.utcZone = true;
       }
       if (remember && learned.openQuarantine === undefined) {

@@ -4,9 +4,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "@jest/globals";
 import { runSync } from "../../src/job/run.js";
 import { Ledger, type SimulatorFaults, type SimulatorHandle, seedTransactions } from "../../src/simulator/index.js";
+import { historyFloor } from "../../src/sync/first-run.js";
 import type { WindowStats } from "../../src/sync/window.js";
 import { expectFirstRunTruthful, expectVersionsConsistent, syncLogged } from "../faults/support.js";
 import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
+import { expectRollupsEqualLedger } from "../helpers/rollups.js";
 import { expectDatabaseEqualsLedger, LogCapture, seededSimulator, startTestSimulator, syncRuns, testSyncOptions } from "../helpers/sync.js";
 import { dayMs, days } from "../helpers/time.js";
 
@@ -135,14 +137,39 @@ describe("a first run's first window, sized by the history it found", () => {
     await sim?.close();
   });
 
-  test("a history under the row target is one window: its pages, its closing request, two to find the oldest row and users/me", async () => {
+  test("a history under the row target is one window from 1900: its page 0 is the run's first transactions request, then its pages, its closing request and users/me", async () => {
     db = await createMigratedDatabase("adaptive-first");
     const { summary, committed } = await backfill(db, sim, 10_000);
     await expectDatabaseEqualsLedger(db.url, sim);
     expect(committed).toHaveLength(1);
+    expect(committed[0]!.window.from).toBe(historyFloor);
     expect(committed[0]!.count).toBe(sim.ledger.size);
     const [run] = await syncRuns(db.url);
-    expect(run!.api_requests).toBe(summary.pages + 1 + 2 + 1);
+    // No search for the oldest row: the window's page 0 answered the first request.
+    expect(run!.api_requests).toBe(summary.pages + 1 + 1);
+    // Its rollups were recomputed over the rows it wrote, not its 126 years of days.
+    await expectRollupsEqualLedger(db.url, sim.ledger.all(), ["UTC"]);
+  });
+
+  test("run --full over that history, held: a deletion and a change anywhere in it are found, and the rollups follow", async () => {
+    db = await createMigratedDatabase("adaptive-first-full");
+    const own = await seededSimulator(62, 800, 120);
+    try {
+      await backfill(db, own, 10_000);
+      const [oldest, other] = [...own.ledger.all()].sort((a, b) => a.created_at.localeCompare(b.created_at));
+      own.ledger.remove(oldest!.id);
+      own.ledger.update(other!.id, { description: "changed long after" });
+      const summary = await runSync(
+        testSyncOptions(db.url, own, new LogCapture().logger, { windowMs: days(1), windowRows: 10_000 }, { maxRowsPerWindow, full: true }),
+      );
+      expect(summary.windows).toBe(1);
+      expect(summary.deleted).toBe(1);
+      expect(summary.updated).toBe(1);
+      await expectDatabaseEqualsLedger(db.url, own);
+      await expectRollupsEqualLedger(db.url, own.ledger.all(), ["UTC"]);
+    } finally {
+      await own.close();
+    }
   });
 
   test("a larger history: the first window holds about the row target, not SYNC_WINDOW's span", async () => {
