@@ -4,7 +4,7 @@
 // api_requests minus its spent-credit chunks (one request each, spent_credit_captures).
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,6 +12,7 @@ import type { BenchArgs } from "./args.js";
 import { onCleanup } from "./cleanup.js";
 import { runCliSync } from "./cli-run.js";
 import { type BenchServer, createScratchDatabase, ownBackendLister, withClient } from "./database.js";
+import type { LoopReport } from "./loop-probe.js";
 import { machineCpuSeconds, PostgresCpu, processCpuSeconds } from "./measure.js";
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../bin/generect-sync.js");
@@ -34,6 +35,8 @@ export interface FleetReport {
     /** CPU per row by process (null where unknown), and the rate the machine's cores allow at that cost. */
     microsPerRow: { fleet: number; simulator: number | null; postgres: number | null; total: number | null };
     coresAllowRowsPerSec: number | null;
+    /** The `run --all` process's event loop over the phase (loop-probe.ts); null when it wrote nothing. */
+    eventLoop: LoopReport | null;
     /** Requests per account (retries left out), and of them spent_credits and users/me. */
     requestsPerAccount: { mean: number; max: number; snapshots: number; checkpoint: number };
     /**
@@ -59,6 +62,7 @@ export interface FleetReport {
         cpu: FleetCpu;
         microsPerRow: FleetReport["backfill"]["microsPerRow"];
         coresAllowRowsPerSec: number | null;
+        eventLoop: LoopReport | null;
         vsBound: number;
         loadAverage: number;
       }
@@ -140,13 +144,18 @@ export interface FleetCpu {
  */
 async function measuredFleetRun(env: Record<string, string>, server: BenchServer, simPid: number | undefined) {
   const backends = await ownBackendLister(server);
+  const loopDir = mkdtempSync(path.join(os.tmpdir(), "generect-bench-loop-"));
+  const loopFile = path.join(loopDir, "loop.json");
   try {
     const pg = await PostgresCpu.start(server.postmasterPid, () => backends.list());
     const timer = setInterval(() => void pg?.sample(), 50);
     const simBefore = simPid === undefined ? undefined : processCpuSeconds(simPid, false)?.seconds;
     const machineBefore = machineCpuSeconds();
     const began = performance.now();
-    const run = await runCliSync(env, ["run", "--all"]).finally(() => clearInterval(timer));
+    const nodeOptions = [process.env.BENCH_CHILD_NODE_OPTIONS, `--import=${loopProbe}`].filter(Boolean).join(" ");
+    const run = await runCliSync({ ...env, NODE_OPTIONS: nodeOptions, BENCH_LOOP_FILE: loopFile }, ["run", "--all"]).finally(() =>
+      clearInterval(timer),
+    );
     const wallSeconds = (performance.now() - began) / 1000;
     const machineAfter = machineCpuSeconds();
     await pg?.sample();
@@ -158,9 +167,21 @@ async function measuredFleetRun(env: Record<string, string>, server: BenchServer
       postgres: pg ? round(pg.seconds()) : null,
       machine: machineBefore === undefined || machineAfter === undefined ? null : round(machineAfter - machineBefore),
     };
-    return { run, wallSeconds, cpu };
+    return { run, wallSeconds, cpu, eventLoop: readLoopReport(loopFile) };
   } finally {
+    rmSync(loopDir, { recursive: true, force: true });
     await backends.close();
+  }
+}
+
+const loopProbe = path.join(path.dirname(fileURLToPath(import.meta.url)), "loop-probe.js");
+
+function readLoopReport(file: string): LoopReport | null {
+  try {
+    const report = JSON.parse(readFileSync(file, "utf8")) as LoopReport;
+    return { utilization: round(report.utilization), delayP50Ms: round(report.delayP50Ms), delayP99Ms: round(report.delayP99Ms) };
+  } catch {
+    return null;
   }
 }
 
@@ -184,7 +205,12 @@ export async function runFleetBench(args: BenchArgs, server: BenchServer, say: (
   let ceiling: FleetReport["ceiling"];
   try {
     say(`fleet backfill: run --all, SYNC_CONCURRENCY=${args.concurrency}, SYNC_DB_CONNECTIONS=${args.dbConnections}`);
-    const { run: backfill, wallSeconds: backfillSeconds, cpu: backfillCpu } = await measuredFleetRun(env, server, sim.pid);
+    const {
+      run: backfill,
+      wallSeconds: backfillSeconds,
+      cpu: backfillCpu,
+      eventLoop: backfillLoop,
+    } = await measuredFleetRun(env, server, sim.pid);
     const rows = Number(
       (await withClient(db.url, (c) => c.query<{ n: string }>("SELECT count(*)::text AS n FROM transactions"))).rows[0]!.n,
     );
@@ -207,7 +233,7 @@ export async function runFleetBench(args: BenchArgs, server: BenchServer, say: (
       say("fleet backfill ceiling: the same fleet at 0 ms latency");
       const zero = await fleetFixture(args, 0, server, say);
       try {
-        const { wallSeconds, cpu } = await measuredFleetRun(zero.env, server, zero.sim.pid);
+        const { wallSeconds, cpu, eventLoop } = await measuredFleetRun(zero.env, server, zero.sim.pid);
         const ceilingRows = Number(
           (await withClient(zero.db.url, (c) => c.query<{ n: string }>("SELECT count(*)::text AS n FROM transactions"))).rows[0]!.n,
         );
@@ -219,6 +245,7 @@ export async function runFleetBench(args: BenchArgs, server: BenchServer, say: (
           cpuSeconds: cpu.fleet,
           cpu,
           ...perRow(cpu, ceilingRows),
+          eventLoop,
           vsBound: round(ceilingRate / bound),
           loadAverage: round(os.loadavg()[0]!),
         };
@@ -243,6 +270,7 @@ export async function runFleetBench(args: BenchArgs, server: BenchServer, say: (
         cpuSeconds: backfillCpu.fleet,
         cpu: backfillCpu,
         ...perRow(backfillCpu, rows),
+        eventLoop: backfillLoop,
         requestsPerAccount: {
           mean: round(mean(backfillRuns.map((r) => r.requests))),
           max: Math.max(...backfillRuns.map((r) => r.requests)),
@@ -344,14 +372,17 @@ function round(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
-function cpuLine(phase: Pick<FleetReport["backfill"], "cpu" | "microsPerRow" | "coresAllowRowsPerSec">): string {
-  const { cpu, microsPerRow: us } = phase;
+function cpuLine(phase: Pick<FleetReport["backfill"], "cpu" | "microsPerRow" | "coresAllowRowsPerSec" | "eventLoop">): string {
+  const { cpu, microsPerRow: us, eventLoop: loop } = phase;
   const seconds = (s: number | null) => (s === null ? "?" : `${s} s`);
   const micros = (m: number | null) => (m === null ? "?" : `${m} µs/row`);
   return (
     `run --all ${seconds(cpu.fleet)} (${micros(us.fleet)}), simulator ${seconds(cpu.simulator)} (${micros(us.simulator)}), ` +
     `Postgres ${seconds(cpu.postgres)} (${micros(us.postgres)}), machine ${seconds(cpu.machine)}; ` +
-    `together ${micros(us.total)}: ${os.cpus().length} cores allow ${phase.coresAllowRowsPerSec ?? "?"} rows/s`
+    `together ${micros(us.total)}: ${os.cpus().length} cores allow ${phase.coresAllowRowsPerSec ?? "?"} rows/s; ` +
+    (loop
+      ? `run --all's event loop busy ${Math.round(loop.utilization * 100)}% of the time, timers late by ${loop.delayP50Ms} ms (median), ${loop.delayP99Ms} ms (p99)`
+      : "run --all's event loop not measured")
   );
 }
 

@@ -1,0 +1,29 @@
+// Preloaded into a child the bench runs (`node --import`, see fleet.ts): when the child exits it
+// writes to BENCH_LOOP_FILE how busy its event loop was and how late its callbacks ran. A fleet
+// below its latency bound has request slots free; this says whether the one JavaScript thread
+// that fills them was the limit (a loop busy most of the time, and callbacks waiting for it).
+import { writeFileSync } from "node:fs";
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
+
+export interface LoopReport {
+  /** Share of the child's life its event loop spent running code (performance.eventLoopUtilization). */
+  utilization: number;
+  /** How late timers fired, in ms: median and 99th percentile (monitorEventLoopDelay, 10 ms resolution). */
+  delayP50Ms: number;
+  delayP99Ms: number;
+}
+
+const file = process.env.BENCH_LOOP_FILE;
+if (file) {
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  const start = performance.eventLoopUtilization();
+  process.once("exit", () => {
+    const report: LoopReport = {
+      utilization: performance.eventLoopUtilization(start).utilization,
+      delayP50Ms: delay.percentile(50) / 1e6,
+      delayP99Ms: delay.percentile(99) / 1e6,
+    };
+    writeFileSync(file, JSON.stringify(report));
+  });
+}
