@@ -152,7 +152,7 @@ async function measuredFleetRun(env: Record<string, string>, server: BenchServer
     const simBefore = simPid === undefined ? undefined : processCpuSeconds(simPid, false)?.seconds;
     const machineBefore = machineCpuSeconds();
     const began = performance.now();
-    const nodeOptions = [process.env.BENCH_CHILD_NODE_OPTIONS, `--import=${loopProbe}`].filter(Boolean).join(" ");
+    const nodeOptions = [process.env.BENCH_CHILD_NODE_OPTIONS, ...loopProbeImports].filter(Boolean).join(" ");
     const run = await runCliSync({ ...env, NODE_OPTIONS: nodeOptions, BENCH_LOOP_FILE: loopFile }, ["run", "--all"]).finally(() =>
       clearInterval(timer),
     );
@@ -174,7 +174,11 @@ async function measuredFleetRun(env: Record<string, string>, server: BenchServer
   }
 }
 
-const loopProbe = path.join(path.dirname(fileURLToPath(import.meta.url)), "loop-probe.js");
+/** The probe beside this module: built (.js), or the source when the bench itself runs under tsx (its tests), loaded the same way. */
+const here = fileURLToPath(import.meta.url);
+const loopProbeImports = here.endsWith(".ts")
+  ? ["--import=tsx", `--import=${path.join(path.dirname(here), "loop-probe.ts")}`]
+  : [`--import=${path.join(path.dirname(here), "loop-probe.js")}`];
 
 function readLoopReport(file: string): LoopReport | null {
   try {

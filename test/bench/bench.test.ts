@@ -147,8 +147,13 @@ describe("npm run bench", () => {
     if (result.code !== 0) throw new Error(`bench exited with ${result.code}:\n${result.stderr}`);
     const { fleet } = JSON.parse(result.stdout) as {
       fleet: {
-        backfill: { rows: number; peakRssMB: number };
-        ceiling: { rows: number; rowsPerSec: number; vsBound: number };
+        backfill: {
+          rows: number;
+          peakRssMB: number;
+          requestsPerAccount: { mean: number; max: number };
+          eventLoop: { utilization: number; delayP50Ms: number; delayP99Ms: number } | null;
+        };
+        ceiling: { rows: number; rowsPerSec: number; vsBound: number; eventLoop: unknown };
         incremental: { transactionRequestsMax: number; snapshotRequestsMean: number; failed: number };
         latencyBoundRowsPerSec: number;
         targets: unknown[];
@@ -156,6 +161,14 @@ describe("npm run bench", () => {
     };
     expect(fleet.backfill.rows).toBe(4 * 150);
     expect(fleet.backfill.peakRssMB).toBeGreaterThan(30);
+    // A first run of 150 rows: its 2 pages (the first answering its first request), the closing
+    // request, users/me and one spent_credits; no search for the oldest row.
+    expect(fleet.backfill.requestsPerAccount).toMatchObject({ mean: 5, max: 5 });
+    // The probe preloaded into run --all reported its event loop, for both measured phases.
+    expect(fleet.backfill.eventLoop!.utilization).toBeGreaterThan(0);
+    expect(fleet.backfill.eventLoop!.utilization).toBeLessThanOrEqual(1);
+    expect(fleet.backfill.eventLoop!.delayP99Ms).toBeGreaterThanOrEqual(fleet.backfill.eventLoop!.delayP50Ms);
+    expect(fleet.ceiling.eventLoop).not.toBeNull();
     expect(fleet.incremental.failed).toBe(0);
     expect(fleet.incremental.transactionRequestsMax).toBeGreaterThanOrEqual(1);
     expect(fleet.incremental.transactionRequestsMax).toBeLessThanOrEqual(3);
