@@ -37,9 +37,10 @@ export interface ClientOptions {
   maxRetryAfterMs?: number;
   signal?: AbortSignal;
   /**
-   * Runs each attempt: a fleet shares one limiter among its accounts' clients, so SYNC_CONCURRENCY
-   * bounds the requests in flight of the whole process. A slot is held by one attempt, never by a
-   * retry's backoff. @default every attempt at once
+   * Runs each attempt's HTTP exchange: a fleet shares one limiter among its accounts' clients, so
+   * SYNC_CONCURRENCY bounds the requests in flight of the whole process. A slot is held by one
+   * exchange, never by a retry's backoff nor by reading the answer (the next request goes out while
+   * this page is checked). @default every attempt at once
    */
   requestSlot?: <T>(attempt: () => Promise<T>) => Promise<T>;
   onRetry?: (info: { attempt: number; reason: string; delayMs: number }) => void;
@@ -232,10 +233,9 @@ export class GenerectClient {
 
     /** The last failed attempt's Retry-After (attempts of one call run one after another). */
     let retryAfterMs: number | undefined;
-    const attempt = async (): Promise<T> => {
+    /** The HTTP exchange alone: what a fleet's request slot is held for (reading the answer is not a request in flight). */
+    const exchange = async () => {
       this.stats.requests += 1;
-      retryAfterMs = undefined;
-      let response;
       // got has no body size limit: count the (decompressed) bytes as they arrive and abort past
       // the bound, so an endless or huge body is an error instead of an exhausted heap.
       const tooLarge = new AbortController();
@@ -247,12 +247,17 @@ export class GenerectClient {
         request.on("downloadProgress", ({ transferred, total }) => {
           if (transferred > maxBytes || (total ?? 0) > maxBytes) tooLarge.abort();
         });
-        response = await request;
+        return await request;
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
         if (tooLarge.signal.aborted) throw tooLargeFailure(where, maxBytes);
         throw networkFailure(error, where, this.host, this.options.timeoutMs);
       }
+    };
+    const slot = this.options.requestSlot;
+    const attempt = async (): Promise<T> => {
+      retryAfterMs = undefined;
+      const response = await (slot ? slot(exchange) : exchange());
       this.noteDeprecation(path, response.headers);
       if (response.rawBody.byteLength > maxBytes) throw tooLargeFailure(where, maxBytes); // whole before any progress event
       if (
@@ -289,8 +294,7 @@ export class GenerectClient {
     // callback runs); a retryable one is a bare ApiRequestError or ApiResponseError. Anything else
     // (a bug, the request slot failing) is not retried either.
     const ours = (error: Error) => error instanceof ApiRequestError || error instanceof ApiResponseError;
-    const slot = this.options.requestSlot;
-    return pRetry(slot ? () => slot(attempt) : attempt, {
+    return pRetry(attempt, {
       retries,
       factor: 2,
       minTimeout,

@@ -72,6 +72,33 @@ describe("Generect client against the simulator", () => {
     expect(c.stats).toEqual({ requests: 5, retries: 4 });
   });
 
+  test("a request slot is held for the HTTP exchange only: reading the answer, and a body that fails it, happen after the slot is free", async () => {
+    const faults = [{ status: 200, body: '{"count": 250, "results": [' }];
+    sim.faults.intercept = () => faults.shift();
+    const exchanges: string[] = [];
+    let held = 0;
+    const requestSlot = async <T>(exchange: () => Promise<T>): Promise<T> => {
+      held += 1;
+      try {
+        const response = await exchange();
+        exchanges.push("answered");
+        return response;
+      } catch (error) {
+        exchanges.push("failed");
+        throw error;
+      } finally {
+        held -= 1;
+      }
+    };
+    const c = client({ requestSlot });
+    const page = await c.listTransactions(window);
+    expect(page.rows).toHaveLength(100);
+    // The truncated body was a complete exchange: it failed validation after its slot was given back, then was retried.
+    expect(exchanges).toEqual(["answered", "answered"]);
+    expect(held).toBe(0);
+    expect(c.stats).toEqual({ requests: 2, retries: 1 });
+  });
+
   test("a server that keeps failing ends with a clear error after the retry budget", async () => {
     sim.faults.intercept = () => ({ status: 503, body: '{"detail": "down for maintenance"}' });
     const c = client({ retries: 2 });
