@@ -1,7 +1,8 @@
 // `npm run bench -- --bi`: the BI side at the ledger's size. The simulator's ledger (the rows a
 // backfill of --rows would write) goes into `transactions` with one COPY, the rollups are built by
 // the sync's own code path (refreshRollups, window after window), the spent-credit snapshots are
-// captured from the simulator in SYNC_TIMEZONE=Asia/Kolkata, then after VACUUM ANALYZE every README
+// captured from the simulator in SYNC_TIMEZONE=Asia/Kolkata, a zone is registered as SYNC_ROLLUP_ZONES
+// would (its build, and a window's upkeep without and with it, timed), then after VACUUM ANALYZE every README
 // example query and every BI view (its first 100 rows and its full aggregate) is timed warm, and
 // `status` and `reconcile` as processes (start-up included). A query on a view the last migration
 // redefined is also timed on its previous definition, in turn with it (src/bench/legacy-bi.ts).
@@ -17,7 +18,7 @@ import { copyFrom } from "../db/copy.js";
 import { inTransaction, openSession } from "../db/database.js";
 import { noJitSql } from "../db/sql/server.js";
 import { runSnapshot } from "../job/run.js";
-import { refreshRollups } from "../sync/rollups.js";
+import { ensureRollupZone, refreshRollups } from "../sync/rollups.js";
 import { asMicros, fromDate } from "../time.js";
 import { type BenchServer, createScratchDatabase } from "./database.js";
 import { changedRelations, previousDefinitions, previousSchema } from "./legacy-bi.js";
@@ -26,6 +27,10 @@ import { type BenchSimulator, copyRowColumns } from "./sim-host.js";
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../bin/generect-sync.js");
 const zone = "Asia/Kolkata";
+/** A zone an operator lists in SYNC_ROLLUP_ZONES (registered as a run does): +10:30, and DST moves it by 30 minutes. */
+const operatorZone = "Australia/Lord_Howe";
+/** Windows re-refreshed to time the upkeep of one more registered zone. */
+const upkeepWindows = 20;
 /** Rows per rollup refresh: the sync's default SYNC_WINDOW_ROWS. */
 const windowRows = 10_000;
 
@@ -52,6 +57,10 @@ export interface BiReport {
   rollupWindows: number;
   /** Mean wall time of one window's rollup refresh (about windowRows rows). */
   rollupMsPerWindow: number;
+  /** Registering operatorZone on the built ledger (ensureRollupZone: its days from every bucket), once. */
+  zoneBuildMs: number;
+  /** Median ms a window's rollup refresh takes with the zones registered by then (UTC, the captures'), and with operatorZone too. */
+  upkeepMsPerWindow: { without: number; with: number };
   /** The rollups' totals equal an aggregate of transactions (checked outside the timings). */
   verified: boolean;
   queries: BiTiming[];
@@ -129,6 +138,10 @@ export const biQueries: [string, string][] = [
   ],
   ["ledger_days (the captures' zone) aggregate", `SELECT status, count(*), sum(charges) FROM ledger_days('${zone}') GROUP BY 1`],
   ["ledger_days (a zone not registered) aggregate", "SELECT status, count(*), sum(charges) FROM ledger_days('Asia/Kathmandu') GROUP BY 1"],
+  [
+    "ledger_days (a SYNC_ROLLUP_ZONES zone) aggregate",
+    `SELECT status, count(*), sum(charges) FROM ledger_days('${operatorZone}') GROUP BY 1`,
+  ],
 ];
 
 const median = (xs: number[]) => {
@@ -209,6 +222,34 @@ export async function runBi(
       runSnapshot({ config: loadConfig(env), databaseUrl: database.url, log: pino({ level: "silent" }) }),
     );
     say(`bi: spent credits captured in ${zone} (${(snapshotMs / 1000).toFixed(1)} s)`);
+
+    // SYNC_ROLLUP_ZONES: what a run does for a new zone (once), then what each window pays for it,
+    // the last windows refreshed again without and with the zone registered, in turn (the rows do
+    // not change, so the zone's days stay exact while it is unregistered).
+    const [zoneBuildMs] = await timed(() => inTransaction(client, (db) => ensureRollupZone(db, benchAccount, operatorZone)));
+    const upkeep = { without: [] as number[], with: [] as number[] };
+    const sample = bounds.slice(-upkeepWindows - 1);
+    for (let round = 0; round < 6; round++) {
+      const registered = round % 2 === 1;
+      await client.query(
+        registered
+          ? "INSERT INTO ledger_rollup_zones (account, timezone) VALUES ($1, $2)"
+          : "DELETE FROM ledger_rollup_zones WHERE account = $1 AND timezone = $2",
+        [benchAccount, operatorZone],
+      );
+      const [ms] = await timed(async () => {
+        for (let i = 0; i + 1 < sample.length; i++)
+          await inTransaction(client, async (db) => {
+            await db.query(noJitSql);
+            await refreshRollups(db, benchAccount, { from: sample[i]!, to: sample[i + 1]! });
+          });
+      });
+      upkeep[registered ? "with" : "without"].push(ms / (sample.length - 1));
+    }
+    const upkeepMsPerWindow = { without: median(upkeep.without), with: median(upkeep.with) };
+    say(
+      `bi: ${operatorZone} registered in ${zoneBuildMs.toFixed(0)} ms; a window's rollups ${upkeepMsPerWindow.without.toFixed(1)} ms without it, ${upkeepMsPerWindow.with.toFixed(1)} ms with it`,
+    );
     await client.query("VACUUM ANALYZE");
     const { span_days } = (
       await client.query<{ span_days: number }>(
@@ -223,8 +264,10 @@ export async function runBi(
       SELECT (SELECT (count(*), COALESCE(sum(amount) FILTER (WHERE amount < 0), 0)) FROM transactions WHERE deleted_at IS NULL)
            = (SELECT (sum(live_rows), sum(charges)) FROM ledger_daily_rollups WHERE timezone = 'UTC')
          AND (SELECT (count(*), COALESCE(sum(amount) FILTER (WHERE amount < 0), 0)) FROM transactions WHERE deleted_at IS NULL)
-           = (SELECT (sum(live_rows), sum(charges)) FROM ledger_daily_rollups WHERE timezone = $1) AS verified`,
-        [zone],
+           = (SELECT (sum(live_rows), sum(charges)) FROM ledger_daily_rollups WHERE timezone = $1)
+         AND (SELECT (count(*), COALESCE(sum(amount) FILTER (WHERE amount < 0), 0)) FROM transactions WHERE deleted_at IS NULL)
+           = (SELECT (sum(live_rows), sum(charges)) FROM ledger_daily_rollups WHERE timezone = $2) AS verified`,
+        [zone, operatorZone],
       )
     ).rows[0]!;
     say(`bi: rollups ${verified ? "equal" : "DIFFER FROM"} the aggregate of transactions`);
@@ -282,6 +325,8 @@ export async function runBi(
       rollupRows: rollup_rows,
       rollupWindows: windows,
       rollupMsPerWindow: rollupMs / windows,
+      zoneBuildMs,
+      upkeepMsPerWindow,
       verified,
       queries,
       commands,
@@ -297,6 +342,8 @@ export function formatBi(report: BiReport): string {
     `BI at ${report.rows} rows over ${report.spanDays} days (--years ${report.years}; load average ${report.loadAverage.map((l) => l.toFixed(2)).join(" ")}); ledger_rollups ${report.rollupRows} rows, ` +
       `built in ${report.rollupWindows} windows of ~${windowRows} rows, ${report.rollupMsPerWindow.toFixed(1)} ms a window; ` +
       `rollup totals ${report.verified ? "equal" : "DIFFER FROM"} transactions'`,
+    `SYNC_ROLLUP_ZONES=${operatorZone}: registered in ${report.zoneBuildMs.toFixed(0)} ms; a window's rollups (median of 3 passes over the last ${upkeepWindows} windows each way, in turn) ` +
+      `${report.upkeepMsPerWindow.without.toFixed(1)} ms without it, ${report.upkeepMsPerWindow.with.toFixed(1)} ms with it`,
     `${"query".padEnd(44)} ${"median ms".padStart(10)} ${"max ms".padStart(8)} ${"rows".padStart(7)} ${"target".padStart(7)} ${"previous".padStart(9)}  verdict`,
   ];
   for (const t of [...report.queries, ...report.commands]) {

@@ -39,6 +39,12 @@ export interface Config {
   home: string | undefined;
   /** `SYNC_TIMEZONE`: IANA timezone of the daily spent-credit snapshots (and of the worker's schedules). @default "UTC" */
   timezone: string;
+  /**
+   * `SYNC_ROLLUP_ZONES`: IANA timezones whose local days each run keeps in ledger_daily_rollups for
+   * the account, besides UTC and SYNC_TIMEZONE (registered by the captures): ledger_days(zone) reads
+   * them instead of summing every 15-minute bucket. @default none
+   */
+  rollupZones: string[];
   /** `SNAPSHOT_RESTATE_DAYS`: each capture re-reads this many days before the last captured day. @default 35 */
   restateDays: number;
   /** `SYNC_CRON`: when the worker runs a sync pass, in SYNC_TIMEZONE. @default "*\/15 * * * *" */
@@ -68,6 +74,7 @@ export const defaults = {
   // above any honest answer and far below what exhausts the heap.
   maxResponseBytes: 16 * 1024 * 1024,
   timezone: "UTC",
+  rollupZones: [] as string[],
   restateDays: 35,
   syncCron: "*/15 * * * *",
   snapshotCron: "15 0 * * *",
@@ -96,6 +103,7 @@ export const configVariables = [
   ["GENERECT_MAX_RESPONSE_BYTES", `largest API response body accepted, in bytes (default ${defaults.maxResponseBytes})`],
   ["GENERECT_SYNC_HOME", "data directory of the embedded Postgres (default ./.generect-sync)"],
   ["SYNC_TIMEZONE", "IANA timezone of the daily snapshots and schedules (default UTC)"],
+  ["SYNC_ROLLUP_ZONES", "comma-separated IANA timezones whose local days the rollups keep, for ledger_days(zone) (default: none)"],
   ["SNAPSHOT_RESTATE_DAYS", `days re-read before the last captured day (default ${defaults.restateDays})`],
   ["SYNC_CRON", `worker: sync schedule in SYNC_TIMEZONE (default "${defaults.syncCron}")`],
   ["SNAPSHOT_CRON", `worker: snapshot schedule in SYNC_TIMEZONE (default "${defaults.snapshotCron}")`],
@@ -196,7 +204,11 @@ function start(env: Env): Micros | undefined {
  * its case was plainly not looked up (all lower or upper case), which would start a second series.
  */
 function timezone(env: Env): string {
-  const text = read(env, "SYNC_TIMEZONE") ?? defaults.timezone;
+  return zoneName("SYNC_TIMEZONE", read(env, "SYNC_TIMEZONE") ?? defaults.timezone, "it keys every snapshot row");
+}
+
+/** A zone name written as SYNC_TIMEZONE must be (see timezone()); `keys` says what the name keys. */
+function zoneName(name: string, text: string, keys: string): string {
   // The default needs no lookup: a time-zone Intl.DateTimeFormat loads ICU's zone data (~20 ms of `status`).
   if (text === "UTC") return text;
   let canonical: string;
@@ -205,15 +217,29 @@ function timezone(env: Env): string {
     if (/^[+-]/.test(text)) throw new RangeError();
     canonical = new Intl.DateTimeFormat("en-US", { timeZone: text }).resolvedOptions().timeZone;
   } catch {
-    throw new ConfigError(`SYNC_TIMEZONE=${JSON.stringify(text)} is not an IANA timezone name (e.g. UTC, Europe/Berlin, Asia/Kolkata)`);
+    throw new ConfigError(`${name}=${JSON.stringify(text)} is not an IANA timezone name (e.g. UTC, Europe/Berlin, Asia/Kolkata)`);
   }
   if (canonical.toLowerCase() === text.toLowerCase() || canonical === "UTC") return canonical;
   if (text === text.toLowerCase() || text === text.toUpperCase()) {
     throw new ConfigError(
-      `SYNC_TIMEZONE=${JSON.stringify(text)} is the zone ${canonical}: write its name as the IANA database does (e.g. Asia/Kolkata), it keys every snapshot row`,
+      `${name}=${JSON.stringify(text)} is the zone ${canonical}: write its name as the IANA database does (e.g. Asia/Kolkata), ${keys}`,
     );
   }
   return text;
+}
+
+/**
+ * SYNC_ROLLUP_ZONES, each name as SYNC_TIMEZONE takes it: ledger_days(zone) reads a zone's daily
+ * rollups only when called with the name registered, so `utc` and `UTC` must not be two zones.
+ */
+function rollupZones(env: Env): string[] {
+  const text = read(env, "SYNC_ROLLUP_ZONES");
+  if (text === undefined) return [];
+  const names = text.split(",").map((z) => z.trim());
+  if (names.some((z) => z === "")) {
+    throw new ConfigError(`SYNC_ROLLUP_ZONES=${JSON.stringify(text)} has an empty entry: list IANA names separated by commas`);
+  }
+  return [...new Set(names.map((z) => zoneName("SYNC_ROLLUP_ZONES", z, "ledger_days() is called with it")))];
 }
 
 function logLevel(env: Env): string {
@@ -261,6 +287,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxResponseBytes: integer(env, "GENERECT_MAX_RESPONSE_BYTES", defaults.maxResponseBytes, 65_536, 1024 * 1024 * 1024),
     home: read(env, "GENERECT_SYNC_HOME"),
     timezone: timezone(env),
+    rollupZones: rollupZones(env),
     restateDays: integer(env, "SNAPSHOT_RESTATE_DAYS", defaults.restateDays, 0, 3660),
     syncCron: cron(env, "SYNC_CRON", defaults.syncCron),
     snapshotCron: cron(env, "SNAPSHOT_CRON", defaults.snapshotCron),

@@ -2,7 +2,7 @@ import type pg from "pg";
 import { type ClientOptions, GenerectClient } from "../api/client.js";
 import type { Config } from "../config/index.js";
 import { requireToken } from "../config/index.js";
-import { Database, type Queryable } from "../db/database.js";
+import { Database, inTransaction, type Queryable } from "../db/database.js";
 import { withConnectionRetry } from "../db/retry.js";
 import { setHeadDigestSql } from "../db/sql/sync-runs.js";
 import { type WritePath, writePath } from "../db/sql/transactions.js";
@@ -16,6 +16,7 @@ import { captureSnapshots, type SnapshotStats } from "../snapshots/capture.js";
 import { beginFirstRun } from "../sync/first-run.js";
 import { FixedWindows, type PipelineSettings, WindowPipeline } from "../sync/pipeline.js";
 import { isInstant, planStart, type Window, WindowQueue } from "../sync/plan.js";
+import { ensureRollupZone } from "../sync/rollups.js";
 import { transactionsStream, type WindowStats } from "../sync/window.js";
 import { asMicros, formatInstant, fromDate, type Micros } from "../time.js";
 import { type AccountLock, acquireAccountLock, type LockSession } from "./lock.js";
@@ -348,6 +349,19 @@ function snapshotPass(run: RunContext): Promise<SnapshotStats> {
   });
 }
 
+/**
+ * The zones of SYNC_ROLLUP_ZONES get daily rollups for the account (built from its buckets the
+ * first time, then kept by every window): ledger_days(zone) then reads days, not every bucket.
+ * Under the run's account lock, so no window of another run changes buckets meanwhile.
+ */
+async function registerRollupZones(run: RunContext): Promise<void> {
+  const { account, rollupZones } = run.options.config;
+  if (rollupZones.length === 0) return;
+  await inTransaction(run.pool, async (db) => {
+    for (const zone of rollupZones) await ensureRollupZone(db, account, zone);
+  });
+}
+
 /** One sync pass: transactions, then (by default) the spent-credit snapshots, in one recorded run. */
 export async function runSync(options: SyncOptions): Promise<SyncSummary> {
   return withRun(options, options.command ?? "run", async (run) => {
@@ -383,6 +397,7 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
       if (checkpoint.outcome === "missing")
         run.log.warn({ code: checkpoint.errorCode }, "users/me balances could not be read: checkpoint recorded as missing");
     }
+    if ((options.writePath ?? writePath).rollups !== false) await registerRollupZones(run);
     await syncTransactions(run, summary);
     if (proofs) summary.headDigest = await recordHead(run);
     if (options.snapshots !== false) {

@@ -194,6 +194,8 @@ describe("npm run bench", () => {
         spanDays: number;
         verified: boolean;
         rollupRows: number;
+        zoneBuildMs: number;
+        upkeepMsPerWindow: { without: number; with: number };
         queries: { label: string; medianMs: number; rows: number }[];
         commands: { label: string; medianMs: number }[];
       };
@@ -203,6 +205,9 @@ describe("npm run bench", () => {
     expect(bi.spanDays).toBeGreaterThan(5 * 365); // the default 3 years would hold under 1,100 days
     expect(bi.verified).toBe(true);
     expect(bi.rollupRows).toBeGreaterThan(0);
+    expect(bi.zoneBuildMs).toBeGreaterThan(0);
+    expect(bi.upkeepMsPerWindow.without).toBeGreaterThan(0);
+    expect(bi.upkeepMsPerWindow.with).toBeGreaterThan(0);
     expect(bi.queries.map((q) => q.label)).toEqual(biQueries.map(([label]) => label));
     for (const q of bi.queries) expect(q.medianMs).toBeGreaterThan(0);
     expect(bi.queries.find((q) => q.label === "daily_closing_balance LIMIT 100")!.rows).toBe(100);

@@ -78,11 +78,13 @@ describe("generect-sync CLI", () => {
     ]);
     const indexes = await query<{ indexdef: string }>(db.url, "SELECT indexdef FROM pg_indexes WHERE tablename = 'transactions'");
     // Storage v2: every key starts with the account; whole-ledger indexes are gone (see the migration).
+    // The two INCLUDE (amount) indexes: top_ups_and_refunds reads each kind index-only (20261128010000_money_in_covering).
     // (account, version_id): each committed window extends the proof chain by the versions after its last link.
     expect(indexes.map((i) => i.indexdef.replace(/^.* USING btree /, "")).sort()).toEqual([
       "(account, balance_type, created_at)",
       "(account, created_at)",
-      "(account, created_at) WHERE ((amount > (0)::numeric) AND (deleted_at IS NULL))",
+      "(account, created_at) INCLUDE (amount) WHERE ((amount > (0)::numeric) AND (deleted_at IS NULL) AND (NOT COALESCE((description ~~* '%refund%'::text), false)))",
+      "(account, created_at) INCLUDE (amount) WHERE ((amount > (0)::numeric) AND (deleted_at IS NULL) AND (description ~~* '%refund%'::text))",
       "(account, id)",
       "(account, version_id)",
     ]);

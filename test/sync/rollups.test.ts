@@ -159,6 +159,24 @@ describe("ledger_rollups kept with the data", () => {
     const [one] = await query<{ n: number }>(db.url, "SELECT count(*)::int AS n FROM running_balance WHERE account = 'other'");
     expect(one!.n).toBe(rows.length);
   });
+
+  // An operator's zones (SYNC_ROLLUP_ZONES): a run registers them, built from the account's buckets,
+  // and later windows keep them. Lord Howe moves by 30 minutes for DST (+10:30 to +11:00 early in
+  // October, inside the ledger's 60 days), Eucla is +08:45.
+  test("SYNC_ROLLUP_ZONES: a run registers the zones, its windows keep their days", async () => {
+    const operatorZones = ["Australia/Lord_Howe", "Australia/Eucla"];
+    await syncOnce(db.url, sim, { account: "other", rollupZones: operatorZones });
+    const registered = await query<{ timezone: string }>(db.url, "SELECT timezone FROM ledger_rollup_zones WHERE account = 'other'");
+    expect(registered.map((z) => z.timezone)).toEqual(expect.arrayContaining(operatorZones));
+    await expectRollupsEqualLedger(db.url, sim.ledger.all(), operatorZones, "other");
+
+    const recent = sim.ledger.all().filter((r) => Date.parse(`${r.created_at}Z`) > to - 12 * hourMs);
+    sim.ledger.update(recent[0]!.id, { amount: "-11.5" });
+    sim.ledger.add({ created_at: new Date(to - 2 * hourMs), amount: "25", description: "Refund, Lord Howe" });
+    await syncOnce(db.url, sim, { account: "other", rollupZones: operatorZones });
+    await expectDatabaseEqualsLedger(db.url, sim, "other");
+    await expectRollupsEqualLedger(db.url, sim.ledger.all(), operatorZones, "other");
+  });
 });
 
 describe("ledger_rollups bucket by bucket", () => {

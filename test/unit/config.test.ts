@@ -121,6 +121,24 @@ describe("variables an operator gets wrong (issue #18)", () => {
     expect(loadConfig({ SYNC_TIMEZONE: given }).timezone).toBe(canonical);
   });
 
+  test("SYNC_ROLLUP_ZONES: IANA names, each as SYNC_TIMEZONE takes it, once each", () => {
+    expect(loadConfig({}).rollupZones).toEqual([]);
+    expect(loadConfig({ SYNC_ROLLUP_ZONES: " Asia/Kathmandu, America/St_Johns,Asia/Kathmandu ,utc" }).rollupZones).toEqual([
+      "Asia/Kathmandu",
+      "America/St_Johns",
+      "UTC",
+    ]);
+    expect(() => loadConfig({ SYNC_ROLLUP_ZONES: "Asia/Kathmandu,,UTC" })).toThrow(
+      'SYNC_ROLLUP_ZONES="Asia/Kathmandu,,UTC" has an empty entry',
+    );
+    expect(() => loadConfig({ SYNC_ROLLUP_ZONES: "Asia/Kathmandu,+05:45" })).toThrow(
+      'SYNC_ROLLUP_ZONES="+05:45" is not an IANA timezone name',
+    );
+    expect(() => loadConfig({ SYNC_ROLLUP_ZONES: "asia/kolkata" })).toThrow(
+      'SYNC_ROLLUP_ZONES="asia/kolkata" is the zone Asia/Calcutta: write its name as the IANA database does (e.g. Asia/Kolkata), ledger_days() is called with it',
+    );
+  });
+
   test("an alias in a case nobody looked up is refused, naming the zone", () => {
     expect(() => loadConfig({ SYNC_TIMEZONE: "asia/kolkata" })).toThrow(
       'SYNC_TIMEZONE="asia/kolkata" is the zone Asia/Calcutta: write its name as the IANA database does',
