@@ -23,14 +23,13 @@ export type FirstRun =
 
 /**
  * One request first: page 0 of the whole possible history, [historyFloor, runStart). An account
- * whose count fits one window (`targetRows`, SYNC_WINDOW_ROWS; with fixed spans, 0, every first
- * run searches) is walked as that window from this
- * page: the search for its oldest row would cost two requests or more only to say where the
- * window starts, and every request of a backfill that is not a page of rows is a slot a fleet's
- * accounts share. A larger account is searched as before (findHistory), and this one page is the
- * only request it costs more. The page is a transactions page like any other: the walk checks it
- * (rows inside the window, the offset honoured) and reads the count again at its end, so a count
- * that lies here is met as in any window.
+ * whose count fits one window (`targetRows`, SYNC_WINDOW_ROWS) is walked as that window from this
+ * page: the search for its oldest row would cost two requests or more only to say where the window
+ * starts, and every request of a backfill that is not a page of rows is a slot a fleet's accounts
+ * share. A larger account is searched as before (findHistory), and this one page is the only
+ * request it costs more. Under fixed spans (SYNC_WINDOW_ROWS=0) every first run searches, without
+ * this page. The page is a transactions page like any other: the walk checks it (rows inside the window, the offset
+ * honoured) and reads the count again at its end, so a count that lies here is met as in any window.
  */
 export async function beginFirstRun(client: GenerectClient, runStart: Micros, targetRows: number): Promise<FirstRun> {
   if (targetRows <= 0) return search(client); // fixed spans from 1900 would be a century of empty windows
