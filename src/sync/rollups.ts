@@ -99,14 +99,13 @@ export async function refreshRollups(
   /** A window this run committed before registered the UTC zone: not asked again per window. */
   { utcZoneKnown = false }: { utcZoneKnown?: boolean } = {},
 ): Promise<number> {
-  const lo = range && floorBucket(range.from);
-  const hi = range && ceilBucket(range.to);
+  const own = range && { lo: floorBucket(range.from), hi: ceilBucket(range.to) };
   const ranges = new Map<string, { lows: string[]; highs: string[] }>();
-  if (lo !== undefined && hi !== undefined) ranges.set(account, { lows: [formatInstant(lo)], highs: [formatInstant(hi)] });
+  if (own) ranges.set(account, { lows: [formatInstant(own.lo)], highs: [formatInstant(own.hi)] });
   for (const [owner, buckets] of moved?.entries() ?? []) {
     for (const bucket of buckets) {
       const start = asMicros(Number(bucket));
-      if (owner === account && lo !== undefined && hi !== undefined && start >= lo && start < hi) continue; // already in the range: ranges stay disjoint
+      if (owner === account && own && start >= own.lo && start < own.hi) continue; // already in the range: ranges stay disjoint
       let r = ranges.get(owner);
       if (!r) {
         r = { lows: [], highs: [] };
