@@ -16,6 +16,7 @@ import pino from "pino";
 import { loadConfig } from "../config/index.js";
 import { copyFrom } from "../db/copy.js";
 import { inTransaction, openSession } from "../db/database.js";
+import { addRollupZoneSql } from "../db/sql/rollups.js";
 import { noJitSql } from "../db/sql/server.js";
 import { runSnapshot } from "../job/run.js";
 import { ensureRollupZone, refreshRollups } from "../sync/rollups.js";
@@ -231,12 +232,11 @@ export async function runBi(
     const sample = bounds.slice(-upkeepWindows - 1);
     for (let round = 0; round < 6; round++) {
       const registered = round % 2 === 1;
-      await client.query(
-        registered
-          ? "INSERT INTO ledger_rollup_zones (account, timezone) VALUES ($1, $2)"
-          : "DELETE FROM ledger_rollup_zones WHERE account = $1 AND timezone = $2",
-        [benchAccount, operatorZone],
-      );
+      // Registered as a run does it (the zone's days are already built); unregistered, the bench's own undo.
+      await client.query(registered ? addRollupZoneSql : "DELETE FROM ledger_rollup_zones WHERE account = $1 AND timezone = $2", [
+        benchAccount,
+        operatorZone,
+      ]);
       const [ms] = await timed(async () => {
         for (let i = 0; i + 1 < sample.length; i++)
           await inTransaction(client, async (db) => {

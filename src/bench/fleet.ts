@@ -19,24 +19,28 @@ const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../bi
 /** The API's documented page size (the simulator's max_limit). */
 const pageSize = 100;
 
+/** A `run --all` backfill as measuredFleetRun sees it: the fleet's rows, time and the CPU of every process involved. */
+interface MeasuredPhase {
+  rows: number;
+  wallSeconds: number;
+  rowsPerSec: number;
+  cpuSeconds: number;
+  cpu: FleetCpu;
+  /** CPU per row by process (null where unknown), and the rate the machine's cores allow at that cost. */
+  microsPerRow: { fleet: number; simulator: number | null; postgres: number | null; total: number | null };
+  coresAllowRowsPerSec: number | null;
+  /** The `run --all` process's event loop over the phase (loop-probe.ts); null when it wrote nothing. */
+  eventLoop: LoopReport | null;
+}
+
 export interface FleetReport {
   accounts: number;
   rowsPerAccount: number;
   latencyMs: number;
   concurrency: number;
   dbConnections: number;
-  backfill: {
-    rows: number;
-    wallSeconds: number;
-    rowsPerSec: number;
+  backfill: MeasuredPhase & {
     peakRssMB: number;
-    cpuSeconds: number;
-    cpu: FleetCpu;
-    /** CPU per row by process (null where unknown), and the rate the machine's cores allow at that cost. */
-    microsPerRow: { fleet: number; simulator: number | null; postgres: number | null; total: number | null };
-    coresAllowRowsPerSec: number | null;
-    /** The `run --all` process's event loop over the phase (loop-probe.ts); null when it wrote nothing. */
-    eventLoop: LoopReport | null;
     /** Requests per account (retries left out), and of them spent_credits and users/me. */
     requestsPerAccount: { mean: number; max: number; snapshots: number; checkpoint: number };
     /**
@@ -53,20 +57,7 @@ export interface FleetReport {
    * machine's CPUs (shared by the fleet, the simulator and Postgres) allow for the workload. The
    * latency bound is only reachable here when this ceiling is above it.
    */
-  ceiling:
-    | {
-        rows: number;
-        wallSeconds: number;
-        rowsPerSec: number;
-        cpuSeconds: number;
-        cpu: FleetCpu;
-        microsPerRow: FleetReport["backfill"]["microsPerRow"];
-        coresAllowRowsPerSec: number | null;
-        eventLoop: LoopReport | null;
-        vsBound: number;
-        loadAverage: number;
-      }
-    | undefined;
+  ceiling: (MeasuredPhase & { vsBound: number; loadAverage: number }) | undefined;
   incremental: {
     wallSeconds: number;
     peakRssMB: number;
@@ -376,7 +367,7 @@ function round(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
-function cpuLine(phase: Pick<FleetReport["backfill"], "cpu" | "microsPerRow" | "coresAllowRowsPerSec" | "eventLoop">): string {
+function cpuLine(phase: MeasuredPhase): string {
   const { cpu, microsPerRow: us, eventLoop: loop } = phase;
   const seconds = (s: number | null) => (s === null ? "?" : `${s} s`);
   const micros = (m: number | null) => (m === null ? "?" : `${m} µs/row`);
