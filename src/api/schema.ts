@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ApiResponseError } from "../errors.js";
-import { type Micros, parseTimestamp, toPgTimestampText } from "../time.js";
+import { type Micros, parseTimestamp } from "../time.js";
 import { type ExactNumber, isExactNumber, numberLiteral, parseJsonKeepingNumbers } from "./json.js";
 
 // The documented shapes of the two endpoints. Numbers arrive exact (see json.ts).
@@ -28,9 +28,6 @@ export interface Transaction {
   createdAt: Micros;
   /** Null when the API left updated_at out or sent null. */
   updatedAt: Micros | null;
-  /** The same instants as text for Postgres' timestamptz, microseconds included. */
-  createdAtPg: string;
-  updatedAtPg: string | null;
   /** Open text, sanitised (see sanitiseText); the documented values are transactionStatuses. */
   status: string;
   balanceType: string;
@@ -139,14 +136,14 @@ function got(value: unknown): string {
   return value === undefined ? "it is missing" : `got ${describe(value)}`;
 }
 
-function requiredTimestamp(row: Record<string, unknown>, field: string, code: string): { micros: Micros; pg: string } {
+function requiredTimestamp(row: Record<string, unknown>, field: string, code: string): Micros {
   const value = row[field];
   if (value === undefined || value === null)
     throw new RowProblem(`MISSING_${code}`, field, `expected a datetime like 2025-01-07T13:01:15.397996, ${got(value)}`);
   const micros = typeof value === "string" ? parseTimestamp(value) : undefined;
   if (micros === undefined)
     throw new RowProblem(`BAD_${code}`, field, `expected a datetime like 2025-01-07T13:01:15.397996, ${got(value)}`);
-  return { micros, pg: toPgTimestampText(value as string, micros) };
+  return micros;
 }
 
 function optionalNumber(row: Record<string, unknown>, field: string, code: string): string | null {
@@ -192,10 +189,8 @@ export function readTransactionRow(value: unknown, where: string, position: numb
     }
     return {
       id,
-      createdAt: created.micros,
-      updatedAt: updated?.micros ?? null,
-      createdAtPg: created.pg,
-      updatedAtPg: updated?.pg ?? null,
+      createdAt: created,
+      updatedAt: updated,
       status: requiredText(row, "status", "STATUS"),
       balanceType: requiredText(row, "balance_type", "BALANCE_TYPE"),
       amount,

@@ -118,6 +118,9 @@ SELECT count(*)::int AS deleted FROM gone`;
 
 export const legacyWritePath: WritePath = {
   insertNewPage: insertNewPageSql,
+  insertNewPageInSavepoint: false,
+  insertCheckedPage: insertNewPageSql,
+  parameters: "text",
   upsertPage: upsertPageSql,
   markDeleted: markDeletedSql,
   markDeletedInFreshWindows: true,

@@ -27,6 +27,7 @@ export const genesisDigest = "0".repeat(64);
 const leafBytes = 32;
 const maxVersionId = "9223372036854775807";
 
+/** A version as the chain reads it; times as chainTime takes them. */
 export interface ChainVersion {
   account: string;
   id: string;
@@ -64,15 +65,26 @@ async function versionsBetween(db: Queryable, account: string, after: string, up
   return merged;
 }
 
+/**
+ * "YYYY-MM-DDTHH:MM:SS.ffffff" from the same instant in JSON's form as Postgres writes it (quoted,
+ * the fraction's trailing zeros dropped, no fraction at all for a whole second); a time already in
+ * the encoding's form is kept.
+ */
+export function chainTime(text: string): string {
+  const bare = text.charCodeAt(0) === 34 ? text.slice(1, -1) : text; // "
+  if (bare.length === 26) return bare;
+  return bare.length === 19 ? `${bare}.000000` : bare.padEnd(26, "0");
+}
+
 /** The leaf of one version: SHA-256 of its canonical encoding (above). */
 export function leafOf(v: ChainVersion): Buffer {
   const encoding = JSON.stringify([
     v.account,
     v.id,
     v.version_id,
-    v.valid_from,
-    v.created_at,
-    v.updated_at,
+    chainTime(v.valid_from),
+    chainTime(v.created_at),
+    v.updated_at === null ? null : chainTime(v.updated_at),
     v.status,
     v.balance_type,
     v.amount,

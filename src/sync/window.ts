@@ -11,6 +11,7 @@ import { advanceWatermarkSql } from "../db/sql/watermarks.js";
 import { GuardError } from "../errors.js";
 import { type ChainTip, extendChain } from "../proofs/chain.js";
 import { addMicros, asMicros, formatInstant, type Micros } from "../time.js";
+import { FreshInserts } from "./fresh-inserts.js";
 import { locateMoved } from "./moved.js";
 import type { WalkOptions, WalkResult } from "./pages.js";
 import { splitAround, splitWindow, type Window } from "./plan.js";
@@ -228,8 +229,9 @@ async function walkAndCommitOnce(
     const from = formatInstant(window.from);
     const to = formatInstant(window.to);
     const { held } = (await db.query<{ held: boolean }>(windowHeldSql, [context.account, from, to])).rows[0]!;
-    let fresh = !held; // a backfill: nothing to compare against until this window's first walk wrote it
     const sql = context.writePath ?? writePath;
+    // A backfill: nothing to compare against until this window's first walk wrote it.
+    let fresh = held ? undefined : new FreshInserts(sql);
     const totals = { inserted: 0, updated: 0, unchanged: 0, pages: 0, rows: 0 };
     const rollups = (context.writePath ?? writePath).rollups !== false;
     const moved = new MovedBuckets();
@@ -261,7 +263,7 @@ async function walkAndCommitOnce(
         result = await walkWindow(context.client, window, { ...context.walks.walkOptions(window, walk), sink });
       }
       if (result.kind === "split") return { kind: "split", reason: "too large", count: result.count };
-      fresh = false;
+      fresh = undefined;
       totals.pages += result.pages;
       totals.rows += result.rows;
       // Complete and no row twice: every row listed during the walk was received (rows that move

@@ -1,7 +1,10 @@
 import type pg from "pg";
 import type { Transaction } from "../api/schema.js";
 import { arrayLiteral, jsonArrayText, nullableArrayLiteral } from "../db/array-literal.js";
+import { textArray, timestamptzArray, uuidArray } from "../db/binary-array.js";
 import { type WritePath, writePath } from "../db/sql/transactions.js";
+import { formatInstant } from "../time.js";
+import type { FreshInserts } from "./fresh-inserts.js";
 
 export interface WriteContext {
   account: string;
@@ -11,10 +14,10 @@ export interface WriteContext {
   /** @default writePath (the previous release's statements only in the bench's comparison) */
   writePath?: WritePath;
   /**
-   * The window held no rows when its transaction began: the rows are inserted without comparisons,
-   * and only if some row existed after all are they upserted. @default false
+   * Set while the window held no rows when its transaction began: the rows are inserted without
+   * comparisons, and only if some row existed after all are they upserted.
    */
-  fresh?: boolean;
+  fresh?: FreshInserts;
   /** Called with the batch's ids before any of them may be updated (the rollups read where moved rows were). */
   beforeUpsert?: (ids: string[]) => Promise<void>;
 }
@@ -25,30 +28,47 @@ export interface WriteCounts {
   unchanged: number;
 }
 
+/** $1..$9 of the write statements (see incomingSql), in the form the write path reads them. */
+function batchArrays(rows: Transaction[], form: WritePath["parameters"]): unknown[] {
+  const amounts = arrayLiteral(rows.map((r) => r.amount));
+  const afterBalances = nullableArrayLiteral(rows.map((r) => r.afterBalance));
+  if (form === "binary") {
+    return [
+      uuidArray(rows.map((r) => r.id)),
+      timestamptzArray(rows.map((r) => r.createdAt)),
+      timestamptzArray(rows.map((r) => r.updatedAt)),
+      textArray(rows.map((r) => r.status)),
+      textArray(rows.map((r) => r.balanceType)),
+      amounts,
+      textArray(rows.map((r) => r.description)),
+      afterBalances,
+      textArray(rows.map((r) => r.raw)),
+    ];
+  }
+  return [
+    arrayLiteral(rows.map((r) => r.id)),
+    arrayLiteral(rows.map((r) => formatInstant(r.createdAt))),
+    nullableArrayLiteral(rows.map((r) => (r.updatedAt === null ? null : formatInstant(r.updatedAt)))),
+    arrayLiteral(rows.map((r) => r.status)),
+    arrayLiteral(rows.map((r) => r.balanceType)),
+    amounts,
+    nullableArrayLiteral(rows.map((r) => r.description)),
+    afterBalances,
+    jsonArrayText(rows.map((r) => r.raw)),
+  ];
+}
+
 /** Writes a batch of rows (one or more pages) with one statement; the counts are what Postgres reports, not estimates. */
 export async function writeRows(db: pg.ClientBase, rows: Transaction[], context: WriteContext): Promise<WriteCounts> {
   // The same id twice in one statement would be written twice (each statement sees the table as it
   // was before it) or fail the upsert; the later copy is the fresher one.
   const unique = [...new Map(rows.map((row) => [row.id, row])).values()];
   if (unique.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
-  const parameters = [
-    arrayLiteral(unique.map((r) => r.id)),
-    arrayLiteral(unique.map((r) => r.createdAtPg)),
-    nullableArrayLiteral(unique.map((r) => r.updatedAtPg)),
-    arrayLiteral(unique.map((r) => r.status)),
-    arrayLiteral(unique.map((r) => r.balanceType)),
-    arrayLiteral(unique.map((r) => r.amount)),
-    nullableArrayLiteral(unique.map((r) => r.description)),
-    nullableArrayLiteral(unique.map((r) => r.afterBalance)),
-    jsonArrayText(unique.map((r) => r.raw)),
-    context.account,
-    context.seenAt,
-    context.runId,
-  ];
   const sql = context.writePath ?? writePath;
+  const parameters = [...batchArrays(unique, sql.parameters), context.account, context.seenAt, context.runId];
   let inserted = 0;
   if (context.fresh) {
-    inserted = (await db.query<{ inserted: number }>(sql.insertNewPage, parameters)).rows[0]!.inserted;
+    inserted = await context.fresh.insert(db, parameters);
     if (inserted === unique.length) return { inserted, updated: 0, unchanged: rows.length - inserted };
   }
   await context.beforeUpsert?.(unique.map((r) => r.id));

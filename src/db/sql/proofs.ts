@@ -12,11 +12,16 @@ SELECT balance_type, id::text, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-D
 FROM balance_chain WHERE account = $1 AND rule = $2 AND is_break
 ORDER BY created_at, id LIMIT $3`;
 
-/** The columns of a chain version, each as the encoding takes it (chain.ts), from a table aliased v. */
+/**
+ * The columns of a chain version, each as the encoding takes it (chain.ts), from a table aliased v.
+ * Times in JSON's form (ISO 8601 whatever the session's DateStyle, trailing zeros of the fraction
+ * dropped; chain.ts restores them): to_char's format is interpreted per value, and the three of
+ * them were half the read-back's cost (1.16 against 0.57 µs a row for to_json, pg_stat_statements).
+ */
 const chainColumns = `v.account, v.id::text AS id, v.version_id::text AS version_id,
-       to_char(v.valid_from AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS valid_from,
-       to_char(v.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS created_at,
-       to_char(v.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS updated_at,
+       to_json(v.valid_from AT TIME ZONE 'UTC')::text AS valid_from,
+       to_json(v.created_at AT TIME ZONE 'UTC')::text AS created_at,
+       to_json(v.updated_at AT TIME ZONE 'UTC')::text AS updated_at,
        v.status, v.balance_type, v.amount::text AS amount, v.description, v.after_balance::text AS after_balance, v.raw`;
 
 /**
