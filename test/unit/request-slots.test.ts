@@ -60,6 +60,33 @@ describe("a fleet's request slots", () => {
     expect(order).toEqual(["busy", "window-1", "other-1", "other-2"]);
   });
 
+  test("among windows holding a connection, the one that took it first goes first: it is the closest to giving it back", async () => {
+    const slots = new RequestSlots(1);
+    const [early, late] = [slots.lane(), slots.lane()];
+    const order: string[] = [];
+    const busy = gated(order, "busy");
+    const gates = [gated(order, "late-1"), gated(order, "early-1"), gated(order, "late-2")];
+    early.holding(true);
+    late.holding(true);
+    const all = [late.slot(busy.attempt), late.slot(gates[0]!.attempt), early.slot(gates[1]!.attempt), late.slot(gates[2]!.attempt)];
+    busy.finish();
+    for (const gate of gates) {
+      await settle();
+      gate.finish();
+    }
+    await Promise.all(all);
+    expect(order).toEqual(["busy", "early-1", "late-1", "late-2"]);
+    // Given back and taken again, its turn is a new one.
+    early.holding(false);
+    early.holding(true);
+    const again = gated(order, "late-3");
+    const last = [late.slot(busy.attempt), early.slot(gated(order, "early-2").attempt), late.slot(again.attempt)];
+    await settle();
+    again.finish();
+    await Promise.all([last[0], last[2]]);
+    expect(order.slice(4, 6)).toEqual(["busy", "late-3"]);
+  });
+
   test("among accounts alike, first come first served; a connection given back loses its turn", async () => {
     const slots = new RequestSlots(1);
     const [a, b] = [slots.lane(), slots.lane()];
