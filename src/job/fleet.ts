@@ -1,4 +1,4 @@
-import pLimit from "p-limit";
+import { RequestSlots } from "../api/request-slots.js";
 import type { FleetAccount } from "../config/accounts.js";
 import { Database } from "../db/database.js";
 import { withConnectionRetry } from "../db/retry.js";
@@ -75,9 +75,9 @@ function describe(summary: SyncSummary): string {
 export async function runFleet(options: FleetOptions): Promise<AccountOutcome[]> {
   const { accounts, log, signal } = options;
   const budget = fleetBudget(options.dbConnections, options.concurrency, accounts.length);
-  // p-limit serves its queue in order: an account walking a large backfill queues at most its own
-  // SYNC_CONCURRENCY pages at a time, so the accounts beside it get a slot every round.
-  const requestSlot = pLimit(options.concurrency);
+  // SYNC_CONCURRENCY requests in flight across the accounts; those of a window holding a pool
+  // connection first, so the pool turns over (see request-slots.ts).
+  const slots = new RequestSlots(options.concurrency);
   const database = options.database ?? new Database(options.databaseUrl, { max: budget.pool });
   const locks = new LockSession(options.databaseUrl);
   log.info(
@@ -92,6 +92,7 @@ export async function runFleet(options: FleetOptions): Promise<AccountOutcome[]>
     if (signal?.aborted) return { account: name, status: "interrupted", detail: "not started: the fleet was stopped" };
     if (account.tokenError) return tokenMissing(account);
     const accountLog = log.child({ account: name });
+    const { slot: requestSlot, holding } = slots.lane();
     const sync: SyncOptions = {
       config: account.config,
       databaseUrl: options.databaseUrl,
@@ -100,6 +101,7 @@ export async function runFleet(options: FleetOptions): Promise<AccountOutcome[]>
       database,
       locks,
       requestSlot,
+      holding,
       command: options.pass,
       clientOptions: options.clientOptions,
       full: options.full,
@@ -169,7 +171,7 @@ export async function runFleet(options: FleetOptions): Promise<AccountOutcome[]>
         signal,
         database,
         locks,
-        requestSlot,
+        requestSlot: sync.requestSlot,
         clientOptions: options.clientOptions,
       };
       if (options.pass === "sweep") {

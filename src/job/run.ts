@@ -50,6 +50,8 @@ export interface SyncOptions {
   locks?: LockSession;
   /** A fleet's shared request limiter (see ClientOptions.requestSlot). */
   requestSlot?: ClientOptions["requestSlot"];
+  /** Told when a window takes and gives back its connection (WindowCommitContext.holding). */
+  holding?: (held: boolean) => void;
   /** Progress callbacks for a TTY display. */
   progress?: {
     /** `rows`: what the API counted, on a first run. */
@@ -290,6 +292,7 @@ function pipelineSettings(run: RunContext): Omit<PipelineSettings, "plan"> {
     maxRowsPerWindow: options.maxRowsPerWindow,
     maxWalks: options.maxWalks,
     databaseRetries: options.databaseRetries,
+    holding: options.holding,
     reassert: () => lock.reassert(),
     onReconnect: (error, attempt) => log.warn({ attempt, err: error.message }, "lost the database connection: retrying the window"),
   };

@@ -41,6 +41,11 @@ export interface WindowCommitContext {
     walkOptions(window: Window, walk: number): Omit<WalkOptions, "sink">;
     limit: NonNullable<WalkOptions["limit"]>;
   };
+  /**
+   * A fleet's request slots (api/request-slots.ts): told when the window takes its connection
+   * (true) and gives it back (false), so its requests go ahead of those of accounts holding none.
+   */
+  holding?: (held: boolean) => void;
   /** Progress display: rows of one or more pages written. */
   onPage?: (rows: number, pages: number) => void;
   /**
@@ -224,7 +229,7 @@ async function walkAndCommitOnce(
   const canHalve = splitWindow(window) !== undefined;
   const remember = context.known !== undefined;
 
-  return inTransaction(context.pool, async (db) => {
+  const onConnection = async (db: pg.PoolClient): Promise<WindowOutcome> => {
     await db.query(noJitSql);
     const from = formatInstant(window.from);
     const to = formatInstant(window.to);
@@ -373,5 +378,13 @@ async function walkAndCommitOnce(
       return { kind: "committed", stats };
     }
     throw new Error("unreachable");
+  };
+  return inTransaction(context.pool, async (db) => {
+    context.holding?.(true);
+    try {
+      return await onConnection(db);
+    } finally {
+      context.holding?.(false);
+    }
   });
 }

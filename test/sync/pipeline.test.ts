@@ -51,6 +51,34 @@ describe("windows in a pipeline", () => {
     await expectDatabaseEqualsLedger(db.url, sim);
   });
 
+  test("a window tells when it holds its connection: from before its first statement to after its last, one at a time", async () => {
+    // The fleet's request slots put the requests of an account holding a connection first (api/request-slots.ts).
+    const calls: boolean[] = [];
+    let held = false;
+    let requestsWhileHeld = 0;
+    sim.faults.intercept = ({ path }) => {
+      if (path === TRANSACTIONS_PATH && held) requestsWhileHeld += 1;
+      return undefined;
+    };
+    const summary = await syncOnce(
+      db.url,
+      sim,
+      { windowMs: days(15), concurrency: 3 },
+      {
+        holding: (now) => {
+          calls.push(now);
+          held = now;
+        },
+      },
+    );
+    expect(summary.windows).toBeGreaterThanOrEqual(4);
+    expect(calls).toEqual(Array.from({ length: calls.length }, (_, i) => i % 2 === 0));
+    expect(calls.filter(Boolean).length).toBeGreaterThanOrEqual(summary.windows);
+    // Every window's walk reads its count again at its end, with its transaction open.
+    expect(requestsWhileHeld).toBeGreaterThanOrEqual(summary.windows);
+    await expectDatabaseEqualsLedger(db.url, sim);
+  });
+
   test("a window that fails while the one before it is still walking: the earlier one commits, nothing of the failed one is kept", async () => {
     // The 4th window's pages fail for good (a 400 is final): it was started ahead, under the 3rd.
     const seen: string[] = [];
