@@ -184,11 +184,16 @@ function start(env: Env): Micros | undefined {
   const text = read(env, "SYNC_START");
   if (text === undefined) return undefined;
   const micros = parseTimestamp(text);
-  if (micros === undefined) {
+  // A year past the instants the job keeps exactly (2255, see time.ts) is a date, just a future
+  // one: the same date 400 years apart (the calendar's cycle) within that range tells.
+  const year = Number(/^\d{4}/.exec(text)?.[0]);
+  const farFuture =
+    micros === undefined && year > new Date().getUTCFullYear() && parseTimestamp(`${1800 + (year % 400)}${text.slice(4)}`) !== undefined;
+  if (micros === undefined && !farFuture) {
     throw new ConfigError(`SYNC_START=${JSON.stringify(text)} is not a date: use 2024-01-01 or 2024-01-01T00:00:00 (UTC)`);
   }
   // A start after now would plan no window and report success with nothing synced, every run.
-  if (micros > Date.now() * 1000) {
+  if (micros === undefined || micros > Date.now() * 1000) {
     throw new ConfigError(
       `SYNC_START=${JSON.stringify(text)} is in the future (now is ${new Date().toISOString().slice(0, 19)} UTC): nothing could be synced`,
     );

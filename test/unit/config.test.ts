@@ -149,6 +149,10 @@ describe("variables an operator gets wrong (issue #18)", () => {
     const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
     expect(() => loadConfig({ SYNC_START: tomorrow })).toThrow(new RegExp(`SYNC_START="${tomorrow}" is in the future`));
     expect(loadConfig({ SYNC_START: new Date().toISOString().slice(0, 10) }).start).toBeDefined();
+    // Past the instants a double keeps to the microsecond (2255), still a future date, not a bad one.
+    expect(() => loadConfig({ SYNC_START: "2999-01-01" })).toThrow(/SYNC_START="2999-01-01" is in the future/);
+    expect(() => loadConfig({ SYNC_START: "2999-13-01" })).toThrow(/SYNC_START="2999-13-01" is not a date/);
+    expect(() => loadConfig({ SYNC_START: "0024-01-01" })).toThrow(/SYNC_START="0024-01-01" is not a date/);
   });
 
   test("LOG_LEVEL must be a pino level", () => {
