@@ -10,7 +10,10 @@ import { startRun } from "../../src/job/run-record.js";
 import { FreshInserts, maxFreshSavepoints } from "../../src/sync/fresh-inserts.js";
 import { writeRows } from "../../src/sync/write-rows.js";
 import { asMicros, formatInstant, parseTimestamp } from "../../src/time.js";
-import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
+import { expectVersionsConsistent } from "../faults/support.js";
+import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
+import { expectDatabaseEqualsLedger, seededSimulator, syncOnce } from "../helpers/sync.js";
+import { dayMs, days } from "../helpers/time.js";
 
 let db: TestDatabase;
 let pool: pg.Pool;
@@ -173,5 +176,47 @@ describe("a fresh window's inserts", () => {
       inWindow((client) => writeRows(client, [bad], { account, runId, seenAt: new Date(), fresh: new FreshInserts(writePath) })),
     ).rejects.toThrow(/invalid input syntax for type numeric/);
     expect(await held(account)).toEqual([]);
+  });
+});
+
+describe("a fresh window meeting a row the account holds elsewhere (the API moved its created_at)", () => {
+  test("the refused batch is upserted: the database equals the ledger, the row has one update, nothing else is lost", async () => {
+    const own = await createMigratedDatabase("fresh-moved");
+    const to = new Date(Date.now() - 60_000);
+    const sim = await seededSimulator(41, 600, 60, { to });
+    try {
+      // The last 20 days first: the 40 days before them stay empty in the database.
+      const recent = to.getTime() - 20 * dayMs;
+      await syncOnce(own.url, sim, { windowMs: days(10), start: asMicros(recent * 1000) });
+      // A held row moves 30 days back, into those empty days: a walk of them, fresh, returns it.
+      const moved = sim.ledger.all().find((r) => Date.parse(`${r.created_at}Z`) > recent + dayMs)!;
+      const back = new Date(Date.parse(`${moved.created_at}Z`) - 30 * dayMs).toISOString().replace("Z", "000");
+      sim.ledger.update(moved.id, { created_at: back });
+      const inserted = async () =>
+        Number((await query(own.url, "SELECT n_tup_ins FROM pg_stat_user_tables WHERE relname = 'transactions'"))[0].n_tup_ins);
+      const before = await inserted();
+
+      const summary = await syncOnce(own.url, sim, { windowMs: days(10) }, { full: true });
+      await expectDatabaseEqualsLedger(own.url, sim);
+      await expectVersionsConsistent(own.url);
+      const history = await query(own.url, "SELECT change, count(*)::int AS n FROM transaction_history WHERE id = $1 GROUP BY 1", [
+        moved.id,
+      ]);
+      expect(history).toEqual([{ change: "update", n: 1 }]);
+      expect(summary.updated).toBe(1);
+      // The batch holding it was inserted, refused on the key, undone and upserted: Postgres counts
+      // the undone insertions too (statistics arrive once the run's sessions end).
+      const fresh =
+        600 - (await query(own.url, "SELECT count(*)::int AS n FROM transactions WHERE created_at >= $1", [new Date(recent)]))[0].n;
+      let counted = 0;
+      for (let wait = 0; wait < 50 && counted <= before + fresh; wait++) {
+        counted = await inserted();
+        if (counted <= before + fresh) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(counted).toBeGreaterThan(before + fresh);
+    } finally {
+      await sim.close();
+      await own.drop();
+    }
   });
 });
