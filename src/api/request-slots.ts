@@ -54,7 +54,7 @@ export class RequestSlots {
     }
   }
 
-  /** Hands the freed slot to the first request of an account holding a connection, else to the first. */
+  /** Hands the freed slot to the first request of the window that took its connection first, else to the first request. */
   #release(): void {
     if (this.#waiting.length === 0) {
       this.#free += 1;

@@ -238,7 +238,7 @@ async function walkAndCommitOnce(
     // A backfill: nothing to compare against until this window's first walk wrote it.
     let fresh = held ? undefined : new FreshInserts(sql);
     const totals = { inserted: 0, updated: 0, unchanged: 0, pages: 0, rows: 0 };
-    const rollups = (context.writePath ?? writePath).rollups !== false;
+    const rollups = sql.rollups !== false;
     const moved = new MovedBuckets();
     const written = new WrittenSpan(window);
     const sink = async (rows: Transaction[], pages: number) => {
