@@ -26,18 +26,33 @@ function header(oid: number, length: number, hasNulls: boolean, totalBytes: numb
   return buffer;
 }
 
-/** uuid[] from lowercase or uppercase hyphenated uuids (the caller has validated them). */
+/** The value of each hex digit's char code (0-9, a-f, A-F); -1 for any other. */
+const hexValue = new Int8Array(128).fill(-1);
+for (let digit = 0; digit < 16; digit++) {
+  hexValue["0123456789abcdef".charCodeAt(digit)] = digit;
+  hexValue["0123456789ABCDEF".charCodeAt(digit)] = digit;
+}
+/** Where each of a uuid's 16 bytes begins in its hyphenated text (8-4-4-4-12 digits). */
+const uuidByteAt = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
+
+/**
+ * uuid[] from lowercase or uppercase hyphenated uuids (the caller has validated them). The digits
+ * are read here, two to a byte: Buffer#write per hex group was five calls into C++ and five
+ * substrings a row.
+ */
 export function uuidArray(ids: readonly string[]): Buffer {
   const buffer = header(uuidOid, ids.length, false, headerBytes + ids.length * 20);
   let at = headerBytes;
   for (const id of ids) {
+    if (id.length !== 36) throw new TypeError(`not a uuid: ${JSON.stringify(id)}`);
     buffer.writeInt32BE(16, at);
-    // Five hex groups of 8-4-4-4-12 digits: written group by group, without a hyphen-free copy.
-    buffer.write(id.slice(0, 8), at + 4, "hex");
-    buffer.write(id.slice(9, 13), at + 8, "hex");
-    buffer.write(id.slice(14, 18), at + 10, "hex");
-    buffer.write(id.slice(19, 23), at + 12, "hex");
-    buffer.write(id.slice(24, 36), at + 14, "hex");
+    for (let i = 0; i < 16; i++) {
+      const from = uuidByteAt[i]!;
+      const high = hexValue[id.charCodeAt(from)] ?? -1;
+      const low = hexValue[id.charCodeAt(from + 1)] ?? -1;
+      if ((high | low) < 0) throw new TypeError(`not a uuid: ${JSON.stringify(id)}`);
+      buffer[at + 4 + i] = (high << 4) | low;
+    }
     at += 20;
   }
   return buffer;

@@ -1,6 +1,7 @@
 import type pg from "pg";
 import type { GenerectClient } from "../api/client.js";
 import { findOldestTransaction } from "../api/oldest.js";
+import { arrayLiteral } from "../db/array-literal.js";
 import { inTransaction } from "../db/database.js";
 import { appendSnapshotsSql, lastCapturedDaySql, recordCaptureSql } from "../db/sql/snapshots.js";
 import { addSnapshotCountsSql } from "../db/sql/sync-runs.js";
@@ -90,14 +91,18 @@ export async function captureSnapshots(context: SnapshotContext): Promise<Snapsh
     context.signal?.throwIfAborted();
     const answer = await client.spentCredits({ timezone, period: "day", startDate, endDate });
     const values = dayValues(answer, { timezone, startDate, endDate });
+    // Array literals made here, as node-postgres would make them from the arrays (each element
+    // quoted and escaped), with one join instead of two regular expressions an element: a first
+    // capture is about 7,700 values an account, more than its 2,000 rows.
+    const credits = arrayLiteral(values.map((v) => v.credits));
     const chunk = await inTransaction(pool, async (db) => {
       const written = await db.query<{ written: number; restated: number }>(appendSnapshotsSql, [
         account,
         timezone,
         capturedAt,
-        values.map((v) => v.day),
-        values.map((v) => v.endpoint),
-        values.map((v) => v.credits),
+        arrayLiteral(values.map((v) => v.day)),
+        arrayLiteral(values.map((v) => v.endpoint)),
+        credits,
         startDate,
         endDate,
         runId,
@@ -110,7 +115,7 @@ export async function captureSnapshots(context: SnapshotContext): Promise<Snapsh
         capturedAt,
         runId,
         answer.total,
-        values.map((v) => v.credits),
+        credits,
         answer.buckets.size,
       ]);
       const { written: rows, restated } = written.rows[0]!;

@@ -38,6 +38,25 @@ describe("binary array parameters", () => {
     expect(rows.map((r) => r.id)).toEqual(ids);
   });
 
+  test("uuids in capitals, or mixed, arrive as the same uuids", async () => {
+    const ids = ["ABCDEF01-2345-6789-ABCD-EF0123456789", "aBcDeF01-2345-6789-abCD-ef0123456789"];
+    const { rows } = await pool.query<{ id: string }>("SELECT id::text FROM unnest($1::uuid[]) WITH ORDINALITY AS t(id, n) ORDER BY n", [
+      uuidArray(ids),
+    ]);
+    expect(rows.map((r) => r.id)).toEqual(ids.map((id) => id.toLowerCase()));
+  });
+
+  test("what is not a hyphenated uuid is refused, not sent as whatever bytes were there", () => {
+    for (const bad of [
+      "",
+      "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+      "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1fg",
+      "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f",
+      "é".repeat(36),
+    ])
+      expect(() => uuidArray(["00000000-0000-0000-0000-000000000000", bad])).toThrow("not a uuid");
+  });
+
   test("instants arrive to the microsecond, before the epoch and before 2000 included, and null as NULL", async () => {
     const texts = [
       "2025-01-07T13:01:15.397996",

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, test } from "@jest/globals";
 import pg from "pg";
 import type { Transaction } from "../../src/api/schema.js";
 import { startRun } from "../../src/job/run-record.js";
-import { chainTime, extendChain, genesisDigest, leafOf, linkDigest } from "../../src/proofs/chain.js";
+import { type ChainVersion, chainTime, extendChain, genesisDigest, leafOf, leavesOf, linkDigest } from "../../src/proofs/chain.js";
 import { writeRows } from "../../src/sync/write-rows.js";
 import { asMicros, parseTimestamp } from "../../src/time.js";
 import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
@@ -33,6 +33,33 @@ test.each([
   ["2025-01-07T13:01:15.000000", "2025-01-07T13:01:15.000000"],
 ])("chainTime(%s) = %s", (json, expected) => {
   expect(chainTime(json)).toBe(expected);
+});
+
+// Leaves are what users' digests were computed from: these two were computed by the release before
+// leaves were hashed to strings (6cad74f), and must never change.
+const pinned: ChainVersion = {
+  account: "acme",
+  id: "00000000-0000-4000-8000-000000000001",
+  version_id: "42",
+  valid_from: '"2025-01-07T13:01:16.3"',
+  created_at: '"2025-01-07T13:01:15"',
+  updated_at: null,
+  status: "success",
+  balance_type: "platform",
+  amount: "-1.500",
+  description: 'quote " \u00e9 \u2028',
+  after_balance: null,
+  raw: '{"id":"x","amount":-1.500,"d":"\\u0000"}',
+};
+const pinnedOther: ChainVersion = { ...pinned, updated_at: '"2025-01-07T13:01:15.397996"', after_balance: "10", description: null };
+
+test("a leaf is the same bytes as before, alone and among the leaves of a link", () => {
+  expect(leafOf(pinned).toString("hex")).toBe("4e09b19a42dc0767680627bf5358cd3f645cd2da63517ddb61f99c8b790c80d8");
+  expect(leafOf(pinnedOther).toString("hex")).toBe("184a6e40cf538f11a815b7795ffea84a5fc29841afca719b22ba5c6ddd061bb1");
+  const leaves = leavesOf([pinned, pinnedOther, pinned]);
+  expect(leaves).toEqual(Buffer.concat([leafOf(pinned), leafOf(pinnedOther), leafOf(pinned)]));
+  expect(leaves.length).toBe(96);
+  expect(leavesOf([]).length).toBe(0);
 });
 
 const times = ["2025-01-07T13:01:15.397996", "2025-01-07T13:01:16.300000", "2025-01-07T13:01:17.000000", "2025-01-07T13:01:18.000010"];

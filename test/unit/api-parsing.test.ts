@@ -1,4 +1,5 @@
 import { describe, expect, test } from "@jest/globals";
+import { parseJsonElementsKeepingNumbers, parseJsonKeepingNumbers } from "../../src/api/json.js";
 import { parseSpentCredits, parseTransactionsPage } from "../../src/api/schema.js";
 import { formatApiTimestamp, formatInstant, parseTimestamp } from "../../src/time.js";
 
@@ -220,5 +221,79 @@ describe("spent credits", () => {
     expect(() =>
       parseSpentCredits('{"spent_credits": {"2025-01-01T00:00:00": {"platform": "-1"}}, "total_spent_credits": -1}', "GET y"),
     ).toThrow('invalid field "spent_credits.2025-01-01T00:00:00.platform"');
+  });
+});
+
+describe("a body's array read element by element (each row's raw comes with the parse)", () => {
+  const rows = [row, { ...row, id: "51a800b8-5c0c-4f0b-9c3c-459ea2a3fad7", description: 'quote " and \\ and \u00e9' }];
+  /** What the elements must be: each element of the body read as parseJsonKeepingNumbers reads it, stringified. */
+  const expected = (text: string) =>
+    ((parseJsonKeepingNumbers(text) as { results: unknown[] }).results ?? []).map((e) => JSON.stringify(e));
+
+  test.each([
+    ["a body printed as JSON.stringify prints it", JSON.stringify({ count: 2, next: null, results: rows })],
+    ["results before the other members", JSON.stringify({ results: rows, count: 2 })],
+    ["an empty page", JSON.stringify({ count: 0, results: [] })],
+    ["the mark's own text in another member", JSON.stringify({ count: 2, note: "\u0000elements\u0000", results: rows })],
+    ["the mark's own text in a row", JSON.stringify({ count: 2, results: [{ ...row, description: "\u0000elements\u0000" }] })],
+    ["another results array nested in a member", JSON.stringify({ count: 2, extra: { results: [] }, results: rows })],
+    ["number literals a double does not print back", page(rows).replace('"amount":-10', '"amount":-10.100000')],
+    ["spaces between tokens", page(rows)],
+    ["a row that is no object", JSON.stringify({ count: 3, results: [1.5, "x", null] })],
+  ])("%s: the value as parseJsonKeepingNumbers reads it, each element's text as it stringifies", (_name, text) => {
+    const { value, elements } = parseJsonElementsKeepingNumbers(text, "results");
+    expect(JSON.stringify(value)).toBe(JSON.stringify(parseJsonKeepingNumbers(text)));
+    expect(elements).toEqual(expected(text));
+  });
+
+  test("literals kept: a trailing zero stays in the element's text", () => {
+    const { elements } = parseJsonElementsKeepingNumbers('{"count":1,"results":[{"amount":-10.100000,"n":1e2}]}', "results");
+    expect(elements).toEqual(['{"amount":-10.100000,"n":1e2}']);
+  });
+
+  test("no array under the key: no elements", () => {
+    expect(parseJsonElementsKeepingNumbers('{"count":1,"results":{"a":1}}', "results").elements).toBeUndefined();
+    expect(parseJsonElementsKeepingNumbers("[1,2]", "results").elements).toBeUndefined();
+    expect(parseJsonElementsKeepingNumbers("7", "results").elements).toBeUndefined();
+  });
+
+  test("a page's rows keep their own text as raw, on either path", () => {
+    const exact = parseTransactionsPage(JSON.stringify({ count: 2, results: rows }), "GET x");
+    expect(exact.rows.map((r) => r.raw)).toEqual(rows.map((r) => JSON.stringify(r)));
+    const literal = parseTransactionsPage(page(rows).replace('"amount":-10', '"amount":-10.100000'), "GET x");
+    expect(literal.rows[0]!.raw).toContain('"amount":-10.100000');
+    expect(literal.rows[0]!.amount).toBe("-10.100000");
+  });
+});
+
+describe("spent credits read without zod when the body holds (zod words every failure)", () => {
+  const body = (spent: string, total = "-1") => `{"spent_credits": ${spent}, "total_spent_credits": ${total}}`;
+  test("the same answer as the schema: buckets and labels in order, literals kept, members beyond ignored", () => {
+    const parsed = parseSpentCredits(
+      '{"extra": [1], "spent_credits": {"2025-01-02T00:00:00": {"b": -1.50, "a": 2}, "2025-01-01T00:00:00": {}}, "total_spent_credits": 0.50}',
+      "GET y",
+    );
+    expect([...parsed.buckets.keys()]).toEqual(["2025-01-02T00:00:00", "2025-01-01T00:00:00"]);
+    expect([...parsed.buckets.get("2025-01-02T00:00:00")!]).toEqual([
+      ["b", "-1.50"],
+      ["a", "2"],
+    ]);
+    expect(parsed.buckets.get("2025-01-01T00:00:00")!.size).toBe(0);
+    expect(parsed.total).toBe("0.50");
+  });
+  test.each([
+    [body('{"d": {"platform": null}}'), 'invalid field "spent_credits.d.platform"'],
+    [body('{"d": [1]}'), 'invalid field "spent_credits.d"'],
+    [body('{"d": 1.50}'), 'invalid field "spent_credits.d.rawJSON"'], // zod's wording for a number kept as its literal
+    [body("[]"), 'invalid field "spent_credits"'],
+    [body('{"d": {}}', '"1"'), 'invalid field "total_spent_credits"'],
+    ['{"total_spent_credits": 1}', 'invalid field "spent_credits"'],
+    ["[1]", "GET y: the response has an invalid field"],
+  ])("%s is refused: %s", (text, message) => {
+    expect(() => parseSpentCredits(text, "GET y")).toThrow(message);
+  });
+  test("a __proto__ key is read as the schema reads it (left out, as before)", () => {
+    const parsed = parseSpentCredits(body('{"__proto__": {"platform": -1}, "d": {"__proto__": 2, "x": 1}}'), "GET y");
+    expect(JSON.stringify([...parsed.buckets].map(([k, v]) => [k, [...v]]))).toBe('[["d",[["x","1"]]]]');
   });
 });

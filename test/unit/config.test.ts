@@ -163,3 +163,41 @@ describe("variables an operator gets wrong (issue #18)", () => {
     );
   });
 });
+
+describe("SYNC_ACCOUNTS_FILE read against the environment", () => {
+  test("the environment is read once for all the entries (process.env is read variable by variable), each entry still gets its own", async () => {
+    const { mkdtemp, writeFile, rm } = await import("node:fs/promises");
+    const os = await import("node:os");
+    const path = await import("node:path");
+    const { loadAccounts } = await import("../../src/config/accounts.js");
+    const dir = await mkdtemp(path.join(os.tmpdir(), "gs-accounts-"));
+    try {
+      const file = path.join(dir, "accounts.yaml");
+      const entries = Array.from({ length: 20 }, (_, i) => `  - name: acct-${i}\n    token_env: ACCT_${i}_TOKEN\n`).join("");
+      await writeFile(file, `accounts:\n${entries}  - name: late\n    token_env: UNSET_TOKEN\n    timezone: Europe/Berlin\n`);
+      const values: Record<string, string> = { DATABASE_URL: "postgres://u@h/db", SYNC_TIMEZONE: "Asia/Kolkata" };
+      for (let i = 0; i < 20; i++) values[`ACCT_${i}_TOKEN`] = `key_${i}_${"k".repeat(24)}`;
+      const reads = new Map<string, number>();
+      const env = new Proxy(values, {
+        get(target, key) {
+          if (typeof key === "string") reads.set(key, (reads.get(key) ?? 0) + 1);
+          return Reflect.get(target, key);
+        },
+      });
+      const accounts = loadAccounts(file, env);
+      expect(accounts.map((a) => a.name)).toEqual([...Array.from({ length: 20 }, (_, i) => `acct-${i}`), "late"]);
+      expect(accounts.map((a) => a.config.apiToken)).toEqual([
+        ...Array.from({ length: 20 }, (_, i) => `key_${i}_${"k".repeat(24)}`),
+        undefined,
+      ]);
+      expect(accounts.at(-1)!.tokenError).toContain("UNSET_TOKEN is not set");
+      expect(accounts[0]!.config.timezone).toBe("Asia/Kolkata");
+      expect(accounts.at(-1)!.config.timezone).toBe("Europe/Berlin");
+      // Copied once, then each token variable read once more for its entry: never once an entry.
+      expect(reads.get("DATABASE_URL")).toBe(1);
+      expect(reads.get("SYNC_TIMEZONE")).toBe(1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
