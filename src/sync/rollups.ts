@@ -63,7 +63,7 @@ export class MovedBuckets {
  * The created_at span of the rows a window wrote inside itself. A window that held nothing when its
  * transaction began changed only those rows (its deletion marks, too, can fall only on rows it
  * wrote), so its rollups are recomputed over that span, not over its whole range: a first run's
- * window reaches back to 1900 (first-run.ts), and its range's local days would be read one by one.
+ * window reaches back to 1900 (first-run.ts), and every local day of that range would be cleared.
  */
 export class WrittenSpan {
   #earliest: Micros | undefined;

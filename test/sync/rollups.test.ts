@@ -3,9 +3,11 @@ import { readStatus } from "../../src/cli/status-read.js";
 import { Database } from "../../src/db/database.js";
 import { addDecimals } from "../../src/simulator/decimal.js";
 import { formatMicros, normalizeDecimal, type SimulatorHandle } from "../../src/simulator/index.js";
-import { ensureRollupZone } from "../../src/sync/rollups.js";
+import { localDate } from "../../src/snapshots/days.js";
+import { ensureRollupZone, MovedBuckets, refreshRollups } from "../../src/sync/rollups.js";
+import { asMicros } from "../../src/time.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
-import { expectRollupsEqualLedger } from "../helpers/rollups.js";
+import { databaseDays, expectRollupsEqualLedger } from "../helpers/rollups.js";
 import { expectDatabaseEqualsLedger, seededSimulator, syncOnce } from "../helpers/sync.js";
 import { dayMs, days, hourMs, ms } from "../helpers/time.js";
 
@@ -176,6 +178,67 @@ describe("ledger_rollups kept with the data", () => {
     await syncOnce(db.url, sim, { account: "other", rollupZones: operatorZones });
     await expectDatabaseEqualsLedger(db.url, sim, "other");
     await expectRollupsEqualLedger(db.url, sim.ledger.all(), operatorZones, "other");
+  });
+
+  // A refresh sums the local days it touches as spans: the window's range and the moved buckets that
+  // share its days are one span (a bucket read twice would double its day), a moved bucket far away
+  // is a span of its own, and the days between are not read. Every daily rollup is spoiled first, so
+  // the days a refresh rewrote, and only those, read right afterwards.
+  test("a refresh sums each local day it touches once: spans that share a day merge, far ones stay apart", async () => {
+    const day0 = midnightUtc - 10 * dayMs;
+    const window = { from: asMicros((day0 + 3 * hourMs) * 1000), to: asMicros((day0 + 20 * hourMs) * 1000) };
+    const movedAt = [day0 + 22 * hourMs, day0 + hourMs, day0 - 25 * dayMs + 12 * hourMs];
+    const moved = new MovedBuckets();
+    moved.recordWritten(
+      movedAt.map((t) => ({ createdAt: asMicros(t * 1000) })),
+      "acct",
+      window,
+    );
+    const registered = (await query<{ timezone: string }>(db.url, "SELECT timezone FROM ledger_rollup_zones WHERE account = 'acct'")).map(
+      (z) => z.timezone,
+    );
+    expect(registered).toEqual(expect.arrayContaining(zones));
+    await query(db.url, "UPDATE ledger_daily_rollups SET charge_count = charge_count + 1000 WHERE account = 'acct'");
+    await database().withClient(async (client) => {
+      await client.query("BEGIN");
+      await refreshRollups(client, "acct", window, moved);
+      await client.query("COMMIT");
+    });
+    for (const zone of registered) {
+      const nextDay = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) + dayMs).toISOString().slice(0, 10);
+      const spanDays = (from: number, to: number) => {
+        const out: string[] = [];
+        for (let day = localDate(from, zone); day <= localDate(to - 1, zone); day = nextDay(day)) out.push(day);
+        return out;
+      };
+      const touched = new Set([
+        ...spanDays(day0 + 3 * hourMs, day0 + 20 * hourMs),
+        ...movedAt.flatMap((t) => spanDays(t - (t % (15 * 60_000)), t - (t % (15 * 60_000)) + 15 * 60_000)),
+      ]);
+      const daily = await databaseDays(db.url, zone, "acct", "daily");
+      const buckets = await databaseDays(db.url, zone, "acct", "buckets");
+      const rewritten = [...daily].filter(([, f]) => f.charge_count < 1000).map(([key]) => key);
+      const expected = [...buckets.keys()].filter((key) => touched.has(key.slice(0, 10)));
+      expect({ zone, rewritten: rewritten.sort() }).toEqual({ zone, rewritten: expected.sort() });
+      for (const key of expected) expect({ zone, key, figures: daily.get(key) }).toEqual({ zone, key, figures: buckets.get(key) });
+      expect(daily.size).toBeGreaterThan(expected.length + 20); // the days between were left spoiled: not read
+    }
+    // One span over everything puts every day right again.
+    const [span] = await query<{ lo: Date; hi: Date }>(
+      db.url,
+      "SELECT min(bucket) AS lo, max(bucket) AS hi FROM ledger_rollups WHERE account = 'acct'",
+    );
+    await database().withClient((client) =>
+      refreshRollups(client, "acct", {
+        from: asMicros(span!.lo.getTime() * 1000),
+        to: asMicros((span!.hi.getTime() + 15 * 60_000) * 1000),
+      }),
+    );
+    for (const zone of registered)
+      expect({ zone, daily: await databaseDays(db.url, zone, "acct", "daily") }).toEqual({
+        zone,
+        daily: await databaseDays(db.url, zone, "acct", "buckets"),
+      });
   });
 });
 

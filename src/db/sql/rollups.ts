@@ -92,13 +92,32 @@ const dailyUpsert = `
     .map((c) => `excluded.${c}`)
     .join(", ")})`;
 
-/** The local days, in every zone of the account, that the ranges of clearRollupsSql touch. */
-const touchedDays = `
-touched AS (
-  SELECT DISTINCT z.timezone, d::date AS day
-  FROM ledger_rollup_zones z, unnest($2::timestamptz[], $3::timestamptz[]) AS r(lo, hi),
-       generate_series((r.lo AT TIME ZONE z.timezone)::date, ((r.hi - interval '1 microsecond') AT TIME ZONE z.timezone)::date, interval '1 day') d
+/**
+ * The local days, in every zone of the account, that the ranges of clearRollupsSql touch, as spans
+ * of whole days: each range's first to last local day, spans that share a day merged (so no bucket
+ * is summed twice). A span, not its days one by one: a first run's window covers the account's whole
+ * history, and an account of 2,000 rows over three years touches about 1,100 days, most of them
+ * empty: read day by day, its daily rollups took 13.5-14 ms of Postgres CPU, as spans 10.5-11
+ * (20 such accounts, three rounds in turn).
+ */
+const touchedSpans = `
+range_days AS (
+  SELECT z.timezone, (r.lo AT TIME ZONE z.timezone)::date AS first_day, ((r.hi - interval '1 microsecond') AT TIME ZONE z.timezone)::date AS last_day
+  FROM ledger_rollup_zones z, unnest($2::timestamptz[], $3::timestamptz[]) AS r(lo, hi)
   WHERE z.account = $1
+),
+reached AS (
+  SELECT timezone, first_day, last_day,
+         max(last_day) OVER (PARTITION BY timezone ORDER BY first_day, last_day ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach
+  FROM range_days
+),
+islands AS (
+  SELECT timezone, first_day, last_day,
+         count(*) FILTER (WHERE reach IS NULL OR first_day > reach) OVER (PARTITION BY timezone ORDER BY first_day, last_day) AS island
+  FROM reached
+),
+touched AS (
+  SELECT timezone, min(first_day) AS first_day, max(last_day) AS last_day FROM islands GROUP BY timezone, island
 )`;
 
 /**
@@ -106,24 +125,24 @@ touched AS (
  * from the buckets (a local day is a whole number of buckets in every IANA zone). Same parameters.
  */
 export const clearDailyRollupsSql = `
-WITH ${touchedDays}
+WITH ${touchedSpans}
 DELETE FROM ledger_daily_rollups x USING touched d
-WHERE x.account = $1 AND x.timezone = d.timezone AND x.day = d.day`;
+WHERE x.account = $1 AND x.timezone = d.timezone AND x.day BETWEEN d.first_day AND d.last_day`;
 
 /**
- * See clearDailyRollupsSql. Each touched day reads its own range of the (account, bucket) key, a
- * lateral subquery kept apart by OFFSET 0: as a plain join, with the statistics of a table still
- * filling (99 buckets estimated for an account holding 46,000), the planner materialized every
- * bucket of the account and filtered them per day, 470 ms a window on a 200,000-row ledger and
- * growing with the ledger (EXPLAIN ANALYZE), where the ranges take a few milliseconds.
+ * See clearDailyRollupsSql. Each span reads its own range of the (account, bucket) key, a lateral
+ * subquery kept apart by OFFSET 0: as a plain join, with the statistics of a table still filling
+ * (99 buckets estimated for an account holding 46,000), the planner materialized every bucket of
+ * the account and filtered them per day, 470 ms a window on a 200,000-row ledger and growing with
+ * the ledger (EXPLAIN ANALYZE), where the ranges take a few milliseconds.
  */
 export const fillDailyRollupsSql = `
-WITH ${touchedDays}
+WITH ${touchedSpans}
 INSERT INTO ledger_daily_rollups
-SELECT $1::text, d.timezone, d.day, l.balance_type, l.status, ${dailyMeasures}
+SELECT $1::text, d.timezone, (l.bucket AT TIME ZONE d.timezone)::date, l.balance_type, l.status, ${dailyMeasures}
 FROM touched d CROSS JOIN LATERAL (
   SELECT b.* FROM ledger_rollups b WHERE b.account = $1
-    AND b.bucket >= (d.day::timestamp AT TIME ZONE d.timezone) AND b.bucket < ((d.day + 1)::timestamp AT TIME ZONE d.timezone)
+    AND b.bucket >= (d.first_day::timestamp AT TIME ZONE d.timezone) AND b.bucket < ((d.last_day + 1)::timestamp AT TIME ZONE d.timezone)
   OFFSET 0
 ) l
 GROUP BY 1, 2, 3, 4, 5`;
