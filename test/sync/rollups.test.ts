@@ -3,8 +3,8 @@ import { readStatus } from "../../src/cli/status-read.js";
 import { Database } from "../../src/db/database.js";
 import { addDecimals } from "../../src/simulator/decimal.js";
 import { formatMicros, normalizeDecimal, type SimulatorHandle } from "../../src/simulator/index.js";
-import { localDate } from "../../src/snapshots/days.js";
-import { ensureRollupZone, MovedBuckets, refreshRollups } from "../../src/sync/rollups.js";
+import { addDays, localDate } from "../../src/snapshots/days.js";
+import { bucketMicros, ensureRollupZone, MovedBuckets, refreshRollups } from "../../src/sync/rollups.js";
 import { asMicros } from "../../src/time.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { databaseDays, expectRollupsEqualLedger } from "../helpers/rollups.js";
@@ -205,15 +205,15 @@ describe("ledger_rollups kept with the data", () => {
       await client.query("COMMIT");
     });
     for (const zone of registered) {
-      const nextDay = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) + dayMs).toISOString().slice(0, 10);
       const spanDays = (from: number, to: number) => {
         const out: string[] = [];
-        for (let day = localDate(from, zone); day <= localDate(to - 1, zone); day = nextDay(day)) out.push(day);
+        for (let day = localDate(from, zone); day <= localDate(to - 1, zone); day = addDays(day, 1)) out.push(day);
         return out;
       };
+      const bucketMs = bucketMicros / 1000;
       const touched = new Set([
         ...spanDays(day0 + 3 * hourMs, day0 + 20 * hourMs),
-        ...movedAt.flatMap((t) => spanDays(t - (t % (15 * 60_000)), t - (t % (15 * 60_000)) + 15 * 60_000)),
+        ...movedAt.map((t) => t - (t % bucketMs)).flatMap((start) => spanDays(start, start + bucketMs)),
       ]);
       const daily = await databaseDays(db.url, zone, "acct", "daily");
       const buckets = await databaseDays(db.url, zone, "acct", "buckets");
