@@ -188,6 +188,7 @@ describe("ledger_rollups kept with the data", () => {
     const day0 = midnightUtc - 10 * dayMs;
     const window = { from: asMicros((day0 + 3 * hourMs) * 1000), to: asMicros((day0 + 20 * hourMs) * 1000) };
     const movedAt = [day0 + 22 * hourMs, day0 + hourMs, day0 - 25 * dayMs + 12 * hourMs];
+    const bucketMs = bucketMicros / 1000;
     const moved = new MovedBuckets();
     moved.recordWritten(
       movedAt.map((t) => ({ createdAt: asMicros(t * 1000) })),
@@ -210,7 +211,6 @@ describe("ledger_rollups kept with the data", () => {
         for (let day = localDate(from, zone); day <= localDate(to - 1, zone); day = addDays(day, 1)) out.push(day);
         return out;
       };
-      const bucketMs = bucketMicros / 1000;
       const touched = new Set([
         ...spanDays(day0 + 3 * hourMs, day0 + 20 * hourMs),
         ...movedAt.map((t) => t - (t % bucketMs)).flatMap((start) => spanDays(start, start + bucketMs)),
@@ -231,7 +231,7 @@ describe("ledger_rollups kept with the data", () => {
     await database().withClient((client) =>
       refreshRollups(client, "acct", {
         from: asMicros(span!.lo.getTime() * 1000),
-        to: asMicros((span!.hi.getTime() + 15 * 60_000) * 1000),
+        to: asMicros((span!.hi.getTime() + bucketMs) * 1000),
       }),
     );
     for (const zone of registered)
