@@ -17,18 +17,57 @@
  */
 export class RequestSlots {
   readonly #waiting: { lane: Lane; start: () => void }[] = [];
+  readonly #slots: number;
   #free: number;
   #clock = 0;
+  readonly #now: () => number;
+  /** Usage since the first request, in the clock's milliseconds (see usage()). */
+  readonly #used = { since: undefined as number | undefined, last: 0, requests: 0, waitMs: 0, holdMs: 0, busyMs: 0, idleMs: 0 };
 
-  constructor(concurrency: number) {
+  constructor(concurrency: number, { now = () => performance.now() }: { now?: () => number } = {}) {
     if (!Number.isInteger(concurrency) || concurrency < 1)
       throw new RangeError(`concurrency must be a whole number ≥ 1, not ${concurrency}`);
+    this.#slots = concurrency;
     this.#free = concurrency;
+    this.#now = now;
   }
 
   /** Requests queued for a slot (for tests). */
   get pending(): number {
     return this.#waiting.length;
+  }
+
+  /**
+   * How the slots were used since the first request: an operator's answer to whether
+   * SYNC_CONCURRENCY is what holds a fleet back (slots busy nearly all the time, requests waiting
+   * long for one), and the bench's account of a request's time in its slot beyond the API's latency.
+   */
+  usage(): RequestSlotUsage {
+    this.#account();
+    const u = this.#used;
+    const slotMs = this.#slots * (u.since === undefined ? 0 : u.last - u.since);
+    const share = (ms: number) => (slotMs === 0 ? 0 : ms / slotMs);
+    const perRequest = (ms: number) => (u.requests === 0 ? 0 : ms / u.requests);
+    return {
+      slots: this.#slots,
+      requests: u.requests,
+      busyShare: share(u.busyMs),
+      idleShare: share(u.idleMs),
+      meanWaitMs: perRequest(u.waitMs),
+      meanHoldMs: perRequest(u.holdMs),
+    };
+  }
+
+  /** Adds the time since the last change to the busy and idle slots' totals; call before each change. */
+  #account(): void {
+    const now = this.#now();
+    const u = this.#used;
+    if (u.since !== undefined) {
+      const elapsed = now - u.last;
+      u.busyMs += (this.#slots - this.#free) * elapsed;
+      u.idleMs += this.#free * elapsed; // a slot is free only while no request waits (#release hands it on)
+    }
+    u.last = now;
   }
 
   /** One account's view of the slots: its requests, and whether it holds a window's connection. */
@@ -45,11 +84,19 @@ export class RequestSlots {
   }
 
   async #run<T>(lane: Lane, attempt: () => Promise<T>): Promise<T> {
+    this.#account();
+    this.#used.since ??= this.#used.last;
+    const queued = this.#used.last;
     if (this.#free > 0) this.#free -= 1;
     else await new Promise<void>((start) => this.#waiting.push({ lane, start }));
+    const started = this.#now();
     try {
       return await attempt();
     } finally {
+      this.#account();
+      this.#used.requests += 1;
+      this.#used.waitMs += started - queued;
+      this.#used.holdMs += this.#used.last - started;
       this.#release();
     }
   }
@@ -72,6 +119,20 @@ export class RequestSlots {
     const [next] = this.#waiting.splice(pick, 1);
     next!.start();
   }
+}
+
+export interface RequestSlotUsage {
+  slots: number;
+  /** Requests that held a slot and gave it back. */
+  requests: number;
+  /** Share of the slots' time held by a request. */
+  busyShare: number;
+  /** Share of the slots' time free (no request waits then): demand, not slots, was short. */
+  idleShare: number;
+  /** From asking for a slot to getting one, per request. */
+  meanWaitMs: number;
+  /** From getting the slot to giving it back (the HTTP exchange), per request. */
+  meanHoldMs: number;
 }
 
 interface Lane {

@@ -15,6 +15,8 @@ export interface CliRunResult {
   peakRssBytes: number;
   /** utime + stime of the child, last sampled. */
   cpuSeconds: number;
+  /** What the child wrote on stderr (its logs). */
+  stderr: string;
 }
 
 /** The kernel's high-water mark of a process's RSS; undefined once it has exited. */
@@ -44,7 +46,7 @@ export async function runCliSync(env: Record<string, string | undefined>, args: 
   });
   let stderr = "";
   child.stderr!.on("data", (chunk) => (stderr += chunk));
-  const result: CliRunResult = { peakRssBytes: 0, cpuSeconds: 0 };
+  const result: CliRunResult = { peakRssBytes: 0, cpuSeconds: 0, stderr: "" };
   const sample = () => {
     if (child.pid === undefined) return;
     const peak = peakRssBytes(child.pid);
@@ -60,5 +62,5 @@ export async function runCliSync(env: Record<string, string | undefined>, args: 
   }).finally(() => clearInterval(timer));
   if (code !== 0)
     throw new Error(`generect-sync ${args.join(" ")} exited with ${code}: ${stderr.trim().split("\n").slice(-3).join(" | ")}`);
-  return result;
+  return { ...result, stderr };
 }

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import type { RequestSlotUsage } from "../api/request-slots.js";
 import type { BenchArgs } from "./args.js";
 import { onCleanup } from "./cleanup.js";
 import { runCliSync } from "./cli-run.js";
@@ -31,6 +32,8 @@ interface MeasuredPhase {
   coresAllowRowsPerSec: number | null;
   /** The `run --all` process's event loop over the phase (loop-probe.ts); null when it wrote nothing. */
   eventLoop: LoopReport | null;
+  /** How its request slots were used (the fleet's "fleet finished" log line); null when it logged none. */
+  slots: RequestSlotUsage | null;
 }
 
 export interface FleetReport {
@@ -144,9 +147,11 @@ async function measuredFleetRun(env: Record<string, string>, server: BenchServer
     const machineBefore = machineCpuSeconds();
     const began = performance.now();
     const nodeOptions = [process.env.BENCH_CHILD_NODE_OPTIONS, ...loopProbeImports].filter(Boolean).join(" ");
-    const run = await runCliSync({ ...env, NODE_OPTIONS: nodeOptions, BENCH_LOOP_FILE: loopFile }, ["run", "--all"]).finally(() =>
-      clearInterval(timer),
-    );
+    // At info, the fleet logs its request slots' usage as it finishes (a line per account besides).
+    const run = await runCliSync({ ...env, LOG_LEVEL: "info", NODE_OPTIONS: nodeOptions, BENCH_LOOP_FILE: loopFile }, [
+      "run",
+      "--all",
+    ]).finally(() => clearInterval(timer));
     const wallSeconds = (performance.now() - began) / 1000;
     const machineAfter = machineCpuSeconds();
     await pg?.sample();
@@ -158,7 +163,7 @@ async function measuredFleetRun(env: Record<string, string>, server: BenchServer
       postgres: pg ? round(pg.seconds()) : null,
       machine: machineBefore === undefined || machineAfter === undefined ? null : round(machineAfter - machineBefore),
     };
-    return { run, wallSeconds, cpu, eventLoop: readLoopReport(loopFile) };
+    return { run, wallSeconds, cpu, eventLoop: readLoopReport(loopFile), slots: slotUsage(run.stderr) };
   } finally {
     rmSync(loopDir, { recursive: true, force: true });
     await backends.close();
@@ -170,6 +175,17 @@ const here = fileURLToPath(import.meta.url);
 const loopProbeImports = here.endsWith(".ts")
   ? ["--import=tsx", `--import=${path.join(path.dirname(here), "loop-probe.ts")}`]
   : [`--import=${path.join(path.dirname(here), "loop-probe.js")}`];
+
+/** The request slots' usage from the fleet's JSON log lines, if it logged it. */
+function slotUsage(logs: string): RequestSlotUsage | null {
+  for (const line of logs.split("\n").reverse()) {
+    if (!line.includes('"requestSlots"')) continue;
+    try {
+      return (JSON.parse(line) as { requestSlots: RequestSlotUsage }).requestSlots;
+    } catch {}
+  }
+  return null;
+}
 
 function readLoopReport(file: string): LoopReport | null {
   try {
@@ -205,6 +221,7 @@ export async function runFleetBench(args: BenchArgs, server: BenchServer, say: (
       wallSeconds: backfillSeconds,
       cpu: backfillCpu,
       eventLoop: backfillLoop,
+      slots: backfillSlots,
     } = await measuredFleetRun(env, server, sim.pid);
     const rows = Number(
       (await withClient(db.url, (c) => c.query<{ n: string }>("SELECT count(*)::text AS n FROM transactions"))).rows[0]!.n,
@@ -228,7 +245,7 @@ export async function runFleetBench(args: BenchArgs, server: BenchServer, say: (
       say("fleet backfill ceiling: the same fleet at 0 ms latency");
       const zero = await fleetFixture(args, 0, server, say);
       try {
-        const { wallSeconds, cpu, eventLoop } = await measuredFleetRun(zero.env, server, zero.sim.pid);
+        const { wallSeconds, cpu, eventLoop, slots } = await measuredFleetRun(zero.env, server, zero.sim.pid);
         const ceilingRows = Number(
           (await withClient(zero.db.url, (c) => c.query<{ n: string }>("SELECT count(*)::text AS n FROM transactions"))).rows[0]!.n,
         );
@@ -241,6 +258,7 @@ export async function runFleetBench(args: BenchArgs, server: BenchServer, say: (
           cpu,
           ...perRow(cpu, ceilingRows),
           eventLoop,
+          slots,
           vsBound: round(ceilingRate / bound),
           loadAverage: round(os.loadavg()[0]!),
         };
@@ -266,6 +284,7 @@ export async function runFleetBench(args: BenchArgs, server: BenchServer, say: (
         cpu: backfillCpu,
         ...perRow(backfillCpu, rows),
         eventLoop: backfillLoop,
+        slots: backfillSlots,
         requestsPerAccount: {
           mean: round(mean(backfillRuns.map((r) => r.requests))),
           max: Math.max(...backfillRuns.map((r) => r.requests)),
@@ -381,16 +400,27 @@ function cpuLine(phase: MeasuredPhase): string {
   );
 }
 
+function slotsLine(phase: MeasuredPhase, latencyMs: number): string {
+  const s = phase.slots;
+  if (!s) return "request slots not measured";
+  return (
+    `request slots busy ${Math.round(s.busyShare * 100)}% of the time (free with nothing queued ${Math.round(s.idleShare * 100)}%); ` +
+    `a request waited ${Math.round(s.meanWaitMs)} ms for one and held it ${s.meanHoldMs.toFixed(1)} ms (latency ${latencyMs} ms)`
+  );
+}
+
 export function formatFleetReport(r: FleetReport): string {
   return [
     `fleet: ${r.accounts} accounts x ${r.rowsPerAccount} rows, ${r.latencyMs} ms latency, SYNC_CONCURRENCY=${r.concurrency}, SYNC_DB_CONNECTIONS=${r.dbConnections}`,
     `  backfill     ${r.backfill.rows} rows in ${r.backfill.wallSeconds} s = ${r.backfill.rowsPerSec} rows/s (latency bound ${r.latencyBoundRowsPerSec}: ${r.backfillVsBound}), peak RSS ${r.backfill.peakRssMB} MB, CPU ${r.backfill.cpuSeconds} s`,
     `               CPU ${cpuLine(r.backfill)}`,
+    `               ${slotsLine(r.backfill, r.latencyMs)}`,
     `               requests per account mean ${r.backfill.requestsPerAccount.mean} (max ${r.backfill.requestsPerAccount.max}; ${r.backfill.requestsPerAccount.snapshots} spent_credits, ${r.backfill.requestsPerAccount.checkpoint} users/me): the request count alone caps the backfill at ${r.backfill.requestCapVsBound} of the latency bound`,
     ...(r.ceiling
       ? [
           `  ceiling      ${r.ceiling.rows} rows in ${r.ceiling.wallSeconds} s = ${r.ceiling.rowsPerSec} rows/s at 0 ms latency (${r.ceiling.vsBound} of the latency bound), CPU ${r.ceiling.cpuSeconds} s, load average ${r.ceiling.loadAverage} after it`,
           `               CPU ${cpuLine(r.ceiling)}`,
+          `               ${slotsLine(r.ceiling, 0)}`,
         ]
       : []),
     `  incremental  ${r.incremental.wallSeconds} s, transaction requests per account max ${r.incremental.transactionRequestsMax} mean ${r.incremental.transactionRequestsMean}, snapshot requests mean ${r.incremental.snapshotRequestsMean}, peak RSS ${r.incremental.peakRssMB} MB, ${r.incremental.failed} failed`,

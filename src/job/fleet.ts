@@ -214,6 +214,13 @@ export async function runFleet(options: FleetOptions): Promise<AccountOutcome[]>
   };
   try {
     await Promise.all(Array.from({ length: budget.accountsInFlight }, lane));
+    const used = slots.usage();
+    if (used.requests > 0)
+      log.info(
+        { requestSlots: used },
+        `fleet finished: ${used.slots} request slots busy ${Math.round(used.busyShare * 100)}% of the time, ` +
+          `a request waited ${Math.round(used.meanWaitMs)} ms for one and held it ${used.meanHoldMs.toFixed(1)} ms`,
+      );
   } finally {
     await locks.close();
     if (!options.database) await database.close();

@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import type { RequestSlotUsage } from "../../src/api/request-slots.js";
 import { accountHash, inShard, loadAccounts } from "../../src/config/accounts.js";
 import { acquireAccountLock } from "../../src/job/lock.js";
 import { Ledger, type SimulatorHandle, seedTransactions } from "../../src/simulator/index.js";
@@ -542,7 +543,7 @@ describe("isolation and fairness", () => {
         SYNC_DB_CONNECTIONS: "3",
         SYNC_WINDOW: "1d",
         SYNC_WINDOW_ROWS: "0",
-        LOG_LEVEL: "warn",
+        LOG_LEVEL: "info",
         BIG_TOKEN: "tok_live_big_0001",
         ...Object.fromEntries(small.map((_, i) => [`SMALL_${i}_TOKEN`, `tok_live_small_${i}`])),
       });
@@ -553,6 +554,18 @@ describe("isolation and fairness", () => {
       );
       expect(finished.map((r) => r.account).at(-1)).toBe("big");
       expect(finished).toHaveLength(7);
+      // The fleet's last word: how its one request slot was used. Every request of every run took it
+      // (the runs' own counts of their requests, from sync_runs), each for at least the API's 5 ms.
+      const usage = result.stderr
+        .split("\n")
+        .filter((line) => line.includes('"requestSlots"'))
+        .map((line) => (JSON.parse(line) as { msg: string; requestSlots: RequestSlotUsage }).requestSlots);
+      const [requests] = await query<{ n: number }>(db.url, "SELECT sum(api_requests)::int AS n FROM sync_runs");
+      expect(usage).toHaveLength(1);
+      expect(usage[0]).toMatchObject({ slots: 1, requests: requests!.n });
+      expect(usage[0]!.meanHoldMs).toBeGreaterThanOrEqual(5);
+      expect(usage[0]!.busyShare + usage[0]!.idleShare).toBeCloseTo(1, 6);
+      expect(usage[0]!.busyShare).toBeGreaterThan(0.5);
       await expectDatabaseEqualsLedger(db.url, { ...sim, ledger: big }, "big");
       for (const [i, ledger] of small.entries()) await expectDatabaseEqualsLedger(db.url, { ...sim, ledger }, `small-${i}`);
     } finally {

@@ -113,3 +113,58 @@ describe("a fleet's request slots", () => {
     await expect(lane.slot(async () => "next")).resolves.toBe("next");
   });
 });
+
+describe("a fleet's request slots' usage", () => {
+  test("busy and idle shares, waits and holds follow the clock: two slots, three requests", async () => {
+    let now = 1_000;
+    const slots = new RequestSlots(2, { now: () => now });
+    const lane = slots.lane();
+    const order: string[] = [];
+    expect(slots.usage()).toEqual({ slots: 2, requests: 0, busyShare: 0, idleShare: 0, meanWaitMs: 0, meanHoldMs: 0 });
+    // t=0: a and b take both slots, c waits; t=10: a ends, c takes its slot; t=30: b ends; t=40: c ends.
+    const [a, b, c] = [gated(order, "a"), gated(order, "b"), gated(order, "c")];
+    const all = [lane.slot(a.attempt), lane.slot(b.attempt), lane.slot(c.attempt)];
+    await settle();
+    expect(order).toEqual(["a", "b"]);
+    now += 10;
+    a.finish();
+    await settle();
+    expect(order).toEqual(["a", "b", "c"]);
+    now += 20;
+    b.finish();
+    await settle();
+    now += 10;
+    c.finish();
+    await Promise.all(all);
+    // Over 40 ms of 2 slots (80 slot-ms): held 10 + 30 + 30 = 70; free with nothing queued 10 (one slot, t=30..40).
+    expect(slots.usage()).toEqual({
+      slots: 2,
+      requests: 3,
+      busyShare: 70 / 80,
+      idleShare: 10 / 80,
+      meanWaitMs: 10 / 3,
+      meanHoldMs: 70 / 3,
+    });
+  });
+
+  test("time with nothing in flight counts as idle, and a request that found its slot free waited 0 ms", async () => {
+    let now = 0;
+    const slots = new RequestSlots(1, { now: () => now });
+    const lane = slots.lane();
+    const order: string[] = [];
+    const first = gated(order, "first");
+    const done = lane.slot(first.attempt);
+    await settle();
+    now += 5;
+    first.finish();
+    await done;
+    now += 5; // nothing in flight, nothing queued: idle
+    const second = gated(order, "second");
+    const next = lane.slot(second.attempt);
+    await settle();
+    now += 5;
+    second.finish();
+    await next;
+    expect(slots.usage()).toMatchObject({ requests: 2, busyShare: 10 / 15, idleShare: 5 / 15, meanWaitMs: 0, meanHoldMs: 5 });
+  });
+});
