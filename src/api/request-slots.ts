@@ -22,7 +22,7 @@ export class RequestSlots {
   #clock = 0;
   readonly #now: () => number;
   /** Usage since the first request, in the clock's milliseconds (see usage()). */
-  readonly #used = { since: undefined as number | undefined, last: 0, requests: 0, waitMs: 0, holdMs: 0, busyMs: 0, idleMs: 0 };
+  readonly #used = { since: undefined as number | undefined, last: 0, requests: 0, waitMs: 0, holdMs: 0, busyMs: 0 };
 
   constructor(concurrency: number, { now = () => performance.now() }: { now?: () => number } = {}) {
     if (!Number.isInteger(concurrency) || concurrency < 1)
@@ -52,20 +52,20 @@ export class RequestSlots {
       slots: this.#slots,
       requests: u.requests,
       busyShare: share(u.busyMs),
-      idleShare: share(u.idleMs),
+      // A slot is free only while no request waits (#release hands it on), so free time is idle time.
+      idleShare: share(slotMs - u.busyMs),
       meanWaitMs: perRequest(u.waitMs),
       meanHoldMs: perRequest(u.holdMs),
     };
   }
 
-  /** Adds the time since the last change to the busy and idle slots' totals; call before each change. */
+  /** Adds the time since the last change to the busy slots' total; call before each change. */
   #account(): void {
     const now = this.#now();
     const u = this.#used;
     if (u.since !== undefined) {
       const elapsed = now - u.last;
       u.busyMs += (this.#slots - this.#free) * elapsed;
-      u.idleMs += this.#free * elapsed; // a slot is free only while no request waits (#release hands it on)
     }
     u.last = now;
   }

@@ -46,7 +46,7 @@ export async function runCliSync(env: Record<string, string | undefined>, args: 
   });
   let stderr = "";
   child.stderr!.on("data", (chunk) => (stderr += chunk));
-  const result: CliRunResult = { peakRssBytes: 0, cpuSeconds: 0, stderr: "" };
+  const result: Omit<CliRunResult, "stderr"> = { peakRssBytes: 0, cpuSeconds: 0 };
   const sample = () => {
     if (child.pid === undefined) return;
     const peak = peakRssBytes(child.pid);

@@ -555,7 +555,7 @@ describe("isolation and fairness", () => {
       expect(finished.map((r) => r.account).at(-1)).toBe("big");
       expect(finished).toHaveLength(7);
       // The fleet's last word: how its one request slot was used. Every request of every run took it
-      // (the runs' own counts of their requests, from sync_runs), each for at least the API's 5 ms.
+      // (the runs' own counts of their requests, from sync_runs), on average for at least the API's 5 ms.
       const usage = result.stderr
         .split("\n")
         .filter((line) => line.includes('"requestSlots"'))
