@@ -29,6 +29,12 @@ export interface BenchArgs {
   windowRows: number | undefined;
   /** Also backfill with the previous release's write path and schema, for the storage comparison (--no-previous: skip). */
   previousWritePath: boolean;
+  /**
+   * Backfills of each write path for the storage comparison, alternating (the first pair is the
+   * run's own phases): the ratio moves by a fifth between runs on a shared machine, so the target
+   * reads the median of the pairs' ratios.
+   */
+  storageRounds: number;
   /** Write a V8 CPU profile of the sync backfill phase to this file. */
   cpuProfile: string | undefined;
   /** Time the CLI's start-up (`--help`, `--version`, `status`) instead of the sync phases. */
@@ -71,6 +77,8 @@ Options:
                          process's RSS and CPU are the client's alone)
   --no-snapshots         sync runs skip the spent-credit snapshot pass (transactions only)
   --no-previous          skip the backfill with the previous release's write path and schema
+  --storage-rounds N     backfill with each write path N times, alternating, for the storage comparison
+                         (its target reads the median of the N ratios; default 1)
                          (by default it runs just before this release's, for the storage
                          comparison: Postgres CPU and bytes on disk per row)
   --json                 print one JSON object on stdout instead of the table
@@ -138,6 +146,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
         simulator: { type: "string", default: "inline" },
         "no-snapshots": { type: "boolean", default: false },
         "no-previous": { type: "boolean", default: false },
+        "storage-rounds": { type: "string", default: "1" },
         json: { type: "boolean", default: false },
         chart: { type: "string" },
         "cpu-profile": { type: "string" },
@@ -162,6 +171,9 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
   if (v.simulator !== "inline" && v.simulator !== "process") {
     throw new UsageError(`--simulator must be inline or process, got ${JSON.stringify(v.simulator)}`);
   }
+  const storageRounds = wholeNumber("storage-rounds", v["storage-rounds"], 1, 20);
+  if (storageRounds > 1 && v["no-previous"])
+    throw new UsageError("--storage-rounds compares with the previous write path: drop --no-previous");
   if (v.chart !== undefined && !/\.svg$/i.test(v.chart)) {
     throw new UsageError(`--chart must name an .svg file, got ${JSON.stringify(v.chart)}`);
   }
@@ -185,6 +197,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     simulator: v.simulator,
     snapshots: !v["no-snapshots"],
     previousWritePath: !v["no-previous"],
+    storageRounds,
     cpuProfile: v["cpu-profile"],
     window: v.window === undefined ? undefined : duration("window", v.window),
     windowRows: v["window-rows"] === undefined ? undefined : wholeNumber("window-rows", v["window-rows"], 0, maxTargetRows),

@@ -242,6 +242,26 @@ async function phasesOf(
     await syncDb.drop().catch(() => {});
   }
 
+  // 3c. further pairs of backfills for the storage comparison, on the ledger as the changes left it
+  const storagePairs: StoragePair[] = [];
+  for (let pair = 2; pair <= (args.previousWritePath ? args.storageRounds : 1); pair++) {
+    const previousFirst = pair % 2 === 1;
+    const backfills: Partial<StoragePair> = {};
+    for (const path of previousFirst ? (["previous", "current"] as const) : (["current", "previous"] as const)) {
+      say(
+        `storage pair ${pair} of ${args.storageRounds}: full backfill with the ${path === "current" ? "sync's" : "previous release's"} write path`,
+      );
+      backfills[path] = await storageBackfill(server, context, measured, path, C, args.snapshots);
+      say(`  ${rate(backfills[path])}`);
+      checks.push({
+        what: `storage pair ${pair}: ${path} write path rows held`,
+        expected: backfills[path].rows,
+        actual: backfills[path].details.held as number,
+      });
+    }
+    storagePairs.push(backfills as StoragePair);
+  }
+
   // 4. naive baseline
   const naiveDb = await createScratchDatabase(server, "naive");
   try {
@@ -258,10 +278,45 @@ async function phasesOf(
   }
 
   const { windowMs, windowRows } = benchConfig(context, undefined, C);
-  return assemble(args, server, n, pageSize, { windowMs, windowRows }, phases, checks, sweep, {
-    start: loadAtStart,
-    end: os.loadavg()[0]!,
-  });
+  return assemble(
+    args,
+    server,
+    n,
+    pageSize,
+    { windowMs, windowRows },
+    phases,
+    checks,
+    sweep,
+    { start: loadAtStart, end: os.loadavg()[0]! },
+    storagePairs,
+  );
+}
+
+type StoragePair = { current: PhaseReport; previous: PhaseReport };
+
+/** One full backfill into a database of its own, for a further pair of the storage comparison (dropped after). */
+async function storageBackfill(
+  server: BenchServer,
+  context: PhaseContext,
+  measured: MeasureContext,
+  path: keyof StoragePair,
+  concurrency: number,
+  snapshots: boolean,
+): Promise<PhaseReport> {
+  const db = path === "previous" ? await createPreviousDatabase(server) : await createScratchDatabase(server, "sync");
+  try {
+    await checkpoint(server);
+    const backfill = await measure(measured, () =>
+      syncOnce(context, db.url, { concurrency, snapshots, ...(path === "previous" ? { writePath: legacyWritePath } : {}) }),
+    );
+    await checkpoint(server);
+    return phaseReport(`storage pair: full backfill, ${path} write path`, backfill.result.rowsSeen, backfill.measurement, {
+      bytesOnDisk: await ledgerBytes(db.url),
+      held: (await heldCounts(db.url)).rows,
+    });
+  } finally {
+    await db.drop().catch(() => {});
+  }
 }
 
 async function reportProfile(file: string, say: (line: string) => void): Promise<void> {
@@ -325,6 +380,7 @@ function assemble(
   checks: BenchReport["verification"]["checks"],
   sweep: BenchReport["sweep"],
   loadAverage: BenchReport["settings"]["loadAverage"],
+  storagePairs: StoragePair[],
 ): BenchReport {
   const api = phases.apiCeiling!;
   const db = phases.dbCeiling!;
@@ -343,7 +399,7 @@ function assemble(
     syncVsLatencyBound: bound === null ? null : round(sync.rowsPerSec / bound),
     // With latency the sync waits on round trips, not on CPU.
     cpuBound: args.latencyMs === 0 ? cpuBound(sync, args.simulator, ceiling, os.availableParallelism()) : null,
-    storage: storageComparison(sync, phases.syncBackfillPrevious),
+    storage: storageComparison(sync, phases.syncBackfillPrevious, storagePairs),
   };
 
   const targets: TargetCheck[] = [];
@@ -364,12 +420,20 @@ function assemble(
     });
   }
   if (ratios.storage) {
-    const { postgresMicrosPerRow: c, bytesPerRow: b } = ratios.storage;
-    targets.push({
-      target: "backfill: Postgres CPU per row ≤ 0.65 × the previous write path's (same run)",
-      actual: `${c.current.toFixed(1)} vs ${c.previous.toFixed(1)} µs = ${c.ratio.toFixed(2)} ×`,
-      met: c.ratio <= 0.65,
-    });
+    const { postgresMicrosPerRow: c, bytesPerRow: b, rounds, medianRatio } = ratios.storage;
+    targets.push(
+      rounds.length === 1
+        ? {
+            target: "backfill: Postgres CPU per row ≤ 0.65 × the previous write path's (same run)",
+            actual: `${c.current.toFixed(1)} vs ${c.previous.toFixed(1)} µs = ${c.ratio.toFixed(2)} ×`,
+            met: c.ratio <= 0.65,
+          }
+        : {
+            target: `backfill: Postgres CPU per row ≤ 0.65 × the previous write path's (median of ${rounds.length} alternating pairs, same run)`,
+            actual: `${medianRatio.toFixed(2)} × (pairs: ${rounds.map((r) => r.ratio.toFixed(2)).join(", ")})`,
+            met: medianRatio <= 0.65,
+          },
+    );
     targets.push({
       target: "backfill: bytes on disk per row ≤ 0.6 × the previous schema's",
       actual: `${b.current.toFixed(0)} vs ${b.previous.toFixed(0)} bytes = ${b.ratio.toFixed(2)} ×`,

@@ -45,15 +45,36 @@ export function cpuBound(sync: PhaseReport, simulator: BenchArgs["simulator"], c
   };
 }
 
-/** See StorageComparison. Bytes are measured after each backfill, outside its measurement. */
-export function storageComparison(current: PhaseReport | undefined, previous: PhaseReport | undefined): StorageComparison | null {
+/**
+ * See StorageComparison. Bytes are measured after each backfill, outside its measurement; `more`
+ * are the further pairs of --storage-rounds.
+ */
+export function storageComparison(
+  current: PhaseReport | undefined,
+  previous: PhaseReport | undefined,
+  more: readonly { current: PhaseReport; previous: PhaseReport }[] = [],
+): StorageComparison | null {
   if (!current || !previous || current.rows === 0 || previous.rows === 0) return null;
   const pg = (p: PhaseReport) => (p.cpuSeconds.postgres === null ? null : (p.cpuSeconds.postgres * 1e6) / p.rows);
   const bytes = (p: PhaseReport) => (typeof p.details.bytesOnDisk === "number" ? p.details.bytesOnDisk / p.rows : null);
-  const [cNow, cBefore, bNow, bBefore] = [pg(current), pg(previous), bytes(current), bytes(previous)];
-  if (cNow === null || cBefore === null || bNow === null || bBefore === null) return null;
+  const [bNow, bBefore] = [bytes(current), bytes(previous)];
+  const rounds: StorageComparison["rounds"] = [];
+  for (const pair of [{ current, previous }, ...more]) {
+    const [cNow, cBefore] = [pg(pair.current), pg(pair.previous)];
+    if (cNow === null || cBefore === null) return null;
+    rounds.push({ current: round(cNow, 1), previous: round(cBefore, 1), ratio: round(cNow / cBefore) });
+  }
+  if (bNow === null || bBefore === null) return null;
   return {
-    postgresMicrosPerRow: { current: round(cNow, 1), previous: round(cBefore, 1), ratio: round(cNow / cBefore) },
+    postgresMicrosPerRow: rounds[0]!,
+    rounds,
+    medianRatio: round(median(rounds.map((r) => r.ratio))),
     bytesPerRow: { current: round(bNow, 0), previous: round(bBefore, 0), ratio: round(bNow / bBefore) },
   };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }

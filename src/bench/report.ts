@@ -62,7 +62,11 @@ export interface CpuBound {
  * bytes on disk per row held (tables, indexes, TOAST: transactions and its history) right after.
  */
 export interface StorageComparison {
+  /** The run's own pair of backfills. */
   postgresMicrosPerRow: { current: number; previous: number; ratio: number };
+  /** Every pair (the first is postgresMicrosPerRow), alternating which path went first. */
+  rounds: { current: number; previous: number; ratio: number }[];
+  medianRatio: number;
   bytesPerRow: { current: number; previous: number; ratio: number };
 }
 
@@ -225,6 +229,10 @@ export function formatReport(report: BenchReport): string {
       `storage: the backfill cost Postgres ${c.current.toFixed(1)} µs of CPU per row, the previous release's write path ${c.previous.toFixed(1)} (× ${c.ratio.toFixed(2)}); ` +
         `on disk ${b.current.toFixed(0)} bytes per row, previously ${b.previous.toFixed(0)} (× ${b.ratio.toFixed(2)})`,
     );
+    if (r.storage.rounds.length > 1)
+      lines.push(
+        `storage rounds (Postgres µs per row, this / previous, alternating): ${r.storage.rounds.map((x) => `${x.current.toFixed(1)} / ${x.previous.toFixed(1)} = ${x.ratio.toFixed(2)}`).join("; ")}; median × ${r.storage.medianRatio.toFixed(2)}`,
+      );
   }
   if (r.latencyBoundRowsPerSec !== null) {
     lines.push(

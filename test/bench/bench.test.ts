@@ -37,7 +37,9 @@ const phases = [
 describe("npm run bench", () => {
   test("measures every phase side by side on 500 rows and reports them as JSON", async () => {
     const rows = 500;
-    const result = await runBench(["--rows", String(rows), "--naive-rows", "300", "--json"], { DATABASE_URL: adminUrl() });
+    const result = await runBench(["--rows", String(rows), "--naive-rows", "300", "--storage-rounds", "3", "--json"], {
+      DATABASE_URL: adminUrl(),
+    });
     if (result.code !== 0) throw new Error(`bench exited with ${result.code}:\n${result.stderr}`);
     expect(result.stderr).toMatch(/API ceiling/); // progress goes to stderr, JSON alone to stdout
     const report = JSON.parse(result.stdout);
@@ -75,6 +77,10 @@ describe("npm run bench", () => {
         { what: "versions held after changes", expected: rows + 10, actual: rows + 10 },
         { what: "superseded versions in transaction_history", expected: 5, actual: 5 },
         { what: "previous write path rows held", expected: rows, actual: rows },
+        { what: "storage pair 2: current write path rows held", expected: rows + 5, actual: rows + 5 },
+        { what: "storage pair 2: previous write path rows held", expected: rows + 5, actual: rows + 5 },
+        { what: "storage pair 3: previous write path rows held", expected: rows + 5, actual: rows + 5 },
+        { what: "storage pair 3: current write path rows held", expected: rows + 5, actual: rows + 5 },
       ]),
     );
     expect(report.ratios.syncVsCeiling).toBeGreaterThan(0);
@@ -98,6 +104,14 @@ describe("npm run bench", () => {
       expect(report.ratios.storage).toBeNull();
     } else {
       expect(report.ratios.storage.bytesPerRow.ratio).toBeCloseTo(sync.details.bytesOnDisk / previous.details.bytesOnDisk, 2);
+      // Two more pairs, each backfill into its own database, on the ledger as the changes left it.
+      const { rounds, medianRatio } = report.ratios.storage;
+      expect(rounds).toHaveLength(3);
+      expect(rounds[0]).toEqual(report.ratios.storage.postgresMicrosPerRow);
+      expect(medianRatio).toBe([...rounds.map((r: { ratio: number }) => r.ratio)].sort((a, b) => a - b)[1]);
+      expect(report.targets).toEqual(
+        expect.arrayContaining([expect.objectContaining({ target: expect.stringContaining("median of 3 alternating pairs") })]),
+      );
       expect(report.targets).toEqual(
         expect.arrayContaining([expect.objectContaining({ target: expect.stringContaining("bytes on disk per row") })]),
       );
@@ -223,5 +237,8 @@ describe("npm run bench", () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('--rows must be a whole number from 1 to 5000000, got "many"');
     expect(result.stdout).toBe("");
+    const rounds = await runBench(["--storage-rounds", "3", "--no-previous"]);
+    expect(rounds.code).toBe(2);
+    expect(rounds.stderr).toContain("--storage-rounds compares with the previous write path: drop --no-previous");
   });
 });

@@ -27,8 +27,30 @@ describe("storageComparison", () => {
     const previous = { ...phase(rows, { postgres: 60 }), details: { bytesOnDisk: 1000e6 } };
     expect(storageComparison(current, previous)).toEqual({
       postgresMicrosPerRow: { current: 30, previous: 60, ratio: 0.5 },
+      rounds: [{ current: 30, previous: 60, ratio: 0.5 }],
+      medianRatio: 0.5,
       bytesPerRow: { current: 450, previous: 1000, ratio: 0.45 },
     });
+  });
+
+  test("with further pairs (--storage-rounds), keeps each pair's ratio and takes their median; bytes stay the first pair's", () => {
+    const current = { ...phase(rows, { postgres: 28.9 }), details: { bytesOnDisk: 645e6 } };
+    const previous = { ...phase(rows, { postgres: 33.6 }), details: { bytesOnDisk: 1122e6 } };
+    const pair = (now: number, before: number, n = rows) => ({
+      current: phase(n, { postgres: now }),
+      previous: phase(n, { postgres: before }),
+    });
+    const odd = storageComparison(current, previous, [pair(24.6, 42), pair(10.1, 15.15, 500_000)])!;
+    expect(odd.rounds).toEqual([
+      { current: 28.9, previous: 33.6, ratio: 0.86 },
+      { current: 24.6, previous: 42, ratio: 0.586 },
+      { current: 20.2, previous: 30.3, ratio: 0.667 },
+    ]);
+    expect(odd.medianRatio).toBe(0.667);
+    expect(odd.postgresMicrosPerRow).toEqual(odd.rounds[0]);
+    expect(odd.bytesPerRow).toEqual({ current: 645, previous: 1122, ratio: 0.575 });
+    expect(storageComparison(current, previous, [pair(24.6, 42)])!.medianRatio).toBe(0.723); // (0.86 + 0.586) / 2
+    expect(storageComparison(current, previous, [{ current: phase(rows, { postgres: null }), previous }])).toBeNull();
   });
 
   test("is unknown without the previous phase, its bytes, or Postgres's CPU (a remote server)", () => {
