@@ -77,10 +77,10 @@ Options:
                          process's RSS and CPU are the client's alone)
   --no-snapshots         sync runs skip the spent-credit snapshot pass (transactions only)
   --no-previous          skip the backfill with the previous release's write path and schema
-  --storage-rounds N     backfill with each write path N times, alternating, for the storage comparison
-                         (its target reads the median of the N ratios; default 1)
                          (by default it runs just before this release's, for the storage
                          comparison: Postgres CPU and bytes on disk per row)
+  --storage-rounds N     backfill with each write path N times, alternating, for the storage comparison
+                         (its target reads the median of the N ratios; default 1)
   --json                 print one JSON object on stdout instead of the table
   --chart FILE.svg       also sweep --concurrencies (sync backfill and API ceiling) and draw rows/s
   --concurrencies LIST   comma-separated, for --chart (default 1,2,4,8)
