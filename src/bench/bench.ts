@@ -138,30 +138,19 @@ async function phasesOf(
   // 3b. the previous release's write path (every row also written as its first version, keyed on
   // id alone) into a database of its shape: the same sync otherwise, just before this release's
   if (args.previousWritePath) {
-    const previousDb = await createPreviousDatabase(server);
-    try {
-      await checkpoint(server);
-      say(`sync: full backfill with the previous release's write path and schema, concurrency ${C}`);
-      const previous = await measure(measured, () =>
-        syncOnce(context, previousDb.url, { concurrency: C, snapshots: args.snapshots, writePath: legacyWritePath }),
-      );
-      await checkpoint(server);
-      const bytes = await ledgerBytes(previousDb.url);
-      phases.syncBackfillPrevious = phaseReport(
-        "sync: full backfill, previous write path",
-        previous.result.rowsSeen,
-        previous.measurement,
-        {
-          windows: previous.result.windows,
-          inserted: previous.result.inserted,
-          bytesOnDisk: bytes,
-        },
-      );
-      say(`  ${rate(phases.syncBackfillPrevious)}, ${(bytes / 1048576).toFixed(0)} MB on disk`);
-      checks.push({ what: "previous write path rows held", expected: n, actual: (await heldCounts(previousDb.url)).rows });
-    } finally {
-      await previousDb.drop().catch(() => {});
-    }
+    say(`sync: full backfill with the previous release's write path and schema, concurrency ${C}`);
+    const previous = await writePathBackfill(
+      server,
+      context,
+      measured,
+      "previous",
+      C,
+      args.snapshots,
+      "sync: full backfill, previous write path",
+    );
+    phases.syncBackfillPrevious = previous;
+    say(`  ${rate(previous)}, ${(previous.details.bytesOnDisk / 1048576).toFixed(0)} MB on disk`);
+    checks.push({ what: "previous write path rows held", expected: n, actual: previous.details.held });
   }
 
   // 3. generect-sync: backfill, then incremental runs
@@ -251,13 +240,18 @@ async function phasesOf(
       say(
         `storage pair ${pair} of ${args.storageRounds}: full backfill with the ${path === "current" ? "sync's" : "previous release's"} write path`,
       );
-      backfills[path] = await storageBackfill(server, context, measured, path, C, args.snapshots);
-      say(`  ${rate(backfills[path])}`);
-      checks.push({
-        what: `storage pair ${pair}: ${path} write path rows held`,
-        expected: backfills[path].rows,
-        actual: backfills[path].details.held as number,
-      });
+      const backfill = await writePathBackfill(
+        server,
+        context,
+        measured,
+        path,
+        C,
+        args.snapshots,
+        `storage pair ${pair}: full backfill, ${path} write path`,
+      );
+      backfills[path] = backfill;
+      say(`  ${rate(backfill)}`);
+      checks.push({ what: `storage pair ${pair}: ${path} write path rows held`, expected: backfill.rows, actual: backfill.details.held });
     }
     storagePairs.push(backfills as StoragePair);
   }
@@ -294,15 +288,21 @@ async function phasesOf(
 
 type StoragePair = { current: PhaseReport; previous: PhaseReport };
 
-/** One full backfill into a database of its own, for a further pair of the storage comparison (dropped after). */
-async function storageBackfill(
+/**
+ * One full backfill with a write path (this release's, or the previous release's into a database
+ * of its shape), into a database of its own, dropped after: the run's previous-path phase and the
+ * further pairs of --storage-rounds. Details: its windows and inserts, then, outside the
+ * measurement, its bytes on disk and the rows it holds.
+ */
+async function writePathBackfill(
   server: BenchServer,
   context: PhaseContext,
   measured: MeasureContext,
   path: keyof StoragePair,
   concurrency: number,
   snapshots: boolean,
-): Promise<PhaseReport> {
+  label: string,
+): Promise<PhaseReport & { details: { bytesOnDisk: number; held: number } }> {
   const db = path === "previous" ? await createPreviousDatabase(server) : await createScratchDatabase(server, "sync");
   try {
     await checkpoint(server);
@@ -310,10 +310,13 @@ async function storageBackfill(
       syncOnce(context, db.url, { concurrency, snapshots, ...(path === "previous" ? { writePath: legacyWritePath } : {}) }),
     );
     await checkpoint(server);
-    return phaseReport(`storage pair: full backfill, ${path} write path`, backfill.result.rowsSeen, backfill.measurement, {
+    const details = {
+      windows: backfill.result.windows,
+      inserted: backfill.result.inserted,
       bytesOnDisk: await ledgerBytes(db.url),
       held: (await heldCounts(db.url)).rows,
-    });
+    };
+    return { ...phaseReport(label, backfill.result.rowsSeen, backfill.measurement, details), details };
   } finally {
     await db.drop().catch(() => {});
   }

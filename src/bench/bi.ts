@@ -24,6 +24,7 @@ import { asMicros, fromDate } from "../time.js";
 import { type BenchServer, createScratchDatabase } from "./database.js";
 import { changedRelations, previousDefinitions, previousSchema } from "./legacy-bi.js";
 import { benchAccount } from "./phases.js";
+import { median } from "./report.js";
 import { type BenchSimulator, copyRowColumns } from "./sim-host.js";
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../bin/generect-sync.js");
@@ -144,11 +145,6 @@ export const biQueries: [string, string][] = [
     `SELECT status, count(*), sum(charges) FROM ledger_days('${operatorZone}') GROUP BY 1`,
   ],
 ];
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return (s[(s.length - 1) >> 1]! + s[s.length >> 1]!) / 2;
-};
 
 async function timed<T>(body: () => Promise<T>): Promise<[number, T]> {
   const began = performance.now();

@@ -6,7 +6,7 @@
 // the least any sync could do, but the sync's set-based statement already costs Postgres about
 // what COPY does (COPY is no floor), so the bound claimed a limit nothing proves.
 import type { BenchArgs } from "./args.js";
-import { type CpuBound, type PhaseReport, round, type StorageComparison } from "./report.js";
+import { type CpuBound, median, type PhaseReport, round, type StorageComparison } from "./report.js";
 
 /** `microsPerRow` of work spread perfectly over `cpus`: the rate no schedule of that work can pass, and its share of the ceiling. */
 function spread(microsPerRow: number, cpus: number, ceiling: number): { rowsPerSec: number; vsCeiling: number } {
@@ -71,10 +71,4 @@ export function storageComparison(
     medianRatio: round(median(rounds.map((r) => r.ratio))),
     bytesPerRow: { current: round(bNow, 0), previous: round(bBefore, 0), ratio: round(bNow / bBefore) },
   };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }

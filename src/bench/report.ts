@@ -114,6 +114,13 @@ export interface BenchReport {
 const mb = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
 export const round = (value: number, digits = 3) => Math.round(value * 10 ** digits) / 10 ** digits;
 
+/** The middle value, or the mean of the two middle values of an even count. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
 export function phaseReport(label: string, rows: number, m: Measurement, details: Record<string, unknown> = {}): PhaseReport {
   return {
     label,
