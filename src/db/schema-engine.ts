@@ -4,6 +4,7 @@ import path from "node:path";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { bindMigrationAwareSqlAdapterFactory } from "@prisma/driver-adapter-utils";
 import type { SchemaEngine } from "@prisma/schema-engine-wasm";
+import pg from "pg";
 
 // Prisma's schema engine compiled to WebAssembly: the same engine `prisma migrate deploy` runs,
 // without the native binary that the Prisma CLI would download (no network here).
@@ -22,31 +23,72 @@ type Bindings = typeof import("@prisma/schema-engine-wasm/schema_engine_bg") & {
 
 let bindings: Promise<Bindings> | undefined;
 
+/**
+ * The engine's pending timers. Its glue imports setTimeout and never clearTimeout, so a timeout
+ * the engine drops once it is done waiting (10 s, around taking its advisory lock) kept running:
+ * a process that had finished `migrate()` stayed alive 10 s more (and Jest force-exited its
+ * workers). They are cleared when the last open engine closes, when nothing can be waiting on one.
+ */
+const engineTimers = new Set<ReturnType<typeof setTimeout>>();
+let openEngines = 0;
+
+function trackedSetTimeout(callback: () => void, ms: number): ReturnType<typeof setTimeout> {
+  const timer = setTimeout(() => {
+    engineTimers.delete(timer);
+    callback();
+  }, ms >>> 0);
+  engineTimers.add(timer);
+  return timer;
+}
+
 async function loadBindings(): Promise<Bindings> {
   const glueUrl = require.resolve("@prisma/schema-engine-wasm/schema_engine_bg");
   const glue = (await import(glueUrl)) as Bindings;
   const wasmFile = path.join(path.dirname(glueUrl), "schema_engine_bg.wasm");
+  // The import's name carries a hash of its signature, which changes between engine releases.
+  const imports: Record<string, unknown> = { ...glue };
+  for (const name of Object.keys(glue)) if (name.startsWith("__wbg_setTimeout_")) imports[name] = trackedSetTimeout;
   const { instance } = await WebAssembly.instantiate(await readFile(wasmFile), {
-    "./schema_engine_bg.js": glue,
+    "./schema_engine_bg.js": imports,
   });
   glue.__wbg_set_wasm(instance.exports);
   (instance.exports.__wbindgen_start as () => void)();
   return glue;
 }
 
-/** Opens the schema engine on a database; `close()` frees the engine and its connection pool. */
+/**
+ * Opens the schema engine on a database; `close()` frees the engine, ends its connections and, once
+ * no engine is open, clears the timers engines left (nothing of it then keeps the process alive).
+ */
 export async function openSchemaEngine(
   databaseUrl: string,
   onLog: (message: string) => void = () => {},
 ): Promise<{ engine: SchemaEngine; close(): Promise<void> }> {
   bindings ??= loadBindings();
   const glue = await bindings;
-  const adapterFactory = bindMigrationAwareSqlAdapterFactory(new PrismaPg({ connectionString: databaseUrl }));
-  const engine = await glue.SchemaEngine.new({ datamodels: undefined }, onLog, adapterFactory);
+  // The pool is ours, not the adapter's: the engine never disposes the adapter it connects, so a
+  // pool it made would keep its idle connection open (10 s) after the engine is freed.
+  const pool = new pg.Pool({ connectionString: databaseUrl });
+  const release = async () => {
+    await pool.end();
+    openEngines -= 1;
+    if (openEngines > 0) return;
+    for (const timer of engineTimers) clearTimeout(timer);
+    engineTimers.clear();
+  };
+  openEngines += 1;
+  let engine: SchemaEngine;
+  try {
+    engine = await glue.SchemaEngine.new({ datamodels: undefined }, onLog, bindMigrationAwareSqlAdapterFactory(new PrismaPg(pool)));
+  } catch (error) {
+    await release();
+    throw error;
+  }
   return {
     engine,
     async close() {
       engine.free();
+      await release();
     },
   };
 }

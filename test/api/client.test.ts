@@ -140,16 +140,17 @@ describe("Generect client against the simulator", () => {
   });
 
   test("a hanging response times out and is retried", async () => {
-    let hung = false;
+    let hang: Promise<unknown> | undefined;
     sim.faults.intercept = async () => {
-      if (hung) return undefined;
-      hung = true;
-      await new Promise((resolve) => setTimeout(resolve, 1500));
+      if (hang) return undefined;
+      hang = new Promise((resolve) => setTimeout(resolve, 1500));
+      await hang;
       return undefined;
     };
     const c = client({ timeoutMs: 300 });
     await c.listTransactions(window);
     expect(c.stats.retries).toBe(1);
+    await hang; // the server's side of the hung request ends within the test, not in a later file's
   });
 
   test.each([
