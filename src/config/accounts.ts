@@ -53,56 +53,82 @@ export function loadAccounts(file: string, env: Env): FleetAccount[] {
   // Copied once: spreading process.env (an exotic object, read variable by variable) for each entry
   // took half a millisecond an account.
   const base: Env = { ...env };
-  return list.map((entry: unknown, index) => {
-    const where = (field: string, name?: unknown) =>
-      `SYNC_ACCOUNTS_FILE ${file}: accounts[${index}]${typeof name === "string" ? ` (${JSON.stringify(name)})` : ""}, field ${field}`;
-    if (!entry || typeof entry !== "object" || Array.isArray(entry)) {
-      throw new ConfigError(`SYNC_ACCOUNTS_FILE ${file}: accounts[${index}] must be a mapping with name and token_env`);
-    }
-    const fields = entry as Record<string, unknown>;
-    const name = fields.name;
-    for (const key of Object.keys(fields)) {
-      if (!knownKeys.includes(key)) throw new ConfigError(`${where(key, name)}: unknown (allowed: ${knownKeys.join(", ")})`);
-    }
-    if (typeof name !== "string" || !/^[A-Za-z0-9._-]{1,64}$/.test(name)) {
-      throw new ConfigError(`${where("name", name)}: must be 1-64 letters, digits, '.', '_' or '-' (it is stored in every row)`);
-    }
-    if (seen.has(name)) throw new ConfigError(`${where("name", name)}: also the name of accounts[${seen.get(name)}]`);
-    seen.set(name, index);
-    const tokenEnv = fields.token_env;
-    if (typeof tokenEnv !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(tokenEnv)) {
-      throw new ConfigError(
-        `${where("token_env", name)}: must name an environment variable (e.g. ACME_GENERECT_TOKEN); the token itself never goes in the file`,
-      );
-    }
-    const accountEnv: Env = { ...base, SYNC_ACCOUNT: name, GENERECT_API_TOKEN: undefined };
-    for (const [key, variable] of Object.entries(overrides)) {
-      const value = fields[key];
-      if (value === undefined || value === null) continue;
-      // YAML reads an unquoted 2024-01-01 as a date: take it back as the day it was written.
-      const text = value instanceof Date ? value.toISOString().slice(0, 10) : value;
-      if (typeof text !== "string" && typeof text !== "number") throw new ConfigError(`${where(key, name)}: must be a string`);
-      accountEnv[variable] = String(text);
-    }
-    let config: Config;
+  // Every entry is checked before any error is raised: a file of hundreds of accounts with a few
+  // mistakes is fixed in one pass, not one rerun per mistake.
+  const accounts: FleetAccount[] = [];
+  const problems: string[] = [];
+  for (const [index, entry] of list.entries()) {
     try {
-      config = loadConfig(accountEnv);
+      accounts.push(readEntry(entry, index, seen, base, env));
     } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      const key = Object.entries(overrides).find(([, variable]) => error.message.startsWith(variable))?.[0];
-      throw new ConfigError(key && fields[key] !== undefined ? `${where(key, name)}: ${error.message}` : error.message);
+      if (!(error instanceof EntryProblem)) throw error;
+      problems.push(error.message);
     }
-    // The token is checked as GENERECT_API_TOKEN would be, but its failure stays the account's.
-    let tokenError: string | undefined;
-    try {
-      config = { ...config, apiToken: loadConfig({ GENERECT_API_TOKEN: env[tokenEnv] }).apiToken };
-      if (!config.apiToken) tokenError = `${tokenEnv} is not set: the account's API key is read from it`;
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      tokenError = error.message.replace("GENERECT_API_TOKEN", tokenEnv);
-    }
-    return { name, config, tokenError };
-  });
+  }
+  if (problems.length === 1) throw new ConfigError(`SYNC_ACCOUNTS_FILE ${file}: ${problems[0]}`);
+  if (problems.length > 1) {
+    throw new ConfigError(
+      `SYNC_ACCOUNTS_FILE ${file}: ${problems.length} of ${list.length} entries are invalid:\n${problems.map((p) => `  ${p}`).join("\n")}`,
+    );
+  }
+  return accounts;
+}
+
+/** What is wrong with one entry of the file, naming the entry and the field (the caller adds the file). */
+class EntryProblem extends Error {}
+
+/** One entry of the file; an EntryProblem, or a ConfigError when the environment itself is invalid. */
+function readEntry(entry: unknown, index: number, seen: Map<string, number>, base: Env, env: Env): FleetAccount {
+  const where = (field: string, name?: unknown) =>
+    `accounts[${index}]${typeof name === "string" ? ` (${JSON.stringify(name)})` : ""}, field ${field}`;
+  if (!entry || typeof entry !== "object" || Array.isArray(entry)) {
+    throw new EntryProblem(`accounts[${index}] must be a mapping with name and token_env`);
+  }
+  const fields = entry as Record<string, unknown>;
+  const name = fields.name;
+  for (const key of Object.keys(fields)) {
+    if (!knownKeys.includes(key)) throw new EntryProblem(`${where(key, name)}: unknown (allowed: ${knownKeys.join(", ")})`);
+  }
+  if (typeof name !== "string" || !/^[A-Za-z0-9._-]{1,64}$/.test(name)) {
+    throw new EntryProblem(`${where("name", name)}: must be 1-64 letters, digits, '.', '_' or '-' (it is stored in every row)`);
+  }
+  if (seen.has(name)) throw new EntryProblem(`${where("name", name)}: also the name of accounts[${seen.get(name)}]`);
+  seen.set(name, index);
+  const tokenEnv = fields.token_env;
+  if (typeof tokenEnv !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(tokenEnv)) {
+    throw new EntryProblem(
+      `${where("token_env", name)}: must name an environment variable (e.g. ACME_GENERECT_TOKEN); the token itself never goes in the file`,
+    );
+  }
+  const accountEnv: Env = { ...base, SYNC_ACCOUNT: name, GENERECT_API_TOKEN: undefined };
+  for (const [key, variable] of Object.entries(overrides)) {
+    const value = fields[key];
+    if (value === undefined || value === null) continue;
+    // YAML reads an unquoted 2024-01-01 as a date: take it back as the day it was written.
+    const text = value instanceof Date ? value.toISOString().slice(0, 10) : value;
+    if (typeof text !== "string" && typeof text !== "number") throw new EntryProblem(`${where(key, name)}: must be a string`);
+    accountEnv[variable] = String(text);
+  }
+  let config: Config;
+  try {
+    config = loadConfig(accountEnv);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const key = Object.entries(overrides).find(([, variable]) => error.message.startsWith(variable))?.[0];
+    // A variable the entry did not set is the environment's problem, the same for every entry.
+    if (!key || fields[key] === undefined) throw error;
+    throw new EntryProblem(`${where(key, name)}: ${error.message}`);
+  }
+  // The token is checked as GENERECT_API_TOKEN would be, but its failure stays the account's.
+  let tokenError: string | undefined;
+  try {
+    config = { ...config, apiToken: loadConfig({ GENERECT_API_TOKEN: env[tokenEnv] }).apiToken };
+    if (!config.apiToken) tokenError = `${tokenEnv} is not set: the account's API key is read from it`;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    tokenError = error.message.replace("GENERECT_API_TOKEN", tokenEnv);
+  }
+  return { name, config, tokenError };
 }
 
 /** FNV-1a, 32 bits: a stable hash of the account's name, the same in every pod and release. */

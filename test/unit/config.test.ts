@@ -200,4 +200,53 @@ describe("SYNC_ACCOUNTS_FILE read against the environment", () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  test("every invalid entry is named in one error; an invalid environment is named once, not once an entry", async () => {
+    const { mkdtemp, writeFile, rm } = await import("node:fs/promises");
+    const os = await import("node:os");
+    const path = await import("node:path");
+    const { loadAccounts } = await import("../../src/config/accounts.js");
+    const { ConfigError } = await import("../../src/errors.js");
+    const dir = await mkdtemp(path.join(os.tmpdir(), "gs-accounts-"));
+    const thrown = (file: string, env: Record<string, string>) => {
+      try {
+        loadAccounts(file, env);
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        return (error as Error).message;
+      }
+      throw new Error("loadAccounts accepted the file");
+    };
+    try {
+      const file = path.join(dir, "accounts.yaml");
+      await writeFile(
+        file,
+        "accounts:\n" +
+          "  - name: acme\n    token_env: ACME_TOKEN\n" +
+          "  - name: acme\n    token_env: OTHER_TOKEN\n" +
+          "  - name: globex\n    token_env: GLOBEX_TOKEN\n    timezone: Mars/Olympus\n" +
+          "  - name: initech\n    token_env: INITECH_TOKEN\n" +
+          "  - name: umbrella\n    token_env: 'sk-live-1234'\n",
+      );
+      const env = { DATABASE_URL: "postgres://u@h/db" };
+      const lines = thrown(file, env).split("\n");
+      expect(lines[0]).toBe(`SYNC_ACCOUNTS_FILE ${file}: 3 of 5 entries are invalid:`);
+      expect(lines.slice(1)).toEqual([
+        '  accounts[1] ("acme"), field name: also the name of accounts[0]',
+        expect.stringMatching(/^ {2}accounts\[2\] \("globex"\), field timezone: SYNC_TIMEZONE/),
+        expect.stringMatching(/^ {2}accounts\[4\] \("umbrella"\), field token_env: must name an environment variable/),
+      ]);
+
+      await writeFile(file, "accounts:\n  - name: acme\n    token_env: ACME_TOKEN\n  - name: acme\n    token_env: OTHER_TOKEN\n");
+      expect(thrown(file, env)).toBe(`SYNC_ACCOUNTS_FILE ${file}: accounts[1] ("acme"), field name: also the name of accounts[0]`);
+
+      // Not the entries' fault: the variable every entry inherits.
+      await writeFile(file, "accounts:\n  - name: acme\n    token_env: ACME_TOKEN\n  - name: globex\n    token_env: GLOBEX_TOKEN\n");
+      const environment = thrown(file, { ...env, SYNC_LOOKBACK: "banana" });
+      expect(environment).toMatch(/^SYNC_LOOKBACK/);
+      expect(environment).not.toContain("\n");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
