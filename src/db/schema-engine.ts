@@ -24,10 +24,10 @@ type Bindings = typeof import("@prisma/schema-engine-wasm/schema_engine_bg") & {
 let bindings: Promise<Bindings> | undefined;
 
 /**
- * The engine's pending timers. Its glue imports setTimeout and never clearTimeout, so a timeout
- * the engine drops once it is done waiting (10 s, around taking its advisory lock) kept running:
- * a process that had finished `migrate()` stayed alive 10 s more (and Jest force-exited its
- * workers). They are cleared when the last open engine closes, when nothing can be waiting on one.
+ * The engine's pending timers. Its glue imports setTimeout and never clearTimeout, so each timeout
+ * the engine sets runs its course even once the engine is done with it: a process that had
+ * finished `migrate()` stayed alive 10 s more (measured), and Jest force-exited its workers. They
+ * are cleared when the last open engine closes, when nothing can be waiting on one.
  */
 const engineTimers = new Set<ReturnType<typeof setTimeout>>();
 let openEngines = 0;
@@ -70,11 +70,15 @@ export async function openSchemaEngine(
   // pool it made would keep its idle connection open (10 s) after the engine is freed.
   const pool = new pg.Pool({ connectionString: databaseUrl });
   const release = async () => {
-    await pool.end();
     openEngines -= 1;
-    if (openEngines > 0) return;
-    for (const timer of engineTimers) clearTimeout(timer);
-    engineTimers.clear();
+    try {
+      await pool.end();
+    } finally {
+      if (openEngines === 0) {
+        for (const timer of engineTimers) clearTimeout(timer);
+        engineTimers.clear();
+      }
+    }
   };
   openEngines += 1;
   let engine: SchemaEngine;

@@ -113,9 +113,10 @@ serves until interrupted. The token is GENERECT_API_TOKEN (or --token), or a gen
 is printed: it is the simulator's own key, not a Generect secret.
 
 --accounts N serves N accounts on the one server, one seeded ledger each (--rows rows, seed
---seed + i), each behind its own key <token>-<i>; generated keys are printed as ACCOUNT_<i>_TOKEN=...
-lines (a token you gave is not), and --accounts-file PATH writes a SYNC_ACCOUNTS_FILE listing account-<i> with token_env
-ACCOUNT_<i>_TOKEN, ready for \`run --all\`.
+--seed + i), each behind its own key <token>-<i>; generated keys are printed as
+ACCOUNT_<i>_TOKEN=... lines (keys made from a token you gave are not), and --accounts-file PATH
+writes a SYNC_ACCOUNTS_FILE listing account-<i> with token_env ACCOUNT_<i>_TOKEN, ready for
+\`run --all\`.
 
 Fault flags make it misbehave, for manual trials of the job's retries and guards. Rates are
 probabilities from 0 to 1 per authenticated API request (requests without the right token always
