@@ -69,7 +69,10 @@ export async function openSchemaEngine(
   // The pool is ours, not the adapter's: the engine never disposes the adapter it connects, so a
   // pool it made would keep its idle connection open (10 s) after the engine is freed.
   const pool = new pg.Pool({ connectionString: databaseUrl });
+  let released = false;
   const release = async () => {
+    if (released) return; // a second close must not count the engine out twice
+    released = true;
     openEngines -= 1;
     try {
       await pool.end();
