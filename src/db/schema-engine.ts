@@ -71,7 +71,6 @@ export async function openSchemaEngine(
   const pool = new pg.Pool({ connectionString: databaseUrl });
   let released = false;
   const release = async () => {
-    if (released) return; // a second close must not count the engine out twice
     released = true;
     openEngines -= 1;
     try {
@@ -94,8 +93,12 @@ export async function openSchemaEngine(
   return {
     engine,
     async close() {
-      engine.free();
-      await release();
+      if (released) return; // a second close must neither free the engine again nor count it out twice
+      try {
+        engine.free();
+      } finally {
+        await release();
+      }
     },
   };
 }

@@ -3,6 +3,7 @@
 // once. The schema engine's glue left a 10 s timer and its pool an idle connection behind.
 import { describe, expect, test } from "@jest/globals";
 import { migrate } from "../../src/db/migrate.js";
+import { openSchemaEngine } from "../../src/db/schema-engine.js";
 import { createTestDatabase } from "../helpers/database.js";
 
 /** Timers and TCP sockets this process holds open. */
@@ -40,6 +41,22 @@ describe("migrate() as a library call", () => {
       const upToDate = await backTo(before);
       expect(upToDate.Timeout).toBeLessThanOrEqual(before.Timeout!);
       expect(upToDate.TCPSocketWrap).toBeLessThanOrEqual(before.TCPSocketWrap!);
+    } finally {
+      await db.drop();
+    }
+  });
+
+  test("an engine closed twice is counted out once: the next one's timers are still cleared", async () => {
+    const db = await createTestDatabase("migrate-close-twice");
+    try {
+      const before = openHandles();
+      const engine = await openSchemaEngine(db.url);
+      await engine.close();
+      await engine.close();
+      expect((await migrate(db.url)).applied.length).toBeGreaterThan(0);
+      const after = await backTo(before);
+      expect(after.Timeout).toBeLessThanOrEqual(before.Timeout!);
+      expect(after.TCPSocketWrap).toBeLessThanOrEqual(before.TCPSocketWrap!);
     } finally {
       await db.drop();
     }
