@@ -18,6 +18,7 @@ import {
   insertLinkSql,
   lastLinkSql,
   linksSql,
+  otherVersionsSql,
   unlinkedVersionsSql,
 } from "../db/sql/proofs.js";
 
@@ -44,7 +45,7 @@ export interface ChainVersion {
 }
 
 /** Version ids as decimal text: the shorter is the smaller (no leading zeros), equal lengths compare as text. */
-function versionOrder(a: string, b: string): number {
+export function versionOrder(a: string, b: string): number {
   return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
 }
 
@@ -87,7 +88,7 @@ export function leafOf(v: ChainVersion): Buffer {
  * written, the chain's main cost in a backfill); as a string, not a Buffer of its own, which was as
  * costly again (leavesOf joins them and makes one Buffer).
  */
-function leafDigest(v: ChainVersion): string {
+export function leafDigest(v: ChainVersion): string {
   const encoding = JSON.stringify([
     v.account,
     v.id,
@@ -135,27 +136,48 @@ export async function extendChain(
    * every other writer out): saves reading it back per window. Undefined: read from proof_chain.
    */
   tip?: ChainTip,
+  /**
+   * The window's versions when it only inserted rows, with their leaves computed from the rows sent
+   * (written-leaves.ts). Taken only when the account holds no other version after the last link:
+   * otherwise (versions written before the chain existed, or by hand) they are read back with the rest.
+   */
+  inserted?: LinkVersions,
 ): Promise<ChainTip | undefined> {
   const last = tip ?? (await db.query<{ last_version_id: string; head_digest: string }>(lastLinkSql, [link.account])).rows[0];
   const previous = last?.head_digest ?? genesisDigest;
-  const versions = await versionsBetween(db, link.account, last?.last_version_id ?? "0", maxVersionId);
-  if (versions.length === 0) return last && { last_version_id: last.last_version_id, head_digest: previous };
-  const leaves = leavesOf(versions);
-  const head = linkDigest(previous, leaves);
-  const lastVersionId = versions.at(-1)!.version_id;
+  const after = last?.last_version_id ?? "0";
+  let versions: LinkVersions;
+  const others = async ({ first, last }: LinkVersions) =>
+    (await db.query<{ others: boolean }>(otherVersionsSql, [link.account, after, first, last])).rows[0]!.others;
+  if (inserted && !(await others(inserted))) {
+    versions = inserted;
+  } else {
+    const read = await versionsBetween(db, link.account, after, maxVersionId);
+    if (read.length === 0) return last && { last_version_id: last.last_version_id, head_digest: previous };
+    versions = { first: read[0]!.version_id, last: read.at(-1)!.version_id, count: read.length, leaves: leavesOf(read) };
+  }
+  const head = linkDigest(previous, versions.leaves);
   await db.query(insertLinkSql, [
     link.account,
     link.runId,
     link.windowFrom,
     link.windowTo,
-    versions[0]!.version_id,
-    lastVersionId,
-    versions.length,
-    leaves,
+    versions.first,
+    versions.last,
+    versions.count,
+    versions.leaves,
     previous,
     head,
   ]);
-  return { last_version_id: lastVersionId, head_digest: head };
+  return { last_version_id: versions.last, head_digest: head };
+}
+
+/** A link's versions: the first and last version id, how many, and their leaves in version order. */
+export interface LinkVersions {
+  first: string;
+  last: string;
+  count: number;
+  leaves: Buffer;
 }
 
 /** An account's last link: the last version it chained and its head. */

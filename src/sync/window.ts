@@ -10,7 +10,8 @@ import { deletionCandidatesSql, type WritePath, windowHeldSql, writePath } from 
 import { advanceWatermarkSql } from "../db/sql/watermarks.js";
 import { GuardError } from "../errors.js";
 import { type ChainTip, extendChain } from "../proofs/chain.js";
-import { addMicros, asMicros, formatInstant, type Micros } from "../time.js";
+import { WrittenLeaves } from "../proofs/written-leaves.js";
+import { addMicros, asMicros, formatInstant, fromDate, type Micros } from "../time.js";
 import { FreshInserts } from "./fresh-inserts.js";
 import { locateMoved } from "./moved.js";
 import type { WalkOptions, WalkResult } from "./pages.js";
@@ -237,6 +238,8 @@ async function walkAndCommitOnce(
     const sql = context.writePath ?? writePath;
     // A backfill: nothing to compare against until this window's first walk wrote it.
     let fresh = held ? undefined : new FreshInserts(sql);
+    // While the window only inserts, its chain leaves come from the rows it sends.
+    const leaves = fresh && sql.proofs && sql.reserveVersionIds ? new WrittenLeaves(context.account, fromDate(context.seenAt)) : undefined;
     const totals = { inserted: 0, updated: 0, unchanged: 0, pages: 0, rows: 0 };
     const rollups = sql.rollups !== false;
     const moved = new MovedBuckets();
@@ -249,6 +252,7 @@ async function walkAndCommitOnce(
       const counts = await writeRows(db, rows, {
         ...context,
         fresh,
+        leaves,
         beforeUpsert: rollups ? (ids) => moved.record(db, ids, context.account, window) : undefined,
       });
       totals.inserted += counts.inserted;
@@ -319,6 +323,7 @@ async function walkAndCommitOnce(
         continue;
       }
 
+      if (deletions.length > 0) leaves?.lose();
       const deleted =
         deletions.length === 0
           ? 0
@@ -349,6 +354,7 @@ async function walkAndCommitOnce(
           db,
           { account: context.account, runId: context.runId, windowFrom: from, windowTo: to },
           learned.chainTip,
+          leaves?.versions,
         );
         if (remember) learned.chainTip = tip;
       }

@@ -3,6 +3,7 @@ import type { Transaction } from "../api/schema.js";
 import { arrayLiteral, jsonArrayText, nullableArrayLiteral } from "../db/array-literal.js";
 import { textArray, timestamptzArray, uuidArray } from "../db/binary-array.js";
 import { type WritePath, writePath } from "../db/sql/transactions.js";
+import type { WrittenLeaves } from "../proofs/written-leaves.js";
 import { formatInstant } from "../time.js";
 import type { FreshInserts } from "./fresh-inserts.js";
 
@@ -20,6 +21,8 @@ export interface WriteContext {
   fresh?: FreshInserts;
   /** Called with the batch's ids before any of them may be updated (the rollups read where moved rows were). */
   beforeUpsert?: (ids: string[]) => Promise<void>;
+  /** The window's chain leaves, kept from the rows while it only inserts (see src/proofs/written-leaves.ts). */
+  leaves?: WrittenLeaves;
 }
 
 export interface WriteCounts {
@@ -68,13 +71,25 @@ export async function writeRows(db: pg.ClientBase, rows: Transaction[], context:
   const parameters = [...batchArrays(unique, sql.parameters), context.account, context.seenAt, context.runId];
   let inserted = 0;
   if (context.fresh) {
-    inserted = await context.fresh.insert(db, parameters);
-    if (inserted === unique.length) return { inserted, updated: 0, unchanged: rows.length - inserted };
+    const versionIds = sql.reserveVersionIds ? await reserveVersionIds(db, sql.reserveVersionIds, unique.length) : undefined;
+    inserted = await context.fresh.insert(db, versionIds ? [...parameters, versionIds.literal] : parameters);
+    if (inserted === unique.length) {
+      if (versionIds) context.leaves?.inserted(unique, versionIds.ids);
+      else context.leaves?.lose();
+      return { inserted, updated: 0, unchanged: rows.length - inserted };
+    }
   }
+  context.leaves?.lose();
   await context.beforeUpsert?.(unique.map((r) => r.id));
   // Rows inserted just above compare equal here and count as neither inserted nor updated.
   const result = await db.query<{ inserted: number; updated: number }>(sql.upsertPage, parameters);
   const updated = result.rows[0]!.updated;
   inserted += result.rows[0]!.inserted;
   return { inserted, updated, unchanged: rows.length - inserted - updated };
+}
+
+/** Version ids for `count` rows, in the order taken: the array literal the insert reads, and its elements. */
+async function reserveVersionIds(db: pg.ClientBase, sql: string, count: number): Promise<{ literal: string; ids: string[] }> {
+  const literal = (await db.query<{ ids: string }>(sql, [count])).rows[0]!.ids;
+  return { literal, ids: literal.slice(1, -1).split(",") };
 }

@@ -46,6 +46,17 @@ SELECT ${chainColumns}
 FROM transaction_history v WHERE v.account = $1 AND v.version_id > $2::bigint AND v.version_id <= $3::bigint
 ORDER BY v.version_id`;
 
+/**
+ * Whether the account holds versions after its last link ($2) other than a window's own inserts,
+ * which lie in [$3, $4]: versions written before the chain existed, or by hand. Two probes of each
+ * table's (account, version_id) index, beside the window's inserts.
+ */
+export const otherVersionsSql = `
+SELECT EXISTS (SELECT 1 FROM transactions WHERE account = $1 AND version_id > $2::bigint AND version_id < $3::bigint)
+    OR EXISTS (SELECT 1 FROM transaction_history WHERE account = $1 AND version_id > $2::bigint AND version_id < $3::bigint)
+    OR EXISTS (SELECT 1 FROM transactions WHERE account = $1 AND version_id > $4::bigint)
+    OR EXISTS (SELECT 1 FROM transaction_history WHERE account = $1 AND version_id > $4::bigint) AS others`;
+
 export const lastLinkSql = `SELECT last_version_id::text AS last_version_id, head_digest FROM proof_chain WHERE account = $1 ORDER BY proof_chain.seq DESC LIMIT 1`;
 
 export const insertLinkSql = `

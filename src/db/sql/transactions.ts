@@ -21,6 +21,27 @@ const incomingSql = `incoming AS (
 )`;
 
 /**
+ * incomingSql with each row's version id, $13 (bigint[], reserveVersionIdsSql's answer): a fresh
+ * window's inserts take the ids reserved for them, so the chain's leaves are computed from the rows
+ * sent instead of read back (src/proofs/written-leaves.ts).
+ */
+const incomingWithVersionsSql = `incoming AS (
+  SELECT id, version_id, created_at, updated_at, status, balance_type, amount, description, after_balance, raw
+  FROM ROWS FROM (unnest($1::uuid[]), unnest($13::bigint[]), unnest($2::timestamptz[]), unnest($3::timestamptz[]),
+                  unnest($4::text[]), unnest($5::text[]), unnest($6::numeric[]), unnest($7::text[]),
+                  unnest($8::numeric[]), unnest($9::text[]))
+    AS t(id, version_id, created_at, updated_at, status, balance_type, amount, description, after_balance, raw)
+)`;
+
+/**
+ * Version ids for a batch about to be inserted, from the sequence the column's default reads, as
+ * one array literal in the order taken (one session's nextval only grows). $1 how many.
+ */
+export const reserveVersionIdsSql = `
+SELECT array_agg(v ORDER BY n)::text AS ids
+FROM (SELECT n, nextval('transaction_version_id_seq') AS v FROM generate_series(1, $1::int) AS n) reserved`;
+
+/**
  * transaction_history's copy of a superseded current row `t`: the columns before and after its
  * validity's end and the change that ended it, which each statement supplies between them.
  */
@@ -37,13 +58,13 @@ const supersededTail =
  * statement on the primary key, and the loader, which runs it in a savepoint, rolls the batch back
  * and upserts it, which settles it (see src/sync/fresh-inserts.ts). The check per row that this
  * saves cost Postgres about 1.5 µs a row, a tenth of the insert (README, "Storage v2").
- * $1..$9 arrays (incomingSql), $10 account, $11 seen_at, $12 run id.
+ * $1..$9 arrays (incomingSql), $10 account, $11 seen_at, $12 run id, $13 version ids (incomingWithVersionsSql).
  */
 export const insertNewPageSql = `
-WITH ${incomingSql},
+WITH ${incomingWithVersionsSql},
 written AS (
-  INSERT INTO transactions (account, id, ${versionColumns}, first_seen_at, last_seen_at, last_run_id)
-  SELECT $10, id, ${versionColumns}, $11, $11, $12 FROM incoming
+  INSERT INTO transactions (account, id, version_id, ${versionColumns}, first_seen_at, last_seen_at, last_run_id)
+  SELECT $10, id, version_id, ${versionColumns}, $11, $11, $12 FROM incoming
   RETURNING 1
 )
 SELECT count(*)::int AS inserted FROM written`;
@@ -61,10 +82,10 @@ SELECT count(*)::int AS inserted FROM written`;
  * Same parameters as insertNewPageSql.
  */
 export const insertCheckedPageSql = `
-WITH ${incomingSql},
+WITH ${incomingWithVersionsSql},
 written AS (
-  INSERT INTO transactions (account, id, ${versionColumns}, first_seen_at, last_seen_at, last_run_id)
-  SELECT $10, id, ${versionColumns}, $11, $11, $12 FROM incoming i
+  INSERT INTO transactions (account, id, version_id, ${versionColumns}, first_seen_at, last_seen_at, last_run_id)
+  SELECT $10, id, version_id, ${versionColumns}, $11, $11, $12 FROM incoming i
   WHERE NOT EXISTS (SELECT 1 FROM transactions t WHERE t.account = $10 AND t.id = i.id OFFSET 0)
   RETURNING 1
 )
@@ -199,6 +220,11 @@ export interface WritePath {
   rollups?: boolean;
   /** Whether runs keep the proofs (users/me checkpoint, hash chain): the previous release, and its schema, had none. */
   proofs: boolean;
+  /**
+   * Reserves a fresh batch's version ids (reserveVersionIdsSql), which insertNewPage and
+   * insertCheckedPage then take as $13. Undefined: they take the column's default (the previous release).
+   */
+  reserveVersionIds?: string;
 }
 
 export const writePath: WritePath = {
@@ -210,6 +236,7 @@ export const writePath: WritePath = {
   parameters: "binary",
   markDeletedInFreshWindows: false,
   proofs: true,
+  reserveVersionIds: reserveVersionIdsSql,
 };
 
 export const oldestTransactionSql = `
