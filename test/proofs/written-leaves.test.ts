@@ -144,17 +144,6 @@ describe("a window's link", () => {
     return leaves;
   }
 
-  async function expectChainHolds(account: string, versions: number): Promise<void> {
-    const check = await checkChain(pool, account);
-    expect({ breaks: check.breaks, firstBreak: check.firstBreak, versions: check.versions, unlinked: check.unlinked }).toEqual({
-      breaks: 0,
-      firstBreak: undefined,
-      versions,
-      unlinked: 0,
-    });
-    expect(check.head).toBe(check.storedHead);
-  }
-
   const readBack = () => sent.some((s) => s === chainCurrentVersionsSql);
 
   test("computed from the rows sent, odd values included, equals what verify computes from the stored rows; nothing is read back", async () => {
@@ -233,13 +222,21 @@ test("a backfill through the pipeline chains its fresh windows from the rows sen
     db.url,
     "SELECT count(*)::int AS n FROM transaction_versions WHERE account = 'pipeline'",
   )) as [{ n: number }];
-  await expectChainHoldsFor("pipeline", n);
+  await expectChainHolds("pipeline", n);
 }, 120_000);
 
-async function expectChainHoldsFor(account: string, versions: number): Promise<void> {
+/** verify's chain check: every version as it was chained, the stored head recomputed, nothing unlinked. */
+async function expectChainHolds(account: string, versions: number): Promise<void> {
   const check = await checkChain(pool, account);
-  expect({ breaks: check.breaks, versions: check.versions, unlinked: check.unlinked, head: check.head }).toEqual({
+  expect({
+    breaks: check.breaks,
+    firstBreak: check.firstBreak,
+    versions: check.versions,
+    unlinked: check.unlinked,
+    head: check.head,
+  }).toEqual({
     breaks: 0,
+    firstBreak: undefined,
     versions,
     unlinked: 0,
     head: check.storedHead,
