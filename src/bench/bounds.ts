@@ -62,13 +62,14 @@ export function storageComparison(
   for (const pair of [{ current, previous }, ...more]) {
     const [cNow, cBefore] = [pg(pair.current), pg(pair.previous)];
     if (cNow === null || cBefore === null) return null;
-    rounds.push({ current: round(cNow, 1), previous: round(cBefore, 1), ratio: round(cNow / cBefore) });
+    rounds.push({ current: round(cNow, 1), previous: round(cBefore, 1), ratio: cBefore > 0 ? round(cNow / cBefore) : null });
   }
   if (bNow === null || bBefore === null) return null;
+  const measured = rounds.flatMap((r) => (r.ratio === null ? [] : [r.ratio]));
   return {
     postgresMicrosPerRow: rounds[0]!,
     rounds,
-    medianRatio: round(median(rounds.map((r) => r.ratio))),
+    medianRatio: measured.length > 0 ? round(median(measured)) : null,
     bytesPerRow: { current: round(bNow, 0), previous: round(bBefore, 0), ratio: round(bNow / bBefore) },
   };
 }

@@ -63,11 +63,27 @@ export interface CpuBound {
  */
 export interface StorageComparison {
   /** The run's own pair of backfills. */
-  postgresMicrosPerRow: { current: number; previous: number; ratio: number };
+  postgresMicrosPerRow: StoragePair;
   /** Every pair (the first is postgresMicrosPerRow), alternating which path went first. */
-  rounds: { current: number; previous: number; ratio: number }[];
-  medianRatio: number;
+  rounds: StoragePair[];
+  /** Over the pairs that have a ratio; null when none has. */
+  medianRatio: number | null;
   bytesPerRow: { current: number; previous: number; ratio: number };
+}
+
+/**
+ * One pair's Postgres CPU per row. The ratio is null when the previous path's measured nothing: a
+ * backfill of a few hundred rows can take less than one clock tick of its backends.
+ */
+export interface StoragePair {
+  current: number;
+  previous: number;
+  ratio: number | null;
+}
+
+/** A ratio as the report prints it. */
+export function ratioText(ratio: number | null): string {
+  return ratio === null ? "unmeasured (previous path under one clock tick)" : ratio.toFixed(2);
 }
 
 export interface BenchReport {
@@ -233,12 +249,12 @@ export function formatReport(report: BenchReport): string {
   if (r.storage) {
     const { postgresMicrosPerRow: c, bytesPerRow: b } = r.storage;
     lines.push(
-      `storage: the backfill cost Postgres ${c.current.toFixed(1)} µs of CPU per row, the previous release's write path ${c.previous.toFixed(1)} (× ${c.ratio.toFixed(2)}); ` +
+      `storage: the backfill cost Postgres ${c.current.toFixed(1)} µs of CPU per row, the previous release's write path ${c.previous.toFixed(1)} (× ${ratioText(c.ratio)}); ` +
         `on disk ${b.current.toFixed(0)} bytes per row, previously ${b.previous.toFixed(0)} (× ${b.ratio.toFixed(2)})`,
     );
     if (r.storage.rounds.length > 1)
       lines.push(
-        `storage rounds (Postgres µs per row, this / previous, alternating): ${r.storage.rounds.map((x) => `${x.current.toFixed(1)} / ${x.previous.toFixed(1)} = ${x.ratio.toFixed(2)}`).join("; ")}; median × ${r.storage.medianRatio.toFixed(2)}`,
+        `storage rounds (Postgres µs per row, this / previous, alternating): ${r.storage.rounds.map((x) => `${x.current.toFixed(1)} / ${x.previous.toFixed(1)} = ${ratioText(x.ratio)}`).join("; ")}; median × ${ratioText(r.storage.medianRatio)}`,
       );
   }
   if (r.latencyBoundRowsPerSec !== null) {

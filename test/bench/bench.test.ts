@@ -108,7 +108,18 @@ describe("npm run bench", () => {
       const { rounds, medianRatio } = report.ratios.storage;
       expect(rounds).toHaveLength(3);
       expect(rounds[0]).toEqual(report.ratios.storage.postgresMicrosPerRow);
-      expect(medianRatio).toBe([...rounds.map((r: { ratio: number }) => r.ratio)].sort((a, b) => a - b)[1]);
+      // A pair of 500 rows may measure no Postgres CPU for the previous path (under one clock tick): no ratio, left out of the median.
+      const measured = rounds
+        .flatMap((r: { ratio: number | null }) => (r.ratio === null ? [] : [r.ratio]))
+        .sort((a: number, b: number) => a - b);
+      const middle = Math.floor(measured.length / 2);
+      expect(medianRatio).toBe(
+        measured.length === 0
+          ? null
+          : measured.length % 2
+            ? measured[middle]
+            : Math.round(((measured[middle - 1] + measured[middle]) / 2) * 1000) / 1000,
+      );
       expect(report.targets).toEqual(
         expect.arrayContaining([expect.objectContaining({ target: expect.stringContaining("median of 3 alternating pairs") })]),
       );

@@ -53,6 +53,21 @@ describe("storageComparison", () => {
     expect(storageComparison(current, previous, [{ current: phase(rows, { postgres: null }), previous }])).toBeNull();
   });
 
+  test("a pair whose previous path measured no Postgres CPU (under one clock tick) has no ratio, and the median leaves it out", () => {
+    const current = { ...phase(rows, { postgres: 30 }), details: { bytesOnDisk: 450e6 } };
+    const previous = { ...phase(rows, { postgres: 60 }), details: { bytesOnDisk: 1000e6 } };
+    const unmeasured = { current: phase(rows, { postgres: 20 }), previous: phase(rows, { postgres: 0 }) };
+    const comparison = storageComparison(current, previous, [unmeasured, { current: phase(rows, { postgres: 42 }), previous }])!;
+    expect(comparison.rounds.map((r) => r.ratio)).toEqual([0.5, null, 0.7]);
+    expect(comparison.medianRatio).toBe(0.6);
+    expect(
+      storageComparison(
+        { ...current, cpuSeconds: { ...current.cpuSeconds, postgres: 0 } },
+        { ...previous, cpuSeconds: { ...previous.cpuSeconds, postgres: 0 } },
+      )!.medianRatio,
+    ).toBeNull();
+  });
+
   test("is unknown without the previous phase, its bytes, or Postgres's CPU (a remote server)", () => {
     const current = { ...phase(rows, { postgres: 30 }), details: { bytesOnDisk: 450e6 } };
     expect(storageComparison(current, undefined)).toBeNull();
