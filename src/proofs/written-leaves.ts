@@ -6,7 +6,7 @@
 // foresee exactly gives no leaf, and the window's versions are then read back as before.
 import type { Transaction } from "../api/schema.js";
 import { formatApiTimestamp, type Micros } from "../time.js";
-import { type ChainVersion, leafDigest, versionOrder } from "./chain.js";
+import { type ChainVersion, type LinkVersions, leafDigest, versionOrder } from "./chain.js";
 
 /** A JSON number without exponent: Postgres' numeric reads it keeping every digit and writes it back the same. */
 const plainDecimal = /^-?(?:0|[1-9]\d*)(?:\.\d+)?$/;
@@ -97,7 +97,7 @@ export class WrittenLeaves {
   }
 
   /** The versions' ids and leaves, in version order; undefined when lost or nothing was inserted. */
-  get versions(): { first: string; last: string; count: number; leaves: Buffer } | undefined {
+  get versions(): LinkVersions | undefined {
     if (this.#lost || this.#first === undefined || this.#last === undefined) return undefined;
     return { first: this.#first, last: this.#last, count: this.#digests.length, leaves: Buffer.from(this.#digests.join(""), "latin1") };
   }
