@@ -5,26 +5,9 @@
 // verify later computes from the stored row (chain.ts); a value whose stored form this module cannot
 // foresee exactly gives no leaf, and the window's versions are then read back as before.
 import type { Transaction } from "../api/schema.js";
-import { formatApiTimestamp, type Micros } from "../time.js";
+import { storedInstant, storedNumeric } from "../db/stored-form.js";
+import type { Micros } from "../time.js";
 import { type ChainVersion, type LinkVersions, leafDigest, versionOrder } from "./chain.js";
-
-/** A JSON number without exponent: Postgres' numeric reads it keeping every digit and writes it back the same. */
-const plainDecimal = /^-?(?:0|[1-9]\d*)(?:\.\d+)?$/;
-const negativeZero = /^-0(?:\.0+)?$/;
-
-/** The text Postgres' numeric gives back for a number literal; undefined when not foreseeable here (an exponent). */
-export function storedNumeric(literal: string): string | undefined {
-  if (!plainDecimal.test(literal)) return undefined;
-  return negativeZero.test(literal) ? literal.slice(1) : literal; // numeric has no negative zero
-}
-
-/**
- * An instant as the chain writes it ("YYYY-MM-DDTHH:MM:SS.ffffff" UTC); undefined for microseconds a
- * double does not hold exactly (before about 1685 or after 2255), whose text this cannot vouch for.
- */
-export function storedInstant(micros: Micros): string | undefined {
-  return Number.isSafeInteger(micros) ? formatApiTimestamp(micros) : undefined;
-}
 
 /** The version an insert of `row` under `versionId` stores, in the chain's form; undefined when not foreseeable. */
 export function insertedVersion(account: string, row: Transaction, versionId: string, validFrom: string): ChainVersion | undefined {

@@ -21,6 +21,7 @@ import { quarantineRows, resolveQuarantined } from "./quarantine.js";
 import { MovedBuckets, refreshRollups, WrittenSpan } from "./rollups.js";
 import { walkWindow } from "./walk.js";
 import { type WriteCounts, writeRows } from "./write-rows.js";
+import { WrittenRollups } from "./written-rollups.js";
 
 export const transactionsStream = "transactions";
 
@@ -242,6 +243,8 @@ async function walkAndCommitOnce(
     const leaves = fresh && sql.proofs && sql.reserveVersionIds ? new WrittenLeaves(context.account, fromDate(context.seenAt)) : undefined;
     const totals = { inserted: 0, updated: 0, unchanged: 0, pages: 0, rows: 0 };
     const rollups = sql.rollups !== false;
+    // Likewise its rollups inside it.
+    const computedRollups = fresh && rollups ? new WrittenRollups(window) : undefined;
     const moved = new MovedBuckets();
     const written = new WrittenSpan(window);
     const sink = async (rows: Transaction[], pages: number) => {
@@ -253,6 +256,7 @@ async function walkAndCommitOnce(
         ...context,
         fresh,
         leaves,
+        rollups: computedRollups,
         beforeUpsert: rollups ? (ids) => moved.record(db, ids, context.account, window) : undefined,
       });
       totals.inserted += counts.inserted;
@@ -323,7 +327,10 @@ async function walkAndCommitOnce(
         continue;
       }
 
-      if (deletions.length > 0) leaves?.lose();
+      if (deletions.length > 0) {
+        leaves?.lose();
+        computedRollups?.lose();
+      }
       const deleted =
         deletions.length === 0
           ? 0
@@ -338,7 +345,10 @@ async function walkAndCommitOnce(
               ])
             ).rows[0]!.deleted;
       if (rollups) {
-        await refreshRollups(db, context.account, held ? window : written.span, moved, { utcZoneKnown: learned.utcZone === true });
+        await refreshRollups(db, context.account, held ? window : written.span, moved, {
+          utcZoneKnown: learned.utcZone === true,
+          computed: computedRollups?.computed,
+        });
         if (remember) learned.utcZone = true;
       }
       if (remember && learned.openQuarantine === undefined) {

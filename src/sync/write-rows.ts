@@ -6,6 +6,7 @@ import { type WritePath, writePath } from "../db/sql/transactions.js";
 import type { WrittenLeaves } from "../proofs/written-leaves.js";
 import { formatInstant } from "../time.js";
 import type { FreshInserts } from "./fresh-inserts.js";
+import type { WrittenRollups } from "./written-rollups.js";
 
 export interface WriteContext {
   account: string;
@@ -23,6 +24,8 @@ export interface WriteContext {
   beforeUpsert?: (ids: string[]) => Promise<void>;
   /** The window's chain leaves, kept from the rows while it only inserts (see src/proofs/written-leaves.ts). */
   leaves?: WrittenLeaves;
+  /** The window's rollups, likewise kept from the rows while it only inserts (see written-rollups.ts). */
+  rollups?: WrittenRollups;
 }
 
 export interface WriteCounts {
@@ -76,10 +79,12 @@ export async function writeRows(db: pg.ClientBase, rows: Transaction[], context:
     if (inserted === unique.length) {
       if (versionIds) context.leaves?.inserted(unique, versionIds.ids);
       else context.leaves?.lose();
+      context.rollups?.inserted(unique);
       return { inserted, updated: 0, unchanged: rows.length - inserted };
     }
   }
   context.leaves?.lose();
+  context.rollups?.lose();
   await context.beforeUpsert?.(unique.map((r) => r.id));
   // Rows inserted just above compare equal here and count as neither inserted nor updated.
   const result = await db.query<{ inserted: number; updated: number }>(sql.upsertPage, parameters);
