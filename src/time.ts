@@ -98,8 +98,41 @@ export function parseTimestamp(text: string): Micros | undefined {
   return micros;
 }
 
+const microsPerDay = 86_400_000_000;
+const twoDigits = (n: number) => (n < 10 ? `0${n}` : String(n));
+
+/**
+ * "yyyy-mm-dd" of a day counted from 1970-01-01 (Hinnant's civil_from_days), for years 0 to 9999;
+ * undefined beyond. Arithmetic instead of Date#toISOString, which was 4% of a fleet's CPU.
+ */
+function civilDate(days: number): string | undefined {
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const dayOfEra = z - era * 146_097;
+  const yearOfEra = Math.floor(
+    (dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365,
+  );
+  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
+  const shiftedMonth = Math.floor((5 * dayOfYear + 2) / 153); // March is 0
+  const day = dayOfYear - Math.floor((153 * shiftedMonth + 2) / 5) + 1;
+  const month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9;
+  const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
+  if (year < 0 || year > 9999) return undefined;
+  return `${String(year).padStart(4, "0")}-${twoDigits(month)}-${twoDigits(day)}`;
+}
+
 /** The API's own datetime format, `yyyy-mm-ddTHH:MM:SS.ssssss`, in UTC. */
 export function formatApiTimestamp(micros: Micros): string {
+  if (Number.isSafeInteger(micros)) {
+    const days = Math.floor(micros / microsPerDay);
+    const date = civilDate(days);
+    if (date !== undefined) {
+      const ofDay = micros - days * microsPerDay;
+      const seconds = Math.floor(ofDay / 1_000_000);
+      const fraction = String(ofDay - seconds * 1_000_000).padStart(6, "0");
+      return `${date}T${twoDigits(Math.floor(seconds / 3600))}:${twoDigits(Math.floor(seconds / 60) % 60)}:${twoDigits(seconds % 60)}.${fraction}`;
+    }
+  }
   const ms = Math.floor(micros / 1000);
   const iso = new Date(ms).toISOString(); // 2025-01-07T13:01:15.397Z
   const fraction = String(micros - Math.floor(micros / 1_000_000) * 1_000_000).padStart(6, "0");

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "@jest/globals";
 import { parseJsonElementsKeepingNumbers, parseJsonKeepingNumbers } from "../../src/api/json.js";
 import { parseSpentCredits, parseTransactionsPage } from "../../src/api/schema.js";
-import { formatApiTimestamp, formatInstant, parseTimestamp } from "../../src/time.js";
+import { formatApiTimestamp, formatInstant, type Micros, parseTimestamp } from "../../src/time.js";
 
 const row = {
   id: "51a800b8-5c0c-4f0b-9c3c-459ea2a3fad6",
@@ -25,6 +25,21 @@ describe("API timestamps", () => {
     expect(parseTimestamp("2025-01-07")).toBe(Date.UTC(2025, 0, 7) * 1000);
     expect(parseTimestamp("2025-01-07T13:01:15+02:00")).toBe(Date.UTC(2025, 0, 7, 11, 1, 15) * 1000);
     expect(formatApiTimestamp(parseTimestamp("1969-12-31T23:59:59.000001")!)).toBe("1969-12-31T23:59:59.000001");
+  });
+  test("formats days across years 0 to 9999 (every 13th, and every day of the years whose leap rules differ) and instants beyond as Date#toISOString does", () => {
+    const reference = (micros: number) =>
+      `${new Date(Math.floor(micros / 1000)).toISOString().slice(0, 19)}.${String(micros - Math.floor(micros / 1e6) * 1e6).padStart(6, "0")}`;
+    const dayMicros = 86_400_000_000;
+    const instants: number[] = [Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 253_402_300_800_000_000];
+    const addDay = (day: number) => instants.push(day * dayMicros + ((day * 7919) % dayMicros), (day + 1) * dayMicros - 1);
+    for (let day = -719_528; day < 2_932_897; day += 13) addDay(day);
+    // Every day of the years whose leap rules differ (0 and 2000 leap, 1900 and 2100 not) and of the last.
+    for (const year of [0, 4, 1600, 1900, 1970, 2000, 2024, 2100, 9999]) {
+      const first = new Date(0).setUTCFullYear(year, 0, 1) / 86_400_000; // Date.UTC reads years 0-99 as 1900-1999
+      for (let day = first; day < first + 366; day++) addDay(day);
+    }
+    const differing = instants.filter((micros) => formatApiTimestamp(micros as Micros) !== reference(micros));
+    expect(differing.slice(0, 5)).toEqual([]);
   });
   test.each(["2024-02-29", "2000-02-29T23:59:59.999999", "2025-12-31T23:59:59"])("accepts %j", (text) => {
     expect(formatApiTimestamp(parseTimestamp(text)!).startsWith(text.slice(0, 10))).toBe(true);
