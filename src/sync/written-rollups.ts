@@ -1,12 +1,11 @@
 // The 15-minute rollups of a window that only inserted rows, computed from the rows as sent instead
 // of aggregated again by Postgres from the rows it has just written: the reading, sorting and
-// grouping cost it about 1.3 µs a row of a backfill (README, "Storage v2"). Only the buckets that lie
-// wholly inside the window are computed here, since the window's edges share buckets with its
-// neighbours' rows; so are the buckets of a row whose figures this module cannot foresee exactly
-// (an amount with an exponent, a description Postgres' ILIKE might fold differently), and those
-// before 2000.
-// Anything else the window writes (an upsert, a deletion mark) makes it `lost`: its buckets are then
-// all aggregated by Postgres, as before.
+// grouping cost it about 1.2 µs a row of a backfill (README, "Storage v2"). Only the buckets that lie
+// wholly inside the window, from 2000 on, are computed here. Postgres still aggregates the window's
+// edges, which share buckets with its neighbours' rows, and every bucket holding a row whose figures
+// this module cannot foresee exactly (an amount with an exponent, a description Postgres' ILIKE
+// might fold differently). Anything else the window writes (an upsert, a deletion mark) makes it
+// `lost`: its buckets are then all aggregated by Postgres, as before.
 import type { Transaction } from "../api/schema.js";
 import { arrayLiteral, nullableArrayLiteral } from "../db/array-literal.js";
 import { textArray, timestamptzArray, uuidArray } from "../db/binary-array.js";
@@ -24,6 +23,8 @@ const zero = /^0(?:\.0+)?$/;
 const refund = /refund/i;
 const nonAscii = /[\u0080-\uffff]/;
 
+type Closing = Pick<Transaction, "createdAt" | "id" | "afterBalance">;
+
 interface Group {
   balanceType: string;
   status: string;
@@ -34,8 +35,12 @@ interface Group {
   refunds: NumericSum;
   refundCount: number;
   liveRows: number;
-  /** The closing row: the latest created_at, then the greatest id (as uuids compare: lowercase hex). */
-  closing: Transaction;
+  /**
+   * The closing row (the latest created_at, then the greatest id as uuids compare: lowercase hex),
+   * only the fields the rollup keeps: a window holds thousands of groups, and whole rows (their raw
+   * text) would stay in memory until its commit.
+   */
+  closing: Closing;
 }
 
 export class WrittenRollups {
@@ -85,11 +90,11 @@ export class WrittenRollups {
           refunds: new NumericSum(),
           refundCount: 0,
           liveRows: 0,
-          closing: row,
+          closing: { createdAt: row.createdAt, id: row.id, afterBalance: row.afterBalance },
         };
         groups.push(group);
       } else if (closesLater(row, group.closing)) {
-        group.closing = row;
+        group.closing = { createdAt: row.createdAt, id: row.id, afterBalance: row.afterBalance };
       }
       group.liveRows++;
       if (kind.sum === "charges") group.chargeCount++;
@@ -137,7 +142,7 @@ export class WrittenRollups {
 }
 
 /** Whether `row` closes its group after `closing`: a later created_at, or the same and a greater uuid. */
-function closesLater(row: Transaction, closing: Transaction): boolean {
+function closesLater(row: Transaction, closing: Closing): boolean {
   if (row.createdAt !== closing.createdAt) return row.createdAt > closing.createdAt;
   return row.id.toLowerCase() > closing.id.toLowerCase();
 }
