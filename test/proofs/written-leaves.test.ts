@@ -16,6 +16,7 @@ import { FreshInserts } from "../../src/sync/fresh-inserts.js";
 import { writeRows } from "../../src/sync/write-rows.js";
 import { asMicros, fromDate, type Micros } from "../../src/time.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
+import { generator } from "../helpers/random.js";
 import { expectDatabaseEqualsLedger, seededSimulator, syncOnce } from "../helpers/sync.js";
 
 let db: TestDatabase;
@@ -31,15 +32,6 @@ afterAll(async () => {
   await pool?.end();
   await db?.drop();
 });
-
-/** A deterministic generator, so a failure names a literal that fails again. */
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
 
 const microsOfYear = (year: number): Micros => {
   const date = new Date(0);

@@ -17,6 +17,7 @@ import { writeRows } from "../../src/sync/write-rows.js";
 import { WrittenRollups } from "../../src/sync/written-rollups.js";
 import { asMicros, type Micros } from "../../src/time.js";
 import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
+import { generator } from "../helpers/random.js";
 import { bucketsDifferingFromAggregate, expectRollupsEqualLedger } from "../helpers/rollups.js";
 import { expectDatabaseEqualsLedger, seededSimulator, syncOnce } from "../helpers/sync.js";
 import { days, ms } from "../helpers/time.js";
@@ -34,15 +35,6 @@ afterAll(async () => {
   await pool?.end();
   await db?.drop();
 });
-
-/** A deterministic generator, so a failure names a literal that fails again. */
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
 
 test("NumericSum writes Postgres' own sum(numeric) text, scale included, for every set of values", async () => {
   const random = generator(5);
