@@ -13,7 +13,7 @@ import { NumericSum } from "../db/numeric-sum.js";
 import { storedNumeric } from "../db/stored-form.js";
 import { asMicros, type Micros } from "../time.js";
 import type { Window } from "./plan.js";
-import { bucketMicros, type ComputedBuckets, ceilBucket, floorBucket } from "./rollups.js";
+import { type ComputedBuckets, ceilBucket, floorBucket } from "./rollups.js";
 
 /** date_bin's origin in the rollups' SQL (2000-01-01 UTC): before it, its rounding is left to it. */
 const binOrigin = asMicros(946_684_800_000_000);
@@ -67,7 +67,7 @@ export class WrittenRollups {
         this.lose();
         return;
       }
-      const bucket = asMicros(at - (at % bucketMicros));
+      const bucket = floorBucket(at);
       const kind = rollupKind(row);
       if (kind === undefined) {
         this.#leftToPostgres.add(bucket);

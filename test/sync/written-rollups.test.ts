@@ -12,7 +12,7 @@ import { writePath } from "../../src/db/sql/transactions.js";
 import { startRun } from "../../src/job/run-record.js";
 import { FreshInserts } from "../../src/sync/fresh-inserts.js";
 import type { Window } from "../../src/sync/plan.js";
-import { MovedBuckets, refreshRollups, WrittenSpan } from "../../src/sync/rollups.js";
+import { bucketMicros, ceilBucket, floorBucket, MovedBuckets, refreshRollups, WrittenSpan } from "../../src/sync/rollups.js";
 import { writeRows } from "../../src/sync/write-rows.js";
 import { WrittenRollups } from "../../src/sync/written-rollups.js";
 import { asMicros, type Micros } from "../../src/time.js";
@@ -34,6 +34,25 @@ beforeAll(async () => {
 afterAll(async () => {
   await pool?.end();
   await db?.drop();
+});
+
+test("floorBucket and ceilBucket place every safe instant exactly, a microsecond either side of a bucket's edge included (a double's division rounds the right way there)", () => {
+  const bucket = BigInt(bucketMicros);
+  const reference = (t: bigint) => {
+    const floor = t - (((t % bucket) + bucket) % bucket);
+    return [floor, floor === t ? t : floor + bucket].map(Number);
+  };
+  const random = generator(3);
+  const instants: number[] = [0, -1, 1, Number.MAX_SAFE_INTEGER - 1, -Number.MAX_SAFE_INTEGER + 1];
+  for (let i = 0; i < 20_000; i++) {
+    const edge = Math.floor((random() * 2 - 1) * (Number.MAX_SAFE_INTEGER / bucketMicros - 1)) * bucketMicros;
+    instants.push(edge - 1, edge, edge + 1);
+  }
+  const differing = instants.filter((t) => {
+    const [floor, ceil] = reference(BigInt(t));
+    return floorBucket(asMicros(t)) !== floor || ceilBucket(asMicros(t)) !== ceil;
+  });
+  expect(differing.slice(0, 5)).toEqual([]);
 });
 
 test("NumericSum writes Postgres' own sum(numeric) text, scale included, for every set of values", async () => {
