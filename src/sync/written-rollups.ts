@@ -90,11 +90,11 @@ export class WrittenRollups {
           refunds: new NumericSum(),
           refundCount: 0,
           liveRows: 0,
-          closing: { createdAt: row.createdAt, id: row.id, afterBalance: row.afterBalance },
+          closing: closingFields(row),
         };
         groups.push(group);
       } else if (closesLater(row, group.closing)) {
-        group.closing = { createdAt: row.createdAt, id: row.id, afterBalance: row.afterBalance };
+        group.closing = closingFields(row);
       }
       group.liveRows++;
       if (kind.sum === "charges") group.chargeCount++;
@@ -139,6 +139,11 @@ export class WrittenRollups {
       ],
     };
   }
+}
+
+/** The fields of a closing row that the rollup stores. */
+function closingFields({ createdAt, id, afterBalance }: Transaction): Closing {
+  return { createdAt, id, afterBalance };
 }
 
 /** Whether `row` closes its group after `closing`: a later created_at, or the same and a greater uuid. */
