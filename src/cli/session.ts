@@ -8,6 +8,7 @@ import { ConfigError } from "../errors.js";
 import { readDbConnections } from "../job/fleet-budget.js";
 import { createLogger, type Logger } from "../log.js";
 import type { CommandIo } from "./command.js";
+import { growFleetHeap, readHeapGrowingPercent } from "./fleet-heap.js";
 import { onShutdownSignal } from "./signals.js";
 
 export interface SyncSession {
@@ -63,11 +64,14 @@ export async function withFleetSession<T>(
   const config = loadConfig({ ...io.env, GENERECT_API_TOKEN: undefined });
   const shard = readShard(shardOption, io.env);
   const dbConnections = readDbConnections(io.env);
+  const heapGrowingPercent = readHeapGrowingPercent(io.env);
   const accounts = loadAccounts(file, io.env).filter((account) => inShard(account.name, shard));
   if (shard) io.note(`shard ${shard.index}/${shard.count}: ${accounts.length} account(s)`);
   const db = await resolveMigratedDatabase(config, io.note);
   const secrets = accounts.map((a) => a.config.apiToken).filter((t): t is string => t !== undefined);
   const log = createLogger({ secrets: [...secrets, passwordOf(db.url)], level: config.logLevel });
+  // Many accounts' pages in flight: fewer full collections for a larger heap (see fleet-heap.ts).
+  if (growFleetHeap(heapGrowingPercent)) log.debug({ heapGrowingPercent }, "fleet heap growth set");
   const signals = onShutdownSignal();
   try {
     if (!db.embedded) await withConnectionRetry(() => assertMigrated(db.url), { signal: signals.signal });

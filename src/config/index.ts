@@ -111,6 +111,7 @@ export const configVariables = [
   ["SYNC_ACCOUNTS_FILE", "--all: YAML file of the fleet's accounts (name, token_env, overrides)"],
   ["SYNC_DB_CONNECTIONS", "--all: database connections of the whole process (default 12, 2-1000)"],
   ["SYNC_SHARDS", "--all: N shards; the shard is JOB_COMPLETION_INDEX (an Indexed Job)"],
+  ["SYNC_HEAP_GROWTH", "--all: % the heap grows past what a full garbage collection kept (default 150, 0: V8's own)"],
   ["PUSHGATEWAY_URL", "push each run's metrics to this Prometheus Pushgateway (default: off)"],
   ["WORKER_HTTP_PORT", "worker: serve /healthz, /readyz and /metrics on this port (default: off)"],
   ["LOG_LEVEL", `${logLevels.join(", ")} (default info)`],

@@ -215,7 +215,7 @@ describe("run --all: three accounts, one rejected key, one unset key", () => {
     expect(lines.find((l) => l.startsWith("globex"))).toMatch(new RegExp(`succeeded .* ${live("globex")}  `));
   });
 
-  test("a bad file exits 2 naming the file, the entry and the field; nothing runs", async () => {
+  test("a bad file exits 2 naming the file, the entry and the field, a bad setting naming the variable; nothing runs", async () => {
     const before = (await syncRuns(db.url)).length;
     const bad = accountsFile(
       "bad.yaml",
@@ -229,6 +229,9 @@ describe("run --all: three accounts, one rejected key, one unset key", () => {
     const second = await runCliChecked(["run", "--all"], fleetEnv(db, sim, dup));
     expect(second.code).toBe(2);
     expect(second.stderr).toContain('accounts[1] ("acme"), field name: also the name of accounts[0]');
+    const heap = await runCliChecked(["run", "--all"], fleetEnv(db, sim, goodFile, { SYNC_HEAP_GROWTH: "150%" }));
+    expect(heap.code).toBe(2);
+    expect(heap.stderr).toContain('SYNC_HEAP_GROWTH="150%" must be a whole percent from 0');
     expect((await syncRuns(db.url)).length).toBe(before);
   });
 
@@ -245,8 +248,10 @@ describe("run --all: three accounts, one rejected key, one unset key", () => {
       "SELECT count(*)::int AS n FROM transactions WHERE account = 'acme' AND description = 'restated a month later'",
     );
     expect(stale!.n).toBe(0); // older than SYNC_LOOKBACK: an incremental pass cannot see it
-    const full = await runCliChecked(["run", "--full", "--all"], fleetEnv(db, sim, goodFile));
+    const full = await runCliChecked(["run", "--full", "--all"], fleetEnv(db, sim, goodFile, { LOG_LEVEL: "debug" }));
     expect(full.code).toBe(0);
+    // The fleet's process grows its heap further between full collections (src/cli/fleet-heap.ts).
+    expect(`${full.stdout}${full.stderr}`).toMatch(/"heapGrowingPercent":150,.*"msg":"fleet heap growth set"/);
     expect(full.stdout).toMatch(/^acme: succeeded .*1 updated/m);
     expect(full.stdout).toMatch(/^initech: succeeded .*1 updated/m);
     expect(full.stdout).toMatch(/^globex: succeeded .*0 updated/m);
@@ -595,8 +600,12 @@ describe("shards", () => {
     try {
       const names = loadAccounts(goodFile, {}).map((a) => a.name);
       const first = await runCliChecked(["run", "--all", "--shard", "0/2"], fleetEnv(db, sim, goodFile));
-      const second = await runCliChecked(["run", "--all"], fleetEnv(db, sim, goodFile, { SYNC_SHARDS: "2", JOB_COMPLETION_INDEX: "1" }));
+      const second = await runCliChecked(
+        ["run", "--all"],
+        fleetEnv(db, sim, goodFile, { SYNC_SHARDS: "2", JOB_COMPLETION_INDEX: "1", SYNC_HEAP_GROWTH: "0", LOG_LEVEL: "debug" }),
+      );
       expect([first.code, second.code]).toEqual([0, 0]);
+      expect(`${second.stdout}${second.stderr}`).toMatch(/"heapGrowingPercent":0,.*"msg":"fleet heap growth set"/);
       const ran = await query<{ account: string; n: number }>(
         db.url,
         "SELECT account, count(*)::int AS n FROM sync_runs GROUP BY account ORDER BY account",
