@@ -1,5 +1,5 @@
 import { setFlagsFromString } from "node:v8";
-import { ConfigError } from "../errors.js";
+import { wholeNumber } from "../config/index.js";
 
 /**
  * How much V8 lets the old generation grow past what the last full collection kept, in percent, in
@@ -20,13 +20,7 @@ const growingFlag = /^--heap[-_]growing[-_]percent(=|$)/;
 
 /** SYNC_HEAP_GROWTH: a whole percent, 0 for V8's own choice. */
 export function readHeapGrowingPercent(env: Record<string, string | undefined>): number {
-  const text = env.SYNC_HEAP_GROWTH?.trim();
-  if (!text) return defaultHeapGrowingPercent;
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || value > 1000) {
-    throw new ConfigError(`SYNC_HEAP_GROWTH=${JSON.stringify(text)} must be a whole percent from 0 (V8's own choice) to 1000`);
-  }
-  return value;
+  return wholeNumber(env, "SYNC_HEAP_GROWTH", defaultHeapGrowingPercent, 0, 1000);
 }
 
 /**

@@ -131,7 +131,8 @@ function duration(env: Env, name: string, fallback: Millis, { allowZero = false 
   return asMillis(ms);
 }
 
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+/** A whole-number setting from min to max; the fallback when unset or blank. */
+export function wholeNumber(env: Env, name: string, fallback: number, min: number, max: number): number {
   const text = read(env, name);
   if (text === undefined) return fallback;
   const value = Number(text);
@@ -286,21 +287,21 @@ export function loadConfig(env: Env = process.env): Config {
     start: start(env),
     lookbackMs: duration(env, "SYNC_LOOKBACK", defaults.lookbackMs, { allowZero: true }),
     windowMs: duration(env, "SYNC_WINDOW", defaults.windowMs),
-    windowRows: integer(env, "SYNC_WINDOW_ROWS", defaults.windowRows, 0, maxTargetRows),
-    concurrency: integer(env, "SYNC_CONCURRENCY", defaults.concurrency, 1, 64),
+    windowRows: wholeNumber(env, "SYNC_WINDOW_ROWS", defaults.windowRows, 0, maxTargetRows),
+    concurrency: wholeNumber(env, "SYNC_CONCURRENCY", defaults.concurrency, 1, 64),
     requestTimeoutMs: duration(env, "GENERECT_TIMEOUT", defaults.requestTimeoutMs),
-    retries: integer(env, "GENERECT_RETRIES", defaults.retries, 0, 100),
-    maxResponseBytes: integer(env, "GENERECT_MAX_RESPONSE_BYTES", defaults.maxResponseBytes, 65_536, 1024 * 1024 * 1024),
+    retries: wholeNumber(env, "GENERECT_RETRIES", defaults.retries, 0, 100),
+    maxResponseBytes: wholeNumber(env, "GENERECT_MAX_RESPONSE_BYTES", defaults.maxResponseBytes, 65_536, 1024 * 1024 * 1024),
     home: read(env, "GENERECT_SYNC_HOME"),
     timezone: timezone(env),
     rollupZones: rollupZones(env),
-    restateDays: integer(env, "SNAPSHOT_RESTATE_DAYS", defaults.restateDays, 0, 3660),
+    restateDays: wholeNumber(env, "SNAPSHOT_RESTATE_DAYS", defaults.restateDays, 0, 3660),
     syncCron: cron(env, "SYNC_CRON", defaults.syncCron),
     snapshotCron: cron(env, "SNAPSHOT_CRON", defaults.snapshotCron),
     verifyCron: cron(env, "VERIFY_CRON", defaults.verifyCron),
     pushgatewayUrl: read(env, "PUSHGATEWAY_URL") === undefined ? undefined : httpUrl(env, "PUSHGATEWAY_URL", ""),
     logLevel: logLevel(env),
-    workerHttpPort: read(env, "WORKER_HTTP_PORT") === undefined ? undefined : integer(env, "WORKER_HTTP_PORT", 0, 0, 65_535),
+    workerHttpPort: read(env, "WORKER_HTTP_PORT") === undefined ? undefined : wholeNumber(env, "WORKER_HTTP_PORT", 0, 0, 65_535),
   };
 }
 

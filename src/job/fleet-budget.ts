@@ -1,3 +1,4 @@
+import { wholeNumber } from "../config/index.js";
 import { ConfigError } from "../errors.js";
 
 /** `SYNC_DB_CONNECTIONS` unless set. */
@@ -30,11 +31,5 @@ export function fleetBudget(connections: number, concurrency: number, accounts: 
 }
 
 export function readDbConnections(env: Record<string, string | undefined>): number {
-  const text = env.SYNC_DB_CONNECTIONS?.trim();
-  if (!text) return defaultDbConnections;
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || value < 2 || value > 1000) {
-    throw new ConfigError(`SYNC_DB_CONNECTIONS=${JSON.stringify(text)} must be a whole number from 2 to 1000`);
-  }
-  return value;
+  return wholeNumber(env, "SYNC_DB_CONNECTIONS", defaultDbConnections, 2, 1000);
 }

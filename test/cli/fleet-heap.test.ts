@@ -46,7 +46,9 @@ describe("the fleet's heap growth", () => {
     expect(readHeapGrowingPercent({ SYNC_HEAP_GROWTH: "1000" })).toBe(1000);
     for (const bad of ["-1", "1001", "1.5", "50%", "lots"]) {
       expect(() => readHeapGrowingPercent({ SYNC_HEAP_GROWTH: bad })).toThrow(ConfigError);
-      expect(() => readHeapGrowingPercent({ SYNC_HEAP_GROWTH: bad })).toThrow(`SYNC_HEAP_GROWTH="${bad}" must be a whole percent`);
+      expect(() => readHeapGrowingPercent({ SYNC_HEAP_GROWTH: bad })).toThrow(
+        `SYNC_HEAP_GROWTH="${bad}" must be a whole number from 0 to 1000`,
+      );
     }
   });
 

@@ -231,7 +231,7 @@ describe("run --all: three accounts, one rejected key, one unset key", () => {
     expect(second.stderr).toContain('accounts[1] ("acme"), field name: also the name of accounts[0]');
     const heap = await runCliChecked(["run", "--all"], fleetEnv(db, sim, goodFile, { SYNC_HEAP_GROWTH: "150%" }));
     expect(heap.code).toBe(2);
-    expect(heap.stderr).toContain('SYNC_HEAP_GROWTH="150%" must be a whole percent from 0');
+    expect(heap.stderr).toContain('SYNC_HEAP_GROWTH="150%" must be a whole number from 0 to 1000');
     expect((await syncRuns(db.url)).length).toBe(before);
   });
 
