@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { passwordOf } from "../../config/database-url.js";
 import { loadConfig } from "../../config/index.js";
-import { withSession } from "../../db/database.js";
+import { inTransaction, withSession } from "../../db/database.js";
 import { migrate } from "../../db/migrate.js";
 import { homeDir, resolveDatabase } from "../../db/resolve.js";
 import { clearDemoSql, demoTotalsSql } from "../../db/sql/demo.js";
@@ -43,9 +43,12 @@ Options:
       // The one migration of the demo: resolveDatabase starts the server, it does not migrate.
       const { applied } = await migrate(db.url);
       if (applied.length) io.note(`applied ${applied.length} migration(s)`);
-      await withSession(db.url, async (admin) => {
-        for (const sql of clearDemoSql) await admin.query(sql, [demoAccount]);
-      });
+      // All or nothing: a clear that stopped halfway would leave rows that reference deleted ones.
+      await withSession(db.url, (admin) =>
+        inTransaction(admin, async (tx) => {
+          for (const sql of clearDemoSql) await tx.query(sql, [demoAccount]);
+        }),
+      );
       io.out(`simulator: ${sim.url} with ${sim.ledger.size} transactions over 3 years`);
       const progress = createProgress();
       const summary = await runSync({ config: { ...config, apiToken: token, apiUrl: sim.url }, databaseUrl: db.url, log, progress });
