@@ -1,6 +1,6 @@
-// The BI definitions this release's migration 20261127070000_bi_plans replaced, verbatim from
-// 20261122010000_snapshots_reconciliation_bi and 20261127050000_daily_rollups, so `--bi` can time
-// each changed view both ways side by side in one run. They go into a schema of their own in the
+// The BI definitions this release's migrations 20261127070000_bi_plans and
+// 20261129010000_rollup_views_per_account replaced, verbatim from 20261122010000_snapshots_reconciliation_bi
+// and 20261127050000_daily_rollups, so `--bi` can time each changed view both ways side by side in one run. They go into a schema of their own in the
 // bench's scratch database; a session with `search_path = previous, public` reads them instead.
 
 export const previousSchema = "previous";
@@ -12,6 +12,8 @@ export const changedRelations = [
   "credit_reconciliation_daily",
   "daily_closing_balance",
   "ledger_days",
+  "daily_ledger_rollups",
+  "daily_spend_by_balance_type",
 ];
 
 export const previousDefinitions = [
@@ -81,4 +83,12 @@ LANGUAGE sql STABLE AS $fn$
   FROM public.ledger_rollups
   GROUP BY 1, 2, 3, 4
 $fn$`,
+  `CREATE VIEW ${previousSchema}.daily_ledger_rollups AS
+SELECT account, day, balance_type, status, charges, charge_count, top_ups, top_up_count, refunds, refund_count,
+       live_rows, deleted_rows, closing_at, closing_balance
+FROM public.ledger_daily_rollups WHERE timezone = 'UTC'`,
+  `CREATE VIEW ${previousSchema}.daily_spend_by_balance_type AS
+SELECT account, day, balance_type, -charges AS credits_spent, charge_count AS charges
+FROM public.ledger_daily_rollups
+WHERE timezone = 'UTC' AND status = 'success' AND charge_count > 0`,
 ];

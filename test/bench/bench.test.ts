@@ -4,7 +4,7 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { describe, expect, test } from "@jest/globals";
-import { biQueries } from "../../src/bench/bi.js";
+import { biQueries, queryTargetMs } from "../../src/bench/bi.js";
 import { type CliResult, repoRoot } from "../helpers/cli.js";
 import { adminUrl, query } from "../helpers/database.js";
 
@@ -221,7 +221,7 @@ describe("npm run bench", () => {
         rollupRows: number;
         zoneBuildMs: number;
         upkeepMsPerWindow: { without: number; with: number };
-        queries: { label: string; medianMs: number; rows: number }[];
+        queries: { label: string; medianMs: number; rows: number; targetMs: number; previousMedianMs?: number }[];
         commands: { label: string; medianMs: number }[];
       };
     };
@@ -235,6 +235,14 @@ describe("npm run bench", () => {
     expect(bi.upkeepMsPerWindow.with).toBeGreaterThan(0);
     expect(bi.queries.map((q) => q.label)).toEqual(biQueries.map(([label]) => label));
     for (const q of bi.queries) expect(q.medianMs).toBeGreaterThan(0);
+    // The targets: 50 ms up to 1M rows, 1.5 times that beyond.
+    expect(new Set(bi.queries.map((q) => q.targetMs))).toEqual(new Set([50]));
+    expect([queryTargetMs(1_000_000), queryTargetMs(5_000_000)]).toEqual([50, 75]);
+    // Each view a migration redefined is also timed on its previous definition.
+    const compared = bi.queries.filter((q) => q.previousMedianMs !== undefined).map((q) => q.label);
+    expect(compared).toEqual(
+      expect.arrayContaining(["daily_ledger_rollups aggregate", "daily_spend_by_balance_type aggregate", "README: last month per product"]),
+    );
     expect(bi.queries.find((q) => q.label === "daily_closing_balance LIMIT 100")!.rows).toBe(100);
     expect(bi.commands.map((c) => c.label)).toEqual(["generect-sync status (exit 0)", "generect-sync reconcile (exit 0)"]);
     const left = await query<{ datname: string }>(adminUrl(), "SELECT datname FROM pg_database WHERE datname LIKE $1", [

@@ -160,6 +160,42 @@ describe("ledger_rollups kept with the data", () => {
     ]);
     const [one] = await query<{ n: number }>(db.url, "SELECT count(*)::int AS n FROM running_balance WHERE account = 'other'");
     expect(one!.n).toBe(rows.length);
+
+    // The UTC rollup views list both accounts' days, each exactly its UTC daily rollups, and a range
+    // of days reaches the key one account at a time (the plan is the point: a filter on the day alone
+    // read every zone's rows, in parallel workers slow to start).
+    const [views] = await query<{ differing: number; accounts: string[]; spent: string; charges: string }>(
+      db.url,
+      `SELECT (SELECT count(*)::int FROM (
+                (SELECT * FROM daily_ledger_rollups EXCEPT ALL
+                 SELECT account, day, balance_type, status, charges, charge_count, top_ups, top_up_count, refunds, refund_count,
+                        live_rows, deleted_rows, closing_at, closing_balance FROM ledger_daily_rollups WHERE timezone = 'UTC')
+                UNION ALL
+                (SELECT account, day, balance_type, status, charges, charge_count, top_ups, top_up_count, refunds, refund_count,
+                        live_rows, deleted_rows, closing_at, closing_balance FROM ledger_daily_rollups WHERE timezone = 'UTC'
+                 EXCEPT ALL SELECT * FROM daily_ledger_rollups)) d) AS differing,
+              (SELECT array_agg(DISTINCT account ORDER BY account) FROM daily_ledger_rollups) AS accounts,
+              (SELECT (-sum(credits_spent))::text FROM daily_spend_by_balance_type WHERE account = 'other') AS spent,
+              (SELECT sum(charges)::text FROM daily_spend_by_balance_type WHERE account = 'other') AS charges`,
+    );
+    const successCharges = rows.filter((r) => r.status === "success" && Number(r.amount) < 0);
+    expect({ ...views, spent: normalizeDecimal(views!.spent) }).toEqual({
+      differing: 0,
+      accounts: ["acct", "other"],
+      spent: sum(successCharges),
+      charges: String(successCharges.length),
+    });
+    const noSeqScan = new URL(db.url);
+    noSeqScan.searchParams.set("options", "-c enable_seqscan=off");
+    const plan = (
+      await query<{ "QUERY PLAN": string }>(
+        noSeqScan.href,
+        "EXPLAIN SELECT balance_type, sum(credits_spent) FROM daily_spend_by_balance_type WHERE day >= current_date - 30 GROUP BY 1",
+      )
+    )
+      .map((r) => r["QUERY PLAN"])
+      .join("\n");
+    expect(plan).toMatch(/Index Cond: \(\(account = a\.account\) AND \(timezone = 'UTC'::text\) AND \(day >= /);
   });
 
   // An operator's zones (SYNC_ROLLUP_ZONES): a run registers them, built from the account's buckets,
