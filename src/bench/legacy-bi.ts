@@ -1,6 +1,7 @@
 // The BI definitions this release's migrations 20261127070000_bi_plans and
-// 20261129010000_rollup_views_per_account replaced, verbatim from 20261122010000_snapshots_reconciliation_bi
-// and 20261127050000_daily_rollups, so `--bi` can time each changed view both ways side by side in one run. They go into a schema of their own in the
+// 20261129010000_rollup_views_per_account replaced, verbatim from
+// 20261122010000_snapshots_reconciliation_bi and 20261127050000_daily_rollups, so `--bi` can time
+// each changed view both ways side by side in one run. They go into a schema of their own in the
 // bench's scratch database; a session with `search_path = previous, public` reads them instead.
 
 export const previousSchema = "previous";

@@ -277,37 +277,47 @@ describe("with no DATABASE_URL", () => {
   // A second demo in the same home (another ledger) starts over: nothing of the first is left in
   // any table that holds the account's rows, and the rollups and checkpoints are the new run's.
   test("a second demo in the same home clears the first from every table of the account", async () => {
-    const result = await runCli(["demo", "--rows", "900", "--seed", "7"], { GENERECT_SYNC_HOME: home });
-    expect({ code: result.code, failure: result.code ? result.stdout + result.stderr : "" }).toEqual({ code: 0, failure: "" });
-    expect(result.stdout).toContain("database equals the simulator's ledger: 900 rows, every field");
-    const sql = `
-      SELECT (SELECT count(*) FROM sync_runs WHERE account = 'demo') AS runs,
-             (SELECT sum(live_rows) FROM ledger_rollups WHERE account = 'demo') AS bucket_rows,
-             (SELECT sum(live_rows) FROM ledger_daily_rollups WHERE account = 'demo' AND timezone = 'UTC') AS daily_rows,
-             (SELECT count(*) FROM balance_checkpoints WHERE account = 'demo'
-               AND run_id <> (SELECT max(id) FROM sync_runs WHERE account = 'demo')) AS earlier_checkpoints,
-             (SELECT count(*) FROM proof_chain WHERE account = 'demo'
-               AND run_id <> (SELECT max(id) FROM sync_runs WHERE account = 'demo')) AS earlier_links,
-             (SELECT count(*) FROM transaction_versions WHERE account = 'demo') AS versions,
-             (SELECT string_agg(c.table_name::text, ' ' ORDER BY c.table_name) FROM information_schema.columns c
-               JOIN information_schema.tables t USING (table_schema, table_name)
-              WHERE c.table_schema = 'public' AND c.column_name = 'account' AND t.table_type = 'BASE TABLE') AS account_tables`;
-    const answer = await runCli(["sql", sql, "--json"], { GENERECT_SYNC_HOME: home });
-    expect({ code: answer.code, stderr: answer.code ? answer.stderr : "" }).toEqual({ code: 0, stderr: "" });
-    const [held] = JSON.parse(answer.stdout) as Record<string, string>[];
-    const { account_tables, ...counts } = held!;
-    expect(counts).toEqual({
-      runs: "1",
-      bucket_rows: "900",
-      daily_rows: "900",
-      earlier_checkpoints: "0",
-      earlier_links: "0",
-      versions: "900",
-    });
-    // A table that gains an account column must be cleared too (children are cleared through their parents).
-    const cleared = clearDemoSql.map((statement) => /^DELETE FROM (\w+)/.exec(statement)![1]);
-    expect(account_tables!.split(" ").filter((table) => !cleared.includes(table))).toEqual([]);
-  }, 120_000);
+    const twice = await mkdtemp(path.join(os.tmpdir(), "gs-home-")); // not `home`: later tests expect the first demo's rows
+    try {
+      await chmod(twice, 0o755);
+      for (const args of [
+        ["--rows", "500"],
+        ["--rows", "900", "--seed", "7"],
+      ]) {
+        const result = await runCli(["demo", ...args], { GENERECT_SYNC_HOME: twice });
+        expect({ code: result.code, failure: result.code ? result.stdout + result.stderr : "" }).toEqual({ code: 0, failure: "" });
+      }
+      const sql = `
+        SELECT (SELECT count(*) FROM sync_runs WHERE account = 'demo') AS runs,
+               (SELECT sum(live_rows) FROM ledger_rollups WHERE account = 'demo') AS bucket_rows,
+               (SELECT sum(live_rows) FROM ledger_daily_rollups WHERE account = 'demo' AND timezone = 'UTC') AS daily_rows,
+               (SELECT count(*) FROM balance_checkpoints WHERE account = 'demo'
+                 AND run_id <> (SELECT max(id) FROM sync_runs WHERE account = 'demo')) AS earlier_checkpoints,
+               (SELECT count(*) FROM proof_chain WHERE account = 'demo'
+                 AND run_id <> (SELECT max(id) FROM sync_runs WHERE account = 'demo')) AS earlier_links,
+               (SELECT count(*) FROM transaction_versions WHERE account = 'demo') AS versions,
+               (SELECT string_agg(c.table_name::text, ' ' ORDER BY c.table_name) FROM information_schema.columns c
+                 JOIN information_schema.tables t USING (table_schema, table_name)
+                WHERE c.table_schema = 'public' AND c.column_name = 'account' AND t.table_type = 'BASE TABLE') AS account_tables`;
+      const answer = await runCli(["sql", sql, "--json"], { GENERECT_SYNC_HOME: twice });
+      expect({ code: answer.code, stderr: answer.code ? answer.stderr : "" }).toEqual({ code: 0, stderr: "" });
+      const [held] = JSON.parse(answer.stdout) as Record<string, string>[];
+      const { account_tables, ...counts } = held!;
+      expect(counts).toEqual({
+        runs: "1",
+        bucket_rows: "900",
+        daily_rows: "900",
+        earlier_checkpoints: "0",
+        earlier_links: "0",
+        versions: "900",
+      });
+      // A table that gains an account column must be cleared too (children are cleared through their parents).
+      const cleared = clearDemoSql.map((statement) => /^DELETE FROM (\w+)/.exec(statement)![1]);
+      expect(account_tables!.split(" ").filter((table) => !cleared.includes(table))).toEqual([]);
+    } finally {
+      await rm(twice, { recursive: true, force: true });
+    }
+  }, 180_000);
 
   test("migrate on a fresh embedded home reports the migrations it applied, then that the schema is up to date", async () => {
     const fresh = await mkdtemp(path.join(os.tmpdir(), "gs-home-"));
