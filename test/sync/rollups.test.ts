@@ -166,14 +166,11 @@ describe("ledger_rollups kept with the data", () => {
     // read every zone's rows, in parallel workers slow to start).
     const [views] = await query<{ differing: number; accounts: string[]; spent: string; charges: string }>(
       db.url,
-      `SELECT (SELECT count(*)::int FROM (
-                (SELECT * FROM daily_ledger_rollups EXCEPT ALL
-                 SELECT account, day, balance_type, status, charges, charge_count, top_ups, top_up_count, refunds, refund_count,
-                        live_rows, deleted_rows, closing_at, closing_balance FROM ledger_daily_rollups WHERE timezone = 'UTC')
-                UNION ALL
-                (SELECT account, day, balance_type, status, charges, charge_count, top_ups, top_up_count, refunds, refund_count,
-                        live_rows, deleted_rows, closing_at, closing_balance FROM ledger_daily_rollups WHERE timezone = 'UTC'
-                 EXCEPT ALL SELECT * FROM daily_ledger_rollups)) d) AS differing,
+      `WITH utc AS (
+         SELECT account, day, balance_type, status, charges, charge_count, top_ups, top_up_count, refunds, refund_count,
+                live_rows, deleted_rows, closing_at, closing_balance FROM ledger_daily_rollups WHERE timezone = 'UTC')
+       SELECT (SELECT count(*)::int FROM (
+                (TABLE daily_ledger_rollups EXCEPT ALL TABLE utc) UNION ALL (TABLE utc EXCEPT ALL TABLE daily_ledger_rollups)) d) AS differing,
               (SELECT array_agg(DISTINCT account ORDER BY account) FROM daily_ledger_rollups) AS accounts,
               (SELECT (-sum(credits_spent))::text FROM daily_spend_by_balance_type WHERE account = 'other') AS spent,
               (SELECT sum(charges)::text FROM daily_spend_by_balance_type WHERE account = 'other') AS charges`,
