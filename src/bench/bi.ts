@@ -48,7 +48,7 @@ export interface BiTiming {
   maxMs: number;
   rows: number;
   targetMs: number;
-  /** The same query on the definitions before 20261127070000_bi_plans and 20261129010000_rollup_views_per_account (src/bench/legacy-bi.ts), timed in turn with this one. */
+  /** The same query on the definitions the BI migrations replaced (src/bench/legacy-bi.ts), timed in turn with this one. */
   previousMedianMs?: number;
 }
 
@@ -354,7 +354,7 @@ export function formatBi(report: BiReport): string {
     );
   }
   lines.push(
-    "previous: median ms of the same query on the view definitions before migrations 20261127070000_bi_plans and 20261129010000_rollup_views_per_account (src/bench/legacy-bi.ts), run in turn with it",
+    "previous: median ms of the same query on the view definitions that migrations 20261127070000_bi_plans, 20261129010000_rollup_views_per_account and 20261129020000_closing_balance_gaps_only replaced (src/bench/legacy-bi.ts), run in turn with it",
   );
   return lines.join("\n");
 }

@@ -1,7 +1,8 @@
-// The BI definitions this release's migrations 20261127070000_bi_plans and
-// 20261129010000_rollup_views_per_account replaced, verbatim from
-// 20261122010000_snapshots_reconciliation_bi and 20261127050000_daily_rollups, so `--bi` can time
-// each changed view both ways side by side in one run. They go into a schema of their own in the
+// The BI definitions this release's migrations 20261127070000_bi_plans,
+// 20261129010000_rollup_views_per_account and 20261129020000_closing_balance_gaps_only replaced,
+// verbatim from 20261122010000_snapshots_reconciliation_bi, 20261127050000_daily_rollups and (for
+// daily_closing_balance) 20261127070000_bi_plans, so `--bi` can time each changed view both ways
+// side by side in one run. They go into a schema of their own in the
 // bench's scratch database; a session with `search_path = previous, public` reads them instead.
 
 export const previousSchema = "previous";
@@ -70,8 +71,8 @@ spans AS (
 SELECT s.account, s.balance_type, g::date AS day, s.closing_balance, g::date = s.day AS had_rows
 FROM spans s
 LEFT JOIN public.sync_state w ON w.account = s.account AND w.stream = 'transactions'
-CROSS JOIN LATERAL generate_series(s.day,
-  COALESCE(s.next_day - 1, GREATEST(s.day, ((w.watermark - interval '1 microsecond') AT TIME ZONE 'UTC')::date)), interval '1 day') g`,
+CROSS JOIN LATERAL unnest(ARRAY(SELECT generate_series(s.day,
+  COALESCE(s.next_day - 1, GREATEST(s.day, ((w.watermark - interval '1 microsecond') AT TIME ZONE 'UTC')::date)), interval '1 day'))) g`,
   `CREATE FUNCTION ${previousSchema}.ledger_days(zone text) RETURNS TABLE (
     account text, day date, balance_type text, status text,
     charges numeric, charge_count bigint, top_ups numeric, top_up_count bigint, refunds numeric, refund_count bigint,

@@ -41,7 +41,7 @@ describe("generect-sync CLI", () => {
     expect(again.stdout).toContain("database schema is up to date");
     const migrations = await query<{ migration_name: string; finished: boolean; rolled_back: boolean; steps: number }>(
       db.url,
-      "SELECT migration_name, finished_at IS NOT NULL AS finished, rolled_back_at IS NOT NULL AS rolled_back, applied_steps_count AS steps FROM _prisma_migrations",
+      "SELECT migration_name, finished_at IS NOT NULL AS finished, rolled_back_at IS NOT NULL AS rolled_back, applied_steps_count AS steps FROM _prisma_migrations ORDER BY migration_name",
     );
     expect(migrations).toEqual(names.map((migration_name) => ({ migration_name, finished: true, rolled_back: false, steps: 1 })));
     const tables = await query<{ table_name: string }>(

@@ -121,6 +121,42 @@ describe("ledger_rollups kept with the data", () => {
     expect(empty).toBeGreaterThan(0); // the ledger has quiet days, and they were checked
   });
 
+  // Most days with rows are followed by another, and their one-day span needs no series of days:
+  // the view runs its series subplan only where quiet days follow (migration 20261129020000).
+  test("daily_closing_balance lists quiet days through a subplan run only where they follow, up to the watermark's day", async () => {
+    const [explained] = await query<{ "QUERY PLAN": { Plan: PlanNode }[] }>(
+      db.url,
+      "EXPLAIN (ANALYZE, FORMAT JSON) SELECT balance_type, count(*) FROM daily_closing_balance WHERE account = 'acct' GROUP BY 1",
+    );
+    const subplanLoops = (node: PlanNode): number =>
+      (node["Parent Relationship"] === "SubPlan" ? node["Actual Loops"] : 0) + (node.Plans ?? []).reduce((n, p) => n + subplanLoops(p), 0);
+    const [spans] = await query<{ with_rows: number; followed_by_quiet: number }>(
+      db.url,
+      `SELECT count(*) FILTER (WHERE had_rows)::int AS with_rows,
+              count(*) FILTER (WHERE had_rows AND NOT next_had_rows)::int AS followed_by_quiet
+       FROM (SELECT had_rows, lead(had_rows) OVER (PARTITION BY balance_type ORDER BY day) AS next_had_rows
+             FROM daily_closing_balance WHERE account = 'acct') d`,
+    );
+    expect(spans!.followed_by_quiet).toBeGreaterThan(0);
+    expect(spans!.followed_by_quiet).toBeLessThan(spans!.with_rows);
+    expect(subplanLoops(explained!["QUERY PLAN"][0]!.Plan)).toBe(spans!.followed_by_quiet);
+
+    // Each balance type is listed up to its last day with rows or the watermark's day, the later.
+    const [watermark] = await query<{ day: string }>(
+      db.url,
+      `SELECT to_char((watermark - interval '1 microsecond') AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day
+       FROM sync_state WHERE account = 'acct' AND stream = 'transactions'`,
+    );
+    const ends = await query<{ last: string; last_with_rows: string }>(
+      db.url,
+      `SELECT to_char(max(day), 'YYYY-MM-DD') AS last, to_char(max(day) FILTER (WHERE had_rows), 'YYYY-MM-DD') AS last_with_rows
+       FROM daily_closing_balance WHERE account = 'acct' GROUP BY balance_type`,
+    );
+    expect(ends.length).toBeGreaterThan(1);
+    for (const end of ends) expect(end.last).toBe([end.last_with_rows, watermark!.day].sort().at(-1));
+    expect(ends.some((end) => end.last > end.last_with_rows)).toBe(true); // a type quiet up to the watermark
+  });
+
   // The row views join ledger_accounts() so their plans reach the per-account indexes, and
   // ledger_days() reads the daily rollups of the accounts that registered the zone: with two
   // accounts, one registered in Kolkata and one not, both still answer each account's truth.
@@ -311,3 +347,10 @@ describe("ledger_rollups bucket by bucket", () => {
     await expectBucketsEqualAggregate();
   });
 });
+
+/** A node of EXPLAIN (FORMAT JSON)'s plan, as far as these tests read it. */
+interface PlanNode {
+  "Parent Relationship"?: string;
+  "Actual Loops": number;
+  Plans?: PlanNode[];
+}
