@@ -2,8 +2,8 @@
 // 20261129010000_rollup_views_per_account and 20261129020000_closing_balance_gaps_only replaced,
 // verbatim from 20261122010000_snapshots_reconciliation_bi, 20261127050000_daily_rollups and (for
 // daily_closing_balance) 20261127070000_bi_plans, so `--bi` can time each changed view both ways
-// side by side in one run. They go into a schema of their own in the
-// bench's scratch database; a session with `search_path = previous, public` reads them instead.
+// side by side in one run. They go into a schema of their own in the bench's scratch database; a
+// session with `search_path = previous, public` reads them instead.
 
 export const previousSchema = "previous";
 
