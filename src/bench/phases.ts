@@ -153,15 +153,37 @@ export async function createPreviousDatabase(server: BenchServer): Promise<Await
   return db;
 }
 
-/** Bytes on disk of the ledger and its history, indexes and TOAST included, whichever shape the database has. */
-export async function ledgerBytes(databaseUrl: string): Promise<number> {
-  const row = await queryOne<{ bytes: string }>(
+/** Bytes on disk of a database's tables, indexes and TOAST included: in all, and per table. */
+export interface DiskBytes {
+  total: number;
+  byTable: Record<string, number>;
+}
+
+/**
+ * Every table of the schema, whichever shape the database has: the ledger and its history, and what
+ * grows with them besides (the rollups, the proof chain, the spent credits), so that a schema is
+ * never measured without a table it added.
+ */
+export async function diskBytes(databaseUrl: string): Promise<DiskBytes> {
+  const rows = await withClient(
     databaseUrl,
-    `SELECT COALESCE(sum(pg_total_relation_size(c.oid)), 0)::text AS bytes FROM pg_class c
-     WHERE c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace
-       AND c.relname IN ('transactions', 'transaction_versions', 'transaction_history')`,
+    async (c) =>
+      (
+        await c.query<{ name: string; bytes: string }>(
+          `SELECT c.relname AS name, pg_total_relation_size(c.oid)::text AS bytes FROM pg_class c
+         WHERE c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace ORDER BY pg_total_relation_size(c.oid) DESC, c.relname`,
+        )
+      ).rows,
   );
-  return Number(row.bytes);
+  const byTable = Object.fromEntries(rows.map((r) => [r.name, Number(r.bytes)]));
+  return { total: Object.values(byTable).reduce((a, b) => a + b, 0), byTable };
+}
+
+/** "transactions 612, ledger_rollups 36, ...": the tables over 1 MB, largest first, in MB. */
+export function diskBytesText(bytes: DiskBytes): string {
+  const mb = (n: number) => (n / 1048576).toFixed(0);
+  const large = Object.entries(bytes.byTable).filter(([, n]) => n >= 1048576);
+  return `${mb(bytes.total)} MB on disk (${large.map(([name, n]) => `${name} ${mb(n)}`).join(", ")})`;
 }
 
 const silent = pino({ level: "silent" });

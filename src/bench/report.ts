@@ -59,7 +59,7 @@ export interface CpuBound {
 /**
  * The backfill's write path against the previous release's (storage v2, issue #15), measured side
  * by side in one run on the same ledger: Postgres CPU per row (the bench's own backends only) and
- * bytes on disk per row held (tables, indexes, TOAST: transactions and its history) right after.
+ * bytes on disk per row held (every table of the schema, indexes and TOAST included) right after.
  */
 export interface StorageComparison {
   /** The run's own pair of backfills. */
@@ -250,7 +250,7 @@ export function formatReport(report: BenchReport): string {
     const { postgresMicrosPerRow: c, bytesPerRow: b } = r.storage;
     lines.push(
       `storage: the backfill cost Postgres ${c.current.toFixed(1)} µs of CPU per row, the previous release's write path ${c.previous.toFixed(1)} (× ${ratioText(c.ratio)}); ` +
-        `on disk ${b.current.toFixed(0)} bytes per row, previously ${b.previous.toFixed(0)} (× ${b.ratio.toFixed(2)})`,
+        `on disk ${b.current.toFixed(0)} bytes per row in all of the schema's tables, previously ${b.previous.toFixed(0)} (× ${b.ratio.toFixed(2)})`,
     );
     if (r.storage.rounds.length > 1)
       lines.push(

@@ -100,6 +100,14 @@ describe("npm run bench", () => {
     const previous = report.phases.syncBackfillPrevious;
     expect(previous.details.bytesOnDisk).toBeGreaterThan(0);
     expect(sync.details.bytesOnDisk).toBeGreaterThan(0);
+    // Every table counts, not the ledger alone: what this schema keeps besides it (rollups, proof chain) too.
+    const sum = (byTable: Record<string, number>) => Object.values(byTable).reduce((a, b) => a + b, 0);
+    expect(sum(sync.details.bytesOnDiskByTable)).toBe(sync.details.bytesOnDisk);
+    expect(sum(previous.details.bytesOnDiskByTable)).toBe(previous.details.bytesOnDisk);
+    for (const table of ["transactions", "ledger_rollups", "ledger_daily_rollups", "proof_chain"])
+      expect(sync.details.bytesOnDiskByTable[table]).toBeGreaterThan(8192);
+    expect(previous.details.bytesOnDiskByTable.transaction_versions).toBeGreaterThan(8192);
+    expect(previous.details.bytesOnDiskByTable.ledger_rollups).toBeUndefined();
     if (sync.cpuSeconds.postgres === null) {
       expect(report.ratios.storage).toBeNull();
     } else {
