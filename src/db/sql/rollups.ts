@@ -58,19 +58,17 @@ GROUP BY 1, 2, 3, 4`;
  * Buckets a fresh window computed from the rows it sent (src/sync/written-rollups.ts), in place of
  * fillRollupsSql over them: the same figures, without Postgres reading, sorting and grouping the rows
  * it has just written. Every row a fresh window writes is live, so deleted_rows is 0.
+ * The arrays are unnested in the select list, in lockstep (as the batches' columns are, see
+ * src/db/sql/transactions.ts).
  * $1 account, $2 buckets, $3 balance types, $4 statuses, $5..$10 charges, charge_count, top_ups,
  * top_up_count, refunds, refund_count, $11 live_rows, $12 closing_at, $13 closing_id, $14 closing_balance.
  */
 export const insertComputedRollupsSql = `
 INSERT INTO ledger_rollups (account, bucket, balance_type, status, charges, charge_count, top_ups, top_up_count, refunds, refund_count,
                             live_rows, deleted_rows, closing_at, closing_id, closing_balance)
-SELECT $1, bucket, balance_type, status, charges, charge_count, top_ups, top_up_count, refunds, refund_count, live_rows, 0,
-       closing_at, closing_id, closing_balance
-FROM ROWS FROM (unnest($2::timestamptz[]), unnest($3::text[]), unnest($4::text[]), unnest($5::numeric[]), unnest($6::int[]),
-                unnest($7::numeric[]), unnest($8::int[]), unnest($9::numeric[]), unnest($10::int[]), unnest($11::int[]),
-                unnest($12::timestamptz[]), unnest($13::uuid[]), unnest($14::numeric[]))
-  AS r(bucket, balance_type, status, charges, charge_count, top_ups, top_up_count, refunds, refund_count, live_rows,
-       closing_at, closing_id, closing_balance)`;
+SELECT $1, unnest($2::timestamptz[]), unnest($3::text[]), unnest($4::text[]), unnest($5::numeric[]), unnest($6::int[]),
+       unnest($7::numeric[]), unnest($8::int[]), unnest($9::numeric[]), unnest($10::int[]), unnest($11::int[]), 0,
+       unnest($12::timestamptz[]), unnest($13::uuid[]), unnest($14::numeric[])`;
 
 /**
  * The buckets (as microseconds since the epoch) rows of a batch leave when it is written: the

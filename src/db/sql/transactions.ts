@@ -8,16 +8,18 @@ const versionColumns = "created_at, updated_at, status, balance_type, amount, de
 
 /**
  * The batch's columns as rows: $1 ids, $2..$8 the typed version columns, $9 the raw rows, each
- * element its row's exact JSON text. ROWS FROM zips them by position. The arrays travel in the
- * binary format (see src/db/binary-array.ts) except the numeric ones ($6, $8: their binary form
- * saved nothing measurable), so Postgres copies uuids, timestamps and text instead of parsing them.
+ * element its row's exact JSON text. The arrays travel in the binary format (see
+ * src/db/binary-array.ts) except the numeric ones ($6, $8: their binary form saved nothing
+ * measurable), so Postgres copies uuids, timestamps and text instead of parsing them.
+ * They are unnested in the select list, where set-returning functions run in lockstep and so zip
+ * the arrays by position as ROWS FROM does, without ROWS FROM's tuplestore per function: a fresh
+ * batch's insert cost its backend 8.5 µs a row against 12.0 (20,000 rows a round, 10 rounds in
+ * turn, one session, PostgreSQL 15).
  */
 const incomingSql = `incoming AS (
-  SELECT id, created_at, updated_at, status, balance_type, amount, description, after_balance, raw
-  FROM ROWS FROM (unnest($1::uuid[]), unnest($2::timestamptz[]), unnest($3::timestamptz[]), unnest($4::text[]),
-                  unnest($5::text[]), unnest($6::numeric[]), unnest($7::text[]), unnest($8::numeric[]),
-                  unnest($9::text[]))
-    AS t(id, created_at, updated_at, status, balance_type, amount, description, after_balance, raw)
+  SELECT unnest($1::uuid[]) AS id, unnest($2::timestamptz[]) AS created_at, unnest($3::timestamptz[]) AS updated_at,
+         unnest($4::text[]) AS status, unnest($5::text[]) AS balance_type, unnest($6::numeric[]) AS amount,
+         unnest($7::text[]) AS description, unnest($8::numeric[]) AS after_balance, unnest($9::text[]) AS raw
 )`;
 
 /**
@@ -26,11 +28,10 @@ const incomingSql = `incoming AS (
  * sent instead of read back (src/proofs/written-leaves.ts).
  */
 const incomingWithVersionsSql = `incoming AS (
-  SELECT id, version_id, created_at, updated_at, status, balance_type, amount, description, after_balance, raw
-  FROM ROWS FROM (unnest($1::uuid[]), unnest($13::bigint[]), unnest($2::timestamptz[]), unnest($3::timestamptz[]),
-                  unnest($4::text[]), unnest($5::text[]), unnest($6::numeric[]), unnest($7::text[]),
-                  unnest($8::numeric[]), unnest($9::text[]))
-    AS t(id, version_id, created_at, updated_at, status, balance_type, amount, description, after_balance, raw)
+  SELECT unnest($1::uuid[]) AS id, unnest($13::bigint[]) AS version_id, unnest($2::timestamptz[]) AS created_at,
+         unnest($3::timestamptz[]) AS updated_at, unnest($4::text[]) AS status, unnest($5::text[]) AS balance_type,
+         unnest($6::numeric[]) AS amount, unnest($7::text[]) AS description, unnest($8::numeric[]) AS after_balance,
+         unnest($9::text[]) AS raw
 )`;
 
 /**
