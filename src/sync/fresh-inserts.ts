@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { genericPlansSql, plansForParametersSql } from "../db/sql/server.js";
 import { freshBatchSavepointSql, releaseFreshBatchSql, rollBackFreshBatchSql, type WritePath } from "../db/sql/transactions.js";
 
 /**
@@ -14,15 +15,22 @@ const uniqueViolation = "23505";
  * The inserts of a window that held nothing when its transaction began. Each batch is inserted
  * unchecked under a savepoint (see insertNewPageSql): a held key fails it, the savepoint undoes it,
  * and the caller upserts the batch. Past maxFreshSavepoints the batches are inserted checked, with
- * no savepoint. One per window transaction.
+ * no savepoint. From the first batch until end(), the transaction plans generically
+ * (genericPlansSql). One per window transaction.
  */
 export class FreshInserts {
   private savepoints = 0;
+  private generic = false;
 
   constructor(private readonly sql: WritePath) {}
 
   /** Rows inserted: fewer than the batch when some were held (none of it when the unchecked insert met one). */
   async insert(db: pg.ClientBase, parameters: unknown[]): Promise<number> {
+    if (this.sql.genericPlans && !this.generic) {
+      // Outside the savepoint, which a held key rolls back, and the setting with it.
+      await db.query(genericPlansSql);
+      this.generic = true;
+    }
     if (!this.sql.insertNewPageInSavepoint) return inserted(db, this.sql.insertNewPage, parameters);
     if (this.savepoints >= maxFreshSavepoints) return inserted(db, this.sql.insertCheckedPage, parameters);
     this.savepoints++;
@@ -37,6 +45,13 @@ export class FreshInserts {
       await db.query(releaseFreshBatchSql);
       return 0;
     }
+  }
+
+  /** The window inserts no more fresh batches: its next statements are planned for their parameters. */
+  async end(db: pg.ClientBase): Promise<void> {
+    if (!this.generic) return;
+    await db.query(plansForParametersSql);
+    this.generic = false;
   }
 }
 

@@ -276,6 +276,7 @@ async function walkAndCommitOnce(
         result = await walkWindow(context.client, window, { ...context.walks.walkOptions(window, walk), sink });
       }
       if (result.kind === "split") return { kind: "split", reason: "too large", count: result.count };
+      await fresh?.end(db);
       fresh = undefined;
       totals.pages += result.pages;
       totals.rows += result.rows;

@@ -226,6 +226,8 @@ export interface WritePath {
    * insertCheckedPage then take as $13. Undefined: they take the column's default (the previous release).
    */
   reserveVersionIds?: string;
+  /** Whether a fresh window's batches run under generic plans (src/sync/fresh-inserts.ts). */
+  genericPlans?: boolean;
 }
 
 export const writePath: WritePath = {
@@ -238,6 +240,7 @@ export const writePath: WritePath = {
   markDeletedInFreshWindows: false,
   proofs: true,
   reserveVersionIds: reserveVersionIdsSql,
+  genericPlans: true,
 };
 
 export const oldestTransactionSql = `
