@@ -5,7 +5,7 @@ import { createMigratedDatabase, query, type TestDatabase } from "../helpers/dat
 
 // A batch's columns reach Postgres as arrays and are zipped into rows by unnesting them in the
 // select list. ROWS FROM did the same through a Function Scan, which stores each function's whole
-// output in a tuplestore before the first row goes on: a fresh batch's insert cost 12.0 µs a row
+// output in a tuplestore before the first row goes on: a fresh batch's insert cost 11.5 µs a row
 // against 8.5 (src/db/sql/transactions.ts). The plans must keep the lockstep form, and the rows
 // must keep their columns together.
 

@@ -18,9 +18,9 @@ export const noJitSql = "SET LOCAL jit = off";
  * A fresh window's batches are planned without their parameters' values: a plan made for them
  * carries the batch's arrays as constants, copied into the plan for each statement (the raw rows
  * alone are about 250 kB a batch), and the insert took 9.5 µs a row of its backend's CPU against
- * 7.5 with a generic plan (README, "Storage v2"). Their plans do not depend on the values: the rows are
- * inserted, or looked up by key. Only until the window's other statements: a generic plan of a
- * range read would guess at its width.
+ * 7.5 with a generic plan (README, "Storage v2"). Their plans do not depend on the values: the
+ * rows are inserted, or looked up by key. Only until the window's other statements: a generic plan
+ * of a range read would guess at its width.
  */
 export const genericPlansSql = "SET LOCAL plan_cache_mode = force_generic_plan";
 
