@@ -151,7 +151,7 @@ async function phasesOf(
       "sync: full backfill, previous write path",
     );
     phases.syncBackfillPrevious = previous;
-    say(`  ${rate(previous)}, ${diskBytesText(previous.details.disk)}`);
+    say(`  ${rate(previous)}, ${diskBytesText({ total: previous.details.bytesOnDisk, byTable: previous.details.bytesOnDiskByTable })}`);
     checks.push({ what: "previous write path rows held", expected: n, actual: previous.details.held });
   }
 
@@ -305,7 +305,7 @@ async function writePathBackfill(
   concurrency: number,
   snapshots: boolean,
   label: string,
-): Promise<PhaseReport & { details: { bytesOnDisk: number; held: number; disk: DiskBytes } }> {
+): Promise<PhaseReport & { details: { bytesOnDisk: number; bytesOnDiskByTable: DiskBytes["byTable"]; held: number } }> {
   const db = path === "previous" ? await createPreviousDatabase(server) : await createScratchDatabase(server, "sync");
   try {
     await checkpoint(server);
@@ -321,7 +321,7 @@ async function writePathBackfill(
       bytesOnDiskByTable: disk.byTable,
       held: (await heldCounts(db.url)).rows,
     };
-    return { ...phaseReport(label, backfill.result.rowsSeen, backfill.measurement, details), details: { ...details, disk } };
+    return { ...phaseReport(label, backfill.result.rowsSeen, backfill.measurement, details), details };
   } finally {
     await db.drop().catch(() => {});
   }
