@@ -95,6 +95,11 @@ export const biQueries: [string, string][] = [
     WHERE balance_type = 'platform' AND created_at > now() - interval '7 days' ORDER BY created_at`,
   ],
   [
+    "README: balance at last month's end",
+    `SELECT a.account, b.after_balance FROM ledger_accounts() a(account),
+    ledger_balance_at(a.account, 'platform', date_trunc('month', now()) - interval '1 microsecond') b`,
+  ],
+  [
     "README: top-ups and refunds this year",
     "SELECT kind, count(*), sum(amount) FROM top_ups_and_refunds WHERE created_at >= date_trunc('year', now()) GROUP BY kind",
   ],

@@ -81,8 +81,8 @@ describe("generect-sync CLI", () => {
     // Storage v2: every key starts with the account; whole-ledger indexes are gone (see the migration).
     // The two INCLUDE (amount) indexes: top_ups_and_refunds reads each kind index-only (20261128010000_money_in_covering).
     // (account, version_id): each committed window extends the proof chain by the versions after its last link.
+    // No (account, balance_type, created_at): ledger_balance_at() reads the rollups (20261129030000_balance_lookups_from_rollups).
     expect(indexes.map((i) => i.indexdef.replace(/^.* USING btree /, "")).sort()).toEqual([
-      "(account, balance_type, created_at)",
       "(account, created_at)",
       "(account, created_at) INCLUDE (amount) WHERE ((amount > (0)::numeric) AND (deleted_at IS NULL) AND (NOT COALESCE((description ~~* '%refund%'::text), false)))",
       "(account, created_at) INCLUDE (amount) WHERE ((amount > (0)::numeric) AND (deleted_at IS NULL) AND (description ~~* '%refund%'::text))",

@@ -120,6 +120,14 @@ describe("BI-ready schema", () => {
       for (const relation of biRelations) {
         await expect(client.query(`SELECT count(*) FROM ${relation}`)).resolves.toBeDefined();
       }
+      for (const call of [
+        "ledger_accounts()",
+        "ledger_days('Asia/Kolkata')",
+        "transactions_as_of(now())",
+        "ledger_balance_at('acct', 'platform', now())",
+      ]) {
+        await expect(client.query(`SELECT count(*) FROM ${call}`)).resolves.toBeDefined();
+      }
       const denied = async (sql: string) => {
         const error = await client.query(sql).then(
           () => undefined,

@@ -85,11 +85,7 @@ SELECT c.id::text AS checkpoint, to_char(c.captured_at AT TIME ZONE 'UTC', 'YYYY
        COALESCE(l.after_balance, 0) = v.value AS agrees
 FROM balance_checkpoints c
 JOIN balance_checkpoint_values v ON v.checkpoint_id = c.id
-LEFT JOIN LATERAL (
-  SELECT t.after_balance, t.id FROM transactions t
-  WHERE t.account = c.account AND t.balance_type = substr(v.field, 9) AND t.deleted_at IS NULL AND t.created_at <= c.captured_at
-  ORDER BY t.created_at DESC, t.id DESC LIMIT 1
-) l ON true
+LEFT JOIN LATERAL ledger_balance_at(c.account, substr(v.field, 9), c.captured_at) l ON true
 WHERE c.account = $1 AND c.outcome = 'captured' AND v.field LIKE 'balance\\_%'
   AND c.captured_at <= (SELECT watermark FROM sync_state WHERE account = $1 AND stream = 'transactions')
 ORDER BY c.id, v.field`;

@@ -41,11 +41,9 @@ captured AS (
 watermark AS (SELECT watermark FROM sync_state WHERE account = $1 AND stream = 'transactions'),
 grid AS (
   SELECT mo.*, ty.balance_type,
-         -- On the table, not the CTE: the (account, balance_type, created_at) index finds each row in a few reads.
-         (SELECT after_balance FROM transactions t WHERE t.account = $1 AND t.deleted_at IS NULL AND t.balance_type = ty.balance_type
-           AND t.created_at < mo.starts ORDER BY t.created_at DESC, t.id DESC LIMIT 1) AS opening,
-         (SELECT after_balance FROM transactions t WHERE t.account = $1 AND t.deleted_at IS NULL AND t.balance_type = ty.balance_type
-           AND t.created_at < mo.ends ORDER BY t.created_at DESC, t.id DESC LIMIT 1) AS closing
+         -- Times are microseconds: created before starts is created at or before starts - 1 µs.
+         (SELECT after_balance FROM ledger_balance_at($1, ty.balance_type, mo.starts - interval '1 microsecond')) AS opening,
+         (SELECT after_balance FROM ledger_balance_at($1, ty.balance_type, mo.ends - interval '1 microsecond')) AS closing
   FROM months mo CROSS JOIN types ty
 ),
 lines AS (
