@@ -3,6 +3,7 @@ import { writeFile } from "node:fs/promises";
 import { loadConfig } from "../../config/index.js";
 import { withSession } from "../../db/database.js";
 import { resolveMigratedDatabase } from "../../db/resolve.js";
+import { sessionNoJitSql } from "../../db/sql/server.js";
 import { ConfigError } from "../../errors.js";
 import { renderCsv, renderJson } from "../../statement/csv.js";
 import { renderHtml } from "../../statement/html.js";
@@ -65,9 +66,10 @@ Environment: DATABASE_URL, SYNC_ACCOUNT, SYNC_TIMEZONE, GENERECT_CHROMIUM`,
     const db = await resolveMigratedDatabase(config, io.note);
     try {
       const version = await packageVersion();
-      const statement = await withSession(db.url, (client) =>
-        buildStatement(client, { account: config.account, timezone: config.timezone, from: values.from, to: values.to, version }),
-      );
+      const statement = await withSession(db.url, async (client) => {
+        await client.query(sessionNoJitSql);
+        return buildStatement(client, { account: config.account, timezone: config.timezone, from: values.from, to: values.to, version });
+      });
       const html = values.format === "html" || chromium ? renderHtml(statement, { locale: values.locale }) : "";
       const text = values.format === "csv" ? renderCsv(statement) : values.format === "json" ? renderJson(statement) : html;
       if (values.out) await writeFile(values.out, text);
