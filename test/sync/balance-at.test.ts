@@ -36,8 +36,8 @@ describe("ledger_balance_at(): a balance type's latest live row at an instant", 
     sim = await seededSimulator(31, 1200, 45, { to: new Date(to) });
     const ledger = sim.ledger;
     // A type seen twice in 45 days (the lookup must reach back across empty days and buckets), rows
-    // on a UTC midnight and a bucket's start, one a microsecond before midnight, and two rows of a
-    // type sharing their created_at (the id breaks the tie).
+    // on a UTC midnight and a bucket's start, one a microsecond before midnight, and eight times
+    // three rows of a type sharing their created_at (the id breaks the tie).
     ledger.add({ created_at: new Date(midnightUtc - 30 * dayMs + 7 * hourMs), balance_type: "rare_type", amount: "100" });
     ledger.add({ created_at: new Date(midnightUtc - 5 * dayMs + 3 * hourMs), balance_type: "rare_type", amount: "-4.5" });
     ledger.add({ created_at: new Date(midnightUtc), balance_type: "email_finder", amount: "-2" });
