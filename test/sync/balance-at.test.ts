@@ -15,14 +15,19 @@ import { dayMs, days, hourMs } from "../helpers/time.js";
 const microsPerBucket = 15 * 60 * 1_000_000;
 const microsPerDay = 24 * 60 * 60 * 1_000_000;
 
-/** The simulator's truth: the latest live row of `type` created at or before `at` (created_at, then id). */
-function latestRow(rows: readonly SimTransaction[], type: string, at: number): SimTransaction | undefined {
-  let best: SimTransaction | undefined;
-  for (const row of rows) {
-    if (row.balance_type !== type || naiveToMicros(row.created_at) > at) continue;
-    if (!best || row.created_at > best.created_at || (row.created_at === best.created_at && row.id > best.id)) best = row;
-  }
-  return best;
+/** The simulator's truth: for each balance type, the latest live row created at or before an instant (created_at, then id). */
+function latestRows(rows: readonly SimTransaction[]): (type: string, at: number) => SimTransaction | undefined {
+  const byType = new Map<string, { micros: number; row: SimTransaction }[]>();
+  for (const row of rows)
+    byType.set(row.balance_type, [...(byType.get(row.balance_type) ?? []), { micros: naiveToMicros(row.created_at), row }]);
+  return (type, at) => {
+    let best: SimTransaction | undefined;
+    for (const { micros, row } of byType.get(type) ?? []) {
+      if (micros > at) continue;
+      if (!best || row.created_at > best.created_at || (row.created_at === best.created_at && row.id > best.id)) best = row;
+    }
+    return best;
+  };
 }
 
 describe("ledger_balance_at(): a balance type's latest live row at an instant", () => {
@@ -79,8 +84,9 @@ describe("ledger_balance_at(): a balance type's latest live row at an instant", 
        LEFT JOIN LATERAL ledger_balance_at('acct', p.type, p.at) l ON true ORDER BY p.i`,
       [probes.map((p) => p.type), probes.map((p) => `${formatMicros(p.at)}Z`)],
     );
+    const latestRow = latestRows(rows);
     const differing = probes.flatMap((probe, i) => {
-      const truth = latestRow(rows, probe.type, probe.at);
+      const truth = latestRow(probe.type, probe.at);
       const got = found[i]!;
       const expected = { id: truth?.id ?? null, after_balance: truth ? normalizeDecimal(truth.after_balance) : null };
       const actual = { id: got.id, after_balance: got.after_balance === null ? null : normalizeDecimal(got.after_balance) };
