@@ -42,15 +42,24 @@ describe("ledger_balance_at(): a balance type's latest live row at an instant", 
     const ledger = sim.ledger;
     // A type seen twice in 45 days (the lookup must reach back across empty days and buckets), rows
     // on a UTC midnight and a bucket's start, one a microsecond before midnight, and eight times
-    // three rows of a type sharing their created_at (the id breaks the tie).
+    // three rows of a type sharing their created_at, each of another status (the id breaks the tie,
+    // within a bucket and across the rollups' statuses).
     ledger.add({ created_at: new Date(midnightUtc - 30 * dayMs + 7 * hourMs), balance_type: "rare_type", amount: "100" });
     ledger.add({ created_at: new Date(midnightUtc - 5 * dayMs + 3 * hourMs), balance_type: "rare_type", amount: "-4.5" });
     ledger.add({ created_at: new Date(midnightUtc), balance_type: "email_finder", amount: "-2" });
     ledger.add({ created_at: new Date(midnightUtc + 45 * 60_000), balance_type: "email_finder", amount: "-3" });
     ledger.add({ created_at: `${formatMicros((midnightUtc + dayMs) * 1000 - 1)}`, balance_type: "platform", amount: "-0.25" });
+    // The rare type's only rows of a day are such a tie: a later day reads its closing from that day.
+    for (const status of ["success", "error", "pending"] as const)
+      ledger.add({ created_at: new Date(midnightUtc - 20 * dayMs + 22 * hourMs), balance_type: "rare_type", amount: "-1", status });
     for (let i = 0; i < 8; i++) {
       const shared = new Date(midnightUtc - (2 + i) * dayMs + 11 * hourMs + 1234);
-      for (const amount of ["-1.5", "-2.5", "-3.5"]) ledger.add({ created_at: shared, balance_type: "platform", amount });
+      for (const [amount, status] of [
+        ["-1.5", "success"],
+        ["-2.5", "error"],
+        ["-3.5", "pending"],
+      ] as const)
+        ledger.add({ created_at: shared, balance_type: "platform", amount, status });
     }
     await syncOnce(db.url, sim, { windowMs: days(7) });
   });
