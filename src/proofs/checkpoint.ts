@@ -2,7 +2,13 @@
 // table; verify compares each one with the ledger's latest after_balance per type as of its capture.
 import type pg from "pg";
 import type { GenerectClient } from "../api/client.js";
-import { checkpointComparisonSql, checkpointTallySql, insertCheckpointSql, insertCheckpointValuesSql } from "../db/sql/proofs.js";
+import {
+  checkpointComparisonSql,
+  checkpointTallySql,
+  insertCheckpointSql,
+  insertCheckpointValuesSql,
+  lastCheckpointComparisonSql,
+} from "../db/sql/proofs.js";
 import { ApiTestModeError, SyncError } from "../errors.js";
 
 type Queryable = Pick<pg.ClientBase, "query">;
@@ -54,20 +60,37 @@ export interface CheckpointCheck {
   differing: CheckpointDifference[];
 }
 
-export async function checkCheckpoints(db: Queryable, account: string): Promise<CheckpointCheck> {
-  const tally = (await db.query<{ captured: number; missing: number; last: string | null }>(checkpointTallySql, [account])).rows[0]!;
-  const { rows } = await db.query<{
-    checkpoint: string;
-    captured_at: string;
-    field: string;
-    api: string;
-    ledger: string;
-    last_id: string | null;
-    agrees: boolean;
-  }>(checkpointComparisonSql, [account]);
+interface ComparedBalance {
+  checkpoint: string;
+  captured_at: string;
+  field: string;
+  api: string;
+  ledger: string;
+  last_id: string | null;
+  agrees: boolean;
+}
+
+const tallyOf = async (db: Queryable, account: string) =>
+  (await db.query<{ captured: number; missing: number; last: string | null }>(checkpointTallySql, [account])).rows[0]!;
+
+/** The last checkpoint of `rows` (ordered by checkpoint), and whether every balance of it agrees. */
+function lastJudged(rows: readonly ComparedBalance[]): CheckpointCheck["lastJudged"] {
   const lastRows = rows.filter((r) => r.checkpoint === rows.at(-1)?.checkpoint);
+  return lastRows.length ? { capturedAt: lastRows[0]!.captured_at, agrees: lastRows.every((r) => r.agrees) } : null;
+}
+
+/** The last judged checkpoint only, as checkCheckpoints gives it, without judging every other one. */
+export async function checkLastCheckpoint(db: Queryable, account: string): Promise<Pick<CheckpointCheck, "captured" | "lastJudged">> {
+  const { captured } = await tallyOf(db, account);
+  const { rows } = await db.query<ComparedBalance>(lastCheckpointComparisonSql, [account]);
+  return { captured, lastJudged: lastJudged(rows) };
+}
+
+export async function checkCheckpoints(db: Queryable, account: string): Promise<CheckpointCheck> {
+  const tally = await tallyOf(db, account);
+  const { rows } = await db.query<ComparedBalance>(checkpointComparisonSql, [account]);
   return {
-    lastJudged: lastRows.length ? { capturedAt: lastRows[0]!.captured_at, agrees: lastRows.every((r) => r.agrees) } : null,
+    lastJudged: lastJudged(rows),
     captured: tally.captured,
     missing: tally.missing,
     last: tally.last,

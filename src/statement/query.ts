@@ -12,7 +12,7 @@ import {
   RANGE_SQL,
 } from "../db/sql/statement.js";
 import { checkBalanceChain } from "../proofs/balance-chain.js";
-import { checkCheckpoints } from "../proofs/checkpoint.js";
+import { checkLastCheckpoint } from "../proofs/checkpoint.js";
 import { notAvailable, type Proof, type Statement, type StatementDay, type StatementLine } from "./model.js";
 
 /** Generect's endpoint labels (spent_credits) per balance type, as the API reference lists them. */
@@ -107,7 +107,7 @@ async function proofs(
     return { balance_chain_breaks: missing, users_me_checkpoint: missing, audit_sweep: missing };
   }
   const chain = await checkBalanceChain(db, account, 0);
-  const checkpoints = await checkCheckpoints(db, account);
+  const checkpoints = await checkLastCheckpoint(db, account);
   const sweep = (await db.query<{ at: string; windows: number; differing: number }>(LAST_SWEEP_SQL, [account])).rows[0];
   return {
     balance_chain_breaks: chain.rule === undefined ? notAvailable("no transactions to chain") : { available: true, value: chain.breaks },
