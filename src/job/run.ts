@@ -5,7 +5,7 @@ import { requireToken } from "../config/index.js";
 import { Database, inTransaction, type Queryable } from "../db/database.js";
 import { withConnectionRetry } from "../db/retry.js";
 import { setHeadDigestSql } from "../db/sql/sync-runs.js";
-import { type WritePath, writePath } from "../db/sql/transactions.js";
+import { oldestLiveSql, type WritePath, writePath } from "../db/sql/transactions.js";
 import { readWatermarkSql } from "../db/sql/watermarks.js";
 import { InterruptedError, interruption, SyncError } from "../errors.js";
 import type { Logger } from "../log.js";
@@ -94,6 +94,11 @@ interface RunContext {
   client: GenerectClient;
   runId: string;
   log: Logger;
+}
+
+async function readOldestLive(db: Queryable, account: string): Promise<Micros | undefined> {
+  const { oldest } = (await db.query<{ oldest: string | null }>(oldestLiveSql, [account])).rows[0]!;
+  return oldest === null ? undefined : asMicros(Number(oldest));
 }
 
 /** The account's transactions watermark: every row created before it was walked by an earlier run. */
@@ -196,7 +201,13 @@ async function syncTransactions(run: RunContext, summary: SyncSummary): Promise<
   const watermark = options.full ? undefined : await readWatermark(pool, config.account);
   const first =
     watermark === undefined && config.start === undefined ? await beginFirstRun(client, runStart, config.windowRows) : undefined;
-  const oldest = first?.kind === "whole" ? first.window.from : first?.kind === "searched" ? first.oldest : undefined;
+  const apiOldest = first?.kind === "whole" ? first.window.from : first?.kind === "searched" ? first.oldest : undefined;
+  // A walk of the whole history starts at the oldest row either side lists: a row held live from
+  // before the API's oldest was deleted upstream, and only a walk of its window proves it (the
+  // whole-history window already starts in 1900).
+  const heldOldest = first !== undefined && first.kind !== "whole" ? await readOldestLive(pool, config.account) : undefined;
+  const oldest =
+    apiOldest === undefined || heldOldest === undefined ? (apiOldest ?? heldOldest) : asMicros(Math.min(apiOldest, heldOldest));
   const from = planStart({ watermark, lookbackMs: config.lookbackMs, start: config.start, oldest });
   // Rows the API counted for a first run: the progress display follows them (its spans say little there).
   const expectedRows = first?.kind === "whole" ? first.page.count : first?.kind === "searched" ? first.rows : undefined;

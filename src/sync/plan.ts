@@ -9,7 +9,7 @@ export interface PlanInput {
   lookbackMs: Millis;
   /** SYNC_START: never fetch rows created before this. */
   start: Micros | undefined;
-  /** created_at of the oldest row the API has; only consulted on a first run without SYNC_START. */
+  /** created_at of the oldest row the API lists or the account holds live; only consulted on a first (or full) run without SYNC_START. */
   oldest: Micros | undefined;
 }
 
