@@ -19,8 +19,14 @@ export interface ConnectionRetryOptions {
  * own reason.
  */
 export async function withConnectionRetry<T>(work: () => Promise<T>, options: ConnectionRetryOptions = {}): Promise<T> {
+  let done: { value: T } | undefined;
   try {
-    return await pRetry(work, {
+    const attempt = async () => {
+      const value = await work();
+      done = { value };
+      return value;
+    };
+    return await pRetry(attempt, {
       retries: options.retries ?? 8,
       factor: 2,
       minTimeout: options.minTimeoutMs ?? 250,
@@ -33,6 +39,11 @@ export async function withConnectionRetry<T>(work: () => Promise<T>, options: Co
       },
     });
   } catch (error) {
+    // p-retry rejects with the signal's reason when it aborted while the attempt ran, even if the
+    // attempt succeeded. What it did stays done (a lock taken, a run row opened, a window
+    // committed): dropped, the lock would be held until the process ends and the window missing
+    // from the run's counters. The caller gets the result and meets the abort at its next step.
+    if (done) return done.value;
     if (options.signal?.aborted || !isConnectionLoss(error)) throw error;
     const { code, message } = error as { code?: string; message?: string };
     throw new DatabaseUnavailableError(
