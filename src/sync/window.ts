@@ -17,7 +17,7 @@ import { locateMoved } from "./moved.js";
 import type { WalkOptions, WalkResult } from "./pages.js";
 import { splitAround, splitWindow, type Window } from "./plan.js";
 import type { PrefetchedWalk } from "./prefetch.js";
-import { quarantineRows, resolveQuarantined } from "./quarantine.js";
+import { quarantineRows, resolveQuarantined, resolveUnidentified } from "./quarantine.js";
 import { MovedBuckets, refreshRollups, WrittenSpan } from "./rollups.js";
 import { walkWindow } from "./walk.js";
 import { type WriteCounts, writeRows } from "./write-rows.js";
@@ -357,7 +357,10 @@ async function walkAndCommitOnce(
       }
       await quarantineRows(db, context, window, result.rejected);
       // No open entry before this window: none for it to resolve (its own rejected rows never are).
-      if (learned.openQuarantine !== false) await resolveQuarantined(db, context, arrayLiteral([...result.ids]), result.rejected);
+      if (learned.openQuarantine !== false) {
+        await resolveQuarantined(db, context, arrayLiteral([...result.ids]), result.rejected);
+        if (result.unidentified === 0) await resolveUnidentified(db, context, window);
+      }
       if (result.rejected.length > 0) learned.openQuarantine = true;
       // Tamper evidence: the versions this window wrote join the account's hash chain in the same transaction.
       if (sql.proofs) {
