@@ -7,6 +7,7 @@ import { withConnectionRetry } from "../db/retry.js";
 import { setHeadDigestSql } from "../db/sql/sync-runs.js";
 import { oldestLiveSql, type WritePath, writePath } from "../db/sql/transactions.js";
 import { readWatermarkSql } from "../db/sql/watermarks.js";
+import type { DatabaseStep } from "../db/step.js";
 import { InterruptedError, interruption, SyncError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { scrubSecrets } from "../log.js";
@@ -198,14 +199,18 @@ async function syncTransactions(run: RunContext, summary: SyncSummary): Promise<
   const { config } = options;
   const runStart = fromDate(new Date());
   // --full plans as a first run would: the whole history, for changes older than the lookback.
-  const watermark = options.full ? undefined : await readWatermark(pool, config.account);
+  const onDatabase = databaseStep(run);
+  const watermark = options.full ? undefined : await onDatabase("reading the watermark", () => readWatermark(pool, config.account));
   const first =
     watermark === undefined && config.start === undefined ? await beginFirstRun(client, runStart, config.windowRows) : undefined;
   const apiOldest = first?.kind === "whole" ? first.window.from : first?.kind === "searched" ? first.oldest : undefined;
   // A walk of the whole history starts at the oldest row either side lists: a row held live from
   // before the API's oldest was deleted upstream, and only a walk of its window proves it (the
   // whole-history window already starts in 1900).
-  const heldOldest = first !== undefined && first.kind !== "whole" ? await readOldestLive(pool, config.account) : undefined;
+  const heldOldest =
+    first !== undefined && first.kind !== "whole"
+      ? await onDatabase("reading the oldest row", () => readOldestLive(pool, config.account))
+      : undefined;
   const oldest =
     apiOldest === undefined || heldOldest === undefined ? (apiOldest ?? heldOldest) : asMicros(Math.min(apiOldest, heldOldest));
   const from = planStart({ watermark, lookbackMs: config.lookbackMs, start: config.start, oldest });
@@ -309,10 +314,34 @@ function pipelineSettings(run: RunContext): Omit<PipelineSettings, "plan"> {
   };
 }
 
+/**
+ * The run's steps on the database outside its windows (which retry on their own): a lost or refused
+ * connection is retried as a window's is, the account's lock taken again first if it went with its
+ * connection. Each step is safe to repeat.
+ */
+function databaseStep(run: RunContext): DatabaseStep {
+  const { options, lock, log } = run;
+  return (what, work) =>
+    withConnectionRetry(
+      async () => {
+        await lock.reassert();
+        return work();
+      },
+      {
+        signal: options.signal,
+        retries: options.databaseRetries,
+        onRetry: (error, attempt) => log.warn({ attempt, err: error.message }, `lost the database connection: retrying ${what}`),
+      },
+    );
+}
+
 /** The chain head, recorded on the run and logged: a log collector keeps it outside the database. */
 async function recordHead(run: RunContext): Promise<string> {
-  const { head, links } = await chainHead(run.pool, run.options.config.account);
-  await run.pool.query(setHeadDigestSql, [run.runId, head]);
+  const { head, links } = await databaseStep(run)("the chain head", async () => {
+    const chain = await chainHead(run.pool, run.options.config.account);
+    await run.pool.query(setHeadDigestSql, [run.runId, chain.head]);
+    return chain;
+  });
   run.log.info({ headDigest: head, links }, "proof chain head");
   return head;
 }
@@ -360,6 +389,7 @@ function snapshotPass(run: RunContext): Promise<SnapshotStats> {
     log: run.log,
     signal,
     rollups: run.options.writePath?.rollups !== false,
+    onDatabase: databaseStep(run),
   });
 }
 
@@ -371,9 +401,11 @@ function snapshotPass(run: RunContext): Promise<SnapshotStats> {
 async function registerRollupZones(run: RunContext): Promise<void> {
   const { account, rollupZones } = run.options.config;
   if (rollupZones.length === 0) return;
-  await inTransaction(run.pool, async (db) => {
-    for (const zone of rollupZones) await ensureRollupZone(db, account, zone);
-  });
+  await databaseStep(run)("the rollup zones", () =>
+    inTransaction(run.pool, async (db) => {
+      for (const zone of rollupZones) await ensureRollupZone(db, account, zone);
+    }),
+  );
 }
 
 /** One sync pass: transactions, then (by default) the spent-credit snapshots, in one recorded run. */
@@ -406,6 +438,7 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
         account: options.config.account,
         runId: run.runId,
         signal: options.signal,
+        onDatabase: databaseStep(run),
       });
       summary.checkpoint = checkpoint.outcome;
       if (checkpoint.outcome === "missing")

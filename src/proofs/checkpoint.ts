@@ -2,6 +2,7 @@
 // table; verify compares each one with the ledger's latest after_balance per type as of its capture.
 import type pg from "pg";
 import type { GenerectClient } from "../api/client.js";
+import { inTransaction } from "../db/database.js";
 import {
   checkpointComparisonSql,
   checkpointTallySql,
@@ -9,6 +10,7 @@ import {
   insertCheckpointValuesSql,
   lastCheckpointComparisonSql,
 } from "../db/sql/proofs.js";
+import { type DatabaseStep, directly } from "../db/step.js";
 import { ApiTestModeError, SyncError } from "../errors.js";
 
 type Queryable = Pick<pg.ClientBase, "query">;
@@ -19,23 +21,31 @@ type Queryable = Pick<pg.ClientBase, "query">;
  * A test-mode key and an interruption still stop the run, as they would on any request.
  */
 export async function captureCheckpoint(
-  db: Queryable,
+  pool: pg.Pool,
   client: GenerectClient,
-  context: { account: string; runId: string; signal?: AbortSignal },
+  context: { account: string; runId: string; signal?: AbortSignal; onDatabase?: DatabaseStep },
 ): Promise<{ outcome: "captured" | "missing"; fields: number; errorCode?: string }> {
   const capturedAt = new Date();
+  const onDatabase = context.onDatabase ?? directly;
   let balances: Map<string, string>;
   try {
     balances = await client.usersMeBalances();
   } catch (error) {
     if (error instanceof ApiTestModeError || context.signal?.aborted) throw error;
     const errorCode = error instanceof SyncError ? error.code : "UNEXPECTED";
-    await db.query(insertCheckpointSql, [context.account, context.runId, capturedAt, "missing", errorCode]);
+    await onDatabase("the checkpoint", () =>
+      pool.query(insertCheckpointSql, [context.account, context.runId, capturedAt, "missing", errorCode]),
+    );
     return { outcome: "missing", fields: 0, errorCode };
   }
-  const id = (await db.query<{ id: string }>(insertCheckpointSql, [context.account, context.runId, capturedAt, "captured", null])).rows[0]!
-    .id;
-  await db.query(insertCheckpointValuesSql, [id, [...balances.keys()], [...balances.values()]]);
+  // The checkpoint and its values in one transaction: a lost connection leaves it whole or absent.
+  await onDatabase("the checkpoint", () =>
+    inTransaction(pool, async (db) => {
+      const id = (await db.query<{ id: string }>(insertCheckpointSql, [context.account, context.runId, capturedAt, "captured", null]))
+        .rows[0]!.id;
+      await db.query(insertCheckpointValuesSql, [id, [...balances.keys()], [...balances.values()]]);
+    }),
+  );
   return { outcome: "captured", fields: balances.size };
 }
 

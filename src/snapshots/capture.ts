@@ -6,6 +6,7 @@ import { inTransaction } from "../db/database.js";
 import { appendSnapshotsSql, lastCapturedDaySql, recordCaptureSql } from "../db/sql/snapshots.js";
 import { addSnapshotCountsSql } from "../db/sql/sync-runs.js";
 import { oldestTransactionSql } from "../db/sql/transactions.js";
+import { type DatabaseStep, directly } from "../db/step.js";
 import type { Logger } from "../log.js";
 import { ensureRollupZone } from "../sync/rollups.js";
 import type { Micros } from "../time.js";
@@ -48,6 +49,8 @@ export interface SnapshotContext {
   signal?: AbortSignal;
   /** false: the database has no rollups to register the zone in (the bench's previous-release schema). @default true */
   rollups?: boolean;
+  /** Runs each step on the database (a run's retries a lost connection). @default directly */
+  onDatabase?: DatabaseStep;
 }
 
 export interface SnapshotStats {
@@ -61,10 +64,14 @@ export interface SnapshotStats {
 
 async function firstDay(context: SnapshotContext): Promise<string | undefined> {
   const { pool, account, timezone } = context;
-  const last = (await pool.query<{ day: string | null }>(lastCapturedDaySql, [account, timezone])).rows[0]?.day;
+  const onDatabase = context.onDatabase ?? directly;
+  const last = (
+    await onDatabase("reading the last captured day", () => pool.query<{ day: string | null }>(lastCapturedDaySql, [account, timezone]))
+  ).rows[0]?.day;
   if (last) return addDays(last, -context.restateDays);
   if (context.start !== undefined) return localDate(context.start / 1000, timezone);
-  const stored = (await pool.query<{ ms: string | null }>(oldestTransactionSql, [account])).rows[0]?.ms;
+  const stored = (await onDatabase("reading the oldest row", () => pool.query<{ ms: string | null }>(oldestTransactionSql, [account])))
+    .rows[0]?.ms;
   if (stored) return localDate(Number(stored), timezone);
   const oldest = await findOldestTransaction(context.client);
   return oldest === undefined ? undefined : localDate(oldest / 1000, timezone);
@@ -76,10 +83,12 @@ async function firstDay(context: SnapshotContext): Promise<string | undefined> {
  */
 export async function captureSnapshots(context: SnapshotContext): Promise<SnapshotStats> {
   const { pool, client, account, timezone, runId, capturedAt, log } = context;
+  const onDatabase = context.onDatabase ?? directly;
   const today = localDate(capturedAt.getTime(), timezone);
   const from = await firstDay(context);
   // Reconciliation compares the captured days with the ledger's daily rollups in the same zone.
-  if (context.rollups !== false) await inTransaction(pool, (db) => ensureRollupZone(db, account, timezone));
+  if (context.rollups !== false)
+    await onDatabase("the capture zone's rollups", () => inTransaction(pool, (db) => ensureRollupZone(db, account, timezone)));
   const stats: SnapshotStats = { from, to: today, days: 0, rows: 0, restated: 0, totalMismatches: 0 };
   if (from === undefined) {
     log.info({ timezone }, "no transactions yet: no spent credits to capture");
@@ -95,41 +104,43 @@ export async function captureSnapshots(context: SnapshotContext): Promise<Snapsh
     // quoted and escaped), with one join instead of two regular expressions an element: a first
     // capture is about 7,700 values an account, more than its 2,000 rows.
     const credits = arrayLiteral(values.map((v) => v.credits));
-    const chunk = await inTransaction(pool, async (db) => {
-      const written = await db.query<{ written: number; restated: number }>(appendSnapshotsSql, [
-        account,
-        timezone,
-        capturedAt,
-        arrayLiteral(values.map((v) => v.day)),
-        arrayLiteral(values.map((v) => v.endpoint)),
-        credits,
-        startDate,
-        endDate,
-        runId,
-      ]);
-      const capture = await db.query<{ total_matches: boolean; values_total: string }>(recordCaptureSql, [
-        account,
-        timezone,
-        startDate,
-        endDate,
-        capturedAt,
-        runId,
-        answer.total,
-        credits,
-        answer.buckets.size,
-      ]);
-      const { written: rows, restated } = written.rows[0]!;
-      const mismatch = capture.rows[0]!.total_matches ? 0 : 1;
-      const days = daysBetween(startDate, endDate) + 1;
-      await db.query(addSnapshotCountsSql, [runId, days, rows, restated, mismatch]);
-      if (mismatch) {
-        log.warn(
-          { timezone, startDate, endDate, apiTotal: answer.total, valuesTotal: capture.rows[0]!.values_total },
-          "spent_credits total_spent_credits differs from the sum of its values",
-        );
-      }
-      return { days, rows, restated, mismatch };
-    });
+    const chunk = await onDatabase("the spent credits", () =>
+      inTransaction(pool, async (db) => {
+        const written = await db.query<{ written: number; restated: number }>(appendSnapshotsSql, [
+          account,
+          timezone,
+          capturedAt,
+          arrayLiteral(values.map((v) => v.day)),
+          arrayLiteral(values.map((v) => v.endpoint)),
+          credits,
+          startDate,
+          endDate,
+          runId,
+        ]);
+        const capture = await db.query<{ total_matches: boolean; values_total: string }>(recordCaptureSql, [
+          account,
+          timezone,
+          startDate,
+          endDate,
+          capturedAt,
+          runId,
+          answer.total,
+          credits,
+          answer.buckets.size,
+        ]);
+        const { written: rows, restated } = written.rows[0]!;
+        const mismatch = capture.rows[0]!.total_matches ? 0 : 1;
+        const days = daysBetween(startDate, endDate) + 1;
+        await db.query(addSnapshotCountsSql, [runId, days, rows, restated, mismatch]);
+        if (mismatch) {
+          log.warn(
+            { timezone, startDate, endDate, apiTotal: answer.total, valuesTotal: capture.rows[0]!.values_total },
+            "spent_credits total_spent_credits differs from the sum of its values",
+          );
+        }
+        return { days, rows, restated, mismatch };
+      }),
+    );
     stats.days += chunk.days;
     stats.rows += chunk.rows;
     stats.restated += chunk.restated;

@@ -214,4 +214,37 @@ describe("Postgres refusing connections", () => {
     expect(second).toMatchObject({ status: "succeeded", error_code: null, rows_inserted: sim.ledger.size - committed.length });
     expect(second!.finished_at).not.toBeNull();
   }, 120_000);
+
+  test("every session lost outside the windows (while users/me, then spent credits, are read): each step is retried and the run succeeds whole", async () => {
+    await freshDatabase();
+    sim = await seededSimulator(1004, 300, 20);
+    const cutOn = new Set(["/api/auth/users/me/", "/api/auth/transactions/spent_credits/"]);
+    const [refused] = refusals;
+    sim.faults.intercept = async ({ path }) => {
+      // Once per path, before it is answered: the run's sessions end and, for 600 ms, no new one is
+      // let in, so the run's next statement meets the refusal whatever the pool kept.
+      if (cutOn.delete(path)) {
+        await refused!.block(db, role);
+        pending = sleep(600).then(() => refused!.unblock(db, role));
+      }
+      return undefined;
+    };
+    const outcome = await syncLogged(db.url, sim, { windowMs: days(7) }, { snapshots: true });
+    await pending;
+    if (outcome.error) throw outcome.error;
+    expect(cutOn.size).toBe(0);
+    expect(outcome.log).toMatch(/lost the database connection: retrying the checkpoint/);
+    expect(outcome.log).toMatch(/lost the database connection: retrying (the spent credits|the capture zone's rollups|reading the)/);
+    await expectDatabaseEqualsLedger(db.url, sim);
+    // The checkpoint is whole: its balances beside it.
+    const [checkpoint] = await query<{ outcome: string; fields: number }>(
+      db.url,
+      "SELECT c.outcome, (SELECT count(*)::int FROM balance_checkpoint_values v WHERE v.checkpoint_id = c.id) AS fields FROM balance_checkpoints c",
+    );
+    expect(checkpoint!.outcome).toBe("captured");
+    expect(checkpoint!.fields).toBeGreaterThan(0);
+    expect(outcome.summary!.snapshots!.rows).toBeGreaterThan(0);
+    const [run] = await syncRuns(db.url);
+    expect(run).toMatchObject({ status: "succeeded", error_code: null });
+  });
 });
