@@ -2,11 +2,12 @@
 // bodies, miscounts, a clamped page size, unstable ties, rows moving and arriving mid-walk, mangled
 // rows), over runs between which the ledger changes (rows added, edited, deleted, moved in time),
 // for two accounts whose ledgers share ids, synced one after the other or together as one fleet
-// (one request limiter, one pool, one lock connection). Each faulty run may succeed or fail, but
-// only with a documented error code, and whatever it leaves holds together: the history is a chain
-// and the rollups are the aggregate of the rows. A clean full run then converges: each account
-// equals its ledger field by field, and its rollups equal the ledger's own days. CI runs a few
-// seeds; GENERECT_SOAK=1 runs GENERECT_SOAK_SEEDS of them (default 200) from
+// (one request limiter, one pool, one lock connection), some rounds stopped partway or losing every
+// database session partway. Each faulty run may succeed or fail, but only with a documented error
+// code, and whatever it leaves holds together: the history is a chain and the rollups are the
+// aggregate of the rows. A clean full run then converges: each account equals its ledger field by
+// field, its rollups equal the ledger's own days, and verify's proofs about the mirror hold. CI
+// runs a few seeds; GENERECT_SOAK=1 runs GENERECT_SOAK_SEEDS of them (default 200) from
 // GENERECT_SOAK_FIRST_SEED (default 1000).
 import { afterEach, beforeEach, describe, expect, test } from "@jest/globals";
 import { InterruptedError, SyncError } from "../../src/errors.js";
@@ -23,7 +24,7 @@ import {
 } from "../../src/simulator/index.js";
 import { mulberry32 } from "../../src/simulator/prng.js";
 import { asMillis } from "../../src/time.js";
-import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
+import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { bucketsDifferingFromAggregate, expectRollupsEqualLedger } from "../helpers/rollups.js";
 import { compareDatabaseWithLedger, LogCapture, startTestSimulator, testConfig, testToken } from "../helpers/sync.js";
 import { dayMs, hourMs } from "../helpers/time.js";
@@ -113,6 +114,14 @@ function ledgersFor(r: Random, seed: number): [Ledger, Ledger] {
   return [first, second];
 }
 
+/** Every other session of the test's own database terminated, as a failover does. */
+function terminateSessions(url: string): Promise<unknown> {
+  return query(
+    url,
+    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+  );
+}
+
 async function expectConsistent(url: string): Promise<void> {
   await expectVersionsConsistent(url);
   expect(await bucketsDifferingFromAggregate(url)).toEqual([]);
@@ -142,6 +151,7 @@ describe("several lies at once, over changing ledgers", () => {
 
   test.each(seeds)("seed %i", async (seed) => {
     const r = random(seed);
+    const cuts = random(seed + 7_000_000);
     const [first, second] = ledgersFor(r, seed);
     sim = await startTestSimulator({ ledger: first, accounts: { [otherToken]: second } });
     const ledgerOf = { acct: first, other: second };
@@ -159,8 +169,14 @@ describe("several lies at once, over changing ledgers", () => {
       const stopAfterMs = r.chance(0.25) ? r.int(5, 300) : undefined;
       const stop = new AbortController();
       const timer = stopAfterMs === undefined ? undefined : setTimeout(() => stop.abort(new InterruptedError("SIGTERM")), stopAfterMs);
+      // Some rounds lose every database session partway (a failover), drawn apart so that the
+      // draws above stay what they were for each seed.
+      const cutAfterMs = cuts.chance(0.2) ? cuts.int(5, 300) : undefined;
+      let cutting: Promise<unknown> | undefined;
+      const cutTimer = cutAfterMs === undefined ? undefined : setTimeout(() => (cutting = terminateSessions(db.url)), cutAfterMs);
       const tag = (account: string, how: string) =>
-        `${account}${full ? " (full)" : ""}${how}${stopAfterMs === undefined ? "" : ` (stopped at ${stopAfterMs} ms)`}`;
+        `${account}${full ? " (full)" : ""}${how}${stopAfterMs === undefined ? "" : ` (stopped at ${stopAfterMs} ms)`}` +
+        `${cutAfterMs === undefined ? "" : ` (sessions cut at ${cutAfterMs} ms)`}`;
       if (r.chance(0.5)) {
         // Both accounts as one fleet: one request limiter, one pool, one lock connection.
         const concurrency = r.int(1, 4);
@@ -193,6 +209,8 @@ describe("several lies at once, over changing ledgers", () => {
         }
       }
       clearTimeout(timer);
+      clearTimeout(cutTimer);
+      await cutting;
       await expectConsistent(db.url);
     }
     sim.resetFaults();
