@@ -20,7 +20,7 @@ function fullCollections(flags: string | undefined): number {
       for (const entry of list.getEntries()) if (entry.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) full++;
     }).observe({ entryTypes: ["gc"] });
     const inFlight = [];
-    for (let i = 0; i < 12000; i++) {
+    for (let i = 0; i < 36000; i++) {
       const page = [];
       for (let j = 0; j < 100; j++) page.push({ id: i + "-" + j, amount: i * j, raw: '{"id":"' + i + "-" + j + '","n":' + i + "}" });
       inFlight.push(page);
@@ -68,7 +68,8 @@ describe("the fleet's heap growth", () => {
     growFleetHeap(defaultHeapGrowingPercent, [], (f) => void flags.push(f));
     const asV8Chooses = fullCollections(undefined);
     const grown = fullCollections(flags[0]);
-    // Measured: 11-12 against 5.
+    // Measured on day 15, Node 24.22, six runs each: 20-22 against 9-11. With 12,000 pages it had
+    // been 11-12 against 5, then 8-10 against 4-5: a collection more or less crossed the line.
     expect(asV8Chooses).toBeGreaterThanOrEqual(6);
     expect(grown).toBeLessThanOrEqual(asV8Chooses * 0.6);
   });
