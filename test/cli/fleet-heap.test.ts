@@ -7,11 +7,12 @@ import { defaultHeapGrowingPercent, growFleetHeap, readHeapGrowingPercent } from
 import { ConfigError } from "../../src/errors.js";
 
 /**
- * Full (mark-compact) collections of a workload shaped like a fleet's: pages of rows that live
- * long enough to be promoted, then die in the old generation. `flags`, when given, is set with
- * v8.setFlagsFromString once the process runs, as growFleetHeap sets it.
+ * Runs a workload shaped like a fleet's (pages of rows that live long enough to be promoted, then
+ * die in the old generation) and reports its full (mark-compact) collections and the growing
+ * factor V8 chose after each one (`--trace-gc-verbose` prints it). `flags`, when given, is set
+ * with v8.setFlagsFromString once the process runs, as growFleetHeap sets it.
  */
-function fullCollections(flags: string | undefined): number {
+function collections(flags: string | undefined): { full: number; factors: number[] } {
   const workload = `
     const { PerformanceObserver, constants } = require("node:perf_hooks");
     if (process.env.SET_FLAGS) require("node:v8").setFlagsFromString(process.env.SET_FLAGS);
@@ -26,16 +27,19 @@ function fullCollections(flags: string | undefined): number {
       inFlight.push(page);
       if (inFlight.length > 1000) inFlight.shift();
     }
-    setTimeout(() => console.log(full), 50);`;
+    setTimeout(() => console.log("full collections: " + full), 50);`;
   const env: NodeJS.ProcessEnv = { ...process.env, SET_FLAGS: flags ?? "" };
   delete env.NODE_OPTIONS;
   // A small young generation promotes the pages as a fleet's 16 MB one promotes its larger load.
-  const child = spawnSync(process.execPath, ["--max-semi-space-size=4", "--max-old-space-size=512", "-e", workload], {
+  const child = spawnSync(process.execPath, ["--max-semi-space-size=4", "--max-old-space-size=512", "--trace-gc-verbose", "-e", workload], {
     env,
     encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
   });
   expect({ status: child.status, stderr: child.stderr }).toEqual({ status: 0, stderr: "" });
-  return Number(child.stdout.trim());
+  const full = /^full collections: (\d+)$/m.exec(child.stdout);
+  const factors = [...child.stdout.matchAll(/\[HeapController\] factor (\d+(?:\.\d+)?)/g)].map((m) => Number(m[1]));
+  return { full: Number(full?.[1]), factors };
 }
 
 describe("the fleet's heap growth", () => {
@@ -66,11 +70,17 @@ describe("the fleet's heap growth", () => {
   test("set after start, it spaces out full collections", () => {
     const flags: string[] = [];
     growFleetHeap(defaultHeapGrowingPercent, [], (f) => void flags.push(f));
-    const asV8Chooses = fullCollections(undefined);
-    const grown = fullCollections(flags[0]);
-    // Measured on day 15, Node 24.22, six runs each: 20-22 against 9-11. With 12,000 pages it had
-    // been 11-12 against 5, then 8-10 against 4-5: a collection more or less crossed the line.
-    expect(asV8Chooses).toBeGreaterThanOrEqual(6);
-    expect(grown).toBeLessThanOrEqual(asV8Chooses * 0.6);
+    const asV8Chooses = collections(undefined);
+    const grown = collections(flags[0]);
+    // V8's own factor is capped by the heap's cap: 1.4 under --max-old-space-size=512. Set after
+    // start, the flag is the factor of every full collection's next limit.
+    expect(asV8Chooses.factors.length).toBeGreaterThanOrEqual(6);
+    expect(Math.max(...asV8Chooses.factors)).toBeLessThanOrEqual(1.4);
+    expect(grown.factors.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(grown.factors)).toEqual(new Set([1 + defaultHeapGrowingPercent / 100]));
+    // The number of full collections follows, though not to a fixed ratio: V8 also collects when
+    // concurrent marking lags, which a busy machine changes. Day 15, Node 24.22: 20-25 against
+    // 9-11 on a quiet machine, 21 against 13 in CI.
+    expect(grown.full).toBeLessThan(asV8Chooses.full);
   });
 });
