@@ -19,6 +19,12 @@ export const millisToMicros = (ms: Millis): Micros => (ms * 1000) as Micros;
 /** `at` moved by `by` microseconds. */
 export const addMicros = (at: Micros, by: number): Micros => (at + by) as Micros;
 
+/** The earliest of the instants given, skipping the unknown ones; undefined when none is known. */
+export function earliest(...instants: (Micros | undefined)[]): Micros | undefined {
+  const known = instants.filter((at): at is Micros => at !== undefined);
+  return known.length === 0 ? undefined : asMicros(Math.min(...known));
+}
+
 /** A half-open span of instants: [from, to). */
 export interface Span {
   from: Micros;

@@ -19,7 +19,7 @@ import { FixedWindows, type PipelineSettings, WindowPipeline } from "../sync/pip
 import { isInstant, planStart, type Window, WindowQueue } from "../sync/plan.js";
 import { ensureRollupZone } from "../sync/rollups.js";
 import { transactionsStream, type WindowStats } from "../sync/window.js";
-import { asMicros, formatInstant, fromDate, type Micros } from "../time.js";
+import { asMicros, earliest, formatInstant, fromDate, type Micros } from "../time.js";
 import { type AccountLock, acquireAccountLock, type LockSession } from "./lock.js";
 import { finishRun, finishRunOnFreshConnection, markAbandonedRuns, startRun } from "./run-record.js";
 
@@ -95,6 +95,8 @@ interface RunContext {
   client: GenerectClient;
   runId: string;
   log: Logger;
+  /** Runs a step on the database outside the windows, retried as a window's statements are. */
+  onDatabase: DatabaseStep;
 }
 
 async function readOldestLive(db: Queryable, account: string): Promise<Micros | undefined> {
@@ -166,7 +168,8 @@ async function withRun<T>(options: SyncOptions, command: string, body: (run: Run
     const id = runId;
     const abandoned = await withConnectionRetry(() => markAbandonedRuns(pool, config.account, id), { signal });
     if (abandoned.length) runLog.warn({ runs: abandoned }, "marked runs left running by a killed process as interrupted");
-    const result = await body({ options, pool, lock, client, runId, log: runLog });
+    const onDatabase = databaseStep(options, lock, runLog);
+    const result = await body({ options, pool, lock, client, runId, log: runLog, onDatabase });
     await finish(id, { status: "succeeded" });
     return result;
   } catch (caught) {
@@ -195,11 +198,10 @@ async function withRun<T>(options: SyncOptions, command: string, body: (run: Run
 
 /** The transactions pass: windows from the watermark to the run's start, walked and committed one by one. */
 async function syncTransactions(run: RunContext, summary: SyncSummary): Promise<void> {
-  const { options, pool, client, log } = run;
+  const { options, pool, client, log, onDatabase } = run;
   const { config } = options;
   const runStart = fromDate(new Date());
   // --full plans as a first run would: the whole history, for changes older than the lookback.
-  const onDatabase = databaseStep(run);
   const watermark = options.full ? undefined : await onDatabase("reading the watermark", () => readWatermark(pool, config.account));
   const first =
     watermark === undefined && config.start === undefined ? await beginFirstRun(client, runStart, config.windowRows) : undefined;
@@ -211,8 +213,7 @@ async function syncTransactions(run: RunContext, summary: SyncSummary): Promise<
     first !== undefined && first.kind !== "whole"
       ? await onDatabase("reading the oldest row", () => readOldestLive(pool, config.account))
       : undefined;
-  const oldest =
-    apiOldest === undefined || heldOldest === undefined ? (apiOldest ?? heldOldest) : asMicros(Math.min(apiOldest, heldOldest));
+  const oldest = earliest(apiOldest, heldOldest);
   const from = planStart({ watermark, lookbackMs: config.lookbackMs, start: config.start, oldest });
   // Rows the API counted for a first run: the progress display follows them (its spans say little there).
   const expectedRows = first?.kind === "whole" ? first.page.count : first?.kind === "searched" ? first.rows : undefined;
@@ -319,8 +320,7 @@ function pipelineSettings(run: RunContext): Omit<PipelineSettings, "plan"> {
  * connection is retried as a window's is, the account's lock taken again first if it went with its
  * connection. Each step is safe to repeat.
  */
-function databaseStep(run: RunContext): DatabaseStep {
-  const { options, lock, log } = run;
+function databaseStep(options: SyncOptions, lock: AccountLock, log: Logger): DatabaseStep {
   return (what, work) =>
     withConnectionRetry(
       async () => {
@@ -337,7 +337,7 @@ function databaseStep(run: RunContext): DatabaseStep {
 
 /** The chain head, recorded on the run and logged: a log collector keeps it outside the database. */
 async function recordHead(run: RunContext): Promise<string> {
-  const { head, links } = await databaseStep(run)("the chain head", async () => {
+  const { head, links } = await run.onDatabase("the chain head", async () => {
     const chain = await chainHead(run.pool, run.options.config.account);
     await run.pool.query(setHeadDigestSql, [run.runId, chain.head]);
     return chain;
@@ -389,7 +389,7 @@ function snapshotPass(run: RunContext): Promise<SnapshotStats> {
     log: run.log,
     signal,
     rollups: run.options.writePath?.rollups !== false,
-    onDatabase: databaseStep(run),
+    onDatabase: run.onDatabase,
   });
 }
 
@@ -401,7 +401,7 @@ function snapshotPass(run: RunContext): Promise<SnapshotStats> {
 async function registerRollupZones(run: RunContext): Promise<void> {
   const { account, rollupZones } = run.options.config;
   if (rollupZones.length === 0) return;
-  await databaseStep(run)("the rollup zones", () =>
+  await run.onDatabase("the rollup zones", () =>
     inTransaction(run.pool, async (db) => {
       for (const zone of rollupZones) await ensureRollupZone(db, account, zone);
     }),
@@ -438,7 +438,7 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
         account: options.config.account,
         runId: run.runId,
         signal: options.signal,
-        onDatabase: databaseStep(run),
+        onDatabase: run.onDatabase,
       });
       summary.checkpoint = checkpoint.outcome;
       if (checkpoint.outcome === "missing")

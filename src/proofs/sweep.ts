@@ -5,9 +5,10 @@ import pLimit from "p-limit";
 import type pg from "pg";
 import type { GenerectClient } from "../api/client.js";
 import { findOldestTransaction } from "../api/oldest.js";
-import { oldestHeldSql, recordSweepSql, windowLiveCountSql, windowLiveCountsSql } from "../db/sql/proofs.js";
+import { recordSweepSql, windowLiveCountSql, windowLiveCountsSql } from "../db/sql/proofs.js";
+import { oldestHeldSql } from "../db/sql/transactions.js";
 import type { Span as Window } from "../time.js";
-import { addMicros, asMicros, formatInstant, type Micros, type Millis, millisToMicros } from "../time.js";
+import { addMicros, asMicros, earliest, formatInstant, type Micros, type Millis, millisToMicros } from "../time.js";
 
 type Queryable = Pick<pg.ClientBase, "query">;
 
@@ -60,9 +61,9 @@ export async function sweep(db: Queryable, client: GenerectClient, options: Swee
   if (options.watermark === undefined) return result(0, []);
   const held = (await db.query<{ oldest: string | null }>(oldestHeldSql, [options.account])).rows[0]!.oldest;
   const apiOldest = await findOldestTransaction(client);
-  const candidates = [held === null ? undefined : asMicros(Number(held)), apiOldest].filter((m): m is Micros => m !== undefined);
-  if (candidates.length === 0) return result(0, []);
-  const from = asMicros(Math.max(Math.min(...candidates), options.start ?? -Infinity));
+  const oldest = earliest(held === null ? undefined : asMicros(Number(held)), apiOldest);
+  if (oldest === undefined) return result(0, []);
+  const from = asMicros(Math.max(oldest, options.start ?? -Infinity));
   const to = options.watermark;
   if (from >= to) return result(0, [], from, to);
 

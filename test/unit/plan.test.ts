@@ -1,7 +1,7 @@
 import { describe, expect, test } from "@jest/globals";
 import { pageSizeOf } from "../../src/sync/pages.js";
 import { isInstant, planStart, splitAround, splitWindow, type Window, WindowQueue } from "../../src/sync/plan.js";
-import { asMicros, type Micros, type Millis } from "../../src/time.js";
+import { asMicros, earliest, type Micros, type Millis } from "../../src/time.js";
 import { dayMicros, days, ms } from "../helpers/time.js";
 
 /** A literal instant, in microseconds. */
@@ -20,6 +20,15 @@ describe("window planner", () => {
     expect(planStart({ watermark: undefined, lookbackMs: days(1), start: dayMicros(5), oldest: dayMicros(2) })).toBe(dayMicros(5));
     expect(planStart({ watermark: undefined, lookbackMs: days(1), start: undefined, oldest: dayMicros(2) })).toBe(dayMicros(2));
     expect(planStart({ watermark: undefined, lookbackMs: days(1), start: undefined, oldest: undefined })).toBeUndefined();
+  });
+
+  test("a walk of the whole history starts at the earliest of the API's oldest row and the oldest held", () => {
+    expect(earliest(µ(5), µ(3))).toBe(3);
+    expect(earliest(µ(3), µ(5))).toBe(3);
+    expect(earliest(undefined, µ(5))).toBe(5);
+    expect(earliest(µ(-7), undefined)).toBe(-7);
+    expect(earliest(undefined, undefined)).toBeUndefined();
+    expect(earliest()).toBeUndefined();
   });
 
   test("later runs start at the watermark minus the lookback, never before SYNC_START", () => {

@@ -121,8 +121,6 @@ FROM transactions
 WHERE account = $1 AND deleted_at IS NULL AND created_at >= $4 AND created_at < $5
 GROUP BY 1`;
 
-export const oldestHeldSql = `SELECT (extract(epoch FROM min(created_at)) * 1000000)::bigint::text AS oldest FROM transactions WHERE account = $1`;
-
 /** Live rows in one window [$2, $3), after a repair. */
 export const windowLiveCountSql = `SELECT count(*)::int AS n FROM transactions WHERE account = $1 AND deleted_at IS NULL AND created_at >= $2 AND created_at < $3`;
 

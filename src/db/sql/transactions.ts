@@ -243,9 +243,11 @@ export const writePath: WritePath = {
   genericPlans: true,
 };
 
-/** The account's oldest live row's created_at, in whole microseconds since the epoch (NULL when it holds none). */
-export const oldestLiveSql = `
-SELECT (extract(epoch FROM min(created_at)) * 1000000)::bigint::text AS oldest FROM transactions WHERE account = $1 AND deleted_at IS NULL`;
+/** The account's oldest row's created_at, deleted rows included, in whole microseconds since the epoch (NULL when it holds none). */
+export const oldestHeldSql = `SELECT (extract(epoch FROM min(created_at)) * 1000000)::bigint::text AS oldest FROM transactions WHERE account = $1`;
+
+/** The same among the account's live rows. */
+export const oldestLiveSql = `${oldestHeldSql} AND deleted_at IS NULL`;
 
 export const oldestTransactionSql = `
 SELECT (extract(epoch FROM min(created_at)) * 1000)::bigint::text AS ms FROM transactions WHERE account = $1`;
