@@ -287,7 +287,7 @@ async function syncTransactions(run: RunContext, summary: SyncSummary): Promise<
       // The window still committed: one odd row must not stop the ledger, but someone should look.
       log.warn(
         { window: span, rejected: s.rejected, reasons: [...new Set(s.rejectedCodes)] },
-        `${s.rejected} row(s) could not be stored as transactions and were quarantined (table quarantined_rows)`,
+        `${s.rejected} row(s) were quarantined instead of stored (table quarantined_rows): ${[...new Set(s.rejectedCodes)].join(", ")}`,
       );
     }
   }

@@ -30,6 +30,7 @@ export const FAULT_KINDS = [
   "churnUpdate",
   "churnDelete",
   "arrival",
+  "stale",
   "endlessBody",
   "oversizeBody",
   "deprecation",
@@ -141,6 +142,14 @@ export interface FaultSettings {
   churnKinds?: ChurnKind[];
   /** Probability, per transactions request, that a new row is created "now" (by the simulator's clock). */
   arrivalRate?: number;
+  /**
+   * Probability that a transactions page comes from a replica behind on edits: each row is served
+   * as it was before its last update, older `updated_at` included. A row whose last update moved
+   * it to another created_at is served as it is now (the page's rows and count stay the ledger's).
+   */
+  staleRate?: number;
+  /** Serve the next N transactions pages that way. */
+  staleNext?: number;
   /** Answer the next N requests with a 200 whose body never ends (valid JSON whitespace, streamed as fast as it is read). */
   endlessBodyNext?: number;
   /** Answer the next N requests with a 200 of `oversizeBodyBytes` bytes, Content-Length included. */
@@ -162,6 +171,7 @@ export const RATE_FIELDS = [
   "countDriftRate",
   "churnRate",
   "arrivalRate",
+  "staleRate",
 ] as const satisfies readonly (keyof FaultSettings)[];
 
 /** Keys of FaultSettings holding a whole count or a duration (>= 0). */
@@ -176,6 +186,7 @@ export const COUNT_FIELDS = [
   "truncateNext",
   "invalidJsonNext",
   "badRowNext",
+  "staleNext",
   "endlessBodyNext",
   "oversizeBodyNext",
   "oversizeBodyBytes",
@@ -273,7 +284,16 @@ export function requestKey(path: string, query: URLSearchParams): string {
 /** True, and counts one down, when a `...Next` counter is positive. */
 export function takeNext(
   faults: FaultSettings,
-  field: "failNext" | "hangNext" | "resetNext" | "truncateNext" | "invalidJsonNext" | "badRowNext" | "endlessBodyNext" | "oversizeBodyNext",
+  field:
+    | "failNext"
+    | "hangNext"
+    | "resetNext"
+    | "truncateNext"
+    | "invalidJsonNext"
+    | "badRowNext"
+    | "staleNext"
+    | "endlessBodyNext"
+    | "oversizeBodyNext",
 ): boolean {
   const value = faults[field];
   if (typeof value === "number" && value > 0) {

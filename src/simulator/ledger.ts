@@ -103,6 +103,8 @@ export class Ledger {
   #rng: Rng;
   #version = 0;
   #odd = new Map<string, BadRowKind>();
+  /** Each updated row as it was before its last update (what a replica behind on edits serves). */
+  #beforeLastUpdate = new Map<string, SimTransaction>();
   #scans = new Map<string, { version: number; rows: SimTransaction[] }>();
   /**
    * The ledger's clock, relative to the real one: rows add() creates without a created_at get
@@ -184,6 +186,7 @@ export class Ledger {
     const row = canonicalRow({ ...old, updated_at: nowNaive(this.clockOffsetMs), ...defined, id } as SimTransaction);
     this.#detach(old);
     this.#insert(row);
+    this.#beforeLastUpdate.set(id, old);
     return row;
   }
 
@@ -192,6 +195,7 @@ export class Ledger {
     if (!old) return false;
     this.#detach(old);
     this.#odd.delete(id);
+    this.#beforeLastUpdate.delete(id);
     this.#version++;
     return true;
   }
@@ -213,6 +217,15 @@ export class Ledger {
 
   get oddRows(): number {
     return this.#odd.size;
+  }
+
+  /**
+   * The row as a replica behind on edits serves it: as it was before its last update, unless that
+   * update moved it (the replica's page would then hold other rows than the ledger's).
+   */
+  behindOnEdits(row: SimTransaction): SimTransaction {
+    const before = this.#beforeLastUpdate.get(row.id);
+    return before !== undefined && before.created_at === row.created_at ? before : row;
   }
 
   /** The row's JSON text as the API serves it. */

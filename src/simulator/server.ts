@@ -291,6 +291,10 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorH
       rows = unstableSlice(result.slice(0, result.count), offset, served, mulberry32(Math.floor(draw("unstableOrder") * 2 ** 32)));
       inject("unstableOrder");
     }
+    if (rows.length > 0 && (takeNext(faults, "staleNext") || chance(draw("stale"), faults.staleRate))) {
+      rows = rows.map((row) => ledger.behindOnEdits(row));
+      inject("stale");
+    }
     const transform = faults.transformRow;
     const rowsJson = transform
       ? rows.map((r) => objectJson(transform(rowForTamper(r))))

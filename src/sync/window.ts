@@ -17,8 +17,9 @@ import { locateMoved } from "./moved.js";
 import type { WalkOptions, WalkResult } from "./pages.js";
 import { splitAround, splitWindow, type Window } from "./plan.js";
 import type { PrefetchedWalk } from "./prefetch.js";
-import { quarantineRows, resolveQuarantined, resolveUnidentified } from "./quarantine.js";
+import { quarantineRows, resolveNoLongerListed, resolveQuarantined } from "./quarantine.js";
 import { MovedBuckets, refreshRollups, WrittenSpan } from "./rollups.js";
+import { StaleRows } from "./stale.js";
 import { walkWindow } from "./walk.js";
 import { type WriteCounts, writeRows } from "./write-rows.js";
 import { WrittenRollups } from "./written-rollups.js";
@@ -74,7 +75,7 @@ export interface WindowStats extends WriteCounts {
   pages: number;
   rows: number;
   deleted: number;
-  /** Rows that cannot be transactions, kept in quarantined_rows. */
+  /** Rows kept in quarantined_rows: rows that cannot be transactions, and rows older than the version held (stale.ts). */
   rejected: number;
   /** Their reason codes, one per row. */
   rejectedCodes: string[];
@@ -247,6 +248,7 @@ async function walkAndCommitOnce(
     const computedRollups = fresh && rollups ? new WrittenRollups(window) : undefined;
     const moved = new MovedBuckets();
     const written = new WrittenSpan(window);
+    const stale = new StaleRows();
     const sink = async (rows: Transaction[], pages: number) => {
       if (rollups) {
         moved.recordWritten(rows, context.account, window);
@@ -262,6 +264,7 @@ async function walkAndCommitOnce(
       totals.inserted += counts.inserted;
       totals.updated += counts.updated;
       totals.unchanged += counts.unchanged;
+      stale.written(rows, counts.stale);
       context.onPage?.(rows.length, pages);
     };
 
@@ -355,13 +358,14 @@ async function walkAndCommitOnce(
       if (remember && learned.openQuarantine === undefined) {
         learned.openQuarantine = (await db.query<{ open: boolean }>(hasOpenQuarantineSql, [context.account])).rows[0]!.open;
       }
-      await quarantineRows(db, context, window, result.rejected);
+      const quarantined = [...result.rejected, ...stale.entries];
+      await quarantineRows(db, context, window, quarantined);
       // No open entry before this window: none for it to resolve (its own rejected rows never are).
       if (learned.openQuarantine !== false) {
-        await resolveQuarantined(db, context, arrayLiteral([...result.ids]), result.rejected);
-        if (result.unidentified === 0) await resolveUnidentified(db, context, window);
+        await resolveQuarantined(db, context, arrayLiteral([...result.ids]), quarantined);
+        if (result.unidentified === 0) await resolveNoLongerListed(db, context, window, result.ids, quarantined);
       }
-      if (result.rejected.length > 0) learned.openQuarantine = true;
+      if (quarantined.length > 0) learned.openQuarantine = true;
       // Tamper evidence: the versions this window wrote join the account's hash chain in the same transaction.
       if (sql.proofs) {
         const tip = await extendChain(
@@ -378,8 +382,8 @@ async function walkAndCommitOnce(
         walks: walk,
         count: result.countAtEnd,
         deleted,
-        rejected: result.rejected.length,
-        rejectedCodes: result.rejected.map((r) => r.code),
+        rejected: quarantined.length,
+        rejectedCodes: quarantined.map((r) => r.code),
         ...totals,
       };
       if (agreed) stats.countMismatch = { counted: result.countAtEnd, walked: result.ids.size + result.unidentified };

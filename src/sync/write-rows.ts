@@ -4,7 +4,7 @@ import { arrayLiteral, jsonArrayText, nullableArrayLiteral } from "../db/array-l
 import { textArray, timestamptzArray, uuidArray } from "../db/binary-array.js";
 import { type WritePath, writePath } from "../db/sql/transactions.js";
 import type { WrittenLeaves } from "../proofs/written-leaves.js";
-import { formatInstant } from "../time.js";
+import { asMicros, formatInstant, type Micros } from "../time.js";
 import type { FreshInserts } from "./fresh-inserts.js";
 import type { WrittenRollups } from "./written-rollups.js";
 
@@ -31,7 +31,18 @@ export interface WriteContext {
 export interface WriteCounts {
   inserted: number;
   updated: number;
+  /** Rows equal to the version held (stale ones not included). */
   unchanged: number;
+}
+
+/** A row not written: sent with an `updated_at` older than the version the database holds. */
+export interface StaleRow {
+  row: Transaction;
+  heldUpdatedAt: Micros;
+}
+
+export interface WriteResult extends WriteCounts {
+  stale: StaleRow[];
 }
 
 /** $1..$9 of the write statements (see incomingSql), in the form the write path reads them. */
@@ -64,12 +75,24 @@ function batchArrays(rows: Transaction[], form: WritePath["parameters"]): unknow
   ];
 }
 
+/**
+ * One row per id: the same id twice in one statement would be written twice (each statement sees
+ * the table as it was before it) or fail the upsert. The copy kept is the one updated last, the
+ * later one when that does not tell them apart.
+ */
+function freshestPerId(rows: Transaction[]): Transaction[] {
+  const byId = new Map<string, Transaction>();
+  for (const row of rows) {
+    const kept = byId.get(row.id);
+    if (kept === undefined || !(row.updatedAt !== null && kept.updatedAt !== null && row.updatedAt < kept.updatedAt)) byId.set(row.id, row);
+  }
+  return [...byId.values()];
+}
+
 /** Writes a batch of rows (one or more pages) with one statement; the counts are what Postgres reports, not estimates. */
-export async function writeRows(db: pg.ClientBase, rows: Transaction[], context: WriteContext): Promise<WriteCounts> {
-  // The same id twice in one statement would be written twice (each statement sees the table as it
-  // was before it) or fail the upsert; the later copy is the fresher one.
-  const unique = [...new Map(rows.map((row) => [row.id, row])).values()];
-  if (unique.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
+export async function writeRows(db: pg.ClientBase, rows: Transaction[], context: WriteContext): Promise<WriteResult> {
+  const unique = freshestPerId(rows);
+  if (unique.length === 0) return { inserted: 0, updated: 0, unchanged: 0, stale: [] };
   const sql = context.writePath ?? writePath;
   const parameters = [...batchArrays(unique, sql.parameters), context.account, context.seenAt, context.runId];
   let inserted = 0;
@@ -80,17 +103,28 @@ export async function writeRows(db: pg.ClientBase, rows: Transaction[], context:
       if (versionIds) context.leaves?.inserted(unique, versionIds.ids);
       else context.leaves?.lose();
       context.rollups?.inserted(unique);
-      return { inserted, updated: 0, unchanged: rows.length - inserted };
+      return { inserted, updated: 0, unchanged: rows.length - inserted, stale: [] };
     }
   }
   context.leaves?.lose();
   context.rollups?.lose();
   await context.beforeUpsert?.(unique.map((r) => r.id));
   // Rows inserted just above compare equal here and count as neither inserted nor updated.
-  const result = await db.query<{ inserted: number; updated: number }>(sql.upsertPage, parameters);
+  const result = await db.query<{ inserted: number; updated: number; stale?: string[] }>(sql.upsertPage, parameters);
   const updated = result.rows[0]!.updated;
   inserted += result.rows[0]!.inserted;
-  return { inserted, updated, unchanged: rows.length - inserted - updated };
+  const stale = staleRows(unique, result.rows[0]!.stale ?? []);
+  return { inserted, updated, unchanged: rows.length - inserted - updated - stale.length, stale };
+}
+
+/** upsertPageSql's `stale`, each "id held-updated_at-in-microseconds", matched with the rows sent. */
+function staleRows(rows: Transaction[], stale: string[]): StaleRow[] {
+  if (stale.length === 0) return [];
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return stale.map((entry) => {
+    const [id, held] = entry.split(" ") as [string, string];
+    return { row: byId.get(id)!, heldUpdatedAt: asMicros(Number(held)) };
+  });
 }
 
 /** Version ids for `count` rows, in the order taken: the array literal the insert reads, and its elements. */

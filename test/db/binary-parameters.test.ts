@@ -152,8 +152,8 @@ describe("a fresh window's inserts", () => {
       return [first, second];
     });
     expect(counts).toEqual([
-      { inserted: 1, updated: 1, unchanged: 0 },
-      { inserted: 2, updated: 0, unchanged: 0 },
+      { inserted: 1, updated: 1, unchanged: 0, stale: [] },
+      { inserted: 2, updated: 0, unchanged: 0, stale: [] },
     ]);
     const rows = await held(account);
     expect(rows.map((r) => r.id)).toEqual([1, 2, 3, 4, 5].map((n) => transaction(n).id));
@@ -177,6 +177,7 @@ describe("a fresh window's inserts", () => {
         inserted: 1,
         updated: 1,
         unchanged: 0,
+        stale: [],
       });
       return sent;
     });

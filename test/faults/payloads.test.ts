@@ -140,7 +140,7 @@ describe("odd rows never stop the ledger", () => {
       expect(held!.raw).toBe(sim.ledger.served(odd.get(kind)!));
     }
     expectQuarantineMatches(await quarantined(db.url), sim, odd, run!.id);
-    expect(first.log).toMatch(/"level":40.*quarantined \(table quarantined_rows\)/);
+    expect(first.log).toMatch(/"level":40.*quarantined instead of stored \(table quarantined_rows\)/);
     expect(first.log).not.toContain(testToken);
     await expectVersionsConsistent(db.url);
 
@@ -301,12 +301,29 @@ describe("odd rows never stop the ledger", () => {
       ]);
   });
 
+  test("a row quarantined for good and then deleted upstream: open while listed, resolved once its window settles without it", async () => {
+    const odd = makeOdd(sim, ["amount-as-string"]);
+    const row = odd.get("amount-as-string")!;
+    const lookback = days(31);
+    for (const received of [1, 2]) {
+      const run = await syncLogged(db.url, sim, { windowMs: days(5), lookbackMs: lookback });
+      if (run.error) throw run.error;
+      expect(await quarantined(db.url)).toMatchObject([{ transaction_id: row.id, times_received: received, resolved_at: null }]);
+    }
+    sim.ledger.remove(row.id);
+    const after = await syncLogged(db.url, sim, { windowMs: days(5), lookbackMs: lookback });
+    if (after.error) throw after.error;
+    await expectDatabaseEqualsLedger(db.url, sim);
+    const last = (await syncRuns(db.url)).at(-1)!;
+    expect((await quarantined(db.url)).map((e) => e.resolution)).toEqual([`no longer listed where it was received, in run ${last.id}`]);
+  });
+
   test("through the CLI: exit 0, a warning on stderr, status and status --json show the rejected rows", async () => {
     makeOdd(sim, ["missing-created-at", "unknown-status", "null-description"]);
     const env = fixedWindowsEnv(db.url, sim, "5d");
     const result = await cli(["run"], env).done; // cli() fails the test if the token is printed
     expect(result.code).toBe(0);
-    expect(result.stderr).toMatch(/1 row\(s\) could not be stored as transactions and were quarantined/);
+    expect(result.stderr).toMatch(/1 row\(s\) were quarantined instead of stored \(table quarantined_rows\): MISSING_CREATED_AT/);
     const status = await cli(["status", "--json"], env).done;
     const report = JSON.parse(status.stdout);
     expect(report).toMatchObject({ quarantinedRows: 1, runs: [{ status: "succeeded", rejected: 1 }] });

@@ -160,7 +160,8 @@ export async function countRows(databaseUrl: string, where = "TRUE", params: unk
  * transaction_versions is consistent with transactions, per (account, id): exactly one 'insert',
  * no two consecutive versions alike (same raw and both live or both deleted), every row has
  * versions, and each row's latest version is the row as held. The history underneath is a chain:
- * each superseded version is valid until the next one of its row begins, never backwards.
+ * each superseded version is valid until the next one of its row begins, never backwards, and no
+ * version's updated_at is older than the one before it.
  */
 export async function expectVersionsConsistent(databaseUrl: string): Promise<void> {
   const inserts = await query(
@@ -201,6 +202,17 @@ export async function expectVersionsConsistent(databaseUrl: string): Promise<voi
     WHERE (valid_to IS NULL) <> (next_from IS NULL) OR valid_to <> next_from OR valid_to < valid_from`,
   );
   expect(broken).toEqual([]);
+  // No version goes back in time: a row sent older than the one held is not written (stale.ts).
+  const regressed = await query(
+    databaseUrl,
+    `
+    SELECT account, id::text, version_id::text FROM (
+      SELECT account, id, version_id, updated_at, lag(updated_at) OVER w AS prev_updated_at
+      FROM transaction_versions WINDOW w AS (PARTITION BY account, id ORDER BY version_id)
+    ) v
+    WHERE updated_at < prev_updated_at`,
+  );
+  expect(regressed).toEqual([]);
 }
 
 /** A successful run's counters agree with what the database holds (one run from an empty database). */

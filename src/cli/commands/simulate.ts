@@ -30,6 +30,7 @@ const faultFlags = [
   ["clamp-limit", "clampLimit", "count", "serve at most N rows a page while answering the limit asked and max_limit (a silent clamp)"],
   ["churn-rate", "churnRate", "rate", "probability that a row inside the requested window is inserted/updated/deleted before the page"],
   ["arrival-rate", "arrivalRate", "rate", "probability that a request comes with a new row created now"],
+  ["stale-rate", "staleRate", "rate", "probability that a page comes from a replica behind on edits (rows as before their last update)"],
   [
     "clock-offset",
     "clockOffsetMs",

@@ -52,7 +52,7 @@ Environment: DATABASE_URL, SYNC_ACCOUNT, SYNC_TIMEZONE, GENERECT_SYNC_HOME`,
         lagSeconds: watermark ? Math.round((now - watermark.getTime()) / 1000) : null,
         transactions: live,
         deletedTransactions: deleted,
-        /** Open entries of quarantined_rows: rows the API sent that could not be stored as transactions. */
+        /** Open entries of quarantined_rows: rows the API sent that could not be stored as transactions, or older than the version held. */
         quarantinedRows: quarantined,
         proofs: { ...proofs, summary: describeProofs(proofs) },
         lastSuccessAt: lastSuccessAt?.toISOString() ?? null,

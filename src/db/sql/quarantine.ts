@@ -29,19 +29,22 @@ UPDATE quarantined_rows SET resolved_at = $4, resolution = 'a valid version was 
 WHERE account = $1 AND resolved_at IS NULL AND transaction_id = ANY($2::uuid[]) AND NOT (transaction_id = ANY($3::uuid[]))`;
 
 /**
- * Open entries without a readable id, with their text (its created_at is read in TypeScript, as the
- * row reader reads it) and the window they were received in, in whole microseconds. $1 account.
+ * Open entries with their transaction id (NULL when unreadable), their text (its created_at is read
+ * in TypeScript, as the row reader reads it) and the window they were received in, in whole
+ * microseconds. $1 account.
  */
-export const openUnidentifiedSql = `
-SELECT id::text, raw,
+export const openEntriesSql = `
+SELECT id::text, transaction_id::text, raw,
        (extract(epoch FROM window_from) * 1000000)::bigint::text AS window_from,
        (extract(epoch FROM window_to) * 1000000)::bigint::text AS window_to
-FROM quarantined_rows WHERE account = $1 AND resolved_at IS NULL AND transaction_id IS NULL`;
+FROM quarantined_rows WHERE account = $1 AND resolved_at IS NULL`;
 
-/** $1 account, $2 entry ids, $3 when, $4 run id. */
-export const resolveUnidentifiedSql = `
-UPDATE quarantined_rows SET resolved_at = $3, resolution = 'every row listed where it was received came readable in run ' || $4::text
-WHERE account = $1 AND resolved_at IS NULL AND transaction_id IS NULL AND id = ANY($2::bigint[])`;
+/** Entries a settled window no longer lists the row of. $1 account, $2 entry ids, $3 when, $4 run id. */
+export const resolveNoLongerListedSql = `
+UPDATE quarantined_rows SET resolved_at = $3, resolution = CASE
+  WHEN transaction_id IS NULL THEN 'every row listed where it was received came readable in run ' || $4::text
+  ELSE 'no longer listed where it was received, in run ' || $4::text END
+WHERE account = $1 AND resolved_at IS NULL AND id = ANY($2::bigint[])`;
 
 /** The open entries verify lists (the first 100, oldest first). */
 export const openQuarantinedRowsSql = `

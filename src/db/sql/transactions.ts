@@ -107,6 +107,9 @@ SELECT EXISTS (SELECT 1 FROM transactions WHERE account = $1 AND created_at >= $
  * version then moves to transaction_history (valid until $11, ended by an update) in the same
  * statement, and so in the same transaction. Every CTE reads the table as it was before the
  * statement, so the history receives the old values and the UPDATE writes the new ones.
+ * A row sent with an `updated_at` older than the held version's is not written: an answer from a
+ * replica behind on edits would otherwise record the newer version superseded by the older one
+ * (src/sync/stale.ts). `stale` lists each such row's id and the held `updated_at` in microseconds.
  * Each incoming row's held row is looked up by its key, in a lateral subquery kept apart by
  * OFFSET 0 (the NOT EXISTS likewise), and reached again by its ctid, from the list of them (a TID
  * scan: joined on ctid alone, with changed rows overestimated, the UPDATE hashed a scan of the
@@ -119,11 +122,15 @@ SELECT EXISTS (SELECT 1 FROM transactions WHERE account = $1 AND created_at >= $
  */
 export const upsertPageSql = `
 WITH ${incomingSql},
-changed AS (
-  SELECT i.*, t.held FROM incoming i
-  CROSS JOIN LATERAL (SELECT x.ctid AS held, x.raw, x.deleted_at FROM transactions x WHERE x.account = $10 AND x.id = i.id OFFSET 0) t
+differing AS (
+  SELECT i.*, t.held, t.held_updated_at FROM incoming i
+  CROSS JOIN LATERAL (
+    SELECT x.ctid AS held, x.raw, x.deleted_at, x.updated_at AS held_updated_at FROM transactions x
+    WHERE x.account = $10 AND x.id = i.id OFFSET 0
+  ) t
   WHERE t.raw IS DISTINCT FROM i.raw OR t.deleted_at IS NOT NULL
 ),
+changed AS (SELECT * FROM differing WHERE NOT coalesce(updated_at < held_updated_at, false)),
 superseded AS (
   INSERT INTO transaction_history (${historyColumns})
   SELECT ${supersededHead}, $11, 'update', ${supersededTail}
@@ -156,7 +163,9 @@ inserted AS (
   RETURNING 1
 )
 SELECT (SELECT count(*) FROM inserted)::int AS inserted,
-       (SELECT count(*) FROM updated)::int AS updated`;
+       (SELECT count(*) FROM updated)::int AS updated,
+       ARRAY(SELECT id::text || ' ' || (extract(epoch FROM held_updated_at) * 1000000)::bigint
+             FROM differing WHERE updated_at < held_updated_at) AS stale`;
 
 /**
  * Rows the account holds live in a window that its walk did not return: each is a deletion only
