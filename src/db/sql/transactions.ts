@@ -122,20 +122,19 @@ SELECT EXISTS (SELECT 1 FROM transactions WHERE account = $1 AND created_at >= $
  */
 export const upsertPageSql = `
 WITH ${incomingSql},
-differing AS (
-  SELECT i.*, t.held, t.held_updated_at FROM incoming i
+changed AS (
+  SELECT i.*, t.held, t.held_updated_at, coalesce(i.updated_at < t.held_updated_at, false) AS stale FROM incoming i
   CROSS JOIN LATERAL (
     SELECT x.ctid AS held, x.raw, x.deleted_at, x.updated_at AS held_updated_at FROM transactions x
     WHERE x.account = $10 AND x.id = i.id OFFSET 0
   ) t
   WHERE t.raw IS DISTINCT FROM i.raw OR t.deleted_at IS NOT NULL
 ),
-changed AS (SELECT * FROM differing WHERE NOT coalesce(updated_at < held_updated_at, false)),
 superseded AS (
   INSERT INTO transaction_history (${historyColumns})
   SELECT ${supersededHead}, $11, 'update', ${supersededTail}
   FROM changed c JOIN transactions t ON t.ctid = c.held
-  WHERE t.ctid = ANY (ARRAY(SELECT held FROM changed))
+  WHERE t.ctid = ANY (ARRAY(SELECT held FROM changed WHERE NOT stale))
 ),
 updated AS (
   UPDATE transactions t SET
@@ -152,7 +151,7 @@ updated AS (
     deleted_at = NULL,
     version_id = nextval('transaction_version_id_seq')
   FROM changed c
-  WHERE t.ctid = c.held AND t.ctid = ANY (ARRAY(SELECT held FROM changed))
+  WHERE t.ctid = c.held AND t.ctid = ANY (ARRAY(SELECT held FROM changed WHERE NOT stale))
   RETURNING 1
 ),
 inserted AS (
@@ -164,8 +163,7 @@ inserted AS (
 )
 SELECT (SELECT count(*) FROM inserted)::int AS inserted,
        (SELECT count(*) FROM updated)::int AS updated,
-       ARRAY(SELECT id::text || ' ' || (extract(epoch FROM held_updated_at) * 1000000)::bigint
-             FROM differing WHERE updated_at < held_updated_at) AS stale`;
+       ARRAY(SELECT id::text || ' ' || (extract(epoch FROM held_updated_at) * 1000000)::bigint FROM changed WHERE stale) AS stale`;
 
 /**
  * Rows the account holds live in a window that its walk did not return: each is a deletion only
