@@ -153,11 +153,14 @@ async function walkPaged(client: GenerectClient, window: Window, options: WalkOp
     ...Array.from({ length: Math.min(options.concurrency, offsets.length) }, () => worker().catch(stopOnError)),
   ]);
   const failure = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
-  if (failure) {
-    await writer.settle(); // no write may still be running when the caller rolls back
-    throw failure.reason;
+  // No write may still be running when the caller rolls back: one left running would go on with
+  // the batches queued after it on a connection back in the pool, outside any transaction. That
+  // holds for a stop that came after the last page as for a failure (test/sync/walk-stop.test.ts).
+  if (failure || options.signal?.aborted) {
+    await writer.settle();
+    if (failure) throw failure.reason;
+    options.signal?.throwIfAborted();
   }
-  options.signal?.throwIfAborted();
 
   // The closing request, at the first offset past the rows received, runs while the last pages
   // are still being written. Rows there mean the walk has not reached the end yet.

@@ -21,6 +21,7 @@ import { quarantineRows, resolveNoLongerListed, resolveQuarantined } from "./qua
 import { MovedBuckets, refreshRollups, WrittenSpan } from "./rollups.js";
 import { StaleRows } from "./stale.js";
 import { walkWindow } from "./walk.js";
+import { WindowWrites } from "./window-writes.js";
 import { type WriteCounts, writeRows } from "./write-rows.js";
 import { WrittenRollups } from "./written-rollups.js";
 
@@ -232,7 +233,7 @@ async function walkAndCommitOnce(
   const canHalve = splitWindow(window) !== undefined;
   const remember = context.known !== undefined;
 
-  const onConnection = async (db: pg.PoolClient): Promise<WindowOutcome> => {
+  const onConnection = async (db: pg.PoolClient, writes: WindowWrites): Promise<WindowOutcome> => {
     await db.query(noJitSql);
     const from = formatInstant(window.from);
     const to = formatInstant(window.to);
@@ -249,24 +250,25 @@ async function walkAndCommitOnce(
     const moved = new MovedBuckets();
     const written = new WrittenSpan(window);
     const stale = new StaleRows();
-    const sink = async (rows: Transaction[], pages: number) => {
-      if (rollups) {
-        moved.recordWritten(rows, context.account, window);
-        written.add(rows);
-      }
-      const counts = await writeRows(db, rows, {
-        ...context,
-        fresh,
-        leaves,
-        rollups: computedRollups,
-        beforeUpsert: rollups ? (ids) => moved.record(db, ids, context.account, window) : undefined,
+    const sink = (rows: Transaction[], pages: number) =>
+      writes.run(async () => {
+        if (rollups) {
+          moved.recordWritten(rows, context.account, window);
+          written.add(rows);
+        }
+        const counts = await writeRows(db, rows, {
+          ...context,
+          fresh,
+          leaves,
+          rollups: computedRollups,
+          beforeUpsert: rollups ? (ids) => moved.record(db, ids, context.account, window) : undefined,
+        });
+        totals.inserted += counts.inserted;
+        totals.updated += counts.updated;
+        totals.unchanged += counts.unchanged;
+        stale.written(rows, counts.stale);
+        context.onPage?.(rows.length, pages);
       });
-      totals.inserted += counts.inserted;
-      totals.updated += counts.updated;
-      totals.unchanged += counts.unchanged;
-      stale.written(rows, counts.stale);
-      context.onPage?.(rows.length, pages);
-    };
 
     // The last walk that saw its end without receiving a row twice.
     let lastComplete: { ids: Set<string>; unidentified: number } | undefined;
@@ -405,9 +407,11 @@ async function walkAndCommitOnce(
   };
   return inTransaction(context.pool, async (db) => {
     context.holding?.(true);
+    const writes = new WindowWrites();
     try {
-      return await onConnection(db);
+      return await onConnection(db, writes);
     } finally {
+      await writes.close();
       context.holding?.(false);
     }
   });

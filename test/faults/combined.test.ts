@@ -122,6 +122,12 @@ function terminateSessions(url: string): Promise<unknown> {
   );
 }
 
+/** The rounds that led to a failure, for whoever reads it. */
+function withRounds(error: unknown, outcomes: string[]): unknown {
+  if (error instanceof Error) error.message += `\nrounds:\n${outcomes.join("\n")}`;
+  return error;
+}
+
 async function expectConsistent(url: string): Promise<void> {
   await expectVersionsConsistent(url);
   expect(await bucketsDifferingFromAggregate(url)).toEqual([]);
@@ -214,7 +220,9 @@ describe("several lies at once, over changing ledgers", () => {
       clearTimeout(timer);
       clearTimeout(cutTimer);
       await cutting;
-      await expectConsistent(db.url);
+      await expectConsistent(db.url).catch((error: unknown) => {
+        throw withRounds(error, outcomes);
+      });
     }
     sim.resetFaults();
     try {
@@ -240,9 +248,7 @@ describe("several lies at once, over changing ledgers", () => {
         expect(mirror).toHaveLength(3);
       }
     } catch (error) {
-      // The rounds that led here, for whoever reads the failure.
-      if (error instanceof Error) error.message += `\nrounds:\n${outcomes.join("\n")}`;
-      throw error;
+      throw withRounds(error, outcomes);
     }
   });
 });
