@@ -3,15 +3,14 @@
 // superseded by the older one, and the next answer from the primary would bring the newer back: a
 // history of versions that never were. The mirror keeps the version it holds and quarantines the
 // row until the API sends it as recent again (src/sync/stale.ts).
-import { afterEach, describe, expect, test } from "@jest/globals";
+import { describe, expect, test } from "@jest/globals";
 import type { Transaction } from "../../src/api/schema.js";
 import { Database, inTransaction } from "../../src/db/database.js";
 import { verify } from "../../src/job/verify.js";
-import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { writeRows } from "../../src/sync/write-rows.js";
 import { asMicros } from "../../src/time.js";
-import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger, LogCapture, seededSimulator, syncOnce, syncRuns, testConfig } from "../helpers/sync.js";
+import { createMigratedDatabase, query } from "../helpers/database.js";
+import { expectDatabaseEqualsLedger, LogCapture, perTest, seededSimulator, syncOnce, syncRuns, testConfig } from "../helpers/sync.js";
 import { expectVersionsConsistent } from "./support.js";
 
 interface Entry {
@@ -44,18 +43,11 @@ const supersededRaw = (url: string, ids: string[]) =>
   );
 
 describe("a replica behind on edits", () => {
-  let db: TestDatabase | undefined;
-  let sim: SimulatorHandle | undefined;
-  afterEach(async () => {
-    await sim?.close();
-    await db?.drop();
-    sim = undefined;
-    db = undefined;
-  });
+  const made = perTest();
 
   test("rows sent older than the version held are neither written nor lost: quarantined until the API sends them as recent", async () => {
-    db = await createMigratedDatabase("stale replica");
-    sim = await seededSimulator(61, 240, 0.5);
+    const db = made.database(await createMigratedDatabase("stale replica"));
+    const sim = made.simulator(await seededSimulator(61, 240, 0.5));
     await syncOnce(db.url, sim);
     const edited = sim.ledger
       .all()
@@ -132,8 +124,8 @@ describe("a replica behind on edits", () => {
   });
 
   test("an edit the replica has not seen yet, then a newer edit: the newest version is written once, in order", async () => {
-    db = await createMigratedDatabase("stale replica order");
-    sim = await seededSimulator(62, 120, 0.5);
+    const db = made.database(await createMigratedDatabase("stale replica order"));
+    const sim = made.simulator(await seededSimulator(62, 120, 0.5));
     await syncOnce(db.url, sim);
     const [id] = [sim.ledger.all()[7]!.id];
     await new Promise((resolve) => setTimeout(resolve, 5));
@@ -160,8 +152,8 @@ describe("a replica behind on edits", () => {
   });
 
   test("rows without updated_at cannot be judged older: a different payload is written as an update", async () => {
-    db = await createMigratedDatabase("stale replica no updated_at");
-    sim = await seededSimulator(63, 120, 0.5);
+    const db = made.database(await createMigratedDatabase("stale replica no updated_at"));
+    const sim = made.simulator(await seededSimulator(63, 120, 0.5));
     const id = sim.ledger.all()[11]!.id;
     sim.ledger.setOdd(id, "missing-updated-at");
     await syncOnce(db.url, sim);
@@ -175,7 +167,7 @@ describe("a replica behind on edits", () => {
   });
 
   test("the same id twice in one batch: the copy updated last is written, wherever it stands", async () => {
-    db = await createMigratedDatabase("stale replica batch");
+    const db = made.database(await createMigratedDatabase("stale replica batch"));
     const database = new Database(db.url);
     try {
       const row = (updatedAt: number, description: string): Transaction => ({

@@ -3,11 +3,11 @@
 // created_at are read by filters instead of by an order the server does not keep. Each scenario
 // ends with the database compared to the simulator's ledger field by field, after the faulty run
 // and after the next clean one, and with sync_runs checked against what happened.
-import { afterEach, describe, expect, test } from "@jest/globals";
-import { Ledger, type SimulatorHandle, seedTransactions } from "../../src/simulator/index.js";
+import { describe, expect, test } from "@jest/globals";
+import { Ledger, seedTransactions } from "../../src/simulator/index.js";
 import { parseTimestamp } from "../../src/time.js";
-import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger, seededSimulator, startTestSimulator, syncRuns } from "../helpers/sync.js";
+import { createMigratedDatabase, query } from "../helpers/database.js";
+import { expectDatabaseEqualsLedger, perTest, seededSimulator, startTestSimulator, syncRuns } from "../helpers/sync.js";
 import { dayMs, days } from "../helpers/time.js";
 import {
   countRows,
@@ -27,19 +27,12 @@ async function deleteVersions(databaseUrl: string): Promise<string[]> {
   return rows.map((r) => r.id);
 }
 
-let db: TestDatabase | undefined;
-let sim: SimulatorHandle | undefined;
-afterEach(async () => {
-  await sim?.close();
-  await db?.drop();
-  sim = undefined;
-  db = undefined;
-});
+const made = perTest();
 
 describe("a count that lies", () => {
   test("one short on every page: the 101st row is neither lost nor marked deleted, and the disagreement is recorded", async () => {
-    db = await createMigratedDatabase("trust-count-short");
-    sim = await seededSimulator(301, 101, 5); // one 30-day window of 101 rows
+    const db = made.database(await createMigratedDatabase("trust-count-short"));
+    const sim = made.simulator(await seededSimulator(301, 101, 5)); // one 30-day window of 101 rows
     const clean = await syncLogged(db.url, sim, { windowMs: days(30) });
     if (clean.error) throw clean.error;
     await expectDatabaseEqualsLedger(db.url, sim);
@@ -78,8 +71,8 @@ describe("a count that lies", () => {
   test.each([-1, 3])(
     "a backfill whose count is off by %i on every page: every row arrives, each window's disagreement is counted",
     async (offset) => {
-      db = await createMigratedDatabase("trust-count-backfill");
-      sim = await seededSimulator(302, 900, 30, { faults: { countOffset: offset } }); // six 5-day windows
+      const db = made.database(await createMigratedDatabase("trust-count-backfill"));
+      const sim = made.simulator(await seededSimulator(302, 900, 30, { faults: { countOffset: offset } })); // six 5-day windows
       const outcome = await syncLogged(db.url, sim, { windowMs: days(5) });
       if (outcome.error) throw outcome.error;
       sim.resetFaults();
@@ -105,8 +98,8 @@ describe("a page size the server clamps without saying so", () => {
     { name: "20 rows a page while answering limit 100 and max_limit 100", faults: { clampLimit: 20 } },
     { name: "the same, with a count one short", faults: { clampLimit: 20, countOffset: -1 } },
   ])("$name: the walk follows the rows a full page returned", async ({ faults }) => {
-    db = await createMigratedDatabase("trust-clamp");
-    sim = await seededSimulator(303, 450, 30, { faults });
+    const db = made.database(await createMigratedDatabase("trust-clamp"));
+    const sim = made.simulator(await seededSimulator(303, 450, 30, { faults }));
     const outcome = await syncLogged(db.url, sim, { windowMs: days(10), concurrency: 4 });
     if (outcome.error) throw outcome.error;
     expect(sim.stats.injected.clampLimit).toBeGreaterThan(0);
@@ -134,8 +127,8 @@ describe("deletion needs proof", () => {
   // page 1, already read. The walk does not return it although it is live: without proof it would
   // be marked deleted; the targeted request at its created_at finds it, and the window is walked again.
   test("a live row the walk missed is not marked deleted; the row really deleted is", async () => {
-    db = await createMigratedDatabase("trust-deletion");
-    sim = await seededSimulator(304, 350, 5);
+    const db = made.database(await createMigratedDatabase("trust-deletion"));
+    const sim = made.simulator(await seededSimulator(304, 350, 5));
     const first = await syncLogged(db.url, sim, { windowMs: days(30), concurrency: 1 });
     if (first.error) throw first.error;
     await expectDatabaseEqualsLedger(db.url, sim);
@@ -169,8 +162,8 @@ describe("deletion needs proof", () => {
   });
 
   test("a row whose created_at moved is an update where it now lives", async () => {
-    db = await createMigratedDatabase("trust-moved");
-    sim = await seededSimulator(305, 400, 20);
+    const db = made.database(await createMigratedDatabase("trust-moved"));
+    const sim = made.simulator(await seededSimulator(305, 400, 20));
     const first = await syncLogged(db.url, sim, { windowMs: days(5) });
     if (first.error) throw first.error;
     const all = sim.ledger.all();
@@ -198,8 +191,8 @@ describe("deletion needs proof", () => {
   });
 
   test("a server that cannot read the look-alike filters: the row is not taken for deleted on an unfiltered answer", async () => {
-    db = await createMigratedDatabase("trust-moved-filter");
-    sim = await seededSimulator(307, 400, 20);
+    const db = made.database(await createMigratedDatabase("trust-moved-filter"));
+    const sim = made.simulator(await seededSimulator(307, 400, 20));
     const first = await syncLogged(db.url, sim, { windowMs: days(5) });
     if (first.error) throw first.error;
     const row = sim.ledger.all()[350]!;
@@ -243,9 +236,9 @@ describe("rows sharing one created_at", () => {
   ])(
     "150 rows at one instant, in a fresh order on every request ($name): read by filters, nothing lost",
     async ({ amount, balanceType }) => {
-      db = await createMigratedDatabase("trust-instant");
+      const db = made.database(await createMigratedDatabase("trust-instant"));
       const { ledger } = await ledgerWithGroup({ amount, balanceType });
-      sim = await startTestSimulator({ ledger, faults: { unstableOrder: true } });
+      const sim = made.simulator(await startTestSimulator({ ledger, faults: { unstableOrder: true } }));
       const first = await syncLogged(db.url, sim, { windowMs: days(30) });
       if (first.error) throw first.error;
       expect(sim.stats.injected.unstableOrder).toBeGreaterThan(0);
@@ -265,12 +258,17 @@ describe("rows sharing one created_at", () => {
   );
 
   test("a server that cannot read the amount filter: a part's rows are checked against its filters, the run fails before the instant, and the next run converges", async () => {
-    db = await createMigratedDatabase("trust-instant-filter");
+    const db = made.database(await createMigratedDatabase("trust-instant-filter"));
     const { ledger, at } = await ledgerWithGroup({
       amount: (i) => ["-1", "-2", "-0.5", "-10", "3"][i % 5]!,
       balanceType: () => "platform",
     });
-    sim = await startTestSimulator({ ledger, faults: { unstableOrder: true, dropFilters: ["amount__lt", "amount__gte"] } });
+    const sim = made.simulator(
+      await startTestSimulator({
+        ledger,
+        faults: { unstableOrder: true, dropFilters: ["amount__lt", "amount__gte"] },
+      }),
+    );
     const failed = await syncLogged(db.url, sim, { windowMs: days(30) });
     expect(sim.stats.injected.dropFilters).toBeGreaterThan(0);
     expect(failed.error?.code).toBe("API_FILTER_IGNORED");
@@ -289,10 +287,10 @@ describe("rows sharing one created_at", () => {
   });
 
   test("150 rows alike in every filter, in a fresh order on every request: fails clearly before the instant; a server with a stable order converges", async () => {
-    db = await createMigratedDatabase("trust-instant-alike");
+    const db = made.database(await createMigratedDatabase("trust-instant-alike"));
     // amount 0: every row of the group has the same after_balance too.
     const { ledger, at } = await ledgerWithGroup({ amount: () => "0", balanceType: () => "platform" });
-    sim = await startTestSimulator({ ledger, faults: { unstableOrder: true } });
+    const sim = made.simulator(await startTestSimulator({ ledger, faults: { unstableOrder: true } }));
     const failed = await syncLogged(db.url, sim, { windowMs: days(30) });
     expect(failed.error?.code).toBe("WINDOW_UNSETTLED");
     expect(failed.error?.message).toMatch(/more than 100 transactions share created_at .* returned some twice/);

@@ -1,12 +1,13 @@
 // Builds a sync against a simulator and a test database, the way the CLI does, minus the process.
 import { Writable } from "node:stream";
+import { afterEach } from "@jest/globals";
 import pg from "pg";
 import { type Config, defaults } from "../../src/config/index.js";
 import { runSync, type SyncOptions, type SyncSummary } from "../../src/job/run.js";
 import { createLogger } from "../../src/log.js";
 import { compareWithLedger, describeDifference, type LedgerDifference } from "../../src/proofs/against-ledger.js";
 import { Ledger, type SimulatorHandle, type SimulatorOptions, seedTransactions, startSimulator } from "../../src/simulator/index.js";
-import { query } from "./database.js";
+import { query, type TestDatabase } from "./database.js";
 import { dayMs } from "./time.js";
 
 export const testToken = "tok_test_3f9c2b7a51e84d06";
@@ -153,4 +154,38 @@ export async function watermark(databaseUrl: string, account = "acct"): Promise<
     [account],
   );
   return rows[0]?.w;
+}
+
+/** What perTest() closes after each test. */
+export interface PerTest {
+  /** Keeps `db` to drop after the test; returns it. */
+  database(db: TestDatabase): TestDatabase;
+  /** Keeps `sim` to close after the test; returns it. */
+  simulator(sim: SimulatorHandle): SimulatorHandle;
+}
+
+/**
+ * The database and simulator a test makes, closed and dropped after each test however it ends:
+ * `const made = perTest();` in the file or its describe, then in a test
+ * `const db = made.database(await createMigratedDatabase(...))`.
+ */
+export function perTest(): PerTest {
+  let database: TestDatabase | undefined;
+  let simulator: SimulatorHandle | undefined;
+  afterEach(async () => {
+    await simulator?.close();
+    await database?.drop();
+    simulator = undefined;
+    database = undefined;
+  });
+  return {
+    database(db) {
+      database = db;
+      return db;
+    },
+    simulator(sim) {
+      simulator = sim;
+      return sim;
+    },
+  };
 }

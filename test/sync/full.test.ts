@@ -2,21 +2,13 @@
 // from before the API's oldest row was deleted upstream, and a walk that began at the API's oldest
 // would never visit its window (found by test/faults/combined.test.ts: the ledger's first rows
 // deleted, and the mirror kept them live through every later full run).
-import { afterEach, describe, expect, test } from "@jest/globals";
-import type { SimulatorHandle } from "../../src/simulator/index.js";
-import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger, seededSimulator, syncOnce } from "../helpers/sync.js";
+import { describe, expect, test } from "@jest/globals";
+import { createMigratedDatabase, query } from "../helpers/database.js";
+import { expectDatabaseEqualsLedger, perTest, seededSimulator, syncOnce } from "../helpers/sync.js";
 import { days } from "../helpers/time.js";
 
 describe("run --full", () => {
-  let db: TestDatabase | undefined;
-  let sim: SimulatorHandle | undefined;
-  afterEach(async () => {
-    await sim?.close();
-    await db?.drop();
-    sim = undefined;
-    db = undefined;
-  });
+  const made = perTest();
 
   /** The sizings a full run plans under: fixed spans (it searches the oldest row), and row targets the history exceeds. */
   const sizings = [
@@ -25,8 +17,8 @@ describe("run --full", () => {
   ] as const;
 
   test.each(sizings)("under %s, marks deleted the held rows older than the API's oldest", async (_label, sizing) => {
-    db = await createMigratedDatabase("full oldest deleted");
-    sim = await seededSimulator(41, 300, 30);
+    const db = made.database(await createMigratedDatabase("full oldest deleted"));
+    const sim = made.simulator(await seededSimulator(41, 300, 30));
     await syncOnce(db.url, sim, sizing);
     const oldest = sim.ledger
       .all()
@@ -42,8 +34,8 @@ describe("run --full", () => {
   });
 
   test.each(sizings)("under %s, marks every held row deleted when the API lists none", async (_label, sizing) => {
-    db = await createMigratedDatabase("full all deleted");
-    sim = await seededSimulator(42, 150, 10);
+    const db = made.database(await createMigratedDatabase("full all deleted"));
+    const sim = made.simulator(await seededSimulator(42, 150, 10));
     await syncOnce(db.url, sim, sizing);
     const rows = sim.ledger.all();
     for (const row of rows) sim.ledger.remove(row.id);
