@@ -285,9 +285,10 @@ async function syncTransactions(run: RunContext, summary: SyncSummary): Promise<
     );
     if (s.rejected > 0) {
       // The window still committed: one odd row must not stop the ledger, but someone should look.
+      const reasons = [...new Set(s.rejectedCodes)];
       log.warn(
-        { window: span, rejected: s.rejected, reasons: [...new Set(s.rejectedCodes)] },
-        `${s.rejected} row(s) were quarantined instead of stored (table quarantined_rows): ${[...new Set(s.rejectedCodes)].join(", ")}`,
+        { window: span, rejected: s.rejected, reasons },
+        `${s.rejected} row(s) were quarantined instead of stored (table quarantined_rows): ${reasons.join(", ")}`,
       );
     }
   }

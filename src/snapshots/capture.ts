@@ -62,9 +62,8 @@ export interface SnapshotStats {
   totalMismatches: number;
 }
 
-async function firstDay(context: SnapshotContext): Promise<string | undefined> {
+async function firstDay(context: SnapshotContext, onDatabase: DatabaseStep): Promise<string | undefined> {
   const { pool, account, timezone } = context;
-  const onDatabase = context.onDatabase ?? directly;
   const last = (
     await onDatabase("reading the last captured day", () => pool.query<{ day: string | null }>(lastCapturedDaySql, [account, timezone]))
   ).rows[0]?.day;
@@ -85,7 +84,7 @@ export async function captureSnapshots(context: SnapshotContext): Promise<Snapsh
   const { pool, client, account, timezone, runId, capturedAt, log } = context;
   const onDatabase = context.onDatabase ?? directly;
   const today = localDate(capturedAt.getTime(), timezone);
-  const from = await firstDay(context);
+  const from = await firstDay(context, onDatabase);
   // Reconciliation compares the captured days with the ledger's daily rollups in the same zone.
   if (context.rollups !== false)
     await onDatabase("the capture zone's rollups", () => inTransaction(pool, (db) => ensureRollupZone(db, account, timezone)));

@@ -20,6 +20,8 @@ export class StaleRows {
 
   /** After a batch was written: its rows, and those of them writeRows did not write for being older. */
   written(rows: readonly Transaction[], stale: readonly StaleRow[]): void {
+    // The common case, a backfill's every batch: nothing held back, nothing to look up.
+    if (this.#byId.size === 0 && stale.length === 0) return;
     for (const row of rows) this.#byId.delete(row.id);
     for (const { row, heldUpdatedAt } of stale) {
       this.#byId.set(row.id, {
