@@ -10,11 +10,21 @@ export interface FleetAccount {
   name: string;
   /** The account's configuration: the environment's, with the entry's overrides and its own token. */
   config: Config;
-  /**
-   * Why this account cannot run (its token variable is unset or unusable): the account fails, the
-   * fleet goes on. Never the token's value.
-   */
-  tokenError?: string;
+  /** The variable the entry reads its token from. */
+  tokenEnv: string;
+  /** Why this account cannot run: the account fails, the fleet goes on. */
+  tokenError?: TokenProblem;
+}
+
+/**
+ * TOKEN_MISSING: the token variable is unset or holds what cannot be a key. TOKEN_SHARED: another
+ * account of the file has the same key for the same API, so both would mirror one ledger under two
+ * names; neither can be told to be the right one, so both fail. The message names variables and
+ * accounts, never a key.
+ */
+export interface TokenProblem {
+  code: "TOKEN_MISSING" | "TOKEN_SHARED";
+  message: string;
 }
 
 /** The entry's keys and the variable each one overrides; `name` and `token_env` are required. */
@@ -71,7 +81,42 @@ export function loadAccounts(file: string, env: Env): FleetAccount[] {
       `SYNC_ACCOUNTS_FILE ${file}: ${problems.length} of ${list.length} entries are invalid:\n${problems.map((p) => `  ${p}`).join("\n")}`,
     );
   }
+  failSharedKeys(accounts);
   return accounts;
+}
+
+/**
+ * Accounts given one key for one API (the same token_env twice, or two variables holding the same
+ * value: a copy-paste in the file or the secret store) would each mirror the same ledger, every run
+ * succeeding, one client's spend counted twice and the other's never synced. Each of them fails
+ * with TOKEN_SHARED, whatever shard it falls in, since the whole file is read everywhere.
+ */
+function failSharedKeys(accounts: FleetAccount[]): void {
+  const byKey = new Map<string, FleetAccount[]>();
+  for (const account of accounts) {
+    const { apiToken, apiUrl } = account.config;
+    if (account.tokenError || !apiToken) continue;
+    const key = `${apiUrl}\n${apiToken}`;
+    byKey.set(key, [...(byKey.get(key) ?? []), account]);
+  }
+  for (const sharing of byKey.values()) {
+    if (sharing.length < 2) continue;
+    for (const account of sharing) {
+      const others = sharing
+        .filter((other) => other !== account)
+        .map((other) =>
+          other.tokenEnv === account.tokenEnv
+            ? `account "${other.name}" (the same variable)`
+            : `${other.tokenEnv} (account "${other.name}")`,
+        );
+      account.tokenError = {
+        code: "TOKEN_SHARED",
+        message:
+          `${account.tokenEnv} holds the same API key as ${others.join(", ")}: the accounts would each mirror the ` +
+          "same ledger. Give each account its own key",
+      };
+    }
+  }
 }
 
 /** What is wrong with one entry of the file, naming the entry and the field (the caller adds the file). */
@@ -120,15 +165,15 @@ function readEntry(entry: unknown, index: number, seen: Map<string, number>, bas
     throw new EntryProblem(`${where(key, name)}: ${error.message}`);
   }
   // The token is checked as GENERECT_API_TOKEN would be, but its failure stays the account's.
-  let tokenError: string | undefined;
+  let missing: string | undefined;
   try {
     config = { ...config, apiToken: loadConfig({ GENERECT_API_TOKEN: env[tokenEnv] }).apiToken };
-    if (!config.apiToken) tokenError = `${tokenEnv} is not set: the account's API key is read from it`;
+    if (!config.apiToken) missing = `${tokenEnv} is not set: the account's API key is read from it`;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    tokenError = error.message.replace("GENERECT_API_TOKEN", tokenEnv);
+    missing = error.message.replace("GENERECT_API_TOKEN", tokenEnv);
   }
-  return { name, config, tokenError };
+  return { name, config, tokenEnv, tokenError: missing === undefined ? undefined : { code: "TOKEN_MISSING", message: missing } };
 }
 
 /** FNV-1a, 32 bits: a stable hash of the account's name, the same in every pod and release. */

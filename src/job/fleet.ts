@@ -90,7 +90,7 @@ export async function runFleet(options: FleetOptions): Promise<AccountOutcome[]>
   const one = async (account: FleetAccount): Promise<AccountOutcome> => {
     const name = account.name;
     if (signal?.aborted) return { account: name, status: "interrupted", detail: "not started: the fleet was stopped" };
-    if (account.tokenError) return tokenMissing(account);
+    if (account.tokenError) return tokenUnusable(account);
     const accountLog = log.child({ account: name });
     const { slot: requestSlot, holding } = slots.lane();
     const sync: SyncOptions = {
@@ -130,12 +130,14 @@ export async function runFleet(options: FleetOptions): Promise<AccountOutcome[]>
   };
 
   /**
-   * An account whose token variable is unset (or unusable) fails alone, and a run/snapshot pass
-   * records it as a failed run like any other failure (error code TOKEN_MISSING, the message names
-   * the variable, never a value), so sync_runs holds every account's run and status --all shows it.
+   * An account without a usable key of its own (its variable unset or unusable, or its key another
+   * account's too) fails alone, and a run/snapshot pass records it as a failed run like any other
+   * failure (error code TOKEN_MISSING or TOKEN_SHARED, the message names variables, never a value),
+   * so sync_runs holds every account's run and status --all shows it.
    */
-  const tokenMissing = async (account: FleetAccount): Promise<AccountOutcome> => {
-    const failed: AccountOutcome = { account: account.name, status: "failed", code: tokenMissingCode, detail: account.tokenError! };
+  const tokenUnusable = async (account: FleetAccount): Promise<AccountOutcome> => {
+    const { code, message } = account.tokenError!;
+    const failed: AccountOutcome = { account: account.name, status: "failed", code, detail: message };
     if (options.pass !== "run" && options.pass !== "snapshot") return failed;
     try {
       const runId = await withConnectionRetry(
@@ -145,8 +147,8 @@ export async function runFleet(options: FleetOptions): Promise<AccountOutcome[]>
             status: "failed",
             apiRequests: 0,
             retries: 0,
-            errorCode: tokenMissingCode,
-            errorMessage: account.tokenError,
+            errorCode: code,
+            errorMessage: message,
           });
           return id;
         },
@@ -232,9 +234,6 @@ export async function runFleet(options: FleetOptions): Promise<AccountOutcome[]>
 export function fleetPoolSize(options: Pick<FleetOptions, "dbConnections" | "concurrency">, accounts: number): number {
   return fleetBudget(options.dbConnections, options.concurrency, accounts).pool;
 }
-
-/** sync_runs.error_code of a fleet account whose token variable is unset or unusable. */
-export const tokenMissingCode = "TOKEN_MISSING";
 
 /** verify --all's line for one account: every proof's verdict, the first finding of those that differ. */
 export function verifyDetail(report: VerifyReport): string {

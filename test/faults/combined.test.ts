@@ -192,6 +192,7 @@ describe("several lies at once, over changing ledgers", () => {
         const fleet = await runFleet({
           accounts: accounts.map(({ account, token }) => ({
             name: account,
+            tokenEnv: `${account.toUpperCase()}_TOKEN`,
             config: testConfig(sim!, { ...overrides, account, apiToken: token }),
           })),
           databaseUrl: db.url,

@@ -1,7 +1,8 @@
 // Issue #17: many accounts into one database through `run --all` (the real CLI in a child), each
 // against its own ledger on one simulator (one ledger per key): each equals its truth field by
 // field (two of them share ids), a rejected key and an unset key fail alone, a held lock is skipped,
-// a SIGKILL mid-fleet and a rerun converge, and shards 0/2 and 1/2 cover every account once.
+// accounts given one key fail alone, a SIGKILL mid-fleet and a rerun converge, and shards 0/2 and
+// 1/2 cover every account once.
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -345,6 +346,66 @@ describe("run --all: three accounts, one rejected key, one unset key", () => {
     expect(digest.code).toBe(2);
     expect(digest.stderr).toContain("--digest is one account's head digest");
   }, 180_000);
+});
+
+describe("run --all: accounts given one key", () => {
+  test("each account that shares its key fails alone (TOKEN_SHARED), nothing of it requested or written; the others run", async () => {
+    const sim = await simulatorFor(ledgers(200));
+    const db = await createMigratedDatabase("fleet-shared-key");
+    try {
+      const file = accountsFile(
+        "shared.yaml",
+        `accounts:
+  - name: acme
+    token_env: ACME_GENERECT_TOKEN
+  - name: acme-eu                  # the same variable pasted twice
+    token_env: ACME_GENERECT_TOKEN
+  - name: globex
+    token_env: GLOBEX_GENERECT_TOKEN
+  - name: globex-eu                # another variable, holding globex's key
+    token_env: GLOBEX_EU_GENERECT_TOKEN
+  - name: initech
+    token_env: INITECH_GENERECT_TOKEN
+`,
+      );
+      const result = await runCliChecked(["run", "--all"], fleetEnv(db, sim, file, { GLOBEX_EU_GENERECT_TOKEN: keys.globex }));
+      expect(result.code).toBe(1);
+      const lines = result.stdout.trim().split("\n");
+      expect(lines.map((l) => /^([\w-]+): (\w+)/.exec(l)?.slice(1).join(" "))).toEqual([
+        "acme failed",
+        "acme-eu failed",
+        "globex failed",
+        "globex-eu failed",
+        "initech succeeded",
+        "fleet 1",
+      ]);
+      expect(lines[1]).toMatch(
+        /^acme-eu: failed \(run #\d+\) \[TOKEN_SHARED\]: ACME_GENERECT_TOKEN holds the same API key as account "acme" \(the same variable\)/,
+      );
+      expect(lines[2]).toContain(
+        '[TOKEN_SHARED]: GLOBEX_GENERECT_TOKEN holds the same API key as GLOBEX_EU_GENERECT_TOKEN (account "globex-eu")',
+      );
+      const runs = await query<{ account: string; status: string; error_code: string | null; api_requests: number }>(
+        db.url,
+        "SELECT account, status, error_code, api_requests FROM sync_runs ORDER BY account",
+      );
+      expect(runs).toEqual([
+        { account: "acme", status: "failed", error_code: "TOKEN_SHARED", api_requests: 0 },
+        { account: "acme-eu", status: "failed", error_code: "TOKEN_SHARED", api_requests: 0 },
+        { account: "globex", status: "failed", error_code: "TOKEN_SHARED", api_requests: 0 },
+        { account: "globex-eu", status: "failed", error_code: "TOKEN_SHARED", api_requests: 0 },
+        { account: "initech", status: "succeeded", error_code: null, api_requests: expect.any(Number) },
+      ]);
+      // Every request the simulator answered was initech's, and only initech's rows are held.
+      expect(sim.stats.requests).toBe(runs.at(-1)!.api_requests);
+      const held = await query<{ account: string }>(db.url, "SELECT DISTINCT account FROM transactions");
+      expect(held).toEqual([{ account: "initech" }]);
+      await expectEveryAccountEqualsItsLedger(db, sim, ["initech"]);
+    } finally {
+      await sim.close();
+      await db.drop();
+    }
+  });
 });
 
 describe("simulate --accounts N", () => {

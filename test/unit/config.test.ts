@@ -190,12 +190,67 @@ describe("SYNC_ACCOUNTS_FILE read against the environment", () => {
         ...Array.from({ length: 20 }, (_, i) => `key_${i}_${"k".repeat(24)}`),
         undefined,
       ]);
-      expect(accounts.at(-1)!.tokenError).toContain("UNSET_TOKEN is not set");
+      expect(accounts.at(-1)!.tokenError).toEqual({ code: "TOKEN_MISSING", message: expect.stringContaining("UNSET_TOKEN is not set") });
       expect(accounts[0]!.config.timezone).toBe("Asia/Kolkata");
       expect(accounts.at(-1)!.config.timezone).toBe("Europe/Berlin");
       // Copied once, then each token variable read once more for its entry: never once an entry.
       expect(reads.get("DATABASE_URL")).toBe(1);
       expect(reads.get("SYNC_TIMEZONE")).toBe(1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("accounts given one key for one API fail alone (TOKEN_SHARED), naming the variables, never the key", async () => {
+    const { mkdtemp, writeFile, rm } = await import("node:fs/promises");
+    const os = await import("node:os");
+    const path = await import("node:path");
+    const { loadAccounts } = await import("../../src/config/accounts.js");
+    const dir = await mkdtemp(path.join(os.tmpdir(), "gs-accounts-"));
+    try {
+      const file = path.join(dir, "accounts.yaml");
+      await writeFile(
+        file,
+        "accounts:\n" +
+          "  - name: acme\n    token_env: ACME_TOKEN\n" +
+          "  - name: acme-copy\n    token_env: ACME_TOKEN\n" + // the same variable pasted twice
+          "  - name: globex\n    token_env: GLOBEX_TOKEN\n" +
+          "  - name: globex-eu\n    token_env: GLOBEX_EU_TOKEN\n" + // another variable, the same value
+          "  - name: initech\n    token_env: INITECH_TOKEN\n" +
+          "  - name: initech-staging\n    token_env: INITECH_TOKEN\n    api_url: https://staging.example.test\n" +
+          "  - name: hooli\n    token_env: HOOLI_TOKEN\n" +
+          "  - name: hooli-2\n    token_env: HOOLI_TOKEN\n",
+      );
+      const key = (who: string) => `key_${who}_${"k".repeat(24)}`;
+      const env = {
+        DATABASE_URL: "postgres://u@h/db",
+        ACME_TOKEN: key("acme"),
+        GLOBEX_TOKEN: key("globex"),
+        GLOBEX_EU_TOKEN: key("globex"),
+        INITECH_TOKEN: key("initech"),
+      };
+      const accounts = loadAccounts(file, env);
+      const problem = (name: string) => accounts.find((a) => a.name === name)!.tokenError;
+      const shared = "the accounts would each mirror the same ledger. Give each account its own key";
+      expect(problem("acme")).toEqual({
+        code: "TOKEN_SHARED",
+        message: `ACME_TOKEN holds the same API key as account "acme-copy" (the same variable): ${shared}`,
+      });
+      expect(problem("acme-copy")!.message).toBe(`ACME_TOKEN holds the same API key as account "acme" (the same variable): ${shared}`);
+      expect(problem("globex")).toEqual({
+        code: "TOKEN_SHARED",
+        message: `GLOBEX_TOKEN holds the same API key as GLOBEX_EU_TOKEN (account "globex-eu"): ${shared}`,
+      });
+      expect(problem("globex-eu")!.message).toBe(`GLOBEX_EU_TOKEN holds the same API key as GLOBEX_TOKEN (account "globex"): ${shared}`);
+      // One key for two APIs is two keys; an unset variable is missing, not shared.
+      expect(problem("initech")).toBeUndefined();
+      expect(problem("initech-staging")).toBeUndefined();
+      expect(problem("hooli")!.code).toBe("TOKEN_MISSING");
+      expect(problem("hooli-2")!.code).toBe("TOKEN_MISSING");
+      // Accounts that fail keep their configuration; no message quotes a key.
+      expect(accounts.find((a) => a.name === "acme")!.config.apiToken).toBe(key("acme"));
+      const messages = accounts.map((a) => a.tokenError?.message ?? "").join("\n");
+      for (const who of ["acme", "globex", "initech"]) expect(messages).not.toContain(key(who));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -205,7 +205,7 @@ async function fleetStatus(io: CommandIo, options: { json: boolean; shard: strin
           daysCompared: s.reconciliation.daysCompared,
           daysDiffering: s.reconciliation.differing.length,
         },
-        tokenProblem: tokenError ?? null,
+        tokenProblem: tokenError?.message ?? null,
       });
     }
     if (options.json) {
