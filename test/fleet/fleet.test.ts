@@ -13,7 +13,7 @@ import { acquireAccountLock } from "../../src/job/lock.js";
 import { Ledger, type SimulatorHandle, seedTransactions } from "../../src/simulator/index.js";
 import { cli, expectVersionsConsistent, guardCliOutput, registerSecret, runCliChecked, waitFor } from "../faults/support.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger, startTestSimulator, syncRuns } from "../helpers/sync.js";
+import { expectDatabaseEqualsLedger, perTest, startTestSimulator, syncRuns } from "../helpers/sync.js";
 import { dayMs } from "../helpers/time.js";
 
 guardCliOutput();
@@ -90,6 +90,9 @@ function fleetEnv(db: TestDatabase, sim: SimulatorHandle, file: string, extra: R
   };
 }
 
+/** "acme succeeded" from a summary line of `run --all` ("fleet 3" from its last). */
+const verdict = (line: string) => /^([\w-]+): (\w+)/.exec(line)?.slice(1).join(" ");
+
 async function expectEveryAccountEqualsItsLedger(
   db: TestDatabase,
   sim: SimulatorHandle,
@@ -116,7 +119,7 @@ describe("run --all: three accounts, one rejected key, one unset key", () => {
     expect(result.code).toBe(1);
     expect(result.stderr).not.toMatch(/already executing a query/);
     const lines = result.stdout.trim().split("\n");
-    expect(lines.map((l) => /^([\w-]+): (\w+)/.exec(l)?.slice(1).join(" "))).toEqual([
+    expect(lines.map(verdict)).toEqual([
       "acme succeeded",
       "umbrella failed",
       "globex succeeded",
@@ -349,62 +352,58 @@ describe("run --all: three accounts, one rejected key, one unset key", () => {
 });
 
 describe("run --all: accounts given one key", () => {
+  const made = perTest();
   test("each account that shares its key fails alone (TOKEN_SHARED), nothing of it requested or written; the others run", async () => {
-    const sim = await simulatorFor(ledgers(200));
-    const db = await createMigratedDatabase("fleet-shared-key");
-    try {
-      const file = accountsFile(
-        "shared.yaml",
-        `accounts:
-  - name: acme
-    token_env: ACME_GENERECT_TOKEN
-  - name: acme-eu                  # the same variable pasted twice
-    token_env: ACME_GENERECT_TOKEN
-  - name: globex
-    token_env: GLOBEX_GENERECT_TOKEN
-  - name: globex-eu                # another variable, holding globex's key
-    token_env: GLOBEX_EU_GENERECT_TOKEN
-  - name: initech
-    token_env: INITECH_GENERECT_TOKEN
+    const sim = made.simulator(await simulatorFor(ledgers(200)));
+    const db = made.database(await createMigratedDatabase("fleet-shared-key"));
+    const file = accountsFile(
+      "shared.yaml",
+      `accounts:
+- name: acme
+  token_env: ACME_GENERECT_TOKEN
+- name: acme-eu                  # the same variable pasted twice
+  token_env: ACME_GENERECT_TOKEN
+- name: globex
+  token_env: GLOBEX_GENERECT_TOKEN
+- name: globex-eu                # another variable, holding globex's key
+  token_env: GLOBEX_EU_GENERECT_TOKEN
+- name: initech
+  token_env: INITECH_GENERECT_TOKEN
 `,
-      );
-      const result = await runCliChecked(["run", "--all"], fleetEnv(db, sim, file, { GLOBEX_EU_GENERECT_TOKEN: keys.globex }));
-      expect(result.code).toBe(1);
-      const lines = result.stdout.trim().split("\n");
-      expect(lines.map((l) => /^([\w-]+): (\w+)/.exec(l)?.slice(1).join(" "))).toEqual([
-        "acme failed",
-        "acme-eu failed",
-        "globex failed",
-        "globex-eu failed",
-        "initech succeeded",
-        "fleet 1",
-      ]);
-      expect(lines[1]).toMatch(
-        /^acme-eu: failed \(run #\d+\) \[TOKEN_SHARED\]: ACME_GENERECT_TOKEN holds the same API key as account "acme" \(the same variable\)/,
-      );
-      expect(lines[2]).toContain(
-        '[TOKEN_SHARED]: GLOBEX_GENERECT_TOKEN holds the same API key as GLOBEX_EU_GENERECT_TOKEN (account "globex-eu")',
-      );
-      const runs = await query<{ account: string; status: string; error_code: string | null; api_requests: number }>(
-        db.url,
-        "SELECT account, status, error_code, api_requests FROM sync_runs ORDER BY account",
-      );
-      expect(runs).toEqual([
-        { account: "acme", status: "failed", error_code: "TOKEN_SHARED", api_requests: 0 },
-        { account: "acme-eu", status: "failed", error_code: "TOKEN_SHARED", api_requests: 0 },
-        { account: "globex", status: "failed", error_code: "TOKEN_SHARED", api_requests: 0 },
-        { account: "globex-eu", status: "failed", error_code: "TOKEN_SHARED", api_requests: 0 },
-        { account: "initech", status: "succeeded", error_code: null, api_requests: expect.any(Number) },
-      ]);
-      // Every request the simulator answered was initech's, and only initech's rows are held.
-      expect(sim.stats.requests).toBe(runs.at(-1)!.api_requests);
-      const held = await query<{ account: string }>(db.url, "SELECT DISTINCT account FROM transactions");
-      expect(held).toEqual([{ account: "initech" }]);
-      await expectEveryAccountEqualsItsLedger(db, sim, ["initech"]);
-    } finally {
-      await sim.close();
-      await db.drop();
-    }
+    );
+    const result = await runCliChecked(["run", "--all"], fleetEnv(db, sim, file, { GLOBEX_EU_GENERECT_TOKEN: keys.globex }));
+    expect(result.code).toBe(1);
+    const lines = result.stdout.trim().split("\n");
+    expect(lines.map(verdict)).toEqual([
+      "acme failed",
+      "acme-eu failed",
+      "globex failed",
+      "globex-eu failed",
+      "initech succeeded",
+      "fleet 1",
+    ]);
+    expect(lines[1]).toMatch(
+      /^acme-eu: failed \(run #\d+\) \[TOKEN_SHARED\]: ACME_GENERECT_TOKEN holds the same API key as account "acme" \(the same variable\)/,
+    );
+    expect(lines[2]).toContain(
+      '[TOKEN_SHARED]: GLOBEX_GENERECT_TOKEN holds the same API key as GLOBEX_EU_GENERECT_TOKEN (account "globex-eu")',
+    );
+    const runs = await query<{ account: string; status: string; error_code: string | null; api_requests: number }>(
+      db.url,
+      "SELECT account, status, error_code, api_requests FROM sync_runs ORDER BY account",
+    );
+    expect(runs).toEqual([
+      { account: "acme", status: "failed", error_code: "TOKEN_SHARED", api_requests: 0 },
+      { account: "acme-eu", status: "failed", error_code: "TOKEN_SHARED", api_requests: 0 },
+      { account: "globex", status: "failed", error_code: "TOKEN_SHARED", api_requests: 0 },
+      { account: "globex-eu", status: "failed", error_code: "TOKEN_SHARED", api_requests: 0 },
+      { account: "initech", status: "succeeded", error_code: null, api_requests: expect.any(Number) },
+    ]);
+    // Every request the simulator answered was initech's, and only initech's rows are held.
+    expect(sim.stats.requests).toBe(runs.at(-1)!.api_requests);
+    const held = await query<{ account: string }>(db.url, "SELECT DISTINCT account FROM transactions");
+    expect(held).toEqual([{ account: "initech" }]);
+    await expectEveryAccountEqualsItsLedger(db, sim, ["initech"]);
   });
 });
 

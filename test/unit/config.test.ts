@@ -165,16 +165,31 @@ describe("variables an operator gets wrong (issue #18)", () => {
 });
 
 describe("SYNC_ACCOUNTS_FILE read against the environment", () => {
-  test("the environment is read once for all the entries (process.env is read variable by variable), each entry still gets its own", async () => {
+  /** `body` with a scratch accounts.yaml (written by `write`), removed afterwards. */
+  async function withAccountsFile(
+    body: (
+      file: string,
+      write: (text: string) => Promise<void>,
+      load: typeof import("../../src/config/accounts.js").loadAccounts,
+    ) => Promise<void>,
+  ): Promise<void> {
     const { mkdtemp, writeFile, rm } = await import("node:fs/promises");
     const os = await import("node:os");
     const path = await import("node:path");
     const { loadAccounts } = await import("../../src/config/accounts.js");
     const dir = await mkdtemp(path.join(os.tmpdir(), "gs-accounts-"));
+    const file = path.join(dir, "accounts.yaml");
     try {
-      const file = path.join(dir, "accounts.yaml");
+      await body(file, (text) => writeFile(file, text), loadAccounts);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  test("the environment is read once for all the entries (process.env is read variable by variable), each entry still gets its own", async () => {
+    await withAccountsFile(async (file, write, loadAccounts) => {
       const entries = Array.from({ length: 20 }, (_, i) => `  - name: acct-${i}\n    token_env: ACCT_${i}_TOKEN\n`).join("");
-      await writeFile(file, `accounts:\n${entries}  - name: late\n    token_env: UNSET_TOKEN\n    timezone: Europe/Berlin\n`);
+      await write(`accounts:\n${entries}  - name: late\n    token_env: UNSET_TOKEN\n    timezone: Europe/Berlin\n`);
       const values: Record<string, string> = { DATABASE_URL: "postgres://u@h/db", SYNC_TIMEZONE: "Asia/Kolkata" };
       for (let i = 0; i < 20; i++) values[`ACCT_${i}_TOKEN`] = `key_${i}_${"k".repeat(24)}`;
       const reads = new Map<string, number>();
@@ -196,21 +211,12 @@ describe("SYNC_ACCOUNTS_FILE read against the environment", () => {
       // Copied once, then each token variable read once more for its entry: never once an entry.
       expect(reads.get("DATABASE_URL")).toBe(1);
       expect(reads.get("SYNC_TIMEZONE")).toBe(1);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   test("accounts given one key for one API fail alone (TOKEN_SHARED), naming the variables, never the key", async () => {
-    const { mkdtemp, writeFile, rm } = await import("node:fs/promises");
-    const os = await import("node:os");
-    const path = await import("node:path");
-    const { loadAccounts } = await import("../../src/config/accounts.js");
-    const dir = await mkdtemp(path.join(os.tmpdir(), "gs-accounts-"));
-    try {
-      const file = path.join(dir, "accounts.yaml");
-      await writeFile(
-        file,
+    await withAccountsFile(async (file, write, loadAccounts) => {
+      await write(
         "accounts:\n" +
           "  - name: acme\n    token_env: ACME_TOKEN\n" +
           "  - name: acme-copy\n    token_env: ACME_TOKEN\n" + // the same variable pasted twice
@@ -251,31 +257,22 @@ describe("SYNC_ACCOUNTS_FILE read against the environment", () => {
       expect(accounts.find((a) => a.name === "acme")!.config.apiToken).toBe(key("acme"));
       const messages = accounts.map((a) => a.tokenError?.message ?? "").join("\n");
       for (const who of ["acme", "globex", "initech"]) expect(messages).not.toContain(key(who));
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   test("every invalid entry is named in one error; an invalid environment is named once, not once an entry", async () => {
-    const { mkdtemp, writeFile, rm } = await import("node:fs/promises");
-    const os = await import("node:os");
-    const path = await import("node:path");
-    const { loadAccounts } = await import("../../src/config/accounts.js");
     const { ConfigError } = await import("../../src/errors.js");
-    const dir = await mkdtemp(path.join(os.tmpdir(), "gs-accounts-"));
-    const thrown = (file: string, env: Record<string, string>) => {
-      try {
-        loadAccounts(file, env);
-      } catch (error) {
-        expect(error).toBeInstanceOf(ConfigError);
-        return (error as Error).message;
-      }
-      throw new Error("loadAccounts accepted the file");
-    };
-    try {
-      const file = path.join(dir, "accounts.yaml");
-      await writeFile(
-        file,
+    await withAccountsFile(async (file, write, loadAccounts) => {
+      const thrown = (env: Record<string, string>) => {
+        try {
+          loadAccounts(file, env);
+        } catch (error) {
+          expect(error).toBeInstanceOf(ConfigError);
+          return (error as Error).message;
+        }
+        throw new Error("loadAccounts accepted the file");
+      };
+      await write(
         "accounts:\n" +
           "  - name: acme\n    token_env: ACME_TOKEN\n" +
           "  - name: acme\n    token_env: OTHER_TOKEN\n" +
@@ -284,7 +281,7 @@ describe("SYNC_ACCOUNTS_FILE read against the environment", () => {
           "  - name: umbrella\n    token_env: 'sk-live-1234'\n",
       );
       const env = { DATABASE_URL: "postgres://u@h/db" };
-      const message = thrown(file, env);
+      const message = thrown(env);
       expect(message).not.toContain("sk-live-1234"); // what was written where a variable's name belongs may be a key
       const lines = message.split("\n");
       expect(lines[0]).toBe(`SYNC_ACCOUNTS_FILE ${file}: 3 of 5 entries are invalid:`);
@@ -294,16 +291,14 @@ describe("SYNC_ACCOUNTS_FILE read against the environment", () => {
         expect.stringMatching(/^ {2}accounts\[4\] \("umbrella"\), field token_env: must name an environment variable/),
       ]);
 
-      await writeFile(file, "accounts:\n  - name: acme\n    token_env: ACME_TOKEN\n  - name: acme\n    token_env: OTHER_TOKEN\n");
-      expect(thrown(file, env)).toBe(`SYNC_ACCOUNTS_FILE ${file}: accounts[1] ("acme"), field name: also the name of accounts[0]`);
+      await write("accounts:\n  - name: acme\n    token_env: ACME_TOKEN\n  - name: acme\n    token_env: OTHER_TOKEN\n");
+      expect(thrown(env)).toBe(`SYNC_ACCOUNTS_FILE ${file}: accounts[1] ("acme"), field name: also the name of accounts[0]`);
 
       // Not the entries' fault: the variable every entry inherits.
-      await writeFile(file, "accounts:\n  - name: acme\n    token_env: ACME_TOKEN\n  - name: globex\n    token_env: GLOBEX_TOKEN\n");
-      const environment = thrown(file, { ...env, SYNC_LOOKBACK: "banana" });
+      await write("accounts:\n  - name: acme\n    token_env: ACME_TOKEN\n  - name: globex\n    token_env: GLOBEX_TOKEN\n");
+      const environment = thrown({ ...env, SYNC_LOOKBACK: "banana" });
       expect(environment).toMatch(/^SYNC_LOOKBACK/);
       expect(environment).not.toContain("\n");
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
