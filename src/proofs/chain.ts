@@ -20,6 +20,7 @@ import {
   linksSql,
   otherVersionsSql,
   unlinkedVersionsSql,
+  versionMarksSql,
 } from "../db/sql/proofs.js";
 
 type Queryable = Pick<pg.ClientBase, "query">;
@@ -186,6 +187,32 @@ export interface ChainTip {
   head_digest: string;
 }
 
+/** versionMarksSql's findings, each with what is wrong with the version in words. */
+async function unchainedDisagreements(db: Queryable, account: string): Promise<{ id: string; version_id: string; what: string }[]> {
+  const rows = (
+    await db.query<{
+      id: string;
+      version_id: string;
+      marked: boolean;
+      deletion: boolean;
+      validity_differs: boolean;
+      change_differs: boolean;
+    }>(versionMarksSql, [account])
+  ).rows;
+  return rows.map((r) => ({
+    id: r.id,
+    version_id: r.version_id,
+    what:
+      r.marked !== r.deletion
+        ? r.marked
+          ? "is marked deleted"
+          : "is not marked deleted"
+        : r.validity_differs
+          ? "ends (valid_to) where the next version does not begin"
+          : "says it was superseded by a deletion (change) that the next version is not, or the reverse",
+  }));
+}
+
 export interface ChainBreak {
   /** The link that no longer matches. */
   seq: string;
@@ -292,6 +319,17 @@ export async function checkChain(db: Queryable, account: string, digest?: string
     if (digest !== undefined && head === digest.toLowerCase()) digestMatch = { seq: link.seq, linkedVersions: versions + rows.length };
     versions += rows.length;
     after = link.last_version_id;
+  }
+  for (const v of await unchainedDisagreements(db, account)) {
+    const link = links.find((l) => BigInt(l.first_version_id) <= BigInt(v.version_id) && BigInt(v.version_id) <= BigInt(l.last_version_id));
+    broke({
+      seq: link?.seq ?? "-",
+      runId: link?.run_id ?? "-",
+      kind: "version changed",
+      versionId: v.version_id,
+      transactionId: v.id,
+      detail: `version ${v.version_id} of transaction ${v.id} ${v.what}, which its chained versions contradict`,
+    });
   }
   const unlinked = Number((await db.query<{ n: string }>(unlinkedVersionsSql, [account, after])).rows[0]!.n);
   return {

@@ -9,6 +9,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { legacyMigrations, legacyWritePath } from "../../src/bench/legacy-sql.js";
 import { migrationsDir } from "../../src/db/paths.js";
+import { versionMarksSql } from "../../src/db/sql/proofs.js";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { expectVersionsConsistent } from "../faults/support.js";
 import { createTestDatabase, query, type TestDatabase } from "../helpers/database.js";
@@ -135,6 +136,8 @@ describe(`migration ${storageV2}`, () => {
     ] as const) {
       expect(await syncOnce(db.url, sim, { windowMs: days(10), account })).toMatchObject({ inserted: 0, updated: 0, deleted: 0 });
       await expectDatabaseEqualsLedger(db.url, sim, account);
+      // verify's reading of the deletion marks and the history's validity holds for migrated versions too.
+      expect(await query(db.url, versionMarksSql, [account])).toEqual([]);
     }
     const versionsNow = await query(db.url, versionsSql);
     expect(versionsNow).toEqual(versionsBefore.map((v) => (v.account === "d" && v.change === "update" ? { ...v, change: "insert" } : v)));

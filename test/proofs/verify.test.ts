@@ -6,7 +6,7 @@ import { JsonNumber, type SimulatorHandle, USERS_ME_PATH } from "../../src/simul
 import { guardCliOutput, runCliChecked, waitFor } from "../faults/support.js";
 import { spawnCli } from "../helpers/cli.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
-import { expectDatabaseEqualsLedger, seededSimulator, syncOnce, testToken } from "../helpers/sync.js";
+import { expectDatabaseEqualsLedger, perTest, seededSimulator, syncOnce, testToken } from "../helpers/sync.js";
 import { dayMs } from "../helpers/time.js";
 
 const naive = (ms: number) => `${new Date(ms).toISOString().slice(0, 23).replace("Z", "")}000`;
@@ -300,4 +300,64 @@ describe("verify", () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("--digest");
   }, 60_000);
+});
+
+describe("verify: what no leaf holds", () => {
+  // A leaf holds a version's content; its deletion mark and its history row's validity are fixed by
+  // the versions around it. Edited by hand, each is named, though every leaf is unchanged.
+  const made = perTest();
+  test("a deletion mark set or cleared by hand, a superseded version's valid_to or change: each named by tamper_evidence", async () => {
+    const db = made.database(await createMigratedDatabase("proofs_marks"));
+    const sim = made.simulator(await seededSimulator(4242, 400, 60));
+    const env = { GENERECT_API_TOKEN: testToken, GENERECT_API_URL: sim.url, DATABASE_URL: db.url, SYNC_ACCOUNT: "acct", LOG_LEVEL: "warn" };
+    const tamper = async () => {
+      const result = await runCliChecked(["verify", "--json"], env);
+      const report = JSON.parse(result.stdout) as Report;
+      return { code: result.code, failing: report.proofs.filter((p) => !p.holds).map((p) => p.name), ...proofOf(report) };
+    };
+    const proofOf = (report: Report) => {
+      const p = report.proofs.find((x) => x.name === "tamper_evidence")!;
+      return { holds: p.holds, findings: p.findings };
+    };
+    // Two rows of one instant's neighbourhood, amount 0 (no count or balance tells them apart); Generect deletes B.
+    const at = Date.now() - 2 * 3600_000;
+    const a = sim.ledger.add({ created_at: naive(at), amount: "0", description: "zero A" });
+    const b = sim.ledger.add({ created_at: naive(at + 1000), amount: "0", description: "zero B" });
+    await syncOnce(db.url, sim);
+    sim.ledger.remove(b.id);
+    await syncOnce(db.url, sim);
+    await expectDatabaseEqualsLedger(db.url, sim);
+    expect(await tamper()).toMatchObject({ code: 0, holds: true, findings: [] });
+    const edit = async (sql: string, id: string) => query(db.url, sql, [id]);
+    const [version] = await query<{ version_id: string }>(db.url, "SELECT version_id::text FROM transactions WHERE id = $1", [a.id]);
+
+    // A live row hidden: the audit sweep and the balance chain would miss it (amount 0 and, below, B back in its window).
+    await edit("UPDATE transactions SET deleted_at = now() WHERE id = $1", a.id);
+    expect(await tamper()).toMatchObject({
+      holds: false,
+      findings: [expect.stringContaining(`version ${version!.version_id} of transaction ${a.id} is marked deleted`)],
+    });
+    // ... and the row Generect deleted brought back beside it: the mirror is wrong, every count agrees.
+    await edit("UPDATE transactions SET deleted_at = NULL WHERE id = $1", b.id);
+    await expect(expectDatabaseEqualsLedger(db.url, sim)).rejects.toThrow(/differs/);
+    const swapped = await tamper();
+    expect(swapped).toMatchObject({ code: 1, failing: ["tamper_evidence"], holds: false });
+    expect(swapped.findings).toEqual([expect.stringContaining(`transaction ${a.id} is marked deleted`)]);
+    await edit("UPDATE transactions SET deleted_at = NULL WHERE id = $1", a.id);
+    expect((await tamper()).findings).toEqual([expect.stringContaining(`transaction ${b.id} is not marked deleted`)]);
+    await edit("UPDATE transactions SET deleted_at = last_seen_at WHERE id = $1", b.id);
+    await expectDatabaseEqualsLedger(db.url, sim);
+    expect(await tamper()).toMatchObject({ code: 0, holds: true });
+
+    // B's live version, superseded by its deletion: when it ended, and what ended it.
+    await edit("UPDATE transaction_history SET valid_to = valid_to + interval '1 hour' WHERE id = $1", b.id);
+    expect((await tamper()).findings).toEqual([
+      expect.stringContaining(`transaction ${b.id} ends (valid_to) where the next version does not begin`),
+    ]);
+    await edit("UPDATE transaction_history SET valid_to = valid_to - interval '1 hour' WHERE id = $1", b.id);
+    await edit("UPDATE transaction_history SET change = 'update' WHERE id = $1", b.id);
+    expect((await tamper()).findings).toEqual([expect.stringContaining(`transaction ${b.id} says it was superseded by a deletion`)]);
+    await edit("UPDATE transaction_history SET change = 'delete' WHERE id = $1", b.id);
+    expect(await tamper()).toMatchObject({ code: 0, holds: true });
+  }, 120_000);
 });

@@ -135,5 +135,45 @@ export const chainLinkCountSql = `SELECT count(*)::int AS n FROM proof_chain WHE
 export const unlinkedVersionsSql = `SELECT (SELECT count(*) FROM transactions WHERE account = $1 AND version_id > $2::bigint)
           + (SELECT count(*) FROM transaction_history WHERE account = $1 AND version_id > $2::bigint) AS n`;
 
+/**
+ * Versions whose unchained fields disagree with what their chained ones make them ($1 account). A
+ * leaf holds a version's content, not its deletion mark nor its history row's validity, yet the
+ * chain fixes both: a version repeating its predecessor's raw is a deletion mark when that one was
+ * live (markDeletedSql copies the row) and a re-listing when it was deleted, a version with another
+ * raw is live (only a listed row writes one); a superseded version is valid until the next one's
+ * valid_from, and was superseded by a deletion exactly when the next one is a mark. Only
+ * transactions with a history, or marked deleted, can disagree: the rest are one live version.
+ * Each version's raw is read as its md5, so the sort stays narrow. A mark that disagrees comes
+ * first: the history row before it then disagrees too, as a consequence.
+ */
+export const versionMarksSql = `
+WITH versions AS (
+  SELECT id, version_id, valid_from, valid_to, change, md5(raw) AS content, deleted_at IS NOT NULL AS marked
+  FROM transaction_history WHERE account = $1
+  UNION ALL
+  SELECT t.id, t.version_id, t.last_seen_at, NULL, NULL, md5(t.raw), t.deleted_at IS NOT NULL
+  FROM transactions t
+  WHERE t.account = $1 AND (t.deleted_at IS NOT NULL OR t.id IN (SELECT h.id FROM transaction_history h WHERE h.account = $1))
+),
+ordered AS (
+  SELECT v.*, content IS DISTINCT FROM lag(content) OVER w AS relisted,
+         lead(valid_from) OVER w AS next_from, lead(marked) OVER w AS next_marked
+  FROM versions v WINDOW w AS (PARTITION BY id ORDER BY version_id)
+),
+runs AS (
+  SELECT o.*, count(*) FILTER (WHERE relisted) OVER (PARTITION BY id ORDER BY version_id) AS run FROM ordered o
+),
+judged AS (
+  SELECT r.*, row_number() OVER (PARTITION BY id, run ORDER BY version_id) % 2 = 0 AS deletion FROM runs r
+)
+SELECT id::text, version_id::text, marked, deletion,
+       valid_to IS NOT NULL AND valid_to IS DISTINCT FROM next_from AS validity_differs,
+       change IS NOT NULL AND (change = 'delete') IS DISTINCT FROM next_marked AS change_differs
+FROM judged
+WHERE marked <> deletion
+   OR (valid_to IS NOT NULL AND valid_to IS DISTINCT FROM next_from)
+   OR (change IS NOT NULL AND (change = 'delete') IS DISTINCT FROM next_marked)
+ORDER BY marked <> deletion DESC, version_id`;
+
 /** The chain's head digest as stored by its last link. */
 export const chainHeadSql = `SELECT head_digest FROM proof_chain WHERE account = $1 ORDER BY seq DESC LIMIT 1`;
