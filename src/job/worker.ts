@@ -155,7 +155,8 @@ export async function runWorker({ config, databaseUrl, log, signal, fleet }: Wor
     "worker started",
   );
 
-  await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+  // A signal that came while the worker started (the database check, the HTTP server) fired its event already.
+  if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
   await Promise.all(tasks.map((task) => task.destroy()));
   await current;
   await database.close();
