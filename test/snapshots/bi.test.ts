@@ -151,3 +151,82 @@ describe("BI-ready schema", () => {
     void testToken;
   });
 });
+
+// generate_series over two dates resolves to its timestamptz form, which steps from local midnight
+// in the session's TimeZone: where a DST change skips midnight (America/Santiago on 2026-09-06,
+// America/Havana on 2026-03-08) the series moves to 01:00 and a span's last day was left out. BI
+// tools set the session's zone (Metabase's report time zone does): the days must not depend on it.
+describe("the daily views in a session whose TimeZone skips midnight", () => {
+  let db: TestDatabase;
+  let sim: SimulatorHandle;
+
+  beforeAll(async () => {
+    db = await createMigratedDatabase("bi-zones");
+    // Few rows from 2026-02-12 to 2026-08-31, so that balance types have quiet spans across
+    // 2026-03-08, and every type's last span (to the watermark's day) crosses 2026-09-06.
+    sim = await seededSimulator(53, 120, 200, { to: new Date("2026-08-31T12:00:00Z") });
+    await syncOnce(db.url, sim, { windowMs: days(30) }, { snapshots: true });
+  }, 60_000);
+  afterAll(async () => {
+    await sim?.close();
+    await db?.drop();
+  });
+
+  async function readViews(zone: string): Promise<{ closing: string[]; reconciliation: string[] }> {
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      await client.query(`SET TimeZone = '${zone}'`);
+      const rows = async (sql: string) => (await client.query<{ row: string }>(sql)).rows.map((r) => r.row);
+      return {
+        closing: await rows("SELECT v::text AS row FROM daily_closing_balance v ORDER BY v.account, v.balance_type, v.day"),
+        reconciliation: await rows("SELECT v::text AS row FROM credit_reconciliation_daily v ORDER BY v.account, v.timezone, v.day"),
+      };
+    } finally {
+      await client.end();
+    }
+  }
+
+  test("daily_closing_balance and credit_reconciliation_daily list the same days as in UTC", async () => {
+    const utc = await readViews("UTC");
+    // In UTC every balance type is listed from its first day with rows to the watermark's day,
+    // through quiet spans that cross both zones' skipped midnights, and the capture's days are all listed.
+    const [closing] = await query<{ gaps: number; types: number; last_ok: boolean; quiet_0308: boolean; quiet_0906: boolean }>(
+      db.url,
+      `SELECT count(*) FILTER (WHERE n <> last - first + 1)::int AS gaps, count(*)::int AS types,
+              bool_and(last = (SELECT ((watermark - interval '1 microsecond') AT TIME ZONE 'UTC')::date FROM sync_state
+                               WHERE account = 'acct' AND stream = 'transactions')) AS last_ok,
+              bool_or(quiet_0308) AS quiet_0308, bool_or(quiet_0906) AS quiet_0906
+       FROM (SELECT balance_type, count(*) AS n, min(day) AS first, max(day) AS last,
+                    bool_or(day = '2026-03-08' AND NOT had_rows) AS quiet_0308, bool_or(day = '2026-09-06' AND NOT had_rows) AS quiet_0906
+             FROM daily_closing_balance GROUP BY 1) t`,
+    );
+    expect(closing).toEqual({ gaps: 0, types: expect.any(Number), last_ok: true, quiet_0308: true, quiet_0906: true });
+    expect(closing!.types).toBeGreaterThan(1);
+    const [covered] = await query<{ days: number; listed: number }>(
+      db.url,
+      `SELECT (SELECT max(end_day) - min(start_day) + 1 FROM spent_credit_captures)::int AS days,
+              (SELECT count(*) FROM credit_reconciliation_daily)::int AS listed`,
+    );
+    expect(covered!.days).toBeGreaterThan(200);
+    expect(covered!.listed).toBe(covered!.days);
+    expect(utc.reconciliation).toHaveLength(covered!.days);
+
+    const zones = ["America/Santiago", "America/Havana"];
+    const read = new Map<string, Awaited<ReturnType<typeof readViews>>>();
+    for (const zone of zones) read.set(zone, await readViews(zone));
+    const without = (a: string[], b: string[]) => a.filter((row) => !b.includes(row));
+    const compared = zones.map((zone) => {
+      const { closing, reconciliation } = read.get(zone)!;
+      return {
+        zone,
+        missing: { closing: without(utc.closing, closing), reconciliation: without(utc.reconciliation, reconciliation) },
+        extra: { closing: without(closing, utc.closing), reconciliation: without(reconciliation, utc.reconciliation) },
+      };
+    });
+    expect(compared).toEqual(
+      zones.map((zone) => ({ zone, missing: { closing: [], reconciliation: [] }, extra: { closing: [], reconciliation: [] } })),
+    );
+    for (const zone of zones) expect(read.get(zone)).toEqual(utc);
+  });
+});

@@ -4,11 +4,13 @@ import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import pg from "pg";
 import { main } from "../../src/cli/main.js";
 import { runSnapshot } from "../../src/job/run.js";
 import { addDecimals, Ledger, type SimulatorHandle } from "../../src/simulator/index.js";
 import type { Statement } from "../../src/statement/model.js";
 import { findChromium } from "../../src/statement/pdf.js";
+import { buildStatement } from "../../src/statement/query.js";
 import { runCli } from "../helpers/cli.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
 import { LogCapture, seededSimulator, startTestSimulator, syncOnce, testConfig, testToken } from "../helpers/sync.js";
@@ -239,6 +241,59 @@ describe("statement", () => {
     expect(statement.proofs.quarantined_rows).toEqual({ available: true, value: n });
     void testToken;
   });
+
+  // generate_series over two dates steps from local midnight in the session's TimeZone: where a DST
+  // change skips midnight (America/Santiago on 2026-09-06, America/Havana on 2026-03-08) the days
+  // moved to 01:00 and the span's last day was left out. The command's session takes the server's
+  // default zone, whatever it is.
+  test("the days and lines are the same in a session whose TimeZone skips midnight", async () => {
+    const from = "2026-02";
+    const to = "2026-10";
+    const now = new Date();
+    const build = async (session: string, timezone: string) => {
+      const client = new pg.Client({ connectionString: db.url });
+      await client.connect();
+      try {
+        await client.query(`SET TimeZone = '${session}'`);
+        return await buildStatement(client, { account: "acct", timezone, from, to, version: "test", now });
+      } finally {
+        await client.end();
+      }
+    };
+    const everyDay = Array.from({ length: 273 }, (_, i) =>
+      new Date(Date.parse("2026-02-01T00:00:00Z") + i * dayMs).toISOString().slice(0, 10),
+    );
+    expect(everyDay.at(-1)).toBe("2026-10-31");
+    // A capture in a zone of its own that ends on October's first day: October is captured.
+    const [{ run }] = (await query<{ run: string }>(db.url, "SELECT max(id)::text AS run FROM sync_runs WHERE account = 'acct'")) as [
+      { run: string },
+    ];
+    await query(
+      db.url,
+      `INSERT INTO spent_credit_captures (account, timezone, start_day, end_day, captured_at, run_id, api_total, values_total, buckets)
+       VALUES ('acct', 'Europe/Paris', '2026-02-20', '2026-10-01', now(), $1, 0, 0, 0)`,
+      [run],
+    );
+    try {
+      for (const timezone of ["UTC", "Europe/Paris"]) {
+        const utc = await build("UTC", timezone);
+        expect(utc.days.map((d) => d.day)).toEqual(everyDay);
+        expect(new Set(utc.lines.map((l) => l.month)).size).toBe(9);
+        if (timezone === "Europe/Paris") {
+          const october = utc.lines.filter((l) => l.month === "2026-10");
+          expect(october.length).toBeGreaterThan(0);
+          expect(october.map((l) => l.generect_spent)).toEqual(october.map(() => "0"));
+          expect(utc.days.filter((d) => d.state === "not_captured").map((d) => d.day)).toEqual(
+            everyDay.filter((d) => d < "2026-02-20" || d > "2026-10-01"),
+          );
+        }
+        for (const session of ["America/Santiago", "America/Havana"])
+          expect({ session, timezone, ...(await build(session, timezone)) }).toEqual({ session, timezone, ...utc });
+      }
+    } finally {
+      await query(db.url, "DELETE FROM spent_credit_captures WHERE account = 'acct' AND timezone = 'Europe/Paris'");
+    }
+  }, 60_000);
 });
 
 describe("statement HTML in a headless Chromium", () => {

@@ -35,7 +35,7 @@ api AS (
 ),
 captured AS (
   SELECT DISTINCT date_trunc('month', d)::date AS month
-  FROM spent_credit_captures c, generate_series(c.start_day, c.end_day, interval '1 day') d
+  FROM spent_credit_captures c, generate_series(c.start_day::timestamp, c.end_day::timestamp, interval '1 day') d
   WHERE c.account = $1 AND c.timezone = $2
 ),
 watermark AS (SELECT watermark FROM sync_state WHERE account = $1 AND stream = 'transactions'),
@@ -80,7 +80,7 @@ ORDER BY month, balance_type = 'platform' DESC, balance_type`;
  */
 export const DAYS_SQL = `
 WITH days AS (
-  SELECT d::date AS day FROM generate_series($3::date, LEAST(($4::date + interval '1 month' - interval '1 day')::date, (now() AT TIME ZONE $2)::date), interval '1 day') d
+  SELECT d::date AS day FROM generate_series($3::date::timestamp, LEAST(($4::date + interval '1 month' - interval '1 day')::date, (now() AT TIME ZONE $2)::date)::timestamp, interval '1 day') d
 ),
 watermark AS (SELECT watermark FROM sync_state WHERE account = $1 AND stream = 'transactions')
 SELECT to_char(d.day, 'YYYY-MM-DD') AS day,
