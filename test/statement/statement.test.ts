@@ -294,6 +294,53 @@ describe("statement", () => {
       await query(db.url, "DELETE FROM spent_credit_captures WHERE account = 'acct' AND timezone = 'Europe/Paris'");
     }
   }, 60_000);
+
+  test("spend Generect reports on a balance type whose only row was deleted has a line with its difference", async () => {
+    const ledger = new Ledger([], { seed: 31 });
+    const ago = (n: number) => new Date(Date.now() - n * dayMs);
+    ledger.add({ created_at: ago(90), amount: "100", description: "Top-up" });
+    ledger.add({ created_at: ago(80), amount: "-2" });
+    ledger.add({ created_at: ago(50), amount: "-1" });
+    // Older than the snapshot's restate window: Generect's figure for its day stays as captured.
+    const only = ledger.add({ created_at: ago(60), balance_type: "email_verifier", amount: "-3" });
+    const single = await startTestSimulator({ ledger });
+    try {
+      await syncOnce(db.url, single, { account: "lone" }, { snapshots: true });
+      single.ledger.remove(only.id);
+      await syncOnce(db.url, single, { account: "lone", lookbackMs: days(120) }, { snapshots: true });
+    } finally {
+      await single.close();
+    }
+    const stored = await query<{ live: number; deleted: number }>(
+      db.url,
+      `SELECT count(*) FILTER (WHERE deleted_at IS NULL)::int AS live, count(*) FILTER (WHERE deleted_at IS NOT NULL)::int AS deleted
+       FROM transactions WHERE account = 'lone' AND balance_type = 'email_verifier'`,
+    );
+    expect(stored).toEqual([{ live: 0, deleted: 1 }]);
+    const day = only.created_at.slice(0, 10);
+    const reconciled = await query(
+      db.url,
+      "SELECT api_spent::text, ledger_spent::text, difference::text FROM credit_reconciliation_daily WHERE account = 'lone' AND timezone = 'UTC' AND day = $1",
+      [day],
+    );
+    expect(reconciled).toEqual([{ api_spent: "-3", ledger_spent: "0", difference: "-3" }]);
+
+    const statement = JSON.parse((await statementIn(["--format", "json"], env("UTC", "lone"))).stdout) as Statement;
+    const month = localMonth(only.created_at, "UTC");
+    expect(statement.lines.filter((l) => l.balance_type === "email_verifier")).toEqual([
+      expect.objectContaining({
+        month,
+        balance_type: "email_verifier",
+        opening_balance: null,
+        charges: "0",
+        closing_balance: null,
+        generect_spent: "-3",
+        difference: "-3",
+        complete: true,
+      }),
+    ]);
+    expect(statement.proofs.days_differing).toEqual({ available: true, value: 1 });
+  }, 60_000);
 });
 
 describe("statement HTML in a headless Chromium", () => {

@@ -4,8 +4,9 @@
 // Sums go through trim_scale(...)::text so money leaves Postgres as exact, canonical decimal text.
 
 /**
- * The months x balance types the ledger has a balance for, with the month's movements. A month that
- * starts at or after the watermark is unknown to the ledger: its figures are NULL, not zeros.
+ * The months x balance types the ledger has a balance for or Generect reports spend on, with the
+ * month's movements. A month that starts at or after the watermark is unknown to the ledger: its
+ * figures are NULL, not zeros.
  */
 export const LINES_SQL = `
 WITH months AS (
@@ -15,7 +16,6 @@ WITH months AS (
 live AS (
   SELECT * FROM transactions WHERE account = $1 AND deleted_at IS NULL
 ),
-types AS (SELECT DISTINCT balance_type FROM live),
 moves AS (
   SELECT t.month, t.balance_type,
          sum(t.amount) FILTER (WHERE t.status = 'success' AND t.amount < 0) AS charges,
@@ -33,6 +33,8 @@ api AS (
   WHERE s.account = $1 AND s.timezone = $2
   GROUP BY 1, 2
 ),
+-- A type Generect reports spend on has its lines even when the mirror holds no live row of it.
+types AS (SELECT balance_type FROM live UNION SELECT balance_type FROM api),
 captured AS (
   SELECT DISTINCT date_trunc('month', d)::date AS month
   FROM spent_credit_captures c, generate_series(c.start_day::timestamp, c.end_day::timestamp, interval '1 day') d
