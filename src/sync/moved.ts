@@ -2,7 +2,7 @@ import type { GenerectClient } from "../api/client.js";
 import type { Transaction } from "../api/schema.js";
 import { GuardError } from "../errors.js";
 import { asMicros, formatInstant } from "../time.js";
-import { guardOffset, type WalkOptions } from "./pages.js";
+import { entries, guardOffset, type WalkOptions } from "./pages.js";
 import type { Window } from "./plan.js";
 
 /** A row held live in a window whose walk did not return it, and that its instant no longer lists. */
@@ -57,8 +57,11 @@ export async function locateMoved(
       }
       if (other.id === row.id) return { found: other, pages: page + 1 };
     }
-    if (answer.rows.length < options.pageSize) return { found: undefined, pages: page + 1 };
-    offset += answer.rows.length;
+    // The API pages every entry, rows that cannot be transactions included: a full page holding
+    // one has fewer rows than asked, and is not the last.
+    const listed = entries(answer);
+    if (listed < options.pageSize) return { found: undefined, pages: page + 1 };
+    offset += listed;
   }
   return { found: undefined, pages: maxPages };
 }

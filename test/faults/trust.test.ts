@@ -8,7 +8,7 @@ import { Ledger, seedTransactions } from "../../src/simulator/index.js";
 import { parseTimestamp } from "../../src/time.js";
 import { createMigratedDatabase, query } from "../helpers/database.js";
 import { expectDatabaseEqualsLedger, perTest, seededSimulator, startTestSimulator, syncRuns } from "../helpers/sync.js";
-import { dayMs, days } from "../helpers/time.js";
+import { dayMs, days, hourMs } from "../helpers/time.js";
 import {
   countRows,
   expectFirstRunTruthful,
@@ -207,6 +207,35 @@ describe("deletion needs proof", () => {
     if (next.error) throw next.error;
     await expectDatabaseEqualsLedger(db.url, sim);
     expect(await deleteVersions(db.url)).toEqual([]);
+  });
+  // The look-alike search pages as the API does, by every entry listed: a full page holding a row
+  // that cannot be a transaction has fewer rows than asked, and taking it for the last page would
+  // stop the search before the moved row, which would then be marked deleted behind the lookback,
+  // where no later incremental run looks again.
+  test("a row that moved behind the lookback, past a full page of look-alikes one of which cannot be a transaction: an update where it now lives", async () => {
+    const db = made.database(await createMigratedDatabase("trust-moved-paging"));
+    const sim = made.simulator(await seededSimulator(308, 200, 2));
+    const now = Date.now();
+    const alike = { amount: "-1", after_balance: "500", balance_type: "platform" };
+    const others = Array.from({ length: 100 }, (_, i) => sim.ledger.add({ ...alike, created_at: new Date(now - 3 * hourMs + i * 1000) }));
+    const moved = sim.ledger.add({ ...alike, created_at: new Date(now - 4 * hourMs) });
+    sim.ledger.setOdd(others[60]!.id, "bad-datetime"); // listed among the look-alikes, its id readable, for good
+    const first = await syncLogged(db.url, sim);
+    if (first.error) throw first.error;
+    await expectDatabaseEqualsLedger(db.url, sim);
+
+    const to = new Date(now - 10 * dayMs);
+    sim.ledger.update(moved.id, { created_at: to.toISOString().replace("Z", "000") });
+    const second = await syncLogged(db.url, sim); // the default 24h lookback: its old place, not its new one
+    if (second.error) throw second.error;
+    expect(second.summary).toMatchObject({ updated: 1, deleted: 0, inserted: 0 });
+    await expectDatabaseEqualsLedger(db.url, sim);
+    await expectVersionsConsistent(db.url);
+    expect(await deleteVersions(db.url)).toEqual([]);
+    const [held] = await query<{ created_at: Date }>(db.url, "SELECT created_at FROM transactions WHERE id = $1 AND deleted_at IS NULL", [
+      moved.id,
+    ]);
+    expect(held).toEqual({ created_at: to });
   });
 });
 
