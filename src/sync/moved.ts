@@ -20,21 +20,35 @@ const anywhere: Window = { from: asMicros(0), to: asMicros(Date.UTC(9999, 11, 31
 const maxPages = 10;
 
 /**
+ * What the look-alike search found: the row as it is now (`found`); or, among the rows that cannot
+ * be transactions, one with its id or one without a readable id, which may be it (`unreadable`:
+ * the row may live on, and its absence is not proven); or neither.
+ */
+export interface Located {
+  found: Transaction | undefined;
+  unreadable: boolean;
+  pages: number;
+}
+
+/**
  * Where a row that is gone from its created_at now lives, if it moved (same id, new created_at):
  * the rows anywhere in the ledger with its amount, after_balance and balance_type, filters the API
- * documents (id is not one). Returns the row as it is now, or undefined when none of them has its
- * id: it was deleted (or changed beyond those fields too, and is then an update wherever a later
- * walk meets it). Every row returned must match the filters: a server that dropped one would
- * answer with unrelated rows, and the row's absence among them would prove nothing.
+ * documents (id is not one). Returns the row as it is now; `found` undefined and `unreadable`
+ * false when none of them has its id and every one has a readable id: it was deleted (or changed
+ * beyond those fields too, and is then an update wherever a later walk meets it). Every row
+ * returned must match the filters: a server that dropped one would answer with unrelated rows, and
+ * the row's absence among them would prove nothing.
  */
 export async function locateMoved(
   client: GenerectClient,
   row: Absent,
   options: Pick<WalkOptions, "pageSize" | "limit" | "signal">,
-): Promise<{ found: Transaction | undefined; pages: number }> {
+): Promise<Located> {
   const limit = options.limit ?? ((request) => request());
   const filters: Record<string, string> = { amount: row.amount, balance_type: row.balanceType };
   if (row.afterBalance !== null) filters.after_balance = row.afterBalance;
+  // A listed row without a readable id may be this one: the search goes on, for the row readable.
+  let unidentified = false;
   for (let page = 0, offset = 0; page < maxPages; page++) {
     options.signal?.throwIfAborted();
     const answer = await limit(() => client.listMatching(filters, options.pageSize, offset));
@@ -55,13 +69,16 @@ export async function locateMoved(
             `whose ${unlike} it does not share: the server ignored the ${unlike} filter; nothing was committed for this window`,
         );
       }
-      if (other.id === row.id) return { found: other, pages: page + 1 };
+      if (other.id === row.id) return { found: other, unreadable: false, pages: page + 1 };
     }
+    // Listed, but not as a transaction (its id readable): it lives on, and cannot be written.
+    if (answer.rejected.some((other) => other.id === row.id)) return { found: undefined, unreadable: true, pages: page + 1 };
+    if (answer.rejected.some((other) => other.id === null)) unidentified = true;
     // The API pages every entry, rows that cannot be transactions included: a full page holding
     // one has fewer rows than asked, and is not the last.
     const listed = entries(answer);
-    if (listed < options.pageSize) return { found: undefined, pages: page + 1 };
+    if (listed < options.pageSize) return { found: undefined, unreadable: unidentified, pages: page + 1 };
     offset += listed;
   }
-  return { found: undefined, pages: maxPages };
+  return { found: undefined, unreadable: unidentified, pages: maxPages };
 }

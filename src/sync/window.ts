@@ -139,10 +139,12 @@ function sameIds(a: Set<string>, b: Set<string>): boolean {
  * The rows held live in the window that the walk did not return are deletions only when a
  * targeted walk of their instant (created_at to the microsecond, see instant.ts) confirms they are
  * gone. `confirmed` is undefined when a candidate is still listed, or its instant could not be
- * read whole: the walk missed a row, so the window did not settle. Other rows listed there that
- * the walk did not return arrived after it (or were missed): they go to `sink` like the walk's. A
- * candidate gone from its instant is looked for elsewhere (moved.ts): found, it is written where it
- * now lives, an update; only a candidate found nowhere is confirmed deleted.
+ * read whole, or lists a row without a readable id (which may be the candidate): the walk missed
+ * a row, so the window did not settle. Other rows listed there that the walk did not return
+ * arrived after it (or were missed): they go to `sink` like the walk's. A candidate gone from its
+ * instant is looked for elsewhere (moved.ts): found, it is written where it now lives, an update;
+ * listed there as a row that cannot be a transaction (its id, or one without a readable id), it
+ * stays as held; only a candidate found nowhere is confirmed deleted.
  */
 async function confirmDeletions(
   context: WindowCommitContext,
@@ -182,7 +184,8 @@ async function confirmDeletions(
         if (probe.kind !== "walked") throw new Error("unreachable: an instant is never split");
         pages += probe.pages;
         rows += probe.rows;
-        if (probe.complete) return { listed: ids.some((id) => probe.ids.has(id)), pages, rows };
+        // A row listed there without a readable id may be a candidate, still listed.
+        if (probe.complete) return { listed: probe.unidentified > 0 || ids.some((id) => probe.ids.has(id)), pages, rows };
       }
       return { listed: true, pages, rows };
     }),
@@ -206,7 +209,9 @@ async function confirmDeletions(
   // Moved within this window after all: the walk missed it.
   if (moved.some((row) => row.createdAt >= window.from && row.createdAt < window.to)) return { confirmed: undefined, pages, rows };
   if (moved.length) await sink(moved, 0);
-  return { confirmed: located.filter((l) => !l.found).map((l) => l.id), pages, rows };
+  // Listed as a row that cannot be a transaction (by its id, or one without a readable id that
+  // may be it): not proven gone, the version held stays as it is.
+  return { confirmed: located.filter((l) => !l.found && !l.unreadable).map((l) => l.id), pages, rows };
 }
 
 async function walkAndCommit(context: WindowCommitContext, window: Window, first: PrefetchedWalk): Promise<WindowOutcome> {
@@ -326,7 +331,7 @@ async function walkAndCommitOnce(
             `window [${formatInstant(window.from)}, ${formatInstant(window.to)}) did not settle after ${maxWalks} walks: ` +
               `the API counted ${result.countAtStart} then ${result.countAtEnd} rows, ${result.ids.size} distinct ids (and ${result.unidentified} rows without a readable id) were received` +
               `${whole ? "" : ` (${result.complete ? `${result.listed - result.ids.size - result.unidentified} received twice` : "the walk did not reach its end"})`}` +
-              `${whole && (counted || agreed) ? ", and a row the walk did not return is still listed at its created_at" : ""}; nothing was committed for this window`,
+              `${whole && (counted || agreed) ? ", and a row the walk did not return (or one without a readable id) is still listed at its created_at" : ""}; nothing was committed for this window`,
           );
         }
         if (canHalve && result.countAtEnd > pagesToHalve * result.pageSize) throw new HalveUnsettled(result.countAtEnd);
