@@ -3,6 +3,7 @@
 // gt/gte/lt/lte/range, status/balance_type take exact only. Anything the server cannot read (bad
 // date, non-numeric amount, malformed range, unknown lookup) is dropped without an error, because
 // the real API silently serves unfiltered rows in that case and the simulator must reproduce it.
+// A row without after_balance (SQL NULL) matches no after_balance filter, as in SQL.
 
 import { tryParseUnits, unitsOf } from "./decimal.js";
 import { parseNaive } from "./time.js";
@@ -18,10 +19,13 @@ export interface CreatedAtWindow {
   maxInclusive: boolean;
 }
 
+/** A row as the server's filters see it: after_balance null when the ledger holds none (ledger.setOdd). */
+export type FilteredRow = Omit<SimTransaction, "after_balance"> & { after_balance: string | null };
+
 export interface ParsedFilters {
   createdAt: CreatedAtWindow;
   /** Filters on other fields, checked row by row inside the created_at window. */
-  predicates: ((row: SimTransaction) => boolean)[];
+  predicates: ((row: FilteredRow) => boolean)[];
   /** Canonical description of the applied filters; equal keys select equal rows (cache key). */
   key: string;
 }
@@ -104,22 +108,23 @@ function narrow(w: CreatedAtWindow, lookup: Lookup, [a = "", b = ""]: string[]):
 }
 
 function numericPredicate(field: "amount" | "after_balance", lookup: Lookup, [a = 0n, b = 0n]: bigint[]) {
+  const compare = (test: (v: number | bigint) => boolean) => (row: FilteredRow) => {
+    const text = row[field];
+    return text !== null && test(unitsOf(text)); // NULL matches no comparison
+  };
   switch (lookup) {
     case "exact":
       // biome-ignore lint/suspicious/noDoubleEquals: == compares a Number and a BigInt exactly; === is always false between them
-      return (row: SimTransaction) => unitsOf(row[field]) == a;
+      return compare((v) => v == a);
     case "gt":
-      return (row: SimTransaction) => unitsOf(row[field]) > a;
+      return compare((v) => v > a);
     case "gte":
-      return (row: SimTransaction) => unitsOf(row[field]) >= a;
+      return compare((v) => v >= a);
     case "lt":
-      return (row: SimTransaction) => unitsOf(row[field]) < a;
+      return compare((v) => v < a);
     case "lte":
-      return (row: SimTransaction) => unitsOf(row[field]) <= a;
+      return compare((v) => v <= a);
     case "range":
-      return (row: SimTransaction) => {
-        const v = unitsOf(row[field]);
-        return v >= a && v <= b;
-      };
+      return compare((v) => v >= a && v <= b);
   }
 }

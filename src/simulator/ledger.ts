@@ -208,6 +208,7 @@ export class Ledger {
     if (!this.#byId.has(id)) throw new Error(`unknown transaction id ${id}`);
     if (kind) this.#odd.set(id, kind);
     else this.#odd.delete(id);
+    this.#version++; // a row without after_balance no longer matches a filter on it
   }
 
   /** How the API serves this row, if odd. */
@@ -281,7 +282,9 @@ export class Ledger {
     const rows: SimTransaction[] = [];
     for (let i = lo; i < hi; i++) {
       const row = this.#rows[i]!;
-      if (filters.predicates.every((p) => p(row))) rows.push(row);
+      // The API's data holds no after_balance for a row it serves without one: no filter on it matches.
+      const filtered = this.#odd.get(row.id) === "null-after-balance" ? { ...row, after_balance: null } : row;
+      if (filters.predicates.every((p) => p(filtered))) rows.push(row);
     }
     if (this.#scans.size >= MAX_CACHED_QUERIES) this.#scans.clear();
     this.#scans.set(filters.key, { version: this.#version, rows });

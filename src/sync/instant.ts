@@ -19,7 +19,8 @@ import { WriteBehind } from "./write-behind.js";
 
 /**
  * A part of one instant's rows, as filters the API documents: [gte, lt) ranges on amount and
- * after_balance (a range and its complement cover every row), exact balance_type and status.
+ * after_balance, exact balance_type and status. A range matches no row without a value (SQL NULL):
+ * a range on amount and its complement cover every row, on after_balance only the rows that have one.
  */
 interface Part {
   amount: Range;
@@ -86,19 +87,27 @@ function guardPart(page: TransactionsPage, window: Window, part: Part): void {
 }
 
 /**
- * Splits `part` by the first filter on which `rows` (a full page of it) differ. `exhaustive`: the
- * parts cover every row of `part` (a range and its complement), not only the values seen.
+ * What the parts of a split cover: every row of the part split (amount ranges: every row has an
+ * amount), only the rows that have the value (after_balance ranges: a range matches no row without
+ * one, and the page may show none of them), or only the values seen (balance_type, status).
  */
-function splitPart(part: Part, rows: Transaction[]): { parts: Part[]; exhaustive: boolean } | undefined {
+type Covers = "every row" | "rows with a value" | "values seen";
+
+interface Split {
+  parts: Part[];
+  covers: Covers;
+}
+
+/**
+ * The ways to split `part`, in the order to try them, by the filters on which `rows` (a full page
+ * of it) differ: amount ranges, after_balance ranges (not when a row of the page has none: the
+ * parts would miss it), then the values seen of the first exact filter on which they differ.
+ */
+function splitsOf(part: Part, rows: Transaction[]): Split[] {
+  const splits: Split[] = [];
   for (const { key, value } of numeric) {
-    const values = [
-      ...new Map(
-        rows.flatMap((row) => {
-          const v = value(row);
-          return v === null ? [] : [[Number(v), v] as const];
-        }),
-      ).entries(),
-    ].sort((a, b) => a[0] - b[0]);
+    if (rows.some((row) => value(row) === null)) continue;
+    const values = [...new Map(rows.map((row) => [Number(value(row)), value(row)!] as const)).entries()].sort((a, b) => a[0] - b[0]);
     if (values.length < 2) continue;
     // The middle value seen: rows below it and rows from it on are both non-empty.
     const pivot = values[Math.floor(values.length / 2)]![1];
@@ -106,15 +115,23 @@ function splitPart(part: Part, rows: Transaction[]): { parts: Part[]; exhaustive
       { ...part, [key]: { ...part[key], lt: pivot } },
       { ...part, [key]: { ...part[key], gte: pivot } },
     ];
-    return { parts, exhaustive: true };
+    splits.push({ parts, covers: key === "amount" ? "every row" : "rows with a value" });
   }
   for (const { key, value } of exact) {
     if (part[key] !== undefined) continue;
     const values = [...new Set(rows.map(value))];
     if (values.length < 2) continue;
-    return { parts: values.map((v) => ({ ...part, [key]: v })), exhaustive: false };
+    splits.push({ parts: values.map((v) => ({ ...part, [key]: v })), covers: "values seen" });
+    break;
   }
-  return undefined;
+  return splits;
+}
+
+/** Pages read for a part (each with its offset), the entries they hold, and whether they hold the whole part. */
+interface PartRead {
+  pages: { page: TransactionsPage; offset: number }[];
+  held: number;
+  complete: boolean;
 }
 
 /**
@@ -122,11 +139,15 @@ function splitPart(part: Part, rows: Transaction[]): { parts: Part[]; exhaustive
  * relies on the server ordering rows of one instant the same way on every request, which nothing
  * documents: a server that does not may return some rows twice and others never, on every walk.
  * So no offset beyond 0 is ever read here. When the instant holds more rows than one page, its
- * rows are split by the other documented filters (amount and after_balance ranges, whose two
- * halves cover every row; then balance_type and status values seen) until every part fits in one
- * page, and the parts are read whole; rows alike in every filter are paged as a last resort. A part split by exact values covers only the values seen:
- * its rows must add up to the count of the part split, else the walk is reported incomplete. A
- * closing request past every row read re-reads the count, as a paged walk's does.
+ * rows are split by the other documented filters (amount ranges, whose two halves cover every row;
+ * after_balance ranges, which cover the rows that have one; then balance_type and status values
+ * seen) until every part fits in one page, and the parts are read whole; rows alike in every
+ * filter are paged as a last resort. The parts of an after_balance split must add up to the count
+ * of the part split, else the rows they missed (without after_balance) are read by the next way
+ * to split it, or paged; the parts of a split by exact values likewise, else the walk is reported
+ * incomplete (a value no page showed may hold the rest). A part's pages are taken once it is read
+ * whole, so an instant's rows are held in memory until then. A closing request past every row
+ * read re-reads the count, as a paged walk's does.
  */
 export async function walkInstant(
   client: GenerectClient,
@@ -167,37 +188,47 @@ export async function walkInstant(
     listed += entries(page);
   };
 
-  /** Reads `part` whole, splitting it while a page cannot hold it; returns the entries it holds. */
-  const read = async (part: Part, known?: TransactionsPage): Promise<number> => {
+  /**
+   * Reads `part` whole, splitting it while a page cannot hold it. Nothing is taken here: a split
+   * whose parts do not add up is set aside for the next way to read the part.
+   */
+  const read = async (part: Part, known?: TransactionsPage): Promise<PartRead> => {
     options.signal?.throwIfAborted();
     const page = known ?? (await fetchPart(part, pageSize, 0));
     guardOffset(page, 0, window);
     guardPart(page, window, part);
     pages += 1;
-    if (entries(page) < pageSize) {
-      take(page, 0);
-      await writer.push(page.rows);
-      return entries(page);
+    if (entries(page) < pageSize) return { pages: [{ page, offset: 0 }], held: entries(page), complete: true };
+    for (const split of splitsOf(part, page.rows)) {
+      const reads: PartRead[] = [];
+      for (const p of split.parts) reads.push(await read(p));
+      const held = reads.reduce((n, r) => n + r.held, 0);
+      const parts = { pages: reads.flatMap((r) => r.pages), held, complete: reads.every((r) => r.complete) };
+      if (split.covers === "every row" || held === page.count) return parts;
+      // A value no page showed may hold the rest: the walk is incomplete, and is read again.
+      if (split.covers === "values seen") return { ...parts, complete: false };
+      // Rows without after_balance, which no range matches: the next way to split the part reads them.
     }
-    const split = splitPart(part, page.rows);
-    if (!split) return pageThrough(part, page);
-    let held = 0;
-    for (const p of split.parts) held += await read(p);
-    if (!split.exhaustive && held !== page.count) complete = false; // a value no page showed may hold the rest
-    return held;
+    return pageThrough(part, page);
   };
 
   /**
    * The last resort, for rows alike in every filter the API offers: paging, which holds only if
    * the server orders them the same way on every request. A row seen twice says it does not.
    */
-  const pageThrough = async (part: Part, firstPage: TransactionsPage): Promise<number> => {
-    const before = ids.size + unidentified;
+  const pageThrough = async (part: Part, firstPage: TransactionsPage): Promise<PartRead> => {
+    const seen = new Set<string>();
+    let unreadable = 0;
+    const collected: PartRead["pages"] = [];
     let received = 0;
     for (let page = firstPage, offset = 0; ; ) {
-      take(page, offset);
+      collected.push({ page, offset });
+      for (const row of page.rows) seen.add(row.id);
+      for (const row of page.rejected) {
+        if (row.id === null) unreadable += 1;
+        else seen.add(row.id);
+      }
       received += entries(page);
-      await writer.push(page.rows);
       if (entries(page) < pageSize) break;
       offset += entries(page);
       page = await fetchPart(part, pageSize, offset);
@@ -205,25 +236,30 @@ export async function walkInstant(
       guardPart(page, window, part);
       pages += 1;
     }
-    if (ids.size + unidentified - before !== received) {
+    if (seen.size + unreadable !== received) {
       throw new GuardError(
         "WINDOW_UNSETTLED",
         `more than ${pageSize} transactions share created_at ${formatInstant(window.from)} and every other filter the API offers ` +
-          `(${describePart(part)}, and the same amount, after_balance, balance_type and status), and paging through them returned ` +
+          `(${describePart(part)}, and alike in amount, after_balance or its absence, balance_type and status), and paging through them returned ` +
           `some twice: the server orders them differently on each request, so they cannot be read whole; nothing was committed for this window`,
       );
     }
-    return received;
+    return { pages: collected, held: received, complete: true };
   };
 
   let end: TransactionsPage;
   try {
-    const held = await read(whole, first);
+    const instant = await read(whole, first);
+    for (const { page, offset } of instant.pages) {
+      take(page, offset);
+      await writer.push(page.rows);
+    }
+    if (!instant.complete) complete = false;
     // The closing request, past every row read: empty whatever the order, and its count tells
     // whether a row came or went while the parts were read. Rows here: the end was not reached
     // (a short page was a clamp, or rows arrived).
-    [end] = await Promise.all([fetchPart(whole, pageSize, held), writer.flush()]);
-    guardOffset(end, held, window);
+    [end] = await Promise.all([fetchPart(whole, pageSize, instant.held), writer.flush()]);
+    guardOffset(end, instant.held, window);
     guardPart(end, window, whole);
     if (entries(end) > 0) complete = false;
   } catch (error) {

@@ -85,6 +85,30 @@ test("filters combine with AND", async () => {
   expect(await pick("created_at__range=2025-01-05,2025-01-08&after_balance__lt=0&amount__lte=-2.25")).toEqual([5, 4, 1]);
 });
 
+// A row the API serves without after_balance (ledger.setOdd) holds none: as in SQL, no filter on
+// after_balance matches it, not a range and not its complement; filters on other fields still do.
+test("a row served without after_balance matches no after_balance filter", () => {
+  const ledger = new Ledger(
+    seedTransactions({ seed: 12, rows: 50, from: new Date("2024-03-01T00:00:00Z"), to: new Date("2024-03-02T00:00:00Z") }),
+  );
+  const row = ledger.all()[20]!;
+  const ids = (query: string) => {
+    const result = ledger.query(new URLSearchParams(query));
+    return result.slice(0, result.count).map((r) => r.id);
+  };
+  const queries = [
+    `after_balance=${row.after_balance}`,
+    `after_balance__lt=${row.after_balance}`,
+    `after_balance__gte=${row.after_balance}`,
+  ];
+  expect(queries.map((q) => ids(q).includes(row.id))).toEqual([true, false, true]);
+  ledger.setOdd(row.id, "null-after-balance");
+  expect(queries.map((q) => ids(q).includes(row.id))).toEqual([false, false, false]);
+  expect(ids(`amount=${row.amount}`)).toContain(row.id);
+  ledger.setOdd(row.id);
+  expect(queries.map((q) => ids(q).includes(row.id))).toEqual([true, false, true]);
+});
+
 describe("a value the server cannot read is silently ignored (200, unfiltered)", () => {
   test.each([
     "created_at__gte=2025-13-01",
