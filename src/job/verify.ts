@@ -193,7 +193,8 @@ export async function verify(options: VerifyOptions): Promise<VerifyReport> {
             : ", every balance agrees with the ledger"),
         findings: checkpoints.differing.map(
           (d) =>
-            `checkpoint ${d.checkpoint} at ${d.capturedAt}: ${d.field} is ${d.api} in users/me, the ledger's latest after_balance is ${d.ledger}${d.lastId ? ` (transaction ${d.lastId})` : " (no row of that type)"}`,
+            `checkpoint ${d.checkpoint} at ${d.capturedAt}: ${d.field} is ${d.api} in users/me, the ledger's latest after_balance is ${d.ledger}${d.lastId ? ` (transaction ${d.lastId})` : " (no row of that type)"}` +
+            (d.receivedAt ? `, and no live row of that type created from then until the answer at ${d.receivedAt} has ${d.api}` : ""),
         ),
       },
       {

@@ -1,5 +1,5 @@
 // Balance checkpoints: each run reads GET /api/auth/users/me/ (balances only) into an append-only
-// table; verify compares each one with the ledger's latest after_balance per type as of its capture.
+// table; verify compares each one with the ledger's balances per type from its request to its answer.
 import type pg from "pg";
 import type { GenerectClient } from "../api/client.js";
 import { inTransaction } from "../db/database.js";
@@ -34,15 +34,22 @@ export async function captureCheckpoint(
     if (error instanceof ApiTestModeError || context.signal?.aborted) throw error;
     const errorCode = error instanceof SyncError ? error.code : "UNEXPECTED";
     await onDatabase("the checkpoint", () =>
-      pool.query(insertCheckpointSql, [context.account, context.runId, capturedAt, "missing", errorCode]),
+      pool.query(insertCheckpointSql, [context.account, context.runId, capturedAt, null, "missing", errorCode]),
     );
     return { outcome: "missing", fields: 0, errorCode };
   }
+  // Generect computed the balances at some instant between the request and the answer (after the
+  // latency and any retries): verify accepts the ledger's balance at any instant of that span.
+  // Date.now() is the answer's instant rounded down to the millisecond (rows are stamped to the
+  // microsecond), so the span ends at the next millisecond, the first certainly after it, as
+  // captured_at, rounded down, is certainly at or before the request.
+  const receivedAt = new Date(Date.now() + 1);
   // The checkpoint and its values in one transaction: a lost connection leaves it whole or absent.
   await onDatabase("the checkpoint", () =>
     inTransaction(pool, async (db) => {
-      const id = (await db.query<{ id: string }>(insertCheckpointSql, [context.account, context.runId, capturedAt, "captured", null]))
-        .rows[0]!.id;
+      const id = (
+        await db.query<{ id: string }>(insertCheckpointSql, [context.account, context.runId, capturedAt, receivedAt, "captured", null])
+      ).rows[0]!.id;
       await db.query(insertCheckpointValuesSql, [id, [...balances.keys()], [...balances.values()]]);
     }),
   );
@@ -52,6 +59,8 @@ export async function captureCheckpoint(
 export interface CheckpointDifference {
   checkpoint: string;
   capturedAt: string;
+  /** When the answer arrived: the rows of the type created after capturedAt and up to it were compared too (null: not recorded). */
+  receivedAt: string | null;
   field: string;
   api: string;
   ledger: string;
@@ -62,7 +71,7 @@ export interface CheckpointDifference {
 export interface CheckpointCheck {
   captured: number;
   missing: number;
-  /** Checkpoints compared (captured before the watermark). */
+  /** Checkpoints compared (answered before the watermark). */
   judged: number;
   last: string | null;
   /** The latest checkpoint judged, and whether every balance of it agrees. */
@@ -73,6 +82,7 @@ export interface CheckpointCheck {
 interface ComparedBalance {
   checkpoint: string;
   captured_at: string;
+  received_at: string | null;
   field: string;
   api: string;
   ledger: string;
@@ -110,6 +120,7 @@ export async function checkCheckpoints(db: Queryable, account: string): Promise<
       .map((r) => ({
         checkpoint: r.checkpoint,
         capturedAt: r.captured_at,
+        receivedAt: r.received_at,
         field: r.field,
         api: r.api,
         ledger: r.ledger,

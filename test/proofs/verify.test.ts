@@ -2,7 +2,7 @@
 // the simulator's truth. Each lie or tampering below is made in the simulator or the database, and
 // verify must name it exactly; --repair must make the database equal the truth again.
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { JsonNumber, type SimulatorHandle, USERS_ME_PATH } from "../../src/simulator/index.js";
+import { addDecimals, JsonNumber, type SimTransaction, type SimulatorHandle, USERS_ME_PATH } from "../../src/simulator/index.js";
 import { guardCliOutput, runCliChecked, waitFor } from "../faults/support.js";
 import { spawnCli } from "../helpers/cli.js";
 import { createMigratedDatabase, query, type TestDatabase } from "../helpers/database.js";
@@ -139,6 +139,35 @@ describe("verify", () => {
     await expectDatabaseEqualsLedger(db.url, sim);
   }, 120_000);
 
+  test("a charge Generect books while it answers users/me: the mirror is exact and balance_checkpoints holds", async () => {
+    expect((await verify()).code).toBe(0);
+    let landed: SimTransaction | undefined;
+    sim.faults.intercept = ({ path }) => {
+      // Booked as the request reaches Generect: the balance it answers includes the charge.
+      if (path === USERS_ME_PATH && landed === undefined) landed = sim.ledger.add({ amount: "-2.5", balance_type: "platform" });
+      return undefined;
+    };
+    await syncOnce(db.url, sim);
+    sim.faults.intercept = undefined;
+    const [captured] = await query<{ id: string }>(db.url, `SELECT max(id)::text AS id FROM balance_checkpoints`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await syncOnce(db.url, sim); // its watermark passes the answer: the checkpoint is judged
+    await expectDatabaseEqualsLedger(db.url, sim);
+    // The charge lies after the request and at or before the answer, and users/me reported its balance.
+    const [checkpoint] = await query<{ inside: boolean; reported: boolean }>(
+      db.url,
+      `SELECT c.captured_at < t.created_at AND t.created_at <= c.received_at AS inside, v.value = t.after_balance AS reported
+       FROM balance_checkpoints c JOIN balance_checkpoint_values v ON v.checkpoint_id = c.id AND v.field = 'balance_platform', transactions t
+       WHERE c.id = $1 AND t.id = $2`,
+      [captured!.id, landed!.id],
+    );
+    expect(checkpoint).toEqual({ inside: true, reported: true });
+    const { code, report } = await verify("--json");
+    const checkpoints = proof(report, "balance_checkpoints");
+    expect({ code, holds: checkpoints.holds, findings: checkpoints.findings }).toEqual({ code: 0, holds: true, findings: [] });
+    expect(checkpoints.summary).toMatch(/^(\d+) checkpoint\(s\) judged of \1 captured \(0 missing\), every balance agrees/);
+  }, 120_000);
+
   test("a gap in the balance chain: where, expected and found", async () => {
     const previous = sim.ledger.all().find((r) => r.balance_type === "platform")!;
     const gap = sim.ledger.add({
@@ -230,6 +259,58 @@ describe("verify", () => {
     expect(last).toEqual({ outcome: "missing", error_code: "API_UNAVAILABLE" });
     const [lastRun] = await query<{ status: string }>(db.url, `SELECT status FROM sync_runs ORDER BY id DESC LIMIT 1`);
     expect(lastRun!.status).toBe("succeeded");
+  }, 120_000);
+
+  test("a users/me balance the ledger held at no instant from the request to the answer is named: one held before the request, one only after the answer, one reached by a row booked meanwhile and deleted since", async () => {
+    // Before the request: the balance_companies_by_icp before its latest row.
+    const [latest, previous] = sim.ledger.all().filter((r) => r.balance_type === "companies_by_icp");
+    expect(previous!.after_balance).not.toBe(latest!.after_balance);
+    let booked: SimTransaction | undefined;
+    let charged: SimTransaction | undefined;
+    sim.faults.intercept = ({ path }) => {
+      if (path === USERS_ME_PATH && booked === undefined) {
+        booked = sim.ledger.add({ amount: "-1.25", balance_type: "platform" });
+        charged = sim.ledger.add({ amount: "-1", balance_type: "leads_by_icp" });
+      }
+      return undefined;
+    };
+    sim.faults.transformUsersMe = (body) => ({
+      ...body,
+      balance_companies_by_icp: new JsonNumber(previous!.after_balance),
+      balance_leads_by_icp: new JsonNumber(addDecimals(charged!.after_balance, "-3")),
+    });
+    await syncOnce(db.url, sim);
+    sim.faults.intercept = undefined;
+    sim.faults.transformUsersMe = undefined;
+    const [checkpoint] = await query<{ id: string }>(
+      db.url,
+      `SELECT id::text FROM balance_checkpoints WHERE outcome = 'captured' ORDER BY id DESC LIMIT 1`,
+    );
+    // After the answer: the leads_by_icp balance users/me reported. Generect deletes the platform charge.
+    const later = sim.ledger.add({ amount: "-3", balance_type: "leads_by_icp" });
+    sim.ledger.remove(booked!.id);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await syncOnce(db.url, sim);
+    await expectDatabaseEqualsLedger(db.url, sim);
+    const { code, report } = await verify("--json");
+    expect(code).toBe(1);
+    const mine = proof(report, "balance_checkpoints").findings.filter((f) => f.startsWith(`checkpoint ${checkpoint!.id} `));
+    const decimal = async (value: string) => (await query<{ v: string }>(db.url, `SELECT $1::numeric::text AS v`, [value]))[0]!.v;
+    const named = async (field: string, api: string, ledger: SimTransaction) =>
+      `: ${field} is ${await decimal(api)} in users/me, the ledger's latest after_balance is ${await decimal(ledger.after_balance)} (transaction ${ledger.id}), and no live row of that type created from then until the answer at `;
+    expect(mine).toEqual([
+      expect.stringContaining(await named("balance_companies_by_icp", previous!.after_balance, latest!)),
+      expect.stringContaining(
+        await named(
+          "balance_leads_by_icp",
+          later.after_balance,
+          sim.ledger.all().find((r) => r.balance_type === "leads_by_icp" && r.id !== later.id && r.id !== charged!.id)!,
+        ),
+      ),
+      expect.stringContaining(
+        await named("balance_platform", booked!.after_balance, sim.ledger.all().find((r) => r.balance_type === "platform")!),
+      ),
+    ]);
   }, 120_000);
 
   test("a row moved 10 days back: both windows named; --repair makes the database equal the truth, its history showing the move", async () => {

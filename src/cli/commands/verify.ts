@@ -12,7 +12,8 @@ One line per proof (README: What verify proves):
                        (one limit=1 request) against the database's live rows
   balance_chain        previous after_balance + amount = after_balance per balance type, under
                        the rule the account's data follows (all rows, settled rows, success rows)
-  balance_checkpoints  each users/me capture against the ledger's latest after_balance per type
+  balance_checkpoints  each users/me capture against the ledger's balances per type from the
+                       request to the answer
   tamper_evidence      the hash chain over every version, recomputed; names the first version
                        that no longer matches
   quarantine           rows the API sent that could not be stored, until resolved

@@ -68,7 +68,7 @@ SELECT seq::text, run_id::text, first_version_id::text, last_version_id::text, v
 FROM proof_chain WHERE account = $1 ORDER BY proof_chain.seq`;
 
 export const insertCheckpointSql = `
-INSERT INTO balance_checkpoints (account, run_id, captured_at, outcome, error_code) VALUES ($1, $2, $3, $4, $5) RETURNING id::text`;
+INSERT INTO balance_checkpoints (account, run_id, captured_at, received_at, outcome, error_code) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id::text`;
 
 export const insertCheckpointValuesSql = `
 INSERT INTO balance_checkpoint_values (checkpoint_id, field, value)
@@ -77,19 +77,35 @@ SELECT $1::bigint, f, v FROM unnest($2::text[], $3::numeric[]) AS t(f, v)`;
 /** The fields of a checkpoint that are judged: the balance of each type. */
 const balanceField = "'balance\\_%'";
 
-/** The checkpoints that can be judged: captured before the watermark, the ledger complete up to it. */
+/**
+ * The checkpoints that can be judged: answered before the watermark (received_at, rounded up, at or
+ * before it), the ledger complete up to it. Those recorded without received_at: captured before it.
+ */
 const judgedCheckpoints = `c.account = $1 AND c.outcome = 'captured'
-  AND c.captured_at <= (SELECT watermark FROM sync_state WHERE account = $1 AND stream = 'transactions')`;
+  AND COALESCE(c.received_at, c.captured_at) <= (SELECT watermark FROM sync_state WHERE account = $1 AND stream = 'transactions')`;
 
 /**
- * Per judged checkpoint and balance_* field: the API's balance and the after_balance of the latest
- * live row of that type created at or before the capture (0 when there is none). The statements
- * below end its WHERE clause and order it by checkpoint, then field.
+ * Per judged checkpoint and balance_* field (balance_<type>): the API's balance and the
+ * after_balance of the latest live row of that type created at or before the capture (0 when there
+ * is none). The balance agrees when it is that one, or the after_balance of a live row of that type
+ * created after the capture and at or before the answer (received_at): Generect computed it at some
+ * instant between the two. Each row of the span counts, each of several sharing one instant too
+ * (Generect may have answered between them: their order within it is not documented). Rows at the
+ * capture's own instant are in its balance already, deleted rows in none. That second look runs
+ * only for a balance the first one misses (OR stops at the first true), as one range of the
+ * (account, created_at) index, and never for checkpoints without received_at (compared at
+ * captured_at alone). The statements below end its WHERE clause and order it by checkpoint, then
+ * field.
  */
 const checkpointComparison = `
 SELECT c.id::text AS checkpoint, to_char(c.captured_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') AS captured_at,
+       to_char(c.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') AS received_at,
        v.field, v.value::text AS api, COALESCE(l.after_balance, 0)::text AS ledger, l.id::text AS last_id,
-       COALESCE(l.after_balance, 0) = v.value AS agrees
+       COALESCE(l.after_balance, 0) = v.value
+         OR (c.received_at IS NOT NULL AND EXISTS (
+           SELECT FROM transactions x
+           WHERE x.account = c.account AND x.created_at > c.captured_at AND x.created_at <= c.received_at
+             AND x.balance_type = substr(v.field, 9) AND x.deleted_at IS NULL AND x.after_balance = v.value)) AS agrees
 FROM balance_checkpoints c
 JOIN balance_checkpoint_values v ON v.checkpoint_id = c.id
 LEFT JOIN LATERAL ledger_balance_at(c.account, substr(v.field, 9), c.captured_at) l ON true
