@@ -1,7 +1,7 @@
 import pLimit from "p-limit";
 import type pg from "pg";
 import { openSession, type Session } from "../db/database.js";
-import { tryLockSql, unlockSql } from "../db/sql/locks.js";
+import { endLostLockSessionSql, tryLockSql, unlockSql } from "../db/sql/locks.js";
 import { pingSql } from "../db/sql/server.js";
 import { runningRunSql } from "../db/sql/sync-runs.js";
 import { LockedError, SyncError } from "../errors.js";
@@ -23,6 +23,25 @@ function connect(databaseUrl: string): Promise<Session> {
 async function tryLock(client: pg.Client, account: string): Promise<boolean> {
   const { rows } = await client.query<{ locked: boolean }>(tryLockSql, [account]);
   return rows[0]?.locked === true;
+}
+
+/**
+ * A new lock connection in place of `lost`: a connection this side lost may live on in the server,
+ * holding its locks (see endLostLockSessionSql), so its backend is ended first.
+ */
+async function reconnect(databaseUrl: string, lost: Session | undefined): Promise<Session> {
+  const pid = (lost?.client as { processID?: number | null } | undefined)?.processID;
+  await lost?.end();
+  const session = await connect(databaseUrl);
+  if (pid) {
+    try {
+      await session.client.query(endLostLockSessionSql, [pid]);
+    } catch (error) {
+      await session.end();
+      throw error;
+    }
+  }
+  return session;
 }
 
 /**
@@ -53,8 +72,7 @@ export async function acquireAccountLock(databaseUrl: string, account: string): 
         );
         if (ok) return;
       }
-      await session.end();
-      session = await connect(databaseUrl);
+      session = await reconnect(databaseUrl, session);
       if (!(await tryLock(session.client, account))) {
         throw new SyncError(
           "LOCK_LOST",
@@ -102,9 +120,9 @@ export class LockSession {
     while (!this.session?.alive()) {
       if (this.closed) throw new SyncError("LOCK_LOST", "the fleet's lock session is closed");
       this.connecting ??= (async () => {
-        await this.session?.end();
+        const lost = this.session;
         this.session = undefined;
-        const next = await connect(this.databaseUrl);
+        const next = await reconnect(this.databaseUrl, lost);
         this.generation += 1;
         this.session = next;
       })().finally(() => (this.connecting = undefined));
