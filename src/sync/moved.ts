@@ -16,25 +16,25 @@ export interface Absent {
 /** For messages: a moved row may have gone anywhere, behind the lookback too (no created_at filter is sent). */
 const anywhere: Window = { from: asMicros(0), to: asMicros(Date.UTC(9999, 11, 31) * 1000) };
 
-/** Pages of look-alikes read before giving up on finding the row (then it counts as deleted). */
+/** Pages of look-alikes read before giving up on finding the row (its absence is then not proven). */
 const maxPages = 10;
 
 /**
- * What the look-alike search found: the row as it is now (`found`); or, among the rows that cannot
- * be transactions, one with its id or one without a readable id, which may be it (`unreadable`:
- * the row may live on, and its absence is not proven); or neither.
+ * What the look-alike search found: the row as it is now (`found`); or no proof that it is gone
+ * (`unproven`: among the rows that cannot be transactions, one with its id or one without a
+ * readable id, which may be it; or more look-alikes than the search reads); or neither.
  */
 export interface Located {
   found: Transaction | undefined;
-  unreadable: boolean;
+  unproven: boolean;
   pages: number;
 }
 
 /**
  * Where a row that is gone from its created_at now lives, if it moved (same id, new created_at):
  * the rows anywhere in the ledger with its amount, after_balance and balance_type, filters the API
- * documents (id is not one). Returns the row as it is now; `found` undefined and `unreadable`
- * false when none of them has its id and every one has a readable id: it was deleted (or changed
+ * documents (id is not one). Returns the row as it is now; `found` undefined and `unproven`
+ * false when none of them has its id, every one has a readable id and the last page was read: it was deleted (or changed
  * beyond those fields too, and is then an update wherever a later walk meets it). Every row
  * returned must match the filters: a server that dropped one would answer with unrelated rows, and
  * the row's absence among them would prove nothing.
@@ -69,16 +69,17 @@ export async function locateMoved(
             `whose ${unlike} it does not share: the server ignored the ${unlike} filter; nothing was committed for this window`,
         );
       }
-      if (other.id === row.id) return { found: other, unreadable: false, pages: page + 1 };
+      if (other.id === row.id) return { found: other, unproven: false, pages: page + 1 };
     }
     // Listed, but not as a transaction (its id readable): it lives on, and cannot be written.
-    if (answer.rejected.some((other) => other.id === row.id)) return { found: undefined, unreadable: true, pages: page + 1 };
+    if (answer.rejected.some((other) => other.id === row.id)) return { found: undefined, unproven: true, pages: page + 1 };
     if (answer.rejected.some((other) => other.id === null)) unidentified = true;
     // The API pages every entry, rows that cannot be transactions included: a full page holding
     // one has fewer rows than asked, and is not the last.
     const listed = entries(answer);
-    if (listed < options.pageSize) return { found: undefined, unreadable: unidentified, pages: page + 1 };
+    if (listed < options.pageSize) return { found: undefined, unproven: unidentified, pages: page + 1 };
     offset += listed;
   }
-  return { found: undefined, unreadable: unidentified, pages: maxPages };
+  // Look-alikes beyond what the search reads: the row may be among them.
+  return { found: undefined, unproven: true, pages: maxPages };
 }

@@ -211,7 +211,7 @@ async function confirmDeletions(
   if (moved.length) await sink(moved, 0);
   // Listed as a row that cannot be a transaction (by its id, or one without a readable id that
   // may be it): not proven gone, the version held stays as it is.
-  return { confirmed: located.filter((l) => !l.found && !l.unreadable).map((l) => l.id), pages, rows };
+  return { confirmed: located.filter((l) => !l.found && !l.unproven).map((l) => l.id), pages, rows };
 }
 
 async function walkAndCommit(context: WindowCommitContext, window: Window, first: PrefetchedWalk): Promise<WindowOutcome> {

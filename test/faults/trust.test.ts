@@ -238,6 +238,36 @@ describe("deletion needs proof", () => {
     expect(held).toEqual({ created_at: to });
   });
 
+  // The search reads 10 pages of look-alikes: a row past them is not proven gone. Deleted for real,
+  // it would stay live, and the audit sweep names its window; marked deleted while it lives, it
+  // would stay so for good behind the lookback.
+  test("a row that moved behind the lookback past more look-alikes than the search reads (1,000): not proven gone, kept as held", async () => {
+    const db = made.database(await createMigratedDatabase("trust-moved-far"));
+    const sim = made.simulator(await seededSimulator(310, 200, 2));
+    const now = Date.now();
+    const alike = { amount: "-1", after_balance: "500", balance_type: "platform" };
+    for (let i = 0; i < 1_000; i++) sim.ledger.add({ ...alike, created_at: new Date(now - 3 * hourMs + i * 1000) });
+    const moved = sim.ledger.add({ ...alike, created_at: new Date(now - 4 * hourMs) });
+    const first = await syncLogged(db.url, sim);
+    if (first.error) throw first.error;
+    await expectDatabaseEqualsLedger(db.url, sim);
+
+    sim.ledger.update(moved.id, { created_at: new Date(now - 10 * dayMs).toISOString().replace("Z", "000") });
+    const stored = await query(db.url, "SELECT created_at, raw FROM transactions WHERE id = $1 AND deleted_at IS NULL", [moved.id]);
+    const second = await syncLogged(db.url, sim);
+    if (second.error) throw second.error;
+    expect(second.summary).toMatchObject({ deleted: 0, updated: 0 });
+    expect(await deleteVersions(db.url)).toEqual([]);
+    expect(await query(db.url, "SELECT created_at, raw FROM transactions WHERE id = $1 AND deleted_at IS NULL", [moved.id])).toEqual(
+      stored,
+    );
+    // run --full walks its new place: an update there.
+    const full = await syncLogged(db.url, sim, {}, { full: true });
+    if (full.error) throw full.error;
+    await expectDatabaseEqualsLedger(db.url, sim);
+    await expectVersionsConsistent(db.url);
+  });
+
   // A rejected row with a readable id is listed, so its stored version is never marked deleted; one
   // without a readable id may be any row like it. The look-alike search listing either is no proof
   // that the row is gone: the version held stays as it is, live, until the API sends the row readable.
