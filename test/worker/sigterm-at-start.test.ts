@@ -6,6 +6,7 @@ import { loadConfig } from "../../src/config/index.js";
 import { InterruptedError } from "../../src/errors.js";
 import { runWorker } from "../../src/job/worker.js";
 import { createLogger } from "../../src/log.js";
+import { waitFor } from "../faults/support.js";
 import { spawnCli } from "../helpers/cli.js";
 import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
 import { testToken } from "../helpers/sync.js";
@@ -53,14 +54,6 @@ async function gatedProxy(targetUrl: string) {
   };
 }
 
-async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 describe("worker: SIGTERM while starting", () => {
   let db: TestDatabase;
   beforeAll(async () => {
@@ -99,7 +92,7 @@ describe("worker: SIGTERM while starting", () => {
     });
     try {
       // The first connection is assertMigrated's, made after the signal handlers are installed.
-      await until(() => proxy.accepted() >= 1, 30_000, "the worker's start-up check to connect");
+      await waitFor(() => proxy.accepted() >= 1, 30_000, "the worker's start-up check to connect");
       worker.child.kill("SIGTERM");
       await new Promise((resolve) => setTimeout(resolve, 300));
       proxy.open();
