@@ -1,6 +1,5 @@
 // A SIGTERM that reaches the worker while it is still starting (its handler installed, the
 // database being checked) must stop it, as one arriving later does.
-import net from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { loadConfig } from "../../src/config/index.js";
 import { InterruptedError } from "../../src/errors.js";
@@ -10,49 +9,7 @@ import { waitFor } from "../faults/support.js";
 import { spawnCli } from "../helpers/cli.js";
 import { createMigratedDatabase, type TestDatabase } from "../helpers/database.js";
 import { testToken } from "../helpers/sync.js";
-
-/** A proxy to Postgres that holds each new connection until `open()` is called. */
-async function gatedProxy(targetUrl: string) {
-  const target = new URL(targetUrl);
-  let opened = false;
-  const held: (() => void)[] = [];
-  const sockets = new Set<net.Socket>();
-  let accepted = 0;
-  const server = net.createServer((client) => {
-    accepted += 1;
-    sockets.add(client);
-    client.on("error", () => {});
-    client.pause();
-    const forward = () => {
-      const upstream = net.connect(Number(target.port || 5432), target.hostname);
-      sockets.add(upstream);
-      upstream.on("error", () => client.destroy());
-      upstream.on("close", () => client.destroy());
-      client.on("close", () => upstream.destroy());
-      client.pipe(upstream).pipe(client);
-      client.resume();
-    };
-    if (opened) forward();
-    else held.push(forward);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  const url = new URL(targetUrl);
-  url.hostname = "127.0.0.1";
-  url.port = String(port);
-  return {
-    url: url.toString(),
-    accepted: () => accepted,
-    open() {
-      opened = true;
-      for (const f of held.splice(0)) f();
-    },
-    async close() {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
+import { startProxyFor, throughProxy } from "../helpers/tcp-proxy.js";
 
 describe("worker: SIGTERM while starting", () => {
   let db: TestDatabase;
@@ -80,9 +37,10 @@ describe("worker: SIGTERM while starting", () => {
   }, 20_000);
 
   test("a SIGTERM during the start-up database check stops the worker with 143", async () => {
-    const proxy = await gatedProxy(db.url);
+    const proxy = await startProxyFor(db.url);
+    await proxy.setMode("hold");
     const worker = spawnCli(["worker"], {
-      DATABASE_URL: proxy.url,
+      DATABASE_URL: throughProxy(db.url, proxy),
       GENERECT_API_URL: "http://127.0.0.1:9",
       GENERECT_API_TOKEN: testToken,
       SYNC_ACCOUNT: "acct",
@@ -92,10 +50,10 @@ describe("worker: SIGTERM while starting", () => {
     });
     try {
       // The first connection is assertMigrated's, made after the signal handlers are installed.
-      await waitFor(() => proxy.accepted() >= 1, 30_000, "the worker's start-up check to connect");
+      await waitFor(() => proxy.accepted >= 1, 30_000, "the worker's start-up check to connect");
       worker.child.kill("SIGTERM");
       await new Promise((resolve) => setTimeout(resolve, 300));
-      proxy.open();
+      await proxy.setMode("forward");
       let timer: NodeJS.Timeout | undefined;
       const result = await Promise.race([
         worker.done,
