@@ -8,7 +8,9 @@
 // version became current, the end of its validity is the next version's valid_from, itself
 // chained), numbers as Postgres numeric text, null as null, raw as stored. A link is
 //   head = hex(SHA-256(UTF-8(previous head hex) || leaf_1 || ... || leaf_n))
-// over its versions in version_id order; the first link's previous head is 64 zeros.
+// over its versions in version_id order; the first link's previous head is 64 zeros. What no leaf
+// holds (a version's deletion mark, a history row's valid_to and change) is checked against the
+// chained versions instead (versionMarksSql).
 import { createHash, hash } from "node:crypto";
 import type pg from "pg";
 import {

@@ -14,8 +14,9 @@ One line per proof (README: What verify proves):
                        the rule the account's data follows (all rows, settled rows, success rows)
   balance_checkpoints  each users/me capture against the ledger's balances per type from the
                        request to the answer
-  tamper_evidence      the hash chain over every version, recomputed; names the first version
-                       that no longer matches
+  tamper_evidence      the hash chain over every version, recomputed, and each deletion mark and
+                       history row's validity against the chained versions; names the first
+                       version that no longer matches
   quarantine           rows the API sent that could not be stored, until resolved
 
   --json          the report as JSON
