@@ -192,14 +192,9 @@ export interface ChainTip {
 /** versionMarksSql's findings, each with what is wrong with the version in words. */
 async function unchainedDisagreements(db: Queryable, account: string): Promise<{ id: string; version_id: string; what: string }[]> {
   const rows = (
-    await db.query<{
-      id: string;
-      version_id: string;
-      marked: boolean;
-      deletion: boolean;
-      validity_differs: boolean;
-      change_differs: boolean;
-    }>(versionMarksSql, [account])
+    await db.query<{ id: string; version_id: string; marked: boolean; deletion: boolean; validity_differs: boolean }>(versionMarksSql, [
+      account,
+    ])
   ).rows;
   return rows.map((r) => ({
     id: r.id,

@@ -34,10 +34,10 @@ export interface Located {
  * Where a row that is gone from its created_at now lives, if it moved (same id, new created_at):
  * the rows anywhere in the ledger with its amount, after_balance and balance_type, filters the API
  * documents (id is not one). Returns the row as it is now; `found` undefined and `unproven`
- * false when none of them has its id, every one has a readable id and the last page was read: it was deleted (or changed
- * beyond those fields too, and is then an update wherever a later walk meets it). Every row
- * returned must match the filters: a server that dropped one would answer with unrelated rows, and
- * the row's absence among them would prove nothing.
+ * false when none of them has its id, every one has a readable id and the last page was read: it
+ * was deleted (or changed beyond those fields too, and is then an update wherever a later walk
+ * meets it). Every row returned must match the filters: a server that dropped one would answer
+ * with unrelated rows, and the row's absence among them would prove nothing.
  */
 export async function locateMoved(
   client: GenerectClient,

@@ -143,8 +143,8 @@ function sameIds(a: Set<string>, b: Set<string>): boolean {
  * a row, so the window did not settle. Other rows listed there that the walk did not return
  * arrived after it (or were missed): they go to `sink` like the walk's. A candidate gone from its
  * instant is looked for elsewhere (moved.ts): found, it is written where it now lives, an update;
- * listed there as a row that cannot be a transaction (its id, or one without a readable id), it
- * stays as held; only a candidate found nowhere is confirmed deleted.
+ * not proven gone there (listed as a row that cannot be a transaction, or past the look-alikes
+ * the search reads), it stays as held; only a candidate found nowhere is confirmed deleted.
  */
 async function confirmDeletions(
   context: WindowCommitContext,
@@ -209,8 +209,7 @@ async function confirmDeletions(
   // Moved within this window after all: the walk missed it.
   if (moved.some((row) => row.createdAt >= window.from && row.createdAt < window.to)) return { confirmed: undefined, pages, rows };
   if (moved.length) await sink(moved, 0);
-  // Listed as a row that cannot be a transaction (by its id, or one without a readable id that
-  // may be it): not proven gone, the version held stays as it is.
+  // Not proven gone (see Located): the version held stays as it is.
   return { confirmed: located.filter((l) => !l.found && !l.unproven).map((l) => l.id), pages, rows };
 }
 

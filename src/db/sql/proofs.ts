@@ -180,15 +180,14 @@ runs AS (
   SELECT o.*, count(*) FILTER (WHERE relisted) OVER (PARTITION BY id ORDER BY version_id) AS run FROM ordered o
 ),
 judged AS (
-  SELECT r.*, row_number() OVER (PARTITION BY id, run ORDER BY version_id) % 2 = 0 AS deletion FROM runs r
+  SELECT r.*, row_number() OVER (PARTITION BY id, run ORDER BY version_id) % 2 = 0 AS deletion,
+         valid_to IS NOT NULL AND valid_to IS DISTINCT FROM next_from AS validity_differs,
+         change IS NOT NULL AND (change = 'delete') IS DISTINCT FROM next_marked AS change_differs
+  FROM runs r
 )
-SELECT id::text, version_id::text, marked, deletion,
-       valid_to IS NOT NULL AND valid_to IS DISTINCT FROM next_from AS validity_differs,
-       change IS NOT NULL AND (change = 'delete') IS DISTINCT FROM next_marked AS change_differs
+SELECT id::text, version_id::text, marked, deletion, validity_differs
 FROM judged
-WHERE marked <> deletion
-   OR (valid_to IS NOT NULL AND valid_to IS DISTINCT FROM next_from)
-   OR (change IS NOT NULL AND (change = 'delete') IS DISTINCT FROM next_marked)
+WHERE marked <> deletion OR validity_differs OR change_differs
 ORDER BY marked <> deletion DESC, version_id`;
 
 /** The chain's head digest as stored by its last link. */
